@@ -1,0 +1,140 @@
+"""YAML with line numbers, for every front-end.
+
+`load(text, path)` returns plain Python values whose containers remember where
+they were written: `Map` (a dict) and `Seq` (a list) carry `.line`, and
+`Map.line_of(key)` gives the line of a key.  Scalars are ordinary Python values.
+Alias expansion is bounded so a "billion laughs" file is an error, not a hang.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+try:  # the C loader is several times faster; marks are the same
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+from ..model import Diagnostic, Location
+
+MAX_NODES = 500_000  # nodes after alias expansion
+
+
+class YamlError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(str(diagnostic.location) + ": " + diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+class Map(dict):
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key, default: int | None = None) -> int:
+        return self.key_lines.get(key, self.line if default is None else default)
+
+
+class Seq(list):
+    line: int = 0
+    item_lines: list
+
+    def line_at(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def load(text: str, path: str):
+    """Parse one YAML document (the first, if there are several)."""
+    try:
+        loader = _BaseLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.composer.ComposerError as exc:
+        if "expected a single document" in str(exc):
+            docs = list(load_all(text, path))
+            return docs[0] if docs else None
+        raise _error(exc, path) from None
+    except yaml.YAMLError as exc:
+        raise _error(exc, path) from None
+    if node is None:
+        return None
+    return _build(node, path, [0], {})
+
+
+def load_all(text: str, path: str):
+    try:
+        loader = _BaseLoader(text)
+        try:
+            nodes = []
+            while loader.check_node():
+                nodes.append(loader.get_node())
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise _error(exc, path) from None
+    return [_build(n, path, [0], {}) for n in nodes if n is not None]
+
+
+def _error(exc: yaml.YAMLError, path: str) -> YamlError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 0
+    column = mark.column + 1 if mark is not None else 0
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return YamlError(Diagnostic(Location(path, line, column), f"invalid YAML: {problem}"))
+
+
+def _build(node, path: str, count: list[int], memo: dict):
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise YamlError(
+            Diagnostic(Location(path, node.start_mark.line + 1), f"YAML expands to more than {MAX_NODES} nodes (alias bomb?)")
+        )
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node, path)
+    if isinstance(node, yaml.SequenceNode):
+        seq = Seq(_build(child, path, count, memo) for child in node.value)
+        seq.line = node.start_mark.line + 1
+        seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return seq
+    result = Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    merged: list[Map] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            value = _build(value_node, path, count, memo)
+            merged.extend([value] if isinstance(value, dict) else [v for v in value if isinstance(v, dict)])
+            continue
+        key = _build(key_node, path, count, memo)
+        try:
+            hash(key)
+        except TypeError:
+            key = str(key)
+        result[key] = _build(value_node, path, count, memo)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    for source in merged:  # explicit keys win over merged ones; earlier merges win
+        for key, value in source.items():
+            if key not in result:
+                result[key] = value
+                result.key_lines[key] = getattr(source, "key_lines", {}).get(key, result.line)
+    return result
+
+
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node: yaml.ScalarNode, path: str):
+    tag = node.tag
+    if tag == "tag:yaml.org,2002:str" or tag.startswith("!"):
+        return node.value
+    try:
+        return _constructor.construct_object(node, deep=True)
+    except Exception:  # a malformed timestamp or the like: keep the text
+        return node.value
+
+
+def type_name(value) -> str:
+    return {dict: "a mapping", Map: "a mapping", list: "a list", Seq: "a list", str: "a string", int: "a number",
+            float: "a number", bool: "a boolean", type(None): "empty"}.get(type(value), type(value).__name__)

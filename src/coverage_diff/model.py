@@ -1,0 +1,258 @@
+"""Plain data shared by every stage of the pipeline.
+
+Everything here is a frozen dataclass: stages pass these values along and never
+mutate them.  Behaviour is limited to small derived properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+Env = tuple[tuple[str, str], ...]
+"""An ordered environment: ``(("NAME", "value"), ...)``."""
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file of the analysed repository (1-based line)."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+class Tier(str, Enum):
+    """When CI actually runs a job."""
+
+    EVERY_PR = "every-pr"  # runs on every pull request
+    PATH_FILTERED = "path-filtered"  # runs on a PR only when matching paths change
+    MAIN = "main"  # runs on pushes to the default branch
+    OPTIONAL = "optional"  # waits for a person (optional / manual / blocked)
+    NIGHTLY = "nightly"  # scheduled runs only
+
+    @property
+    def automatic(self) -> bool:
+        return self in (Tier.EVERY_PR, Tier.PATH_FILTERED, Tier.MAIN)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command line of a job, as the CI system hands it to the shell."""
+
+    text: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Job:
+    """What CI runs once: one step / job / matrix combination / shard."""
+
+    system: str  # "buildkite" | "github-actions" | "gitlab"
+    file: str  # repository path of the YAML that defines it
+    key: str  # stable id within the system (Buildkite key, GHA job id, GitLab job name)
+    label: str  # what a person sees
+    location: Location
+    commands: tuple[Command, ...]
+    env: Env = ()  # known values, in the order the CI system applies them
+    unknown_env: tuple[str, ...] = ()  # names set to values not known statically
+    working_dir: str = ""  # repository-relative; "" is the root
+    tier: Tier = Tier.EVERY_PR
+    matrix: Env = ()  # matrix values / shard index that produced this job
+    platform: str = ""  # device / runner / queue: where it runs
+    soft_fail: bool = False
+    errexit: bool = True  # `sh -e` / `bash -e` semantics for the command list
+    source_file_dependencies: tuple[str, ...] = ()
+    ignored_keys: tuple[tuple[str, Location], ...] = ()  # keys the CI system drops
+    attributes: tuple[tuple[str, str], ...] = ()  # timeouts, labels...: never identity
+
+    @property
+    def id(self) -> str:
+        """Identity within a revision: system, file, key and matrix values."""
+        suffix = "".join(f" {k}={v}" for k, v in self.matrix)
+        return f"{self.system}:{self.file}:{self.key}{suffix}"
+
+    @property
+    def display(self) -> str:
+        suffix = ", ".join(f"{k}={v}" for k, v in self.matrix)
+        return f"{self.label} ({suffix})" if suffix else self.label
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    """One element of a config array in a script (or of a matrix list in YAML).
+
+    Its identity is its normalised content, so moving it between arrays or files
+    keeps it the same entry.
+    """
+
+    text: str
+    location: Location
+    array: str
+
+    @property
+    def identity(self) -> str:
+        return normalize_entry(self.text)
+
+
+def normalize_entry(text: str) -> str:
+    """Canonical form of a config string: `KEY=VALUE` words sorted ahead of the
+    other words (whose order is kept), whitespace collapsed."""
+    words = text.split()
+    assigns = sorted(w for w in words if _is_assignment(w))
+    others = [w for w in words if not _is_assignment(w)]
+    return " ".join(assigns + others)
+
+
+def _is_assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and name.replace("_", "a").isalnum() and not name[0].isdigit()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition the interpreter evaluated (an `if`, `[[ ]]`, `case` arm...)."""
+
+    location: Location
+    text: str  # the condition as written, e.g. `[[ -n "${SW_ATTN:-}" ]]`
+    variables: tuple[str, ...]  # environment variables it reads
+    outcome: bool  # the branch that was taken (True = then / arm matched)
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A branch taken on a value not known statically: the run depends on it."""
+
+    condition: Condition
+    detail: str = ""  # e.g. `SW_ATTN is non-empty`
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of the path that led to a run (for explanations and graphs)."""
+
+    kind: str  # "job" | "command" | "script" | "guard" | "array" | "entry" | "function"
+    location: Location
+    text: str
+    env: Env = ()  # variables set at this step (prefixes, exports) when relevant
+
+
+@dataclass(frozen=True)
+class Run:
+    """One leaf invocation CI would make."""
+
+    job_id: str
+    argv: tuple[str, ...]  # canonical: repository paths are relative to the root
+    env: Env  # explicitly set along the way (prefixes, `env`, exports that were read)
+    location: Location  # where the leaf command is written
+    cwd: str
+    entry: ConfigEntry | None = None  # the config entry the run came from
+    path: tuple[Frame, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    platform: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.assumptions)
+
+    @property
+    def subject(self) -> str:
+        return subject_of(self)
+
+    @property
+    def variant(self) -> tuple:
+        """What distinguishes two runs of one subject, independent of job naming."""
+        return (self.argv, tuple(sorted(self.env)), self.platform)
+
+
+def subject_of(run: Run) -> str:
+    if run.entry is not None:
+        return run.entry.identity
+    return " ".join(run.argv)
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """A place where the analysis gave up precision (a finding, not a crash)."""
+
+    location: Location
+    reason: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """Bad input: a file that could not be read or understood (file:line)."""
+
+    location: Location
+    message: str
+    severity: str = "error"
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return ["info", "warning", "error"].index(self.value)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition that blocks a subject, with what the jobs provide for it."""
+
+    condition: Condition
+    required: bool  # the outcome the subject needs
+    provided: tuple[tuple[str, str, str], ...] = ()  # (job label, variable, value or "<unset>")
+
+
+@dataclass(frozen=True)
+class Reason:
+    text: str
+    variables: tuple[str, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    near_misses: tuple[tuple[str, str, str], ...] = ()  # (name a job sets, name read, job label)
+    fix: str = ""  # suggested fix, ready to paste (e.g. step YAML)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of an analysis: data only, renderers present it."""
+
+    kind: str  # diff kind ("silently-dropped"...) or audit rule id
+    subject: str
+    severity: Severity
+    message: str
+    config: ConfigEntry | None = None
+    reason: Reason | None = None
+    locations: tuple[Location, ...] = ()
+    base_runs: tuple[Run, ...] = ()
+    head_runs: tuple[Run, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()  # extra key/values (commit, tier...)
+    rule: str = ""  # set for audit findings
+
+    @property
+    def id(self) -> str:
+        """Stable across line moves: kind/rule plus subject."""
+        return f"{self.rule or self.kind}:{self.subject}"
+
+
+LOSS_KINDS = ("silently-dropped", "removed", "narrowed")
+DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "changed", "moved", "added")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one analysis produced, ready for a renderer."""
+
+    command: str  # "diff" | "audit" | "inventory" | "explain"
+    base: str = ""
+    head: str = ""
+    findings: tuple[Finding, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    incomplete: tuple[Incomplete, ...] = ()
+    summary: tuple[tuple[str, int], ...] = field(default=())

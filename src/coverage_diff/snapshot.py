@@ -1,0 +1,252 @@
+"""A revision as files, read through git without checking anything out.
+
+One `git ls-tree -r` lists the tree; blobs are read lazily through a single
+long-lived `git cat-file --batch` process.  The working tree is a revision too
+(`Snapshot.worktree`).  Every file carries its blob id, which keys every cache.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+SYMLINK_MODE = "120000"
+SUBMODULE_MODE = "160000"
+WORKTREE = ""  # the revision name that means "the working tree"
+
+
+class GitError(Exception):
+    """A problem with the repository or a revision, phrased for the user."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    mode: str
+    blob: str
+
+    @property
+    def is_regular(self) -> bool:
+        return self.mode in ("100644", "100755")
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            input=input,
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+    except FileNotFoundError as exc:  # pragma: no cover - git is a hard requirement
+        raise GitError("git is not installed or not on PATH") from exc
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or f"git {' '.join(args)} failed")
+    return proc.stdout
+
+
+def repo_root(path: Path) -> Path:
+    try:
+        out = git(path, "rev-parse", "--show-toplevel")
+    except GitError:
+        raise GitError(f"{path} is not inside a git repository") from None
+    return Path(out.decode().strip())
+
+
+def is_shallow(repo: Path) -> bool:
+    return git(repo, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
+
+
+def resolve(repo: Path, rev: str) -> str:
+    """The commit id of `rev`, with a clear error (and a hint in shallow clones)."""
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
+    except GitError:
+        hint = ""
+        if is_shallow(repo):
+            hint = (
+                " This is a shallow clone: the revision may lie beyond its depth; "
+                "fetch more history with `git fetch --deepen=200` or `git fetch --unshallow`."
+            )
+        raise GitError(f"unknown revision {rev!r} in {repo}.{hint}") from None
+
+
+def merge_base(repo: Path, a: str, b: str) -> str:
+    try:
+        return git(repo, "merge-base", a, b).decode().strip()
+    except GitError:
+        hint = ""
+        if is_shallow(repo):
+            hint = (
+                " This is a shallow clone, so the merge base is probably missing: "
+                "run `git fetch --deepen=200` (or `git fetch --unshallow`) and try again."
+            )
+        raise GitError(f"no merge base between {a} and {b}.{hint}") from None
+
+
+class BlobReader:
+    """One `git cat-file --batch` process shared by every snapshot of a repository."""
+
+    def __init__(self, repo: Path):
+        self.repo = repo
+        self._proc: subprocess.Popen | None = None
+        self._cache: dict[str, bytes] = {}
+
+    def read(self, blob: str) -> bytes:
+        if blob in self._cache:
+            return self._cache[blob]
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                ["git", "-C", str(self.repo), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        assert self._proc.stdin and self._proc.stdout
+        self._proc.stdin.write(blob.encode() + b"\n")
+        self._proc.stdin.flush()
+        header = self._proc.stdout.readline().split()
+        if len(header) < 3 or header[1] == b"missing":
+            raise GitError(f"blob {blob} is missing from {self.repo}")
+        size = int(header[2])
+        data = self._proc.stdout.read(size)
+        self._proc.stdout.read(1)  # trailing newline
+        self._cache[blob] = data
+        return data
+
+    def close(self) -> None:
+        if self._proc is not None:
+            if self._proc.stdin:
+                self._proc.stdin.close()
+            self._proc.wait()
+            self._proc = None
+
+
+class Snapshot:
+    """The files of one revision.  Paths are POSIX, relative to the repository root."""
+
+    def __init__(self, name: str, files: dict[str, FileEntry], reader, commit: str = ""):
+        self.name = name  # what the user typed, or "working tree"
+        self.commit = commit  # "" for the working tree
+        self.files = files
+        self._reader = reader
+
+    # -- construction ---------------------------------------------------------
+    @classmethod
+    def at(cls, repo: Path, rev: str, reader: BlobReader | None = None) -> "Snapshot":
+        commit = resolve(repo, rev)
+        out = git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
+        files: dict[str, FileEntry] = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition(b"\t")
+            mode, _kind, blob = meta.decode().split()
+            p = path.decode("utf-8", "surrogateescape")
+            files[p] = FileEntry(p, mode, blob)
+        return cls(rev, files, (reader or BlobReader(repo)).read, commit)
+
+    @classmethod
+    def worktree(cls, repo: Path) -> "Snapshot":
+        """Tracked and untracked (not ignored) files as they are on disk."""
+        out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        files: dict[str, FileEntry] = {}
+        contents: dict[str, bytes] = {}
+        for raw in out.split(b"\0"):
+            if not raw:
+                continue
+            p = raw.decode("utf-8", "surrogateescape")
+            full = repo / p
+            if full.is_symlink():
+                target = os.readlink(full).encode()
+                mode, data = SYMLINK_MODE, target
+            elif full.is_dir():  # a submodule checkout
+                files[p] = FileEntry(p, SUBMODULE_MODE, "")
+                continue
+            elif full.is_file():
+                data = full.read_bytes()
+                mode = "100755" if os.access(full, os.X_OK) else "100644"
+            else:
+                continue  # deleted but still in the index
+            blob = _blob_id(data)
+            contents[blob] = data
+            files[p] = FileEntry(p, mode, blob)
+        return cls("working tree", files, contents.__getitem__)
+
+    @classmethod
+    def from_files(cls, name: str, files: dict[str, str | bytes]) -> "Snapshot":
+        """An in-memory snapshot (tests, fuzzing)."""
+        entries: dict[str, FileEntry] = {}
+        contents: dict[str, bytes] = {}
+        for path, text in files.items():
+            data = text.encode() if isinstance(text, str) else text
+            blob = _blob_id(data)
+            contents[blob] = data
+            entries[path] = FileEntry(path, "100644", blob)
+        return cls(name, entries, contents.__getitem__)
+
+    # -- queries --------------------------------------------------------------
+    def exists(self, path: str) -> bool:
+        entry = self.files.get(normalize(path))
+        return entry is not None and entry.is_regular
+
+    def is_dir(self, path: str) -> bool:
+        prefix = normalize(path).rstrip("/") + "/"
+        return prefix == "/" or any(p.startswith(prefix) for p in self.files)
+
+    def entry(self, path: str) -> FileEntry | None:
+        return self.files.get(normalize(path))
+
+    def read(self, path: str) -> bytes:
+        entry = self.files[normalize(path)]
+        if not entry.is_regular:
+            raise KeyError(path)
+        return self._reader(entry.blob)
+
+    def text(self, path: str) -> str:
+        """Decoded text: a BOM is dropped, CRLF becomes LF, bad bytes become U+FFFD."""
+        data = self.read(path)
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        return data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def glob(self, *patterns: str) -> list[str]:
+        """Regular files matching any of the glob patterns (`**` crosses directories)."""
+        return sorted(p for p, e in self.files.items() if e.is_regular and any(match_glob(p, pat) for pat in patterns))
+
+
+def _blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def normalize(path: str) -> str:
+    """A repository path with `.`/`..` folded; paths escaping the root come back
+    starting with `../` so they never match a file."""
+    parts: list[str] = []
+    for part in PurePosixPath(path).parts:
+        if part in ("", ".", "/"):
+            continue
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            else:
+                parts.append("..")
+            continue
+        parts.append(part)
+    return "/".join(parts)
+
+
+def match_glob(path: str, pattern: str) -> bool:
+    """Glob match where `*` stays inside one directory and `**/` spans any number."""
+    if "**" not in pattern:
+        return fnmatch.fnmatchcase(path, pattern) and path.count("/") == pattern.count("/")
+    head, _, tail = pattern.partition("**/")
+    if not path.startswith(head) and not fnmatch.fnmatchcase(path[: len(head)], head):
+        return False
+    rest = path[len(head) :]
+    parts = rest.split("/")
+    return any(match_glob("/".join(parts[i:]), tail) for i in range(len(parts)))
