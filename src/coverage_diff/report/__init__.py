@@ -1,0 +1,1 @@
+"""Renderers: each presents a `model.Report` in one format and computes nothing."""
