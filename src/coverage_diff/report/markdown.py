@@ -1,0 +1,231 @@
+"""A diff as the markdown of one pull-request comment (GitHub, Buildkite annotations).
+
+A reviewer should get the verdict from the first line and the why from the
+table.  Everything that comes from the analysed repository goes through
+`report.escape`, and the comment always fits GitHub's size limit: when it
+would not, whole findings are left out and counted, never cut mid-markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from ..model import LOSS_KINDS, Finding, Location, Report, Run
+from .escape import md_code, md_fence, md_link, md_text
+
+MARKER = "<!-- coverage-diff:comment -->"
+GITHUB_LIMIT = 65536
+INFORMATIONAL = ("moved", "changed", "added")  # folded away: nothing is lost
+MAX_JOBS_PER_ROW = 3
+MAX_NOTES = 20  # diagnostics / incomplete places listed before "and N more"
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_KIND_ORDER = {kind: i for i, kind in enumerate(LOSS_KINDS + INFORMATIONAL)}
+_SHA = re.compile(r"[0-9a-f]{7,40}")
+
+
+def render(report: Report, *, repo_url: str | None = None, head_sha: str | None = None,
+           max_chars: int = 65000) -> str:
+    """The comment body; at most `max_chars` characters."""
+    links = _Links(repo_url, head_sha, report.base if _SHA.fullmatch(report.base) else None)
+    findings = _ordered(report.findings)
+    full = _compose(report, findings, len(findings), links)
+    if len(full) <= max_chars:
+        return full
+    # The longest prefix of the ordered findings that fits (losses come first).
+    low, high = 0, len(findings) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_compose(report, findings, middle, links)) <= max_chars:
+            low = middle
+        else:
+            high = middle - 1
+    text = _compose(report, findings, low, links)
+    if len(text) > max_chars:  # even the verdict alone is too long: only the count survives
+        text = f"{MARKER}\n{_verdict(report, findings)}\n"
+    return text
+
+
+def is_clean(report: Report) -> bool:
+    """Nothing a reviewer must act on: no loss and no audit finding."""
+    return not any(f.kind not in INFORMATIONAL for f in report.findings)
+
+
+def _ordered(findings: tuple[Finding, ...]) -> list[Finding]:
+    def key(f: Finding):
+        informational = f.kind in INFORMATIONAL
+        return (informational, _SEVERITY_ORDER.get(f.severity.value, 3),
+                _KIND_ORDER.get(f.kind, len(_KIND_ORDER)), f.kind, f.subject)
+    return sorted(findings, key=key)
+
+
+def _compose(report: Report, findings: list[Finding], shown: int, links: "_Links") -> str:
+    visible = findings[:shown]
+    problems = [f for f in visible if f.kind not in INFORMATIONAL]
+    others = [f for f in visible if f.kind in INFORMATIONAL]
+    parts = [MARKER, _verdict(report, findings), _range(report)]
+    if problems:
+        parts.append(_problem_table(problems, links))
+        parts.extend(_fixes(problems))
+    if others:
+        parts.append(_folded_others(others, links))
+    parts.extend(_analysis_notes(report))
+    if shown < len(findings):
+        parts.append(_omitted_note(len(findings) - shown))
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _verdict(report: Report, findings: list[Finding]) -> str:
+    kinds = Counter(f.kind for f in findings)
+    stopped = kinds["silently-dropped"] + kinds["removed"]
+    narrowed = kinds["narrowed"]
+    audits = sum(n for kind, n in kinds.items() if kind not in LOSS_KINDS + INFORMATIONAL)
+    clauses = []
+    if stopped:
+        detail = ", ".join(f"{kinds[k]} {k.replace('-', ' ')}" for k in ("silently-dropped", "removed") if kinds[k])
+        clauses.append(f"{_plural(stopped, 'test configuration')} {'stops' if stopped == 1 else 'stop'} running ({detail})")
+    if narrowed:
+        clauses.append(f"{_plural(narrowed, 'test configuration')} {'loses' if narrowed == 1 else 'lose'} some of {'its' if narrowed == 1 else 'their'} runs")
+    if audits:
+        clauses.append(_plural(audits, "audit finding"))
+    if not clauses:
+        return "### ✅ coverage-diff: no test configuration stops running"
+    return "### ❌ coverage-diff: " + "; ".join(clauses)
+
+
+def _range(report: Report) -> str:
+    if not (report.base or report.head):
+        return ""
+    base = md_code(_short(report.base) or "?", 80)
+    head = md_code(_short(report.head) or "working tree", 80)
+    informational = Counter(f.kind for f in report.findings if f.kind in INFORMATIONAL)
+    extra = ", ".join(f"{n} {kind}" for kind, n in _by_kind_order(informational))
+    return f"Compared {base} → {head}" + (f" (also {extra}, nothing lost there)." if extra else ".")
+
+
+def _problem_table(problems: list[Finding], links: "_Links") -> str:
+    rows = ["| Test configuration | Kind | Ran before in | Why it no longer runs |", "|---|---|---|---|"]
+    for f in problems:
+        subject = md_link(md_code(f.subject, 200), links.head(f.config.location) if f.config else None)
+        cells = (subject, md_text(f.kind, 40), _ran_before(f, links), _why(f, links))
+        rows.append("| " + " | ".join(c or "—" for c in cells) + " |")
+    return "\n".join(rows)
+
+
+def _ran_before(f: Finding, links: "_Links") -> str:
+    jobs: dict[str, Location | None] = {}
+    for run in f.base_runs:
+        label, location = _job_of(run)
+        jobs.setdefault(label, location)
+    shown = [_job_cell(label, loc, links) for label, loc in list(jobs.items())[:MAX_JOBS_PER_ROW]]
+    if len(jobs) > MAX_JOBS_PER_ROW:
+        shown.append(f"and {len(jobs) - MAX_JOBS_PER_ROW} more")
+    return "; ".join(shown)
+
+
+def _job_of(run: Run) -> tuple[str, Location | None]:
+    for frame in run.path:
+        if frame.kind == "job":
+            return frame.text or run.job_id, frame.location
+    return run.job_id, None
+
+
+def _job_cell(label: str, location: Location | None, links: "_Links") -> str:
+    text = f"**{md_text(label, 120)}**"
+    if location is None:
+        return text
+    return f"{text} ({md_link(md_code(str(location), 160), links.base(location))})"
+
+
+def _why(f: Finding, links: "_Links") -> str:
+    reason = f.reason
+    if reason is None:
+        return md_text(f.message)
+    parts = [md_text(reason.text or f.message)]
+    for guard in reason.guards:
+        condition = guard.condition
+        where = md_link(md_code(str(condition.location), 160), links.head(condition.location))
+        parts.append(f"blocked by {md_code(condition.text, 160)} at {where}")
+    for set_name, read_name, job in reason.near_misses:
+        parts.append(f"{md_text(job, 80)} sets {md_code(set_name, 60)}, the script reads {md_code(read_name, 60)}")
+    return "; ".join(parts)
+
+
+def _fixes(problems: list[Finding]) -> list[str]:
+    by_fix: dict[str, list[str]] = {}
+    for f in problems:
+        if f.reason and f.reason.fix.strip():
+            by_fix.setdefault(f.reason.fix, []).append(f.subject)
+    if not by_fix:
+        return []
+    parts = ["#### Suggested fix"]
+    for fix, subjects in by_fix.items():
+        names = ", ".join(md_code(s, 120) for s in subjects[:5])
+        more = f" and {len(subjects) - 5} more" if len(subjects) > 5 else ""
+        parts.append(f"To run {names}{more} again:\n\n{md_fence(fix, 'yaml')}")
+    return parts
+
+
+def _folded_others(others: list[Finding], links: "_Links") -> str:
+    counts = Counter(f.kind for f in others)
+    summary = ", ".join(f"{n} {kind}" for kind, n in _by_kind_order(counts))
+    items = []
+    for f in others:
+        where = f.config.location if f.config else (f.locations[0] if f.locations else None)
+        subject = md_link(md_code(f.subject, 200), links.head(where) if where else None)
+        items.append(f"- **{md_text(f.kind, 40)}** {subject}: {md_text(f.message)}")
+    # The blank lines let GitHub render markdown inside the HTML block.
+    return f"<details>\n<summary>{summary}</summary>\n\n" + "\n".join(items) + "\n\n</details>"
+
+
+def _analysis_notes(report: Report) -> list[str]:
+    notes = [(d.location, d.message) for d in report.diagnostics]
+    notes += [(i.location, i.reason) for i in report.incomplete]
+    if not notes:
+        return []
+    items = [f"- {md_code(str(loc), 160)}: {md_text(message)}" for loc, message in notes[:MAX_NOTES]]
+    if len(notes) > MAX_NOTES:
+        items.append(f"- and {len(notes) - MAX_NOTES} more")
+    summary = f"⚠️ {_plural(len(notes), 'place')} the analysis could not follow exactly"
+    return [f"<details>\n<summary>{summary}</summary>\n\n" + "\n".join(items) + "\n\n</details>"]
+
+
+def _omitted_note(count: int) -> str:
+    return (f"_{_plural(count, 'more finding')} not shown: a comment is limited to "
+            f"{GITHUB_LIMIT:,} characters. Run `coverage-diff` locally or read the job log for the full list._")
+
+
+def _by_kind_order(counts: Counter) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (_KIND_ORDER.get(item[0], 99), item[0]))
+
+
+def _short(revision: str) -> str:
+    return revision[:12] if len(revision) == 40 and _SHA.fullmatch(revision) else revision
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+@dataclass(frozen=True)
+class _Links:
+    """Blob URLs for locations: head-side ones at the head commit, base-side at the base."""
+
+    repo_url: str | None
+    head_sha: str | None
+    base_sha: str | None
+
+    def head(self, location: Location) -> str | None:
+        return self._at(self.head_sha, location)
+
+    def base(self, location: Location) -> str | None:
+        return self._at(self.base_sha, location)
+
+    def _at(self, sha: str | None, location: Location) -> str | None:
+        if not (self.repo_url and sha and location.path):
+            return None
+        anchor = f"#L{location.line}" if location.line else ""
+        return f"{self.repo_url.rstrip('/')}/blob/{quote(sha)}/{quote(location.path)}{anchor}"
