@@ -1,0 +1,26 @@
+# coverage-diff: `make demo` shows the tool on a bundled example, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_REPO ?= demo-repo
+
+.PHONY: venv demo test fuzz bench clean
+
+$(BIN)/coverage-diff: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/coverage-diff
+
+# Build the vLLM-style example repository (two commits, tagged base and head) and diff it.
+demo: venv
+	$(BIN)/python fixtures/history.py fixtures/vllm_pd_split $(DEMO_REPO) >/dev/null
+	-$(BIN)/coverage-diff base..head --repo $(DEMO_REPO)
+
+test: venv
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(DEMO_REPO) .pytest_cache

@@ -1,0 +1,97 @@
+"""The library entry points the CLI, the bot and the audit job share.
+
+`diff_range(repo, "base..head")` and friends: from a revision range to a Report.
+Only `snapshot` touches git; everything after it is a pure function of blobs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings, load_settings
+from .diff import diff
+from .inventory import Inventory, build_inventory
+from .model import Report
+from .snapshot import BlobReader, GitError, Snapshot, merge_base, repo_root, resolve
+
+
+@dataclass(frozen=True)
+class RevisionRange:
+    base: str
+    head: str  # "" = the working tree
+    merge_base: bool = False
+
+    @property
+    def text(self) -> str:
+        sep = "..." if self.merge_base else ".."
+        return f"{self.base}{sep}{self.head or '(working tree)'}"
+
+
+def parse_range(spec: str) -> RevisionRange:
+    """`BASE..HEAD`, `BASE...HEAD` (from the merge base) or `REV` (against the working tree).
+    An empty side means HEAD, as in git."""
+    if "..." in spec:
+        base, _, head = spec.partition("...")
+        return RevisionRange(base or "HEAD", head or "HEAD", merge_base=True)
+    if ".." in spec:
+        base, _, head = spec.partition("..")
+        return RevisionRange(base or "HEAD", head or "HEAD")
+    if not spec:
+        raise GitError("empty revision")
+    return RevisionRange(spec, "")
+
+
+class Session:
+    """One repository opened for analysis: a shared blob reader and inventories per revision."""
+
+    def __init__(self, repo: Path | str, settings: Settings | None = None):
+        self.repo = repo_root(Path(repo))
+        self.reader = BlobReader(self.repo)
+        self._settings = settings
+        self._inventories: dict[str, Inventory] = {}
+
+    def snapshot(self, rev: str) -> Snapshot:
+        if rev == "":
+            return Snapshot.worktree(self.repo)
+        return Snapshot.at(self.repo, rev, self.reader)
+
+    def settings_for(self, snapshot: Snapshot) -> Settings:
+        return self._settings if self._settings is not None else load_settings(snapshot)
+
+    def inventory(self, rev: str, settings: Settings | None = None) -> Inventory:
+        key = resolve(self.repo, rev) if rev else ""
+        if key and key in self._inventories:
+            return self._inventories[key]
+        snapshot = self.snapshot(rev)
+        snapshot.name = rev or "working tree"
+        inventory = build_inventory(snapshot, settings or self.settings_for(snapshot))
+        if key:
+            self._inventories[key] = inventory
+        return inventory
+
+    def diff(self, spec: str) -> Report:
+        rng = parse_range(spec)
+        base_rev = rng.base
+        if rng.merge_base:
+            base_rev = merge_base(self.repo, resolve(self.repo, rng.base), resolve(self.repo, rng.head))
+        head_snapshot_rev = rng.head
+        resolve(self.repo, base_rev)  # fail early with a clear message
+        if head_snapshot_rev:
+            resolve(self.repo, head_snapshot_rev)
+        head = self.inventory(head_snapshot_rev)
+        # Both sides use the head's settings: a PR that changes them is analysed consistently.
+        base = self.inventory(base_rev, head.settings)
+        base.snapshot.name = rng.base if not rng.merge_base else f"merge-base({rng.base}, {rng.head})"
+        return diff(base, head)
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def diff_range(repo: Path | str, spec: str, settings: Settings | None = None) -> Report:
+    session = Session(repo, settings)
+    try:
+        return session.diff(spec)
+    finally:
+        session.close()

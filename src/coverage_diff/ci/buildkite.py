@@ -1,0 +1,459 @@
+"""Buildkite: vLLM's generated "test area" files and plain Buildkite pipelines.
+
+Two dialects share this module because they share Buildkite's runtime (one
+`sh -e` shell per job, `$$` escapes, upload-time interpolation), but they read
+YAML differently:
+
+* vLLM test-area files (under the `job_dirs` of `.buildkite/ci_config*.yaml`):
+  `group`, `depends_on`, `steps`; the generator's key whitelist (unknown keys are
+  dropped silently, so a step written with `command:` runs no test), its
+  file-level defaults, `parallelism`, and `mirror.amd` variants.
+* Plain pipelines: `steps` with command/group/wait/block/trigger steps,
+  pipeline- and step-level `env`, `matrix` (list or `setup` + `adjustments`),
+  the docker plugin's `environment`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
+from ..snapshot import Snapshot, normalize
+from . import FrontEndResult
+from .yamlload import Map, Seq, YamlError, load, type_name
+
+SYSTEM = "buildkite"
+
+# vLLM's generator (pydantic `Step`): every other key is silently ignored.
+VLLM_STEP_KEYS = frozenset(
+    "label group key depends_on commands working_dir device agent_tags num_devices num_nodes "
+    "source_file_dependencies soft_fail parallelism concurrency concurrency_group timeout_in_minutes "
+    "mount_buildkite_agent env retry optional no_plugin no_gpu dind mirror".split()
+)
+VLLM_MIRROR_KEYS = frozenset(
+    "device commands working_dir num_devices num_gpus env depends_on source_file_dependencies optional "
+    "soft_fail dind no_plugin no_gpu num_nodes timeout_in_minutes concurrency concurrency_group agent_tags label".split()
+)
+# Tokens the generator substitutes itself when the pipeline name is `vllm_ci`.
+VLLM_INJECTED = frozenset(
+    "REGISTRY REPO BUILDKITE_COMMIT BRANCH CACHE_FROM CACHE_TO IMAGE_TAG IMAGE_TAG_LATEST IMAGE_TAG_TORCH_NIGHTLY".split()
+)
+NON_COMMAND_STEPS = ("wait", "block", "input", "trigger")
+
+
+# --------------------------------------------------------------------------- discovery
+def _vllm_job_dirs(snapshot: Snapshot) -> tuple[list[str], list[Diagnostic]]:
+    dirs: list[str] = []
+    diagnostics: list[Diagnostic] = []
+    for path in snapshot.glob(".buildkite/ci_config*.yaml"):
+        try:
+            data = load(snapshot.text(path), path)
+        except YamlError as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        job_dirs = data.get("job_dirs") if isinstance(data, dict) else None
+        if isinstance(job_dirs, list):
+            dirs += [normalize(str(d)) for d in job_dirs if isinstance(d, str)]
+    return sorted(set(dirs)), diagnostics
+
+
+def _classify(snapshot: Snapshot, settings) -> tuple[list[str], list[str], list[Diagnostic]]:
+    """(vLLM test-area files, plain pipeline files, diagnostics)."""
+    job_dirs, diagnostics = _vllm_job_dirs(snapshot)
+    vllm = set(snapshot.glob(*(f"{d}/**/*.yaml" for d in job_dirs))) if job_dirs else set()
+    candidates = set(snapshot.glob(*settings.buildkite_globs))
+    if not job_dirs:  # no generator config: test_areas-style dirs still use its dialect
+        vllm |= {p for p in candidates if "/test_areas/" in p or "/hardware_tests/" in p or "/intel_jobs/" in p}
+    plain = candidates - vllm - {p for p in candidates if p.split("/")[-1].startswith("ci_config")}
+    return sorted(vllm), sorted(plain), diagnostics
+
+
+def owns(snapshot: Snapshot, settings) -> list[str]:
+    vllm, plain, _ = _classify(snapshot, settings)
+    return vllm + plain
+
+
+def jobs(snapshot: Snapshot, settings) -> FrontEndResult:
+    vllm, plain, diagnostics = _classify(snapshot, settings)
+    result = FrontEndResult(diagnostics=list(diagnostics), files=vllm + plain)
+    for path in vllm:
+        _read_file(snapshot, path, settings, result, _vllm_file)
+    for path in plain:
+        _read_file(snapshot, path, settings, result, _plain_file)
+    return result
+
+
+def _read_file(snapshot, path, settings, result: FrontEndResult, reader) -> None:
+    if len(snapshot.read(path)) > settings.max_file_bytes:
+        result.diagnostics.append(Diagnostic(Location(path, 1), f"file larger than {settings.max_file_bytes} bytes; skipped"))
+        result.incomplete.append(Incomplete(Location(path, 1), "file too large to analyse"))
+        return
+    try:
+        data = load(snapshot.text(path), path)
+    except YamlError as exc:
+        result.diagnostics.append(exc.diagnostic)
+        result.incomplete.append(Incomplete(exc.diagnostic.location, "YAML could not be parsed; its steps are not analysed"))
+        return
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        result.diagnostics.append(Diagnostic(Location(path, getattr(data, "line", 1)), f"expected a mapping at the top level, found {type_name(data)}"))
+        return
+    reader(data, path, settings, result)
+
+
+# --------------------------------------------------------------------------- shared helpers
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def upload_interpolate(text: str, env: dict[str, str], keep: frozenset[str] = frozenset()) -> str:
+    """What `buildkite-agent pipeline upload` does to `$` in step attributes:
+    `$$` is a literal `$`, `$X`/`${X}`/`${X:-d}` are replaced from the uploader's
+    environment (pipeline `env:`), which in CI usually means an empty string."""
+
+    def replace(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1) or match.group(3)
+        if name in keep:
+            return match.group(0)
+        if name in env:
+            return env[name]
+        default = match.group(2)
+        return default if default is not None else ""
+
+    return _VAR.sub(replace, text)
+
+
+def _str_map(value, path: str, line: int, what: str, result: FrontEndResult) -> dict[str, str]:
+    """`env:` as a mapping (or Buildkite's list of `NAME=value`)."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {str(k): _scalar_text(v) for k, v in value.items()}
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        pairs = {}
+        for item in value:
+            name, eq, val = item.partition("=")
+            if eq:
+                pairs[name] = val
+        return pairs
+    result.diagnostics.append(Diagnostic(Location(path, line), f"{what} must be a mapping, found {type_name(value)}"))
+    return {}
+
+
+def _scalar_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _commands(value, path: str, line: int, result: FrontEndResult, line_of=None) -> list[tuple[str, int]]:
+    """`command`/`commands` as (text, line) pairs; a string may hold several lines."""
+    if value is None:
+        return []
+    items: list[tuple[object, int]]
+    if isinstance(value, str):
+        items = [(value, line)]
+    elif isinstance(value, list):
+        items = [(v, value.line_at(i) if isinstance(value, Seq) else line) for i, v in enumerate(value)]
+    else:
+        result.diagnostics.append(Diagnostic(Location(path, line), f"commands must be a string or a list of strings, found {type_name(value)}"))
+        return []
+    out = []
+    for item, item_line in items:
+        if isinstance(item, list):  # YAML anchors sometimes nest lists
+            out += _commands(item, path, item_line, result)
+        elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            out.append((str(item), item_line))
+        else:
+            result.diagnostics.append(Diagnostic(Location(path, item_line), f"a command must be a string, found {type_name(item)}"))
+    return out
+
+
+def _workspace_path(path: str, settings) -> str:
+    """`/vllm-workspace/tests` -> `tests`; relative paths stay relative to the root."""
+    for prefix in settings.workspace_prefixes:
+        prefix = prefix.rstrip("/")
+        if path == prefix or path.startswith(prefix + "/"):
+            return normalize(path[len(prefix) :])
+    if path.startswith("/"):
+        return normalize(path)  # an absolute path outside the workspace: best effort
+    return normalize(path)
+
+
+def _key_from_label(label: str) -> str:
+    key = label.lower()
+    for ch in " ,+:./":
+        key = key.replace(ch, "-")
+    return "".join(ch for ch in key if ch not in "()%")
+
+
+# --------------------------------------------------------------------------- vLLM dialect
+def _vllm_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
+    steps = data.get("steps")
+    if steps is None:
+        return
+    if not isinstance(steps, list):
+        result.diagnostics.append(Diagnostic(Location(path, data.line_of("steps")), f"`steps` must be a list, found {type_name(steps)}"))
+        result.incomplete.append(Incomplete(Location(path, data.line_of("steps")), "steps not analysed"))
+        return
+    file_depends = data.get("depends_on")
+    file_defaults = isinstance(file_depends, list) and bool(file_depends)
+    for index, step in enumerate(steps):
+        line = steps.line_at(index) if isinstance(steps, Seq) else data.line
+        if not isinstance(step, dict):
+            result.diagnostics.append(Diagnostic(Location(path, line), f"a step must be a mapping, found {type_name(step)}"))
+            continue
+        _vllm_step(step, path, line, file_defaults, settings, result)
+
+
+def _vllm_step(step: Map, path: str, line: int, file_defaults: bool, settings, result: FrontEndResult) -> None:
+    label = step.get("label")
+    if not isinstance(label, str) or not label:
+        result.diagnostics.append(Diagnostic(Location(path, line), "step has no `label` (required by vLLM's pipeline generator); skipped"))
+        return
+    ignored = tuple((k, Location(path, step.line_of(k))) for k in step if k not in VLLM_STEP_KEYS)
+    key = str(step.get("key") or _key_from_label(label))
+    multi_node = isinstance(step.get("num_nodes"), int) and step["num_nodes"] >= 2
+    working_dir = step.get("working_dir")
+    if working_dir is None and file_defaults:
+        working_dir = "/vllm-workspace/" + settings.default_working_dir
+    if multi_node or label.startswith(":docker:"):
+        working_dir = None  # no `cd working_dir` is generated for these
+    env = _str_map(step.get("env"), path, step.line_of("env"), "env", result)
+    deps = [str(d) for d in step.get("source_file_dependencies") or [] if isinstance(d, (str, int))]
+    if file_defaults:
+        deps.append(path)
+    commands = _commands(step.get("commands"), path, step.line_of("commands"), result)
+    rewrite_quotes = not multi_node
+    tier = Tier.OPTIONAL if step.get("optional") is True or not deps else Tier.PATH_FILTERED
+    base = dict(
+        system=SYSTEM,
+        file=path,
+        key=key,
+        label=label,
+        location=Location(path, line),
+        env=tuple(env.items()),
+        working_dir=_workspace_path(str(working_dir), settings) if working_dir else "",
+        tier=tier,
+        platform=_vllm_platform(step.get("device"), step.get("num_devices")),
+        soft_fail=bool(step.get("soft_fail")),
+        source_file_dependencies=tuple(deps),
+        ignored_keys=ignored,
+        attributes=tuple((k, _scalar_text(step[k])) for k in ("timeout_in_minutes", "group") if k in step),
+    )
+    lines = [_vllm_command(text, rewrite_quotes) for text, _ in commands]
+    cmds = tuple(Command(text, Location(path, cmd_line)) for text, (_, cmd_line) in zip(lines, commands))
+    for job in _shards(Job(commands=cmds, **base), step.get("parallelism")):
+        result.jobs.append(job)
+    mirror = step.get("mirror")
+    if isinstance(mirror, dict) and isinstance(mirror.get("amd"), dict):
+        amd = _vllm_amd_mirror(step, mirror["amd"], base, commands, cmds, path, settings, result)
+        if amd is not None:
+            result.jobs += _shards(amd, step.get("parallelism"))
+
+
+def _vllm_command(text: str, rewrite_quotes: bool) -> str:
+    if rewrite_quotes:
+        text = text.replace("'", '"')  # the generator rewrites every single quote
+    return upload_interpolate(text, {}, keep=VLLM_INJECTED)
+
+
+def _vllm_platform(device, num_devices) -> str:
+    count = num_devices if isinstance(num_devices, int) else 1
+    return f"{device or 'gpu'}x{count}"
+
+
+def _vllm_amd_mirror(step, amd: Map, base: dict, commands, cmds, path, settings, result) -> Job | None:
+    device = amd.get("device")
+    if not isinstance(device, str):
+        result.diagnostics.append(Diagnostic(Location(path, amd.line), "mirror.amd needs a `device`; no AMD variant generated"))
+        return None
+    ignored = tuple((f"mirror.amd.{k}", Location(path, amd.line_of(k))) for k in amd if k not in VLLM_MIRROR_KEYS)
+    if "parallelism" in amd:
+        ignored += (("mirror.amd.parallelism", Location(path, amd.line_of("parallelism"))),)
+    own = _commands(amd.get("commands"), path, amd.line_of("commands"), result) if "commands" in amd else None
+    working_dir = base["working_dir"]
+    if own is not None and amd.get("working_dir"):
+        working_dir = _workspace_path(str(amd["working_dir"]), settings)
+    source = own if own is not None else commands
+    joined = " && ".join(_vllm_command(text, True) for text, _ in source)  # AMD joins lines with &&
+    first_line = source[0][1] if source else amd.line
+    env = dict(base["env"]) | _str_map(amd.get("env"), path, amd.line_of("env"), "mirror.amd.env", result)
+    deps = tuple(dict.fromkeys(base["source_file_dependencies"] + tuple(str(d) for d in amd.get("source_file_dependencies") or [])))
+    optional = amd.get("optional", step.get("optional"))
+    fields = dict(base)
+    fields.update(
+        key=f"amd-{base['key']}",
+        label=str(amd.get("label") or f"AMD: {base['label']} ({device})"),
+        location=Location(path, amd.line),
+        env=tuple(env.items()),
+        working_dir=working_dir,
+        platform=f"{device}",
+        tier=Tier.OPTIONAL if optional is True else base["tier"],
+        source_file_dependencies=deps,
+        ignored_keys=base["ignored_keys"] + ignored,
+        soft_fail=bool(amd.get("soft_fail", base["soft_fail"])),
+    )
+    return Job(commands=(Command(joined, Location(path, first_line)),) if joined else (), **fields)
+
+
+def _shards(job: Job, parallelism) -> list[Job]:
+    if not isinstance(parallelism, int) or isinstance(parallelism, bool) or parallelism <= 1:
+        return [job]
+    from dataclasses import replace
+
+    count = min(parallelism, 1024)
+    return [
+        replace(
+            job,
+            env=job.env + (("BUILDKITE_PARALLEL_JOB", str(i)), ("BUILDKITE_PARALLEL_JOB_COUNT", str(count))),
+            matrix=job.matrix + (("BUILDKITE_PARALLEL_JOB", str(i)),),
+        )
+        for i in range(count)
+    ]
+
+
+# --------------------------------------------------------------------------- plain pipelines
+def _plain_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
+    steps = data.get("steps")
+    if steps is None:
+        return
+    if not isinstance(steps, list):
+        result.diagnostics.append(Diagnostic(Location(path, data.line_of("steps")), f"`steps` must be a list, found {type_name(steps)}"))
+        result.incomplete.append(Incomplete(Location(path, data.line_of("steps")), "steps not analysed"))
+        return
+    env = _str_map(data.get("env"), path, data.line_of("env"), "env", result)
+    _plain_steps(steps, path, env, "", settings, result)
+
+
+def _plain_steps(steps: list, path: str, env: dict, group: str, settings, result: FrontEndResult) -> None:
+    for index, step in enumerate(steps):
+        line = steps.line_at(index) if isinstance(steps, Seq) else 0
+        if isinstance(step, str) and step in NON_COMMAND_STEPS:
+            continue
+        if not isinstance(step, dict):
+            result.diagnostics.append(Diagnostic(Location(path, line), f"a step must be a mapping, found {type_name(step)}"))
+            continue
+        if any(k in step for k in NON_COMMAND_STEPS):
+            continue
+        if "group" in step and "steps" in step:
+            nested = step["steps"]
+            if isinstance(nested, list):
+                _plain_steps(nested, path, env, str(step.get("group") or ""), settings, result)
+            else:
+                result.diagnostics.append(Diagnostic(Location(path, step.line_of("steps")), f"group `steps` must be a list, found {type_name(nested)}"))
+            continue
+        for combo in _matrix(step, path, result):
+            job = _plain_step(step, path, line, env, group, combo, settings, result)
+            if job is not None:
+                result.jobs += _shards(job, step.get("parallelism"))
+
+
+def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: dict, settings, result) -> Job | None:
+    raw = step.get("commands", step.get("command"))
+    where = step.line_of("commands") if "commands" in step else step.line_of("command")
+    if raw is None and "plugins" not in step:
+        return None
+    step_env = _str_map(step.get("env"), path, step.line_of("env"), "env", result)
+    env = {**pipeline_env, **{k: _interp_matrix(v, combo) for k, v in step_env.items()}}
+    env.update(_docker_environment(step.get("plugins"), combo))
+    label = _interp_matrix(str(step.get("label") or step.get("name") or ""), combo)
+    commands = []
+    for text, cmd_line in _commands(raw, path, where, result):
+        text = upload_interpolate(_interp_matrix(text, combo), pipeline_env)
+        commands.append(Command(text, Location(path, cmd_line)))
+    key = str(step.get("key") or step.get("id") or _key_from_label(label or (commands[0].text if commands else f"step-{line}")))
+    agents = step.get("agents")
+    platform = ",".join(f"{k}={v}" for k, v in agents.items()) if isinstance(agents, dict) else ""
+    return Job(
+        system=SYSTEM,
+        file=path,
+        key=key,
+        label=label or (commands[0].text.splitlines()[0] if commands else key),
+        location=Location(path, line),
+        commands=tuple(commands),
+        env=tuple(env.items()),
+        tier=_plain_tier(step),
+        matrix=tuple(combo.items()),
+        platform=_interp_matrix(platform, combo),
+        soft_fail=bool(step.get("soft_fail")),
+        attributes=tuple((k, _scalar_text(step[k])) for k in ("timeout_in_minutes",) if k in step) + ((("group", group),) if group else ()),
+    )
+
+
+def _plain_tier(step: Map) -> Tier:
+    condition = step.get("if")
+    branches = step.get("branches")
+    if isinstance(condition, str) and "pull_request" not in condition and "build.branch" in condition:
+        return Tier.MAIN
+    if isinstance(branches, str) and branches.strip() in ("main", "master"):
+        return Tier.MAIN
+    if isinstance(condition, str) and "build.source" in condition and "schedule" in condition:
+        return Tier.NIGHTLY
+    return Tier.EVERY_PR
+
+
+def _docker_environment(plugins, combo: dict) -> dict[str, str]:
+    """The docker / docker-compose plugin's `environment: [NAME=value, NAME]`."""
+    env: dict[str, str] = {}
+    items = plugins if isinstance(plugins, list) else [plugins] if isinstance(plugins, dict) else []
+    for plugin in items:
+        if not isinstance(plugin, dict):
+            continue
+        for name, config in plugin.items():
+            if "docker" not in str(name) or not isinstance(config, dict):
+                continue
+            for entry in config.get("environment") or []:
+                if isinstance(entry, str) and "=" in entry:
+                    k, _, v = entry.partition("=")
+                    env[k] = _interp_matrix(v, combo)
+    return env
+
+
+_MATRIX_REF = re.compile(r"\{\{\s*matrix(?:\.([A-Za-z0-9_-]+))?\s*\}\}")
+
+
+def _interp_matrix(text: str, combo: dict) -> str:
+    if not combo:
+        return text
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name is None:
+            return str(combo.get("", next(iter(combo.values()))))
+        return str(combo.get(name, match.group(0)))
+
+    return _MATRIX_REF.sub(replace, text)
+
+
+def _matrix(step: Map, path: str, result: FrontEndResult) -> list[dict]:
+    """Combinations of a Buildkite build matrix (`[{}]` when there is none)."""
+    matrix = step.get("matrix")
+    if matrix is None:
+        return [{}]
+    if isinstance(matrix, list):  # one-dimensional: {{matrix}}
+        return [{"": _scalar_text(v)} for v in matrix]
+    if not isinstance(matrix, dict) or not isinstance(matrix.get("setup"), (dict, list)):
+        result.diagnostics.append(Diagnostic(Location(path, step.line_of("matrix")), "matrix must be a list or have a `setup`"))
+        return [{}]
+    setup = matrix["setup"]
+    if isinstance(setup, list):
+        combos = [{"": _scalar_text(v)} for v in setup]
+    else:
+        dims = {str(k): [_scalar_text(v) for v in (vals if isinstance(vals, list) else [vals])] for k, vals in setup.items()}
+        combos = [dict(zip(dims, values)) for values in itertools.product(*dims.values())]
+    for adjustment in matrix.get("adjustments") or []:
+        if not isinstance(adjustment, dict):
+            continue
+        with_ = adjustment.get("with")
+        target = {str(k): _scalar_text(v) for k, v in with_.items()} if isinstance(with_, dict) else {"": _scalar_text(with_)}
+        skip = adjustment.get("skip")
+        matching = [c for c in combos if c == target]
+        if skip not in (None, False):
+            combos = [c for c in combos if c != target]
+        elif not matching:
+            combos.append(target)  # an adjustment naming a new combination adds it
+    return combos

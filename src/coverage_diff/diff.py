@@ -1,0 +1,186 @@
+"""Match two inventories subject by subject and explain every loss.
+
+Subjects are indexed by identity on both sides, so the diff is linear in the
+number of runs.  A subject's runs are compared by *variant* (argv, the
+environment set along the way, platform), never by job name or file, so moving
+or relabelling a step is a `moved`, not a loss.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .inventory import Inventory
+from .model import ConfigEntry, Finding, Job, Reason, Report, Run, Severity
+from .reasons import explain_missing
+
+SEVERITY = {
+    "silently-dropped": Severity.ERROR,
+    "removed": Severity.WARNING,
+    "narrowed": Severity.ERROR,
+    "changed": Severity.INFO,
+    "moved": Severity.INFO,
+    "added": Severity.INFO,
+}
+
+
+def diff(base: Inventory, head: Inventory) -> Report:
+    findings: list[Finding] = []
+    for subject, before in base.runs_by_subject.items():
+        after = head.runs_by_subject.get(subject, [])
+        finding = compare_subject(subject, before, after, base, head)
+        if finding is not None:
+            findings.append(finding)
+    for subject, after in head.runs_by_subject.items():
+        if subject not in base.runs_by_subject:
+            findings.append(_finding("added", subject, [], after, head, f"{_describe(subject, after)} now runs in {_jobs_text(head, after)}."))
+    findings.sort(key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
+    return Report(
+        command="diff",
+        base=base.snapshot.name,
+        head=head.snapshot.name,
+        findings=tuple(findings),
+        diagnostics=tuple(head.diagnostics),
+        incomplete=tuple(dict.fromkeys(base.incomplete + head.incomplete)),
+        summary=_summary(findings, base, head),
+    )
+
+
+def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory) -> Finding | None:
+    if not after:
+        defined = head.is_defined(subject, before)
+        kind = "silently-dropped" if defined else "removed"
+        reason = _why_gone(subject, before, head, defined)
+        verb = "no longer runs anywhere" if defined else "was removed"
+        message = f"{_describe(subject, before)} {verb}: {reason.text}" if reason else f"{_describe(subject, before)} {verb}."
+        return _finding(kind, subject, before, after, head, message, reason)
+    lost = _variants(before) - _variants(after)
+    gained = _variants(after) - _variants(before)
+    if lost:
+        lost_runs = [r for r in before if r.variant in lost]
+        kind = "changed" if gained and len(gained) >= len(lost) else "narrowed"
+        reason = _why_narrowed(subject, lost_runs, base, head) if kind == "narrowed" else None
+        what = f"{len(lost)} of its {len(_variants(before))} variants no longer run"
+        message = f"{_describe(subject, before)}: {what}" + (f": {reason.text}" if reason else ".")
+        if kind == "changed":
+            message = f"{_describe(subject, before)} runs with different arguments or environment."
+        return _finding(kind, subject, lost_runs, [r for r in after if r.variant in gained] or after, head, message, reason)
+    if gained:
+        return _finding("added", subject, [], [r for r in after if r.variant in gained], head,
+                        f"{_describe(subject, after)} gains {len(gained)} new variant(s) in {_jobs_text(head, [r for r in after if r.variant in gained])}.")
+    if _where(before, base) != _where(after, head):
+        return _finding("moved", subject, before, after, head,
+                        f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
+    return None
+
+
+def _variants(runs: list[Run]) -> set:
+    return {run.variant for run in runs}
+
+
+def _where(runs: list[Run], inventory: Inventory) -> set:
+    jobs = inventory.jobs_by_id
+    return {(jobs[r.job_id].file, jobs[r.job_id].label) if r.job_id in jobs else r.job_id for r in runs}
+
+
+def _scripts_of(subject: str, runs: list[Run], head: Inventory) -> list[str]:
+    """The scripts where the subject is written at head (entry definitions, else leaf files)."""
+    if subject in head.entries:
+        return sorted({e.location.path for e in head.entries[subject]})
+    return sorted({r.location.path for r in runs})
+
+
+def _why_gone(subject: str, before: list[Run], head: Inventory, defined: bool) -> Reason | None:
+    if not defined:
+        entry = _entry(before)
+        where = entry.location if entry else before[0].location
+        still = head.snapshot.exists(where.path)
+        return Reason(text=f"it is no longer defined ({where.path} {'no longer contains it' if still else 'was deleted'}).")
+    return explain_missing(head, subject, scripts=_scripts_of(subject, before, head), before=before)
+
+
+def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventory) -> Reason:
+    """Explain lost variants through the head jobs that correspond to the base jobs that ran them."""
+    matched = match_jobs(base, head)
+    jobs = [matched[r.job_id] for r in lost if r.job_id in matched]
+    jobs = list({j.id: j for j in jobs}.values())
+    gone = sorted({base.jobs_by_id[r.job_id].label for r in lost if r.job_id not in matched and r.job_id in base.jobs_by_id})
+    scripts = _scripts_of(subject, lost, head)
+    if jobs:
+        reason = explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
+        if reason.guards:
+            return reason
+    if gone:
+        return Reason(text=f"the job(s) that ran them are gone: {', '.join(gone)}.")
+    return explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
+
+
+def match_jobs(base: Inventory, head: Inventory) -> dict[str, Job]:
+    """Base job id -> the head job that is the same job: same key, else same label,
+    else same commands and environment (a step moved to another file and relabelled)."""
+    by_key = defaultdict(list)
+    by_label = defaultdict(list)
+    by_body = defaultdict(list)
+    for job in head.jobs:
+        by_key[(job.system, job.key, job.matrix)].append(job)
+        by_label[(job.system, job.label, job.matrix)].append(job)
+        by_body[_body(job)].append(job)
+    matched = {}
+    for job in base.jobs:
+        for index, key in ((by_key, (job.system, job.key, job.matrix)), (by_label, (job.system, job.label, job.matrix)), (by_body, _body(job))):
+            if index.get(key):
+                matched[job.id] = index[key][0]
+                break
+    return matched
+
+
+def _body(job: Job) -> tuple:
+    return (job.system, tuple(" ".join(c.text.split()) for c in job.commands), tuple(sorted(job.env)), job.matrix)
+
+
+def _entry(runs: list[Run]) -> ConfigEntry | None:
+    return next((r.entry for r in runs if r.entry is not None), None)
+
+
+def _describe(subject: str, runs: list[Run]) -> str:
+    entry = _entry(runs)
+    if entry is not None:
+        return f"config `{subject}` ({entry.array} in {entry.location.path})"
+    return f"`{subject}`"
+
+
+def _jobs_text(inventory: Inventory, runs: list[Run]) -> str:
+    labels = sorted({inventory.jobs_by_id[r.job_id].label for r in runs if r.job_id in inventory.jobs_by_id})
+    shown = ", ".join(f"'{label}'" for label in labels[:3])
+    return shown + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+
+
+def _finding(kind: str, subject: str, before: list[Run], after: list[Run], inventory: Inventory, message: str, reason: Reason | None = None) -> Finding:
+    entry = _entry(after) or _entry(before)
+    if entry is not None and subject in inventory.entries:
+        entry = inventory.entries[subject][0]  # where it is written now
+    locations = tuple(dict.fromkeys([g.condition.location for g in (reason.guards if reason else ())] + ([entry.location] if entry else [])))
+    return Finding(
+        kind=kind,
+        subject=subject,
+        severity=SEVERITY[kind],
+        message=message,
+        config=entry,
+        reason=reason,
+        locations=locations,
+        base_runs=tuple(before),
+        head_runs=tuple(after),
+        details=(("conditional", "yes"),) if any(r.conditional for r in after) else (),
+    )
+
+
+def _summary(findings: list[Finding], base: Inventory, head: Inventory) -> tuple[tuple[str, int], ...]:
+    counts = {kind: 0 for kind in SEVERITY}
+    for f in findings:
+        counts[f.kind] += 1
+    return tuple(counts.items()) + (
+        ("base_runs", len(base.runs)),
+        ("head_runs", len(head.runs)),
+        ("base_jobs", len(base.jobs)),
+        ("head_jobs", len(head.jobs)),
+    )

@@ -1,0 +1,167 @@
+"""One revision's coverage: every job, every run it makes, every config entry
+defined anywhere, and which of them some job reaches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+from .ci import FrontEndResult, collect_jobs
+from .config import Settings
+from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
+from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, script_definitions
+from .snapshot import Snapshot, match_glob
+
+SCRIPT_SUFFIXES = (".sh", ".bash")
+
+
+@dataclass
+class Inventory:
+    snapshot: Snapshot
+    settings: Settings
+    jobs: list[Job]
+    outcomes: dict[str, JobOutcome]
+    definitions: dict[str, ScriptDefinitions]
+    ci_files: list[str]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    incomplete: list[Incomplete] = field(default_factory=list)
+
+    # -- runs ----------------------------------------------------------------
+    @cached_property
+    def runs(self) -> list[Run]:
+        return [run for job in self.jobs for run in self.outcomes[job.id].runs]
+
+    @cached_property
+    def runs_by_subject(self) -> dict[str, list[Run]]:
+        grouped: dict[str, list[Run]] = defaultdict(list)
+        for run in self.runs:
+            grouped[run.subject].append(run)
+        return dict(grouped)
+
+    @cached_property
+    def jobs_by_id(self) -> dict[str, Job]:
+        return {job.id: job for job in self.jobs}
+
+    # -- scripts ---------------------------------------------------------------
+    @cached_property
+    def script_calls(self) -> dict[str, list[ScriptCall]]:
+        """Repository script -> every call of it made by some job."""
+        calls: dict[str, list[ScriptCall]] = defaultdict(list)
+        for outcome in self.outcomes.values():
+            for call in outcome.scripts:
+                calls[call.path].append(call)
+        return dict(calls)
+
+    # -- config entries ----------------------------------------------------------
+    @cached_property
+    def entries(self) -> dict[str, list[ConfigEntry]]:
+        """Entry identity -> its definitions (one identity may be defined twice)."""
+        found: dict[str, list[ConfigEntry]] = defaultdict(list)
+        for definitions in self.definitions.values():
+            for entry in definitions.entries:
+                found[entry.identity].append(entry)
+        return dict(found)
+
+    @cached_property
+    def reached(self) -> set[str]:
+        return {run.entry.identity for run in self.runs if run.entry is not None}
+
+    def unreached_entries(self) -> list[ConfigEntry]:
+        return sorted(
+            (e for identity, defs in self.entries.items() if identity not in self.reached for e in defs),
+            key=lambda e: (e.location.path, e.location.line),
+        )
+
+    @cached_property
+    def defined_commands(self) -> set[str]:
+        return {" ".join(text.split()) for d in self.definitions.values() for text, _ in d.commands} | {
+            " ".join(c.text.split()) for job in self.jobs for c in job.commands
+        }
+
+    def is_defined(self, subject: str, runs: list[Run]) -> bool:
+        """Whether a subject still exists in the revision's files (entry or command)."""
+        if subject in self.entries:
+            return True
+        if any(run.entry is not None for run in runs):
+            return False
+        return any(_command_still_written(run, self) for run in runs)
+
+    # -- variables -----------------------------------------------------------------
+    @cached_property
+    def variables_set(self) -> dict[str, list[tuple[str, str]]]:
+        """Variable -> (job label, value) for every value a job gives it: job env and
+        everything visible at the scripts the job calls."""
+        found: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
+        for job in self.jobs:
+            for name, value in job.env:
+                found[name][(job.label, value)] = None
+            for name in job.unknown_env:
+                found[name][(job.label, "<unknown>")] = None
+        for calls in self.script_calls.values():
+            for call in calls:
+                label = self.jobs_by_id[call.job_id].label if call.job_id in self.jobs_by_id else call.job_id
+                for name, value in call.env:
+                    found[name][(label, value)] = None
+        return {name: list(values) for name, values in found.items()}
+
+
+def _command_still_written(run: Run, inventory: Inventory) -> bool:
+    path = run.location.path
+    if not inventory.snapshot.exists(path):
+        return False
+    leaf = next((f for f in reversed(run.path) if f.kind == "leaf"), None)
+    text = " ".join((leaf.text if leaf else " ".join(run.argv)).split())
+    return text in inventory.defined_commands
+
+
+def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None = None) -> Inventory:
+    front = front or collect_jobs(snapshot, settings)
+    jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
+    outcomes = {job.id: interpret_job(job, snapshot, settings) for job in jobs}
+    diagnostics = list(front.diagnostics)
+    incomplete = list(front.incomplete)
+    for outcome in outcomes.values():
+        diagnostics += outcome.diagnostics
+        incomplete += outcome.incomplete
+    scripts = {p for p in snapshot.files if p.endswith(SCRIPT_SUFFIXES) and snapshot.exists(p) and not _ignored(p, settings)}
+    scripts |= {call.path for o in outcomes.values() for call in o.scripts}
+    definitions = {}
+    for path in sorted(scripts):
+        if not snapshot.exists(path):
+            continue
+        definitions[path] = script_definitions(path, snapshot, settings)
+        diagnostics += definitions[path].diagnostics
+    return Inventory(
+        snapshot=snapshot,
+        settings=settings,
+        jobs=jobs,
+        outcomes=outcomes,
+        definitions=definitions,
+        ci_files=front.files,
+        diagnostics=_dedupe(diagnostics),
+        incomplete=_dedupe(incomplete),
+    )
+
+
+def _unique(jobs: list[Job]) -> list[Job]:
+    """Jobs with the same id (a duplicated key) keep the first; later ones get a suffix."""
+    seen: dict[str, int] = {}
+    out = []
+    for job in jobs:
+        count = seen.get(job.id, 0)
+        seen[job.id] = count + 1
+        out.append(job if count == 0 else replace(job, key=f"{job.key}#{count + 1}"))
+    return out
+
+
+def _ignored(path: str, settings: Settings) -> bool:
+    return any(match_glob(path, pattern) for pattern in settings.ignore_paths)
+
+
+def _dedupe(items: list) -> list:
+    return list(dict.fromkeys(items))
+
+
+def location_sort_key(location: Location) -> tuple:
+    return (location.path, location.line, location.column)

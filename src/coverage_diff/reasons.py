@@ -1,0 +1,283 @@
+"""Why a subject does not run at a revision, and what would make it run.
+
+The shell interpreter is asked a "what if" question: it re-runs the jobs that
+reach the subject's script with every inherited variable unknown
+(`open_world=True`), so each run that does reach the subject records the
+conditions it needed.  The conditions whose needed outcome differs from what
+the job really gets are the blocking guards; their variables, the values the
+jobs provide, near-miss names the jobs set instead, and a suggested step follow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import Assumption, Condition, Guard, Job, Reason, Run
+from .shell import interpret_job, interpret_script
+
+UNSET = "<unset>"
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A way to reach the subject: the job, the run, and the guards it needs."""
+
+    job: Job | None
+    run: Run
+    blocking: tuple[Assumption, ...]
+
+
+def explain_missing(inventory, subject: str, *, scripts: list[str], jobs: list[Job] | None = None, before: list[Run] = ()) -> Reason:
+    """Reason for a subject that no job (or none of `jobs`) runs at this revision."""
+    candidates = jobs if jobs is not None else jobs_reaching(inventory, scripts)
+    witness = best_witness(inventory, subject, candidates, scripts)
+    if witness is None:
+        return _unexplained(inventory, subject, scripts, candidates, before)
+    guards = tuple(
+        Guard(a.condition, a.condition.outcome, provided_values(inventory, a.condition.variables, scripts))
+        for a in witness.blocking
+    )
+    variables = tuple(dict.fromkeys(v for a in witness.blocking for v in a.condition.variables))
+    near = near_misses(inventory, variables)
+    return Reason(
+        text=_reason_text(inventory, witness, guards, scripts, near),
+        variables=variables,
+        guards=guards,
+        near_misses=near,
+        fix=suggest_fix(witness, inventory),
+    )
+
+
+def jobs_reaching(inventory, scripts: list[str]) -> list[Job]:
+    ids = {call.job_id for path in scripts for call in inventory.script_calls.get(path, [])}
+    return [job for job in inventory.jobs if job.id in ids]
+
+
+def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
+    witnesses = []
+    for job in jobs:
+        closed = _outcomes(inventory.outcomes[job.id].conditions) if job.id in inventory.outcomes else {}
+        opened = interpret_job(job, inventory.snapshot, inventory.settings, open_world=True)
+        for run in opened.runs:
+            if run.subject == subject:
+                witnesses.append(Witness(job, run, _blocking(run.assumptions, closed)))
+    if not witnesses:  # no job reaches the script: ask the script itself
+        for path in scripts:
+            if not inventory.snapshot.exists(path):
+                continue
+            cwd = _caller_cwd(inventory, path)
+            opened = interpret_script(path, inventory.snapshot, inventory.settings, cwd=cwd, open_world=True)
+            for run in opened.runs:
+                if run.subject == subject:
+                    witnesses.append(Witness(None, run, tuple(a for a in run.assumptions if a.condition.outcome or a.condition.variables)))
+    if not witnesses:
+        return None
+    return min(witnesses, key=lambda w: (len(w.blocking), len(w.run.assumptions), w.job.id if w.job else ""))
+
+
+def _caller_cwd(inventory, path: str) -> str:
+    """Where a script is normally run from: the cwd of an existing call, else its repo's `tests/`
+    when the path lives there (vLLM), else the root."""
+    for calls in inventory.script_calls.values():
+        for call in calls:
+            if call.path == path:
+                return ""
+    prefix = inventory.settings.default_working_dir.rstrip("/") + "/"
+    return inventory.settings.default_working_dir if path.startswith(prefix) else ""
+
+
+def _outcomes(conditions: tuple[Condition, ...]) -> dict:
+    seen: dict = {}
+    for c in conditions:
+        seen.setdefault((c.location, c.text), set()).add(c.outcome)
+    return seen
+
+
+def _blocking(assumptions: tuple[Assumption, ...], closed: dict) -> tuple[Assumption, ...]:
+    """Assumptions the job's real environment does not satisfy."""
+    out = []
+    for a in assumptions:
+        got = closed.get((a.condition.location, a.condition.text))
+        if got is None or a.condition.outcome not in got:
+            out.append(a)
+    return tuple(dict.fromkeys(out))
+
+
+def provided_values(inventory, variables, scripts: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(job label, variable, value) for every job that calls one of the scripts."""
+    rows = []
+    for path in scripts:
+        for call in inventory.script_calls.get(path, []):
+            job = inventory.jobs_by_id.get(call.job_id)
+            env = dict(call.env)
+            for name in variables:
+                value = env.get(name, "<unknown>" if name in call.unknown else UNSET)
+                rows.append((job.label if job else call.job_id, name, value))
+    return tuple(dict.fromkeys(rows))
+
+
+def near_misses(inventory, variables) -> tuple[tuple[str, str, str], ...]:
+    """Names jobs set that look like a mistyped guard variable."""
+    rows = []
+    for wanted in variables:
+        for name, values in inventory.variables_set.items():
+            if name != wanted and is_near_miss(name, wanted):
+                for label, _value in values:
+                    rows.append((name, wanted, label))
+    return tuple(dict.fromkeys(rows))
+
+
+def is_near_miss(a: str, b: str) -> bool:
+    if a.lower() == b.lower() or a.replace("_", "").lower() == b.replace("_", "").lower():
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    return edit_distance(a.upper(), b.upper(), limit=2) <= (1 if min(len(a), len(b)) < 6 else 2)
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+# --------------------------------------------------------------------------- fixes
+_LITERAL_AFTER = re.compile(r"(==|!=|=|-eq|-ne|=~)\s*\"?'?([^\"' \]\)]*)")
+
+
+def required_value(condition: Condition, variable: str) -> str | None:
+    """A value of `variable` that gives the condition its needed outcome (None: unset)."""
+    text = condition.text
+    want = condition.outcome
+    negated = bool(re.search(r"(^|\s)!\s", text))
+    if negated:
+        want = not want
+    if "-z" in text:
+        return "1" if not want else None
+    if "-n" in text or re.fullmatch(r"\s*\[\[?\s*\"?\$\{?\w+[^ ]*\"?\s*\]\]?\s*", text):
+        return "1" if want else None
+    match = _LITERAL_AFTER.search(text)
+    if match:
+        op, literal = match.groups()
+        literal = literal.strip("*") or "1"
+        if op in ("==", "=", "-eq", "=~"):
+            return literal if want else f"not-{literal}"
+        return literal if not want else f"not-{literal}"
+    arm = re.search(r"\)\s*$|^\s*([^()|]+?)\s*\)", text)
+    if arm and arm.group(1):
+        return arm.group(1).strip().strip("*\"'") or "1"
+    return "1" if want else None
+
+
+def suggest_fix(witness: Witness, inventory) -> str:
+    assignments = []
+    for a in witness.blocking:
+        for variable in a.condition.variables:
+            value = required_value(a.condition, variable)
+            if value is not None and not any(x.startswith(variable + "=") for x in assignments):
+                assignments.append(f"{variable}={value}")
+    command = _calling_command(witness)
+    if not command:
+        return ""
+    prefix = " ".join(assignments)
+    new_command = f"{prefix} {command}".strip()
+    job = witness.job
+    if job is None:
+        return f"Add a CI step that runs `{new_command}`."
+    return render_step(job, new_command, assignments)
+
+
+def _calling_command(witness: Witness) -> str:
+    """The job command line that starts the path to the run, without its own prefixes."""
+    for frame in witness.run.path:
+        if frame.kind == "command":
+            words = frame.text.split()
+            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+                words.pop(0)
+            return " ".join(words)
+    return ""
+
+
+def render_step(job: Job, command: str, assignments: list[str]) -> str:
+    """The smallest CI change that runs the subject: a copy of the job with the variables set."""
+    suffix = " ".join(assignments) or "variant"
+    if job.system == "buildkite":
+        lines = [f"- label: {job.label} ({suffix})"]
+        lines.append(f"  key: {job.key}-{re.sub(r'[^a-z0-9]+', '-', suffix.lower()).strip('-')}")
+        deps = [d for d in job.source_file_dependencies if d != job.file]
+        for name, value in job.attributes:
+            if name == "timeout_in_minutes":
+                lines.append(f"  timeout_in_minutes: {value}")
+        if job.platform and not job.platform.startswith("gpux1"):
+            device, _, count = job.platform.partition("x")
+            if device != "gpu":
+                lines.append(f"  device: {device}")
+            if count and count != "1":
+                lines.append(f"  num_devices: {count}")
+        if deps:
+            lines.append("  source_file_dependencies:")
+            lines += [f"    - {d}" for d in deps]
+        lines.append("  commands:")
+        lines += [f"    - {c.text}" for c in job.commands if c.text.split()[:1] and _is_setup(c.text)]
+        lines.append(f"    - {command}")
+        return "\n".join(lines)
+    if job.system == "github-actions":
+        env = "".join(f"\n    {a.split('=', 1)[0]}: \"{a.split('=', 1)[1]}\"" for a in assignments)
+        return f"- name: {job.label} ({suffix})\n  run: {command.split(' ', len(assignments))[-1] if assignments else command}\n  env:{env}"
+    return f"{job.key}-{suffix.lower()}:\n  script:\n    - {command}"
+
+
+def _is_setup(text: str) -> bool:
+    first = text.split()[0]
+    return first in ("uv", "pip", "pip3", "apt-get", "export")
+
+
+def _reason_text(inventory, witness: Witness, guards, scripts: list[str], near) -> str:
+    if not guards:
+        who = "no job" if witness.job is None else f"job {witness.job.label!r}"
+        return f"{who} reaches it at this revision although nothing guards it; the script that defines it is not run."
+    parts = []
+    for guard in guards:
+        cond = guard.condition
+        need = "true" if guard.required else "false"
+        setters = {v: [lbl for lbl, val in inventory.variables_set.get(v, []) if val not in ("", UNSET)] for v in cond.variables}
+        unset = [v for v, who in setters.items() if not who]
+        detail = f"no job sets {', '.join(unset)}" if unset else _provided_text(guard)
+        parts.append(f"it runs only when `{cond.text}` ({cond.location}) is {need}, and {detail}")
+    text = "; ".join(parts) + "."
+    if near:
+        text += " " + "; ".join(f"job {label!r} sets {name}, a near miss of {wanted}" for name, wanted, label in near) + "."
+    if witness.job is None:
+        text = "no job runs its script at this revision; " + text
+    return text[0].upper() + text[1:]
+
+
+def _provided_text(guard: Guard) -> str:
+    values = [f"{label} gives {var}={value}" for label, var, value in guard.provided]
+    return "the jobs reaching it give " + ", ".join(values[:4]) + (" ..." if len(values) > 4 else "") if values else "no job satisfies it"
+
+
+def _unexplained(inventory, subject: str, scripts: list[str], jobs: list[Job], before) -> Reason:
+    present = [p for p in scripts if inventory.snapshot.exists(p)]
+    if present and not jobs:
+        where = ", ".join(present)
+        who = sorted({inventory_label(r) for r in before})
+        text = f"no job runs {where} at this revision" + (f" (before, it ran in: {', '.join(who)})" if who else "") + "."
+        return Reason(text=text)
+    if not present and scripts:
+        return Reason(text=f"{', '.join(scripts)} no longer exists.")
+    return Reason(text="no path through the scripts reaches it at this revision, even with every environment variable free; it is unreachable as written.")
+
+
+def inventory_label(run: Run) -> str:
+    for frame in run.path:
+        if frame.kind == "job":
+            return frame.text
+    return run.job_id

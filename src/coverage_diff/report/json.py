@@ -1,0 +1,98 @@
+"""JSON output: the contract other tools rely on (see docs/architecture.md).
+
+`{"command", "base", "head", "summary", "findings": [...], "diagnostics": [...],
+"incomplete": [...]}`; each finding has `kind` (diff) or `rule` (audit),
+`subject`, `config` ({text, path, line, array} or null) and `reason`
+({text, variables, guards, near_misses, fix} or null).
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..model import ConfigEntry, Finding, Location, Reason, Report, Run
+
+SCHEMA_VERSION = 1
+
+
+def render(report: Report, **_options) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_dict(report: Report) -> dict:
+    return {
+        "version": SCHEMA_VERSION,
+        "command": report.command,
+        "base": report.base,
+        "head": report.head,
+        "summary": dict(report.summary),
+        "findings": [finding_dict(f) for f in report.findings],
+        "diagnostics": [{"path": d.location.path, "line": d.location.line, "severity": d.severity, "message": d.message} for d in report.diagnostics],
+        "incomplete": [{"path": i.location.path, "line": i.location.line, "reason": i.reason} for i in report.incomplete],
+    }
+
+
+def finding_dict(f: Finding) -> dict:
+    out = {"id": f.id}
+    if f.rule:
+        out["rule"] = f.rule
+    else:
+        out["kind"] = f.kind
+    out.update(
+        subject=f.subject,
+        severity=f.severity.value,
+        message=f.message,
+        config=config_dict(f.config),
+        reason=reason_dict(f.reason),
+        locations=[location_dict(loc) for loc in f.locations],
+        base_runs=[run_dict(r) for r in f.base_runs],
+        head_runs=[run_dict(r) for r in f.head_runs],
+    )
+    out.update(dict(f.details))
+    return out
+
+
+def location_dict(loc: Location) -> dict:
+    return {"path": loc.path, "line": loc.line}
+
+
+def config_dict(entry: ConfigEntry | None) -> dict | None:
+    if entry is None:
+        return None
+    return {"text": entry.text, "path": entry.location.path, "line": entry.location.line, "array": entry.array}
+
+
+def reason_dict(reason: Reason | None) -> dict | None:
+    if reason is None:
+        return None
+    return {
+        "text": reason.text,
+        "variables": list(reason.variables),
+        "guards": [
+            {
+                "path": g.condition.location.path,
+                "line": g.condition.location.line,
+                "condition": g.condition.text,
+                "variables": list(g.condition.variables),
+                "required": g.required,
+                "provided": [{"job": job, "variable": var, "value": value} for job, var, value in g.provided],
+            }
+            for g in reason.guards
+        ],
+        "near_misses": [{"set": name, "read": wanted, "job": job} for name, wanted, job in reason.near_misses],
+        "fix": reason.fix or None,
+    }
+
+
+def run_dict(run: Run) -> dict:
+    return {
+        "job": run.job_id,
+        "argv": list(run.argv),
+        "env": dict(run.env),
+        "cwd": run.cwd,
+        "path": run.location.path,
+        "line": run.location.line,
+        "platform": run.platform,
+        "conditional": run.conditional,
+        "assumptions": [a.condition.text + (" (" + a.detail + ")" if a.detail else "") for a in run.assumptions],
+    }

@@ -1,0 +1,75 @@
+"""Plain text for a terminal or a CI log: losses first, each with its why and fix."""
+
+from __future__ import annotations
+
+from ..model import LOSS_KINDS, Finding, Report
+from .escape import one_line, terminal
+
+ORDER = ("silently-dropped", "removed", "narrowed", "changed", "moved", "added")
+TITLES = {
+    "silently-dropped": "SILENTLY DROPPED (still defined, no job runs it)",
+    "removed": "REMOVED (no longer defined)",
+    "narrowed": "NARROWED (some of its runs are gone)",
+    "changed": "CHANGED",
+    "moved": "MOVED",
+    "added": "ADDED",
+}
+
+
+def render(report: Report, verbose: bool = False, **_options) -> str:
+    lines: list[str] = []
+    if report.command == "diff":
+        lines.append(f"coverage-diff {terminal(report.base)}..{terminal(report.head)}")
+    lines.append(verdict(report))
+    groups: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault(f.rule or f.kind, []).append(f)
+    for kind in sorted(groups, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER)):
+        findings = groups[kind]
+        lines.append("")
+        lines.append(f"{TITLES.get(kind, kind)}: {len(findings)}")
+        detailed = kind in LOSS_KINDS or report.command != "diff" or verbose
+        for f in findings:
+            lines += _finding(f, detailed)
+    if report.diagnostics:
+        lines.append("")
+        lines.append(f"Problems reading the repository ({len(report.diagnostics)}):")
+        lines += [f"  {terminal(str(d.location))}: {d.severity}: {one_line(d.message)}" for d in report.diagnostics]
+    if report.incomplete:
+        lines.append("")
+        lines.append(f"Analysed only partly ({len(report.incomplete)} places; results there may be incomplete):")
+        lines += [f"  {terminal(str(i.location))}: {one_line(i.reason)}" for i in report.incomplete[:20]]
+        if len(report.incomplete) > 20:
+            lines.append(f"  ... and {len(report.incomplete) - 20} more (see --format json)")
+    return "\n".join(lines) + "\n"
+
+
+def verdict(report: Report) -> str:
+    losses = [f for f in report.findings if f.kind in LOSS_KINDS and not f.rule]
+    if report.command == "diff":
+        if not losses:
+            return "OK: no test configuration stops running."
+        subjects = len({f.subject for f in losses})
+        return f"LOSS: {subjects} test configuration(s) stop running or run less."
+    return f"{len(report.findings)} finding(s)."
+
+
+def _finding(f: Finding, detailed: bool) -> list[str]:
+    where = f"  [{f.config.location}]" if f.config else ""
+    out = [f"  - {one_line(f.subject)}{terminal(where)}"]
+    if not detailed:
+        return out
+    out.append(f"      {one_line(f.message)}")
+    if f.base_runs and not f.rule:
+        jobs = sorted({r.job_id.split(':', 2)[-1] for r in f.base_runs})
+        out.append(f"      ran before in: {one_line(', '.join(jobs[:4]))}{' ...' if len(jobs) > 4 else ''}")
+    if f.reason:
+        for g in f.reason.guards:
+            need = "true" if g.required else "false"
+            out.append(f"      blocked by {terminal(str(g.condition.location))}: {one_line(g.condition.text)} (needs {need})")
+        for name, wanted, job in f.reason.near_misses:
+            out.append(f"      near miss: job {one_line(job)!r} sets {one_line(name)}, the guard reads {one_line(wanted)}")
+        if f.reason.fix:
+            out.append("      suggested fix:")
+            out += ["        " + terminal(line) for line in f.reason.fix.splitlines()]
+    return out
