@@ -21,7 +21,7 @@ _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: 
 
 
 def render(report: Report, *, repo_url: str | None = None, head_sha: str | None = None,
-           max_chars: int = 65000) -> str:
+           max_chars: int = 65000, verbose: bool = False) -> str:
     """Workflow-command lines, then a plain log line per finding that did not fit."""
     limit = min(MAX_MESSAGE, max_chars)
     items = [_finding_item(f, limit) for f in report.findings if f.kind not in INFORMATIONAL]

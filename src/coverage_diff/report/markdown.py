@@ -28,9 +28,10 @@ _SHA = re.compile(r"[0-9a-f]{7,40}")
 
 
 def render(report: Report, *, repo_url: str | None = None, head_sha: str | None = None,
-           max_chars: int = 65000) -> str:
-    """The comment body; at most `max_chars` characters."""
-    links = _Links(repo_url, head_sha, report.base if _SHA.fullmatch(report.base) else None)
+           max_chars: int = 65000, verbose: bool = False) -> str:
+    """The comment body; at most `max_chars` characters.  (`verbose` is accepted for the
+    renderer interface: moves, changes and additions are always listed, folded.)"""
+    links = _Links(repo_url, head_sha or _commit(report.head), _commit(report.base))
     findings = _ordered(report.findings)
     full = _compose(report, findings, len(findings), links)
     if len(full) <= max_chars:
@@ -200,6 +201,10 @@ def _omitted_note(count: int) -> str:
 
 def _by_kind_order(counts: Counter) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (_KIND_ORDER.get(item[0], 99), item[0]))
+
+
+def _commit(revision: str) -> str | None:
+    return revision if _SHA.fullmatch(revision) else None
 
 
 def _short(revision: str) -> str:
