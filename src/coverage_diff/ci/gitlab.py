@@ -1,0 +1,567 @@
+"""GitLab CI front-end: `.gitlab-ci.yml` (and its local includes) into Jobs.
+
+One Job per job x `parallel` combination.  `include: local`, `default`,
+`extends`, `!reference`, variables (global < job < matrix < rule) and `rules` /
+`only` / `except` are resolved here.  Rules are evaluated once per *scenario*
+(a merge-request pipeline, a push to a branch, a push to the default branch,
+a schedule, a manual run): the job keeps the most frequent scenario it runs in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from ..config import Settings
+from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
+from ..snapshot import Snapshot, normalize
+from . import FrontEndResult
+from .gha_triggers import best
+from .gitlab_rules import UNKNOWN, RuleError, evaluate
+from .yamlload import Map, Seq, YamlError, load, type_name
+
+SYSTEM = "gitlab"
+RESERVED = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
+            "before_script", "after_script", "types", "spec"}
+DEFAULT_KEYS = ("image", "services", "before_script", "after_script", "tags", "cache", "artifacts", "retry",
+                "timeout", "interruptible", "hooks", "id_tokens")
+DEFAULT_STAGES = [".pre", "build", "test", "deploy", ".post"]
+MAX_EXTENDS = 11
+MAX_INCLUDES = 150
+MAX_MATRIX_JOBS = 200
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    tier: Tier
+    variables: tuple[tuple[str, str | None], ...]  # None = known to be unset
+
+
+_BRANCH = (("CI_DEFAULT_BRANCH", "main"), ("CI_COMMIT_TAG", None), ("CI_MERGE_REQUEST_IID", None))
+SCENARIOS = (
+    Scenario("merge_request_event", Tier.EVERY_PR, (
+        ("CI_PIPELINE_SOURCE", "merge_request_event"), ("CI_MERGE_REQUEST_IID", "1"), ("CI_COMMIT_BRANCH", None),
+        ("CI_COMMIT_REF_NAME", "feature"), ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "feature"),
+        ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main"), ("CI_DEFAULT_BRANCH", "main"), ("CI_COMMIT_TAG", None))),
+    Scenario("push", Tier.EVERY_PR, _BRANCH + (
+        ("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_BRANCH", "feature"), ("CI_COMMIT_REF_NAME", "feature"))),
+    Scenario("push-default-branch", Tier.MAIN, _BRANCH + (
+        ("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
+    Scenario("schedule", Tier.NIGHTLY, _BRANCH + (
+        ("CI_PIPELINE_SOURCE", "schedule"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
+    Scenario("web", Tier.OPTIONAL, _BRANCH + (
+        ("CI_PIPELINE_SOURCE", "web"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
+)
+_ONLY_REFS = {  # `only:`/`except:` keywords and the scenarios they match
+    "merge_requests": {"merge_request_event"},
+    "branches": {"push", "push-default-branch", "schedule", "web"},
+    "pushes": {"push", "push-default-branch"},
+    "schedules": {"schedule"},
+    "web": {"web"},
+    "tags": set(), "api": set(), "triggers": set(), "pipelines": set(), "external": set(), "chat": set(),
+    "external_pull_requests": set(),
+}
+
+
+def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
+    result = FrontEndResult()
+    for path in snapshot.glob(*settings.gitlab_globs):
+        _Reader(snapshot, settings, result).config(path)
+    return list(dict.fromkeys(result.files))
+
+
+def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
+    result = FrontEndResult()
+    for path in snapshot.glob(*settings.gitlab_globs):
+        reader = _Reader(snapshot, settings, result)
+        config = reader.config(path)
+        if config is not None:
+            reader.pipeline(config, path)
+    result.files = list(dict.fromkeys(result.files))
+    return result
+
+
+def _tag(value, path: str):
+    """Remember the file of every mapping and list (for locations after merging)."""
+    if isinstance(value, (Map, Seq)):
+        value.path = path
+        for child in value.values() if isinstance(value, dict) else value:
+            _tag(child, path)
+    return value
+
+
+def _path_of(value, default: str) -> str:
+    return getattr(value, "path", default)
+
+
+def deep_merge(base, over):
+    """GitLab's merge for `extends` and `include`: mappings merge key by key, anything else is replaced."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over
+    merged = Map()
+    merged.line = getattr(over, "line", 0)
+    merged.key_lines = {**getattr(base, "key_lines", {}), **getattr(over, "key_lines", {})}
+    merged.path = getattr(over, "path", getattr(base, "path", ""))
+    merged.sources = {**getattr(base, "sources", {}), **getattr(over, "sources", {})}
+    for key, value in base.items():
+        merged[key] = value
+        merged.sources.setdefault(key, getattr(base, "path", ""))
+    for key, value in over.items():
+        merged[key] = deep_merge(base[key], value) if key in base else value
+        merged.sources[key] = getattr(over, "sources", {}).get(key) or getattr(over, "path", "")
+    return merged
+
+
+class _Reader:
+    def __init__(self, snapshot: Snapshot, settings: Settings, result: FrontEndResult):
+        self.snapshot, self.settings, self.result = snapshot, settings, result
+        self._lines: dict[str, list[str]] = {}
+        self._includes = 0
+
+    def error(self, path: str, line: int, message: str) -> None:
+        self.result.diagnostics.append(Diagnostic(Location(path, line), message))
+
+    def incomplete(self, path: str, line: int, reason: str) -> None:
+        self.result.incomplete.append(Incomplete(Location(path, line), reason))
+
+    def lines(self, path: str) -> list[str]:
+        if path not in self._lines:
+            self._lines[path] = self.snapshot.text(path).split("\n") if self.snapshot.exists(path) else []
+        return self._lines[path]
+
+    # -- files and includes ------------------------------------------------------------
+    def config(self, path: str, chain: tuple[str, ...] = ()):
+        self.result.files.append(path)
+        try:
+            data = load(self.snapshot.text(path), path)
+        except YamlError as exc:
+            self.result.diagnostics.append(exc.diagnostic)
+            return None
+        if data is None:
+            return Map()
+        if not isinstance(data, dict):
+            self.error(path, getattr(data, "line", 1), f"a GitLab CI file must be a mapping, not {type_name(data)}")
+            return None
+        _tag(data, path)
+        merged = Map()
+        merged.line, merged.key_lines, merged.path = 1, {}, path
+        for included in self.includes(data, path, chain + (path,)):
+            merged = deep_merge(merged, included)
+        own = Map({k: v for k, v in data.items() if k != "include"})
+        own.line, own.key_lines, own.path = data.line, data.key_lines, path
+        return deep_merge(merged, own)
+
+    def includes(self, data: dict, path: str, chain: tuple[str, ...]):
+        if "include" not in data:
+            return
+        entries = data["include"]
+        line = data.line_of("include")
+        entries = entries if isinstance(entries, list) else [entries]
+        for index, entry in enumerate(entries):
+            entry_line = entries.line_at(index) if isinstance(entries, Seq) else line
+            local = self.local_include(entry, path, entry_line)
+            for target in local:
+                if target in chain:
+                    self.error(path, entry_line, f"include cycle: {' -> '.join(chain + (target,))}")
+                    continue
+                self._includes += 1
+                if self._includes > MAX_INCLUDES:
+                    self.error(path, entry_line, f"more than {MAX_INCLUDES} includes")
+                    return
+                included = self.config(target, chain)
+                if included is not None:
+                    yield included
+
+    def local_include(self, entry, path: str, line: int) -> list[str]:
+        if isinstance(entry, str):
+            if re.match(r"^https?://", entry):
+                self.incomplete(path, line, f"remote include {entry} is not analysed")
+                return []
+            pattern = entry
+        elif isinstance(entry, dict) and isinstance(entry.get("local"), str):
+            pattern = entry["local"]
+            if "rules" in entry:
+                self.incomplete(path, line, f"include of {pattern} has rules: assumed included")
+        elif isinstance(entry, dict) and any(k in entry for k in ("project", "remote", "template", "component")):
+            kind = next(k for k in ("project", "remote", "template", "component") if k in entry)
+            self.incomplete(path, line, f"{kind} include {entry[kind]} lives outside the repository: not analysed")
+            return []
+        else:
+            self.error(path, line, f"cannot understand include entry ({type_name(entry)})")
+            return []
+        pattern = normalize(pattern.lstrip("/"))
+        targets = self.snapshot.glob(pattern) if "*" in pattern else [pattern] if self.snapshot.exists(pattern) else []
+        if not targets:
+            self.error(path, line, f"included file {pattern} not found")
+        return targets
+
+    # -- the pipeline --------------------------------------------------------------------
+    def pipeline(self, config: dict, path: str) -> None:
+        stages = config.get("stages", DEFAULT_STAGES)
+        stages = stages if isinstance(stages, list) else DEFAULT_STAGES
+        global_vars = self.variables(config.get("variables"), path, config.line_of("variables") if isinstance(config, Map) else 0)
+        defaults = self.defaults(config)
+        scenarios = self.workflow_scenarios(config, dict(global_vars), path)
+        for name, job in config.items():
+            if not isinstance(name, str) or name in RESERVED or name.startswith("."):
+                continue
+            job_path = getattr(config, "sources", {}).get(name, path)
+            line = config.line_of(name)
+            if not isinstance(job, dict):
+                self.error(job_path, line, f"job {name!r} must be a mapping, not {type_name(job)}")
+                continue
+            resolved = self.extends(name, job, config, job_path, line, ())
+            if resolved is None:
+                continue
+            self.job(name, resolved, config, defaults, global_vars, scenarios, stages, Location(job_path, line))
+
+    def defaults(self, config: dict) -> dict:
+        """Legacy top-level keys, overridden by `default:`; remembers where each came from."""
+        out = Map({k: config[k] for k in ("image", "services", "cache", "before_script", "after_script") if k in config})
+        sources = getattr(config, "sources", {})
+        out.line, out.key_lines, out.path = 0, {k: config.line_of(k) for k in out}, ""
+        out.sources = {k: sources.get(k, "") for k in out}
+        default = config.get("default")
+        if isinstance(default, dict):
+            for key, value in default.items():
+                out[key] = value
+                out.key_lines[key] = _line(default, key, 0)
+                out.sources[key] = _path_of(default, sources.get("default", ""))
+        return out
+
+    def extends(self, name: str, job: dict, config: dict, path: str, line: int, chain: tuple[str, ...]):
+        if "extends" not in job:
+            return job
+        if len(chain) >= MAX_EXTENDS or name in chain:
+            self.error(path, line, f"extends of {name!r} loops or nests deeper than {MAX_EXTENDS}: {' -> '.join(chain + (name,))}")
+            return None
+        parents = job["extends"]
+        parents = parents if isinstance(parents, list) else [parents]
+        merged = Map()
+        merged.line, merged.key_lines, merged.path = line, {}, path
+        for parent in parents:
+            target = config.get(parent) if isinstance(parent, str) else None
+            if not isinstance(target, dict):
+                self.error(path, job.line_of("extends") if isinstance(job, Map) else line,
+                           f"{name!r} extends {parent!r}, which is not defined")
+                return None
+            target = self.extends(parent, target, config, path, line, chain + (name,))
+            if target is None:
+                return None
+            merged = deep_merge(merged, target)
+        own = Map({k: v for k, v in job.items() if k != "extends"})
+        own.line, own.key_lines, own.path = getattr(job, "line", line), getattr(job, "key_lines", {}), _path_of(job, path)
+        return deep_merge(merged, own)
+
+    def variables(self, value, path: str, line: int, known: dict | None = None) -> dict:
+        """name -> text or UNKNOWN; `$X` references to earlier variables are expanded."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, line, f"`variables` must be a mapping, not {type_name(value)}")
+            return {}
+        out: dict = {}
+        scope = dict(known or {})
+        for name, raw in value.items():
+            expand = True
+            if isinstance(raw, dict):
+                expand = raw.get("expand", True) is not False
+                raw = raw.get("value", "")
+            if isinstance(raw, (dict, list)):
+                self.error(path, _line(value, name, line), f"variable {name} must be a string, not {type_name(raw)}")
+                continue
+            text = _scalar(raw)
+            out[str(name)] = self.expand(text, scope) if expand else text
+            scope[str(name)] = out[str(name)]
+        return out
+
+    def expand(self, text: str, scope: dict):
+        """Runner-style `$X`/`${X}` expansion; a predefined CI variable stays unknown."""
+        unknown = False
+
+        def replace(match: re.Match) -> str:
+            nonlocal unknown
+            name = match.group(1) or match.group(2)
+            value = scope.get(name)
+            if value is UNKNOWN or (value is None and (name.startswith(("CI_", "GITLAB_")) or name in self.settings.ambient)):
+                unknown = True
+                return ""
+            return value or ""
+
+        result = re.sub(r"\$(?:\{(\w+)\}|([A-Za-z_]\w*))", replace, text.replace("$$", "\0"))
+        return UNKNOWN if unknown else result.replace("\0", "$")
+
+    def workflow_scenarios(self, config: dict, variables: dict, path: str) -> list[Scenario]:
+        workflow = config.get("workflow")
+        rules = workflow.get("rules") if isinstance(workflow, dict) else None
+        if rules is None:
+            return list(SCENARIOS)
+        kept = []
+        for scenario in SCENARIOS:
+            whens, _, _ = self.rules(rules, {**variables, **dict(scenario.variables)}, path, workflow.line_of("rules"))
+            if any(w != "never" for w in whens):
+                kept.append(scenario)
+        return kept
+
+    # -- rules ---------------------------------------------------------------------------
+    def rules(self, rules, variables: dict, path: str, line: int) -> tuple[list[str], list[str], dict | None]:
+        """Possible `when` outcomes, the unknown conditions assumed, and the matched rule's variables."""
+        if not isinstance(rules, list):
+            self.error(path, line, f"`rules` must be a list, not {type_name(rules)}")
+            return ["on_success"], [], None
+        whens, assumed = [], []
+        for index, rule in enumerate(rules):
+            rule_line = rules.line_at(index) if isinstance(rules, Seq) else line
+            if not isinstance(rule, dict):
+                self.error(path, rule_line, f"a rule must be a mapping, not {type_name(rule)}")
+                continue
+            matched = self.rule_matches(rule, variables, path, rule_line)
+            if matched is False:
+                continue
+            when = str(rule.get("when", "on_success"))
+            whens.append(when)
+            if matched is True:
+                return whens, assumed, rule.get("variables") if len(whens) == 1 else None
+            assumed.append(str(rule.get("if", "changes")))
+        whens.append("never")  # no rule matched: the job is not added
+        return whens, assumed, None
+
+    def rule_matches(self, rule: dict, variables: dict, path: str, line: int):
+        outcome = True
+        if "if" in rule:
+            try:
+                outcome = evaluate(str(rule["if"]), variables)
+            except RuleError as exc:
+                self.error(path, _line(rule, "if", line), str(exc))
+                outcome = None
+        if outcome is not False and "exists" in rule:
+            patterns = rule["exists"]
+            patterns = patterns.get("paths", []) if isinstance(patterns, dict) else patterns
+            patterns = [patterns] if isinstance(patterns, str) else patterns or []
+            found = any(self.snapshot.glob(normalize(str(p))) or self.snapshot.exists(str(p)) for p in patterns)
+            outcome = outcome if found else False
+        if outcome is not False and "changes" in rule:
+            outcome = None  # depends on the files a change touches
+        return outcome
+
+    def only_except(self, job: dict, variables: dict, path: str, line: int, scenario: Scenario):
+        for key, wanted in (("only", True), ("except", False)):
+            if key not in job:
+                continue
+            spec = job[key]
+            spec = {"refs": spec} if isinstance(spec, (list, str)) else spec if isinstance(spec, dict) else {}
+            matched = self.refs_match(spec.get("refs"), scenario) if "refs" in spec else True
+            if "variables" in spec and matched is not False:
+                exprs = spec["variables"] if isinstance(spec["variables"], list) else [spec["variables"]]
+                results = []
+                for expr in exprs:
+                    try:
+                        results.append(evaluate(str(expr), variables))
+                    except RuleError as exc:
+                        self.error(path, line, str(exc))
+                        results.append(None)
+                matched = True if True in results else (None if None in results else False)
+            if "changes" in spec and matched is not False:
+                matched = None
+            if matched is None:
+                continue  # unknown: keep the job
+            if matched != wanted:
+                return False
+        return True
+
+    def refs_match(self, refs, scenario: Scenario) -> bool:
+        refs = [refs] if isinstance(refs, str) else refs if isinstance(refs, list) else []
+        branch = dict(scenario.variables).get("CI_COMMIT_BRANCH")
+        for ref in map(str, refs):
+            if ref in _ONLY_REFS:
+                if scenario.name in _ONLY_REFS[ref]:
+                    return True
+            elif ref.startswith("/") and ref.rfind("/") > 0 and branch:
+                if re.search(ref[1 : ref.rfind("/")], branch):
+                    return True
+            elif branch and ref == branch:
+                return True
+        return False
+
+    # -- jobs ------------------------------------------------------------------------------
+    def job(self, name: str, job: dict, config: dict, defaults: dict, global_vars: dict, scenarios, stages,
+            location: Location) -> None:
+        path = location.path
+        if "trigger" in job:
+            self.incomplete(path, location.line, f"job {name!r} triggers a downstream pipeline: not analysed")
+            return
+        if "script" not in job:
+            self.error(path, location.line, f"job {name!r} has no `script`")
+            return
+        stage = str(job.get("stage", "test"))
+        if stage not in stages and stage not in (".pre", ".post"):
+            self.error(path, _line(job, "stage", location.line), f"job {name!r}: stage {stage!r} is not in `stages`")
+        job, inherited = self.inherit(job, defaults, global_vars)
+        own = self.variables(job.get("variables"), path, _line(job, "variables", location.line), inherited)
+        variables = {**inherited, **own}
+        for combo in self.combinations(job, name, path, location.line):
+            self.variant(name, job, config, {**variables, **combo}, combo, scenarios, stage, location)
+
+    def inherit(self, job: dict, defaults: dict, global_vars: dict) -> tuple[dict, dict]:
+        """The job with `default:` keys it does not set, and the global variables it inherits."""
+        inherit = job.get("inherit") if isinstance(job.get("inherit"), dict) else {}
+        take_defaults = inherit.get("default", True)
+        take_vars = inherit.get("variables", True)
+        extra = Map({key: defaults[key] for key in DEFAULT_KEYS if key in defaults and key not in job
+                     and (take_defaults is True or (isinstance(take_defaults, list) and key in take_defaults))})
+        extra.line, extra.key_lines, extra.path = 0, getattr(defaults, "key_lines", {}), getattr(defaults, "path", "")
+        extra.sources = {k: getattr(defaults, "sources", {}).get(k, extra.path) for k in extra}
+        merged = deep_merge(extra, job) if extra else job
+        if take_vars is True:
+            return merged, dict(global_vars)
+        if isinstance(take_vars, list):
+            return merged, {k: v for k, v in global_vars.items() if k in take_vars}
+        return merged, {}
+
+    def combinations(self, job: dict, name: str, path: str, line: int) -> list[dict]:
+        parallel = job.get("parallel")
+        if parallel is None:
+            return [{}]
+        pline = _line(job, "parallel", line)
+        if isinstance(parallel, int) and not isinstance(parallel, bool):
+            if not 1 <= parallel <= MAX_MATRIX_JOBS:
+                self.error(path, pline, f"parallel must be between 1 and {MAX_MATRIX_JOBS}")
+                return [{}]
+            return [{"CI_NODE_INDEX": str(i), "CI_NODE_TOTAL": str(parallel)} for i in range(1, parallel + 1)]
+        matrix = parallel.get("matrix") if isinstance(parallel, dict) else None
+        if not isinstance(matrix, list):
+            self.error(path, pline, f"job {name!r}: `parallel` must be a number or have a `matrix` list")
+            return [{}]
+        combos: list[dict] = []
+        for index, item in enumerate(matrix):
+            if not isinstance(item, dict):
+                self.error(path, matrix.line_at(index) if isinstance(matrix, Seq) else pline,
+                           f"a parallel matrix entry must be a mapping, not {type_name(item)}")
+                continue
+            keys = [str(k) for k in item]
+            values = [[_scalar(v) for v in value] if isinstance(value, list) else [_scalar(value)] for value in item.values()]
+            combos += [dict(zip(keys, chosen)) for chosen in itertools.product(*values)]
+        if len(combos) > MAX_MATRIX_JOBS:
+            self.error(path, pline, f"parallel matrix makes {len(combos)} jobs; GitLab refuses more than {MAX_MATRIX_JOBS}")
+        return combos or [{}]
+
+    def variant(self, name, job, config, variables, combo, scenarios, stage, location: Location) -> None:
+        path = location.path
+        tiers, assumed, rule_vars = [], [], None
+        for scenario in scenarios:
+            scope = {**dict(scenario.variables), **variables}
+            if not self.only_except(job, scope, path, location.line, scenario):
+                continue
+            if "rules" in job:
+                whens, unknown, matched_vars = self.rules(job["rules"], scope, path, _line(job, "rules", location.line))
+                assumed += unknown
+            else:
+                whens, matched_vars = [str(job.get("when", "on_success"))], None
+            runnable = [w for w in whens if w not in ("never", "on_failure")]
+            if not runnable:
+                continue
+            manual = all(w == "manual" for w in runnable) or job.get("when") == "manual"
+            tier = Tier.OPTIONAL if manual else scenario.tier
+            if "changes" in str(job.get("rules", "")) and tier == Tier.EVERY_PR:
+                tier = Tier.PATH_FILTERED
+            if best(tiers + [tier]) == tier and tier not in tiers:
+                rule_vars = matched_vars
+            tiers.append(tier)
+        if not tiers:
+            return
+        if isinstance(rule_vars, dict):
+            variables = {**variables, **self.variables(rule_vars, path, location.line, variables)}
+        env = tuple((k, v) for k, v in variables.items() if v is not UNKNOWN)
+        unknown = tuple(k for k, v in variables.items() if v is UNKNOWN)
+        attributes = [("stage", stage)] + [("rules", f"{text} (assumed true: known only at run time)") for text in dict.fromkeys(assumed)]
+        before = self.job_script(job, "before_script", config, path)
+        main = self.job_script(job, "script", config, path)
+        fields = dict(system=SYSTEM, file=path, location=location, env=env, unknown_env=unknown, working_dir="",
+                      tier=best(tiers), matrix=tuple(combo.items()), platform=self.platform(job),
+                      soft_fail=job.get("allow_failure") is True, errexit=True, attributes=tuple(attributes))
+        self.result.jobs.append(Job(key=name, label=name, commands=before + main, **fields))
+        after = self.job_script(job, "after_script", config, path)
+        if after:  # a separate shell: exports from `script` do not reach it
+            self.result.jobs.append(Job(key=f"{name}/after_script", label=f"{name} (after_script)", commands=after, **fields))
+
+    def platform(self, job: dict) -> str:
+        image = job.get("image")
+        image = image.get("name") if isinstance(image, dict) else image
+        tags = job.get("tags")
+        parts = [str(image)] if image else []
+        if isinstance(tags, list) and tags:
+            parts.append("tags=" + ",".join(map(str, tags)))
+        return " ".join(parts)
+
+    def job_script(self, job: dict, key: str, config: dict, path: str) -> tuple[Command, ...]:
+        file = getattr(job, "sources", {}).get(key) or _path_of(job, path)
+        return self.script(job.get(key), config, file, _line(job, key, 0))
+
+    def script(self, value, config: dict, path: str, line: int = 0, depth: int = 0) -> tuple[Command, ...]:
+        """Script lines with their own file:line; nested lists (anchors, `!reference`) are flattened."""
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return tuple(self.scalar_commands(value, path, line, path))
+        if not isinstance(value, list):
+            self.error(path, line, f"a script must be a string or a list, not {type_name(value)}")
+            return ()
+        file = _path_of(value, path)
+        out: list[Command] = []
+        for index, item in enumerate(value):
+            line = value.line_at(index) if isinstance(value, Seq) else 0
+            if isinstance(item, list):
+                if depth < 10 and self.is_reference(item, file):
+                    target = self.reference(item, config, file)
+                    out += self.script(target, config, _path_of(target, file), line, depth + 1)
+                else:
+                    out += self.script(item, config, file, line, depth + 1)
+            elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                out += self.scalar_commands(str(item), file, line, path)
+            else:
+                self.error(file, line, f"a script line must be a string, not {type_name(item)}")
+        return tuple(out)
+
+    def scalar_commands(self, text: str, file: str, line: int, path: str) -> list[Command]:
+        first, per_line = _scalar_start(self.lines(file), line)
+        out = []
+        for offset, raw in enumerate(text.split("\n")):
+            if raw.strip():
+                out.append(Command(raw, Location(file, first + offset if per_line else first)))
+        return out
+
+    def is_reference(self, item: list, file: str) -> bool:
+        line = getattr(item, "line", 0)
+        lines = self.lines(file)
+        return 0 < line <= len(lines) and "!reference" in lines[line - 1]
+
+    def reference(self, item: list, config: dict, file: str):
+        value = config
+        for key in item:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            self.error(file, getattr(item, "line", 0), f"!reference {list(item)} points to nothing")
+        return value
+
+
+def _line(node, key, default: int) -> int:
+    return node.line_of(key, default) if isinstance(node, Map) else default
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _scalar_start(lines: list[str], line: int) -> tuple[int, bool]:
+    """Where a scalar written at `line` starts, and whether its lines map one-to-one onto file lines."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    match = re.search(r"(?:^\s*-\s+|:\s+|^\s*)([|>])[-+0-9]*\s*(?:#.*)?$", text)
+    if match:
+        return line + 1, match.group(1) == "|"
+    return line, True
