@@ -131,6 +131,42 @@ def inventory_command(
     emit(inventory_report.render(inventory, fmt.value), output)
 
 
+@app.command("comment")
+def comment_command(
+    revisions: Optional[str] = typer.Argument(None, metavar="[BASE..HEAD]", help="Default: BASE...HEAD of the pull request in GITHUB_EVENT_PATH."),
+    repo: Path = RepoOption,
+    github_repo: Optional[str] = typer.Option(None, "--github-repo", help="OWNER/NAME (default GITHUB_REPOSITORY)."),
+    pr: Optional[int] = typer.Option(None, "--pr", help="Pull request number (default from GITHUB_EVENT_PATH)."),
+    api_url: Optional[str] = typer.Option(None, "--api-url", help="GitHub API URL (default GITHUB_API_URL, else https://api.github.com)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the comment instead of posting it."),
+) -> None:
+    """Keep one sticky pull-request comment with the diff (token from GITHUB_TOKEN only)."""
+    import os
+
+    from .bot import EventError, revisions_from_event, run_comment
+    from .config import ConfigError
+    from .snapshot import GitError
+
+    if revisions is None:
+        event = os.environ.get("GITHUB_EVENT_PATH")
+        if not event:
+            raise fail("give BASE..HEAD, or run in a pull_request workflow (GITHUB_EVENT_PATH)")
+        try:
+            base, head, _ = revisions_from_event(event)
+        except EventError as exc:
+            raise fail(str(exc)) from None
+        revisions = f"{base}...{head}"
+    session = _session(repo)
+    try:
+        report = session.diff(revisions)
+    except (GitError, ConfigError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        session.close()
+    raise typer.Exit(run_comment(report, repo=github_repo, pr=pr, api_url=api_url, token=None, event_path=None,
+                                 dry_run=dry_run, out=sys.stdout))
+
+
 KNOWN_COMMANDS = {"diff", "inventory", "audit", "explain", "graph", "comment"}
 
 
