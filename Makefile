@@ -22,5 +22,9 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
+# Benchmarks on generated repositories (built under .bench/); see docs/performance.md.
+bench: venv
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(DEMO_REPO) .pytest_cache
