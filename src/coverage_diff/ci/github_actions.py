@@ -221,6 +221,7 @@ class _Reader:
                 self.error(call.file, line, f"`strategy` must be a mapping, not {type_name(strategy)}")
             return [{}]
         matrix = strategy["matrix"]
+        line = _line(job["strategy"], "matrix", line)
         unknown = _first_unknown(matrix)
         if unknown is not None:
             self.incomplete(call.file, line, f"matrix depends on {unknown.origin}, known only at run time")
@@ -378,8 +379,6 @@ class _Reader:
     def run_step(self, step: dict, line: int, here: _Step, env: dict) -> None:
         run_line = _line(step, "run", line)
         script = step["run"]
-        if isinstance(script, (int, float)) and not isinstance(script, bool):
-            script = to_string(script)  # `run: 1` is a command named 1; odd but legal text
         if not isinstance(script, str):
             self.error(here.file, run_line, f"`run` must be a string, not {type_name(step['run'])}")
             return
