@@ -54,12 +54,12 @@ def load(text: str, path: str):
         if "expected a single document" in str(exc):
             docs = list(load_all(text, path))
             return docs[0] if docs else None
-        raise _error(exc, path) from None
+        raise _error(exc, path, text) from None
     except yaml.YAMLError as exc:
-        raise _error(exc, path) from None
+        raise _error(exc, path, text) from None
     if node is None:
         return None
-    return _build(node, path, [0], {})
+    return _build_bounded(node, path)
 
 
 def load_all(text: str, path: str):
@@ -72,14 +72,26 @@ def load_all(text: str, path: str):
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        raise _error(exc, path) from None
-    return [_build(n, path, [0], {}) for n in nodes if n is not None]
+        raise _error(exc, path, text) from None
+    return [_build_bounded(n, path) for n in nodes if n is not None]
 
 
-def _error(exc: yaml.YAMLError, path: str) -> YamlError:
+def _build_bounded(node, path: str):
+    """`_build`, with nesting too deep for Python's stack reported as bad input."""
+    try:
+        return _build(node, path, [0], {})
+    except RecursionError:
+        raise YamlError(Diagnostic(Location(path, node.start_mark.line + 1), "YAML nested too deeply to analyse")) from None
+
+
+def _error(exc: yaml.YAMLError, path: str, text: str = "") -> YamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else 0
     column = mark.column + 1 if mark is not None else 0
+    if isinstance(exc, yaml.reader.ReaderError):  # a bad character: only its offset is known
+        line = text.count("\n", 0, exc.position) + 1
+        problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        return YamlError(Diagnostic(Location(path, line), f"invalid YAML: {problem}"))
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     return YamlError(Diagnostic(Location(path, line, column), f"invalid YAML: {problem}"))
 

@@ -1,0 +1,470 @@
+"""The hostile corpus: each case is a pull request that adds broken or malicious
+input next to a good vLLM-style sweep, and what the analysis must say about it.
+
+Every case shares one core history: at `base` the gemma-3 entry sits in
+`tp_configs` and runs; at `head` it has moved into `sw_attn_configs`, selected
+only when `SW_ATTN` is non-empty, which no job sets.  Whatever a case breaks,
+that silent drop must still be reported (the rest of the analysis continues),
+and the case's own damage must come out as a diagnostic naming file:line and,
+where precision was given up, as an `incomplete` entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hostile_kit import Gitlink, Link, Tree
+
+SWEEP = "tests/pd/sweep.sh"
+AREA = ".buildkite/test_areas/pd.yaml"
+GEMMA = "MODEL_NAMES=google/gemma-3-4b-it TP=2"
+
+CI_CONFIG = "name: vllm_ci\njob_dirs:\n  - .buildkite/test_areas\n"
+
+
+def area(steps: str, group: str = "Hostile") -> str:
+    """A vLLM test-area file; its steps start at line 5."""
+    return f"group: {group}\ndepends_on:\n  - image-build\nsteps:\n{steps}"
+
+
+def step(label: str, *commands: str) -> str:
+    body = "".join(f"    - {c}\n" for c in commands)
+    return f"- label: {label}\n  source_file_dependencies:\n    - tests/\n  commands:\n{body}"
+
+
+PD_AREA = area(step("PD accuracy", "bash pd/sweep.sh"), group="PD")
+
+
+def sweep(tp: list[str], sw_attn: list[str], prelude: str = "") -> str:
+    def array(name: str, items: list[str]) -> str:
+        return f"{name}=(\n" + "".join(f'  "{i}"\n' for i in items) + ")\n"
+
+    return (
+        "#!/usr/bin/env bash\nset -euo pipefail\n"
+        + prelude
+        + 'SCRIPT="pd/run_accuracy.sh"\n'
+        + array("tp_configs", tp)
+        + array("sw_attn_configs", sw_attn)
+        + 'if [[ -n "${SW_ATTN:-}" ]]; then\n  configs=("${sw_attn_configs[@]}")\nelse\n  configs=("${tp_configs[@]}")\nfi\n'
+        + 'for cfg in "${configs[@]}"; do\n  read -r -a parts <<< "$cfg"\n  env "${parts[@]}" bash "${SCRIPT}"\ndone\n'
+    )
+
+
+QWEN = "MODEL_NAMES=Qwen/Qwen3-0.6B TP=1"
+BASE_SWEEP = sweep([QWEN, GEMMA], [])
+HEAD_SWEEP = sweep([QWEN], [GEMMA])
+SW_ATTN_GUARD_LINE = HEAD_SWEEP.splitlines().index('if [[ -n "${SW_ATTN:-}" ]]; then') + 1
+
+CORE_BASE: Tree = {
+    ".buildkite/ci_config.yaml": CI_CONFIG,
+    AREA: PD_AREA,
+    SWEEP: BASE_SWEEP,
+    "tests/pd/run_accuracy.sh": "#!/usr/bin/env bash\nset -e\npython3 -m pytest -s pd/test_accuracy.py\n",
+    "tests/pd/test_accuracy.py": "def test_accuracy():\n    pass\n",
+}
+CORE_HEAD: Tree = {SWEEP: HEAD_SWEEP}
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A diagnostic or incomplete entry: its file, its line (None: any line >= 1)
+    and words its message contains (case-insensitive)."""
+
+    path: str
+    line: int | None
+    words: str
+
+    def matches(self, item: dict, text_key: str) -> bool:
+        if item["path"] != self.path:
+            return False
+        if self.line is None and item["line"] < 1:
+            return False
+        if self.line is not None and item["line"] != self.line:
+            return False
+        return self.words.lower() in item[text_key].lower()
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    head: Tree  # files the hostile pull request adds or replaces (on top of the core head)
+    diagnostics: tuple[Expect, ...] = ()
+    incomplete: tuple[Expect, ...] = ()
+    dropped: tuple[str, ...] = (GEMMA,)  # subjects that must still be reported silently-dropped
+    added: tuple[str, ...] = ()  # words of subjects the broken-but-readable input must still add
+    absent: tuple[str, ...] = ()  # text that must appear nowhere in the output
+    heavy: bool = False  # run in a child process under RLIMIT_AS and a timeout
+    base: Tree = field(default_factory=dict)  # extra files at base
+
+    def layers(self) -> list[tuple[str, Tree]]:
+        return [("base", {**CORE_BASE, **self.base}), ("head", {**CORE_HEAD, **self.head})]
+
+
+def _case_id(case: Case) -> str:
+    return case.name
+
+
+# --------------------------------------------------------------------------- YAML that does not parse
+BROKEN = ".buildkite/test_areas/broken.yaml"
+YAML_SYNTAX = [
+    Case(
+        "yaml-unclosed-flow-sequence",
+        {BROKEN: area("- label: x\n  commands: [pytest a.py\n- label: y\n")},
+        diagnostics=(Expect(BROKEN, 7, "invalid YAML"),),
+        incomplete=(Expect(BROKEN, 7, "not analysed"),),
+    ),
+    Case(
+        "yaml-bad-indentation",
+        {BROKEN: area("- label: x\n   commands: [pytest a.py]\n")},
+        diagnostics=(Expect(BROKEN, 6, "mapping values are not allowed"),),
+        incomplete=(Expect(BROKEN, 6, "not analysed"),),
+    ),
+    Case(
+        "yaml-tab-indentation",
+        {BROKEN: area("- label: x\n\tcommands: [pytest a.py]\n")},
+        diagnostics=(Expect(BROKEN, 6, "invalid YAML"),),
+        incomplete=(Expect(BROKEN, 6, "not analysed"),),
+    ),
+    Case(
+        "yaml-undefined-alias",
+        {BROKEN: "group: G\nsteps: *nowhere\n"},
+        diagnostics=(Expect(BROKEN, 2, "undefined alias"),),
+        incomplete=(Expect(BROKEN, 2, "not analysed"),),
+    ),
+    Case(
+        "yaml-broken-generator-config",
+        # The generator config is what names the test-area dirs; the front-end must fall
+        # back to the conventional dirs and still read pd.yaml.
+        {".buildkite/ci_config.yaml": "name: vllm_ci\njob_dirs: [.buildkite/test_areas\n"},
+        diagnostics=(Expect(".buildkite/ci_config.yaml", None, "invalid YAML"),),
+    ),
+    Case(
+        "yaml-deeply-nested",
+        {BROKEN: "steps: " + "[" * 3000 + "]" * 3000 + "\n"},
+        diagnostics=(Expect(BROKEN, 1, "nest"),),
+        incomplete=(Expect(BROKEN, 1, "not analysed"),),
+        heavy=True,
+    ),
+    Case(
+        "yaml-deeply-nested-under-recursion-limit-of-libyaml",
+        {BROKEN: "steps: " + "[" * 600 + "]" * 600 + "\n"},
+        diagnostics=(Expect(BROKEN, 1, "nest"),),
+        incomplete=(Expect(BROKEN, 1, "not analysed"),),
+        heavy=True,
+    ),
+    Case(
+        "yaml-alias-bomb",
+        {
+            BROKEN: "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8)
+            )
+            + "steps: *i\n"
+        },
+        diagnostics=(Expect(BROKEN, None, "alias bomb"),),
+        incomplete=(Expect(BROKEN, None, "not analysed"),),
+        heavy=True,
+    ),
+]
+
+# --------------------------------------------------------------------------- YAML of the wrong shape
+WRONG_TYPES = [
+    Case(
+        "steps-is-a-mapping",
+        {BROKEN: "group: G\nsteps:\n  label: x\n  commands: [pytest a.py]\n"},
+        diagnostics=(Expect(BROKEN, 2, "`steps` must be a list, found a mapping"),),
+        incomplete=(Expect(BROKEN, 2, "steps not analysed"),),
+    ),
+    Case(
+        "plain-pipeline-steps-is-a-mapping",
+        {".buildkite/pipeline.yml": "env:\n  A: '1'\nsteps:\n  command: pytest a.py\n"},
+        diagnostics=(Expect(".buildkite/pipeline.yml", 3, "`steps` must be a list, found a mapping"),),
+        incomplete=(Expect(".buildkite/pipeline.yml", 3, "steps not analysed"),),
+    ),
+    Case(
+        "commands-is-a-number",
+        {BROKEN: area("- label: x\n  commands: 42\n" + step("still here", "pytest still_here.py"))},
+        diagnostics=(Expect(BROKEN, 6, "commands must be a string or a list of strings, found a number"),),
+        added=("still_here.py",),
+    ),
+    Case(
+        "command-item-is-a-mapping",
+        {BROKEN: area("- label: x\n  commands:\n    - pytest ok_one.py\n    - {a: b}\n")},
+        diagnostics=(Expect(BROKEN, 8, "a command must be a string, found a mapping"),),
+        added=("ok_one.py",),
+    ),
+    Case(
+        "env-is-a-list",
+        {BROKEN: area("- label: x\n  env:\n    - 1\n    - 2\n  commands: [pytest env_list.py]\n")},
+        diagnostics=(Expect(BROKEN, 6, "env must be a mapping, found a list"),),
+        added=("env_list.py",),
+    ),
+    Case(
+        "top-level-is-a-list",
+        {BROKEN: "- label: x\n  commands: [pytest a.py]\n"},
+        diagnostics=(Expect(BROKEN, 1, "expected a mapping at the top level, found a list"),),
+    ),
+    Case(
+        "step-is-a-string",
+        {BROKEN: area('- "pytest a.py"\n' + step("fine", "pytest fine.py"))},
+        diagnostics=(Expect(BROKEN, 5, "a step must be a mapping, found a string"),),
+        added=("fine.py",),
+    ),
+    Case(
+        "step-without-label",
+        {BROKEN: area("- commands: [pytest nolabel.py]\n")},
+        diagnostics=(Expect(BROKEN, 5, "no `label`"),),
+    ),
+    Case(
+        "github-actions-wrong-types",
+        {
+            ".github/workflows/ci.yml": "on: [pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+            "    steps:\n      run: pytest a.py\n  other:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 5\n"
+        },
+        diagnostics=(Expect(".github/workflows/ci.yml", 5, "steps"),),
+    ),
+    Case(
+        "github-actions-jobs-is-a-list",
+        {".github/workflows/ci.yml": "on: push\njobs:\n  - test\n"},
+        diagnostics=(Expect(".github/workflows/ci.yml", 2, "jobs"),),
+    ),
+    Case(
+        "gitlab-wrong-types",
+        {".gitlab-ci.yml": "stages: [test]\nunit:\n  stage: test\n  script: 5\nlint:\n  script:\n    - {a: b}\n"},
+        diagnostics=(Expect(".gitlab-ci.yml", 4, "script"),),
+    ),
+]
+
+# --------------------------------------------------------------------------- files that are not text
+BINARY = bytes(range(256)) * 8
+SIZE_10MB = 10 * 1024 * 1024
+ENCODING = [
+    Case(
+        "ten-megabyte-yaml",
+        {".buildkite/test_areas/huge.yaml": area(step("huge", "pytest huge.py") * (SIZE_10MB // 90))},
+        diagnostics=(Expect(".buildkite/test_areas/huge.yaml", 1, "larger than"),),
+        incomplete=(Expect(".buildkite/test_areas/huge.yaml", 1, "too large"),),
+        heavy=True,
+    ),
+    Case(
+        "ten-megabyte-script",
+        {
+            "tests/pd/huge.sh": "#!/bin/bash\n" + 'x=("a b c d e f g h i j k l m n o p q r s t u v w x y z")\n' * (SIZE_10MB // 60),
+            ".buildkite/test_areas/huge.yaml": area(step("huge", "bash pd/huge.sh")),
+        },
+        diagnostics=(Expect("tests/pd/huge.sh", None, "larger than"),),
+        incomplete=(Expect("tests/pd/huge.sh", None, "too large"),),
+        heavy=True,
+    ),
+    Case(
+        "invalid-utf8-yaml",
+        {BROKEN: area(step("caf\xe9", "pytest latin1.py")).encode("latin-1")},
+        diagnostics=(Expect(BROKEN, 5, "UTF-8"),),
+        added=("latin1.py",),
+    ),
+    Case(
+        "invalid-utf8-script",
+        {SWEEP: HEAD_SWEEP.replace("set -euo pipefail\n", "set -euo pipefail\n# caf\xe9\n").encode("latin-1")},
+        diagnostics=(Expect(SWEEP, 3, "UTF-8"),),
+    ),
+    Case(
+        "bom-yaml-and-bom-script",
+        {
+            BROKEN: b"\xef\xbb\xbf" + area(step("bom", "pytest bom_test.py")).encode(),
+            SWEEP: b"\xef\xbb\xbf" + HEAD_SWEEP.encode(),
+        },
+        added=("bom_test.py",),
+    ),
+    Case(
+        "crlf-yaml-and-crlf-script",
+        {
+            AREA: PD_AREA.replace("\n", "\r\n"),
+            SWEEP: HEAD_SWEEP.replace("\n", "\r\n"),
+            BROKEN: area(step("crlf", "pytest crlf_test.py")).replace("\n", "\r\n"),
+        },
+        added=("crlf_test.py",),
+    ),
+    Case(
+        "binary-file-named-yaml",
+        {".buildkite/test_areas/logo.yaml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + BINARY},
+        diagnostics=(Expect(".buildkite/test_areas/logo.yaml", None, "invalid YAML"),),
+        incomplete=(Expect(".buildkite/test_areas/logo.yaml", None, "not analysed"),),
+    ),
+    Case(
+        "binary-file-named-sh-that-a-job-runs",
+        {
+            "tests/pd/blob.sh": b"\x7fELF\x02\x01\x01\x00" + BINARY,
+            BROKEN: area(step("blob", "bash pd/blob.sh")),
+        },
+        diagnostics=(Expect("tests/pd/blob.sh", None, "binary"),),
+        incomplete=(Expect("tests/pd/blob.sh", None, "binary"),),
+    ),
+    Case(
+        "file-names-with-newlines-and-bad-bytes",
+        {
+            ".buildkite/test_areas/new\nline.yaml": area(step("newline", "pytest newline_name.py")),
+            "tests/pd/odd\x1b[2Jname.sh": "#!/bin/bash\necho hi\n",
+        },
+        added=("newline_name.py",),
+    ),
+]
+
+# --------------------------------------------------------------------------- tree entries that are not files
+OUTSIDE_SECRET = "OUTSIDE_SECRET_ENTRY=leaked"
+TREE = [
+    Case(
+        "symlinked-yaml-inside-the-repository",
+        {".buildkite/test_areas/alias.yaml": Link("pd.yaml")},
+        diagnostics=(Expect(".buildkite/test_areas/alias.yaml", None, "symlink"),),
+    ),
+    Case(
+        "symlinked-script-pointing-outside",
+        {
+            "tests/pd/evil.sh": Link("../../../outside/secret.sh"),
+            "tests/pd/passwd.sh": Link("/etc/passwd"),
+            BROKEN: area(step("evil", "bash pd/evil.sh", "source pd/passwd.sh")),
+        },
+        diagnostics=(Expect(BROKEN, 9, "symlink"),),
+        absent=(OUTSIDE_SECRET, "root:x:0:0"),
+    ),
+    Case(
+        "submodule-script",
+        {
+            "third_party/kernels": Gitlink(),
+            ".buildkite/test_areas/kernels.yaml": Gitlink(),
+            BROKEN: area(step("sub", "bash ../third_party/kernels/run.sh")),
+        },
+        diagnostics=(Expect(BROKEN, 9, "submodule"),),
+    ),
+]
+
+# --------------------------------------------------------------------------- scripts that never end
+def _script_area(script: str, body: str, call: str = "") -> Tree:
+    return {f"tests/pd/{script}": body, BROKEN: area(step(script, call or f"bash pd/{script}"))}
+
+
+CHAIN = {f"tests/pd/chain{i}.sh": f"#!/bin/bash\nbash pd/chain{i + 1}.sh\n" for i in range(80)}
+GUARD_CHAIN = (
+    "#!/bin/bash\nargs=()\n"
+    + "".join(f'if [[ -e "/opt/feature{i}" ]]; then\n  args+=("--feature{i}")\nfi\n' for i in range(20))
+    + 'pytest guard_chain.py "${args[@]}"\n'
+)
+RECURSION = [
+    Case(
+        "script-sources-itself",
+        _script_area("selfish.sh", "#!/bin/bash\npytest selfish.py\nsource pd/selfish.sh\n"),
+        incomplete=(Expect("tests/pd/selfish.sh", 3, ""),),
+        heavy=True,
+    ),
+    Case(
+        "scripts-source-each-other",
+        {
+            **_script_area("ping.sh", "#!/bin/bash\npytest ping.py\nsource pd/pong.sh\n"),
+            "tests/pd/pong.sh": "#!/bin/bash\npytest pong.py\nsource pd/ping.sh\n",
+        },
+        incomplete=(Expect("tests/pd/ping.sh", None, ""),),
+        heavy=True,
+    ),
+    Case(
+        "scripts-run-each-other",
+        {
+            **_script_area("tick.sh", "#!/bin/bash\npytest tick.py\nbash pd/tock.sh\n"),
+            "tests/pd/tock.sh": "#!/bin/bash\npytest tock.py\nbash pd/tick.sh\n",
+        },
+        incomplete=(Expect("tests/pd/tick.sh", None, ""),),
+        heavy=True,
+    ),
+    Case(
+        "function-recursion",
+        _script_area("recurse.sh", '#!/bin/bash\nf() {\n  pytest "recurse_$1.py"\n  f "x$1"\n}\nf 0\n'),
+        incomplete=(Expect("tests/pd/recurse.sh", None, ""),),
+        heavy=True,
+    ),
+    Case(
+        "eighty-scripts-deep",
+        {**CHAIN, BROKEN: area(step("chain", "bash pd/chain0.sh"))},
+        incomplete=(Expect("tests/pd/chain", None, ""),),
+        heavy=True,
+    ),
+    Case(
+        "guard-chain-with-2-to-the-20-paths",
+        _script_area("guards.sh", GUARD_CHAIN),
+        incomplete=(Expect("tests/pd/guards.sh", None, ""),),
+        heavy=True,
+    ),
+    Case(
+        "guard-chain-inside-the-sweep",
+        {SWEEP: sweep([QWEN], [GEMMA], prelude=GUARD_CHAIN.replace("#!/bin/bash\n", "").replace("pytest guard_chain.py", "echo"))},
+        incomplete=(Expect(SWEEP, None, ""),),
+        heavy=True,
+    ),
+    Case(
+        "huge-loops",
+        _script_area(
+            "loops.sh",
+            '#!/bin/bash\nfor i in {1..100000000}; do\n  pytest "loop_$i.py"\ndone\nwhile true; do\n  pytest spin.py\ndone\n',
+        ),
+        incomplete=(Expect("tests/pd/loops.sh", 2, ""),),
+        heavy=True,
+    ),
+]
+
+# --------------------------------------------------------------------------- shell the interpreter cannot follow
+DYNAMIC = [
+    Case(
+        "eval",
+        _script_area("evil_eval.sh", '#!/bin/bash\nCMD="pytest evaled.py"\neval "$CMD"\npytest after_eval.py\n'),
+        incomplete=(Expect("tests/pd/evil_eval.sh", 3, "eval"),),
+        added=("after_eval.py",),
+    ),
+    Case(
+        "dynamic-source",
+        _script_area("hooks.sh", '#!/bin/bash\nsource "${HOOK_DIR}/hooks.sh"\npytest after_source.py\n'),
+        incomplete=(Expect("tests/pd/hooks.sh", 2, "source"),),
+        added=("after_source.py",),
+    ),
+    Case(
+        "unbalanced-quote-in-script",
+        _script_area("quote.sh", '#!/bin/bash\npytest before_quote.py\npytest "unterminated.py\n'),
+        diagnostics=(Expect("tests/pd/quote.sh", 3, "parse error"),),
+    ),
+    Case(
+        "unbalanced-quote-in-yaml-command",
+        {BROKEN: area(step("quote", "pytest 'fine.py'", "pytest \"oops.py", "pytest later.py"))},
+        diagnostics=(Expect(BROKEN, 10, "parse error"),),
+    ),
+    Case(
+        "tree-sitter-error-nodes",
+        _script_area("garbage.sh", "#!/bin/bash\npytest garbage_ok.py\nif then fi ;; done ) } esac\n"),
+        diagnostics=(Expect("tests/pd/garbage.sh", 3, "parse error"),),
+    ),
+    Case(
+        "here-docs",
+        _script_area(
+            "heredoc.sh",
+            "#!/bin/bash\ncat <<EOF > cfg.txt\n$(touch /tmp/never)\npytest not_a_command.py\nEOF\n"
+            "python3 - <<'PY'\nimport os\nos.system('pytest also_not_a_command.py')\nPY\npytest after_heredoc.py\n",
+        ),
+        added=("after_heredoc.py",),
+        absent=("not_a_command.py",),
+    ),
+]
+
+# --------------------------------------------------------------------------- configured caps
+CAPS = [
+    Case(
+        "caps-are-configurable",
+        {
+            ".coverage-diff.toml": "max-paths = 4\n",
+            **_script_area(
+                "few_guards.sh",
+                "#!/bin/bash\nargs=()\n"
+                + "".join(f'if [[ -e "/opt/f{i}" ]]; then\n  args+=("--f{i}")\nfi\n' for i in range(4))
+                + 'pytest few.py "${args[@]}"\n',
+            ),
+        },
+        incomplete=(Expect("tests/pd/few_guards.sh", None, ""),),
+    ),
+]
+
+CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + DYNAMIC + CAPS
