@@ -1,0 +1,136 @@
+"""A persistent on-disk cache for results that are pure functions of git objects.
+
+Keys are built from blob/tree/commit ids, the tool's fingerprint (its version
+and a hash of its own source, so an upgraded or edited analyser never reads
+stale results) and a hash of the settings.  Values are pickled.
+
+Where: `$COVERAGE_DIFF_CACHE_DIR`, else `<git common dir>/coverage-diff-cache`
+(shared by every worktree of the repository, never committed).  Each entry is
+written to a temporary file in its final directory and renamed into place, so
+concurrent runs never see half an entry; an entry that fails its checksum or
+does not unpickle is ignored and removed.  The cache holds pickles: like the
+git directory it lives in, it must only be writable by people you trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from . import __version__
+
+ENV_VAR = "COVERAGE_DIFF_CACHE_DIR"
+MAGIC = b"coverage-diff-cache\x01"
+_DIGEST = 32
+
+
+@lru_cache(maxsize=1)
+def tool_fingerprint() -> str:
+    """The version plus a hash of the package's source: results depend on both."""
+    digest = hashlib.sha256(__version__.encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def settings_hash(settings) -> str:
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:20]
+
+
+def default_directory(repo: Path) -> Path:
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    from .snapshot import git
+
+    common = Path(git(repo, "rev-parse", "--git-common-dir").decode().strip())
+    if not common.is_absolute():
+        common = (repo / common).resolve()
+    return common / "coverage-diff-cache"
+
+
+class Cache:
+    """`get`/`put` of picklable values under (namespace, key parts)."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory  # None: disabled
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def disabled(cls) -> "Cache":
+        return cls(None)
+
+    @classmethod
+    def for_repo(cls, repo: Path, enabled: bool = True) -> "Cache":
+        return cls(default_directory(repo) if enabled else None)
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None
+
+    def path(self, namespace: str, *parts: str) -> Path:
+        key = hashlib.sha256("\0".join((tool_fingerprint(), namespace, *parts)).encode()).hexdigest()
+        assert self.directory is not None
+        return self.directory / namespace / key[:2] / f"{key}.pickle"
+
+    def get(self, namespace: str, *parts: str):
+        """The stored value, or None when absent, unreadable or corrupt."""
+        if self.directory is None:
+            return None
+        target = self.path(namespace, *parts)
+        try:
+            data = target.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        value = _decode(data)
+        if value is None:
+            _remove(target)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, namespace: str, value, *parts: str) -> bool:
+        """Store a value; False (and nothing written) if it cannot be pickled or written."""
+        if self.directory is None:
+            return False
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an unpicklable value is simply not cached
+            return False
+        target = self.path(namespace, *parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pickle")
+            with os.fdopen(fd, "wb") as out:
+                out.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(temp, target)
+        except OSError:
+            _remove(Path(temp)) if "temp" in locals() else None
+            return False
+        return True
+
+
+def _decode(data: bytes):
+    if not data.startswith(MAGIC):
+        return None
+    digest, payload = data[len(MAGIC) : len(MAGIC) + _DIGEST], data[len(MAGIC) + _DIGEST :]
+    if hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a corrupt entry is a miss
+        return None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
