@@ -1,0 +1,163 @@
+"""`explain`: why a config entry, test command or guard runs at a revision, or not.
+
+Everything is read off the revision's coverage graph (`graph.py`): the paths
+come from the run nodes, the blocking guards, provided values, near misses
+and suggested fix from the reason stored on an unreached entry's node (which
+`reasons.explain_missing` computed while the graph was built).  With a base
+inventory, each matched subject is also shown as it was at the base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .graph import build_graph, match_nodes, runs_through
+from .model import ConfigEntry, Diagnostic, Env, Incomplete, Location, Reason, Run
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a path: a job, a command line, a script, a guard branch, an array, an entry."""
+
+    kind: str
+    text: str
+    location: Location | None
+    env: Env = ()  # what this step sets (job env, command prefixes)
+    outcome: bool | None = None  # for guards: the branch taken
+
+
+@dataclass(frozen=True)
+class ReachPath:
+    """One way CI reaches the subject, and the runs it makes from there."""
+
+    job_id: str
+    job_label: str
+    steps: tuple[Step, ...]
+    runs: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class Side:
+    """The subject at one revision."""
+
+    revision: str
+    defined: tuple[ConfigEntry, ...]  # where the entry is written (entries only)
+    locations: tuple[Location, ...]  # where a guard / command / test command is written
+    reached: bool
+    paths: tuple[ReachPath, ...]
+    reason: Reason | None = None  # when defined but not reached: blocking guards, values, fix
+    blocks: tuple[str, ...] = ()  # for a guard: entries it keeps from running
+
+
+@dataclass(frozen=True)
+class SubjectExplanation:
+    kind: str  # "entry" | "command" (a test command) | "guard" | "step" (a CI command line)
+    subject: str  # entry identity, canonical command, or path:line
+    text: str  # as written
+    head: Side
+    base: Side | None = None
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    query: str
+    head: str
+    base: str | None
+    subjects: tuple[SubjectExplanation, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+    incomplete: tuple[Incomplete, ...] = ()
+
+
+def explain(inventory, query: str, base_inventory=None) -> ExplainResult:
+    head_graph = graph_of(inventory)
+    base_graph = graph_of(base_inventory) if base_inventory is not None else None
+    keys: dict[tuple[str, str], str] = {}
+    for g in (head_graph, base_graph):
+        if g is not None:
+            for node in match_nodes(g, query):
+                keys.setdefault(subject_key(g, node), g.nodes[node]["text"])
+    subjects = tuple(
+        SubjectExplanation(
+            kind, subject, text,
+            head=side(head_graph, inventory, kind, subject),
+            base=side(base_graph, base_inventory, kind, subject) if base_graph is not None else None,
+        )
+        for (kind, subject), text in keys.items()
+    )
+    return ExplainResult(
+        query=query,
+        head=_name(inventory),
+        base=_name(base_inventory) if base_inventory is not None else None,
+        subjects=subjects,
+        diagnostics=tuple(inventory.diagnostics),
+        incomplete=tuple(inventory.incomplete),
+    )
+
+
+def graph_of(inventory) -> nx.DiGraph:
+    graph = getattr(inventory, "graph", None)
+    return graph if graph is not None else build_graph(inventory)
+
+
+def subject_key(g: nx.DiGraph, node: str) -> tuple[str, str]:
+    data = g.nodes[node]
+    if data["kind"] == "entry":
+        return "entry", data["identity"]
+    if data["kind"] == "run":
+        return "command", data["subject"]
+    return ("guard" if data["kind"] == "guard" else "step"), f"{data['path']}:{data['line']}"
+
+
+def side(g: nx.DiGraph, inventory, kind: str, subject: str) -> Side:
+    nodes = [n for n in g.nodes if subject_key(g, n) == (kind, subject) and _is_subject_node(g, n)]
+    paths = tuple(p for n in nodes for p in _reach_paths(g, n))
+    reached = any(g.nodes[n]["reached"] for n in nodes)
+    defined: tuple[ConfigEntry, ...] = ()
+    reason = None
+    if kind == "entry":
+        defined = tuple(inventory.entries.get(subject, ()))
+        if defined and not reached:
+            reason = next((g.nodes[n].get("reason") for n in nodes if g.nodes[n].get("reason") is not None), None)
+    locations = tuple(dict.fromkeys(Location(g.nodes[n]["path"], g.nodes[n]["line"]) for n in nodes))
+    blocks = tuple(dict.fromkeys(_blocked_by(g, nodes))) if kind == "guard" else ()
+    return Side(_name(inventory), defined, locations, reached, paths, reason, blocks)
+
+
+def _is_subject_node(g: nx.DiGraph, node: str) -> bool:
+    data = g.nodes[node]
+    return data["kind"] in ("entry", "guard", "command") or (data["kind"] == "run" and not data["from_entry"])
+
+
+def _reach_paths(g: nx.DiGraph, node: str) -> list[ReachPath]:
+    """The distinct paths to the node, each with the runs made through it."""
+    runs_by_path: dict[tuple[str, ...], list[Run]] = {}
+    for run in runs_through(g, node):
+        nodes = g.nodes[run]["nodes"]
+        prefix = tuple(nodes[: nodes.index(node) + 1])
+        if g.nodes[node]["kind"] == "run":
+            prefix = prefix[:-1]  # a test command's own node is its run, shown once below
+        runs_by_path.setdefault(prefix, []).append(g.nodes[run]["run"])
+    return [_reach_path(g, prefix, runs) for prefix, runs in runs_by_path.items()]
+
+
+def _reach_path(g: nx.DiGraph, prefix: tuple[str, ...], runs: list[Run]) -> ReachPath:
+    job = g.nodes[prefix[0]]
+    return ReachPath(job.get("job_id", prefix[0]), job["label"], tuple(step_of(g, n) for n in prefix), tuple(runs))
+
+
+def step_of(g: nx.DiGraph, node: str) -> Step:
+    data = g.nodes[node]
+    location = Location(data["path"], data["line"]) if data.get("path") else None
+    env = tuple(tuple(item.split("=", 1)) for item in data.get("env", ()) if "=" in item)
+    return Step(data["kind"], data["text"], location, env, data.get("outcome"))
+
+
+def _blocked_by(g: nx.DiGraph, guards: list[str]) -> list[str]:
+    wanted = set(guards)
+    return [d["identity"] for _, d in g.nodes(data=True) if d["kind"] == "entry" and wanted & set(d.get("blocked_by", ()))]
+
+
+def _name(inventory) -> str:
+    return getattr(inventory.snapshot, "name", "") or ""
