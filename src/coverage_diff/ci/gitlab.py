@@ -121,7 +121,9 @@ class _Reader:
         self._includes = 0
 
     def error(self, path: str, line: int, message: str) -> None:
-        self.result.diagnostics.append(Diagnostic(Location(path, line), message))
+        diagnostic = Diagnostic(Location(path, line), message)
+        if diagnostic not in self.result.diagnostics:  # rules are evaluated once per scenario
+            self.result.diagnostics.append(diagnostic)
 
     def incomplete(self, path: str, line: int, reason: str) -> None:
         self.result.incomplete.append(Incomplete(Location(path, line), reason))

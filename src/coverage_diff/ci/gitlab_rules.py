@@ -125,17 +125,18 @@ class _Regex:
 
 
 def _compare(op: str, left, right):
-    if left is UNKNOWN or right is UNKNOWN:
-        return None
     if op in ("=~", "!~"):
         if isinstance(right, str) and right.startswith("/") and right.rfind("/") > 0:
             right = _Regex(right)  # a variable holding a pattern
-        if not isinstance(right, _Regex):
+        if not isinstance(right, _Regex) and right is not UNKNOWN:
             raise RuleError("the right side of =~ must be a /regular expression/")
+    elif isinstance(left, _Regex) or isinstance(right, _Regex):
+        raise RuleError("a /regular expression/ needs =~ or !~")
+    if left is UNKNOWN or right is UNKNOWN:
+        return None
+    if op in ("=~", "!~"):
         matched = left is not None and bool(right.pattern.search(str(left)))
         return matched if op == "=~" else not matched
-    if isinstance(left, _Regex) or isinstance(right, _Regex):
-        raise RuleError("a /regular expression/ needs =~ or !~")
     return (left == right) if op == "==" else (left != right)
 
 
