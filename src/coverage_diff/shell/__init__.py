@@ -1,0 +1,82 @@
+"""The shell interpreter: what a job's commands and the repository scripts they
+reach would run, found without running anything.
+
+    interpret_job(job, snapshot, settings)          -> JobOutcome
+    interpret_script(path, snapshot, settings, ...) -> JobOutcome  (a synthetic `bash path args`)
+    script_definitions(path, snapshot, settings)    -> ScriptDefinitions
+"""
+
+from __future__ import annotations
+
+from ..config import Settings
+from ..model import Env, Job, Location
+from ..snapshot import Snapshot, normalize
+from .definitions import BUILTINS, SHELLS, config_names, entries_of
+from .interp import Interpreter, canonical_word, file_set_scans, repo_path
+from .outcome import JobOutcome, ScriptCall, ScriptDefinitions
+
+__all__ = [
+    "JobOutcome", "ScriptCall", "ScriptDefinitions", "interpret_job", "interpret_script", "script_definitions",
+    "canonical_word", "repo_path",
+]
+
+
+def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_world: bool = False) -> JobOutcome:
+    interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform)
+    return interp.run_job(job)
+
+
+def interpret_script(path: str, snapshot: Snapshot, settings: Settings, *, env: Env = (), cwd: str = "",
+                     job_id: str = "", args: tuple[str, ...] = (), open_world: bool = False) -> JobOutcome:
+    interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job_id)
+    return interp.run_script(path, env, cwd, args)
+
+
+def script_definitions(path: str, snapshot: Snapshot, settings: Settings) -> ScriptDefinitions:
+    """Config entries, leaf commands and condition variables, read statically from
+    a script and the files it sources."""
+    interp = Interpreter(snapshot, settings)
+    path = normalize(path)
+    scans = file_set_scans(interp, path)
+    if not scans:
+        return ScriptDefinitions((), (), (), tuple(interp.rec.diagnostics) or ((_unreadable(path)),))
+    names = config_names(scans)
+    entries = [e for scan in scans for e in entries_of(scan, names)]
+    functions = set().union(*(scan.functions for scan in scans))
+    assigned = set().union(*(scan.assigned for scan in scans))
+    commands = []
+    for scan in scans:
+        for node in scan.commands:
+            name_node = node.child_by_field_name("name")
+            word = name_node.text.decode("utf-8", "replace") if name_node is not None and name_node.text else ""
+            if not word or word in BUILTINS or word in functions or word in SHELLS or word in settings.leaf_setup:
+                continue
+            if "/" in word or word.endswith((".sh", ".bash")) or "$" in word:
+                continue
+            text = " ".join((node.text or b"").decode("utf-8", "replace").split())
+            commands.append((text, scan.source.location(node)))
+    reads = set()
+    for scan in scans:
+        for node in scan.tested:
+            reads |= _referenced(node) - assigned
+    diagnostics = [d for scan in scans for d in scan.diagnostics]
+    return ScriptDefinitions(tuple(entries), tuple(commands), tuple(sorted(reads)), tuple(diagnostics))
+
+
+def _referenced(node) -> set[str]:
+    names = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n is None:
+            continue
+        if n.type == "variable_name" and n.parent is not None and n.parent.type in ("simple_expansion", "expansion", "subscript"):
+            names.add(n.text.decode())
+        stack.extend(n.children)
+    return {n for n in names if not n.isdigit()}
+
+
+def _unreadable(path: str):
+    from ..model import Diagnostic
+
+    return Diagnostic(Location(path), "script not found or unreadable")

@@ -1,0 +1,449 @@
+"""Shell builtins and the few utilities whose effect decides what runs
+(`cd`, `read`, `set -e`, `dirname`, `pwd`...).  None of these is ever a Run.
+
+Each handler takes (interpreter, state, arguments, node) and returns States.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from tree_sitter import Node
+
+from .parse import Source
+from .state import Flow, State, Var
+from .values import EMPTY, Val, concat, read_split, unknown
+
+
+def _status(st: State, status: int | None) -> list[State]:
+    st.status = status
+    return [st]
+
+
+def _out(st: State, val: Val) -> None:
+    if st.capture is not None:
+        st.capture.append(val)
+
+
+def cd(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    args = [a for a in args if not (a.known and a.text in ("-L", "-P", "-e", "--"))]
+    if not args:
+        target = interp.read_var(st, "HOME") or unknown("$HOME")
+    elif args[0].known and args[0].text == "-":
+        target = interp.read_var(st, "OLDPWD") or unknown("$OLDPWD")
+    else:
+        target = args[0]
+    return _change_dir(interp, st, target, node)
+
+
+def _change_dir(interp, st: State, target: Val, node: Node) -> list[State]:
+    old = interp.pwd(st)
+    if not target.known:
+        interp.incomplete(interp.loc(st, node), f"cd to {target.origin!r}, not known statically")
+        st.cwd = "?"
+        return _status(st, 0)
+    path = interp.repo_path(target.text, st.cwd)
+    if path is None:
+        if target.text.startswith("/") and st.cwd != "?":
+            st.cwd = posixpath.normpath(target.text)
+            return _status(st, 0)
+        st.cwd = "?"
+        return _status(st, 0)
+    if path == "" or interp.snapshot.is_dir(path) or path in st.made_dirs:
+        st.cwd = path
+        st.assign("OLDPWD", old)
+        return _status(st, 0)
+    return _status(st, 1)  # no such directory: cd fails, cwd unchanged
+
+
+def pushd(interp, st, args, node):
+    here = st.cwd
+    result = cd(interp, st, args[:1], node)
+    if st.status == 0:
+        st.dirstack = (here, *st.dirstack)
+    return result
+
+
+def popd(interp, st, args, node):
+    if not st.dirstack:
+        return _status(st, 1)
+    st.cwd, st.dirstack = st.dirstack[0], st.dirstack[1:]
+    return _status(st, 0)
+
+
+def pwd(interp, st, args, node):
+    _out(st, concat([interp.pwd(st), Val("\n")]))
+    return _status(st, 0)
+
+
+def echo(interp, st, args, node):
+    newline = True
+    words = list(args)
+    while words and words[0].known and re.fullmatch(r"-[neE]+", words[0].text or ""):
+        if "n" in words.pop(0).text:
+            newline = False
+    pieces = []
+    for i, w in enumerate(words):
+        if i:
+            pieces.append(Val(" "))
+        pieces.append(w)
+    if newline:
+        pieces.append(Val("\n"))
+    _out(st, concat(pieces) if pieces else EMPTY)
+    return _status(st, 0)
+
+
+def printf(interp, st, args, node):
+    if args and args[0].known and args[0].text == "-v":
+        interp.incomplete(interp.loc(st, node), "printf -v not modelled")
+        if len(args) > 1 and args[1].known:
+            st.assign(args[1].text, unknown("$(printf)"))
+        return _status(st, 0)
+    if not args or not all(a.known for a in args):
+        _out(st, unknown("$(printf ...)"))
+        return _status(st, 0)
+    fmt, values = args[0].text, [a.text for a in args[1:]]
+    out = _format(fmt, values)
+    _out(st, Val(out, next((a.entry for a in args if a.entry), None)) if out is not None else unknown("$(printf ...)"))
+    return _status(st, 0)
+
+
+def _format(fmt: str, values: list[str]) -> str | None:
+    spec = re.compile(r"%(-?\d*)([sdq%])|\\(.)")
+    out = []
+    i = 0
+    while True:
+        used = 0
+
+        def sub(m):
+            nonlocal i, used
+            if m.group(3) is not None:
+                return {"n": "\n", "t": "\t", "\\": "\\"}.get(m.group(3), "\\" + m.group(3))
+            kind = m.group(2)
+            if kind == "%":
+                return "%"
+            value = values[i] if i < len(values) else ""
+            i += 1
+            used += 1
+            if kind == "d":
+                value = str(int(value or 0)) if re.fullmatch(r"-?\d*", value or "") else value
+            width = m.group(1)
+            return f"{value:{'<' if width.startswith('-') else '>'}{width.lstrip('-')}}" if width else value
+
+        if re.search(r"%[^sdq%-0-9]", fmt):
+            return None
+        out.append(spec.sub(sub, fmt))
+        if used == 0 or i >= len(values):
+            return "".join(out)
+
+
+def true(interp, st, args, node):
+    return _status(st, 0)
+
+
+def false(interp, st, args, node):
+    return _status(st, 1)
+
+
+def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    words = [a for a in args]
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if not w.known:
+            i += 1
+            continue
+        text = w.text
+        if text == "--":
+            st.positional = tuple(words[i + 1 :])
+            break
+        if text in ("-o", "+o") and i + 1 < len(words):
+            if words[i + 1].text == "errexit":
+                st.errexit = text == "-o"
+            i += 2
+            continue
+        if text.startswith("-") and len(text) > 1:
+            if "e" in text[1:]:
+                st.errexit = True
+        elif text.startswith("+"):
+            if "e" in text[1:]:
+                st.errexit = False
+        else:
+            st.positional = tuple(words[i:])
+            break
+        i += 1
+    return _status(st, 0)
+
+
+def shift(interp, st, args, node):
+    n = int(args[0].text) if args and args[0].known and (args[0].text or "").isdigit() else 1
+    if n > len(st.positional):
+        return _status(st, 1)
+    st.positional = st.positional[n:]
+    return _status(st, 0)
+
+
+def _code(st: State, args: list[Val]) -> int | None:
+    if not args:
+        return st.status
+    if not args[0].known:
+        return None
+    try:
+        return int(args[0].text) & 255
+    except ValueError:
+        return 2
+
+
+def return_builtin(interp, st, args, node):
+    st.status = _code(st, args)
+    st.flow = Flow("return")
+    return [st]
+
+
+def exit_builtin(interp, st, args, node):
+    st.status = _code(st, args)
+    st.flow = Flow("exit")
+    return [st]
+
+
+def _loop_flow(kind: str):
+    def handler(interp, st, args, node):
+        if st.loop_depth <= 0:
+            return _status(st, 0)
+        n = int(args[0].text) if args and args[0].known and (args[0].text or "").isdigit() else 1
+        st.flow = Flow(kind, max(1, min(n, st.loop_depth)))
+        st.status = 0
+        return [st]
+
+    return handler
+
+
+def read(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    names: list[str] = []
+    array = None
+    delim = "\n"
+    i = 0
+    while i < len(args):
+        a = args[i]
+        text = a.text if a.known else ""
+        if text in ("-a",) and i + 1 < len(args):
+            array = args[i + 1].text
+            i += 2
+            continue
+        if text in ("-d",) and i + 1 < len(args):
+            delim = (args[i + 1].text or "")[:1] or "\0"
+            i += 2
+            continue
+        if text in ("-p", "-t", "-n", "-N", "-u", "-i") and i + 1 < len(args):
+            i += 2
+            continue
+        if text.startswith("-") and len(text) > 1:
+            if "a" in text[1:] and i + 1 < len(args):
+                array = args[i + 1].text
+                i += 2
+                continue
+            i += 1
+            continue
+        names.append(text)
+        i += 1
+    if not names and array is None:
+        names = ["REPLY"]
+    line, status = _take_line(st, delim)
+    ifs = interp.ifs(st)
+    for n in names + ([array] if array else []):
+        if n:
+            st.touched.add(n)
+    if line is None:
+        if array:
+            st.set(array, Var(None, True, origin=f"${{{array}[@]}}"))
+        for n in names:
+            st.assign(n, unknown(f"${n}"))
+        return _status(st, None)
+    if array:
+        fields = read_split(line, 0, ifs)
+        st.set(array, Var({k: v for k, v in enumerate(fields)}, True, exported=bool(st.get(array) and st.get(array).exported)))
+    else:
+        fields = read_split(line, len(names), ifs) if names != ["REPLY"] else [line]
+        for k, n in enumerate(names):
+            st.assign(n, fields[k] if k < len(fields) else Val("", line.entry))
+    return _status(st, status)
+
+
+def _take_line(st: State, delim: str) -> tuple[Val | None, int]:
+    """The next line of stdin and read's status (1 at end of input)."""
+    if st.stdin is None:
+        return None, 1
+    data = concat(st.stdin) if st.stdin else Val("")
+    if not data.known:
+        st.stdin = None
+        return None, 1
+    text = data.text
+    if text == "":
+        return Val("", data.entry), 1
+    cut = text.find(delim)
+    if cut < 0:
+        st.stdin = [Val("", data.entry)]
+        return Val(text, data.entry, data.sources), 1 if text else 1
+    st.stdin = [Val(text[cut + 1 :], data.entry, data.sources)]
+    return Val(text[:cut], data.entry, data.sources), 0
+
+
+def mapfile(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    names = [a.text for a in args if a.known and not (a.text or "").startswith("-")]
+    name = names[-1] if names else "MAPFILE"
+    st.touched.add(name)
+    data = concat(st.stdin) if st.stdin else (Val("") if st.stdin is not None else None)
+    if data is None or not data.known:
+        st.set(name, Var(None, True, origin=f"${{{name}[@]}}"))
+        return _status(st, 0)
+    lines = data.text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    st.stdin = [Val("")]
+    st.set(name, Var({i: Val(l, data.entry, data.sources) for i, l in enumerate(lines)}, True))
+    return _status(st, 0)
+
+
+def eval_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    text = concat([p for i, a in enumerate(args) for p in ([Val(" ")] if i else []) + [a]]) if args else Val("")
+    if not text.known:
+        interp.incomplete(interp.loc(st, node), "eval of text not known statically")
+        return _status(st, 0)
+    location = interp.loc(st, node)
+    source = Source(location.path, text.text, max(location.line - 1, 0))
+    saved = st.source
+    results = interp.run_program(source, [st])
+    for r in results:
+        r.source = saved
+    return results
+
+
+def source(interp, st, args, node):
+    return interp.source_file(st, args, node)
+
+
+def test(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    if node.child_by_field_name("name") is not None and node.child_by_field_name("name").text == b"[":
+        if args and args[-1].known and args[-1].text == "]":
+            args = args[:-1]
+    return interp.run_test_words(st, node, args, node.text.decode("utf-8", "replace"))
+
+
+def let(interp, st, args, node):
+    value = None
+    for a in args:
+        if not a.known:
+            return _status(st, None)
+        value = interp.arith_text(st, node, a.text)
+    return _status(st, None if value is None else (0 if value else 1))
+
+
+def command(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    if args and args[0].known and args[0].text in ("-v", "-V"):
+        return _status(st, None)
+    rest = [a for a in args if not (a.known and a.text == "-p")]
+    if not rest:
+        return _status(st, 0)
+    saved = st.funcs
+    st.funcs = {}
+    results = interp.dispatch(st, rest, [], node)
+    for r in results:
+        r.funcs = saved
+    return results
+
+
+def query(interp, st, args, node):
+    return _status(st, None)
+
+
+def dirname(interp, st, args, node):
+    vals = [a for a in args if not (a.known and a.text.startswith("-"))]
+    if not vals or not vals[0].known:
+        _out(st, unknown("$(dirname ...)", vals[0].sources if vals else frozenset()))
+        return _status(st, 0)
+    path = vals[0].text.rstrip("/") or "/"
+    head = posixpath.dirname(path) if "/" in path else "."
+    _out(st, Val((head.rstrip("/") or "/") + "\n", vals[0].entry, vals[0].sources))
+    return _status(st, 0)
+
+
+def basename(interp, st, args, node):
+    vals = [a for a in args if not (a.known and a.text.startswith("-"))]
+    if not vals or not vals[0].known:
+        _out(st, unknown("$(basename ...)"))
+        return _status(st, 0)
+    name = posixpath.basename(vals[0].text.rstrip("/"))
+    if len(vals) > 1 and vals[1].known and name.endswith(vals[1].text) and name != vals[1].text:
+        name = name[: -len(vals[1].text)]
+    _out(st, Val(name + "\n", vals[0].entry, vals[0].sources))
+    return _status(st, 0)
+
+
+def realpath(interp, st, args, node):
+    vals = [a for a in args if not (a.known and a.text.startswith("-"))]
+    if not vals or not vals[0].known:
+        _out(st, unknown("$(realpath ...)"))
+        return _status(st, 0)
+    text = vals[0].text
+    if text.startswith("/"):
+        absolute = posixpath.normpath(text)
+    else:
+        base = interp.pwd(st)
+        if not base.known:
+            _out(st, unknown("$(realpath ...)"))
+            return _status(st, 0)
+        absolute = posixpath.normpath(posixpath.join(base.text, text))
+    _out(st, Val(absolute + "\n"))
+    return _status(st, 0)
+
+
+def readlink(interp, st, args, node):
+    if any(a.known and a.text in ("-f", "-e", "-m") for a in args):
+        return realpath(interp, st, args, node)
+    _out(st, unknown("$(readlink ...)"))
+    return _status(st, 1)
+
+
+def mkdir(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    for a in args:
+        if a.known and not a.text.startswith("-"):
+            path = interp.repo_path(a.text, st.cwd)
+            if path:
+                parts = path.split("/")
+                st.made_dirs = st.made_dirs | {"/".join(parts[: i + 1]) for i in range(len(parts))}
+    return _status(st, 0)
+
+
+def cat(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    files = [a for a in args if not (a.known and a.text.startswith("-") and a.text != "-")]
+    if not files or (files[0].known and files[0].text == "-"):
+        data = concat(st.stdin) if st.stdin else (Val("") if st.stdin is not None else unknown("<stdin>"))
+        _out(st, data)
+        st.stdin = [Val("")] if st.stdin is not None else None
+        return _status(st, 0)
+    pieces = []
+    for f in files:
+        path = interp.repo_path(f.text, st.cwd) if f.known else None
+        if path is not None and interp.snapshot.exists(path):
+            pieces.append(Val(interp.snapshot.text(path)))
+        else:
+            pieces.append(unknown(f"$(cat {f.shown()})"))
+    _out(st, concat(pieces))
+    return _status(st, 0)
+
+
+def ignore(interp, st, args, node):
+    return _status(st, 0)
+
+
+BUILTIN_HANDLERS = {
+    "cd": cd, "pushd": pushd, "popd": popd, "pwd": pwd, "echo": echo, "printf": printf,
+    "true": true, ":": true, "false": false, "set": set_builtin, "shift": shift,
+    "return": return_builtin, "exit": exit_builtin, "break": _loop_flow("break"), "continue": _loop_flow("continue"),
+    "read": read, "mapfile": mapfile, "readarray": mapfile, "eval": eval_builtin, "source": source, ".": source,
+    "test": test, "[": test, "let": let, "command": command, "type": query, "hash": query, "which": query,
+    "getopts": query, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
+    "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": ignore, "umask": ignore, "ulimit": ignore,
+    "alias": ignore, "unalias": ignore, "builtin": ignore, "sleep": ignore,
+}

@@ -1,0 +1,2203 @@
+"""The abstract interpreter: runs a job's commands (and the repository scripts
+they reach) without executing anything, collecting the leaf commands as Runs.
+
+Each statement maps a `State` to a list of States: more than one when a
+condition on an unknown value forks the path (each fork records the Assumption
+it made).  Runs go to a shared `Recorder` the moment they happen.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from ..config import Settings
+from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
+from ..snapshot import Snapshot, normalize
+from . import arith, patterns
+from .definitions import BUILTINS, FileScan, config_names, entry_text, scan_file, static_source_path
+from .outcome import JobOutcome, ScriptCall
+from .parse import Source, parse_errors, parse_source
+from .state import Flow, Function, State, Var
+from .values import EMPTY, IFS_DEFAULT, Val, concat, read_split, split_fields, unknown
+
+STATEMENTS = frozenset(
+    "command variable_assignment variable_assignments declaration_command unset_command list pipeline "
+    "negated_command subshell compound_statement if_statement for_statement c_style_for_statement "
+    "while_statement case_statement function_definition test_command redirected_statement program do_group".split()
+)
+SKIPPED = frozenset({"comment", "heredoc_body", "heredoc_end", "heredoc_start"})
+# Commands whose exit status answers a question: in a condition both answers are possible.
+QUERIES = frozenset({"grep", "egrep", "fgrep", "which", "type", "command", "diff", "cmp", "pgrep", "hash", "compgen"})
+WRAPPERS = frozenset({"env", "timeout", "time", "nohup", "exec", "stdbuf", "nice", "xvfb-run"})
+SCRIPT_SUFFIXES = (".sh", ".bash")
+
+
+@dataclass
+class Recorder:
+    runs: list[Run] = field(default_factory=list)
+    scripts: list[ScriptCall] = field(default_factory=list)
+    conditions: dict[Condition, None] = field(default_factory=dict)
+    reads: set[str] = field(default_factory=set)
+    incomplete: dict[Incomplete, None] = field(default_factory=dict)
+    diagnostics: dict[Diagnostic, None] = field(default_factory=dict)
+    missing: dict[tuple[Location, str], None] = field(default_factory=dict)
+
+
+@dataclass
+class Test:
+    """The result of a condition: known, or unknown with what each branch means."""
+
+    value: bool | None
+    sources: frozenset[str] = frozenset()
+    detail_true: str = ""
+    detail_false: str = ""
+    refine_true: tuple[tuple[str, Val], ...] = ()
+    refine_false: tuple[tuple[str, Val], ...] = ()
+
+
+class Interpreter:
+    def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = ""):
+        self.snapshot = snapshot
+        self.settings = settings
+        self.open_world = open_world
+        self.job_id = job_id
+        self.platform = platform
+        self.rec = Recorder()
+        self.steps = 0
+        self.stopped = False
+        self._scans: dict[str, FileScan | None] = {}
+        self._names: dict[str, frozenset[str]] = {}
+        self.setup = settings.leaf_setup
+
+    # ------------------------------------------------------------------ entry points
+    def initial_state(self, env, unknown_env=(), cwd: str = "") -> State:
+        st = State(vars={}, cwd=normalize(cwd), source=Source("<job>", ""), script="bash")
+        for name in self.settings.ambient:
+            st.vars[name] = Var({0: unknown(f"${name}", frozenset({name}))}, exported=True, from_env=True)
+        for name, value in env:
+            val = unknown(f"${name}", frozenset({name})) if self.open_world else Val(value, sources=frozenset({name}))
+            st.vars[name] = Var({0: val}, exported=True, from_env=True)
+        for name in unknown_env:
+            st.vars[name] = Var({0: unknown(f"${name}", frozenset({name}))}, exported=True, from_env=True)
+        st.touched = set()
+        return st
+
+    def run_job(self, job: Job) -> JobOutcome:
+        st = self.initial_state(job.env, job.unknown_env, job.working_dir)
+        st.errexit = job.errexit
+        st.frames = (Frame("job", job.location, job.display),)
+        sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0)) for c in job.commands]
+        scans = [self._scan_source(s) for s in sources]
+        st.config_names = config_names(scans)
+        states = [st]
+        for command, source in zip(job.commands, sources):
+            live = [s for s in states if not s.flow]
+            if not live:
+                break
+            for s in live:
+                s.source = source
+                s.frames = (st.frames[0], Frame("command", command.location, command.text))
+            states = [s for s in states if s.flow] + self.run_program(source, live)
+            for s in states:
+                if s.flow and s.flow.kind in ("return", "break", "continue"):
+                    s.flow = None
+        return self.outcome()
+
+    def run_script(self, path: str, env, cwd: str, args: tuple[str, ...]) -> JobOutcome:
+        st = self.initial_state(env, (), cwd)
+        st.source = Source("<call>", f"bash {path}")
+        location = Location(path, 0)
+        self.call_script(st, normalize(path), path, [Val(a) for a in args], [], location, errexit=False)
+        return self.outcome()
+
+    def outcome(self) -> JobOutcome:
+        r = self.rec
+        return JobOutcome(
+            runs=tuple(r.runs),
+            scripts=tuple(r.scripts),
+            conditions=tuple(r.conditions),
+            reads=tuple(sorted(r.reads)),
+            incomplete=tuple(r.incomplete),
+            diagnostics=tuple(r.diagnostics),
+            missing_scripts=tuple(r.missing),
+        )
+
+    # ------------------------------------------------------------------ bookkeeping
+    def incomplete(self, location: Location, reason: str) -> None:
+        self.rec.incomplete.setdefault(Incomplete(location, reason), None)
+
+    def loc(self, st: State, node: Node) -> Location:
+        return st.source.location(node)
+
+    def text(self, node: Node) -> str:
+        return node.text.decode("utf-8", "replace") if node.text is not None else ""
+
+    def cap(self, states: list[State], st_for_loc: State | None, node: Node | None) -> list[State]:
+        limit = self.settings.max_paths
+        if len(states) <= limit:
+            return states
+        if st_for_loc is not None and node is not None:
+            self.incomplete(self.loc(st_for_loc, node), f"more than {limit} paths: the rest were not explored")
+        return states[:limit]
+
+    def _scan_source(self, source: Source) -> FileScan:
+        scan = scan_file(source)
+        for d in scan.diagnostics:
+            self.rec.diagnostics.setdefault(d, None)
+        return scan
+
+    def load(self, path: str) -> Source | None:
+        """The text of a repository script, or None (with a diagnostic) when unreadable."""
+        try:
+            entry = self.snapshot.entry(path)
+            data = self.snapshot.read(path)
+        except (KeyError, OSError) as exc:
+            self.rec.diagnostics.setdefault(Diagnostic(Location(path), f"cannot read script: {exc}"), None)
+            return None
+        if len(data) > self.settings.max_file_bytes:
+            self.rec.diagnostics.setdefault(Diagnostic(Location(path), "script too large to analyse"), None)
+            return None
+        return Source(path, self.snapshot.text(path), 0, entry.blob if entry else "")
+
+    def scan_path(self, path: str) -> FileScan | None:
+        if path not in self._scans:
+            source = self.load(path) if self.snapshot.exists(path) else None
+            self._scans[path] = self._scan_source(source) if source else None
+        return self._scans[path]
+
+    def config_names_for(self, path: str) -> frozenset[str]:
+        if path not in self._names:
+            self._names[path] = config_names(file_set_scans(self, path))
+        return self._names[path]
+
+    # ------------------------------------------------------------------ execution
+    def run_program(self, source: Source, states: list[State]) -> list[State]:
+        tree = parse_source(source)
+        for d in parse_errors(tree, source):
+            self.rec.diagnostics.setdefault(d, None)
+        return self.exec_block(statements(tree.root_node), states)
+
+    def exec_block(self, nodes: list[Node], states: list[State]) -> list[State]:
+        for node in nodes:
+            nxt: list[State] = []
+            for st in states:
+                if st.flow:
+                    nxt.append(st)
+                else:
+                    nxt.extend(self.exec(node, st))
+            states = self.cap(nxt, states[0] if states else None, node)
+        return states
+
+    def exec(self, node: Node, st: State) -> list[State]:
+        self.steps += 1
+        if self.steps > self.settings.max_steps:
+            if not self.stopped:
+                self.stopped = True
+                self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped")
+            st.flow = Flow("exit")
+            return [st]
+        handler = getattr(self, "x_" + node.type, None)
+        if handler is None:
+            if node.type == "ERROR":
+                self.incomplete(self.loc(st, node), "unparsable shell text skipped")
+                return self.exec_block([c for c in node.named_children if c.type in STATEMENTS], [st])
+            self.incomplete(self.loc(st, node), f"unsupported shell construct {node.type!r}")
+            return [st]
+        return handler(node, st)
+
+    def x_program(self, node, st):
+        return self.exec_block(statements(node), [st])
+
+    x_do_group = x_program
+
+    def x_compound_statement(self, node, st):
+        if node.children and node.children[0].type == "((":
+            value = self.arith_text(st, node, inner_of(node, "((", "))"))
+            st.status = None if value is None else (0 if value else 1)
+            return self.errexit([st])
+        return self.exec_block(statements(node), [st])
+
+    def errexit(self, states: list[State]) -> list[State]:
+        for st in states:
+            if st.errexit and not st.no_errexit and not st.flow and st.status not in (0, None):
+                st.flow = Flow("exit")
+        return states
+
+    def exec_cond(self, node: Node, st: State) -> list[State]:
+        """Run a condition (`set -e` off); an unknown status forks both ways."""
+        st.no_errexit += 1
+        results = self.exec(node, st)
+        out = []
+        for r in results:
+            r.no_errexit -= 1
+            if r.status is None and not r.flow:
+                text = self.text(node)
+                cond_t = Condition(self.loc(r, node), text, (), True)
+                other = r.fork()
+                r.status = 0
+                r.assumptions += (Assumption(cond_t, f"`{text}` succeeds"),)
+                other.status = 1
+                other.assumptions += (Assumption(Condition(cond_t.location, text, (), False), f"`{text}` fails"),)
+                out += [r, other]
+            else:
+                out.append(r)
+        return out
+
+    # -- lists, pipelines, subshells --------------------------------------------------
+    def x_list(self, node, st):
+        left, right = node.named_children[0], node.named_children[-1]
+        op = next(c.type for c in node.children if c.type in ("&&", "||"))
+        out = []
+        for s in self.exec_cond(left, st):
+            if s.flow or (s.status == 0) != (op == "&&"):
+                out.append(s)
+            else:
+                out.extend(self.exec(right, s))
+        return out
+
+    def x_negated_command(self, node, st):
+        out = []
+        for s in self.exec_cond(node.named_children[0], st):
+            if not s.flow:
+                s.status = 0 if s.status else 1
+            out.append(s)
+        return out
+
+    def subshell(self, st: State, run) -> list[State]:
+        """Run `run(child)` in a copy of `st`; only status and assumptions come back."""
+        child = st.fork()
+        finals = run(child)
+        out = []
+        for f in finals:
+            back = st.fork()
+            back.status = f.status
+            back.assumptions = f.assumptions
+            out.append(back)
+        return out or [st]
+
+    def x_subshell(self, node, st):
+        def body(child):
+            res = self.exec_block(statements(node), [child])
+            for r in res:
+                r.flow = None
+            return res
+
+        return self.errexit(self.subshell(st, body))
+
+    def x_pipeline(self, node, st):
+        parts = [c for c in node.named_children if c.type not in SKIPPED]
+        stdin = st.stdin
+        for part in parts[:-1]:
+            child = st.fork()
+            child.capture, child.stdin = [], stdin
+            finals = self.exec(part, child)
+            stdin = [concat(finals[0].capture)] if len(finals) == 1 and finals[0].capture is not None else None
+
+        def last(child):
+            child.stdin = stdin
+            res = self.exec(parts[-1], child)
+            for r in res:
+                r.flow = None
+            return res
+
+        return self.errexit(self.subshell(st, last))
+
+    def x_redirected_statement(self, node, st):
+        body = node.child_by_field_name("body")
+        saved_stdin, saved_capture = st.stdin, st.capture
+        for redirect in node.children_by_field_name("redirect"):
+            self.apply_redirect(redirect, st)
+        if body is None:
+            return [st]
+        results = self.exec(body, st)
+        for r in results:
+            r.stdin = saved_stdin
+            if saved_capture is not None and r.capture is None:
+                r.capture = saved_capture
+        return results
+
+    def apply_redirect(self, redirect: Node, st: State) -> None:
+        t = redirect.type
+        if t == "herestring_redirect":
+            value = self.expand_string(redirect.named_children[-1], st) if redirect.named_children else EMPTY
+            st.stdin = [concat([value, Val("\n")])]
+        elif t == "heredoc_redirect":
+            st.stdin = [self.heredoc(redirect, st)]
+            if any(c.type in ("pipeline", "list", "command") for c in redirect.named_children):
+                self.incomplete(self.loc(st, redirect), "command after a here-document marker not followed")
+        elif t == "file_redirect":
+            op = next((c.type for c in redirect.children if not c.is_named), "")
+            dest = redirect.child_by_field_name("destination")
+            if op == "<" and dest is not None:
+                target = self.expand_string(dest, st)
+                path = self.repo_path(target.text, st.cwd) if target.known else None
+                st.stdin = [Val(self.snapshot.text(path))] if path and self.snapshot.exists(path) else None
+            elif op in (">", ">>", "&>", "&>>", ">|") or (op == ">&" and self.text(dest or redirect) != "1"):
+                descriptor = redirect.child_by_field_name("descriptor")
+                if descriptor is None or self.text(descriptor) == "1" or op.startswith("&"):
+                    st.capture = None
+
+    def heredoc(self, redirect: Node, st: State) -> Val:
+        start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
+        body = next((c for c in redirect.children if c.type == "heredoc_body"), None)
+        if body is None:
+            return EMPTY
+        quoted = start is not None and any(q in self.text(start) for q in "'\"\\")
+        if quoted:
+            return Val(self.text(body))
+        return concat(self.quoted_pieces(body, st, body.start_byte, body.end_byte, heredoc=True))
+
+    # -- if / case / loops ---------------------------------------------------------------
+    def x_if_statement(self, node, st):
+        frames = st.frames
+        clauses = if_clauses(node)
+        out: list[State] = []
+        pending = [st]
+        for cond, body in clauses:
+            nxt = []
+            for s in pending:
+                if cond is None:
+                    out.extend(self.exec_block(body, [s]))
+                    continue
+                for c in self.exec_conds(cond, s):
+                    if c.flow:
+                        out.append(c)
+                    elif c.status == 0:
+                        out.extend(self.exec_block(body, [c]))
+                    else:
+                        nxt.append(c)
+            pending = nxt
+        for s in pending:
+            s.status = 0
+        out += pending
+        for s in out:
+            s.frames = frames
+        return self.cap(out, st, node)
+
+    def exec_conds(self, nodes: list[Node], st: State) -> list[State]:
+        states = [st]
+        for node in nodes:
+            nxt = []
+            for s in states:
+                nxt.extend([s] if s.flow else self.exec_cond(node, s))
+            states = nxt
+        return states
+
+    def x_case_statement(self, node, st):
+        frames = st.frames
+        value_node = node.child_by_field_name("value")
+        subject = self.expand_string(value_node, st) if value_node is not None else EMPTY
+        items = [c for c in node.named_children if c.type == "case_item"]
+        out: list[State] = []
+        pending = [(st, False)]  # (state, run this arm's body without testing: fall-through)
+        for item in items:
+            nxt: list[tuple[State, bool]] = []
+            pats = item.children_by_field_name("value")
+            body = [c for c in item.named_children if c.type in STATEMENTS and c not in pats]
+            term = next((c.type for c in item.children if c.type in (";;", ";&", ";;&")), ";;")
+            for s, forced in pending:
+                if forced:
+                    branches = [(s, True)]
+                else:
+                    branches = self.case_match(s, item, pats, subject, value_node)
+                for b, matched in branches:
+                    if not matched:
+                        nxt.append((b, False))
+                        continue
+                    for r in self.exec_block(body, [b]):
+                        if r.flow:
+                            out.append(r)
+                        elif term == ";&":
+                            nxt.append((r, True))
+                        elif term == ";;&":
+                            nxt.append((r, False))
+                        else:
+                            out.append(r)
+            pending = nxt
+        for s, _ in pending:
+            out.append(s)
+        for s in out:
+            s.frames = frames
+            if not s.flow and s.status is None:
+                s.status = 0
+        return self.cap(out, st, node)
+
+    def case_match(self, st: State, item: Node, pats: list[Node], subject: Val, value_node) -> list[tuple[State, bool]]:
+        pieces = [self.pattern(p, st) for p in pats]
+        text = f"case {self.text(value_node) if value_node is not None else ''} in {' | '.join(self.text(p) for p in pats)})"
+        sources = subject.sources | frozenset().union(*(src for _, src in pieces)) if pieces else subject.sources
+        location = self.loc(st, item)
+        variables = tuple(sorted(sources))
+        if subject.known and all(p is not None for p, _ in pieces):
+            matched = any(patterns.matches(subject.text, p) for p, _ in pieces)
+            self.rec.conditions.setdefault(Condition(location, text, variables, matched), None)
+            st.status = 0
+            return [(st, matched)]
+        yes, no = st.fork(), st
+        shown = subject.origin or self.text(value_node)
+        alts = " | ".join(self.text(p) for p in pats)
+        yes.assumptions += (Assumption(Condition(location, text, variables, True), f"{shown} matches {alts}"),)
+        no.assumptions += (Assumption(Condition(location, text, variables, False), f"{shown} does not match {alts}"),)
+        var = simple_var(value_node)
+        if var and len(pieces) == 1 and pieces[0][0] is not None and not patterns.is_glob(pieces[0][0]):
+            self.refine(yes, var, Val("".join(t for t, _ in pieces[0][0]), sources=frozenset({var})))
+        for c in (Condition(location, text, variables, True), Condition(location, text, variables, False)):
+            self.rec.conditions.setdefault(c, None)
+        return [(yes, True), (no, False)]
+
+    def loop_body(self, node: Node) -> list[Node]:
+        body = node.child_by_field_name("body")
+        return statements(body) if body is not None else []
+
+    def run_iteration(self, body: list[Node], s: State, done: list[State]) -> list[State]:
+        """One pass of a loop body; finished states go to `done`, the rest continue."""
+        s.loop_depth += 1
+        cont = []
+        for r in self.exec_block(body, [s]):
+            r.loop_depth -= 1
+            flow = r.flow
+            if flow and flow.kind in ("break", "continue"):
+                if flow.count > 1:
+                    flow.count -= 1
+                    done.append(r)
+                    continue
+                r.flow = None
+                (done if flow.kind == "break" else cont).append(r)
+            elif flow:
+                done.append(r)
+            else:
+                cont.append(r)
+        return cont
+
+    def x_for_statement(self, node, st):
+        frames = st.frames
+        var = self.text(node.child_by_field_name("variable"))
+        values = node.children_by_field_name("value")
+        items = self.expand_words(values, st) if values else list(st.positional)
+        if len(items) > self.settings.max_loop:
+            self.incomplete(self.loc(st, node), f"loop over {len(items)} items cut at {self.settings.max_loop}")
+            items = items[: self.settings.max_loop]
+        if any(not v.known and not v.nonempty for v in items if v.origin.startswith("$") or not v.known):
+            if any(not v.known for v in items):
+                self.incomplete(self.loc(st, node), "loop over values not known statically: one pass per unknown value")
+        body = self.loop_body(node)
+        active, done = [st], []
+        for item in items:
+            nxt = []
+            for s in active:
+                s.assign(var, item)
+                s.touched.add(var)
+                if item.entry is not None:
+                    s.frames = frames + (Frame("entry", item.entry.location, item.entry.text),)
+                nxt.extend(self.run_iteration(body, s, done))
+            active = self.cap(nxt, st, node)
+            if not active:
+                break
+        out = done + active
+        for s in out:
+            s.frames = frames
+            if not s.flow and s.status is None:
+                s.status = 0
+        if not items:
+            st.status = 0
+        return out
+
+    def x_c_style_for_statement(self, node, st):
+        frames = st.frames
+        init = node.child_by_field_name("initializer")
+        cond = node.child_by_field_name("condition")
+        update = node.child_by_field_name("update")
+        body = self.loop_body(node)
+        if init is not None:
+            self.arith_text(st, init, self.c_for_part(node, "initializer"))
+        active, done, n = [st], [], 0
+        while active:
+            n += 1
+            if n > self.settings.max_loop:
+                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations")
+                break
+            nxt = []
+            for s in active:
+                value = self.arith_text(s, node, self.c_for_part(node, "condition")) if cond is not None else 1
+                if value is None:
+                    self.incomplete(self.loc(s, node), "loop condition not known statically: loop not followed")
+                    done.append(s)
+                    continue
+                if not value:
+                    done.append(s)
+                    continue
+                for r in self.run_iteration(body, s, done):
+                    if update is not None:
+                        self.arith_text(r, node, self.c_for_part(node, "update"))
+                    nxt.append(r)
+            active = self.cap(nxt, st, node)
+        out = done + active
+        for s in out:
+            s.frames = frames
+            if not s.flow:
+                s.status = 0
+        return out
+
+    def c_for_part(self, node: Node, name: str) -> str:
+        """The source text of one of the three parts of `for ((a; b; c))`."""
+        part = node.child_by_field_name(name)
+        if part is None:
+            return ""
+        # A part may be several comma-separated nodes: take everything up to its `;`.
+        start = part.start_byte
+        end = part.end_byte
+        for c in node.children:
+            if c.start_byte >= start and c.type not in (";", "))", "do_group") and c.is_named:
+                end = max(end, c.end_byte) if c.start_byte < self._next_semi(node, start) else end
+        return node.text[start - node.start_byte : end - node.start_byte].decode()
+
+    @staticmethod
+    def _next_semi(node: Node, start: int) -> int:
+        return next((c.start_byte for c in node.children if c.type in (";", "))") and c.start_byte >= start), node.end_byte)
+
+    def x_while_statement(self, node, st):
+        frames = st.frames
+        until = node.children[0].type == "until"
+        conds = [c for c in node.children_by_field_name("condition") if c.is_named]
+        body = self.loop_body(node)
+        active, done, n = [(st, 0)], [], 0
+        while active:
+            n += 1
+            if n > self.settings.max_loop:
+                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations")
+                done += [s for s, _ in active]
+                break
+            nxt = []
+            for s, unknown_passes in active:
+                forked = s.assumptions
+                for c in self.exec_conds(conds, s):
+                    if c.flow:
+                        done.append(c)
+                        continue
+                    guessed = len(c.assumptions) > len(forked)
+                    if (c.status == 0) == until:
+                        c.status = 0
+                        done.append(c)
+                        continue
+                    if guessed and unknown_passes >= 1:
+                        self.incomplete(self.loc(c, node), "loop on values not known statically: followed for one pass")
+                        continue
+                    for r in self.run_iteration(body, c, done):
+                        nxt.append((r, unknown_passes + int(guessed)))
+            active = self.cap([s for s, _ in nxt], st, node) and nxt[: self.settings.max_paths]
+        for s in done:
+            s.frames = frames
+        return done
+
+    # -- functions -----------------------------------------------------------------
+    def x_function_definition(self, node, st):
+        name = self.text(node.child_by_field_name("name"))
+        body = node.child_by_field_name("body")
+        if body is not None:
+            st.funcs[name] = Function(name, body, st.source)
+        st.status = 0
+        return [st]
+
+    def call_function(self, st: State, fn: Function, args: list[Val], node: Node) -> list[State]:
+        location = self.loc(st, node)
+        if st.depth >= self.settings.max_depth:
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {fn.name} not followed")
+            st.status = 0
+            return [st]
+        saved = (st.positional, st.source, st.frames, st.chain_entries)
+        st.positional = tuple(args)
+        st.source = fn.source
+        st.frames = st.frames + (Frame("function", location, fn.name),)
+        st.chain_entries = st.chain_entries + tuple(v.entry for v in args if v.entry is not None)
+        st.locals.append({})
+        st.depth += 1
+        results = self.exec(fn.body, st)
+        for r in results:
+            r.depth -= 1
+            for name, old in r.locals.pop().items():
+                r.set(name, old)
+            r.positional, r.source, r.frames, r.chain_entries = saved
+            if r.flow and r.flow.kind == "return":
+                r.flow = None
+        return results
+
+    # -- assignments and declarations ---------------------------------------------------
+    def x_variable_assignment(self, node, st):
+        st.sub_status = None
+        self.assign(node, st)
+        st.status = st.sub_status if st.sub_status is not None else 0
+        return self.errexit([st])
+
+    def x_variable_assignments(self, node, st):
+        st.sub_status = None
+        for c in node.named_children:
+            if c.type == "variable_assignment":
+                self.assign(c, st)
+        st.status = st.sub_status if st.sub_status is not None else 0
+        return self.errexit([st])
+
+    def assign(self, node: Node, st: State, *, local: bool = False, export: bool | None = None, assoc: bool = False,
+               array: bool = False) -> None:
+        name_node = node.child_by_field_name("name")
+        value = node.child_by_field_name("value")
+        append = any(c.type == "+=" for c in node.children)
+        if name_node is None:
+            return
+        if name_node.type == "subscript":
+            name = self.text(name_node.child_by_field_name("name"))
+            if local:
+                st.declare_local(name)
+            self.assign_element(st, name, name_node.child_by_field_name("index"), value, append)
+            return
+        name = self.text(name_node)
+        if local:
+            st.declare_local(name)
+        st.touched.add(name)
+        old = st.get(name)
+        if value is not None and value.type == "array":
+            items = self.array_items(st, name, value, assoc or bool(old and old.assoc))
+            if append and old is not None and old.items is not None and items is not None:
+                merged = dict(old.items)
+                nxt = max((k for k in merged if isinstance(k, int)), default=-1) + 1
+                for k, v in items.items():
+                    if isinstance(k, int) and not (old.assoc or assoc):
+                        merged[nxt + k] = v
+                    else:
+                        merged[k] = v
+                items = merged
+            elif append and old is not None and old.items is None:
+                items = None
+            exported = old.exported if old else False
+            self.set_var(st, name, Var(items, True, assoc or bool(old and old.assoc), exported if export is None else export,
+                                       origin=f"${{{name}[@]}}"))
+            return
+        val = self.expand_string(value, st) if value is not None else EMPTY
+        if append:
+            cur = self.read_var(st, name, track=False)
+            val = concat([cur if cur is not None else EMPTY, val])
+        if array and (old is None or not old.is_array):
+            self.set_var(st, name, Var({0: val}, True, assoc, bool(old and old.exported) if export is None else export))
+            return
+        st.assign(name, val, export=export)
+
+    def set_var(self, st: State, name: str, var: Var) -> None:
+        st.touched.add(name)
+        st.set(name, var)
+
+    def array_items(self, st: State, name: str, node: Node, assoc: bool) -> dict | None:
+        items: dict = {}
+        index = 0
+        tag = name in st.config_names
+        for element in node.named_children:
+            if element.type == "comment":
+                continue
+            keyed = keyed_element(element)
+            if keyed is not None:
+                key_text, value_nodes = keyed
+                key = self.subscript_key(st, key_text, assoc)
+                if key is None:
+                    return None
+                val = concat([self.expand_string(v, st) for v in value_nodes]) if value_nodes else EMPTY
+                items[key] = val
+                if isinstance(key, int):
+                    index = key + 1
+                continue
+            entry = None
+            if tag and not element_has_array_ref(element):
+                entry = ConfigEntry(entry_text(element), self.loc(st, element), name)
+            for v in self.expand_words([element], st):
+                if not v.known and v.origin.endswith("[@]}"):
+                    return None
+                if entry is not None:
+                    v = Val(v.text, entry, v.sources, v.origin, v.nonempty)
+                items[str(index) if assoc else index] = v
+                index += 1
+        return items
+
+    def subscript_key(self, st: State, text: str, assoc: bool):
+        if assoc:
+            val = self.expand_text(st, text)
+            return val.text
+        return self.arith_eval(st, text)
+
+    def assign_element(self, st: State, name: str, index: Node | None, value: Node | None, append: bool) -> None:
+        st.touched.add(name)
+        old = st.get(name)
+        assoc = bool(old and old.assoc)
+        key = self.subscript_key(st, self.text(index) if index is not None else "0", assoc)
+        val = self.expand_string(value, st) if value is not None else EMPTY
+        if old is not None and old.items is None:
+            return
+        items = dict(old.items) if old is not None and old.items is not None else {}
+        if key is None:
+            self.incomplete(self.loc(st, index or value), f"array index of {name} not known statically")
+            self.set_var(st, name, Var(None, True, assoc, bool(old and old.exported), origin=f"${{{name}[@]}}"))
+            return
+        if append:
+            val = concat([items.get(key, EMPTY), val])
+        items[key] = val
+        self.set_var(st, name, Var(items, True, assoc, bool(old and old.exported)))
+
+    def x_declaration_command(self, node, st):
+        keyword = node.children[0].type
+        flags = "".join(self.text(c).lstrip("-") for c in node.named_children if c.type == "word" and self.text(c).startswith("-"))
+        unflags = "".join(self.text(c).lstrip("+") for c in node.named_children if c.type == "word" and self.text(c).startswith("+"))
+        local = keyword == "local" or (keyword in ("declare", "typeset") and st.locals and "g" not in flags)
+        export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
+        if keyword == "export" and "f" in flags:
+            st.status = 0
+            return [st]
+        st.sub_status = None
+        for c in node.named_children:
+            if c.type == "variable_assignment":
+                self.assign(c, st, local=local, export=export, assoc="A" in flags, array="a" in flags or "A" in flags)
+            elif c.type == "variable_name" or (c.type == "word" and not self.text(c)[:1] in "-+"):
+                self.declare_name(st, self.text(c), local, export, flags)
+            elif c.type in ("word", "string", "concatenation", "simple_expansion", "expansion") and not self.text(c)[:1] in "-+":
+                self.declare_dynamic(st, c, local, export, flags)
+        st.status = st.sub_status if st.sub_status is not None and keyword not in ("local", "declare", "typeset", "export", "readonly") else 0
+        return [st]
+
+    def declare_name(self, st: State, name: str, local: bool, export: bool | None, flags: str) -> None:
+        if local:
+            st.declare_local(name)
+            if st.locals and st.locals[-1].get(name, 0) is not None and "A" not in flags and "a" not in flags:
+                st.set(name, None)  # `local x` makes x unset inside the function
+        old = st.get(name)
+        st.touched.add(name)
+        if "A" in flags or "a" in flags:
+            if old is None or not old.is_array:
+                items = {} if old is None or old.items is None else ({"0": old.scalar} if "A" in flags and old.scalar else dict(old.items))
+                st.set(name, Var(items, True, "A" in flags, bool(old and old.exported) if export is None else export))
+                return
+        if old is not None and export is not None:
+            st.set(name, Var(old.items, old.is_array, old.assoc, export, old.from_env, old.origin))
+        elif old is None and export:
+            st.set(name, Var({}, exported=True))  # marked for export, unset until assigned
+
+    def declare_dynamic(self, st: State, node: Node, local: bool, export: bool | None, flags: str) -> None:
+        text = self.expand_string(node, st)
+        if not text.known:
+            self.incomplete(self.loc(st, node), "declaration of a name not known statically")
+            return
+        name, eq, value = text.text.partition("=")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            return
+        if local:
+            st.declare_local(name)
+        st.touched.add(name)
+        if eq:
+            st.assign(name, Val(value, text.entry, text.sources), export=export)
+        else:
+            self.declare_name(st, name, False, export, flags)
+
+    def x_unset_command(self, node, st):
+        words = [self.text(c) for c in node.named_children]
+        functions = "-f" in words
+        for word in words:
+            if word.startswith("-"):
+                continue
+            word = word.strip("'\"")
+            if functions:
+                st.funcs.pop(word, None)
+                continue
+            st.touched.add(word.split("[")[0])
+            if "[" in word and word.endswith("]"):
+                name, _, idx = word[:-1].partition("[")
+                old = st.get(name)
+                if old is not None and old.items is not None:
+                    key = self.subscript_key(st, idx, old.assoc)
+                    items = dict(old.items)
+                    items.pop(key, None)
+                    st.set(name, old.with_items(items))
+            else:
+                st.set(word, None)
+        st.status = 0
+        return [st]
+
+    # -- tests -----------------------------------------------------------------------
+    def x_test_command(self, node, st):
+        first = node.children[0].type if node.children else ""
+        if first == "[":
+            inner = inner_of(node, "[", "]")
+            return self.run_test_words(st, node, self.reparse_words(st, inner), self.text(node))
+        if first == "((":
+            value = self.arith_text(st, node, inner_of(node, "((", "))"))
+            st.status = None if value is None else (0 if value else 1)
+            return self.errexit([st])
+        exprs = [c for c in node.named_children]
+        test = self.eval_ext(exprs[0], st) if exprs else Test(False)
+        return self.settle(st, node, test)
+
+    def settle(self, st: State, node: Node, test: Test) -> list[State]:
+        """Record a condition; fork on an unknown result."""
+        text = self.text(node)
+        location = self.loc(st, node)
+        variables = tuple(sorted(test.sources))
+        if test.value is not None:
+            self.rec.conditions.setdefault(Condition(location, text, variables, test.value), None)
+            st.status = 0 if test.value else 1
+            return self.errexit([st])
+        out = []
+        for outcome, detail, refine in ((True, test.detail_true, test.refine_true), (False, test.detail_false, test.refine_false)):
+            s = st.fork() if outcome else st
+            cond = Condition(location, text, variables, outcome)
+            self.rec.conditions.setdefault(cond, None)
+            s.assumptions += (Assumption(cond, detail or f"{text} is {'true' if outcome else 'false'}"),)
+            for name, val in refine:
+                self.refine(s, name, val)
+            s.status = 0 if outcome else 1
+            out.append(s)
+        return self.errexit(out)
+
+    def refine(self, st: State, name: str, val: Val) -> None:
+        old = st.get(name)
+        if old is None or old.is_array:
+            if old is None and (name in st.touched or not self.open_world):
+                return
+        exported = old.exported if old else False
+        from_env = old.from_env if old else True
+        st.vars[name] = Var({0: val}, exported=exported, from_env=from_env)
+
+    def reparse_words(self, st: State, text: str) -> list[Val]:
+        src = Source(st.source.path, "test " + text, st.source.line_offset)
+        tree = parse_source(src)
+        cmd = tree.root_node.named_children[0] if tree.root_node.named_children else None
+        if cmd is None or cmd.type != "command":
+            return [Val(w) for w in text.split()]
+        saved = st.source
+        st.source = Source(saved.path, src.text, saved.line_offset, "")
+        words = self.expand_words(list(cmd.children_by_field_name("argument")), st)
+        st.source = saved
+        return words
+
+    def run_test_words(self, st: State, node: Node, args: list[Val], text: str) -> list[State]:
+        try:
+            test = posix_test(args, self, st)
+        except ValueError:
+            test = Test(False)
+            self.incomplete(self.loc(st, node), f"malformed test {text!r}")
+        test = Test(test.value, frozenset().union(*(a.sources for a in args)) if args else frozenset(),
+                    test.detail_true, test.detail_false, test.refine_true, test.refine_false)
+        return self.settle(st, node, test)
+
+    def eval_ext(self, node: Node, st: State) -> Test:
+        """`[[ ... ]]` expressions."""
+        t = node.type
+        if t == "parenthesized_expression":
+            return self.eval_ext(node.named_children[0], st)
+        if t == "unary_expression":
+            op_node = node.children[0]
+            op = self.text(op_node)
+            operand = node.named_children[-1]
+            if op == "!":
+                inner = self.eval_ext(operand, st)
+                return Test(None if inner.value is None else not inner.value, inner.sources, inner.detail_false,
+                            inner.detail_true, inner.refine_false, inner.refine_true)
+            return self.unary_test(op, self.expand_string(operand, st), simple_var(operand), st)
+        if t == "binary_expression":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            op_node = next((c for c in node.children if c not in (left, right)), None)
+            op = self.text(op_node) if op_node is not None else ""
+            if op in ("&&", "||"):
+                a = self.eval_ext(left, st)
+                if a.value is not None and a.value == (op == "||"):
+                    return a
+                b = self.eval_ext(right, st)
+                sources = a.sources | b.sources
+                if a.value is not None:
+                    return b if b.value is not None else Test(None, sources, b.detail_true, b.detail_false, b.refine_true, b.refine_false)
+                if b.value is not None and b.value == (op == "||"):
+                    return Test(b.value, sources)
+                if b.value is not None:
+                    return Test(None, sources, a.detail_true, a.detail_false, a.refine_true, a.refine_false)
+                if op == "&&":
+                    return Test(None, sources, f"{a.detail_true} and {b.detail_true}", "", a.refine_true + b.refine_true)
+                return Test(None, sources, "", f"{a.detail_false} and {b.detail_false}", (), a.refine_false + b.refine_false)
+            lval = self.expand_string(left, st)
+            if op in ("==", "=", "!="):
+                pattern, psrc = self.pattern(right, st)
+                return self.compare(lval, pattern, psrc, op == "!=", simple_var(left), st)
+            if op == "=~":
+                return self.regex_test(lval, right, st)
+            rval = self.expand_string(right, st)
+            return self.binary_test(op, lval, rval, st, arithmetic=True)
+        # A lone word: true when non-empty.
+        return self.unary_test("-n", self.expand_string(node, st), simple_var(node), st)
+
+    def compare(self, lval: Val, pattern, psrc: frozenset[str], negate: bool, var: str | None, st: State) -> Test:
+        sources = lval.sources | psrc
+        if pattern is None:
+            return Test(None, sources, "", "")
+        shown = var or lval.origin or "value"
+        pat_text = "".join(t for t, _ in pattern)
+        eq, ne = f"{shown} == {pat_text}", f"{shown} != {pat_text}"
+        if lval.known:
+            result = patterns.matches(lval.text, pattern) != negate
+            return Test(result, sources)
+        refine: tuple = ()
+        if var and not patterns.is_glob(pattern) and not lval.nonempty is False:
+            refine = ((var, Val(pat_text, sources=frozenset({var}))),)
+        if negate:
+            return Test(None, sources, ne, eq, (), refine)
+        return Test(None, sources, eq, ne, refine, ())
+
+    def regex_test(self, lval: Val, right: Node, st: State) -> Test:
+        rx = self.regex_text(right, st)
+        if rx is None or not lval.known:
+            return Test(None, lval.sources, f"{lval.origin} =~ {self.text(right)}", f"{lval.origin} !~ {self.text(right)}")
+        try:
+            m = re.search(rx, lval.text)
+        except re.error:
+            self.incomplete(self.loc(st, right), f"regular expression {rx!r} not understood")
+            return Test(None, lval.sources)
+        if m:
+            groups = {i: Val(g or "") for i, g in enumerate([m.group(0), *m.groups()])}
+            self.set_var(st, "BASH_REMATCH", Var(groups, True))
+        return Test(bool(m), lval.sources)
+
+    def regex_text(self, node: Node, st: State) -> str | None:
+        out = []
+        for val, quoted in self.segments(node, st, False):
+            v = concat(val) if isinstance(val, list) else val
+            if not v.known:
+                return None
+            out.append(re.escape(v.text) if quoted else v.text)
+        return "".join(out)
+
+    def unary_test(self, op: str, val: Val, var: str | None, st: State) -> Test:
+        sources = val.sources
+        if op in ("-n", "-z"):
+            if val.known:
+                return Test(bool(val.text) == (op == "-n"), sources)
+            if val.nonempty is not None:
+                return Test(val.nonempty == (op == "-n"), sources)
+            shown = var or val.origin or "value"
+            refine_ne = ((var, Val(None, None, frozenset({var}), f"${var}", True)),) if var else ()
+            refine_e = ((var, Val("", sources=frozenset({var}))),) if var else ()
+            ne, e = f"{shown} is non-empty", f"{shown} is empty"
+            if op == "-n":
+                return Test(None, sources, ne, e, refine_ne, refine_e)
+            return Test(None, sources, e, ne, refine_e, refine_ne)
+        if op == "-v":
+            name = val.text or ""
+            return Test(None if not val.known else self.lookup(st, name)[1], sources | {name})
+        if op in ("-f", "-d", "-e", "-r", "-x", "-s", "-w", "-L", "-h"):
+            return Test(self.file_test(op, val, st), sources)
+        if op in ("-o",):
+            return Test(None, sources)
+        return Test(None, sources, f"{op} {val.shown()}", f"! {op} {val.shown()}")
+
+    def file_test(self, op: str, val: Val, st: State) -> bool | None:
+        if not val.known:
+            return None
+        path = self.repo_path(val.text, st.cwd)
+        if path is None:
+            return None
+        if path in st.made_dirs:
+            return op in ("-d", "-e", "-r", "-x", "-w")
+        is_file = self.snapshot.exists(path)
+        is_dir = path == "" or self.snapshot.is_dir(path)
+        if op == "-f":
+            return is_file
+        if op == "-d":
+            return is_dir
+        if op in ("-L", "-h"):
+            entry = self.snapshot.entry(path)
+            return bool(entry and entry.mode == "120000")
+        if op == "-s":
+            return is_file and len(self.snapshot.read(path)) > 0 or is_dir
+        return is_file or is_dir
+
+    def binary_test(self, op: str, a: Val, b: Val, st: State, arithmetic: bool) -> Test:
+        sources = a.sources | b.sources
+        if op in ("-eq", "-ne", "-lt", "-le", "-gt", "-ge"):
+            if not (a.known and b.known):
+                return Test(None, sources, f"{a.shown()} {op} {b.shown()}", f"not {a.shown()} {op} {b.shown()}")
+            x = self.arith_eval(st, a.text) if arithmetic else int_or_none(a.text)
+            y = self.arith_eval(st, b.text) if arithmetic else int_or_none(b.text)
+            if x is None or y is None:
+                return Test(None if arithmetic else False, sources)
+            ops = {"-eq": x == y, "-ne": x != y, "-lt": x < y, "-le": x <= y, "-gt": x > y, "-ge": x >= y}
+            return Test(ops[op], sources)
+        if not (a.known and b.known):
+            return Test(None, sources)
+        if op == "<":
+            return Test(a.text < b.text, sources)
+        if op == ">":
+            return Test(a.text > b.text, sources)
+        if op in ("=", "=="):
+            return Test(a.text == b.text, sources)
+        if op == "!=":
+            return Test(a.text != b.text, sources)
+        return Test(None, sources)
+
+    # -- simple commands ------------------------------------------------------------------
+    def x_command(self, node, st):
+        st.sub_status = None
+        prefixes: list[tuple[str, Val]] = []
+        prefix_nodes = []
+        redirects = []
+        for c in node.children:
+            if c.type == "variable_assignment":
+                prefix_nodes.append(c)
+            elif c.type.endswith("_redirect"):
+                redirects.append(c)
+        name_node = node.child_by_field_name("name")
+        words_nodes = ([name_node] if name_node is not None else []) + list(node.children_by_field_name("argument"))
+        if name_node is None:
+            for c in prefix_nodes:
+                self.assign(c, st)
+            st.status = st.sub_status if st.sub_status is not None else 0
+            return self.errexit([st])
+        for c in prefix_nodes:
+            prefixes.append((self.text(c.child_by_field_name("name")), self.assignment_value(c, st)))
+        words = self.expand_words(words_nodes, st)
+        saved_stdin, saved_capture = st.stdin, st.capture
+        for r in redirects:
+            self.apply_redirect(r, st)
+        results = self.dispatch(st, words, prefixes, node)
+        for r in results:
+            r.stdin = saved_stdin
+            if saved_capture is not None and r.capture is None:
+                r.capture = saved_capture
+        return self.errexit(results)
+
+    def assignment_value(self, node: Node, st: State) -> Val:
+        value = node.child_by_field_name("value")
+        return self.expand_string(value, st) if value is not None else EMPTY
+
+    def dispatch(self, st: State, words: list[Val], prefixes: list[tuple[str, Val]], node: Node) -> list[State]:
+        if not words:
+            for name, val in prefixes:
+                st.assign(name, val)
+                st.touched.add(name)
+            st.status = st.sub_status if st.sub_status is not None else 0
+            return [st]
+        head = words[0]
+        if not head.known:
+            self.incomplete(self.loc(st, node), f"command name {head.origin!r} not known statically")
+            return self.leaf(st, words, prefixes, node)
+        name = head.text
+        args = words[1:]
+        if name in st.funcs:
+            return self.with_prefixes(st, prefixes, lambda s: self.call_function(s, s.funcs[name], args, node))
+        handler = BUILTIN_HANDLERS.get(name)
+        if handler is not None:
+            return self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
+        if name in WRAPPERS:
+            return self.wrapper(st, name, args, prefixes, node)
+        if name in ("bash", "sh"):
+            return self.shell_call(st, args, prefixes, node, name)
+        if "/" in name or name.endswith(SCRIPT_SUFFIXES):
+            path = self.repo_path(name, st.cwd)
+            if path is not None and self.snapshot.exists(path):
+                return self.call_script(st, path, name, args, prefixes, self.loc(st, node), errexit=shebang_errexit(self, path))
+            if path is not None and "/" in name and (name.endswith(SCRIPT_SUFFIXES) or not path.startswith("..")):
+                return self.missing(st, node, path)
+        return self.leaf(st, words, prefixes, node)
+
+    def with_prefixes(self, st: State, prefixes: list[tuple[str, Val]], run) -> list[State]:
+        """Prefix assignments last for the duration of a builtin or function call."""
+        if not prefixes:
+            return run(st)
+        saved = {name: st.get(name) for name, _ in prefixes}
+        for name, val in prefixes:
+            st.assign(name, val, export=True)
+        results = run(st)
+        for r in results:
+            for name, old in saved.items():
+                r.set(name, old)
+        return results
+
+    def wrapper(self, st: State, name: str, args: list[Val], prefixes, node) -> list[State]:
+        rest = list(args)
+        prefixes = list(prefixes)
+        if name == "env":
+            while rest and rest[0].known and rest[0].text.startswith("-"):
+                flag = rest.pop(0).text
+                if flag in ("-u", "--unset", "-C", "--chdir", "-S") and rest:
+                    rest.pop(0)
+            while rest and rest[0].known and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", rest[0].text):
+                word = rest.pop(0)
+                key, _, value = word.text.partition("=")
+                prefixes.append((key, Val(value, word.entry, word.sources)))
+            while rest and not rest[0].known and len(rest) > 1:
+                self.incomplete(self.loc(st, node), f"env argument {rest[0].origin!r} not known statically: taken as assignments")
+                rest.pop(0)
+        elif name == "timeout":
+            while rest and rest[0].known and rest[0].text.startswith("-"):
+                flag = rest.pop(0).text
+                if flag in ("-s", "--signal", "-k", "--kill-after") and rest:
+                    rest.pop(0)
+            if rest:
+                rest.pop(0)  # the duration
+        elif name in ("time", "nohup", "exec", "stdbuf", "nice", "xvfb-run"):
+            while rest and rest[0].known and rest[0].text.startswith("-"):
+                rest.pop(0)
+        if not rest:
+            if name == "exec":
+                return [st]
+            return self.leaf(st, [Val(name), *args], prefixes, node) if name not in self.setup else self.done(st, 0)
+        results = self.dispatch(st, rest, prefixes, node)
+        if name == "exec":
+            for r in results:
+                if not r.flow:
+                    r.flow = Flow("exit")
+        return results
+
+    def done(self, st: State, status: int | None) -> list[State]:
+        st.status = status
+        return [st]
+
+    def shell_call(self, st: State, args: list[Val], prefixes, node, shell: str) -> list[State]:
+        rest = list(args)
+        errexit = False
+        while rest and rest[0].known and rest[0].text.startswith(("-", "+")) and rest[0].text not in ("-", "--"):
+            flag = rest.pop(0).text
+            if flag == "-c":
+                if not rest:
+                    return self.done(st, 2)
+                return self.command_string(st, rest[0], rest[1:], prefixes, node, errexit)
+            if flag.startswith("-") and "e" in flag[1:] and not flag.startswith("--"):
+                errexit = True
+            if flag in ("-o", "+o") and rest:
+                if rest.pop(0).text == "errexit":
+                    errexit = flag == "-o"
+        if rest and rest[0].known and rest[0].text == "--":
+            rest.pop(0)
+        if not rest:
+            return self.done(st, 0)
+        script = rest[0]
+        if not script.known:
+            self.incomplete(self.loc(st, node), f"script path {script.origin!r} not known statically")
+            return self.done(st, 0)
+        path = self.repo_path(script.text, st.cwd)
+        if path is None:
+            return self.leaf(st, [Val(shell), *args], prefixes, node)
+        if not self.snapshot.exists(path):
+            return self.missing(st, node, path)
+        return self.call_script(st, path, script.text, rest[1:], prefixes, self.loc(st, node), errexit=errexit)
+
+    def missing(self, st: State, node: Node, path: str) -> list[State]:
+        self.rec.missing.setdefault((self.loc(st, node), path), None)
+        return self.done(st, 127)
+
+    def command_string(self, st, text: Val, args, prefixes, node, errexit: bool) -> list[State]:
+        if not text.known:
+            self.incomplete(self.loc(st, node), "bash -c with a command string not known statically")
+            return self.done(st, 0)
+        location = self.loc(st, node)
+        source = Source(location.path, text.text, max(location.line - 1, 0))
+
+        def body(child: State) -> list[State]:
+            child.positional = tuple(args[1:])
+            child.errexit = errexit
+            child.funcs = {}
+            child.chain_entries += tuple(v.entry for v in [text, *args] if v.entry is not None)
+            return self.run_program(source, [child])
+
+        return self.child_process(st, prefixes, location, body)
+
+    def child_process(self, st: State, prefixes, location: Location, body) -> list[State]:
+        """A new bash process: exported variables and prefixes only, cwd inherited."""
+        if st.depth >= self.settings.max_depth:
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached")
+            return self.done(st, 0)
+        child = st.fork()
+        child.vars = {n: v for n, v in st.vars.items() if v.exported}
+        for name, val in prefixes:
+            child.vars[name] = Var({0: val}, exported=True)
+        child.touched = {n for n in st.touched if n in child.vars}
+        child.chain_env = st.chain_env + tuple(n for n, _ in prefixes)
+        child.chain_entries = st.chain_entries + tuple(v.entry for _, v in prefixes if v.entry is not None)
+        child.locals, child.flow, child.no_errexit, child.loop_depth = [], None, 0, 0
+        child.depth = st.depth + 1
+        child.capture = [] if st.capture is not None else None
+        finals = body(child)
+        out = []
+        for f in finals:
+            back = st.fork()
+            back.status = f.status
+            back.assumptions = f.assumptions
+            if st.capture is not None:
+                back.capture = (back.capture or []) + (f.capture if f.capture is not None else [Val(None, origin="<output>")])
+            out.append(back)
+        return out or self.done(st, 0)
+
+    def call_script(self, st: State, path: str, shown: str, args: list[Val], prefixes, location: Location, *,
+                    errexit: bool) -> list[State]:
+        visible = {n: v for n, v in st.vars.items() if v.exported}
+        visible.update({n: Var({0: v}, exported=True) for n, v in prefixes})
+        known = tuple(sorted((n, v.scalar.text) for n, v in visible.items() if v.scalar is not None and v.scalar.known))
+        unknown_names = tuple(sorted(n for n, v in visible.items() if v.scalar is None or not v.scalar.known))
+        self.rec.scripts.append(ScriptCall(path, location, known, unknown_names, self.job_id, False))
+        source = self.load(path)
+        if source is None:
+            return self.done(st, 126)
+        names = self.config_names_for(path)
+        frame = Frame("script", location, path, tuple((n, v.shown()) for n, v in prefixes))
+
+        def body(child: State) -> list[State]:
+            child.source = source
+            child.script = shown
+            child.sources = (shown,)
+            child.positional = tuple(args)
+            child.errexit = errexit
+            child.funcs = {}
+            child.config_names = names
+            child.frames = st.frames + (frame,)
+            child.chain_entries += tuple(v.entry for v in args if v.entry is not None)
+            finals = self.run_program(source, [child])
+            for f in finals:
+                if f.flow and f.flow.kind in ("return", "break", "continue"):
+                    f.flow = None
+            return finals
+
+        return self.child_process(st, prefixes, location, body)
+
+    def source_file(self, st: State, args: list[Val], node: Node) -> list[State]:
+        if not args or not args[0].known:
+            self.incomplete(self.loc(st, node), "sourced path not known statically")
+            return self.done(st, 0)
+        path = self.repo_path(args[0].text, st.cwd)
+        if path is None or not self.snapshot.exists(path):
+            if path is not None:
+                return self.missing(st, node, path)
+            self.incomplete(self.loc(st, node), f"sourced file {args[0].text!r} is outside the repository")
+            return self.done(st, 1)
+        location = self.loc(st, node)
+        visible = {n: v for n, v in st.vars.items() if v.exported}
+        known = tuple(sorted((n, v.scalar.text) for n, v in visible.items() if v.scalar is not None and v.scalar.known))
+        unknown_names = tuple(sorted(n for n, v in visible.items() if v.scalar is None or not v.scalar.known))
+        self.rec.scripts.append(ScriptCall(path, location, known, unknown_names, self.job_id, True))
+        if st.depth >= self.settings.max_depth:
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {path} not followed")
+            return self.done(st, 0)
+        source = self.load(path)
+        if source is None:
+            return self.done(st, 1)
+        saved = (st.source, st.sources, st.positional, st.config_names, st.frames)
+        st.source = source
+        st.sources = (args[0].text, *st.sources)
+        if len(args) > 1:
+            st.positional = tuple(args[1:])
+        st.config_names = st.config_names | self.config_names_for(path)
+        st.frames = st.frames + (Frame("script", location, path),)
+        st.depth += 1
+        results = self.run_program(source, [st])
+        for r in results:
+            r.depth -= 1
+            r.source, r.sources = saved[0], saved[1]
+            if len(args) > 1:
+                r.positional = saved[2]
+            r.frames = saved[4]
+            if r.flow and r.flow.kind == "return":
+                r.flow = None
+        return results
+
+    def leaf(self, st: State, words: list[Val], prefixes, node: Node) -> list[State]:
+        head = words[0].text if words[0].known else None
+        if head is not None and posixpath.basename(head) in self.setup:
+            return self.setup_command(st, posixpath.basename(head), words[1:], node)
+        self.record_run(st, words, prefixes, node)
+        st.status = 0
+        if st.capture is not None:
+            st.capture.append(Val(None, origin="<output>"))
+        return [st]
+
+    def record_run(self, st: State, words: list[Val], prefixes, node: Node) -> None:
+        location = self.loc(st, node)
+        argv = tuple(canonical_word(v.shown(), st.cwd, self.snapshot, self.settings) for v in words)
+        names = set(st.chain_env) | set(st.read_exported)
+        env: dict[str, str] = {}
+        for name in sorted(names):
+            var = st.get(name)
+            if var is not None and var.exported and var.scalar is not None and var.scalar.known:
+                env[name] = var.scalar.text
+        for name, val in prefixes:
+            if val.known:
+                env[name] = val.text
+            else:
+                env.pop(name, None)
+        entry = next((v.entry for v in reversed([*(v for _, v in prefixes), *words]) if v.entry is not None), None)
+        if entry is None and st.chain_entries:
+            entry = st.chain_entries[-1]
+        frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
+        self.rec.runs.append(Run(self.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
+                                 st.assumptions, self.platform))
+
+    def setup_command(self, st: State, name: str, args: list[Val], node: Node) -> list[State]:
+        if st.capture is not None:
+            st.capture.append(Val(None, origin=f"<output of {name}>"))
+        st.status = None if name in QUERIES else 0
+        return [st]
+
+    # -- expansion -------------------------------------------------------------------
+    def expand_words(self, nodes: list[Node], st: State) -> list[Val]:
+        out: list[Val] = []
+        for node in nodes:
+            out.extend(self.fields(node, st))
+        return out
+
+    def fields(self, node: Node, st: State) -> list[Val]:
+        """Word expansion with splitting of unquoted expansions and `"$@"` arrays."""
+        segs = self.segments(node, st, False)
+        ifs = self.ifs(st)
+        fields: list[Val] = []
+        current: list[Val] = []
+        started = False
+        for seg, quoted in segs:
+            if isinstance(seg, list):  # "${a[@]}" / "$@": one field per element
+                if not seg:
+                    continue
+                current.append(seg[0])
+                for v in seg[1:]:
+                    fields.append(concat(current))
+                    current = [v]
+                started = True
+            elif quoted or seg.origin == "<literal>":
+                current.append(Val(seg.text, seg.entry, seg.sources) if seg.known else seg)
+                started = True
+            else:
+                if not seg.known:
+                    current.append(seg)
+                    started = True
+                    continue
+                text = seg.text
+                if not text:
+                    if seg.sources or seg.entry:  # keep provenance on an adjacent piece
+                        current.append(seg)
+                    continue
+                parts = split_fields(seg, ifs)
+                white = [c for c in ifs if c in " \t\n"]
+                lead = text[0] in ifs
+                trail = text[-1] in ifs and (text[-1] in white or len(parts) > 0)
+                if lead and (current or started):
+                    fields.append(concat(current) if current else EMPTY)
+                    current, started = [], False
+                for i, p in enumerate(parts):
+                    if i > 0:
+                        fields.append(concat(current))
+                        current = []
+                    current.append(p)
+                    started = True
+                if trail and parts:
+                    fields.append(concat(current))
+                    current, started = [], False
+        if current and (started or any(v.text or not v.known for v in current)):
+            fields.append(concat(current))
+        elif started:
+            fields.append(EMPTY)
+        return fields
+
+    def ifs(self, st: State) -> str:
+        var = st.get("IFS")
+        if var is None or var.scalar is None:
+            return IFS_DEFAULT
+        return var.scalar.text if var.scalar.known else IFS_DEFAULT
+
+    def expand_string(self, node: Node | None, st: State) -> Val:
+        """Expansion without splitting (assignments, `[[ ]]` operands, case subjects)."""
+        if node is None:
+            return EMPTY
+        parts = []
+        for seg, quoted in self.segments(node, st, False):
+            if isinstance(seg, list):
+                parts.append(join_values(seg, " "))
+            else:
+                parts.append(seg)
+        return concat(parts) if parts else EMPTY
+
+    def expand_text(self, st: State, text: str) -> Val:
+        """Expand a fragment of shell text as a double-quoted string."""
+        if "$" not in text and "`" not in text and "\\" not in text and "'" not in text and '"' not in text:
+            return Val(text)
+        src = Source(st.source.path, f'_x="{text}"', st.source.line_offset)
+        tree = parse_source(src)
+        node = tree.root_node.named_children[0] if tree.root_node.named_children else None
+        value = node.child_by_field_name("value") if node is not None and node.type == "variable_assignment" else None
+        return self.expand_string(value, st) if value is not None else Val(text)
+
+    def segments(self, node: Node, st: State, in_quotes: bool) -> list[tuple]:
+        """The pieces of a word: (Val, quoted) or (list[Val], True) for `"${a[@]}"`."""
+        t = node.type
+        if t in ("word", "number", "extglob_pattern", "regex", "test_operator", "variable_name"):
+            text = self.text(node)
+            if t == "word" and text.startswith("~") and not in_quotes:
+                home = self.read_var(st, "HOME") or unknown("~")
+                rest = unescape_word(text[1:]) if text[1:2] in ("", "/") else None
+                if rest is not None:
+                    return [(home, True), (Val(rest, origin="<literal>"), False)]
+            return [(Val(unescape_word(text) if not in_quotes else text, origin="<literal>"), in_quotes)]
+        if t == "raw_string":
+            return [(Val(self.text(node)[1:-1]), True)]
+        if t == "ansi_c_string":
+            return [(Val(ansi_c(self.text(node)[2:-1])), True)]
+        if t in ("string", "translated_string"):
+            start = node.start_byte + (2 if t == "translated_string" else 1)
+            return [(p, True) if not isinstance(p, list) else (p, True)
+                    for p in self.quoted_pieces(node, st, start, node.end_byte - 1)]
+        if t == "command_name":
+            return [seg for c in node.named_children for seg in self.segments(c, st, in_quotes)]
+        if t == "concatenation":
+            out = []
+            for c in node.children:
+                if c.is_named:
+                    out.extend(self.segments(c, st, in_quotes))
+                else:
+                    out.append((Val(self.text(c), origin="<literal>"), in_quotes))
+            return out
+        if t == "simple_expansion":
+            return [self.simple_expansion(node, st, in_quotes)]
+        if t == "expansion":
+            return [self.parameter(node, st, in_quotes)]
+        if t == "command_substitution":
+            return [(self.command_substitution(node, st), in_quotes)]
+        if t == "arithmetic_expansion":
+            value = self.arith_text(st, node, inner_of(node, "$((", "))") or inner_of(node, "$[", "]"))
+            return [(Val(str(value)) if value is not None else unknown(self.text(node)), in_quotes)]
+        if t == "process_substitution":
+            return [(unknown(self.text(node)), True)]
+        if t == "array":
+            return [(Val(self.text(node)), in_quotes)]
+        self.incomplete(self.loc(st, node), f"word {t!r} not understood")
+        return [(unknown(self.text(node)), in_quotes)]
+
+    def quoted_pieces(self, node: Node, st: State, start: int, end: int, heredoc: bool = False) -> list:
+        """Pieces of a double-quoted region: literal gaps and expansions."""
+        out = []
+        pos = start
+        base = node.start_byte
+        raw = node.text or b""
+        for c in node.named_children:
+            if c.start_byte < start or c.end_byte > end or c.type in ("heredoc_end",):
+                continue
+            if c.start_byte > pos:
+                out.append(Val(unescape_dq(raw[pos - base : c.start_byte - base].decode("utf-8", "replace"), heredoc)))
+            if c.type in ("string_content", "heredoc_content"):
+                out.append(Val(unescape_dq(self.text(c), heredoc)))
+            else:
+                for seg, _ in self.segments(c, st, True):
+                    out.append(seg)
+            pos = c.end_byte
+        if end > pos:
+            out.append(Val(unescape_dq(raw[pos - base : end - base].decode("utf-8", "replace"), heredoc)))
+        return out
+
+    def simple_expansion(self, node: Node, st: State, quoted: bool):
+        name = self.text(node)[1:]
+        if name in ("@", "*"):
+            vals = list(st.positional)
+            if quoted and name == "@":
+                return (vals, True)
+            return (join_values(vals, self.ifs(st)[:1] if name == "*" else " "), quoted)
+        return (self.special_or_var(st, name), quoted)
+
+    def special_or_var(self, st: State, name: str) -> Val:
+        if name.isdigit():
+            i = int(name)
+            if i == 0:
+                return Val(st.script)
+            return st.positional[i - 1] if i <= len(st.positional) else EMPTY
+        if name == "#":
+            return Val(str(len(st.positional)))
+        if name == "?":
+            return Val(str(st.status)) if st.status is not None else unknown("$?")
+        if name in ("$", "!", "BASHPID", "RANDOM", "SECONDS", "LINENO", "EPOCHSECONDS", "PPID", "UID", "EUID"):
+            return unknown(f"${name}")
+        if name == "-":
+            return Val("e" if st.errexit else "")
+        if name == "PWD" and "PWD" not in st.touched:
+            return self.pwd(st)
+        return self.read_var(st, name) or Val("", sources=self.env_sources(st, name))
+
+    def env_sources(self, st: State, name: str) -> frozenset[str]:
+        return frozenset({name}) if name not in st.touched and is_env_name(name) else frozenset()
+
+    def lookup(self, st: State, name: str) -> tuple[Var | None, bool]:
+        var = st.get(name)
+        return var, var is not None and (var.items is None or bool(var.items))
+
+    def read_var(self, st: State, name: str, track: bool = True) -> Val | None:
+        """The scalar value of a variable (None: unset), tracking environment reads."""
+        var = st.get(name)
+        if track:
+            self.track(st, name, var)
+        if var is None:
+            if self.open_world and name not in st.touched and is_env_name(name) and name not in ("IFS",):
+                return unknown(f"${name}", frozenset({name}))
+            return None
+        if var.items is None:
+            return unknown(var.origin or f"${name}", frozenset({name}) if var.from_env else frozenset())
+        val = var.scalar
+        if val is None:
+            return None
+        return val
+
+    def track(self, st: State, name: str, var: Var | None) -> None:
+        if (var is None and name not in st.touched) or (var is not None and var.from_env):
+            if is_env_name(name):
+                self.rec.reads.add(name)
+        if var is not None and var.exported:
+            st.read_exported = st.read_exported | {name}
+
+    def pwd(self, st: State) -> Val:
+        if st.cwd == "?":
+            return unknown("$PWD")
+        if st.cwd.startswith("/"):
+            return Val(st.cwd)
+        root = self.settings.workspace_prefixes[0] if self.settings.workspace_prefixes else "/repo"
+        return Val(root.rstrip("/") + ("/" + st.cwd if st.cwd else ""))
+
+    def array_values(self, st: State, name: str) -> list[Val] | None:
+        var = st.get(name)
+        self.track(st, name, var)
+        if var is None:
+            if name == "BASH_SOURCE":
+                return [Val(s) for s in st.sources] or [Val(st.script)]
+            return []  # arrays are never inherited from the environment
+        if var.items is None:
+            return None
+        keys = sorted(var.items) if not var.assoc else list(var.items)
+        return [var.items[k] for k in keys]
+
+    def element(self, st: State, name: str, index_text: str) -> Val:
+        var = st.get(name)
+        self.track(st, name, var)
+        if var is None and name == "BASH_SOURCE":
+            i = self.arith_eval(st, index_text) or 0
+            seq = list(st.sources) or [st.script]
+            return Val(seq[i]) if 0 <= i < len(seq) else EMPTY
+        if var is None:
+            if self.open_world and name not in st.touched and is_env_name(name):
+                return unknown(f"${{{name}[{index_text}]}}", frozenset({name}))
+            return Val("", sources=self.env_sources(st, name))
+        key = self.subscript_key(st, index_text, var.assoc)
+        if key is None or var.items is None:
+            return unknown(f"${{{name}[{index_text}]}}")
+        if not var.assoc and isinstance(key, int) and key < 0:
+            ints = sorted(k for k in var.items if isinstance(k, int))
+            key = ints[key] if -key <= len(ints) else None
+        return var.items.get(key, EMPTY) if key is not None else EMPTY
+
+    def parameter(self, node: Node, st: State, quoted: bool):
+        """`${...}`: every operator bash offers that sweep scripts use."""
+        kids = node.children[1:-1] if node.children and node.children[-1].type == "}" else node.children[1:]
+        prefix = ""
+        if kids and not kids[0].is_named and kids[0].type in ("#", "!"):
+            prefix = kids[0].type
+            kids = kids[1:]
+        if not kids:
+            if prefix == "#":
+                return (Val(str(len(st.positional))), quoted)
+            return (unknown(self.text(node)), quoted)
+        target = kids[0]
+        rest = kids[1:]
+        name, index = self.target(target)
+        if name is None:
+            self.incomplete(self.loc(st, node), f"expansion {self.text(node)!r} not understood")
+            return (unknown(self.text(node)), quoted)
+        whole = index in ("@", "*")
+        # Prefix operators.
+        if prefix == "!" and whole:
+            var = st.get(name)
+            if var is None or var.items is None:
+                return ([] if var is None else [unknown(self.text(node))], True) if quoted else (EMPTY, quoted)
+            keys = [Val(str(k)) for k in (sorted(var.items) if not var.assoc else var.items)]
+            return (keys, True) if quoted and index == "@" else (join_values(keys, " "), quoted)
+        if prefix == "!":
+            ref = self.read_var(st, name)
+            if ref is None or not ref.known:
+                return (unknown(self.text(node)), quoted)
+            name = ref.text
+            index = None
+            if "[" in name and name.endswith("]"):
+                name, _, index = name[:-1].partition("[")
+        if prefix == "#":
+            if whole:
+                vals = self.array_values(st, name) if name not in ("@", "*") else list(st.positional)
+                return (Val(str(len(vals))) if vals is not None else unknown(self.text(node)), quoted)
+            val = self.get_value(st, name, index)
+            return (Val(str(len(val.text))) if val is not None and val.known else
+                    (Val("0") if val is None else unknown(self.text(node))), quoted)
+        # The value itself.
+        if whole:
+            vals = self.array_values(st, name) if name not in ("@", "*") else list(st.positional)
+            if vals is None:
+                return (unknown(self.text(node), frozenset({name})), quoted)
+            is_set = bool(vals)
+        else:
+            val = self.get_value(st, name, index)
+            is_set = val is not None
+            vals = [val] if val is not None else []
+        op = rest[0].type if rest and not rest[0].is_named else ""
+        operands = rest[1:] if op else rest
+        if op:
+            result = self.apply_operator(st, node, name, index, op, operands, vals, is_set, whole)
+            if result is not None:
+                vals, whole = result
+        else:
+            if not vals and not whole:
+                vals = [Val("", sources=self.env_sources(st, name))]
+        if whole and quoted and index == "@":
+            return (vals, True)
+        if whole:
+            return (join_values(vals, self.ifs(st)[:1] if index == "*" else " "), quoted)
+        return (vals[0] if vals else EMPTY, quoted)
+
+    def target(self, node: Node) -> tuple[str | None, str | None]:
+        if node.type in ("variable_name", "special_variable_name"):
+            return self.text(node), None
+        if node.type == "number" or (node.type == "word" and self.text(node).isdigit()):
+            return self.text(node), None
+        if node.type == "subscript":
+            name = node.child_by_field_name("name")
+            index = node.child_by_field_name("index")
+            return (self.text(name) if name is not None else None), (self.text(index) if index is not None else "0")
+        return None, None
+
+    def get_value(self, st: State, name: str, index: str | None) -> Val | None:
+        """A scalar or one element; None when unset."""
+        if index is not None:
+            var = st.get(name)
+            if var is None and name != "BASH_SOURCE" and not self.open_world:
+                self.track(st, name, var)
+                return None
+            val = self.element(st, name, index)
+            if var is not None and var.items is not None and val is EMPTY:
+                return None
+            return val
+        if name.isdigit() or name in ("#", "?", "$", "!", "-", "0", "@", "*"):
+            if name.isdigit() and name != "0" and int(name) > len(st.positional):
+                return None
+            if name in ("@", "*"):
+                return join_values(list(st.positional), " ")
+            return self.special_or_var(st, name)
+        if name == "PWD" and "PWD" not in st.touched:
+            return self.pwd(st)
+        val = self.read_var(st, name)
+        if val is not None and not val.sources and name not in st.touched and is_env_name(name):
+            pass
+        return val
+
+    def apply_operator(self, st, node, name, index, op, operands, vals, is_set, whole):
+        src = frozenset({name}) if name not in st.touched and is_env_name(name) else frozenset()
+        value = vals[0] if vals and not whole else (join_values(vals, " ") if vals else None)
+        colon = op.startswith(":") and op not in (":",)
+        if op in (":-", "-", ":=", "=", ":+", "+", ":?", "?"):
+            if value is not None and not value.known and value.nonempty is None and colon:
+                word = self.operand(st, node, operands)
+                if op[1] == "+":
+                    return ([unknown(self.text(node), value.sources | src)], False)
+                nonempty = True if word.known and word.text else None
+                return ([Val(None, value.entry, value.sources | src, self.text(node), nonempty)], False)
+            empty = not is_set or (colon and value is not None and value.known and value.text == "" and not (whole and len(vals) > 1))
+            if value is not None and not value.known and value.nonempty is False and colon:
+                empty = True
+            if op[-1] in "-=":
+                if not empty:
+                    return None
+                word = self.operand(st, node, operands)
+                word = Val(word.text, word.entry, word.sources | src, word.origin, word.nonempty)
+                if op[-1] == "=":
+                    st.assign(name, word)
+                    st.touched.add(name)
+                return ([word], False)
+            if op[-1] == "+":
+                if empty:
+                    return ([Val("", sources=src)], False)
+                word = self.operand(st, node, operands)
+                return ([Val(word.text, word.entry, word.sources | src, word.origin, word.nonempty)], False)
+            if op[-1] == "?":
+                if empty:
+                    self.incomplete(self.loc(st, node), f"{name} unset: the script would stop here")
+                    st.flow = Flow("exit")
+                    st.status = 1
+                    return ([EMPTY], False)
+                return None
+        targets = vals if whole else [value if value is not None else Val("", sources=src)]
+        if op in ("#", "##", "%", "%%"):
+            pat, _ = self.pattern_nodes(st, node, operands)
+            return ([self.map_known(v, lambda s: patterns.strip(s, pat, suffix=op[0] == "%", longest=len(op) == 2), pat)
+                     for v in targets], whole)
+        if op in ("/", "//", "/#", "/%"):
+            sep = next((i for i, c in enumerate(operands) if not c.is_named and c.type == "/"), None)
+            pat_nodes = operands[:sep] if sep is not None else operands
+            rep_nodes = operands[sep + 1 :] if sep is not None else []
+            pat, _ = self.pattern_nodes(st, node, pat_nodes)
+            rep = self.operand(st, node, rep_nodes)
+            mode = {"/": "first", "//": "all", "/#": "prefix", "/%": "suffix"}[op]
+            if not rep.known:
+                return ([unknown(self.text(node), v.sources) for v in targets], whole)
+            return ([self.map_known(v, lambda s: patterns.substitute(s, pat, rep.text, mode=mode), pat) for v in targets], whole)
+        if op in (",,", ",", "^^", "^"):
+            fn = {",,": str.lower, "^^": str.upper, ",": lambda s: s[:1].lower() + s[1:], "^": lambda s: s[:1].upper() + s[1:]}[op]
+            return ([self.map_known(v, fn, ()) for v in targets], whole)
+        if op == ":":
+            return self.substring(st, node, operands, targets, whole)
+        if op == "@":
+            self.incomplete(self.loc(st, node), f"transformation {self.text(node)!r} not modelled")
+            return ([unknown(self.text(node))], False)
+        self.incomplete(self.loc(st, node), f"expansion operator {op!r} not modelled")
+        return ([unknown(self.text(node))], False)
+
+    def map_known(self, v: Val, fn, pat) -> Val:
+        if not v.known or pat is None:
+            return Val(None, v.entry, v.sources, v.origin or "<transformed>")
+        return Val(fn(v.text), v.entry, v.sources)
+
+    def substring(self, st, node, operands, targets, whole):
+        text = "".join(self.text(c) for c in operands)
+        off_text, _, len_text = text.partition(":")
+        offset = self.arith_eval(st, off_text) if off_text.strip() else 0
+        length = self.arith_eval(st, len_text) if len_text.strip() else None
+        if offset is None or (len_text.strip() and length is None):
+            return ([unknown(self.text(node))], False)
+        if whole:
+            seq = targets[offset:] if offset >= 0 else targets[len(targets) + offset:]
+            if length is not None:
+                seq = seq[:length] if length >= 0 else seq[: max(len(seq) + length, 0)]
+            return (seq, True)
+        v = targets[0]
+        if not v.known:
+            return ([unknown(self.text(node), v.sources)], False)
+        s = v.text
+        start = offset if offset >= 0 else max(len(s) + offset, 0)
+        out = s[start:]
+        if length is not None:
+            out = out[:length] if length >= 0 else out[: max(len(out) + length, 0)]
+        return ([Val(out, v.entry, v.sources)], False)
+
+    def operand(self, st: State, node: Node, operands: list[Node]) -> Val:
+        """The word after an operator (`${X:-word}`), expanded without splitting."""
+        if not operands:
+            return Val("")
+        raw = node.text or b""
+        start = operands[0].start_byte
+        end = operands[-1].end_byte
+        pieces = []
+        pos = start
+        for c in operands:
+            if c.start_byte > pos:
+                pieces.append(Val(raw[pos - node.start_byte : c.start_byte - node.start_byte].decode()))
+            if c.is_named:
+                for seg, _ in self.segments(c, st, False):
+                    pieces.append(join_values(seg, " ") if isinstance(seg, list) else seg)
+            else:
+                pieces.append(Val(self.text(c)))
+            pos = c.end_byte
+        del end
+        return concat(pieces) if pieces else Val("")
+
+    def pattern_nodes(self, st: State, node: Node, operands: list[Node]):
+        pieces: list[tuple[str, bool]] = []
+        for c in operands:
+            pat, _ = self.pattern(c, st)
+            if pat is None:
+                return None, frozenset()
+            pieces.extend(pat)
+        return tuple(pieces), frozenset()
+
+    def pattern(self, node: Node, st: State):
+        """A glob pattern from a word: quoted parts literal. None when unknown."""
+        pieces: list[tuple[str, bool]] = []
+        sources: frozenset[str] = frozenset()
+        for seg, quoted in self.segments(node, st, False):
+            v = join_values(seg, " ") if isinstance(seg, list) else seg
+            sources |= v.sources
+            if not v.known:
+                return None, sources
+            if node.type in ("word", "extglob_pattern", "regex") and not quoted:
+                pieces.append((self.text(node), False))
+                return tuple(pieces), sources
+            pieces.append((v.text, quoted))
+        return tuple(pieces), sources
+
+    def command_substitution(self, node: Node, st: State) -> Val:
+        body = [c for c in node.named_children if c.type in STATEMENTS]
+        if not body:  # `$(< file)` and friends
+            redirect = next((c for c in node.named_children if c.type == "file_redirect"), None)
+            if redirect is not None:
+                child = st.fork()
+                self.apply_redirect(redirect, child)
+                if child.stdin is not None:
+                    return Val((concat(child.stdin).text or "").rstrip("\n"))
+            return unknown(self.text(node))
+        child = st.fork()
+        child.capture = []
+        child.errexit = False
+        child.no_errexit = 0
+        finals = self.exec_block(body, [child])
+        st.sub_status = finals[0].status if len(finals) == 1 else None
+        if len(finals) != 1:
+            return unknown(self.text(node))
+        out = concat(finals[0].capture) if finals[0].capture else Val("")
+        if not out.known:
+            return Val(None, out.entry, out.sources, self.text(node))
+        return Val(out.text.rstrip("\n"), out.entry, out.sources)
+
+    # -- arithmetic -----------------------------------------------------------------
+    def arith_text(self, st: State, node: Node, text: str) -> int | None:
+        """Evaluate arithmetic text after expanding `$x` / `${...}` / `$(...)` inside it."""
+        if "$" in text or "`" in text:
+            expanded = self.expand_text(st, text)
+            if not expanded.known:
+                return None
+            text = expanded.text
+        try:
+            return arith.evaluate(text, ArithScope(self, st))
+        except (arith.ArithError, RecursionError, ValueError) as exc:
+            self.incomplete(self.loc(st, node), f"arithmetic not understood: {exc}")
+            return None
+
+    def arith_eval(self, st: State, text: str) -> int | None:
+        if "$" in text:
+            expanded = self.expand_text(st, text)
+            if not expanded.known:
+                return None
+            text = expanded.text
+        try:
+            return arith.evaluate(text, ArithScope(self, st))
+        except (arith.ArithError, RecursionError, ValueError):
+            return None
+
+    # -- paths -------------------------------------------------------------------------
+    def repo_path(self, text: str | None, cwd: str) -> str | None:
+        return repo_path(text, cwd, self.settings)
+
+
+class ArithScope:
+    def __init__(self, interp: Interpreter, st: State):
+        self.interp, self.st = interp, st
+
+    def get_number(self, name: str) -> int | None:
+        if "[" in name:
+            base, _, idx = name[:-1].partition("[")
+            val = self.interp.element(self.st, base, idx)
+        else:
+            val = self.interp.special_or_var(self.st, name) if name.isdigit() else self.interp.read_var(self.st, name)
+        if val is None:
+            return 0
+        if not val.known:
+            return None
+        text = val.text.strip()
+        if not text:
+            return 0
+        if re.fullmatch(r"-?\d+", text):
+            return int(text)
+        try:
+            return arith.evaluate(text, self) if re.fullmatch(r"[A-Za-z_0-9+\-*/%() ]+", text) else None
+        except arith.ArithError:
+            return None
+
+    def set_number(self, name: str, value: int) -> None:
+        self.st.touched.add(name.split("[")[0])
+        if "[" in name:
+            base, _, idx = name[:-1].partition("[")
+            var = self.st.get(base)
+            items = dict(var.items) if var is not None and var.items is not None else {}
+            items[int(idx)] = Val(str(value))
+            self.st.set(base, Var(items, True, False, bool(var and var.exported)))
+            return
+        self.st.assign(name, Val(str(value)))
+
+
+# ---------------------------------------------------------------------------- helpers
+def statements(node: Node) -> list[Node]:
+    return [c for c in node.named_children if c.type not in SKIPPED and (c.type in STATEMENTS or c.type == "ERROR")]
+
+
+def if_clauses(node: Node) -> list[tuple[list[Node] | None, list[Node]]]:
+    """[(condition nodes, body statements)] for if / elif..., then (None, else body)."""
+    clauses: list[tuple[list[Node] | None, list[Node]]] = []
+
+    def split(n: Node) -> tuple[list[Node], list[Node]]:
+        cond, body, seen_then = [], [], False
+        for c in n.children:
+            if c.type == "then":
+                seen_then = True
+            elif c.type in ("elif_clause", "else_clause"):
+                continue
+            elif c.is_named and c.type not in SKIPPED and (c.type in STATEMENTS or c.type == "ERROR"):
+                (body if seen_then else cond).append(c)
+        return cond, body
+
+    clauses.append(split(node))
+    for c in node.children:
+        if c.type == "elif_clause":
+            clauses.append(split(c))
+        elif c.type == "else_clause":
+            clauses.append((None, statements(c)))
+    return clauses
+
+
+def inner_of(node: Node, opening: str, closing: str) -> str:
+    text = node.text.decode("utf-8", "replace") if node.text else ""
+    text = text.strip()
+    if text.startswith(opening) and text.endswith(closing):
+        return text[len(opening) : len(text) - len(closing)]
+    return ""
+
+
+def keyed_element(node: Node):
+    """`[key]=value` inside an array literal: (key text, value nodes) or None."""
+    if node.type != "concatenation" or not node.children:
+        return None
+    kids = node.children
+    if kids[0].type != "word" or kids[0].text != b"[":
+        return None
+    for i, c in enumerate(kids):
+        if c.type == "word" and c.text and c.text.startswith(b"]="):
+            key = b"".join(k.text or b"" for k in kids[1:i]).decode()
+            rest = c.text[2:].decode()
+            return key, ([_Literal(rest)] if rest else []) + list(kids[i + 1 :])
+    return None
+
+
+class _Literal:
+    """A stand-in node for literal text split out of a tree-sitter word."""
+
+    type = "word"
+    is_named = True
+    children: list = []
+    named_children: list = []
+
+    def __init__(self, text: str):
+        self.text = text.encode()
+
+
+def element_has_array_ref(node: Node) -> bool:
+    from .definitions import array_refs
+
+    return bool(array_refs(node))
+
+
+def simple_var(node: Node | None) -> str | None:
+    """The variable a word reads when it is just `$X`, `"$X"`, `${X}` or `${X:-...}`."""
+    if node is None:
+        return None
+    if node.type == "string":
+        named = [c for c in node.named_children]
+        return simple_var(named[0]) if len(named) == 1 else None
+    if node.type == "simple_expansion":
+        name = node.text.decode()[1:]
+        return name if is_env_name(name) else None
+    if node.type == "expansion":
+        kids = node.children[1:-1]
+        if kids and kids[0].type == "variable_name" and (len(kids) == 1 or kids[1].type in (":-", "-")):
+            return kids[0].text.decode()
+    return None
+
+
+def is_env_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)) and name not in SHELL_VARIABLES
+
+
+SHELL_VARIABLES = frozenset({"BASH_SOURCE", "BASH_REMATCH", "BASH_LINENO", "FUNCNAME", "PWD", "OLDPWD", "IFS", "REPLY",
+                             "PIPESTATUS", "MAPFILE", "OPTARG", "OPTIND", "DIRSTACK"})
+
+
+def join_values(vals, sep: str) -> Val:
+    if isinstance(vals, Val):
+        return vals
+    if not vals:
+        return Val("")
+    pieces = []
+    for i, v in enumerate(vals):
+        if i:
+            pieces.append(Val(sep))
+        pieces.append(v)
+    return concat(pieces)
+
+
+def unescape_word(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL).replace("\\\n", "")
+
+
+def unescape_dq(text: str, heredoc: bool = False) -> str:
+    chars = "$`\\\n" if heredoc else "$`\"\\\n"
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text) and text[i + 1] in chars:
+            if text[i + 1] != "\n":
+                out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def ansi_c(text: str) -> str:
+    table = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"', "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b"}
+    return re.sub(r"\\(.)", lambda m: table.get(m.group(1), "\\" + m.group(1)), text)
+
+
+def int_or_none(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if re.fullmatch(r"[-+]?\d+", text) else None
+
+
+def repo_path(text: str | None, cwd: str, settings: Settings) -> str | None:
+    """The repository path a shell path names, or None (outside, or not known)."""
+    if text is None or text == "":
+        return None
+    for prefix in settings.workspace_prefixes:
+        prefix = prefix.rstrip("/")
+        if text == prefix or text.startswith(prefix + "/"):
+            path = normalize(text[len(prefix) :])
+            return None if path.startswith("..") else path
+    if text.startswith("/") or text.startswith("~") or cwd == "?" or cwd.startswith("/"):
+        return None
+    path = normalize(posixpath.join(cwd, text))
+    return None if path == ".." or path.startswith("../") else path
+
+
+def canonical_word(word: str, cwd: str, snapshot: Snapshot, settings: Settings) -> str:
+    """A run argument as a repository-root path when it names a repository file or dir."""
+    if not word or word.startswith("-") or "=" in word.split("/")[0]:
+        return word
+    head, sep, tail = word.partition("::")
+    path = repo_path(head, cwd, settings)
+    if path is None:
+        return word
+    if path == "":
+        return "." + sep + tail
+    if snapshot.exists(path) or snapshot.is_dir(path):
+        return path + sep + tail
+    return word
+
+
+def shebang_errexit(interp: Interpreter, path: str) -> bool:
+    try:
+        first = interp.snapshot.text(path).split("\n", 1)[0]
+    except (KeyError, OSError):
+        return False
+    if not first.startswith("#!"):
+        return False
+    words = first[2:].split()
+    return any(w.startswith("-") and "e" in w[1:] for w in words[1:])
+
+
+def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
+    """The scans of a script and the files it sources (statically resolved)."""
+    seen: dict[str, FileScan] = {}
+    todo = [path]
+    while todo and len(seen) < 64:
+        p = todo.pop()
+        if p in seen:
+            continue
+        scan = interp.scan_path(p)
+        if scan is None:
+            continue
+        seen[p] = scan
+        for arg in scan.sourced:
+            for cand in static_source_path(arg, p):
+                if interp.snapshot.exists(cand) and cand not in seen:
+                    todo.append(cand)
+    return list(seen.values())
+
+
+# ---------------------------------------------------------------------------- builtins
+def posix_test(args: list[Val], interp: Interpreter, st: State) -> Test:
+    """`test` / `[`: POSIX argument-count rules, then -a/-o/! with precedence."""
+    if any(not a.known for a in args):
+        texts = [a.text for a in args]
+        if len(args) == 2 and args[0].known and args[0].text in ("-n", "-z"):
+            return interp.unary_test(args[0].text, args[1], None, st)
+        if len(args) == 3 and args[1].known and args[1].text in ("=", "==", "!="):
+            a, b = args[0], args[2]
+            if b.known and not a.known:
+                neg = args[1].text == "!="
+                eq, ne = f"{a.origin} == {b.text}", f"{a.origin} != {b.text}"
+                return Test(None, frozenset(), ne if neg else eq, eq if neg else ne)
+        if len(args) == 1:
+            return interp.unary_test("-n", args[0], None, st)
+        del texts
+        return Test(None)
+    words = [a.text for a in args]
+    pos = 0
+
+    def expr_or() -> bool:
+        nonlocal pos
+        v = expr_and()
+        while pos < len(words) and words[pos] == "-o":
+            pos += 1
+            v = expr_and() or v
+        return v
+
+    def expr_and() -> bool:
+        nonlocal pos
+        v = expr_not()
+        while pos < len(words) and words[pos] == "-a":
+            pos += 1
+            v = expr_not() and v
+        return v
+
+    def expr_not() -> bool:
+        nonlocal pos
+        if pos < len(words) and words[pos] == "!" and pos + 1 < len(words):
+            pos += 1
+            return not expr_not()
+        return primary()
+
+    def primary() -> bool:
+        nonlocal pos
+        if pos >= len(words):
+            raise ValueError("missing argument")
+        w = words[pos]
+        if w == "(" and pos + 2 < len(words):
+            pos += 1
+            v = expr_or()
+            if pos >= len(words) or words[pos] != ")":
+                raise ValueError("missing )")
+            pos += 1
+            return v
+        if pos + 2 < len(words) + 0 and words[pos + 1] in BINARY_TEST_OPS:
+            a, op, b = w, words[pos + 1], words[pos + 2]
+            pos += 3
+            r = interp.binary_test(op, Val(a), Val(b), st, arithmetic=False)
+            if r.value is None:
+                raise ValueError(op)
+            return r.value
+        if w.startswith("-") and len(w) == 2 and pos + 1 < len(words):
+            pos += 2
+            if w in ("-n", "-z"):
+                return bool(words[pos - 1]) == (w == "-n")
+            r = interp.unary_test(w, Val(words[pos - 1]), None, st)
+            if r.value is None:
+                raise ValueError(w)
+            return r.value
+        pos += 1
+        return bool(w)
+
+    n = len(words)
+    if n == 0:
+        return Test(False)
+    if n == 1:
+        return Test(bool(words[0]))
+    if n == 2:
+        if words[0] == "!":
+            return Test(not words[1])
+    if n == 3 and words[1] in BINARY_TEST_OPS:
+        r = interp.binary_test(words[1], args[0], args[2], st, arithmetic=False)
+        if r.value is None:
+            raise ValueError(words[1])
+        return Test(r.value)
+    v = expr_or()
+    if pos != n:
+        raise ValueError("too many arguments")
+    return Test(v)
+
+
+BINARY_TEST_OPS = frozenset({"=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef"})
+
+
+from .builtins import BUILTIN_HANDLERS  # noqa: E402  (the handlers call back into Interpreter)

@@ -1,0 +1,63 @@
+"""tree-sitter-bash, wrapped: parse once per blob, report what could not be parsed.
+
+The cache sits behind `parse_source` alone so a disk cache can replace the dict
+without touching callers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import tree_sitter_bash
+from tree_sitter import Language, Node, Parser, Tree
+
+from ..model import Diagnostic, Location
+
+_LANGUAGE = Language(tree_sitter_bash.language())
+_PARSER = Parser(_LANGUAGE)
+_CACHE: dict[str, Tree] = {}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Shell text and where it lives: a file, or a job command (lines offset)."""
+
+    path: str
+    text: str
+    line_offset: int = 0  # added to 1-based tree lines (a command written at line N)
+    blob: str = ""
+
+    def location(self, node: Node) -> Location:
+        return Location(self.path, node.start_point[0] + 1 + self.line_offset)
+
+    def slice(self, node: Node) -> str:
+        return node.text.decode("utf-8", "replace") if node.text is not None else ""
+
+
+def parse_source(source: Source) -> Tree:
+    key = source.blob or hashlib.sha1(source.text.encode()).hexdigest()
+    tree = _CACHE.get(key)
+    if tree is None:
+        tree = _PARSER.parse(source.text.encode())
+        _CACHE[key] = tree
+    return tree
+
+
+def parse_errors(tree: Tree, source: Source, limit: int = 20) -> list[Diagnostic]:
+    """ERROR and MISSING nodes as diagnostics naming file:line."""
+    found: list[Diagnostic] = []
+    if not tree.root_node.has_error:
+        return found
+    stack = [tree.root_node]
+    while stack and len(found) < limit:
+        node = stack.pop()
+        if node.is_missing:
+            found.append(Diagnostic(source.location(node), f"shell parse error: missing {node.type!r}"))
+        elif node.type == "ERROR":
+            snippet = source.slice(node).split("\n", 1)[0][:60]
+            found.append(Diagnostic(source.location(node), f"shell parse error near {snippet!r}"))
+            continue  # one diagnostic per broken region
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return sorted(found, key=lambda d: d.location)

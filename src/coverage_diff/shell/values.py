@@ -1,0 +1,107 @@
+"""Abstract shell values: a known string, or an unknown one with where it came from.
+
+Every value also carries provenance: the config entry whose text flowed into it
+(so a run can name the entry it came from) and the inherited environment
+variables it was derived from (so a condition can name the variables it reads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..model import ConfigEntry
+
+IFS_DEFAULT = " \t\n"
+
+
+@dataclass(frozen=True)
+class Val:
+    text: str | None  # None: not known statically
+    entry: ConfigEntry | None = None
+    sources: frozenset[str] = field(default=frozenset())  # inherited variables it derives from
+    origin: str = ""  # for unknowns: how it is written (`$MODEL`, `$(date)`)
+    nonempty: bool | None = None  # what a branch taught us about an unknown value
+
+    @property
+    def known(self) -> bool:
+        return self.text is not None
+
+    def shown(self) -> str:
+        return self.text if self.text is not None else (self.origin or "<unknown>")
+
+    def with_text(self, text: str | None) -> "Val":
+        return replace(self, text=text, nonempty=None)
+
+
+EMPTY = Val("")
+
+
+def lit(text: str) -> Val:
+    return Val(text)
+
+
+def unknown(origin: str, sources: frozenset[str] = frozenset()) -> Val:
+    return Val(None, origin=origin, sources=sources)
+
+
+def concat(parts: list[Val]) -> Val:
+    """Join the pieces of one word; unknown if any piece is unknown."""
+    if len(parts) == 1:
+        return parts[0]
+    entry = next((p.entry for p in reversed(parts) if p.entry is not None), None)
+    sources = frozenset().union(*(p.sources for p in parts)) if parts else frozenset()
+    if all(p.known for p in parts):
+        return Val("".join(p.text for p in parts), entry, sources)  # type: ignore[misc]
+    origin = "".join(p.shown() for p in parts)
+    nonempty = True if any(p.known and p.text or p.nonempty for p in parts) else None
+    return Val(None, entry, sources, origin, nonempty)
+
+
+def _fields(text: str, ifs: str) -> list[tuple[int, str]]:
+    """(start offset, text) of each field of `text` split on `ifs`."""
+    white = "".join(c for c in ifs if c in " \t\n")
+    other = "".join(c for c in ifs if c not in " \t\n")
+    end = len(text.rstrip(white)) if white else len(text)
+    i = len(text) - len(text.lstrip(white)) if white else 0
+    fields: list[tuple[int, str]] = []
+    start, current = i, ""
+    while i < end:
+        c = text[i]
+        if c not in ifs:
+            current += c
+            i += 1
+            continue
+        while i < end and text[i] in white:
+            i += 1
+        if i < end and text[i] in other:  # one non-blank separator, blanks around it
+            i += 1
+            while i < end and text[i] in white:
+                i += 1
+        fields.append((start, current))
+        start, current = i, ""
+    if current:
+        fields.append((start, current))
+    return fields
+
+
+def split_fields(val: Val, ifs: str = IFS_DEFAULT) -> list[Val]:
+    """Word splitting of an unquoted expansion."""
+    if not val.known:
+        return [val]
+    if ifs == "":
+        return [val] if val.text else []
+    return [Val(f, val.entry, val.sources) for _, f in _fields(val.text or "", ifs)]
+
+
+def read_split(val: Val, count: int, ifs: str = IFS_DEFAULT) -> list[Val]:
+    """`read` splitting into `count` names: the last takes the rest of the line
+    (count <= 0: one field per array element)."""
+    if not val.known:
+        return [val]
+    text = val.text or ""
+    fields = _fields(text, ifs) if ifs else [(0, text)]
+    if count <= 0 or len(fields) <= count:
+        return [Val(f, val.entry, val.sources) for _, f in fields]
+    white = "".join(c for c in ifs if c in " \t\n")
+    rest = text[fields[count - 1][0]:].rstrip(white)
+    return [Val(f, val.entry, val.sources) for _, f in fields[: count - 1]] + [Val(rest, val.entry, val.sources)]

@@ -1,0 +1,176 @@
+"""The differential harness: a job run under real bash, its test runners replaced
+by logging shims, against what the interpreter predicts.
+
+Test code only: this is the one place fixture scripts are executed.
+
+    assert_agrees_with_bash(job, snapshot_files, settings)
+
+materialises the files in a temporary directory (workspace prefixes such as
+`/vllm-workspace` are rewritten to it), runs the job's commands in ONE bash
+(`bash -e -c` when `job.errexit`) from `working_dir`, with every runner name
+(pytest, python, torchrun, ... and every leaf the interpreter predicts) a shim
+first on PATH that logs argv, cwd and environment and exits 0, then compares the
+multiset of logged runs with the predicted ones: argv (repository paths made
+root-relative on both sides), cwd, and env on the variables the prediction lists.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from coverage_diff.config import Settings
+from coverage_diff.model import Job
+from coverage_diff.shell import JobOutcome, canonical_word, interpret_job
+from coverage_diff.snapshot import Snapshot
+
+RUNNERS = ("pytest", "python", "python3", "torchrun", "lm_eval", "vllm", "accelerate", "deepspeed", "coverage")
+# Setup commands that must not touch the machine during a differential run.
+SILENCED = ("pip", "pip3", "uv", "apt-get", "apt", "yum", "dnf", "conda", "git", "curl", "wget", "docker", "sudo",
+            "nvidia-smi", "amd-smi", "rocm-smi", "buildkite-agent", "ccache", "sccache", "sleep", "kill", "pkill")
+LOG_VAR = "__COVERAGE_DIFF_SHIM_LOG"
+
+RunKey = tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]
+
+
+@dataclass
+class Comparison:
+    predicted: Counter
+    logged: Counter
+    outcome: JobOutcome
+    comparable: bool  # every predicted run certain, nothing given up
+    bash_status: int
+    stderr: str
+
+    @property
+    def agrees(self) -> bool:
+        return self.predicted == self.logged
+
+    def explain(self) -> str:
+        missing = self.logged - self.predicted
+        extra = self.predicted - self.logged
+        lines = [f"bash exit status {self.bash_status}"]
+        lines += [f"  bash ran, interpreter missed: {k}" for k in missing.elements()]
+        lines += [f"  interpreter predicted, bash did not run: {k}" for k in extra.elements()]
+        if self.outcome.incomplete:
+            lines.append(f"  incomplete: {self.outcome.incomplete}")
+        if self.stderr.strip():
+            lines.append("  stderr: " + self.stderr.strip()[-1500:])
+        return "\n".join(lines)
+
+
+def _shim(path: Path, body: str) -> None:
+    path.write_text("#!/bin/bash\n" + body)
+    path.chmod(0o755)
+
+
+LOGGING_SHIM = f"""{{ printf '%s\\0' CALL "${{0##*/}}" "$PWD" "$#" "$@"; env -0; printf 'END\\0'; }} >> "${LOG_VAR}"
+exit 0
+"""
+
+
+def run_under_bash(job: Job, files: dict[str, str], settings: Settings, runner_names, *, timeout: float = 30) -> tuple[list, int, str, Path]:
+    """Run the job for real; return [(argv, cwd, env)] logged by the shims."""
+    tmp = Path(tempfile.mkdtemp(prefix="cdiff-bash-"))
+    try:
+        return _run(job, files, settings, runner_names, tmp, timeout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(job, files, settings, runner_names, tmp: Path, timeout: float):
+    repo = tmp / "repo"
+    shims = tmp / "shims"
+    home = tmp / "home"
+    for d in (repo, shims, home):
+        d.mkdir()
+    prefixes = [p.rstrip("/") for p in settings.workspace_prefixes]
+
+    def localise(text: str) -> str:
+        for prefix in prefixes:
+            text = text.replace(prefix, str(repo))
+        return text
+
+    for path, text in files.items():
+        target = repo / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(localise(text))
+        target.chmod(0o755)
+    for name in set(runner_names) | set(RUNNERS):
+        if name and "/" not in name:
+            _shim(shims / name, LOGGING_SHIM)
+    for name in SILENCED:
+        if not (shims / name).exists():
+            _shim(shims / name, "exit 0\n")
+    _shim(shims / "sh", 'exec bash "$@"\n')
+    log = tmp / "runs.log"
+    log.touch()
+    cwd = repo / job.working_dir
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "HOME": str(home), LOG_VAR: str(log), "LC_ALL": "C"}
+    env.update({k: localise(v) for k, v in job.env})
+    script = "\n".join(localise(c.text) for c in job.commands)
+    argv = ["bash", "-e", "-c", script] if job.errexit else ["bash", "-c", script]
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return _parse_log(log.read_bytes(), repo, prefixes), proc.returncode, proc.stderr, repo
+
+
+def _parse_log(data: bytes, repo: Path, prefixes: list[str]) -> list[tuple[tuple[str, ...], str, dict[str, str]]]:
+    parts = data.decode("utf-8", "replace").split("\0")
+    root = prefixes[0] if prefixes else "/repo"
+    runs = []
+    i = 0
+
+    def unlocalise(text: str) -> str:
+        return text.replace(str(repo), root)
+
+    while i < len(parts) and parts[i] == "CALL":
+        name, cwd, count = parts[i + 1], parts[i + 2], int(parts[i + 3])
+        args = parts[i + 4 : i + 4 + count]
+        i += 4 + count
+        env = {}
+        while parts[i] != "END":
+            key, _, value = parts[i].partition("=")
+            env[key] = unlocalise(value)
+            i += 1
+        i += 1
+        cwd_rel = posixpath.relpath(cwd, str(repo)) if cwd == str(repo) or cwd.startswith(str(repo) + "/") else cwd
+        runs.append(((name, *(unlocalise(a) for a in args)), "" if cwd_rel == "." else cwd_rel, env))
+    return runs
+
+
+def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Comparison:
+    settings = settings or Settings()
+    snapshot = Snapshot.from_files("harness", snapshot_files)
+    outcome = interpret_job(job, snapshot, settings)
+    names = {posixpath.basename(r.argv[0]) for r in outcome.runs if r.argv}
+    logged_raw, status, stderr, _ = run_under_bash(job, snapshot_files, settings, names)
+    predicted = Counter((r.argv, r.cwd, r.env) for r in outcome.runs)
+    env_names: dict[tuple, set[str]] = {}
+    for r in outcome.runs:
+        env_names.setdefault((r.argv, r.cwd), set()).update(k for k, _ in r.env)
+    logged = Counter()
+    for argv, cwd, env in logged_raw:
+        argv = tuple(canonical_word(w, cwd, snapshot, settings) for w in argv)
+        wanted = env_names.get((argv, cwd), set())
+        logged[(argv, cwd, tuple(sorted((k, v) for k, v in env.items() if k in wanted)))] += 1
+    comparable = not outcome.incomplete and all(not r.assumptions for r in outcome.runs)
+    return Comparison(predicted, logged, outcome, comparable, status, stderr)
+
+
+def assert_agrees_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Comparison:
+    """The interpreter's runs for `job` equal what bash runs (as a multiset)."""
+    result = compare_with_bash(job, snapshot_files, settings)
+    assert result.comparable, f"not every value is known statically, cannot compare:\n{result.explain()}"
+    assert result.agrees, f"interpreter and bash disagree for {job.id}:\n{result.explain()}"
+    return result
+
+
+def bash_available() -> bool:
+    return shutil.which("bash") is not None and os.name == "posix"
