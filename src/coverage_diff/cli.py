@@ -167,6 +167,123 @@ def comment_command(
                                  dry_run=dry_run, out=sys.stdout))
 
 
+class ExplainFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class GraphFormat(str, Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+    graphml = "graphml"
+    json = "json"
+    svg = "svg"
+
+
+def _rev(revision: str) -> str:
+    return "" if revision == "." else revision
+
+
+@app.command("explain")
+def explain_command(
+    arguments: list[str] = typer.Argument(..., metavar="[REV] QUERY", help="Revision (default HEAD; '.' for the working tree), then a substring or glob of a config entry or test command, or PATH:LINE of an entry or guard."),
+    base: Optional[str] = typer.Option(None, "--base", help="Also show how the matches were reached at this revision."),
+    repo: Path = RepoOption,
+    fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="text or json."),
+    output: Optional[Path] = OutputOption,
+) -> None:
+    """Why a config entry or test runs at a revision (every path to it), or why not (blocking guards, fix)."""
+    from .config import ConfigError
+    from .explain import explain
+    from .report import explain as explain_report
+    from .snapshot import GitError
+
+    if len(arguments) > 2:
+        raise fail("explain takes [REV] QUERY (quote a query that has spaces)")
+    revision, query = (arguments[0], arguments[1]) if len(arguments) == 2 else ("HEAD", arguments[0])
+    session = _session(repo)
+    try:
+        head = session.inventory(_rev(revision))
+        base_inventory = session.inventory(_rev(base), head.settings) if base is not None else None
+        result = explain(head, query, base_inventory)
+    except (GitError, ConfigError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        session.close()
+    emit(explain_report.render(result, fmt.value), output)
+    if not result.subjects:
+        raise fail(f"nothing matches {query!r}: no config entry, test command or guard at {revision}")
+
+
+@app.command("graph")
+def graph_command(
+    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to draw (default HEAD; '.' for the working tree)."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="Keep only the neighbourhood of what this query matches (as in explain)."),
+    repo: Path = RepoOption,
+    fmt: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f", help="dot, mermaid, graphml, json or svg (svg needs Graphviz)."),
+    output: Optional[Path] = OutputOption,
+) -> None:
+    """The coverage graph: jobs, commands, scripts, guard branches, arrays, entries and runs."""
+    from . import graph as coverage_graph
+    from .config import ConfigError
+    from .report import graph as graph_report
+    from .snapshot import GitError
+
+    session = _session(repo)
+    try:
+        g = session.inventory(_rev(revision)).graph
+    except (GitError, ConfigError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        session.close()
+    if focus is not None:
+        matches = coverage_graph.match_nodes(g, focus)
+        if not matches:
+            raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")
+        g = coverage_graph.focus(g, matches)
+    try:
+        emit(graph_report.render(g, fmt.value), output)
+    except graph_report.GraphvizMissing as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command("audit")
+def audit_command(
+    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to audit (default HEAD; '.' for the working tree)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Walk first-parent history after this revision or date and report every loss, with the commit that introduced it."),
+    until: str = typer.Option("HEAD", "--until", help="Last revision of the --since walk."),
+    repo: Path = RepoOption,
+    fmt: Format = FormatOption,
+    output: Optional[Path] = OutputOption,
+    fail_on: FailOn = FailOnOption,
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings that are not in this baseline file."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache."),
+    rules: Optional[list[str]] = typer.Option(None, "--rule", help="Run only this rule (repeatable)."),
+    repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
+) -> None:
+    """Audit a revision (rules) or a range of history (--since) for tests CI never runs."""
+    from . import baseline as baselines
+    from .audit import audit_command_report
+    from .config import ConfigError
+    from .report import renderer
+    from .snapshot import GitError
+
+    session = _session(repo)
+    try:
+        report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
+        if write_baseline is not None:
+            baselines.write(report, write_baseline)
+        if baseline is not None:
+            report = baselines.only_new(report, baselines.read(baseline))
+    except (GitError, ConfigError, baselines.BaselineError, KeyError) as exc:
+        raise fail(str(exc).strip("\"'")) from None
+    finally:
+        session.close()
+    emit(renderer(fmt.value)(report, repo_url=repo_url), output)
+    raise typer.Exit(exit_code(report, fail_on))
+
+
 KNOWN_COMMANDS = {"diff", "inventory", "audit", "explain", "graph", "comment"}
 
 

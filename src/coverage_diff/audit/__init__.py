@@ -70,3 +70,25 @@ def run_audit(inventory, settings=None, *, rules: list[str] | None = None, suppr
 
 def sort_key(finding: Finding) -> tuple:
     return (-finding.severity.rank, finding.rule or finding.kind, finding.subject)
+
+
+def audit_command_report(session, revision: str = "HEAD", *, since: str | None = None, until: str = "HEAD",
+                         rules: list[str] | None = None, use_cache: bool = True) -> Report:
+    """What `coverage-diff audit` reports: the rules at one revision, or with `since`, every
+    loss introduced along first-parent history.  Inventories of commits come from the
+    persistent cache when it has them ("" = the working tree, never cached)."""
+    from ..cache import Cache
+    from ..history import HistoryWalk, audit_history
+    from ..snapshot import resolve
+
+    cache = Cache.for_repo(session.repo, enabled=use_cache)
+    if since is not None:
+        return audit_history(session, since, until, cache=cache)
+    if revision == "":
+        return run_audit(session.inventory(""), rules=rules)
+    commit = resolve(session.repo, revision)
+    from ..snapshot import git
+
+    tree = git(session.repo, "rev-parse", f"{commit}^{{tree}}").decode().strip()
+    inventory = HistoryWalk(session.repo, session.reader, cache, session._settings).inventory(commit, tree, revision)
+    return run_audit(inventory, rules=rules)

@@ -1,0 +1,245 @@
+"""`audit --since REV|DATE [--until REV]`: which commit introduced each loss.
+
+First-parent history is walked oldest to newest; each commit's inventory is
+diffed against its first parent's, and every loss (`silently-dropped`,
+`removed`, `narrowed`) is reported with the commit that introduced it: sha,
+author, date and subject line, in `Finding.details`.
+
+Repeated nightly runs are incremental: per-commit inventories and per-pair
+losses are kept in the persistent cache (`cache.py`) under tree ids, so a
+second run over the same range only reads the cache.  Within one run, a commit
+that touches no file the analysis depends on reuses its parent's inventory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+from .cache import Cache, settings_hash
+from .config import load_settings
+from .diff import diff
+from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
+from .model import LOSS_KINDS, Finding, Report
+from .snapshot import GitError, Snapshot, git, match_glob, resolve
+
+_DATE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
+    r"|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|yesterday|today|midnight|noon)$",
+    re.I,
+)
+SETTINGS_FILES = ("pyproject.toml", ".coverage-diff.toml")
+CI_DIRS = (".buildkite/", ".github/", ".gitlab/", ".gitlab-ci")
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    tree: str
+    parent: str  # first parent ("" for a root commit)
+    author: str
+    email: str
+    date: str  # ISO 8601, author date
+    subject: str
+    changed: tuple[str, ...]  # paths changed against the first parent
+
+
+def is_date(text: str) -> bool:
+    return bool(_DATE.match(text.strip()))
+
+
+def commits_in_range(repo: Path, since: str, until: str = "HEAD") -> tuple[str, list[Commit]]:
+    """(base commit, first-parent commits after it up to `until`, oldest first).
+    `since` is a revision (excluded, it is the base) or a date (commits after it)."""
+    until_sha = resolve(repo, until)
+    try:
+        since_sha = resolve(repo, since)
+        selector = [f"{since_sha}..{until_sha}"]
+    except GitError:
+        if not is_date(since):
+            raise GitError(f"--since {since!r} is neither a revision nor a date (YYYY-MM-DD, '2 days ago', 'yesterday')") from None
+        since_sha, selector = "", [f"--since={since}", until_sha]
+    commits = _log(repo, selector)
+    base = since_sha or (commits[0].parent if commits else until_sha)
+    return base, commits
+
+
+def _log(repo: Path, selector: list[str]) -> list[Commit]:
+    fmt = "%x1e%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s"
+    out = git(repo, "log", "--first-parent", "--reverse", "--diff-merges=first-parent", "--no-renames",
+              "--name-only", f"--format={fmt}", *selector, "--")
+    commits = []
+    for record in out.decode("utf-8", "replace").split("\x1e"):
+        if not record.strip():
+            continue
+        header, _, files = record.partition("\n")
+        sha, tree, parents, author, email, date, subject = header.split("\x1f", 6)
+        changed = tuple(line for line in files.splitlines() if line.strip())
+        commits.append(Commit(sha, tree, parents.split()[0] if parents.split() else "", author, email, date, subject, changed))
+    return commits
+
+
+class HistoryWalk:
+    """Inventories along first-parent history, from memory, the cache, or built."""
+
+    def __init__(self, repo: Path, reader, cache: Cache, settings=None):
+        self.repo = repo
+        self.reader = reader
+        self.cache = cache
+        self.settings = settings  # None: each commit's own settings
+        self.settings_key = settings_hash(settings) if settings is not None else "per-revision"
+        self.built = 0  # inventories computed (not read from the cache)
+
+    def inventory(self, commit: str, tree: str, name: str) -> Inventory:
+        stored = self.cache.get("inventory", tree, self.settings_key)
+        snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
+        if isinstance(stored, dict):
+            return thaw(stored, snapshot)
+        real = Snapshot.at(self.repo, commit, self.reader)
+        real.name = name
+        inventory = build_inventory(real, self.settings or load_settings(real))
+        self.built += 1
+        self.cache.put("inventory", freeze(inventory), tree, self.settings_key)
+        return inventory
+
+    def losses(self, before: Inventory, after: Inventory) -> list[Finding]:
+        return [f for f in diff(before, after).findings if f.kind in LOSS_KINDS]
+
+
+def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None) -> Report:
+    """Every loss introduced by a first-parent commit in (since, until], attributed to it.
+    `session` is an `api.Session` (its repository, blob reader and settings are used)."""
+    cache = cache or Cache.disabled()
+    base, commits = commits_in_range(session.repo, since, until)
+    walk = HistoryWalk(session.repo, session.reader, cache, settings or session._settings)
+    findings: list[Finding] = []
+    latest: Inventory | None = None  # equivalent to the last commit walked, when known
+    for index, commit in enumerate(commits):
+        if not commit.parent:
+            latest = None  # a root commit introduces coverage, it cannot lose any
+            continue
+        parent_tree = commits[index - 1].tree if index else _tree(session.repo, commit.parent)
+        pair = (parent_tree, commit.tree, walk.settings_key)
+        stored = cache.get("losses", *pair)
+        if isinstance(stored, tuple):
+            losses, latest = list(stored), None
+        else:
+            before = latest or walk.inventory(commit.parent, parent_tree, commit.parent[:12])
+            after = walk.inventory(commit.sha, commit.tree, commit.sha[:12]) if touches(before, commit.changed) else before
+            losses = walk.losses(before, after) if after is not before else []
+            cache.put("losses", tuple(losses), *pair)
+            latest = after
+        findings += [attribute(f, commit) for f in losses]
+    if findings and latest is None:
+        latest = walk.inventory(commits[-1].sha, commits[-1].tree, commits[-1].sha[:12])
+    findings = [_with_status(f, latest) for f in findings]
+    return Report(
+        command="audit",
+        base=commits[0].parent if commits and commits[0].parent else base,
+        head=commits[-1].sha if commits else base,
+        findings=tuple(findings),
+        diagnostics=tuple(latest.diagnostics) if latest else (),
+        incomplete=tuple(latest.incomplete) if latest else (),
+        summary=(("commits", len(commits)), ("losses", len(findings)), ("inventories_built", walk.built),
+                 ("cache_hits", cache.hits), ("cache_misses", cache.misses)),
+    )
+
+
+def attribute(finding: Finding, commit: Commit) -> Finding:
+    details = (
+        ("commit", commit.sha),
+        ("author", f"{commit.author} <{commit.email}>"),
+        ("date", commit.date),
+        ("commit_subject", commit.subject),
+    )
+    message = f"{finding.message} (introduced by {commit.sha[:12]} {commit.subject!r}, {commit.author}, {commit.date})"
+    return replace(finding, rule=finding.kind, message=message, details=finding.details + details)
+
+
+def _with_status(finding: Finding, final: Inventory | None) -> Finding:
+    if final is None:
+        return finding
+    runs = final.runs_by_subject.get(finding.subject, [])
+    lost = {r.variant for r in finding.base_runs}
+    still = not runs or not lost <= {r.variant for r in runs}
+    return replace(finding, details=finding.details + (("status", "still lost" if still else "restored"),))
+
+
+def touches(inventory: Inventory, changed: tuple[str, ...]) -> bool:
+    """Whether a change can alter the inventory: CI files, scripts, settings, files the
+    jobs and scripts reach or name.  Unsure means yes."""
+    if not changed:
+        return False
+    settings = inventory.settings
+    known = set(inventory.ci_files) | set(inventory.definitions) | set(inventory.script_calls)
+    named = _named_paths(inventory)
+    globs = settings.buildkite_globs + settings.github_globs + settings.gitlab_globs
+    for path in changed:
+        if path in known or path in named or path in SETTINGS_FILES or path.endswith(SCRIPT_SUFFIXES):
+            return True
+        if path.startswith(CI_DIRS) or any(match_glob(path, g) for g in globs):
+            return True
+        if PurePosixPath(path).name in named:
+            return True
+    return False
+
+
+def _named_paths(inventory: Inventory) -> set[str]:
+    """Every word of a job command or run argv, and missing script paths: files they may read."""
+    def compute():
+        words: set[str] = set()
+        for job in inventory.jobs:
+            for command in job.commands:
+                words.update(w.strip("\"'") for w in command.text.split())
+        for run in inventory.runs:
+            words.update(run.argv)
+            words.update(w.partition("=")[2] for w in run.argv if "=" in w)
+        for outcome in inventory.outcomes.values():
+            words.update(path for _, path in outcome.missing_scripts)
+        return words | {PurePosixPath(w).name for w in words if "/" in w}
+
+    store = inventory.__dict__.setdefault("_history_facts", {})
+    if "named" not in store:
+        store["named"] = compute()
+    return store["named"]
+
+
+def _tree(repo: Path, commit: str) -> str:
+    return git(repo, "rev-parse", f"{commit}^{{tree}}").decode().strip()
+
+
+# --------------------------------------------------------------------------- persistence
+_TRANSIENT = ("snapshot", "_audit_facts", "_history_facts")
+
+
+def freeze(inventory: Inventory) -> dict:
+    """An inventory's state without its snapshot (rebuilt from git when loaded)."""
+    for name in ("runs", "runs_by_subject", "jobs_by_id", "script_calls", "entries", "reached", "variables_set"):
+        getattr(inventory, name)  # store the derived indexes too: loading then costs nothing
+    return {k: v for k, v in inventory.__dict__.items() if k not in _TRANSIENT}
+
+
+def thaw(state: dict, snapshot: Snapshot) -> Inventory:
+    inventory = Inventory.__new__(Inventory)
+    inventory.__dict__.update(state)
+    inventory.snapshot = snapshot
+    return inventory
+
+
+class _LazySnapshot(Snapshot):
+    """A snapshot whose file list is read from git only when something asks for it."""
+
+    def __init__(self, repo: Path, commit: str, reader, name: str):
+        self.repo = repo
+        self.name = name
+        self.commit = commit
+        self._blob_reader = reader
+        self._reader = reader.read
+        self._files = None
+
+    @property
+    def files(self):
+        if self._files is None:
+            self._files = Snapshot.at(self.repo, self.commit, self._blob_reader).files
+        return self._files
