@@ -1,31 +1,44 @@
-"""docs/bot.md shows the comment the renderer really produces for the vLLM case.
+"""docs/bot.md shows a comment the real pipeline produced for the vLLM-style example.
 
-Regenerate the copy with `UPDATE_BOT_DOCS=1 pytest tests/bot/test_bot_docs.py`.
+Regenerate the copy with `UPDATE_BOT_DOCS=1 pytest tests/bot/test_bot_docs.py`: it builds
+`make demo`'s repository (fixtures/vllm_pd_split) and runs diff + markdown on it.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-import bot_reports as fx
 from coverage_diff.report import markdown
 from test_bot_markdown import assert_inert
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "bot.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "bot.md"
 START, END = "<!-- example:start -->\n", "<!-- example:end -->"
+REPO_URL = "https://github.com/vllm-project/vllm"
 
 
-def example() -> str:
-    return markdown.render(fx.gemma_report(), repo_url="https://github.com/vllm-project/vllm", head_sha=fx.HEAD_SHA)
+def generate(tmp_path: Path) -> str:
+    from coverage_diff.api import diff_range
+
+    repo = tmp_path / "demo"
+    subprocess.run([sys.executable, str(ROOT / "fixtures" / "history.py"), str(ROOT / "fixtures" / "vllm_pd_split"), str(repo)],
+                   check=True, capture_output=True)
+    base, head = (subprocess.run(["git", "-C", str(repo), "rev-parse", tag], check=True, capture_output=True, text=True)
+                  .stdout.strip() for tag in ("base", "head"))
+    return markdown.render(diff_range(repo, f"{base}...{head}"), repo_url=REPO_URL, head_sha=head)
 
 
-def test_docs_example_matches_the_renderer():
+def test_docs_example_is_a_real_inert_comment(tmp_path):
     text = DOC.read_text()
     before, rest = text.split(START, 1)
     current, after = rest.split(END, 1)
     if os.environ.get("UPDATE_BOT_DOCS"):
-        DOC.write_text(before + START + example() + "\n" + END + after)
-        current = example() + "\n"
-    assert current == example() + "\n"  # the blank line ends the comment's last HTML block
+        current = generate(tmp_path) + "\n"  # the blank line ends the comment's last HTML block
+        DOC.write_text(before + START + current + END + after)
+    assert current.startswith(markdown.MARKER + "\n")
+    assert "stops running" in current and "gemma-3-4b-it" in current and "SW_ATTN" in current
+    assert f"{REPO_URL}/blob/" in current and "```yaml" in current
     assert_inert(current)

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 import bot_reports as fx
 from coverage_diff.model import Report
 from coverage_diff.report import markdown
-from coverage_diff.report.escape import md_code, md_text
+from coverage_diff.report.escape import md_code, md_prose, md_text
 
 REPO_URL = "https://github.com/vllm-project/vllm"
 PARSER = MarkdownIt("commonmark").enable("table")
@@ -125,6 +125,11 @@ def test_hostile_repository_text_renders_inert():
     assert len(fences) == 1 and "</details>" in fences[0].content and "```" in fences[0].content
 
 
+def test_prose_quotes_become_code_spans():
+    assert md_prose("runs only when `[[ -n \"$X\" ]]` is true") == 'runs only when `[[ -n "$X" ]]` is true'
+    assert md_prose("odd ` tick <b>") == "odd \\` tick &lt;b\\>"
+
+
 def test_hostile_code_spans_show_the_text_literally():
     text = render(fx.hostile_report())
     codes = [t.content for t in tokens(text) if t.type == "code_inline"]
@@ -154,6 +159,6 @@ def test_default_limit_fits_github():
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
 def test_any_text_stays_inside_its_cell(value):
-    row = f"| {md_code(value)} | {md_text(value)} | x | y |"
+    row = f"| {md_code(value)} | {md_text(value)} | {md_prose(value)} | {md_prose('`' + value + '`')} |"
     text = "| a | b | c | d |\n|---|---|---|---|\n" + row + "\n"
     assert_inert(text)

@@ -56,9 +56,25 @@ def unmention(text: str) -> str:
 
 def md_text(text: str, limit: int = 300) -> str:
     """Inline markdown showing `text` literally, on one line (table-cell safe)."""
-    text = clip(one_line(text), limit)
+    return _inline(clip(one_line(text), limit))
+
+
+def _inline(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     return unmention(_MD_SPECIAL.sub(r"\\\1", text))
+
+
+def md_prose(text: str, limit: int = 300) -> str:
+    """Like `md_text`, but `backquoted` spans of the tool's own prose become code spans.
+
+    Prose such as "runs only when `[[ -n "$X" ]]` is true" quotes repository text
+    between backticks.  Each piece is escaped on its own, so an unbalanced or
+    hostile backtick can garble the display but never the markup.
+    """
+    pieces = clip(one_line(text), limit).split("`")
+    if len(pieces) % 2 == 0:  # unbalanced: show it all as text
+        return md_text(text, limit)
+    return "".join(md_code(piece, limit) if i % 2 else _inline(piece) for i, piece in enumerate(pieces))
 
 
 def md_code(text: str, limit: int = 300) -> str:

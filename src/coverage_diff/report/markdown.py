@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..model import LOSS_KINDS, Finding, Location, Report, Run
-from .escape import md_code, md_fence, md_link, md_text
+from .escape import md_code, md_fence, md_link, md_prose, md_text
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
@@ -144,12 +144,15 @@ def _job_cell(label: str, location: Location | None, links: "_Links") -> str:
 def _why(f: Finding, links: "_Links") -> str:
     reason = f.reason
     if reason is None:
-        return md_text(f.message)
-    parts = [md_text(reason.text or f.message)]
+        return md_prose(f.message)
+    parts = [md_prose((reason.text or f.message).rstrip(". "))]
     for guard in reason.guards:
         condition = guard.condition
         where = md_link(md_code(str(condition.location), 160), links.head(condition.location))
-        parts.append(f"blocked by {md_code(condition.text, 160)} at {where}")
+        if condition.text and condition.text in (reason.text or ""):  # the prose already quotes it
+            parts.append(f"guard at {where}")
+        else:
+            parts.append(f"blocked by {md_code(condition.text, 160)} at {where}")
     for set_name, read_name, job in reason.near_misses:
         parts.append(f"{md_text(job, 80)} sets {md_code(set_name, 60)}, the script reads {md_code(read_name, 60)}")
     return "; ".join(parts)
@@ -177,7 +180,7 @@ def _folded_others(others: list[Finding], links: "_Links") -> str:
     for f in others:
         where = f.config.location if f.config else (f.locations[0] if f.locations else None)
         subject = md_link(md_code(f.subject, 200), links.head(where) if where else None)
-        items.append(f"- **{md_text(f.kind, 40)}** {subject}: {md_text(f.message)}")
+        items.append(f"- **{md_text(f.kind, 40)}** {subject}: {md_prose(f.message, 500)}")
     # The blank lines let GitHub render markdown inside the HTML block.
     return f"<details>\n<summary>{summary}</summary>\n\n" + "\n".join(items) + "\n\n</details>"
 
@@ -187,7 +190,7 @@ def _analysis_notes(report: Report) -> list[str]:
     notes += [(i.location, i.reason) for i in report.incomplete]
     if not notes:
         return []
-    items = [f"- {md_code(str(loc), 160)}: {md_text(message)}" for loc, message in notes[:MAX_NOTES]]
+    items = [f"- {md_code(str(loc), 160)}: {md_prose(message)}" for loc, message in notes[:MAX_NOTES]]
     if len(notes) > MAX_NOTES:
         items.append(f"- and {len(notes) - MAX_NOTES} more")
     summary = f"⚠️ {_plural(len(notes), 'place')} the analysis could not follow exactly"
@@ -208,7 +211,8 @@ def _commit(revision: str) -> str | None:
 
 
 def _short(revision: str) -> str:
-    return revision[:12] if len(revision) == 40 and _SHA.fullmatch(revision) else revision
+    """Commit ids cut to 12 digits, also inside `merge-base(A, B)`."""
+    return re.sub(r"\b([0-9a-f]{12})[0-9a-f]{28}\b", r"\1", revision)
 
 
 def _plural(n: int, noun: str) -> str:
