@@ -37,7 +37,9 @@ def fake_session(monkeypatch):
 
 
 def invoke(args, env):
-    return CliRunner().invoke(cli.app, args, env=env)
+    # Blank what a CI runner would set, so the test neither reads nor writes the real job's files.
+    quiet = {"GITHUB_STEP_SUMMARY": "", "COVERAGE_DIFF_COMMENT_AUTHOR": "", "GITHUB_SERVER_URL": ""}
+    return CliRunner().invoke(cli.app, args, env={**quiet, **env})
 
 
 def test_comment_dry_run_takes_the_range_from_the_event(fake_session, tmp_path):
@@ -70,3 +72,26 @@ def test_composite_action_passes_values_through_env_only():
     assert "comment" in commands and "$ACTION_PATH" in commands
     comment_step = next(s for s in steps if s.get("name") == "Comment on the pull request")
     assert comment_step["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
+
+
+def test_comment_end_to_end_on_the_demo_repository(tmp_path, github):
+    """The real pipeline on `make demo`'s repository, posting to the local GitHub."""
+    import subprocess
+    import sys
+
+    from conftest import TOKEN
+    from test_bot_comment import event_file
+
+    repo = tmp_path / "demo"
+    subprocess.run([sys.executable, str(ROOT / "fixtures" / "history.py"), str(ROOT / "fixtures" / "vllm_pd_split"), str(repo)],
+                   check=True, capture_output=True)
+    base, head = (subprocess.run(["git", "-C", str(repo), "rev-parse", tag], check=True, capture_output=True, text=True)
+                  .stdout.strip() for tag in ("base", "head"))
+    env = {"GITHUB_EVENT_PATH": event_file(tmp_path, number=7, base=base, head=head), "GITHUB_REPOSITORY": "octo/vllm",
+           "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": github.url}
+    result = invoke(["comment", "--repo", str(repo)], env)
+    assert result.exit_code == 0, result.output
+    assert "created the comment on octo/vllm#7" in result.output and TOKEN not in result.output
+    [posted] = github.comments[("octo/vllm", 7)]
+    assert "gemma-3-4b-it" in posted["body"] and "SW_ATTN" in posted["body"]
+    assert f"/blob/{head}/tests/v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh#L" in posted["body"]
