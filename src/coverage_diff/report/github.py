@@ -64,7 +64,8 @@ def _message(f: Finding) -> str:
     if reason is None:
         return f.message
     parts = [reason.text or f.message]
-    parts += [f"Blocked by {g.condition.text} at {g.condition.location}." for g in reason.guards]
+    parts += [f"Blocked by {g.condition.text} at {g.condition.location}." for g in reason.guards
+              if g.condition.text not in parts[0]]  # the prose may already quote it
     parts += [f"{job} sets {set_name}, but the script reads {read_name}." for set_name, read_name, job in reason.near_misses]
     if reason.fix.strip():
         parts.append("Suggested fix:\n" + reason.fix.rstrip())
