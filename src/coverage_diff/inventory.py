@@ -12,6 +12,7 @@ from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, script_definitions
 from .snapshot import Snapshot, match_glob
+from .treecheck import check_tree
 
 SCRIPT_SUFFIXES = (".sh", ".bash")
 
@@ -140,6 +141,11 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
             continue
         definitions[path] = script_definitions(path, snapshot, settings)
         diagnostics += definitions[path].diagnostics
+    missing = [m for o in outcomes.values() for m in o.missing_scripts]
+    texts = [p for p in front.files if snapshot.exists(p)] + list(definitions)
+    tree_diagnostics, tree_incomplete = check_tree(snapshot, settings, texts, list(definitions), missing)
+    diagnostics += tree_diagnostics
+    incomplete += tree_incomplete
     return Inventory(
         snapshot=snapshot,
         settings=settings,

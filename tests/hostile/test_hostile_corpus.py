@@ -8,7 +8,7 @@ still reported, and readable parts of the broken input are still analysed.
 from __future__ import annotations
 
 import pytest
-from hostile_cases import CASES, SW_ATTN_GUARD_LINE, SWEEP, Case, Expect
+from hostile_cases import CASES, SWEEP, Case, Expect
 from hostile_kit import build_repo, run_cli, run_cli_isolated
 
 
@@ -43,7 +43,7 @@ def test_hostile_case(case: Case, tmp_path):
         assert subject in dropped, f"{subject} no longer reported; findings: {[(f['kind'], f['subject']) for f in findings]}"
         reason = dropped[subject]["reason"]
         assert "SW_ATTN" in reason["variables"]
-        assert f"{SWEEP}:{SW_ATTN_GUARD_LINE}" in reason["text"]
+        assert f"{SWEEP}:{case.guard_line}" in reason["text"]
     added = " ".join(f["subject"] for f in findings if f["kind"] == "added")
     for words in case.added:
         assert words in added, f"{words} not analysed; added subjects: {added}"
