@@ -54,6 +54,14 @@ def losses(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["kind"] in ("silently-dropped", "removed", "narrowed")]
 
 
+def assert_only_distributed_runs_dropped(report: dict) -> None:
+    lost = losses(report)
+    assert sorted(f["subject"] for f in lost) == [
+        "pytest tests/distributed/test_single_node.py", "torchrun --nproc-per-node 2 -m pytest tests/distributed"]
+    assert {f["kind"] for f in lost} == {"silently-dropped"}
+    assert all("SUITE" in f["reason"]["variables"] for f in lost)
+
+
 DISPATCHER = """#!/bin/bash
 set -euo pipefail
 case "$SUITE" in
@@ -96,11 +104,7 @@ def test_removing_a_matrix_suite_strands_the_dispatchers_branch(tmp_path):
     base = {"ci/dispatch.sh": DISPATCHER, ".github/workflows/ci.yml": SUITE_WORKFLOW.format(suites="core, distributed, slow")}
     head = {".github/workflows/ci.yml": SUITE_WORKFLOW.format(suites="core, slow")}
     report = diff(history(tmp_path, base, head))
-    lost = losses(report)
-    assert sorted(f["subject"] for f in lost) == [
-        "pytest tests/distributed/test_single_node.py", "torchrun --nproc-per-node 2 -m pytest tests/distributed"]
-    assert {f["kind"] for f in lost} == {"silently-dropped"}
-    assert all("SUITE" in f["reason"]["variables"] for f in lost)
+    assert_only_distributed_runs_dropped(report)
 
 
 def test_pytorch_style_reusable_workflow_losing_its_distributed_entry(tmp_path):
@@ -148,11 +152,7 @@ def test_gitlab_parallel_matrix_feeding_a_dispatcher(tmp_path):
     base = {"ci/dispatch.sh": DISPATCHER, ".gitlab-ci.yml": GITLAB.format(suites="core, distributed, slow")}
     head = {".gitlab-ci.yml": GITLAB.format(suites="core, slow")}
     report = diff(history(tmp_path, base, head))
-    lost = losses(report)
-    assert sorted(f["subject"] for f in lost) == [
-        "pytest tests/distributed/test_single_node.py", "torchrun --nproc-per-node 2 -m pytest tests/distributed"]
-    assert {f["kind"] for f in lost} == {"silently-dropped"}
-    assert all("SUITE" in f["reason"]["variables"] for f in lost)
+    assert_only_distributed_runs_dropped(report)
 
 
 def test_reordering_matrix_values_and_renaming_a_step_loses_nothing(tmp_path):
