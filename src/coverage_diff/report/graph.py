@@ -141,7 +141,7 @@ def _dot_edge_style(data: dict) -> str:
 
 
 # ----------------------------------------------------------------------------- mermaid
-_MERMAID_SAFE = re.compile(r"[A-Za-z0-9 .,:/=_+\-@$!?'()*~^]")
+_MERMAID_SAFE = re.compile(r"[A-Za-z0-9 .,:/=_+\-@!?'()*]")
 
 
 def mermaid_text(text: str) -> str:
