@@ -143,7 +143,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
         diagnostics += definitions[path].diagnostics
     missing = [m for o in outcomes.values() for m in o.missing_scripts]
     texts = [p for p in front.files if snapshot.exists(p)] + list(definitions)
-    tree_diagnostics, tree_incomplete = check_tree(snapshot, settings, texts, list(definitions), missing)
+    tree_diagnostics, tree_incomplete = check_tree(snapshot, settings, texts, missing)
     diagnostics += tree_diagnostics
     incomplete += tree_incomplete
     return Inventory(

@@ -1,6 +1,5 @@
 """What a revision stores that cannot be analysed as written: CI files or called
-scripts that are symlinks or submodules, scripts that are binary, text that is
-not UTF-8.
+scripts that are symlinks or submodules, text that is not UTF-8.
 
 The analysis reads only blobs stored in git, so a symlink is never followed (it
 could point anywhere, `/etc/passwd` included) and a submodule's files are not
@@ -16,30 +15,26 @@ from .config import Settings
 from .model import Diagnostic, Incomplete, Location
 from .snapshot import SUBMODULE_MODE, SYMLINK_MODE, Snapshot, match_glob
 
-BINARY_PROBE = 8192  # bytes looked at for a NUL, as git and grep do
+BINARY_PROBE = 8192  # bytes looked at for a NUL, as git does
 
 
 def check_tree(
     snapshot: Snapshot,
     settings: Settings,
     texts: Iterable[str],
-    scripts: Iterable[str],
     missing: Iterable[tuple[Location, str]],
 ) -> tuple[list[Diagnostic], list[Incomplete]]:
     """Diagnostics for CI-file globs matching non-files, for `texts` that are not
-    UTF-8, for `scripts` that are binary, and for `missing` script calls
+    UTF-8 (binary ones are the shell's to report), and for `missing` script calls
     (call site, repository path) that end in a symlink or a submodule."""
     diagnostics: list[Diagnostic] = []
     incomplete: list[Incomplete] = []
     for path in _ci_entries_not_files(snapshot, settings):
         diagnostics.append(Diagnostic(Location(path, 1), f"CI file is {_describe(snapshot, path)}: not analysed", "warning"))
         incomplete.append(Incomplete(Location(path, 1), f"{_kind(snapshot, path)} not followed"))
-    binary = {path for path in set(scripts) if b"\0" in snapshot.read(path)[:BINARY_PROBE]}
-    for path in sorted(binary):
-        diagnostics.append(Diagnostic(Location(path, 1), "binary file (NUL bytes), not a shell script"))
-        incomplete.append(Incomplete(Location(path, 1), "binary script: what it runs is unknown"))
-    for path in sorted(set(texts) - binary):
-        problem = _encoding_problem(snapshot.read(path))
+    for path in sorted(set(texts)):
+        data = snapshot.read(path)
+        problem = None if b"\0" in data[:BINARY_PROBE] else _encoding_problem(data)
         if problem:
             diagnostics.append(Diagnostic(Location(path, problem[0]), problem[1], "warning"))
     for location, path in missing:

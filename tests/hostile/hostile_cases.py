@@ -302,8 +302,8 @@ ENCODING = [
             "tests/pd/blob.sh": b"\x7fELF\x02\x01\x01\x00" + BINARY,
             BROKEN: area(step("blob", "bash pd/blob.sh")),
         },
-        diagnostics=(Expect("tests/pd/blob.sh", 1, "binary file"),),
-        incomplete=(Expect("tests/pd/blob.sh", 1, "binary script"),),
+        diagnostics=(Expect("tests/pd/blob.sh", 1, "binary file (NUL bytes)"),),
+        incomplete=(Expect("tests/pd/blob.sh", 1, "binary file"),),
         absent=("abcdefghijklmnopqrstuvwxyz",),  # the bytes are never run as commands
     ),
     Case(

@@ -159,8 +159,14 @@ class Interpreter:
         except (KeyError, OSError) as exc:
             self.rec.diagnostics.setdefault(Diagnostic(Location(path), f"cannot read script: {exc}"), None)
             return None
+        problem = None
         if len(data) > self.settings.max_file_bytes:
-            self.rec.diagnostics.setdefault(Diagnostic(Location(path), "script too large to analyse"), None)
+            problem = f"script too large to analyse ({len(data)} bytes, max-file-bytes is {self.settings.max_file_bytes})"
+        elif b"\0" in data[:8192]:  # tree-sitter would make commands of the bytes
+            problem = "binary file (NUL bytes), not a shell script; not analysed"
+        if problem:
+            self.rec.diagnostics.setdefault(Diagnostic(Location(path, 1), problem), None)
+            self.incomplete(Location(path, 1), problem)
             return None
         return Source(path, self.snapshot.text(path), 0, entry.blob if entry else "")
 
@@ -308,6 +314,9 @@ class Interpreter:
         return self.errexit(self.subshell(st, last))
 
     def x_redirected_statement(self, node, st):
+        tail = heredoc_tail(node)
+        if tail is not None:
+            return self.heredoc_pipeline(node, st, tail)
         body = node.child_by_field_name("body")
         saved_stdin, saved_capture = st.stdin, st.capture
         for redirect in node.children_by_field_name("redirect"):
@@ -321,6 +330,31 @@ class Interpreter:
                 r.capture = saved_capture
         return results
 
+    def heredoc_pipeline(self, node: Node, st: State, tail: Node) -> list[State]:
+        """`cat <<EOF | while read ...`: tree-sitter hangs the pipe's rest on the here-doc."""
+        body = node.child_by_field_name("body")
+        child = st.fork()
+        child.capture = []
+        for redirect in node.children_by_field_name("redirect"):
+            self.apply_redirect(redirect, child)
+        finals = self.exec(body, child) if body is not None else [child]
+        stdin = [concat(finals[0].capture)] if len(finals) == 1 and finals[0].capture is not None else None
+        parts = [c for c in tail.named_children if c.type not in SKIPPED]
+        for part in parts[:-1]:
+            child = st.fork()
+            child.capture, child.stdin = [], stdin
+            finals = self.exec(part, child)
+            stdin = [concat(finals[0].capture)] if len(finals) == 1 and finals[0].capture is not None else None
+
+        def last(child):
+            child.stdin = stdin
+            res = self.exec(parts[-1], child)
+            for r in res:
+                r.flow = None
+            return res
+
+        return self.errexit(self.subshell(st, last)) if parts else [st]
+
     def apply_redirect(self, redirect: Node, st: State) -> None:
         t = redirect.type
         if t == "herestring_redirect":
@@ -328,7 +362,7 @@ class Interpreter:
             st.stdin = [concat([value, Val("\n")])]
         elif t == "heredoc_redirect":
             st.stdin = [self.heredoc(redirect, st)]
-            if any(c.type in ("pipeline", "list", "command") for c in redirect.named_children):
+            if any(c.type in ("list", "command") for c in redirect.named_children):
                 self.incomplete(self.loc(st, redirect), "command after a here-document marker not followed")
         elif t == "file_redirect":
             op = next((c.type for c in redirect.children if not c.is_named), "")
@@ -1062,10 +1096,12 @@ class Interpreter:
         for r in redirects:
             self.apply_redirect(r, st)
         results = self.dispatch(st, words, prefixes, node)
-        for r in results:
-            r.stdin = saved_stdin
-            if saved_capture is not None and r.capture is None:
-                r.capture = saved_capture
+        if redirects:
+            for r in results:
+                if any(x.type in ("herestring_redirect", "heredoc_redirect") or "<" in self.text(x)[:3] for x in redirects):
+                    r.stdin = saved_stdin
+                if saved_capture is not None and r.capture is None:
+                    r.capture = saved_capture
         return self.errexit(results)
 
     def assignment_value(self, node: Node, st: State) -> Val:
@@ -1727,11 +1763,10 @@ class Interpreter:
             return ([self.map_known(v, lambda s: patterns.strip(s, pat, suffix=op[0] == "%", longest=len(op) == 2), pat)
                      for v in targets], whole)
         if op in ("/", "//", "/#", "/%"):
-            sep = next((i for i, c in enumerate(operands) if not c.is_named and c.type == "/"), None)
-            pat_nodes = operands[:sep] if sep is not None else operands
-            rep_nodes = operands[sep + 1 :] if sep is not None else []
-            pat, _ = self.pattern_nodes(st, node, pat_nodes)
-            rep = self.operand(st, node, rep_nodes)
+            raw = self.operand_text(node, operands)
+            pat_text, rep_text = split_unescaped(raw, "/")
+            pat = self.pattern_of_text(st, pat_text)
+            rep = self.word_of_text(st, rep_text) if rep_text is not None else Val("")
             mode = {"/": "first", "//": "all", "/#": "prefix", "/%": "suffix"}[op]
             if not rep.known:
                 return ([unknown(self.text(node), v.sources) for v in targets], whole)
@@ -1794,6 +1829,38 @@ class Interpreter:
             pos = c.end_byte
         del end
         return concat(pieces) if pieces else Val("")
+
+    def operand_text(self, node: Node, operands: list[Node]) -> str:
+        """The raw source between an expansion's operator and its closing brace."""
+        if not operands:
+            return ""
+        raw = node.text or b""
+        start = operands[0].start_byte - node.start_byte
+        end = len(raw) - 1 if raw.endswith(b"}") else len(raw)
+        return raw[start:end].decode("utf-8", "replace")
+
+    def _word_node(self, st: State, text: str) -> Node | None:
+        src = Source(st.source.path, f"_x={text}", st.source.line_offset)
+        tree = parse_source(src)
+        node = tree.root_node.named_children[0] if tree.root_node.named_children else None
+        if node is None or node.type != "variable_assignment" or tree.root_node.has_error:
+            return None
+        return node.child_by_field_name("value")
+
+    def pattern_of_text(self, st: State, text: str):
+        if not text:
+            return ()
+        node = self._word_node(st, text)
+        if node is None:
+            return ((text, False),)
+        pat, _ = self.pattern(node, st)
+        return pat
+
+    def word_of_text(self, st: State, text: str) -> Val:
+        if not text:
+            return Val("")
+        node = self._word_node(st, text)
+        return self.expand_string(node, st) if node is not None else Val(text)
 
     def pattern_nodes(self, st: State, node: Node, operands: list[Node]):
         pieces: list[tuple[str, bool]] = []
@@ -1937,6 +2004,13 @@ def if_clauses(node: Node) -> list[tuple[list[Node] | None, list[Node]]]:
     return clauses
 
 
+def heredoc_tail(node: Node) -> Node | None:
+    for redirect in node.children_by_field_name("redirect"):
+        if redirect.type == "heredoc_redirect":
+            return next((c for c in redirect.named_children if c.type == "pipeline"), None)
+    return None
+
+
 def inner_of(node: Node, opening: str, closing: str) -> str:
     text = node.text.decode("utf-8", "replace") if node.text else ""
     text = text.strip()
@@ -1957,6 +2031,13 @@ def keyed_element(node: Node):
             key = b"".join(k.text or b"" for k in kids[1:i]).decode()
             rest = c.text[2:].decode()
             return key, ([_Literal(rest)] if rest else []) + list(kids[i + 1 :])
+        if c.type == "word" and c.text == b"]" and i + 1 < len(kids) and (kids[i + 1].text or b"").startswith(b"="):
+            key = b"".join(k.text or b"" for k in kids[1:i]).decode()
+            after = kids[i + 1]
+            if after.type == "word":
+                rest = after.text[1:].decode()
+                return key, ([_Literal(rest)] if rest else []) + list(kids[i + 2 :])
+            return key, list(kids[i + 1 :])
     return None
 
 
@@ -1993,6 +2074,29 @@ def simple_var(node: Node | None) -> str | None:
         if kids and kids[0].type == "variable_name" and (len(kids) == 1 or kids[1].type in (":-", "-")):
             return kids[0].text.decode()
     return None
+
+
+def split_unescaped(text: str, sep: str) -> tuple[str, str | None]:
+    """Split at the first `sep` not escaped, quoted or inside `${...}`."""
+    depth, quote, i = 0, "", 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif text.startswith("${", i):
+            depth += 1
+            i += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif c == sep and not depth:
+            return text[:i], text[i + 1 :]
+        i += 1
+    return text, None
 
 
 def is_env_name(name: str) -> bool:
