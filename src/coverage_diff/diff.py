@@ -183,4 +183,6 @@ def _summary(findings: list[Finding], base: Inventory, head: Inventory) -> tuple
         ("head_runs", len(head.runs)),
         ("base_jobs", len(base.jobs)),
         ("head_jobs", len(head.jobs)),
+        ("base_ci_files", len(base.ci_files)),
+        ("head_ci_files", len(head.ci_files)),
     )

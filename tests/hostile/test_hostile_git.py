@@ -91,7 +91,7 @@ def test_repository_without_ci_files_says_so_and_exits_0(tmp_path):
     root = build_repo(tmp_path / "r", [("base", {"README.md": "hello\n"}), ("head", {"src/app.py": "print(1)\n"})])
     result = run_cli(["base..head", "--repo", str(root)])
     assert result.code == 0, result.stderr
-    assert "no CI files" in result.stdout
+    assert "Found no CI files" in result.stdout
     report = run_cli(["base..head", "--repo", str(root), "--format", "json"]).report
     assert report["findings"] == [] and report["diagnostics"] == []
     assert report["summary"]["head_ci_files"] == 0

@@ -21,6 +21,9 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
     if report.command == "diff":
         lines.append(f"coverage-diff {terminal(report.base)}..{terminal(report.head)}")
     lines.append(verdict(report))
+    summary = dict(report.summary)
+    if summary.get("base_ci_files") == 0 and summary.get("head_ci_files") == 0:
+        lines.append("Found no CI files (Buildkite, GitHub Actions, GitLab CI) at either revision: nothing to compare.")
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(f.rule or f.kind, []).append(f)
