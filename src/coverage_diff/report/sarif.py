@@ -1,0 +1,145 @@
+"""SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, IDE viewers).
+
+One run; the driver lists a reporting descriptor per rule (audit rules from the
+registry, diff kinds from the table below) with its description as help text;
+each finding is a result at its file:line regions, with a partial fingerprint
+from its line-independent id so that code scanning tracks it across edits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .. import __version__
+from ..model import Finding, Location, Report, Severity
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+DIFF_KINDS = {
+    "silently-dropped": (Severity.ERROR, "A test configuration ran before and runs nowhere now, although it is still defined."),
+    "removed": (Severity.WARNING, "A test configuration ran before and is no longer defined."),
+    "narrowed": (Severity.ERROR, "A test configuration still runs, but some of its variants (backend, job, platform) are gone."),
+    "changed": (Severity.INFO, "A test configuration runs with different arguments or environment."),
+    "moved": (Severity.INFO, "A test configuration runs the same, from other jobs or files."),
+    "added": (Severity.INFO, "A test configuration, or a variant of one, now runs."),
+}
+
+
+def render(report: Report, *, repo_url: str | None = None, **_options) -> str:
+    return json.dumps(to_sarif(report, repo_url=repo_url), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_sarif(report: Report, repo_url: str | None = None) -> dict:
+    rule_ids = _rule_ids(report)
+    run = {
+        "tool": {"driver": {
+            "name": "coverage-diff",
+            "version": __version__,
+            "rules": [descriptor(rule_id) for rule_id in rule_ids],
+        }},
+        "automationDetails": {"id": f"coverage-diff/{report.command}/"},
+        "results": [result(f, rule_ids.index(f.rule or f.kind)) for f in report.findings],
+        "columnKind": "unicodeCodePoints",
+    }
+    if report.diagnostics:
+        run["invocations"] = [{
+            "executionSuccessful": True,
+            "toolExecutionNotifications": [_notification(d) for d in report.diagnostics],
+        }]
+    if repo_url:
+        run["versionControlProvenance"] = [{"repositoryUri": repo_url}]
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _rule_ids(report: Report) -> list[str]:
+    """Every audit rule for an audit (so code scanning can close fixed alerts), plus
+    the kinds the findings use."""
+    ids: list[str] = []
+    if report.command == "audit":
+        from ..audit import RULES
+
+        ids += [module.ID for module in RULES]
+    for f in report.findings:
+        if (f.rule or f.kind) not in ids:
+            ids.append(f.rule or f.kind)
+    return ids
+
+
+def descriptor(rule_id: str) -> dict:
+    severity, text = _metadata(rule_id)
+    short = text.strip().split("\n\n")[0].replace("\n", " ")
+    return {
+        "id": rule_id,
+        "name": "".join(part.capitalize() for part in rule_id.split("-")),
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": " ".join(text.split())},
+        "help": {"text": text.strip(), "markdown": text.strip()},
+        "defaultConfiguration": {"level": LEVELS[severity]},
+        "properties": {"tags": ["ci", "test-coverage"]},
+    }
+
+
+def _metadata(rule_id: str) -> tuple[Severity, str]:
+    from ..audit import RULES
+
+    for module in RULES:
+        if module.ID == rule_id:
+            return module.SEVERITY, module.DESCRIPTION
+    return DIFF_KINDS.get(rule_id, (Severity.WARNING, f"coverage-diff finding `{rule_id}`."))
+
+
+def result(f: Finding, rule_index: int) -> dict:
+    out = {
+        "ruleId": f.rule or f.kind,
+        "ruleIndex": rule_index,
+        "level": LEVELS[f.severity],
+        "message": {"text": _message(f)},
+        "partialFingerprints": {"coverageDiffId/v1": hashlib.sha256(f.id.encode()).hexdigest()},
+        "properties": {"subject": f.subject, **{k: v for k, v in f.details}},
+    }
+    locations = _locations(f)
+    if locations:
+        out["locations"] = [physical(locations[0])]
+        if len(locations) > 1:
+            out["relatedLocations"] = [dict(physical(loc), id=i) for i, loc in enumerate(locations[1:], start=1)]
+    return out
+
+
+def _message(f: Finding) -> str:
+    text = f.message or f.subject or f.rule or f.kind
+    if f.reason and f.reason.fix:
+        text += "\n\nSuggested fix:\n" + f.reason.fix
+    return text
+
+
+def _locations(f: Finding) -> list[Location]:
+    """The place to fix first (the blocking guard), then the entry and the others."""
+    ordered = [g.condition.location for g in (f.reason.guards if f.reason else ())]
+    ordered += [f.config.location] if f.config else []
+    ordered += list(f.locations)
+    return [loc for loc in dict.fromkeys(ordered) if loc.path]
+
+
+def physical(loc: Location) -> dict:
+    physical_location: dict = {"artifactLocation": {"uri": _uri(loc.path), "uriBaseId": "%SRCROOT%"}}
+    if loc.line > 0:
+        region: dict = {"startLine": loc.line}
+        if loc.column > 0:
+            region["startColumn"] = loc.column
+        physical_location["region"] = region
+    return {"physicalLocation": physical_location}
+
+
+def _uri(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path.lstrip("/"), safe="/")
+
+
+def _notification(diagnostic) -> dict:
+    out = {"message": {"text": diagnostic.message}, "level": "error" if diagnostic.severity == "error" else "warning"}
+    if diagnostic.location.path:
+        out["locations"] = [physical(diagnostic.location)]
+    return out
