@@ -16,11 +16,13 @@ root-relative on both sides), cwd, and env on the variables the prediction lists
 
 from __future__ import annotations
 
+import atexit
 import os
 import posixpath
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,19 +79,41 @@ exit 0
 
 def run_under_bash(job: Job, files: dict[str, str], settings: Settings, runner_names, *, timeout: float = 30) -> tuple[list, int, str, Path]:
     """Run the job for real; return [(argv, cwd, env)] logged by the shims."""
-    tmp = Path(tempfile.mkdtemp(prefix="cdiff-bash-"))
+    tmp = Path(tempfile.mkdtemp(prefix="cdiff-bash-", dir=_FAST_TMP))
     try:
         return _run(job, files, settings, runner_names, tmp, timeout)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# A memory-backed temp dir when there is one: creating and removing trees is the cost.
+_FAST_TMP = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+_SHIM_DIR: Path | None = None
+_SHIM_LOCK = threading.Lock()
+
+
+def _shims(runner_names) -> Path:
+    """One shim directory per process, shared by every run (the log path is per run)."""
+    global _SHIM_DIR
+    with _SHIM_LOCK:
+        if _SHIM_DIR is None:
+            _SHIM_DIR = Path(tempfile.mkdtemp(prefix="cdiff-shims-"))
+            atexit.register(shutil.rmtree, _SHIM_DIR, True)
+            for name in SILENCED:
+                _shim(_SHIM_DIR / name, "exit 0\n")
+            _shim(_SHIM_DIR / "sh", 'exec bash "$@"\n')
+        for name in (set(runner_names) | set(RUNNERS)) - set(SILENCED):
+            if name and "/" not in name and not (_SHIM_DIR / name).exists():
+                _shim(_SHIM_DIR / name, LOGGING_SHIM)
+    return _SHIM_DIR
+
+
 def _run(job, files, settings, runner_names, tmp: Path, timeout: float):
     repo = tmp / "repo"
-    shims = tmp / "shims"
     home = tmp / "home"
-    for d in (repo, shims, home):
+    for d in (repo, home):
         d.mkdir()
+    shims = _shims(runner_names)
     prefixes = [p.rstrip("/") for p in settings.workspace_prefixes]
 
     def localise(text: str) -> str:
@@ -102,13 +126,6 @@ def _run(job, files, settings, runner_names, tmp: Path, timeout: float):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(localise(text))
         target.chmod(0o755)
-    for name in set(runner_names) | set(RUNNERS):
-        if name and "/" not in name:
-            _shim(shims / name, LOGGING_SHIM)
-    for name in SILENCED:
-        if not (shims / name).exists():
-            _shim(shims / name, "exit 0\n")
-    _shim(shims / "sh", 'exec bash "$@"\n')
     log = tmp / "runs.log"
     log.touch()
     cwd = repo / job.working_dir

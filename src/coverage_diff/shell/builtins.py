@@ -163,12 +163,13 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
                 st.errexit = text == "-o"
             i += 2
             continue
-        if text.startswith("-") and len(text) > 1:
+        if text[:1] in "-+" and len(text) > 1:
             if "e" in text[1:]:
-                st.errexit = True
-        elif text.startswith("+"):
-            if "e" in text[1:]:
-                st.errexit = False
+                st.errexit = text[0] == "-"
+            if "o" in text[1:] and i + 1 < len(words):  # `-euo pipefail`: -o takes the next word
+                if words[i + 1].text == "errexit":
+                    st.errexit = text[0] == "-"
+                i += 1
         else:
             st.positional = tuple(words[i:])
             break
