@@ -133,25 +133,30 @@ def _is_subject_node(g: nx.DiGraph, node: str) -> bool:
 def _reach_paths(g: nx.DiGraph, node: str) -> list[ReachPath]:
     """The distinct paths to the node, each with the runs made through it."""
     runs_by_path: dict[tuple[str, ...], list[Run]] = {}
+    first_run: dict[tuple[str, ...], str] = {}
     for run in runs_through(g, node):
         nodes = g.nodes[run]["nodes"]
         prefix = tuple(nodes[: nodes.index(node) + 1])
         if g.nodes[node]["kind"] == "run":
             prefix = prefix[:-1]  # a test command's own node is its run, shown once below
         runs_by_path.setdefault(prefix, []).append(g.nodes[run]["run"])
-    return [_reach_path(g, prefix, runs) for prefix, runs in runs_by_path.items()]
+        first_run.setdefault(prefix, run)
+    return [_reach_path(g, prefix, first_run[prefix], runs) for prefix, runs in runs_by_path.items()]
 
 
-def _reach_path(g: nx.DiGraph, prefix: tuple[str, ...], runs: list[Run]) -> ReachPath:
+def _reach_path(g: nx.DiGraph, prefix: tuple[str, ...], run: str, runs: list[Run]) -> ReachPath:
     job = g.nodes[prefix[0]]
-    return ReachPath(job.get("job_id", prefix[0]), job["label"], tuple(step_of(g, n) for n in prefix), tuple(runs))
+    envs = g.nodes[run]["envs"]
+    steps = tuple(step_of(g, n, envs[i]) for i, n in enumerate(prefix))
+    return ReachPath(job.get("job_id", prefix[0]), job["label"], steps, tuple(runs))
 
 
-def step_of(g: nx.DiGraph, node: str) -> Step:
+def step_of(g: nx.DiGraph, node: str, env: list[str]) -> Step:
+    """A graph node as a step of one path; `env` is what the step set on that path."""
     data = g.nodes[node]
     location = Location(data["path"], data["line"]) if data.get("path") else None
-    env = tuple(tuple(item.split("=", 1)) for item in data.get("env", ()) if "=" in item)
-    return Step(data["kind"], data["text"], location, env, data.get("outcome"))
+    pairs = tuple(tuple(item.split("=", 1)) for item in env if "=" in item)
+    return Step(data["kind"], data["text"], location, pairs, data.get("outcome"))
 
 
 def _blocked_by(g: nx.DiGraph, guards: list[str]) -> list[str]:

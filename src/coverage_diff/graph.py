@@ -85,29 +85,35 @@ def _add_job(g: nx.DiGraph, job: Job) -> None:
 
 def _add_run(g: nx.DiGraph, index: int, run: Run, conditions: dict) -> None:
     ids: list[str] = []
+    envs: list[list[str]] = []  # what each step sets on this path (a script's call env is per call)
     frames = run_frames(run, conditions)
     if not frames or frames[0].kind != "job":
         _touch(g, job_node(run.job_id), kind="job", label=run.job_id, text=run.job_id, job_id=run.job_id, path="", line=0, env=[])
         ids.append(job_node(run.job_id))
+        envs.append([])
     for frame in frames:
         node = _add_frame(g, frame, run, conditions)
         if node not in ids:  # a step met twice (an entry frame repeated after a nested call) is one step
             ids.append(node)
+            envs.append([f"{k}={v}" for k, v in frame.env] or list(g.nodes[node].get("env", [])))
     me = run_node(index)
     g.add_node(
         me, kind="run", label=" ".join(run.argv), text=" ".join(run.argv), argv=list(run.argv),
         env=[f"{k}={v}" for k, v in run.env], job_id=run.job_id, cwd=run.cwd, subject=run.subject,
         path=run.location.path, line=run.location.line, conditional=run.conditional,
-        from_entry=run.entry is not None, nodes=ids + [me], reached=True, run=run,
+        from_entry=run.entry is not None, nodes=ids + [me], envs=envs + [[]], reached=True, run=run,
     )
     ids.append(me)
+    envs.append([])
     for node in ids:
         g.nodes[node]["reached"] = True
-    for a, b in zip(ids, ids[1:]):
+    for (a, b), env in zip(zip(ids, ids[1:]), envs[1:]):
         if g.has_edge(a, b) and g.edges[a, b]["relation"] == FLOW:
             g.edges[a, b]["runs"] += 1
         else:
-            g.add_edge(a, b, relation=FLOW, runs=1, label=_edge_label(g, a))
+            # A call's environment labels the edge into the script; a job's env the edge out of it.
+            label = env if g.nodes[b]["kind"] == "script" else g.nodes[a].get("env", []) if g.nodes[a]["kind"] == "job" else []
+            g.add_edge(a, b, relation=FLOW, runs=1, label=" ".join(label))
 
 
 def run_frames(run: Run, conditions: dict) -> list[Frame]:
@@ -182,13 +188,6 @@ def _touch(g: nx.DiGraph, node: str, **attrs) -> None:
     """Add a node the first time it is met; later runs through it change nothing."""
     if node not in g:
         g.add_node(node, reached=False, **attrs)
-
-
-def _edge_label(g: nx.DiGraph, source: str) -> str:
-    data = g.nodes[source]
-    if data["kind"] in ("job", "command") and data.get("env"):
-        return " ".join(data["env"])
-    return ""
 
 
 def _guard_label(text: str, outcome: bool | None) -> str:
