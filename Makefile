@@ -22,6 +22,11 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
+# Differential fuzzing of the shell interpreter: random sweep scripts under bash vs predicted.
+FUZZ_COUNT ?= 2000
+fuzz: venv
+	$(BIN)/python tests/shell/fuzz.py --count $(FUZZ_COUNT)
+
 # Benchmarks on generated repositories (built under .bench/); see docs/performance.md.
 bench: venv
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
