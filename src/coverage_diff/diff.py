@@ -150,8 +150,9 @@ def _describe(subject: str, runs: list[Run]) -> str:
 
 
 def _jobs_text(inventory: Inventory, runs: list[Run]) -> str:
-    labels = sorted({inventory.jobs_by_id[r.job_id].label for r in runs if r.job_id in inventory.jobs_by_id})
-    shown = ", ".join(f"'{label}'" for label in labels[:3])
+    jobs = inventory.jobs_by_id
+    labels = sorted({f"{jobs[r.job_id].label} ({jobs[r.job_id].file})" for r in runs if r.job_id in jobs})
+    shown = ", ".join(labels[:3])
     return shown + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
 
 
