@@ -267,8 +267,9 @@ def _add_blocked_chain(g: nx.DiGraph, entry: ConfigEntry, reason: Reason | None)
     _static_edge(g, array, node, DEFINES)
     guards = reason.guards if reason else ()
     data["blocked_by"] = []
-    previous = script_node(guards[0].condition.location.path if guards else entry.location.path)
-    _touch(g, previous, kind="script", label=previous.split(":", 1)[1], text=previous.split(":", 1)[1], path=previous.split(":", 1)[1], line=0, env=[])
+    script = guards[0].condition.location.path if guards else entry.location.path
+    previous = script_node(script)
+    _touch(g, previous, kind="script", label=script, text=script, path=script, line=0, env=[])
     relation = NEEDS
     for guard in guards:
         cond = guard.condition

@@ -16,7 +16,7 @@ import subprocess
 
 import networkx as nx
 
-from ..graph import BLOCKED, CALLS, DEFINES, FLOW, NEEDS, NODE_KINDS
+from ..graph import BLOCKED, FLOW, NODE_KINDS, STATIC
 from ..model import Finding
 from .escape import clip, one_line
 
@@ -130,14 +130,20 @@ def dot_string(text: str) -> str:
     return '"' + text.replace("\r", "").replace("\n", "\\n") + '"'
 
 
-def _dot_edge_style(data: dict) -> str:
+def edge_text(data: dict) -> tuple[str, str]:
+    """(relation, label) of an edge; static edges without a label are labelled by their relation."""
     relation = data.get("relation", FLOW)
     label = clip(one_line(data.get("label", "")), LABEL_LIMIT)
+    return relation, label or (relation if relation in STATIC else "")
+
+
+def _dot_edge_style(data: dict) -> str:
+    relation, label = edge_text(data)
     if relation == BLOCKED:
-        return f'label={dot_string(label or "blocked")}, color="#c53030", fontcolor="#c53030", style="dashed", penwidth=2'
-    if relation in (NEEDS, DEFINES, CALLS):
-        return f'label={dot_string(label or relation)}, color="#999999", style="dotted"'
-    return f"label={dot_string(label)}" if label else 'label=""'
+        return f'label={dot_string(label)}, color="#c53030", fontcolor="#c53030", style="dashed", penwidth=2'
+    if relation in STATIC:
+        return f'label={dot_string(label)}, color="#999999", style="dotted"'
+    return f"label={dot_string(label)}"
 
 
 # ----------------------------------------------------------------------------- mermaid
@@ -176,13 +182,9 @@ def _mermaid_shape(kind: str, label: str) -> str:
 
 
 def _mermaid_edge(a: str, b: str, data: dict) -> str:
-    relation = data.get("relation", FLOW)
-    label = clip(one_line(data.get("label", "")), LABEL_LIMIT)
-    if relation == BLOCKED:
-        return f'{a} -.->|"{mermaid_text(label or "blocked")}"| {b}'
-    if relation in (NEEDS, DEFINES, CALLS):
-        return f'{a} -.->|"{mermaid_text(label or relation)}"| {b}'
-    return f'{a} -->|"{mermaid_text(label)}"| {b}' if label else f"{a} --> {b}"
+    relation, label = edge_text(data)
+    arrow = "-->" if relation == FLOW else "-.->"
+    return f'{a} {arrow}|"{mermaid_text(label)}"| {b}' if label else f"{a} {arrow} {b}"
 
 
 def _mermaid_classes(g: nx.DiGraph, ids: dict[str, str]) -> list[str]:
