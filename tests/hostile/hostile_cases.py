@@ -471,6 +471,39 @@ DYNAMIC = [
     ),
 ]
 
+# --------------------------------------------------------------------------- matrices nobody could run
+DIMENSIONS = "".join(f"d{i}: [" + ", ".join(str(j) for j in range(10)) + "]\n" for i in range(8))  # 10^8 combinations
+
+
+def _indent(text: str, spaces: int) -> str:
+    return "".join(" " * spaces + line + "\n" for line in text.splitlines())
+
+
+MATRICES = [
+    Case(
+        "buildkite-matrix-explosion",
+        {".buildkite/pipeline.yml": "steps:\n  - label: m\n    command: pytest m_{{matrix.d0}}.py\n    matrix:\n      setup:\n"
+         + _indent(DIMENSIONS, 8)},
+        diagnostics=(Expect(".buildkite/pipeline.yml", 4, "matrix makes 100000000 combinations"),),
+        incomplete=(Expect(".buildkite/pipeline.yml", 4, "truncated"),),
+        added=("m_9.py",),
+        heavy=True,
+    ),
+    Case(
+        "github-actions-matrix-explosion",
+        {".github/workflows/ci.yml": "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+         + _indent(DIMENSIONS, 8) + "    steps:\n      - run: pytest ${{ matrix.d0 }}\n"},
+        diagnostics=(Expect(".github/workflows/ci.yml", 6, "GitHub refuses more than 256"),),
+        heavy=True,
+    ),
+    Case(
+        "gitlab-matrix-explosion",
+        {".gitlab-ci.yml": "t:\n  script: [pytest g.py]\n  parallel:\n    matrix:\n      - " + _indent(DIMENSIONS, 8).strip() + "\n"},
+        diagnostics=(Expect(".gitlab-ci.yml", 3, "GitLab refuses more than 200"),),
+        heavy=True,
+    ),
+]
+
 # --------------------------------------------------------------------------- configured caps
 CAPS = [
     Case(
@@ -488,4 +521,4 @@ CAPS = [
     ),
 ]
 
-CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + DYNAMIC + CAPS
+CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + DYNAMIC + MATRICES + CAPS

@@ -16,6 +16,7 @@ YAML differently:
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
@@ -40,6 +41,7 @@ VLLM_INJECTED = frozenset(
     "REGISTRY REPO BUILDKITE_COMMIT BRANCH CACHE_FROM CACHE_TO IMAGE_TAG IMAGE_TAG_LATEST IMAGE_TAG_TORCH_NIGHTLY".split()
 )
 NON_COMMAND_STEPS = ("wait", "block", "input", "trigger")
+MAX_MATRIX_COMBINATIONS = 1024  # like parallelism: beyond this no pipeline is real
 
 
 # --------------------------------------------------------------------------- discovery
@@ -444,7 +446,12 @@ def _matrix(step: Map, path: str, result: FrontEndResult) -> list[dict]:
         combos = [{"": _scalar_text(v)} for v in setup]
     else:
         dims = {str(k): [_scalar_text(v) for v in (vals if isinstance(vals, list) else [vals])] for k, vals in setup.items()}
-        combos = [dict(zip(dims, values)) for values in itertools.product(*dims.values())]
+        size = math.prod(len(values) for values in dims.values())
+        if size > MAX_MATRIX_COMBINATIONS:  # never materialise a product nobody could run
+            where = Location(path, step.line_of("matrix"))
+            result.diagnostics.append(Diagnostic(where, f"matrix makes {size} combinations; only the first {MAX_MATRIX_COMBINATIONS} are analysed"))
+            result.incomplete.append(Incomplete(where, f"matrix truncated to {MAX_MATRIX_COMBINATIONS} of {size} combinations"))
+        combos = [dict(zip(dims, values)) for values in itertools.islice(itertools.product(*dims.values()), MAX_MATRIX_COMBINATIONS)]
     for adjustment in matrix.get("adjustments") or []:
         if not isinstance(adjustment, dict):
             continue

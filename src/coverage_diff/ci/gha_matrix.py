@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 MAX_JOBS = 256  # GitHub refuses a matrix producing more jobs than this
+MAX_COMBINATIONS = 65_536  # product size expanded at most (exclusions are applied after)
 
 
 class MatrixError(Exception):
@@ -29,6 +31,9 @@ def expand(matrix: dict) -> list[dict]:
             raise MatrixError(f"matrix key {key!r} must be a list of values", key)
         if not values:
             raise MatrixError(f"matrix key {key!r} has no values", key)
+    size = math.prod(len(values) for _, values in vectors)
+    if size > MAX_COMBINATIONS:  # exclusions could never bring this under MAX_JOBS cheaply: refuse before expanding
+        raise MatrixError(f"matrix makes {size} combinations before exclusions; GitHub refuses more than {MAX_JOBS} jobs")
     originals = _product(vectors)
     originals = [c for c in originals if not any(_matches(c, e) for e in _entries(matrix, "exclude"))]
     combined = [dict(c) for c in originals]
