@@ -52,7 +52,7 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
         kind = "silently-dropped" if defined else "removed"
         reason = _why_gone(subject, before, head, defined)
         verb = "no longer runs anywhere" if defined else "was removed"
-        message = f"{_describe(subject, before)} {verb}: {reason.text}" if reason else f"{_describe(subject, before)} {verb}."
+        message = f"{_describe(subject, before)} {verb}."
         return _finding(kind, subject, before, after, head, message, reason)
     lost = _variants(before) - _variants(after)
     gained = _variants(after) - _variants(before)
@@ -61,7 +61,7 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
         kind = "changed" if gained and len(gained) >= len(lost) else "narrowed"
         reason = _why_narrowed(subject, lost_runs, base, head) if kind == "narrowed" else None
         what = f"{len(lost)} of its {len(_variants(before))} variants no longer run"
-        message = f"{_describe(subject, before)}: {what}" + (f": {reason.text}" if reason else ".")
+        message = f"{_describe(subject, before)}: {what}."
         if kind == "changed":
             message = f"{_describe(subject, before)} runs with different arguments or environment."
         return _finding(kind, subject, lost_runs, [r for r in after if r.variant in gained] or after, head, message, reason)

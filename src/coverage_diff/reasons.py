@@ -73,7 +73,16 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
                     witnesses.append(Witness(None, run, tuple(a for a in run.assumptions if a.condition.outcome or a.condition.variables)))
     if not witnesses:
         return None
-    return min(witnesses, key=lambda w: (len(w.blocking), len(w.run.assumptions), w.job.id if w.job else ""))
+    return min(witnesses, key=lambda w: (len(w.blocking), _specificity(w), len(w.run.assumptions), w.job.id if w.job else ""))
+
+
+def _specificity(witness: Witness) -> int:
+    """How many variables the job sets itself: the plainest job makes the clearest fix."""
+    env = len(witness.job.env) if witness.job else 0
+    for frame in witness.run.path:
+        if frame.kind == "command":
+            return env + sum(1 for w in frame.text.split() if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w))
+    return env
 
 
 def _caller_cwd(inventory, path: str) -> str:

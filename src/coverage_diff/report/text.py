@@ -57,6 +57,12 @@ def verdict(report: Report) -> str:
     return f"{len(report.findings)} finding(s)."
 
 
+def _job_label(run) -> str:
+    job = next((fr for fr in run.path if fr.kind == "job"), None)
+    where = job.location.path if job else run.job_id.split(":")[1] if run.job_id.count(":") >= 2 else ""
+    return f"{job.text if job else run.job_id} ({where})"
+
+
 def _finding(f: Finding, detailed: bool) -> list[str]:
     where = f"  [{f.config.location}]" if f.config else ""
     out = [f"  - {one_line(f.subject)}{terminal(where)}"]
@@ -64,9 +70,10 @@ def _finding(f: Finding, detailed: bool) -> list[str]:
         return out
     out.append(f"      {one_line(f.message)}")
     if f.base_runs and not f.rule:
-        jobs = sorted({r.job_id.split(':', 2)[-1] for r in f.base_runs})
+        jobs = sorted({_job_label(r) for r in f.base_runs})
         out.append(f"      ran before in: {one_line(', '.join(jobs[:4]))}{' ...' if len(jobs) > 4 else ''}")
     if f.reason:
+        out.append(f"      why: {one_line(f.reason.text)}")
         for g in f.reason.guards:
             need = "true" if g.required else "false"
             out.append(f"      blocked by {terminal(str(g.condition.location))}: {one_line(g.condition.text)} (needs {need})")
