@@ -6,7 +6,10 @@ import fnmatch
 import re
 from typing import Iterable
 
+from dataclasses import replace
+
 from ...model import Condition, Finding, Guard, Reason, Severity
+from ...reasons import required_value
 from ..facts import UNKNOWN, job_settings, new_finding, open_outcomes, unique_locations
 
 ID = "value-mismatch"
@@ -44,17 +47,24 @@ def check(inventory) -> Iterable[Finding]:
             SEVERITY,
             f"{name}={value}",
             text,
-            reason=Reason(text=text, variables=(name,), guards=tuple(Guard(g, True) for g in guards)),
+            reason=Reason(text=text, variables=(name,), guards=tuple(Guard(g, True) for g in guards), fix=_fix(name, guards)),
             locations=unique_locations([setting.location], [g.location for g in guards]),
             details=(("job", setting.job.label),),
         )
+
+
+def _fix(name: str, guards: list[Condition]) -> str:
+    wanted = required_value(replace(guards[0], outcome=True), name)
+    return f"Set {name}={wanted}, the value `{guards[0].text}` compares with." if wanted else ""
 
 
 def _guards(name: str, outcomes) -> list[Condition]:
     found: dict[tuple, Condition] = {}
     for outcome in outcomes:
         for c in outcome.conditions if outcome else ():
-            if name in c.variables:
+            # A value the job gives the variable may not count as "read from the
+            # environment" in `variables`: the text says which guards read it.
+            if name in c.variables or re.search(rf"\$\{{?{re.escape(name)}\b", c.text):
                 found.setdefault((c.location, c.text), c)
     return sorted(found.values(), key=lambda c: (c.location.path, c.location.line))
 

@@ -1,0 +1,168 @@
+"""Every rule, positively and negatively, on small vLLM-style repositories."""
+
+from __future__ import annotations
+
+import pytest
+
+from coverage_diff.audit import RULES, rule
+from coverage_diff.audit.facts import dependency_covers
+from coverage_diff.audit.rules.value_mismatch import accepts
+from coverage_diff.model import Severity
+
+from .conftest import SWEEP, audit_repo, by_rule, make_repo, repo_files, step
+
+DEFAULT = step("Default sweep", "bash sweep/run_sweep.sh")
+SPECIAL = step("Special sweep", "SPECIAL=1 bash sweep/run_sweep.sh")
+
+
+def audit(tmp_path, steps, sweep=SWEEP, extra=None, rules=None):
+    return audit_repo(make_repo(tmp_path, repo_files(steps, sweep, extra)), rules=rules)
+
+
+def test_registry_modules_have_the_interface():
+    ids = [m.ID for m in RULES]
+    assert len(ids) == len(set(ids)) == 8
+    for module in RULES:
+        assert isinstance(module.SEVERITY, Severity) and "Fix" in module.DESCRIPTION and callable(module.check)
+    assert rule("unset-switch").ID == "unset-switch"
+    with pytest.raises(KeyError):
+        rule("no-such-rule")
+
+
+# --------------------------------------------------------------------------- unreachable-config / unset-switch
+def test_entry_behind_an_unset_switch(tmp_path):
+    report = audit(tmp_path, DEFAULT)
+    unreachable = by_rule(report, "unreachable-config")
+    assert set(unreachable) == {"MODEL=gamma TP=1"}
+    finding = unreachable["MODEL=gamma TP=1"]
+    assert finding.config.array == "special_configs" and finding.severity is Severity.ERROR
+    assert [g.condition.text for g in finding.reason.guards] == ['[[ -n "${SPECIAL:-}" ]]']
+    assert set(by_rule(report, "unset-switch")) == {"SPECIAL"}  # ROCM only picks a variant
+
+
+def test_switch_set_by_a_step_reaches_everything(tmp_path):
+    report = audit(tmp_path, DEFAULT + SPECIAL)
+    assert not by_rule(report, "unreachable-config")
+    assert not by_rule(report, "unset-switch")
+
+
+def test_entries_of_a_script_no_job_runs_are_unreachable(tmp_path):
+    report = audit(tmp_path, step("Other", "pytest -v sweep/test_model.py"), rules=["unreachable-config", "unset-switch"])
+    assert set(by_rule(report, "unreachable-config")) == {"MODEL=alpha TP=1", "MODEL=beta TP=2", "MODEL=gamma TP=1"}
+    assert "no job runs" in by_rule(report, "unreachable-config")["MODEL=alpha TP=1"].message
+    assert not by_rule(report, "unset-switch")  # the script is not run at all: no switch to blame
+
+
+# --------------------------------------------------------------------------- near-miss-variable
+def test_near_miss_variable(tmp_path):
+    report = audit(tmp_path, DEFAULT + step("Typo", "SPECAIL=1 bash sweep/run_sweep.sh"))
+    finding = by_rule(report, "near-miss-variable")["SPECAIL->SPECIAL"]
+    assert finding.reason.near_misses == (("SPECAIL", "SPECIAL", "Typo"),)
+    assert any(loc.path == ".buildkite/test_areas/sweep.yaml" for loc in finding.locations)
+
+
+def test_unrelated_or_correct_variables_are_not_near_misses(tmp_path):
+    report = audit(tmp_path, DEFAULT + SPECIAL + step("Other", "VERBOSE_LOGS=1 bash sweep/run_sweep.sh"))
+    assert not by_rule(report, "near-miss-variable")
+
+
+# --------------------------------------------------------------------------- missing-script
+def test_missing_script(tmp_path):
+    report = audit(tmp_path, DEFAULT + step("Moved", "bash sweep/old_sweep.sh"))
+    finding = by_rule(report, "missing-script")["tests/sweep/old_sweep.sh"]
+    assert finding.severity is Severity.ERROR
+    assert finding.locations[0].path == ".buildkite/test_areas/sweep.yaml"
+
+
+def test_existing_scripts_are_not_missing(tmp_path):
+    assert not by_rule(audit(tmp_path, DEFAULT + SPECIAL), "missing-script")
+
+
+# --------------------------------------------------------------------------- path-filter-gap
+def test_path_filter_gap(tmp_path):
+    steps = step("Narrow", "bash sweep/run_sweep.sh", deps="vllm/ tests/swe")
+    findings = by_rule(audit(tmp_path, steps), "path-filter-gap")
+    assert list(findings) == [".buildkite/test_areas/sweep.yaml:narrow:tests/sweep/run_sweep.sh"]
+
+
+def test_path_filter_exclusion_makes_a_gap(tmp_path):
+    steps = step("Excluded", "bash sweep/run_sweep.sh", deps="tests/sweep/ !tests/sweep/run_sweep.sh")
+    assert by_rule(audit(tmp_path, steps), "path-filter-gap")
+
+
+def test_covered_script_is_no_gap(tmp_path):
+    assert not by_rule(audit(tmp_path, DEFAULT + SPECIAL), "path-filter-gap")
+
+
+def test_dependency_matching_follows_the_generator():
+    assert dependency_covers(["tests/v1/"], "tests/v1/a/run.sh")
+    assert dependency_covers(["tests/v1/run.sh"], "tests/v1/run.sh")
+    assert not dependency_covers(["tests/v1/ru"], "tests/v1/run.sh")
+    assert not dependency_covers([], "tests/v1/run.sh")
+    assert not dependency_covers(["tests/", "!tests/v1"], "tests/v1/run.sh")
+    assert dependency_covers(["tests/", "!tests/v1"], "tests/v2/run.sh")
+
+
+# --------------------------------------------------------------------------- value-mismatch
+FOO_SWEEP = SWEEP.replace('backend=""', 'backend=""\nif [[ "${USE_FOO:-0}" == "1" ]]; then\n  backend="--foo"\nfi')
+
+
+def test_value_no_guard_accepts(tmp_path):
+    report = audit(tmp_path, DEFAULT + step("Foo", "USE_FOO=True bash sweep/run_sweep.sh"), sweep=FOO_SWEEP)
+    finding = by_rule(report, "value-mismatch")["USE_FOO=True"]
+    assert "USE_FOO=1" in finding.reason.fix
+
+
+def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
+    steps = DEFAULT + step("Foo", "USE_FOO=1 bash sweep/run_sweep.sh") + step("Special", "SPECIAL=True bash sweep/run_sweep.sh")
+    assert not by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")
+
+
+@pytest.mark.parametrize(
+    ("guard", "value", "expected"),
+    [
+        ('[[ -n "${X:-}" ]]', "True", True),
+        ('[[ -n "$X" ]]', "0", True),
+        ("[[ $X ]]", "false", True),
+        ('[[ "${X:-0}" == "1" ]]', "True", False),
+        ('[[ "$X" == "1" ]]', "1", True),
+        ("[[ $X == tru* ]]", "true", True),
+        ('[[ $X == "tru*" ]]', "true", False),
+        ('[ "$X" = 1 ]', "yes", False),
+        ("[[ $X -eq 1 ]]", "True", False),
+        ("[[ $X -eq 1 ]]", "1", True),
+        ('[[ "$X" =~ ^(1|true)$ ]]', "true", True),
+        ('[[ "$X" == 1 && -n "$Y" ]]', "True", None),
+        ('[[ "$X" == "$Y" ]]', "True", None),
+        ("1|true)", "yes", False),
+        ("1|true)", "true", True),
+    ],
+)
+def test_guard_evaluator(guard, value, expected):
+    assert accepts(guard, "X", value) is expected
+
+
+# --------------------------------------------------------------------------- optional-only
+def test_optional_only(tmp_path):
+    steps = DEFAULT + step("Rare", "pytest -v sweep/test_model.py -k rare", extra="  optional: true\n")
+    finding = by_rule(audit(tmp_path, steps), "optional-only")["pytest -v tests/sweep/test_model.py -k rare"]
+    assert finding.severity is Severity.INFO and dict(finding.details)["tiers"] == "optional"
+
+
+def test_subject_also_run_automatically_is_not_optional_only(tmp_path):
+    steps = DEFAULT + step("Rare", "bash sweep/run_sweep.sh", extra="  optional: true\n")
+    assert not by_rule(audit(tmp_path, steps), "optional-only")
+
+
+# --------------------------------------------------------------------------- ignored-key
+def test_ignored_keys(tmp_path):
+    steps = DEFAULT + "- label: Singular\n  command: pytest -v sweep/test_model.py\n  num_gpus: 2\n"
+    findings = by_rule(audit(tmp_path, steps), "ignored-key")
+    singular = findings[".buildkite/test_areas/sweep.yaml:singular:command"]
+    assert singular.severity is Severity.ERROR and "no test at all" in singular.message
+    assert findings[".buildkite/test_areas/sweep.yaml:singular:num_gpus"].severity is Severity.WARNING
+    assert singular.locations[0].line == 11  # the `command:` line
+
+
+def test_known_keys_are_not_ignored(tmp_path):
+    assert not by_rule(audit(tmp_path, DEFAULT + SPECIAL), "ignored-key")
