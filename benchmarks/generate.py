@@ -174,11 +174,8 @@ def sweep_step(sweep: Sweep, sweep_index: int, area: str, k: int, calls: int, rn
     """The `calls`-th step calling `sweep`: the first runs the default array, later
     ones set a guard.  The last guard is left unset by every step, as real
     repositories leave a dead array or two."""
-    prefix: tuple[tuple[str, str], ...] = ()
-    if calls % 3 == 1:
-        prefix = ((sweep.guards[0], "1"),)
-    elif calls % 3 == 2:
-        prefix = ((sweep.guards[1], "True"),)
+    choices = [()] + [((guard, ("1", "True")[i % 2]),) for i, guard in enumerate(sweep.guards[:-1])]
+    prefix = choices[calls % len(choices)]
     if rng.random() < 0.3:
         prefix += (rng.choice(BACKENDS)[0], "1"),
     return Step(f"{area} sweep {k} ({len(prefix)} flags)", f"{area.replace('_', '-')}-sweep-{k}", [], rng.choice((20, 30, 45)), sweep_index, prefix)
@@ -325,7 +322,7 @@ def edit(tree: Tree, shape: Shape, rng: random.Random) -> str:
     if kind == "prefix":
         step = rng.choice([s for s in area.steps if s.sweep is not None])
         guards = tree.sweeps[step.sweep].guards
-        step.prefix = ((rng.choice(guards[:2]), "1"),) if rng.random() < 0.7 else ()
+        step.prefix = ((rng.choice(guards[:-1]), "1"),) if rng.random() < 0.7 else ()
         flags = " ".join(f"{n}={v}" for n, v in step.prefix) or "no flags"
         return f"ci: {step.key} runs with {flags}"
     if kind == "add-step":

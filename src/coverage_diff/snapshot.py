@@ -195,8 +195,21 @@ class Snapshot:
         return entry is not None and entry.is_regular
 
     def is_dir(self, path: str) -> bool:
-        prefix = normalize(path).rstrip("/") + "/"
-        return prefix == "/" or any(p.startswith(prefix) for p in self.files)
+        folded = normalize(path).rstrip("/")
+        return folded == "" or folded in self._directories()
+
+    def _directories(self) -> frozenset[str]:
+        """Every directory that holds a file, built once: the interpreter asks for
+        each word that might be a path, so a scan of all files per call is quadratic."""
+        if getattr(self, "_dirs", None) is None:
+            dirs = set()
+            for p in self.files:
+                cut = p.rfind("/")
+                while cut > 0 and p[:cut] not in dirs:
+                    dirs.add(p[:cut])
+                    cut = p.rfind("/", 0, cut)
+            self._dirs = frozenset(dirs)
+        return self._dirs
 
     def entry(self, path: str) -> FileEntry | None:
         return self.files.get(normalize(path))
