@@ -205,9 +205,16 @@ def test_parse_error_gives_diagnostic_and_keeps_going():
 
 
 def test_loop_cap_gives_incomplete_not_a_hang():
-    out = interpret({"ci/s.sh": "while true; do pytest x; done\n"}, "bash ci/s.sh", settings=Settings(max_loop=10))
+    script = "i=0\nwhile true; do pytest $i; i=$((i + 1)); done\n"
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh", settings=Settings(max_loop=10))
     assert len(out.runs) == 10
     assert any("loop" in i.reason and i.location.path == "ci/s.sh" for i in out.incomplete)
+
+
+def test_loop_without_progress_is_cut_at_once():
+    out = interpret({"ci/s.sh": "while true; do pytest x; done\npytest after\n"}, "bash ci/s.sh")
+    assert argvs(out) == ["pytest x"]
+    assert any("no progress" in i.reason for i in out.incomplete)
 
 
 def test_recursion_cap():

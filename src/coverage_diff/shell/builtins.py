@@ -434,6 +434,32 @@ def cat(interp, st: State, args: list[Val], node: Node) -> list[State]:
     return _status(st, 0)
 
 
+def seq(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    nums = [a.text for a in args if not (a.known and a.text.startswith("-") and not a.text[1:].isdigit())]
+    if not all(a.known for a in args) or not all(re.fullmatch(r"-?\d+", n or "") for n in nums) or not 1 <= len(nums) <= 3:
+        _out(st, unknown("$(seq ...)"))
+        return _status(st, 0)
+    values = [int(n) for n in nums]
+    first, step, last = (1, 1, values[0]) if len(values) == 1 else \
+        (values[0], 1, values[1]) if len(values) == 2 else (values[0], values[1], values[2])
+    if step == 0 or abs((last - first) // step) > interp.settings.max_loop:
+        _out(st, unknown("$(seq ...)"))
+        return _status(st, 0)
+    _out(st, Val("".join(f"{n}\n" for n in range(first, last + (1 if step > 0 else -1), step))))
+    return _status(st, 0)
+
+
+def git(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`git rev-parse --show-toplevel` is the repository root; any other git output is unknown."""
+    words = [a.text for a in args]
+    if words == ["rev-parse", "--show-toplevel"]:
+        root = interp.settings.workspace_prefixes[0].rstrip("/") if interp.settings.workspace_prefixes else "/repo"
+        _out(st, Val(root + "\n"))
+        return _status(st, 0)
+    _out(st, unknown("$(git ...)"))
+    return _status(st, 0)
+
+
 def ignore(interp, st, args, node):
     return _status(st, 0)
 
@@ -446,5 +472,5 @@ BUILTIN_HANDLERS = {
     "test": test, "[": test, "let": let, "command": command, "type": query, "hash": query, "which": query,
     "getopts": query, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
     "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": ignore, "umask": ignore, "ulimit": ignore,
-    "alias": ignore, "unalias": ignore, "builtin": ignore, "sleep": ignore,
+    "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": ignore, "sleep": ignore,
 }

@@ -146,10 +146,16 @@ def entries_of(scan: FileScan, names: frozenset[str]) -> list[ConfigEntry]:
         if name not in names:
             continue
         for element in array.named_children:
-            if element.type == "comment" or array_refs(element):
+            if element.type == "comment" or array_refs(element) or _pure_expansion(element):
                 continue
             found.append(ConfigEntry(entry_text(element), scan.source.location(element), name))
     return found
+
+
+def _pure_expansion(node: Node) -> bool:
+    from .interp import pure_expansion
+
+    return pure_expansion(node)
 
 
 def static_source_path(arg: str, script: str) -> list[str]:

@@ -143,7 +143,10 @@ class Interpreter:
             return states
         if st_for_loc is not None and node is not None:
             self.incomplete(self.loc(st_for_loc, node), f"more than {limit} paths: the rest were not explored")
-        return states[:limit]
+        # Keep an even sample: the list is ordered by earlier forks, so a prefix would
+        # keep only the first branch of the first unknown condition.
+        step = len(states) / limit
+        return [states[int(i * step)] for i in range(limit)]
 
     def _scan_source(self, source: Source) -> FileScan:
         scan = scan_file(source)
@@ -277,7 +280,7 @@ class Interpreter:
     def subshell(self, st: State, run) -> list[State]:
         """Run `run(child)` in a copy of `st`; only status and assumptions come back."""
         child = st.fork()
-        finals = run(child)
+        finals = merge_by_status(run(child), st)
         out = []
         for f in finals:
             back = st.fork()
@@ -600,6 +603,7 @@ class Interpreter:
         conds = [c for c in node.children_by_field_name("condition") if c.is_named]
         body = self.loop_body(node)
         active, done, n = [(st, 0)], [], 0
+        seen: set[int] = set()  # loop-head states already explored: a repeat makes no progress
         while active:
             n += 1
             if n > self.settings.max_loop:
@@ -608,6 +612,11 @@ class Interpreter:
                 break
             nxt = []
             for s, unknown_passes in active:
+                key = loop_fingerprint(s)
+                if key in seen:
+                    self.incomplete(self.loc(s, node), "loop makes no progress on a path (bash would not stop): path dropped")
+                    continue
+                seen.add(key)
                 forked = s.assumptions
                 for c in self.exec_conds(conds, s):
                     if c.flow:
@@ -742,7 +751,7 @@ class Interpreter:
                     index = key + 1
                 continue
             entry = None
-            if tag and not element_has_array_ref(element):
+            if tag and not element_has_array_ref(element) and not pure_expansion(element):
                 entry = ConfigEntry(entry_text(element), self.loc(st, element), name)
             for v in self.expand_words([element], st):
                 if not v.known and v.origin.endswith("[@]}"):
@@ -894,7 +903,7 @@ class Interpreter:
         if old is None or old.is_array:
             if old is None and (name in st.touched or not self.open_world):
                 return
-        exported = old.exported if old else False
+        exported = old.exported if old else True  # assumed to come from the environment
         from_env = old.from_env if old else True
         st.vars[name] = Var({0: val}, exported=exported, from_env=from_env)
 
@@ -1117,8 +1126,11 @@ class Interpreter:
             return [st]
         head = words[0]
         if not head.known:
+            # Not a subject anyone can name: say where precision was lost, record no run.
             self.incomplete(self.loc(st, node), f"command name {head.origin!r} not known statically")
-            return self.leaf(st, words, prefixes, node)
+            if st.capture is not None:
+                st.capture.append(Val(None, origin="<output>"))
+            return self.done(st, 0)
         name = head.text
         args = words[1:]
         if name in st.funcs:
@@ -1257,7 +1269,7 @@ class Interpreter:
         child.capture = [] if st.capture is not None else None
         finals = body(child)
         out = []
-        for f in finals:
+        for f in merge_by_status(finals, st):
             back = st.fork()
             back.status = f.status
             back.assumptions = f.assumptions
@@ -1976,6 +1988,26 @@ class ArithScope:
 
 
 # ---------------------------------------------------------------------------- helpers
+def loop_fingerprint(st: State) -> int:
+    return hash((repr(sorted(st.vars.items())), st.positional, st.cwd, st.stdin and repr(st.stdin)))
+
+
+def merge_by_status(finals: list[State], parent: State) -> list[State]:
+    """A child process's paths, one per exit status: only the status reaches the
+    parent, and the runs inside were recorded already.  Paths sharing a status
+    fall back to the parent's assumptions."""
+    groups: dict[int | None, list[State]] = {}
+    for f in finals:
+        groups.setdefault(f.status, []).append(f)
+    merged = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) > 1:
+            first.assumptions = parent.assumptions
+        merged.append(first)
+    return merged
+
+
 def statements(node: Node) -> list[Node]:
     return [c for c in node.named_children if c.type not in SKIPPED and (c.type in STATEMENTS or c.type == "ERROR")]
 
@@ -2051,6 +2083,15 @@ class _Literal:
 
     def __init__(self, text: str):
         self.text = text.encode()
+
+
+def pure_expansion(node: Node) -> bool:
+    """`"$X"` / `${X}` as an array element: it carries its value's entry, it is none itself."""
+    if node.type == "string":
+        named = node.named_children
+        return len(named) == 1 and named[0].type in ("simple_expansion", "expansion") and \
+            node.text[1:-1] == named[0].text
+    return node.type in ("simple_expansion", "expansion")
 
 
 def element_has_array_ref(node: Node) -> bool:
