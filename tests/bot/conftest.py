@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from github_server import FakeGitHub
-
-TOKEN = "ghs_TESTtoken0123456789abcdefSECRET"
+from github_server import TOKEN, FakeGitHub
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 BOT = "github-actions[bot]"
+TOKEN = "ghs_TESTtoken0123456789abcdefSECRET"  # what the tests send; it must never be printed
 
 
 @dataclass

@@ -79,7 +79,7 @@ def test_comment_end_to_end_on_the_demo_repository(tmp_path, github):
     import subprocess
     import sys
 
-    from conftest import TOKEN
+    from github_server import TOKEN
     from test_bot_comment import event_file
 
     repo = tmp_path / "demo"

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from conftest import TOKEN
+from github_server import TOKEN
 from coverage_diff.github import GitHubClient, GitHubError
 from github_server import BOT, FakeGitHub, Scripted
 

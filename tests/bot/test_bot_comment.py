@@ -10,7 +10,7 @@ import logging
 import pytest
 
 import bot_reports as fx
-from conftest import TOKEN
+from github_server import TOKEN
 from coverage_diff import bot
 from coverage_diff.report.markdown import MARKER
 from github_server import BOT, FakeGitHub, Scripted
