@@ -92,7 +92,8 @@ class HistoryWalk:
         self.built = 0  # inventories computed (not read from the cache)
 
     def inventory(self, commit: str, tree: str, name: str) -> Inventory:
-        stored = self.cache.get("inventory", tree, self.settings_key)
+        same = self.cache.get("same-inventory", tree, self.settings_key)  # a tree whose inventory is this one's
+        stored = self.cache.get("inventory", same if isinstance(same, str) else tree, self.settings_key)
         snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
         if isinstance(stored, dict):
             return thaw(stored, snapshot)
@@ -126,7 +127,12 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
             losses, latest = list(stored), None
         else:
             before = latest or walk.inventory(commit.parent, parent_tree, commit.parent[:12])
-            after = walk.inventory(commit.sha, commit.tree, commit.sha[:12]) if touches(before, commit.changed) else before
+            if touches(before, commit.changed):
+                after = walk.inventory(commit.sha, commit.tree, commit.sha[:12])
+            else:
+                after = before
+                alias = cache.get("same-inventory", parent_tree, walk.settings_key)
+                cache.put("same-inventory", alias if isinstance(alias, str) else parent_tree, commit.tree, walk.settings_key)
             losses = walk.losses(before, after) if after is not before else []
             cache.put("losses", tuple(losses), *pair)
             latest = after
