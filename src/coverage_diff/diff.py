@@ -48,7 +48,7 @@ def diff(base: Inventory, head: Inventory) -> Report:
 
 def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory) -> Finding | None:
     if not after:
-        defined = head.is_defined(subject, before)
+        defined = head.is_defined(subject, before, base)
         kind = "silently-dropped" if defined else "removed"
         reason = _why_gone(subject, before, head, defined)
         verb = "no longer runs anywhere" if defined else "was removed"

@@ -75,26 +75,36 @@ class Inventory:
         )
 
     @cached_property
-    def defined_commands(self) -> set[str]:
-        return {" ".join(text.split()) for d in self.definitions.values() for text, _ in d.commands} | {
-            " ".join(c.text.split()) for job in self.jobs for c in job.commands
-        }
+    def commands_at(self) -> dict[tuple[str, int], set[str]]:
+        """(path, line) -> the command texts written there (scripts and CI files), normalised."""
+        found: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for d in self.definitions.values():
+            for text, loc in d.commands:
+                found[(loc.path, loc.line)].add(" ".join(text.split()))
+        for job in self.jobs:
+            for c in job.commands:
+                found[(c.location.path, c.location.line)].add(" ".join(c.text.split()))
+        return dict(found)
 
-    def is_defined(self, subject: str, runs: list[Run]) -> bool:
-        """Whether a subject still exists in the revision's files (entry or command)."""
+    @cached_property
+    def defined_commands(self) -> set[str]:
+        return {text for texts in self.commands_at.values() for text in texts}
+
+    def is_defined(self, subject: str, runs: list[Run], before: "Inventory | None" = None) -> bool:
+        """Whether a subject still exists in this revision's files: its config entry, or
+        the command as written where it ran in `before` (a leaf whose text is unchanged
+        but whose arguments come out differently is still defined)."""
         if subject in self.entries:
             return True
         if any(run.entry is not None for run in runs):
             return False
+        written = set()
+        for run in runs:
+            loc = run.location
+            written |= (before.commands_at if before else self.commands_at).get((loc.path, loc.line), set())
+        if written:
+            return bool(written & self.defined_commands)
         return any(_command_still_written(run, self) for run in runs)
-
-    # -- graph ---------------------------------------------------------------------
-    @cached_property
-    def graph(self):
-        """The coverage graph (networkx.DiGraph) of this revision, see graph.py."""
-        from .graph import build_graph
-
-        return build_graph(self)
 
     # -- variables -----------------------------------------------------------------
     @cached_property

@@ -1146,8 +1146,9 @@ class Interpreter:
             path = self.repo_path(name, st.cwd)
             if path is not None and self.snapshot.exists(path):
                 return self.call_script(st, path, name, args, prefixes, self.loc(st, node), errexit=shebang_errexit(self, path))
-            if path is not None and "/" in name and (name.endswith(SCRIPT_SUFFIXES) or not path.startswith("..")):
+            if path is not None and name.endswith(SCRIPT_SUFFIXES):
                 return self.missing(st, node, path)
+            # Any other path that is not in the repository is a build output (./build/bin/test-x): a run.
         return self.leaf(st, words, prefixes, node)
 
     def with_prefixes(self, st: State, prefixes: list[tuple[str, Val]], run) -> list[State]:
