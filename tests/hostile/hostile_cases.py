@@ -425,6 +425,41 @@ RECURSION = [
     ),
 ]
 
+FORTY = " ".join(str(i) for i in range(1, 41))
+BOMBS = [
+    Case(
+        "string-doubled-forty-times",
+        _script_area("double.sh", f'#!/bin/bash\na=x\nfor i in {FORTY}; do\n  a="$a$a"\ndone\npytest doubled.py "$a"\n'),
+        added=("doubled.py",),
+        heavy=True,
+    ),
+    Case(
+        "array-doubled-forty-times",
+        _script_area("grow.sh", f'#!/bin/bash\narr=(x)\nfor i in {FORTY}; do\n  arr=("${{arr[@]}}" "${{arr[@]}}")\ndone\npytest grown.py\n'),
+        incomplete=(Expect("tests/pd/grow.sh", 4, "grows past"),),
+        added=("grown.py",),
+        heavy=True,
+    ),
+    Case(
+        "pattern-substitution-blow-up",
+        _script_area("subst.sh", "#!/bin/bash\nx=aaaaaaaaaa\nx=${x//a/$x$x$x$x$x$x$x$x$x$x}\nx=${x//a/$x}\nx=${x//a/$x}\npytest subst.py\n"),
+        added=("subst.py",),
+        heavy=True,
+    ),
+    Case(
+        "arithmetic-tower",
+        _script_area("tower.sh", '#!/bin/bash\nx=$(( 10 ** 10 ** 10 ))\ny=$(( 7 ** 123456789 ))\npytest "tower_$x.py"\n'),
+        added=("tower_0.py",),  # bash wraps at 64 bits: 10^(10^10) mod 2^64 is 0
+        heavy=True,
+    ),
+    Case(
+        "exponential-function-calls",
+        _script_area("fork.sh", "#!/bin/bash\nf() {\n  f\n  f\n}\nf\npytest after_fork.py\n"),
+        incomplete=(Expect("tests/pd/fork.sh", None, "limit"),),
+        heavy=True,
+    ),
+]
+
 # --------------------------------------------------------------------------- shell the interpreter cannot follow
 DYNAMIC = [
     Case(
@@ -521,4 +556,4 @@ CAPS = [
     ),
 ]
 
-CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + DYNAMIC + MATRICES + CAPS
+CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS

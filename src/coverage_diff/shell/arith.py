@@ -121,7 +121,8 @@ class _Parser:
             "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
             "/": lambda: abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1),
             "%": lambda: a - b * (abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)),
-            "**": lambda: a ** b if b >= 0 else 0, "<<": lambda: a << (b & 63), ">>": lambda: a >> (b & 63),
+            "**": lambda: pow(a, b, 1 << 64) if b >= 0 else 0,  # bash wraps at 64 bits: same result, bounded work
+            "<<": lambda: a << (b & 63), ">>": lambda: a >> (b & 63),
             "<": lambda: int(a < b), ">": lambda: int(a > b), "<=": lambda: int(a <= b), ">=": lambda: int(a >= b),
             "==": lambda: int(a == b), "!=": lambda: int(a != b), "&": lambda: a & b, "|": lambda: a | b,
             "^": lambda: a ^ b, "&&": lambda: int(bool(a) and bool(b)), "||": lambda: int(bool(a) or bool(b)),

@@ -35,6 +35,8 @@ SKIPPED = frozenset({"comment", "heredoc_body", "heredoc_end", "heredoc_start"})
 QUERIES = frozenset({"grep", "egrep", "fgrep", "which", "type", "command", "diff", "cmp", "pgrep", "hash", "compgen"})
 WRAPPERS = frozenset({"env", "timeout", "time", "nohup", "exec", "stdbuf", "nice", "xvfb-run"})
 SCRIPT_SUFFIXES = (".sh", ".bash")
+MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
+MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
 
 @dataclass
@@ -760,6 +762,9 @@ class Interpreter:
                     v = Val(v.text, entry, v.sources, v.origin, v.nonempty)
                 items[str(index) if assoc else index] = v
                 index += 1
+            if len(items) > MAX_ARRAY_ITEMS:  # an array doubled in a loop: unknown, not a memory blow-up
+                self.incomplete(self.loc(st, node), f"array {name} grows past {MAX_ARRAY_ITEMS} items: treated as unknown")
+                return None
         return items
 
     def subscript_key(self, st: State, text: str, assoc: bool):
@@ -1796,7 +1801,7 @@ class Interpreter:
         return ([unknown(self.text(node))], False)
 
     def map_known(self, v: Val, fn, pat) -> Val:
-        if not v.known or pat is None:
+        if not v.known or pat is None or (pat and len(v.text) > MAX_PATTERN_TEXT):  # glob matching is quadratic
             return Val(None, v.entry, v.sources, v.origin or "<transformed>")
         return Val(fn(v.text), v.entry, v.sources)
 

@@ -44,6 +44,10 @@ def unknown(origin: str, sources: frozenset[str] = frozenset()) -> Val:
     return Val(None, origin=origin, sources=sources)
 
 
+MAX_VALUE_CHARS = 1 << 20  # a string doubled in a loop becomes unknown here, not a memory blow-up
+MAX_ORIGIN_CHARS = 1024  # how an unknown value is written, clipped
+
+
 def concat(parts: list[Val]) -> Val:
     """Join the pieces of one word; unknown if any piece is unknown."""
     if len(parts) == 1:
@@ -51,8 +55,12 @@ def concat(parts: list[Val]) -> Val:
     entry = next((p.entry for p in reversed(parts) if p.entry is not None), None)
     sources = frozenset().union(*(p.sources for p in parts)) if parts else frozenset()
     if all(p.known for p in parts):
+        if sum(len(p.text) for p in parts) > MAX_VALUE_CHARS:  # type: ignore[arg-type]
+            return Val(None, entry, sources, f"<value longer than {MAX_VALUE_CHARS} characters>")
         return Val("".join(p.text for p in parts), entry, sources)  # type: ignore[misc]
     origin = "".join(p.shown() for p in parts)
+    if len(origin) > MAX_ORIGIN_CHARS:  # doubling an unknown value must not double its description
+        origin = origin[: MAX_ORIGIN_CHARS - 1] + "…"
     nonempty = True if any(p.known and p.text or p.nonempty for p in parts) else None
     return Val(None, entry, sources, origin, nonempty)
 
