@@ -30,6 +30,10 @@ class Map(dict):
     line: int = 0
     key_lines: dict
 
+    def __init__(self, *args, **kwargs):  # a Map built by a front-end (a default) has no lines, not no attribute
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
     def line_of(self, key, default: int | None = None) -> int:
         return self.key_lines.get(key, self.line if default is None else default)
 
@@ -37,6 +41,10 @@ class Map(dict):
 class Seq(list):
     line: int = 0
     item_lines: list
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.item_lines = []
 
     def line_at(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line

@@ -1,0 +1,223 @@
+"""Property-based fuzzing (issue 7): random and mutated YAML for each CI system,
+random bash-like token soups and mutated real sweep scripts.  Whatever comes in,
+the front-ends and the interpreter return data (never raise), stay within the
+caps, and every location they report names a file of the snapshot.
+
+A short run is part of the normal suite; `make fuzz-hostile` runs the same
+properties with HOSTILE_FUZZ_EXAMPLES examples each (>= 10,000 in total).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hostile_cases import BASE_SWEEP, CI_CONFIG, HEAD_SWEEP
+
+from coverage_diff.ci import buildkite, github_actions, gitlab
+from coverage_diff.config import Settings
+from coverage_diff.inventory import build_inventory
+from coverage_diff.model import Command, Job, Location
+from coverage_diff.shell import interpret_job, script_definitions
+from coverage_diff.snapshot import Snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = int(os.environ.get("HOSTILE_FUZZ_EXAMPLES", "60"))
+LONG_RUN = "HOSTILE_FUZZ_EXAMPLES" in os.environ
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,  # no wall-clock assertions: the caps bound the work
+    derandomize=not LONG_RUN,  # the suite is reproducible; the long run explores
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+CAPS = Settings(max_paths=16, max_depth=6, max_loop=20, max_steps=4000, max_file_bytes=200_000)
+
+# --------------------------------------------------------------------------- mutation
+NOISE = st.text(alphabet=":-[]{}&*!|>'\"%@`#$\\ \t\n\r\x00\x1b\ufeffa0", max_size=6)
+
+
+@st.composite
+def mutated(draw, text: str) -> str:
+    """`text` with a few random edits: cut, duplicate, insert noise, swap lines, re-indent."""
+    for _ in range(draw(st.integers(0, 4))):
+        if not text:
+            break
+        i = draw(st.integers(0, len(text) - 1))
+        j = draw(st.integers(i, min(len(text), i + 40)))
+        edit = draw(st.sampled_from(["cut", "dup", "insert", "swap", "indent"]))
+        if edit == "cut":
+            text = text[:i] + text[j:]
+        elif edit == "dup":
+            text = text[:j] + text[i:j] + text[j:]
+        elif edit == "insert":
+            text = text[:i] + draw(NOISE) + text[i:]
+        elif edit == "swap":
+            lines = text.split("\n")
+            a, b = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            lines[a], lines[b] = lines[b], lines[a]
+            text = "\n".join(lines)
+        else:
+            lines = text.split("\n")
+            k = draw(st.integers(0, len(lines) - 1))
+            lines[k] = " " * draw(st.integers(0, 5)) + lines[k].lstrip()
+            text = "\n".join(lines)
+    return text
+
+
+# --------------------------------------------------------------------------- YAML documents for each CI system
+SHELLISH = st.sampled_from([
+    "pytest t.py", "bash pd/sweep.sh", "SW_ATTN=1 bash pd/sweep.sh", "source pd/sweep.sh", "echo $X", "$$Y",
+    "cd .. && bash x.sh", "eval \"$Z\"", "for i in 1 2; do pytest $i; done", "{{matrix}}", "{{matrix.os}}",
+    "${{ matrix.py }}", "${{ inputs.x }}", "!reference [a, b]", "if [[ -n \"$A\" ]]; then pytest; fi", "'", "\"",
+])
+SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-3, 2000), st.text(max_size=12), SHELLISH)
+KEYS = {
+    "buildkite": ["steps", "label", "key", "commands", "command", "env", "group", "depends_on", "matrix", "setup",
+                  "adjustments", "with", "skip", "parallelism", "working_dir", "source_file_dependencies", "optional",
+                  "mirror", "amd", "device", "plugins", "agents", "if", "branches", "soft_fail", "num_devices",
+                  "wait", "block", "trigger"],
+    "github": ["on", "jobs", "steps", "run", "uses", "with", "env", "strategy", "matrix", "include", "exclude",
+               "runs-on", "needs", "if", "defaults", "working-directory", "shell", "workflow_call", "inputs",
+               "pull_request", "paths", "push", "schedule"],
+    "gitlab": ["stages", "stage", "script", "before_script", "after_script", "variables", "extends", "include",
+               "rules", "if", "changes", "when", "parallel", "matrix", "default", "image", "only", "except",
+               "local", "needs", "workflow", ".hidden"],
+}
+PATHS = {
+    "buildkite": [".buildkite/test_areas/fuzz.yaml", ".buildkite/pipeline.yml"],
+    "github": [".github/workflows/fuzz.yml"],
+    "gitlab": [".gitlab-ci.yml"],
+}
+
+
+def documents(system: str):
+    keys = st.sampled_from(KEYS[system]) | st.text(min_size=1, max_size=8)
+    values = st.recursive(
+        SCALAR,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
+        max_leaves=30,
+    )
+    return st.dictionaries(keys, values, max_size=6)
+
+
+def yaml_text(system: str):
+    dumped = documents(system).map(lambda doc: yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    return dumped.flatmap(lambda text: st.one_of(st.just(text), mutated(text)))
+
+
+def snapshot_with(files: dict[str, str | bytes]) -> Snapshot:
+    base = {".buildkite/ci_config.yaml": CI_CONFIG, "tests/pd/sweep.sh": HEAD_SWEEP,
+            "tests/pd/run_accuracy.sh": "#!/bin/bash\npytest pd/test_accuracy.py\n"}
+    return Snapshot.from_files("fuzz", {**base, **files})
+
+
+def assert_well_formed(snapshot: Snapshot, items) -> None:
+    for item in items:
+        location = item.location
+        assert isinstance(location, Location)
+        assert location.path in snapshot.files, location
+        assert location.line >= 0
+
+
+FRONT_ENDS = {"buildkite": buildkite, "github": github_actions, "gitlab": gitlab}
+
+
+def check_front_end(system: str, path: str, text: str) -> None:
+    snapshot = snapshot_with({path: text})
+    result = FRONT_ENDS[system].jobs(snapshot, CAPS)
+    assert_well_formed(snapshot, result.diagnostics)
+    assert_well_formed(snapshot, result.incomplete)
+    for job in result.jobs:
+        assert job.file in snapshot.files
+        assert all(isinstance(c.text, str) for c in job.commands)
+    assert len(result.jobs) <= 100_000
+
+
+@FUZZ
+@given(st.sampled_from(PATHS["buildkite"]), yaml_text("buildkite"))
+def test_buildkite_front_end_never_raises(path, text):
+    check_front_end("buildkite", path, text)
+
+
+@FUZZ
+@given(yaml_text("github"))
+def test_github_actions_front_end_never_raises(text):
+    check_front_end("github", PATHS["github"][0], text)
+
+
+@FUZZ
+@given(yaml_text("gitlab"))
+def test_gitlab_front_end_never_raises(text):
+    check_front_end("gitlab", PATHS["gitlab"][0], text)
+
+
+@FUZZ
+@given(st.sampled_from(sorted(FRONT_ENDS)), st.binary(max_size=300))
+def test_front_ends_take_raw_bytes(system, data):
+    check_front_end(system, PATHS[system][0], data)
+
+
+# --------------------------------------------------------------------------- shell
+TOKENS = [
+    "if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "case", "esac", ";;", ";&",
+    "(", ")", "{", "}", "[[", "]]", "[", "]", "$(", "`", '"', "'", "${", "${X:-a}", "${!arr[@]}", '"${arr[@]}"',
+    "${#arr[@]}", "${X//a/b}", "${X#*=}", "$((", "))", "1+2", "2**62", "<<EOF", "EOF", "<<<", "|", "||", "&&", ";",
+    "&", "\n", "\n", "source", ".", "eval", "bash", "sh", "-c", "export", "local", "declare -a", "read -r -a",
+    "f()", "f", "return", "exit", "set -e", "pytest", "python3", "env", "A=1", "X=", "arr=(", "arr+=(", "$1", "$@",
+    "shift", "cd", "..", "/", "pd/sweep.sh", "pd/fuzz.sh", "{1..9}", "$RANDOM", "break", "continue", "!", "==", "=~",
+    "-n", "-z", "-f", "*", "?", "~", "\\", "#", "$'\\e[2J'", "SW_ATTN", "configs", "cfg", "--flag",
+]
+SOUP = st.lists(st.sampled_from(TOKENS) | st.text(alphabet="abcxyz_=-./$ ", max_size=5), max_size=60).map(" ".join)
+SWEEPS = [BASE_SWEEP, HEAD_SWEEP]
+_FIXTURE_SWEEP = ROOT / "fixtures/vllm_pd_split/head/tests/v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh"
+if _FIXTURE_SWEEP.exists():
+    SWEEPS.append(_FIXTURE_SWEEP.read_text())
+SCRIPTS = SOUP | st.sampled_from(SWEEPS).flatmap(mutated)
+
+
+def job(*commands: str) -> Job:
+    return Job(system="buildkite", file=".buildkite/test_areas/fuzz.yaml", key="fuzz", label="fuzz",
+               location=Location(".buildkite/test_areas/fuzz.yaml", 1), working_dir="tests",
+               commands=tuple(Command(c, Location(".buildkite/test_areas/fuzz.yaml", i + 5)) for i, c in enumerate(commands)))
+
+
+def check_interpreter(snapshot: Snapshot, the_job: Job) -> None:
+    outcome = interpret_job(the_job, snapshot, CAPS)
+    assert_well_formed(snapshot, outcome.diagnostics)
+    assert_well_formed(snapshot, outcome.incomplete)
+    assert_well_formed(snapshot, outcome.runs)
+    assert len(outcome.runs) <= CAPS.max_steps  # every run costs at least one step
+    for run in outcome.runs:
+        assert all(isinstance(word, str) for word in run.argv)
+
+
+@FUZZ
+@given(SCRIPTS, SOUP)
+def test_interpreter_on_scripts_never_raises(script, other):
+    snapshot = snapshot_with({"tests/pd/fuzz.sh": script, "tests/pd/other.sh": other,
+                              ".buildkite/test_areas/fuzz.yaml": "steps: []\n"})
+    check_interpreter(snapshot, job("bash pd/fuzz.sh", "SW_ATTN=1 source pd/fuzz.sh a b", "bash pd/other.sh"))
+    definitions = script_definitions("tests/pd/fuzz.sh", snapshot, CAPS)
+    assert_well_formed(snapshot, definitions.entries)
+    assert_well_formed(snapshot, definitions.diagnostics)
+
+
+@FUZZ
+@given(SOUP)
+def test_interpreter_on_job_commands_never_raises(command):
+    snapshot = snapshot_with({".buildkite/test_areas/fuzz.yaml": "steps: []\n"})
+    check_interpreter(snapshot, job(command, "bash pd/sweep.sh"))
+
+
+@FUZZ
+@given(st.sampled_from(PATHS["buildkite"]), yaml_text("buildkite"), SCRIPTS)
+def test_whole_inventory_never_raises(path, text, script):
+    snapshot = snapshot_with({path: text, "tests/pd/fuzz.sh": script})
+    inventory = build_inventory(snapshot, CAPS)
+    assert_well_formed(snapshot, inventory.diagnostics)
+    assert_well_formed(snapshot, inventory.incomplete)
+    assert len(inventory.runs) <= CAPS.max_steps * max(len(inventory.jobs), 1)
