@@ -106,6 +106,14 @@ class Inventory:
             return bool(written & self.defined_commands)
         return any(_command_still_written(run, self) for run in runs)
 
+    # -- graph ---------------------------------------------------------------------
+    @cached_property
+    def graph(self):
+        """The coverage graph (networkx.DiGraph) of this revision, see graph.py."""
+        from .graph import build_graph
+
+        return build_graph(self)
+
     # -- variables -----------------------------------------------------------------
     @cached_property
     def variables_set(self) -> dict[str, list[tuple[str, str]]]:
