@@ -142,10 +142,13 @@ def _command_still_written(run: Run, inventory: Inventory) -> bool:
     return text in inventory.defined_commands
 
 
-def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None = None) -> Inventory:
+def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None = None, interpret=None) -> Inventory:
+    """`interpret(job, snapshot, settings) -> JobOutcome` defaults to the shell interpreter;
+    history walks pass one that reuses outcomes of unchanged jobs."""
     front = front or collect_jobs(snapshot, settings)
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
-    outcomes = {job.id: interpret_job(job, snapshot, settings) for job in jobs}
+    interpret = interpret or interpret_job
+    outcomes = {job.id: interpret(job, snapshot, settings) for job in jobs}
     diagnostics = list(front.diagnostics)
     incomplete = list(front.incomplete)
     for outcome in outcomes.values():
