@@ -10,7 +10,7 @@ from functools import cached_property
 from .ci import FrontEndResult, collect_jobs
 from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
-from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, script_definitions
+from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, interpret_script, script_definitions
 from .snapshot import Snapshot, match_glob
 from .treecheck import check_tree
 
@@ -44,6 +44,22 @@ class Inventory:
     def jobs_by_id(self) -> dict[str, Job]:
         return {job.id: job for job in self.jobs}
 
+    # -- the open world ("what could it run") ----------------------------------
+    def open_outcome(self, job: Job) -> JobOutcome:
+        """The job interpreted with every inherited variable unknown.  Computed once
+        per job: explanations ask for it again for every lost subject."""
+        memo = self.__dict__.setdefault("_open_outcomes", {})
+        if job not in memo:
+            memo[job] = interpret_job(job, self.snapshot, self.settings, open_world=True)
+        return memo[job]
+
+    def open_script_outcome(self, path: str, cwd: str) -> JobOutcome:
+        """A script run on its own with every variable unknown, once per (path, cwd)."""
+        memo = self.__dict__.setdefault("_open_scripts", {})
+        if (path, cwd) not in memo:
+            memo[path, cwd] = interpret_script(path, self.snapshot, self.settings, cwd=cwd, open_world=True)
+        return memo[path, cwd]
+
     # -- scripts ---------------------------------------------------------------
     @cached_property
     def script_calls(self) -> dict[str, list[ScriptCall]]:
@@ -66,7 +82,7 @@ class Inventory:
 
     @cached_property
     def reached(self) -> set[str]:
-        return {run.entry.identity for run in self.runs if run.entry is not None}
+        return {e.identity for run in self.runs for e in (run.entries or ([run.entry] if run.entry else []))}
 
     def unreached_entries(self) -> list[ConfigEntry]:
         return sorted(

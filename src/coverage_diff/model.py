@@ -149,10 +149,11 @@ class Run:
     env: Env  # explicitly set along the way (prefixes, `env`, exports that were read)
     location: Location  # where the leaf command is written
     cwd: str
-    entry: ConfigEntry | None = None  # the config entry the run came from
+    entry: ConfigEntry | None = None  # the config entry the run came from (the outermost)
     path: tuple[Frame, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     platform: str = ""
+    entries: tuple[ConfigEntry, ...] = ()  # every entry on the way, outermost (`entry`) first
 
     @property
     def conditional(self) -> bool:

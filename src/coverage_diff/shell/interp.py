@@ -1379,12 +1379,14 @@ class Interpreter:
                 env[name] = val.text
             else:
                 env.pop(name, None)
-        entry = next((v.entry for v in reversed([*(v for _, v in prefixes), *words]) if v.entry is not None), None)
-        if entry is None and st.chain_entries:
-            entry = st.chain_entries[-1]
+        # Every entry on the way, outermost first: the sweep's config is the subject a reviewer
+        # thinks of; entries of arrays looped inside the scripts it calls are reached too.
+        leaf_entries = [v.entry for v in [*(v for _, v in prefixes), *words] if v.entry is not None]
+        entries = tuple(dict.fromkeys([*st.chain_entries, *leaf_entries]))
+        entry = entries[0] if entries else None
         frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
         self.rec.runs.append(Run(self.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
-                                 st.assumptions, self.platform))
+                                 st.assumptions, self.platform, entries))
 
     def setup_command(self, st: State, name: str, args: list[Val], node: Node) -> list[State]:
         if st.capture is not None:
