@@ -231,15 +231,17 @@ def graph_command(
 
     session = _session(repo)
     try:
-        g = session.inventory(_rev(revision)).graph
+        inventory = session.inventory(_rev(revision))
+        g = inventory.graph
+        matches = coverage_graph.match_nodes(g, focus) if focus is not None else None
+        if matches == []:
+            raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")
+        coverage_graph.add_blocking(g, inventory, matches)  # reads scripts: before the session closes
     except (GitError, ConfigError) as exc:
         raise fail(str(exc)) from None
     finally:
         session.close()
-    if focus is not None:
-        matches = coverage_graph.match_nodes(g, focus)
-        if not matches:
-            raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")
+    if matches is not None:
         g = coverage_graph.focus(g, matches)
     try:
         emit(graph_report.render(g, fmt.value), output)

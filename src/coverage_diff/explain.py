@@ -1,10 +1,10 @@
 """`explain`: why a config entry, test command or guard runs at a revision, or not.
 
-Everything is read off the revision's coverage graph (`graph.py`): the paths
-come from the run nodes, the blocking guards, provided values, near misses
-and suggested fix from the reason stored on an unreached entry's node (which
-`reasons.explain_missing` computed while the graph was built).  With a base
-inventory, each matched subject is also shown as it was at the base.
+Paths are read off the revision's coverage graph (`graph.py`): the run nodes
+hold them.  For a matched entry no run reaches, the graph gets its blocked
+chain (`add_blocking`) and `reasons.explain_missing` gives the full reason:
+blocking guards, the values jobs provide, near misses and a suggested fix.
+With a base inventory, each matched subject is also shown as it was there.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .graph import build_graph, match_nodes, runs_through
+from .graph import add_blocking, build_graph, match_nodes, runs_through, unreachable_entries
+from .reasons import explain_missing
 from .model import ConfigEntry, Diagnostic, Env, Incomplete, Location, Reason, Run
 
 
@@ -74,9 +75,11 @@ def explain(inventory, query: str, base_inventory=None) -> ExplainResult:
     head_graph = graph_of(inventory)
     base_graph = graph_of(base_inventory) if base_inventory is not None else None
     keys: dict[tuple[str, str], str] = {}
-    for g in (head_graph, base_graph):
+    for g, inv in ((head_graph, inventory), (base_graph, base_inventory)):
         if g is not None:
-            for node in match_nodes(g, query):
+            matches = match_nodes(g, query)
+            add_blocking(g, inv, matches + _entries_near_guards(g, matches))
+            for node in matches:
                 keys.setdefault(subject_key(g, node), g.nodes[node]["text"])
     subjects = tuple(
         SubjectExplanation(
@@ -94,6 +97,12 @@ def explain(inventory, query: str, base_inventory=None) -> ExplainResult:
         diagnostics=tuple(inventory.diagnostics),
         incomplete=tuple(inventory.incomplete),
     )
+
+
+def _entries_near_guards(g: nx.DiGraph, nodes: list[str]) -> list[str]:
+    """Unreached entries in the files of matched guards: the ones a guard may block."""
+    files = {g.nodes[n]["path"] for n in nodes if g.nodes[n]["kind"] == "guard"}
+    return [n for n in unreachable_entries(g) if g.nodes[n]["path"] in files]
 
 
 def graph_of(inventory) -> nx.DiGraph:
@@ -119,7 +128,7 @@ def side(g: nx.DiGraph, inventory, kind: str, subject: str) -> Side:
     if kind == "entry":
         defined = tuple(inventory.entries.get(subject, ()))
         if defined and not reached:
-            reason = next((g.nodes[n].get("reason") for n in nodes if g.nodes[n].get("reason") is not None), None)
+            reason = explain_missing(inventory, subject, scripts=list(dict.fromkeys(e.location.path for e in defined)))
     locations = tuple(dict.fromkeys(Location(g.nodes[n]["path"], g.nodes[n]["line"]) for n in nodes))
     blocks = tuple(dict.fromkeys(_blocked_by(g, nodes))) if kind == "guard" else ()
     return Side(_name(inventory), defined, locations, reached, paths, reason, blocks)

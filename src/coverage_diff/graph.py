@@ -8,29 +8,31 @@ every config entry no run reaches.  Edges carry a `relation`:
 - `calls`: a job enters a script but no run of it passes there;
 - `defines`: a script or array holds an entry no run reaches;
 - `needs`: the guard branch an unreached entry would need;
-- `blocked`: leaves a guard branch that no job satisfies (from `reasons`).
+- `blocked`: leaves a guard branch that no job satisfies.
+
+`build_graph` is cheap (what the inventory already knows); `add_blocking` finds
+what blocks unreached entries, which means interpreting jobs again, so it is
+asked only for the entries a question is about (or for all, to draw them).
 
 Because script nodes are shared, graph ancestry over-approximates who reaches
 what; exact paths live on the run nodes (`path`, a list of node ids), and
-`paths_to` reads them.  Node attributes are JSON-friendly except `run`,
-`entries` and `reason`, which keep the model objects for `explain`.
+`paths_to` reads them.  Node attributes are JSON-friendly except `run` and
+`entries`, which keep the model objects for `explain`.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import networkx as nx
 
-from .model import Condition, ConfigEntry, Frame, Job, Location, Reason, Run
+from .model import Condition, ConfigEntry, Frame, Guard, Job, Location, Run
 
 NODE_KINDS = ("job", "command", "script", "function", "guard", "array", "entry", "run")
 FLOW, CALLS, DEFINES, NEEDS, BLOCKED = "flow", "calls", "defines", "needs", "blocked"
 STATIC = (CALLS, DEFINES, NEEDS, BLOCKED)
-
-ExplainMissing = Callable[[object, str, list[str]], Reason]
 
 
 # ----------------------------------------------------------------------------- node ids
@@ -61,9 +63,9 @@ def run_node(index: int) -> str:
 
 
 # ----------------------------------------------------------------------------- building
-def build_graph(inventory, explain_missing: ExplainMissing | None = None) -> nx.DiGraph:
-    """The coverage graph of one inventory.  `explain_missing(inventory, identity,
-    scripts)` gives the blocking guards of an unreached entry (default: `reasons`)."""
+def build_graph(inventory) -> nx.DiGraph:
+    """The coverage graph of one inventory: its runs' paths and every entry no run
+    reaches (what blocks those is added by `add_blocking`, which interprets more)."""
     g = nx.DiGraph(revision=getattr(inventory.snapshot, "name", ""))
     for job in inventory.jobs:
         _add_job(g, job)
@@ -71,7 +73,8 @@ def build_graph(inventory, explain_missing: ExplainMissing | None = None) -> nx.
     for index, run in enumerate(inventory.runs):
         _add_run(g, index, run, conditions.get(run.job_id, {}))
     _add_script_calls(g, inventory)
-    _add_unreached(g, inventory, explain_missing or _default_explain_missing)
+    for entry in inventory.unreached_entries():
+        _add_unreached(g, entry)
     return g
 
 
@@ -246,42 +249,61 @@ def _add_script_calls(g: nx.DiGraph, inventory) -> None:
             g.add_edge(source, target, relation=CALLS, runs=0, label=env, location=str(call.location))
 
 
-def _add_unreached(g: nx.DiGraph, inventory, explain_missing: ExplainMissing) -> None:
-    by_identity: dict[str, list[ConfigEntry]] = {}
-    for entry in inventory.unreached_entries():
-        by_identity.setdefault(entry.identity, []).append(entry)
-    for identity, entries in by_identity.items():
-        scripts = list(dict.fromkeys(e.location.path for e in entries))
-        reason = explain_missing(inventory, identity, scripts)
-        for entry in entries:
-            _add_blocked_chain(g, entry, reason)
-
-
-def _add_blocked_chain(g: nx.DiGraph, entry: ConfigEntry, reason: Reason | None) -> None:
-    """script -needs-> guard -blocked-> ... -> array -defines-> entry, for an entry no run reaches."""
+def _add_unreached(g: nx.DiGraph, entry: ConfigEntry) -> None:
+    """An entry no run reaches, held by its array (and the array by its script when
+    nothing reaches the array either); `add_blocking` later says what blocks it."""
     node = _add_entry(g, entry)
-    data = g.nodes[node]
-    data.update(unreachable=True, reason=reason, reason_text=reason.text if reason else "", fix=reason.fix if reason else "")
+    g.nodes[node].update(unreachable=True, blocked_by=[], explained=False)
     array = array_node(entry.location.path, entry.array)
     _touch(g, array, kind="array", label=entry.array, text=entry.array, path=entry.location.path, line=0, env=[])
     _static_edge(g, array, node, DEFINES)
-    guards = reason.guards if reason else ()
-    data["blocked_by"] = []
-    script = guards[0].condition.location.path if guards else entry.location.path
-    previous = script_node(script)
-    _touch(g, previous, kind="script", label=script, text=script, path=script, line=0, env=[])
-    relation = NEEDS
+    if not any(g.edges[p, array]["relation"] == FLOW for p in g.predecessors(array)):
+        script = _touch_script(g, entry.location.path)
+        _static_edge(g, script, array, DEFINES)
+
+
+def _touch_script(g: nx.DiGraph, path: str) -> str:
+    node = script_node(path)
+    _touch(g, node, kind="script", label=path, text=path, path=path, line=0, env=[])
+    return node
+
+
+def add_blocking(g: nx.DiGraph, inventory, nodes: Iterable[str] | None = None) -> nx.DiGraph:
+    """Add, for unreached entry nodes (all of them when `nodes` is None), the guard
+    branches that block them: script -needs-> guard -blocked-> ... -> array.  Each
+    entry is explained once; the graph is changed in place and returned."""
+    wanted = unreachable_entries(g) if nodes is None else [n for n in nodes if n in g]
+    todo = [n for n in wanted if g.nodes[n]["kind"] == "entry" and not g.nodes[n]["reached"] and not g.nodes[n].get("explained")]
+    if not todo:
+        return g
+    witnesses = g.graph.setdefault("_witnesses", Witnesses(inventory))
+    for node in todo:
+        data = g.nodes[node]
+        guards = witnesses.blocking(data["identity"], data["path"])
+        data["explained"] = True
+        data["reason_text"] = witnesses.summary(guards, data["path"])
+        if guards:
+            _add_guard_chain(g, node, guards)
+    return g
+
+
+def _add_guard_chain(g: nx.DiGraph, node: str, guards: tuple[Guard, ...]) -> None:
+    data = g.nodes[node]
+    array = array_node(data["path"], data["array"])
+    script = script_node(data["path"])
+    if g.has_edge(script, array) and g.edges[script, array]["relation"] == DEFINES:
+        g.remove_edge(script, array)  # the guard chain now says how the script gets there
+    previous, relation = _touch_script(g, guards[0].condition.location.path), NEEDS
     for guard in guards:
         cond = guard.condition
         gnode = guard_node(cond.location, guard.required)
         _touch(g, gnode, kind="guard", label=_guard_label(cond.text, guard.required), text=cond.text, path=cond.location.path,
                line=cond.location.line, outcome=guard.required, variables=list(cond.variables), env=[])
-        g.nodes[gnode]["blocking"] = True
-        g.nodes[gnode]["provided"] = [f"{job}: {var}={value}" for job, var, value in guard.provided]
+        g.nodes[gnode].update(blocking=True, provided=[f"{job}: {var}={value}" for job, var, value in guard.provided])
         data["blocked_by"].append(gnode)
         _static_edge(g, previous, gnode, relation)
         previous, relation = gnode, BLOCKED
-    _static_edge(g, previous, array, relation if guards else DEFINES)
+    _static_edge(g, previous, array, BLOCKED)
 
 
 def _static_edge(g: nx.DiGraph, a: str, b: str, relation: str) -> None:
@@ -294,10 +316,63 @@ def _static_edge(g: nx.DiGraph, a: str, b: str, relation: str) -> None:
     g.add_edge(a, b, relation=relation, runs=0, label="blocked" if relation == BLOCKED else "")
 
 
-def _default_explain_missing(inventory, identity: str, scripts: list[str]) -> Reason:
-    from .reasons import explain_missing  # the interpreter is only needed when there is something to explain
+class Witnesses:
+    """What blocks unreached entries, found the way `reasons.best_witness` finds it
+    (re-run the jobs reaching the script with every inherited variable unknown; the
+    best run of the entry needs the fewest conditions its job does not meet) but with
+    each job interpreted once and shared by every entry of the script: linear in jobs,
+    not in jobs times entries.  `explain` still asks `reasons` for the full Reason."""
 
-    return explain_missing(inventory, identity, scripts=scripts)
+    def __init__(self, inventory):
+        self.inventory = inventory
+        self._by_script: dict[str, dict[str, list[tuple[str, Run]]]] = {}
+        self._closed: dict[str, dict] = {}
+
+    def blocking(self, identity: str, script: str) -> tuple[Guard, ...] | None:
+        """The guards a best witness needs and its job does not meet; None: no witness."""
+        best = None
+        for job_id, run in self._runs_by_subject(script).get(identity, []):
+            closed = self._closed_outcomes(job_id)
+            unmet = tuple(dict.fromkeys(a for a in run.assumptions
+                                        if a.condition.outcome not in closed.get((a.condition.location, a.condition.text), ())))
+            key = (len(unmet), len(run.assumptions), job_id)
+            if best is None or key < best[0]:
+                best = (key, unmet)
+        if best is None:
+            return None
+        from .reasons import provided_values
+
+        return tuple(Guard(a.condition, a.condition.outcome, provided_values(self.inventory, a.condition.variables, [script]))
+                     for a in best[1])
+
+    def summary(self, guards: tuple[Guard, ...] | None, script: str) -> str:
+        if guards:
+            return "; ".join(f"needs `{g.condition.text}` ({g.condition.location}) to be {str(g.required).lower()}" for g in guards)
+        if script not in self.inventory.script_calls:
+            return f"no job runs {script}"
+        return "no path through the scripts reaches it, even with every inherited variable free"
+
+    def _runs_by_subject(self, script: str) -> dict[str, list[tuple[str, Run]]]:
+        if script not in self._by_script:
+            from .reasons import jobs_reaching
+            from .shell import interpret_job  # only needed once something is to be explained
+
+            index: dict[str, list[tuple[str, Run]]] = {}
+            for job in jobs_reaching(self.inventory, [script]):
+                opened = interpret_job(job, self.inventory.snapshot, self.inventory.settings, open_world=True)
+                for run in opened.runs:
+                    index.setdefault(run.subject, []).append((job.id, run))
+            self._by_script[script] = index
+        return self._by_script[script]
+
+    def _closed_outcomes(self, job_id: str) -> dict:
+        if job_id not in self._closed:
+            outcome = self.inventory.outcomes.get(job_id)
+            seen: dict = {}
+            for c in outcome.conditions if outcome else ():
+                seen.setdefault((c.location, c.text), set()).add(c.outcome)
+            self._closed[job_id] = seen
+        return self._closed[job_id]
 
 
 # ----------------------------------------------------------------------------- questions

@@ -25,6 +25,34 @@ def _entry(g, text):
     return next(n for n, d in g.nodes(data=True) if d["kind"] == "entry" and d["text"] == text)
 
 
+@pytest.fixture(scope="module")
+def head_graph(head):
+    """The head's graph with every unreached entry's blocked chain."""
+    return cg.add_blocking(head.graph, head)
+
+
+def test_building_alone_interprets_nothing_more_and_blocking_is_added_once(head):
+    fresh = cg.build_graph(head)
+    assert not any(d["relation"] == cg.BLOCKED for _, _, d in fresh.edges(data=True))
+    node = _entry(fresh, GEMMA_LONG)
+    assert fresh.nodes[node]["unreachable"] and not fresh.nodes[node]["explained"]
+    cg.add_blocking(fresh, head, [node])
+    edges = fresh.number_of_edges()
+    assert fresh.nodes[node]["explained"] and cg.blocking_guards(fresh, node)
+    cg.add_blocking(fresh, head, [node])
+    assert fresh.number_of_edges() == edges
+
+
+def test_blocking_guards_agree_with_reasons(head, head_graph):
+    from coverage_diff.reasons import explain_missing
+
+    for node in cg.unreachable_entries(head_graph):
+        data = head_graph.nodes[node]
+        reason = explain_missing(head, data["identity"], scripts=[data["path"]])
+        expected = [cg.guard_node(g.condition.location, g.required) for g in reason.guards]
+        assert cg.blocking_guards(head_graph, node) == expected
+
+
 def test_every_node_has_a_known_kind_and_runs_end_paths(head):
     g = head.graph
     kinds = {d["kind"] for _, d in g.nodes(data=True)}
@@ -54,8 +82,8 @@ def test_gemma_reached_at_base_through_tp_configs_from_two_jobs(base):
     assert cg.blocking_guards(g, node) == []
 
 
-def test_gemma_blocked_at_head_by_the_sw_attn_guard(head):
-    g = head.graph
+def test_gemma_blocked_at_head_by_the_sw_attn_guard(head_graph):
+    g = head_graph
     node = _entry(g, GEMMA_LONG)
     assert not cg.reaches(g, node)
     assert g.nodes[node]["unreachable"] and cg.paths_to(g, node) == []
@@ -80,8 +108,8 @@ def test_match_nodes_by_substring_glob_and_path_line(head):
     assert cg.match_nodes(g, "no-such-thing") == []
 
 
-def test_focus_keeps_the_blocked_chain_and_the_jobs_reaching_the_script(head):
-    g = head.graph
+def test_focus_keeps_the_blocked_chain_and_the_jobs_reaching_the_script(head_graph):
+    g = head_graph
     small = cg.focus(g, cg.match_nodes(g, "gemma-3"))
     assert small.number_of_nodes() < g.number_of_nodes()
     assert cg.guard_node(Location(SWEEP, 33), True) in small
@@ -90,8 +118,8 @@ def test_focus_keeps_the_blocked_chain_and_the_jobs_reaching_the_script(head):
     assert not any(d["kind"] == "run" for _, d in small.nodes(data=True))
 
 
-def test_mermaid_focus_parses_and_shows_the_blocked_edge(head):
-    g = cg.focus(head.graph, cg.match_nodes(head.graph, "gemma-3"))
+def test_mermaid_focus_parses_and_shows_the_blocked_edge(head_graph):
+    g = cg.focus(head_graph, cg.match_nodes(head_graph, "gemma-3"))
     chart = mermaid_check.parse(render.mermaid(g))
     guard = next(i for i in chart.nodes if chart.nodes[i][0] == '{"' and "SW_ATTN" in chart.decoded(i))
     blocked = [(k, e) for k, e in enumerate(chart.edges) if e[0] == guard]
@@ -112,8 +140,8 @@ def test_full_mermaid_of_both_revisions_parses(base, head):
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (.ci/run installs it)")
-def test_dot_is_valid_graphviz(head):
-    done = subprocess.run(["dot", "-Tsvg"], input=render.dot(head.graph), capture_output=True, text=True)
+def test_dot_is_valid_graphviz(head_graph):
+    done = subprocess.run(["dot", "-Tsvg"], input=render.dot(head_graph), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     root = ET.fromstring(done.stdout)
     assert root.tag.endswith("svg")
@@ -121,8 +149,8 @@ def test_dot_is_valid_graphviz(head):
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (.ci/run installs it)")
-def test_svg_format_uses_graphviz(head):
-    assert render.render(head.graph, "svg").lstrip().startswith("<?xml")
+def test_svg_format_uses_graphviz(head_graph):
+    assert render.render(head_graph, "svg").lstrip().startswith("<?xml")
 
 
 def test_svg_without_graphviz_says_how_to_get_it(head, monkeypatch):
@@ -131,14 +159,14 @@ def test_svg_without_graphviz_says_how_to_get_it(head, monkeypatch):
         render.render(head.graph, "svg")
 
 
-def test_dot_marks_unreachable_entries_and_blocked_edges(head):
-    text = render.dot(head.graph)
+def test_dot_marks_unreachable_entries_and_blocked_edges(head_graph):
+    text = render.dot(head_graph)
     assert text.count('color="#c53030", tooltip=') == 3
     assert text.count('color="#c53030", fontcolor="#c53030"') == 1
 
 
-def test_graphml_and_json_read_back_into_networkx(head):
-    g = head.graph
+def test_graphml_and_json_read_back_into_networkx(head_graph):
+    g = head_graph
     back = nx.read_graphml(io.BytesIO(render.graphml(g).encode()))
     assert set(back.nodes) == set(g.nodes) and back.number_of_edges() == g.number_of_edges()
     data = json.loads(render.node_link_json(g))

@@ -24,7 +24,7 @@ FORMATS = ("dot", "mermaid", "graphml", "json", "svg")
 LABEL_LIMIT = 80
 EXPORTED = ("kind", "label", "text", "path", "line", "reached", "unreachable", "outcome", "variables", "env",
             "identity", "array", "job_id", "tier", "platform", "argv", "cwd", "subject", "conditional",
-            "from_entry", "nodes", "blocking", "blocked_by", "provided", "reason_text", "fix")
+            "from_entry", "nodes", "blocking", "blocked_by", "provided", "reason_text")
 
 DOT_SHAPES = {
     "job": ("box", "rounded,filled", "#dbe9f6"),
