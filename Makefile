@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_REPO ?= demo-repo
 
-.PHONY: venv demo test fuzz bench clean
+.PHONY: venv demo test fuzz fuzz-hostile bench clean
 
 $(BIN)/coverage-diff: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ test: venv
 FUZZ_COUNT ?= 2000
 fuzz: venv
 	$(BIN)/python tests/shell/fuzz.py --count $(FUZZ_COUNT)
+
+# Hostile-input fuzzing (hypothesis): YAML front-ends and the interpreter never raise and stay within the caps.
+# 7 properties x HOSTILE_FUZZ_EXAMPLES generated inputs (default 1500: 10,500 inputs); prints the total.
+HOSTILE_FUZZ_EXAMPLES ?= 1500
+fuzz-hostile: venv
+	@HOSTILE_FUZZ_EXAMPLES=$(HOSTILE_FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/hostile/test_hostile_fuzz.py \
+		-p no:cacheprovider --hypothesis-show-statistics -q > .fuzz-hostile.log 2>&1; status=$$?; \
+	cat .fuzz-hostile.log; \
+	awk '/passing,/ {n += $$2} END {print "fuzz-hostile: " n " generated inputs passed"}' .fuzz-hostile.log; \
+	rm -f .fuzz-hostile.log; exit $$status
 
 # Benchmarks on generated repositories (built under .bench/); see docs/performance.md.
 bench: venv

@@ -145,6 +145,18 @@ YAML_SYNTAX = [
         diagnostics=(Expect(".buildkite/ci_config.yaml", None, "invalid YAML"),),
     ),
     Case(
+        "github-actions-yaml-syntax-error",
+        {".github/workflows/ci.yml": "on: [pull_request\njobs:\n  t:\n    runs-on: ubuntu-latest\n"},
+        diagnostics=(Expect(".github/workflows/ci.yml", 2, "invalid YAML"),),
+        incomplete=(Expect(".github/workflows/ci.yml", 2, "not analysed"),),
+    ),
+    Case(
+        "gitlab-yaml-syntax-error",
+        {".gitlab-ci.yml": "unit:\n  script:\n    - pytest a.py\n   - pytest b.py\n"},
+        diagnostics=(Expect(".gitlab-ci.yml", 4, "invalid YAML"),),
+        incomplete=(Expect(".gitlab-ci.yml", 4, "not analysed"),),
+    ),
+    Case(
         "yaml-deeply-nested",
         {BROKEN: "steps: " + "[" * 3000 + "]" * 3000 + "\n"},
         diagnostics=(Expect(BROKEN, 1, "nest"),),
@@ -250,6 +262,16 @@ ENCODING = [
         {".buildkite/test_areas/huge.yaml": area(step("huge", "pytest huge.py") * (SIZE_10MB // 90))},
         diagnostics=(Expect(".buildkite/test_areas/huge.yaml", 1, "larger than"),),
         incomplete=(Expect(".buildkite/test_areas/huge.yaml", 1, "too large"),),
+        heavy=True,
+    ),
+    Case(
+        "ten-megabyte-workflow-and-gitlab-file",
+        {
+            ".github/workflows/huge.yml": "on: push\njobs:\n" + "".join(f"  j{i}:\n    runs-on: x\n    steps: [{{run: pytest {i}}}]\n" for i in range(SIZE_10MB // 50)),
+            ".gitlab-ci.yml": "".join(f"j{i}:\n  script: [pytest g{i}.py]\n" for i in range(SIZE_10MB // 30)),
+        },
+        diagnostics=(Expect(".github/workflows/huge.yml", 1, "larger than"), Expect(".gitlab-ci.yml", 1, "larger than")),
+        incomplete=(Expect(".github/workflows/huge.yml", 1, "not analysed"), Expect(".gitlab-ci.yml", 1, "not analysed")),
         heavy=True,
     ),
     Case(

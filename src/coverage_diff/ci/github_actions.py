@@ -19,7 +19,7 @@ from . import FrontEndResult
 from .gha_expressions import (ExpressionError, Scope, Unknown, condition, resolve, substitute, to_string)
 from .gha_matrix import MAX_JOBS, MatrixError, expand, flatten
 from .gha_triggers import Scenario, best, scenarios, triggers
-from .yamlload import Map, YamlError, load, type_name
+from .yamlload import Map, YamlError, load_file, type_name
 
 SYSTEM = "github-actions"
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
@@ -32,7 +32,7 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
-    reader = _Reader(snapshot, result)
+    reader = _Reader(snapshot, result, settings.max_file_bytes)
     for path in owns(snapshot, settings):
         result.files.append(path)
         workflow = reader.load(path)
@@ -84,7 +84,8 @@ class _Step:
 
 
 class _Reader:
-    def __init__(self, snapshot: Snapshot, result: FrontEndResult):
+    def __init__(self, snapshot: Snapshot, result: FrontEndResult, max_bytes: int = 2_000_000):
+        self.max_bytes = max_bytes
         self.snapshot = snapshot
         self.result = result
         self._yaml: dict[str, object] = {}
@@ -95,9 +96,10 @@ class _Reader:
             return self._yaml[path]
         data = None
         try:
-            data = load(self.snapshot.text(path), path)
+            data = load_file(self.snapshot, path, self.max_bytes)
         except YamlError as exc:
             self.result.diagnostics.append(exc.diagnostic)
+            self.incomplete(path, exc.diagnostic.location.line, "YAML could not be read; its jobs are not analysed")
         except KeyError:
             self.error(path, 0, "file not found")
         if data is not None and not isinstance(data, dict):

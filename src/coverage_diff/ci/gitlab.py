@@ -20,7 +20,7 @@ from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
 from .gha_triggers import best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
-from .yamlload import Map, Seq, YamlError, load, type_name
+from .yamlload import Map, Seq, YamlError, load_file, type_name
 
 SYSTEM = "gitlab"
 RESERVED = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
@@ -138,9 +138,10 @@ class _Reader:
     def config(self, path: str, chain: tuple[str, ...] = ()):
         self.result.files.append(path)
         try:
-            data = load(self.snapshot.text(path), path)
+            data = load_file(self.snapshot, path, self.settings.max_file_bytes)
         except YamlError as exc:
             self.result.diagnostics.append(exc.diagnostic)
+            self.incomplete(path, exc.diagnostic.location.line, "YAML could not be read; its jobs are not analysed")
             return None
         if data is None:
             return Map()

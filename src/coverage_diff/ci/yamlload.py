@@ -70,6 +70,14 @@ def load(text: str, path: str):
     return _build_bounded(node, path)
 
 
+def load_file(snapshot, path: str, max_bytes: int):
+    """`load` of a repository file; a file over `max_bytes` is an error, never parsed."""
+    size = len(snapshot.read(path))
+    if size > max_bytes:
+        raise YamlError(Diagnostic(Location(path, 1), f"file larger than {max_bytes} bytes ({size}); skipped"))
+    return load(snapshot.text(path), path)
+
+
 def load_all(text: str, path: str):
     try:
         loader = _BaseLoader(text)
