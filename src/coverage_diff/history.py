@@ -22,7 +22,8 @@ from .config import load_settings
 from .diff import diff
 from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
 from .model import LOSS_KINDS, Finding, Report
-from .snapshot import GitError, Snapshot, git, match_glob, resolve
+from .shell import interpret_job
+from .snapshot import GitError, Snapshot, git, match_glob, normalize, resolve
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -43,6 +44,7 @@ class Commit:
     date: str  # ISO 8601, author date
     subject: str
     changed: tuple[str, ...]  # paths changed against the first parent
+    structural: tuple[str, ...] = ()  # of those, the ones added or deleted
 
 
 def is_date(text: str) -> bool:
@@ -68,15 +70,18 @@ def commits_in_range(repo: Path, since: str, until: str = "HEAD") -> tuple[str, 
 def _log(repo: Path, selector: list[str]) -> list[Commit]:
     fmt = "%x1e%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s"
     out = git(repo, "log", "--first-parent", "--reverse", "--diff-merges=first-parent", "--no-renames",
-              "--name-only", f"--format={fmt}", *selector, "--")
+              "--name-status", f"--format={fmt}", *selector, "--")
     commits = []
     for record in out.decode("utf-8", "replace").split("\x1e"):
         if not record.strip():
             continue
         header, _, files = record.partition("\n")
         sha, tree, parents, author, email, date, subject = header.split("\x1f", 6)
-        changed = tuple(line for line in files.splitlines() if line.strip())
-        commits.append(Commit(sha, tree, parents.split()[0] if parents.split() else "", author, email, date, subject, changed))
+        rows = [line.split("\t", 1) for line in files.splitlines() if "\t" in line]
+        changed = tuple(path for _, path in rows)
+        structural = tuple(path for status, path in rows if status[:1] in ("A", "D", "T"))
+        commits.append(Commit(sha, tree, parents.split()[0] if parents.split() else "", author, email, date, subject,
+                              changed, structural))
     return commits
 
 
@@ -90,8 +95,12 @@ class HistoryWalk:
         self.settings = settings  # None: each commit's own settings
         self.settings_key = settings_hash(settings) if settings is not None else "per-revision"
         self.built = 0  # inventories computed (not read from the cache)
+        self.reused_jobs = 0  # job outcomes carried over from the previous inventory
 
-    def inventory(self, commit: str, tree: str, name: str) -> Inventory:
+    def inventory(self, commit: str, tree: str, name: str, previous: Inventory | None = None,
+                  changed: "Changes | None" = None) -> Inventory:
+        """The inventory of `commit`.  When built, jobs that equal a job of `previous` and
+        consulted none of the `changed` paths keep their outcome instead of being re-interpreted."""
         same = self.cache.get("same-inventory", tree, self.settings_key)  # a tree whose inventory is this one's
         stored = self.cache.get("inventory", same if isinstance(same, str) else tree, self.settings_key)
         snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
@@ -99,10 +108,31 @@ class HistoryWalk:
             return thaw(stored, snapshot)
         real = Snapshot.at(self.repo, commit, self.reader)
         real.name = name
-        inventory = build_inventory(real, self.settings or load_settings(real))
+        settings = self.settings or load_settings(real)
+        reads: dict[str, JobReads] = {}
+        inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads))
+        inventory.__dict__[_READS] = reads
         self.built += 1
         self.cache.put("inventory", freeze(inventory), tree, self.settings_key)
         return inventory
+
+    def _interpreter(self, previous: Inventory | None, settings, changed: "Changes | None", reads: dict):
+        usable = previous is not None and changed is not None and previous.settings == settings
+        old_reads = previous.__dict__.get(_READS, {}) if usable else {}
+        old_jobs = previous.jobs_by_id if old_reads else {}
+
+        def interpret(job, snapshot, settings):
+            before = old_reads.get(job.id)
+            if before is not None and old_jobs.get(job.id) == job and not before.touched_by(changed):
+                self.reused_jobs += 1
+                reads[job.id] = before
+                return previous.outcomes[job.id]
+            recorder = _RecordingSnapshot(snapshot)
+            outcome = interpret_job(job, recorder, settings)
+            reads[job.id] = recorder.reads()
+            return outcome
+
+        return interpret
 
     def losses(self, before: Inventory, after: Inventory) -> list[Finding]:
         return [f for f in diff(before, after).findings if f.kind in LOSS_KINDS]
@@ -116,6 +146,8 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     walk = HistoryWalk(session.repo, session.reader, cache, settings or session._settings)
     findings: list[Finding] = []
     latest: Inventory | None = None  # equivalent to the last commit walked, when known
+    pending: set[str] = set()  # paths changed since the commit `latest` was built for
+    pending_structural: set[str] = set()
     for index, commit in enumerate(commits):
         if not commit.parent:
             latest = None  # a root commit introduces coverage, it cannot lose any
@@ -126,9 +158,16 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
         if isinstance(stored, tuple):
             losses, latest = list(stored), None
         else:
-            before = latest or walk.inventory(commit.parent, parent_tree, commit.parent[:12])
+            if latest is None:
+                latest = walk.inventory(commit.parent, parent_tree, commit.parent[:12])
+                pending, pending_structural = set(), set()
+            before = latest
+            pending |= set(commit.changed)
+            pending_structural |= set(commit.structural)
             if touches(before, commit.changed):
-                after = walk.inventory(commit.sha, commit.tree, commit.sha[:12])
+                after = walk.inventory(commit.sha, commit.tree, commit.sha[:12], before,
+                                       Changes(frozenset(pending), frozenset(pending_structural)))
+                pending, pending_structural = set(), set()
             else:
                 after = before
                 alias = cache.get("same-inventory", parent_tree, walk.settings_key)
@@ -148,6 +187,7 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
         diagnostics=tuple(latest.diagnostics) if latest else (),
         incomplete=tuple(latest.incomplete) if latest else (),
         summary=(("commits", len(commits)), ("losses", len(findings)), ("inventories_built", walk.built),
+                 ("job_outcomes_reused", walk.reused_jobs),
                  ("cache_hits", cache.hits), ("cache_misses", cache.misses)),
     )
 
@@ -216,7 +256,8 @@ def _tree(repo: Path, commit: str) -> str:
 
 
 # --------------------------------------------------------------------------- persistence
-_TRANSIENT = ("snapshot", "_audit_facts", "_history_facts")
+_READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
+_TRANSIENT = ("snapshot", "_audit_facts", "_history_facts", "_open_outcomes", "_open_scripts", "graph")
 
 
 def freeze(inventory: Inventory) -> dict:
@@ -249,3 +290,72 @@ class _LazySnapshot(Snapshot):
         if self._files is None:
             self._files = Snapshot.at(self.repo, self.commit, self._blob_reader).files
         return self._files
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Paths changed between two commits; `structural` are the added or deleted ones."""
+
+    paths: frozenset[str]
+    structural: frozenset[str]
+
+
+@dataclass(frozen=True)
+class JobReads:
+    """What interpreting one job looked at: file paths, directories, the whole listing."""
+
+    paths: frozenset[str]
+    dirs: frozenset[str]
+    listed: bool
+
+    def touched_by(self, changes: Changes) -> bool:
+        """Whether interpreting the job again could give another outcome.  Contents matter
+        for the paths it asked about; a directory or the file list only changes when
+        files are added or deleted."""
+        if not self.paths.isdisjoint(changes.paths):
+            return True
+        added_or_deleted = changes.structural
+        if self.listed and added_or_deleted:
+            return True
+        return any(p.startswith(d.rstrip("/") + "/") for p in added_or_deleted for d in self.dirs if d)
+
+
+class _RecordingSnapshot(Snapshot):
+    """A snapshot that remembers every path the interpreter asks about."""
+
+    def __init__(self, inner: Snapshot):
+        self._inner = inner
+        self.name = inner.name
+        self.commit = inner.commit
+        self._reader = inner._reader
+        self._seen_paths: set[str] = set()
+        self._seen_dirs: set[str] = set()
+        self._seen_all = False
+
+    @property
+    def files(self):
+        self._seen_all = True
+        return self._inner.files
+
+    def exists(self, path: str) -> bool:
+        self._seen_paths.add(normalize(path))
+        return self._inner.exists(path)
+
+    def entry(self, path: str):
+        self._seen_paths.add(normalize(path))
+        return self._inner.entry(path)
+
+    def read(self, path: str) -> bytes:
+        self._seen_paths.add(normalize(path))
+        return self._inner.read(path)
+
+    def is_dir(self, path: str) -> bool:
+        self._seen_dirs.add(normalize(path))
+        return self._inner.is_dir(path)
+
+    def glob(self, *patterns: str) -> list[str]:
+        self._seen_all = True
+        return self._inner.glob(*patterns)
+
+    def reads(self) -> JobReads:
+        return JobReads(frozenset(self._seen_paths), frozenset(self._seen_dirs), self._seen_all)

@@ -152,3 +152,32 @@ def test_default_cache_lives_in_the_git_dir(strand_repo, monkeypatch):
     assert default_directory(repo) == (repo / ".git" / "coverage-diff-cache").resolve()
     monkeypatch.setenv("COVERAGE_DIFF_CACHE_DIR", "/somewhere/else")
     assert default_directory(repo) == Path("/somewhere/else")
+
+
+def _generator():
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "generate.py"
+    spec = importlib.util.spec_from_file_location("bench_generate_for_audit", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reused_job_outcomes_give_the_same_findings(tmp_path, monkeypatch):
+    """Carrying unchanged jobs over from the parent commit must not change any finding."""
+    from coverage_diff import history
+
+    generate = _generator()
+    shape = generate.Shape(areas=2, steps_per_area=4, sweeps_per_area=2, arrays=3, entries=2, tests_per_area=2, commits=14)
+    generate.build(tmp_path / "gen", shape, seed=5)
+    incremental = walk(tmp_path / "gen", "base")
+    assert dict(incremental.summary)["job_outcomes_reused"] > 0
+    monkeypatch.setattr(history.JobReads, "touched_by", lambda self, changes: True)
+    monkeypatch.setattr(history, "touches", lambda inventory, changed: True)
+    full = walk(tmp_path / "gen", "base")
+    assert dict(full.summary)["job_outcomes_reused"] == 0
+    assert full.findings == incremental.findings
+    assert incremental.findings  # the generated history does lose coverage
