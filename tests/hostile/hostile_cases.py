@@ -539,7 +539,7 @@ def _indent(text: str, spaces: int) -> str:
 MATRICES = [
     Case(
         "buildkite-matrix-explosion",
-        {".buildkite/pipeline.yml": "steps:\n  - label: m\n    command: pytest m_{{matrix.d0}}.py\n    matrix:\n      setup:\n"
+        {".buildkite/pipeline.yml": "steps:\n  - label: m\n    command: pytest m_{{matrix.d7}}.py\n    matrix:\n      setup:\n"
          + _indent(DIMENSIONS, 8)},
         diagnostics=(Expect(".buildkite/pipeline.yml", 4, "matrix makes 100000000 combinations"),),
         incomplete=(Expect(".buildkite/pipeline.yml", 4, "truncated"),),
