@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..model import Condition, Finding, Job, Location, Severity
-from ..shell import JobOutcome, interpret_job
+from ..shell import JobOutcome
 
 UNSET = "<unset>"
 UNKNOWN = "<unknown>"
@@ -39,7 +39,7 @@ def open_outcomes(inventory) -> dict[str, JobOutcome]:
     """Each job interpreted with every inherited variable unknown: the runs it could make."""
 
     def compute():
-        return {job.id: interpret_job(job, inventory.snapshot, inventory.settings, open_world=True) for job in inventory.jobs}
+        return {job.id: inventory.open_outcome(job) for job in inventory.jobs}  # shared with diff explanations
 
     return memo(inventory, "open_outcomes", compute)
 

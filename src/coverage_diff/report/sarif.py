@@ -109,6 +109,8 @@ def result(f: Finding, rule_index: int) -> dict:
 
 def _message(f: Finding) -> str:
     text = f.message or f.subject or f.rule or f.kind
+    if f.reason and f.reason.text and f.reason.text not in text:
+        text += " " + f.reason.text
     if f.reason and f.reason.fix:
         text += "\n\nSuggested fix:\n" + f.reason.fix
     return text

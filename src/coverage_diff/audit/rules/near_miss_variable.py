@@ -43,7 +43,7 @@ def check(inventory) -> Iterable[Finding]:
                 ID,
                 SEVERITY,
                 f"{name}->{wanted}",
-                text,
+                f"{name} is set by a job but read by nothing: a near miss of {wanted}, which a guard reads.",
                 reason=Reason(
                     text=text,
                     variables=(wanted,),

@@ -42,7 +42,7 @@ def check(inventory) -> Iterable[Finding]:
             ID,
             SEVERITY,
             identity,
-            f"config `{identity}` ({first.array} in {first.location.path}) is defined but no job runs it: {reason.text}",
+            f"config `{identity}` ({first.array} in {first.location.path}) is defined but no job runs it.",
             config=first,
             reason=reason,
             locations=unique_locations([e.location for e in definitions], guards),

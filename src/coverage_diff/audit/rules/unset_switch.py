@@ -77,7 +77,7 @@ def _finding(inventory, name: str, subjects: dict[str, str], conds: list[tuple[C
         ID,
         SEVERITY,
         name,
-        text,
+        f"{name} gates {count} subject(s) that no job runs, and no job sets it.",
         reason=reason,
         locations=unique_locations([c.location for c, _ in conds]),
         details=(("gates", str(count)),),

@@ -46,7 +46,7 @@ def check(inventory) -> Iterable[Finding]:
             ID,
             SEVERITY,
             f"{name}={value}",
-            text,
+            f"{name}={value} (set by {setting.job.label!r}) is a value no guard on {name} accepts.",
             reason=Reason(text=text, variables=(name,), guards=tuple(Guard(g, True) for g in guards), fix=_fix(name, guards)),
             locations=unique_locations([setting.location], [g.location for g in guards]),
             details=(("job", setting.job.label),),
