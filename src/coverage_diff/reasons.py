@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 from .model import Assumption, Condition, Guard, Job, Reason, Run
-from .shell import interpret_job, interpret_script
 
 UNSET = "<unset>"
 
@@ -58,7 +57,7 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
     witnesses = []
     for job in jobs:
         closed = _outcomes(inventory.outcomes[job.id].conditions) if job.id in inventory.outcomes else {}
-        opened = interpret_job(job, inventory.snapshot, inventory.settings, open_world=True)
+        opened = inventory.open_outcome(job)
         for run in opened.runs:
             if run.subject == subject:
                 witnesses.append(Witness(job, run, _blocking(run.assumptions, closed)))
@@ -67,7 +66,7 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
             if not inventory.snapshot.exists(path):
                 continue
             cwd = _caller_cwd(inventory, path)
-            opened = interpret_script(path, inventory.snapshot, inventory.settings, cwd=cwd, open_world=True)
+            opened = inventory.open_script_outcome(path, cwd)
             for run in opened.runs:
                 if run.subject == subject:
                     witnesses.append(Witness(None, run, tuple(a for a in run.assumptions if a.condition.outcome or a.condition.variables)))

@@ -12,7 +12,8 @@ import hashlib
 import os
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from functools import lru_cache
+from pathlib import Path
 
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
@@ -236,12 +237,14 @@ def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize(path: str) -> str:
     """A repository path with `.`/`..` folded; paths escaping the root come back
-    starting with `../` so they never match a file."""
+    starting with `../` so they never match a file.  (Plain string work, cached:
+    the interpreter asks for every word that might be a path.)"""
     parts: list[str] = []
-    for part in PurePosixPath(path).parts:
-        if part in ("", ".", "/"):
+    for part in path.split("/"):
+        if part in ("", "."):
             continue
         if part == "..":
             if parts and parts[-1] != "..":
