@@ -188,6 +188,7 @@ def _rev(revision: str) -> str:
 def explain_command(
     arguments: list[str] = typer.Argument(..., metavar="[REV] QUERY", help="Revision (default HEAD; '.' for the working tree), then a substring or glob of a config entry or test command, or PATH:LINE of an entry or guard."),
     base: Optional[str] = typer.Option(None, "--base", help="Also show how the matches were reached at this revision."),
+    limit: int = typer.Option(50, "--limit", min=1, help="Explain at most this many matches."),
     repo: Path = RepoOption,
     fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="text or json."),
     output: Optional[Path] = OutputOption,
@@ -205,7 +206,7 @@ def explain_command(
     try:
         head = session.inventory(_rev(revision))
         base_inventory = session.inventory(_rev(base), head.settings) if base is not None else None
-        result = explain(head, query, base_inventory)
+        result = explain(head, query, base_inventory, limit=limit)
     except (GitError, ConfigError) as exc:
         raise fail(str(exc)) from None
     finally:
@@ -268,7 +269,7 @@ def audit_command(
     from . import baseline as baselines
     from .audit import audit_command_report
     from .config import ConfigError
-    from .report import renderer
+    from .report import audit_markdown, renderer
     from .snapshot import GitError
 
     session = _session(repo)
@@ -282,7 +283,8 @@ def audit_command(
         raise fail(str(exc).strip("\"'")) from None
     finally:
         session.close()
-    emit(renderer(fmt.value)(report, repo_url=repo_url), output)
+    render = audit_markdown.render if fmt is Format.markdown else renderer(fmt.value)
+    emit(render(report, repo_url=repo_url), output)
     raise typer.Exit(exit_code(report, fail_on))
 
 

@@ -88,3 +88,18 @@ def test_github_annotations_for_an_audit(pd_repo, capsys):
     lines = [line for line in out.splitlines() if line.startswith("::")]
     assert sum(line.startswith("::error file=tests/v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh,line=33") for line in lines) == 3
     assert any(line.startswith("::warning") and "unset-switch" in line for line in lines)
+
+
+def test_markdown_report_groups_by_rule_and_links_the_guard(pd_repo, capsys):
+    _, out = run_cli(["audit", "head", "--repo", str(pd_repo), "--format", "markdown", "--repo-url", "https://example.invalid/o/r"], capsys)
+    assert out.startswith("## ❌ coverage-diff audit of `head`: 4 findings")
+    assert "### unreachable-config (3)" in out and "### unset-switch (1)" in out
+    link = "(https://example.invalid/o/r/blob/HEAD/tests/v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh#L33)"
+    assert out.count(link) == 4
+    assert "<details><summary>Suggested fix</summary>" in out and "SW_ATTN=1 bash" in out
+
+
+def test_markdown_history_names_the_commit(pd_repo, capsys):
+    _, out = run_cli(["audit", "--since", "base", "--repo", str(pd_repo), "--format", "markdown"], capsys)
+    assert "### silently-dropped (1)" in out
+    assert "Introduced by `" in out and "Move PD disaggregation steps to their own test area" in out and "still lost" in out
