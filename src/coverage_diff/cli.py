@@ -188,6 +188,7 @@ def _rev(revision: str) -> str:
 def explain_command(
     arguments: list[str] = typer.Argument(..., metavar="[REV] QUERY", help="Revision (default HEAD; '.' for the working tree), then a substring or glob of a config entry or test command, or PATH:LINE of an entry or guard."),
     base: Optional[str] = typer.Option(None, "--base", help="Also show how the matches were reached at this revision."),
+    limit: int = typer.Option(50, "--limit", min=1, help="Explain at most this many matches."),
     repo: Path = RepoOption,
     fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="text or json."),
     output: Optional[Path] = OutputOption,
@@ -205,7 +206,7 @@ def explain_command(
     try:
         head = session.inventory(_rev(revision))
         base_inventory = session.inventory(_rev(base), head.settings) if base is not None else None
-        result = explain(head, query, base_inventory)
+        result = explain(head, query, base_inventory, limit=limit)
     except (GitError, ConfigError) as exc:
         raise fail(str(exc)) from None
     finally:

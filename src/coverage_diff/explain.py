@@ -69,33 +69,35 @@ class ExplainResult:
     subjects: tuple[SubjectExplanation, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
     incomplete: tuple[Incomplete, ...] = ()
+    more: int = 0  # matches left out by the limit
 
 
-def explain(inventory, query: str, base_inventory=None) -> ExplainResult:
-    head_graph = graph_of(inventory)
-    base_graph = graph_of(base_inventory) if base_inventory is not None else None
+DEFAULT_LIMIT = 50
+
+
+def explain(inventory, query: str, base_inventory=None, limit: int = DEFAULT_LIMIT) -> ExplainResult:
+    """Explain the first `limit` subjects the query matches (a broad query costs one
+    `reasons` call per unreached match); `ExplainResult.more` counts the rest."""
+    graphs = [(graph_of(inventory), inventory)]
+    if base_inventory is not None:
+        graphs.append((graph_of(base_inventory), base_inventory))
     keys: dict[tuple[str, str], str] = {}
-    for g, inv in ((head_graph, inventory), (base_graph, base_inventory)):
-        if g is not None:
-            matches = match_nodes(g, query)
-            add_blocking(g, inv, matches + _entries_near_guards(g, matches))
-            for node in matches:
-                keys.setdefault(subject_key(g, node), g.nodes[node]["text"])
-    subjects = tuple(
-        SubjectExplanation(
-            kind, subject, text,
-            head=side(head_graph, inventory, kind, subject),
-            base=side(base_graph, base_inventory, kind, subject) if base_graph is not None else None,
-        )
-        for (kind, subject), text in keys.items()
-    )
+    for g, _ in graphs:
+        for node in match_nodes(g, query):
+            keys.setdefault(subject_key(g, node), g.nodes[node]["text"])
+    chosen = list(keys.items())[:limit]
+    for g, inv in graphs:  # what a matched guard blocks is in its blocked chains
+        add_blocking(g, inv, _entries_near_guards(g, [n for key, _ in chosen for n in _subject_nodes(g).get(key, [])]))
+    sides = [[side(g, inv, kind, subject) for g, inv in graphs] for (kind, subject), _ in chosen]
     return ExplainResult(
         query=query,
         head=_name(inventory),
         base=_name(base_inventory) if base_inventory is not None else None,
-        subjects=subjects,
+        subjects=tuple(SubjectExplanation(kind, subject, text, found[0], found[1] if len(found) > 1 else None)
+                       for ((kind, subject), text), found in zip(chosen, sides)),
         diagnostics=tuple(inventory.diagnostics),
         incomplete=tuple(inventory.incomplete),
+        more=len(keys) - len(chosen),
     )
 
 
@@ -120,7 +122,7 @@ def subject_key(g: nx.DiGraph, node: str) -> tuple[str, str]:
 
 
 def side(g: nx.DiGraph, inventory, kind: str, subject: str) -> Side:
-    nodes = [n for n in g.nodes if subject_key(g, n) == (kind, subject) and _is_subject_node(g, n)]
+    nodes = _subject_nodes(g).get((kind, subject), [])
     paths = tuple(p for n in nodes for p in _reach_paths(g, n))
     reached = any(g.nodes[n]["reached"] for n in nodes)
     defined: tuple[ConfigEntry, ...] = ()
@@ -132,6 +134,18 @@ def side(g: nx.DiGraph, inventory, kind: str, subject: str) -> Side:
     locations = tuple(dict.fromkeys(Location(g.nodes[n]["path"], g.nodes[n]["line"]) for n in nodes))
     blocks = tuple(dict.fromkeys(_blocked_by(g, nodes))) if kind == "guard" else ()
     return Side(_name(inventory), defined, locations, reached, paths, reason, blocks)
+
+
+def _subject_nodes(g: nx.DiGraph) -> dict[tuple[str, str], list[str]]:
+    """(kind, subject) -> the nodes that stand for it (several definitions, guard branches)."""
+    index = g.graph.get("_subjects")
+    if index is None:
+        index = {}
+        for node in g.nodes:
+            if _is_subject_node(g, node):
+                index.setdefault(subject_key(g, node), []).append(node)
+        g.graph["_subjects"] = index
+    return index
 
 
 def _is_subject_node(g: nx.DiGraph, node: str) -> bool:

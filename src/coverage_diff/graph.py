@@ -277,6 +277,7 @@ def add_blocking(g: nx.DiGraph, inventory, nodes: Iterable[str] | None = None) -
     if not todo:
         return g
     witnesses = g.graph.setdefault("_witnesses", Witnesses(inventory))
+    g.graph.pop("_subjects", None)  # new guard nodes are new subjects
     for node in todo:
         data = g.nodes[node]
         guards = witnesses.blocking(data["identity"], data["path"])
@@ -383,7 +384,15 @@ def reaches(g: nx.DiGraph, node: str) -> bool:
 
 def runs_through(g: nx.DiGraph, node: str) -> list[str]:
     """Run nodes whose path passes through the node, in run order."""
-    return [n for n, d in g.nodes(data=True) if d["kind"] == "run" and node in d["nodes"]]
+    index = g.graph.get("_runs_through")
+    if index is None:  # built once: runs are all added by build_graph, add_blocking adds none
+        index = {}
+        for run, data in g.nodes(data=True):
+            if data["kind"] == "run":
+                for step in data["nodes"]:
+                    index.setdefault(step, []).append(run)
+        g.graph["_runs_through"] = index
+    return list(index.get(node, ()))
 
 
 def paths_to(g: nx.DiGraph, node: str) -> list[tuple[str, ...]]:
@@ -472,7 +481,10 @@ def focus(g: nx.DiGraph, nodes: Iterable[str]) -> nx.DiGraph:
             for path in paths_to(g, node):
                 keep.update(dict.fromkeys(path))
             keep.update(dict.fromkeys(s for s in g.predecessors(node) if g.edges[s, node]["relation"] == CALLS))
-    return g.subgraph(keep).copy()
+    small = g.subgraph(keep).copy()
+    for key in [k for k in small.graph if k.startswith("_")]:
+        del small.graph[key]  # indexes and caches of the whole graph
+    return small
 
 
 def _static_chain(g: nx.DiGraph, node: str) -> list[str]:

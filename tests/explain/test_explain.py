@@ -159,3 +159,12 @@ def test_golden_graph_json(head):
     matches = cg.match_nodes(head.graph, "gemma-3")
     focused = cg.focus(cg.add_blocking(head.graph, head, matches), matches)
     _golden("graph_gemma_head.json", graph_render.node_link_json(focused))
+
+
+def test_a_broad_query_is_cut_at_the_limit_and_says_so(head):
+    everything = explain(head, "GPU_MEMORY_UTILIZATION")
+    assert len(everything.subjects) > 3 and everything.more == 0
+    cut = explain(head, "GPU_MEMORY_UTILIZATION", limit=2)
+    assert [s.subject for s in cut.subjects] == [s.subject for s in everything.subjects[:2]]
+    assert cut.more == len(everything.subjects) - 2
+    assert f"and {cut.more} more matches not explained" in render.render(cut, "text")

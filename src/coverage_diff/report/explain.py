@@ -29,6 +29,9 @@ def text(result: ExplainResult) -> str:
     for subject in result.subjects:
         lines.append("")
         lines += _subject(subject)
+    if result.more:
+        lines.append("")
+        lines.append(f"... and {result.more} more matches not explained; narrow the query or raise --limit.")
     if result.incomplete:
         lines.append("")
         lines.append(f"Analysed only partly ({len(result.incomplete)} places; results there may be incomplete):")
@@ -133,6 +136,7 @@ def to_dict(result: ExplainResult) -> dict:
             {"kind": s.kind, "subject": s.subject, "text": s.text, "head": side_dict(s.head), "base": side_dict(s.base)}
             for s in result.subjects
         ],
+        "more": result.more,
         "diagnostics": [{"path": d.location.path, "line": d.location.line, "severity": d.severity, "message": d.message} for d in result.diagnostics],
         "incomplete": [{"path": i.location.path, "line": i.location.line, "reason": i.reason} for i in result.incomplete],
     }
