@@ -54,6 +54,22 @@ class _Parser:
     def __init__(self, tokens: list[str], scope: Scope):
         self.t, self.i, self.scope = tokens, 0, scope
         self.unknown = False
+        self.skip = 0  # > 0 while parsing an operand that `&&`, `||` or `?:` does not evaluate
+
+    def skipped(self, parse):
+        """Parse an operand bash short-circuits: no assignments, no errors, no unknowns."""
+        self.skip += 1
+        unknown = self.unknown
+        try:
+            parse()
+        finally:
+            self.skip -= 1
+            self.unknown = unknown
+        return 0
+
+    def set(self, name: str, value: int) -> None:
+        if not self.skip:
+            self.scope.set_number(name, value)
 
     def peek(self) -> str:
         return self.t[self.i] if self.i < len(self.t) else ""
@@ -88,7 +104,7 @@ class _Parser:
             if value is None:
                 self.unknown = True
                 return None
-            self.scope.set_number(tok, value)
+            self.set(tok, value)
             return value
         return self.ternary()
 
@@ -97,11 +113,14 @@ class _Parser:
         if self.peek() != "?":
             return cond
         self.take()
-        a = self.assign()
-        self.take(":")
-        b = self.assign()
         if cond is None:
+            a = self.assign()
+            self.take(":")
+            self.assign()
             return None
+        a = self.assign() if cond else self.skipped(self.assign)
+        self.take(":")
+        b = self.skipped(self.assign) if cond else self.assign()
         return a if cond else b
 
     def binop(self, level: int) -> int | None:
@@ -110,12 +129,18 @@ class _Parser:
         left = self.binop(level + 1)
         while _BINARY.get(self.peek()) == level:
             op = self.take()
+            if left is not None and op in ("&&", "||") and bool(left) == (op == "||"):
+                self.skipped(lambda: self.binop(level + 1))  # decided by the left side: the right is not evaluated
+                left = int(bool(left))
+                continue
             right = self.binop(level + (0 if op == "**" else 1))
             left = None if left is None or right is None else self.binary(op, left, right)
         return left
 
     def binary(self, op: str, a: int, b: int) -> int:
         if op in ("/", "%") and b == 0:
+            if self.skip:
+                return 0
             raise ArithError("division by 0")
         ops = {
             "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
@@ -144,7 +169,7 @@ class _Parser:
             if cur is None:
                 return None
             cur = _wrap(cur + (1 if tok == "++" else -1))
-            self.scope.set_number(name, cur)
+            self.set(name, cur)
             return cur
         return self.postfix()
 
@@ -167,7 +192,7 @@ class _Parser:
                 cur = self.scope.get_number(tok)
                 if cur is None:
                     return None
-                self.scope.set_number(tok, _wrap(cur + (1 if op == "++" else -1)))
+                self.set(tok, _wrap(cur + (1 if op == "++" else -1)))
                 return cur
             v = self.scope.get_number(tok)
             if v is None:

@@ -159,22 +159,27 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
             st.positional = tuple(words[i + 1 :])
             break
         if text in ("-o", "+o") and i + 1 < len(words):
-            if words[i + 1].text == "errexit":
-                st.errexit = text == "-o"
+            _set_option(st, words[i + 1].text, text[0] == "-")
             i += 2
             continue
         if text[:1] in "-+" and len(text) > 1:
-            if "e" in text[1:]:
-                st.errexit = text[0] == "-"
+            on = text[0] == "-"
+            for flag, option in (("e", "errexit"), ("u", "nounset")):
+                if flag in text[1:]:
+                    _set_option(st, option, on)
             if "o" in text[1:] and i + 1 < len(words):  # `-euo pipefail`: -o takes the next word
-                if words[i + 1].text == "errexit":
-                    st.errexit = text[0] == "-"
+                _set_option(st, words[i + 1].text, on)
                 i += 1
         else:
             st.positional = tuple(words[i:])
             break
         i += 1
     return _status(st, 0)
+
+
+def _set_option(st: State, option: str | None, on: bool) -> None:
+    if option in ("errexit", "nounset", "pipefail"):
+        setattr(st, option, on)
 
 
 def shift(interp, st, args, node):

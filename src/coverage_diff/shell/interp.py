@@ -35,6 +35,9 @@ SKIPPED = frozenset({"comment", "heredoc_body", "heredoc_end", "heredoc_start"})
 QUERIES = frozenset({"grep", "egrep", "fgrep", "which", "type", "command", "diff", "cmp", "pgrep", "hash", "compgen"})
 WRAPPERS = frozenset({"env", "timeout", "time", "nohup", "exec", "stdbuf", "nice", "xvfb-run"})
 SCRIPT_SUFFIXES = (".sh", ".bash")
+# What a POSIX sh (dash) rejects: a script run with `sh` that uses these stops there.
+BASHISMS = (("arrays", r"^\s*\w+(\[[^]\n]*\])?\+?=\("), ("[[ ]]", r"\[\[\s"), ("here-strings", r"<<<"),
+            ("source", r"^\s*source\s"), ("${x//...}", r"\$\{\w+//?"), ("function", r"^\s*function\s"))
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
@@ -288,6 +291,8 @@ class Interpreter:
             back = st.fork()
             back.status = f.status
             back.assumptions = f.assumptions
+            if st.capture is not None:  # a subshell writes to the same stdout: `$(a | b)`, `$( (a) )`
+                back.capture = list(f.capture) if f.capture is not None else None
             out.append(back)
         return out or [st]
 
@@ -303,11 +308,15 @@ class Interpreter:
     def x_pipeline(self, node, st):
         parts = [c for c in node.named_children if c.type not in SKIPPED]
         stdin = st.stdin
+        failed: int | None = 0  # with pipefail: the status of the rightmost failing part before the last
         for part in parts[:-1]:
             child = st.fork()
             child.capture, child.stdin = [], stdin
             finals = self.exec(part, child)
             stdin = [concat(finals[0].capture)] if len(finals) == 1 and finals[0].capture is not None else None
+            statuses = {f.status for f in finals}
+            status = statuses.pop() if len(statuses) == 1 else None
+            failed = None if status is None else (status or failed)
 
         def last(child):
             child.stdin = stdin
@@ -316,7 +325,12 @@ class Interpreter:
                 r.flow = None
             return res
 
-        return self.errexit(self.subshell(st, last))
+        out = self.subshell(st, last)
+        if st.pipefail:
+            for s in out:
+                if s.status == 0 and failed != 0:
+                    s.status = failed
+        return self.errexit(out)
 
     def x_redirected_statement(self, node, st):
         tail = heredoc_tail(node)
@@ -1106,6 +1120,8 @@ class Interpreter:
         for c in prefix_nodes:
             prefixes.append((self.text(c.child_by_field_name("name")), self.assignment_value(c, st)))
         words = self.expand_words(words_nodes, st)
+        if st.flow:  # an expansion error (`set -u`, `${X:?}`): the command does not run
+            return [st]
         saved_stdin, saved_capture = st.stdin, st.capture
         for r in redirects:
             self.apply_redirect(r, st)
@@ -1211,18 +1227,20 @@ class Interpreter:
 
     def shell_call(self, st: State, args: list[Val], prefixes, node, shell: str) -> list[State]:
         rest = list(args)
-        errexit = False
+        options: set[str] = set()
         while rest and rest[0].known and rest[0].text.startswith(("-", "+")) and rest[0].text not in ("-", "--"):
             flag = rest.pop(0).text
             if flag == "-c":
                 if not rest:
                     return self.done(st, 2)
-                return self.command_string(st, rest[0], rest[1:], prefixes, node, errexit)
-            if flag.startswith("-") and "e" in flag[1:] and not flag.startswith("--"):
-                errexit = True
+                return self.command_string(st, rest[0], rest[1:], prefixes, node, "errexit" in options, frozenset(options))
+            if flag.startswith("-") and not flag.startswith("--"):
+                options |= {option for letter, option in (("e", "errexit"), ("u", "nounset")) if letter in flag[1:]}
             if flag in ("-o", "+o") and rest:
-                if rest.pop(0).text == "errexit":
-                    errexit = flag == "-o"
+                option = rest.pop(0).text
+                if option in ("errexit", "nounset", "pipefail"):
+                    options = options | {option} if flag == "-o" else options - {option}
+        errexit = "errexit" in options
         if rest and rest[0].known and rest[0].text == "--":
             rest.pop(0)
         if not rest:
@@ -1236,13 +1254,25 @@ class Interpreter:
             return self.leaf(st, [Val(shell), *args], prefixes, node)
         if not self.snapshot.exists(path):
             return self.missing(st, node, path)
-        return self.call_script(st, path, script.text, rest[1:], prefixes, self.loc(st, node), errexit=errexit)
+        if shell in ("sh", "dash"):
+            self.posix_sh_caveat(st, node, path)
+        return self.call_script(st, path, script.text, rest[1:], prefixes, self.loc(st, node), errexit=errexit,
+                                options=frozenset(options))
+
+    def posix_sh_caveat(self, st: State, node: Node, path: str) -> None:
+        """`sh x.sh` is interpreted as bash; where x.sh needs bash, a POSIX sh may fail instead: say so."""
+        scan = self.scan_path(path)
+        text = scan.source.text if scan is not None else ""
+        found = [name for name, pattern in BASHISMS if re.search(pattern, text, re.MULTILINE)]
+        if found:
+            self.incomplete(self.loc(st, node), f"{path} is run with sh but uses bash-only {', '.join(found)}: "
+                                                "interpreted as bash, a POSIX sh may stop there")
 
     def missing(self, st: State, node: Node, path: str) -> list[State]:
         self.rec.missing.setdefault((self.loc(st, node), path), None)
         return self.done(st, 127)
 
-    def command_string(self, st, text: Val, args, prefixes, node, errexit: bool) -> list[State]:
+    def command_string(self, st, text: Val, args, prefixes, node, errexit: bool, options=frozenset()) -> list[State]:
         if not text.known:
             self.incomplete(self.loc(st, node), "bash -c with a command string not known statically")
             return self.done(st, 0)
@@ -1252,6 +1282,7 @@ class Interpreter:
         def body(child: State) -> list[State]:
             child.positional = tuple(args[1:])
             child.errexit = errexit
+            child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
             child.funcs = {}
             child.chain_entries += tuple(v.entry for v in [text, *args] if v.entry is not None)
             return self.run_program(source, [child])
@@ -1285,7 +1316,7 @@ class Interpreter:
         return out or self.done(st, 0)
 
     def call_script(self, st: State, path: str, shown: str, args: list[Val], prefixes, location: Location, *,
-                    errexit: bool) -> list[State]:
+                    errexit: bool, options=frozenset()) -> list[State]:
         visible = {n: v for n, v in st.vars.items() if v.exported}
         visible.update({n: Var({0: v}, exported=True) for n, v in prefixes})
         known = tuple(sorted((n, v.scalar.text) for n, v in visible.items() if v.scalar is not None and v.scalar.known))
@@ -1303,6 +1334,7 @@ class Interpreter:
             child.sources = (shown,)
             child.positional = tuple(args)
             child.errexit = errexit
+            child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
             child.funcs = {}
             child.config_names = names
             child.frames = st.frames + (frame,)
@@ -1560,7 +1592,10 @@ class Interpreter:
             i = int(name)
             if i == 0:
                 return Val(st.script)
-            return st.positional[i - 1] if i <= len(st.positional) else EMPTY
+            if i > len(st.positional):
+                self.unbound(st, name)
+                return EMPTY
+            return st.positional[i - 1]
         if name == "#":
             return Val(str(len(st.positional)))
         if name == "?":
@@ -1571,7 +1606,20 @@ class Interpreter:
             return Val("e" if st.errexit else "")
         if name == "PWD" and "PWD" not in st.touched:
             return self.pwd(st)
-        return self.read_var(st, name) or Val("", sources=self.env_sources(st, name))
+        val = self.read_var(st, name)
+        if val is None:
+            self.unbound(st, name)
+        return val or Val("", sources=self.env_sources(st, name))
+
+    def unset(self, st: State, name: str) -> bool:
+        """Certainly unset here (in the open world an untouched environment name may be set)."""
+        return st.get(name) is None and not (self.open_world and name not in st.touched and is_env_name(name))
+
+    def unbound(self, st: State, name: str) -> None:
+        """An unset variable was expanded: under `set -u` bash prints an error and the script ends."""
+        if st.nounset and not st.flow:
+            st.flow = Flow("exit")
+            st.status = 1
 
     def env_sources(self, st: State, name: str) -> frozenset[str]:
         return frozenset({name}) if name not in st.touched and is_env_name(name) else frozenset()
@@ -1656,6 +1704,8 @@ class Interpreter:
         target = kids[0]
         rest = kids[1:]
         name, index = self.target(target)
+        if name in ("@", "*") and index is None:  # `${@}` is `$@`, `${#@}` is `$#`
+            index = name
         if name is None:
             self.incomplete(self.loc(st, node), f"expansion {self.text(node)!r} not understood")
             return (unknown(self.text(node)), quoted)
@@ -1677,9 +1727,13 @@ class Interpreter:
                 name, _, index = name[:-1].partition("[")
         if prefix == "#":
             if whole:
+                if name not in ("@", "*") and self.unset(st, name):
+                    self.unbound(st, name)
                 vals = self.array_values(st, name) if name not in ("@", "*") else list(st.positional)
                 return (Val(str(len(vals))) if vals is not None else unknown(self.text(node)), quoted)
             val = self.get_value(st, name, index)
+            if val is None:
+                self.unbound(st, name)
             return (Val(str(len(val.text))) if val is not None and val.known else
                     (Val("0") if val is None else unknown(self.text(node))), quoted)
         # The value itself.
@@ -1700,6 +1754,7 @@ class Interpreter:
                 vals, whole = result
         else:
             if not vals and not whole:
+                self.unbound(st, name)
                 vals = [Val("", sources=self.env_sources(st, name))]
         if whole and quoted and index == "@":
             return (vals, True)
@@ -1777,6 +1832,8 @@ class Interpreter:
                     st.status = 1
                     return ([EMPTY], False)
                 return None
+        if value is None and not whole:
+            self.unbound(st, name)
         targets = vals if whole else [value if value is not None else Val("", sources=src)]
         if op in ("#", "##", "%", "%%"):
             pat, _ = self.pattern_nodes(st, node, operands)

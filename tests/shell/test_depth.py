@@ -1,0 +1,77 @@
+"""Constructs the real-script survey (docs/shell-survey.md) showed to matter, each checked against bash."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import assert_agrees_with_bash
+from .helpers import argvs, interpret, job
+
+
+def agree(script: str, env: dict[str, str] | None = None, extra: dict[str, str] | None = None, command: str = "bash ci/s.sh"):
+    files = {"ci/s.sh": script, "tests/test_a.py": "", "tests/unit/test_b.py": "", **(extra or {})}
+    return assert_agrees_with_bash(job(command, env=env or {}), files).outcome
+
+
+def test_set_u_ends_the_script_at_an_unset_variable():
+    script = 'set -u\npytest before "${OK:-d}" "${X-}" "${X:+alt}"\necho "$UNSET_THING"\npytest after\n'
+    assert argvs(agree(script)) == ["pytest before d  "]
+    assert argvs(agree(script, env={"UNSET_THING": "1"})) == ["pytest before d  ", "pytest after"]
+
+
+def test_set_u_forms_that_do_not_stop():
+    script = """set -uo pipefail
+arr=()
+pytest "${#arr[@]}" "${arr[@]}" "$#" "$@" "${@}" "${1:-none}"
+r=$(echo "$MISSING")  # ends only the substitution
+f() { pytest in-f "$1"; }
+f x
+pytest "${unset_arr[5]:-dflt}"
+echo "$1"
+pytest never
+"""
+    assert argvs(agree(script)) == ["pytest 0 0 none", "pytest in-f x", "pytest dflt"]
+
+
+def test_set_u_in_the_open_world_does_not_decide():
+    out = interpret({"ci/s.sh": 'set -u\nif [[ -n "$MAYBE" ]]; then pytest set; fi\npytest end\n'}, "bash ci/s.sh", open_world=True)
+    assert sorted(argvs(out)) == ["pytest end", "pytest end", "pytest set"]
+
+
+def test_set_u_is_not_inherited_by_child_scripts_but_bash_u_sets_it():
+    extra = {"ci/child.sh": 'pytest child "$NOPE"\n'}
+    assert argvs(agree("set -u\nbash ci/child.sh\n", extra=extra)) == ["pytest child "]
+    assert argvs(agree("bash -u ci/child.sh; pytest after\n", extra=extra)) == ["pytest after"]
+
+
+def test_pipefail_with_set_e():
+    script = "set -e\nfalse | cat\npytest runs\nset -o pipefail\nif false | true; then pytest no; else pytest yes; fi\n" \
+             "true | false || pytest caught\nfalse | cat\npytest never\n"
+    assert argvs(agree(script)) == ["pytest runs", "pytest yes", "pytest caught"]
+
+
+def test_pipeline_output_reaches_command_substitution():
+    script = """A=$(echo hi | cat)
+B=$( (echo sub; echo two) )
+C=$(printf '%s\\n' x y | while read -r l; do echo "[$l]"; done)
+pytest "$A" "$B" "$C"
+"""
+    assert argvs(agree(script)) == ["pytest hi sub\ntwo [x]\n[y]"]
+
+
+def test_arithmetic_short_circuits():
+    script = """i=0; z=0
+j=$(( 0 && i++ )); k=$(( 1 || i++ )); l=$(( z ? 10 / z : i++ )); m=$(( 1 ? 5 : i / z ))
+(( 0 && (i = 9) )) || pytest skipped
+[[ -n x || $((i++)) -gt 0 ]] && pytest or-skips
+pytest "$i" "$j" "$k" "$l" "$m" $(( 0 && 1 / 0 )) $(( 2 || 1, 3 ))
+"""
+    assert argvs(agree(script)) == ["pytest skipped", "pytest or-skips", "pytest 1 0 1 0 5 0 3"]
+
+
+def test_sh_script_with_bashisms_is_followed_with_a_caveat():
+    extra = {"ci/child.sh": 'arr=(a b)\nfor x in "${arr[@]}"; do pytest "$x"; done\n', "ci/posix.sh": 'pytest "$1"\n'}
+    out = interpret({"ci/s.sh": "", **extra}, "sh ci/child.sh", "sh ci/posix.sh one")
+    assert argvs(out) == ["pytest a", "pytest b", "pytest one"]
+    (caveat,) = out.incomplete
+    assert "ci/child.sh is run with sh" in caveat.reason and "arrays" in caveat.reason
