@@ -54,13 +54,14 @@ def _side(title: str, side: Side, kind: str) -> list[str]:
     where = _where(side)
     if side.reached:
         count = len(side.paths)
-        lines = [f"{head} RUNS, reached by {count} path{'s' if count != 1 else ''}{where}"]
+        verb = "EVALUATED" if kind == "guard" else "RUNS"
+        lines = [f"{head} {verb}, reached by {count} path{'s' if count != 1 else ''}{where}"]
         for number, path in enumerate(side.paths, start=1):
             lines += _path(number, path)
     elif kind == "entry" and not side.defined:
         return [f"{head} not defined at this revision"]
     else:
-        lines = [f"{head} NOT RUN{where}; no path reaches it"]
+        lines = [f"{head} {'NOT EVALUATED' if kind == 'guard' else 'NOT RUN'}{where}; no path reaches it"]
     if side.blocks:
         lines.append("    it keeps these entries from running: " + "; ".join(one_line(b) for b in side.blocks))
     if side.reason is not None:
