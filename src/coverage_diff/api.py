@@ -13,7 +13,7 @@ from .config import Settings, load_settings
 from .diff import diff
 from .inventory import Inventory, build_inventory
 from .model import Report
-from .snapshot import BlobReader, GitError, Snapshot, merge_base, repo_root, resolve
+from .snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,18 @@ def parse_range(spec: str) -> RevisionRange:
 class Session:
     """One repository opened for analysis: a shared blob reader and inventories per revision."""
 
-    def __init__(self, repo: Path | str, settings: Settings | None = None):
+    def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False):
+        """`use_cache`: keep job outcomes and diff reports in the persistent cache
+        (`cache.py`); outcomes are shared between the revisions of a session either way."""
+        from .cache import Cache
+        from .memo import JobMemo
+
         self.repo = repo_root(Path(repo))
         self.reader = BlobReader(self.repo)
         self._settings = settings
         self._inventories: dict[str, Inventory] = {}
+        self.cache = Cache.for_repo(self.repo, enabled=use_cache)
+        self.memo = JobMemo(self.cache)
 
     def snapshot(self, rev: str) -> Snapshot:
         if rev == "":
@@ -65,7 +72,8 @@ class Session:
             return self._inventories[key]
         snapshot = self.snapshot(rev)
         snapshot.name = rev or "working tree"
-        inventory = build_inventory(snapshot, settings or self.settings_for(snapshot))
+        inventory = build_inventory(snapshot, settings or self.settings_for(snapshot), interpret=self.memo.closed)
+        inventory.__dict__["_job_memo"] = self.memo  # open-world outcomes for explanations, reused too
         if key:
             self._inventories[key] = inventory
         return inventory
@@ -79,11 +87,29 @@ class Session:
         resolve(self.repo, base_rev)  # fail early with a clear message
         if head_snapshot_rev:
             resolve(self.repo, head_snapshot_rev)
+        stored_as = self._report_key(spec, base_rev, head_snapshot_rev)
+        stored = self.cache.get("diff-report", *stored_as) if stored_as else None
+        if isinstance(stored, Report):
+            return stored
         head = self.inventory(head_snapshot_rev)
         # Both sides use the head's settings: a PR that changes them is analysed consistently.
         base = self.inventory(base_rev, head.settings)
         base.snapshot.name = rng.base if not rng.merge_base else f"merge-base({rng.base}, {rng.head})"
-        return diff(base, head)
+        report = diff(base, head)
+        if stored_as:
+            self.cache.put("diff-report", report, *stored_as)
+        return report
+
+    def _report_key(self, spec: str, base_rev: str, head_rev: str) -> tuple[str, ...] | None:
+        """A diff is a function of the two trees and the settings (read from the head tree
+        unless given): the key for a stored report.  None for the working tree."""
+        if not self.cache.enabled or not head_rev:
+            return None
+        from .cache import settings_hash
+
+        trees = git(self.repo, "rev-parse", f"{base_rev}^{{tree}}", f"{head_rev}^{{tree}}").decode().split()
+        settings = settings_hash(self._settings) if self._settings is not None else "head-settings"
+        return (*trees, settings, spec)
 
     def close(self) -> None:
         self.reader.close()

@@ -71,12 +71,15 @@ def exit_code(report, fail_on: FailOn) -> int:
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
 
 
-def _session(repo: Path):
+NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
+
+
+def _session(repo: Path, use_cache: bool = False):
     from .api import Session
     from .snapshot import GitError
 
     try:
-        return Session(repo)
+        return Session(repo, use_cache=use_cache)
     except GitError as exc:
         raise fail(str(exc)) from None
 
@@ -90,13 +93,14 @@ def diff_command(
     fail_on: FailOn = FailOnOption,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain moves, changes and additions too."),
     repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
+    no_cache: bool = NoCacheOption,
 ) -> None:
     """Compare what CI runs at two revisions and explain every loss."""
     from .config import ConfigError
     from .report import renderer
     from .snapshot import GitError
 
-    session = _session(repo)
+    session = _session(repo, use_cache=not no_cache)
     try:
         report = session.diff(revisions)
     except (GitError, ConfigError) as exc:
@@ -113,13 +117,14 @@ def inventory_command(
     repo: Path = RepoOption,
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
     output: Optional[Path] = OutputOption,
+    no_cache: bool = NoCacheOption,
 ) -> None:
     """List what CI runs at a revision: every run, and every config entry no job reaches."""
     from .config import ConfigError
     from .report import inventory as inventory_report
     from .snapshot import GitError
 
-    session = _session(repo)
+    session = _session(repo, use_cache=not no_cache)
     try:
         inventory = session.inventory("" if revision == "." else revision)
     except (GitError, ConfigError) as exc:

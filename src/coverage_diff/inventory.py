@@ -50,7 +50,9 @@ class Inventory:
         per job: explanations ask for it again for every lost subject."""
         memo = self.__dict__.setdefault("_open_outcomes", {})
         if job not in memo:
-            memo[job] = interpret_job(job, self.snapshot, self.settings, open_world=True)
+            shared = self.__dict__.get("_job_memo")  # a session's memo.JobMemo, when there is one
+            memo[job] = (shared.interpret(job, self.snapshot, self.settings, open_world=True) if shared
+                         else interpret_job(job, self.snapshot, self.settings, open_world=True))
         return memo[job]
 
     def open_script_outcome(self, path: str, cwd: str) -> JobOutcome:

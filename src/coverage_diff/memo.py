@@ -1,0 +1,131 @@
+"""Job outcomes reused across revisions.
+
+Interpreting a job is a pure function of the job, the settings and the answers
+the snapshot gave while it ran (which files exist, their blobs, which paths are
+directories).  So an outcome is kept with those answers, and a job equal to one
+seen before reuses the outcome when every question it asked gets the same
+answer in the new snapshot.  Base and head of a diff share most jobs; so do
+consecutive commits and repeated runs (through the persistent `Cache`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .cache import Cache, settings_hash
+from .shell import JobOutcome, interpret_job
+from .snapshot import FileEntry, Snapshot, normalize
+
+MAX_VARIANTS = 8  # outcomes kept per job (one per distinct set of answers)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What a snapshot told the interpreter: path -> entry (None: absent), dir -> bool,
+    and a digest of the whole file list when the interpreter listed files."""
+
+    entries: tuple[tuple[str, FileEntry | None], ...]
+    dirs: tuple[tuple[str, bool], ...]
+    listing: str = ""
+
+    def hold_in(self, snapshot: Snapshot) -> bool:
+        files = snapshot.files
+        return (
+            all(files.get(path) == entry for path, entry in self.entries)
+            and all(snapshot.is_dir(d) == answer for d, answer in self.dirs)
+            and (not self.listing or self.listing == _listing(snapshot))
+        )
+
+
+class JobMemo:
+    """`interpret(job, snapshot, settings, open_world)` with outcomes reused in memory
+    and, when a cache directory is given, on disk."""
+
+    def __init__(self, cache: Cache | None = None):
+        self.cache = cache or Cache.disabled()
+        self._seen: dict[tuple, list[tuple[Answers, JobOutcome]]] = {}
+        self.reused = 0
+        self.computed = 0
+
+    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
+        key = (job, settings, open_world)
+        variants = self._seen.get(key)
+        if variants is None:
+            stored = self.cache.get("job-outcome", *self._disk_key(job, settings, open_world))
+            variants = self._seen[key] = list(stored) if isinstance(stored, list) else []
+        for answers, outcome in variants:
+            if answers.hold_in(snapshot):
+                self.reused += 1
+                return outcome
+        recorder = AskedSnapshot(snapshot)
+        outcome = interpret_job(job, recorder, settings, open_world=open_world)
+        self.computed += 1
+        variants.insert(0, (recorder.answers(), outcome))
+        del variants[MAX_VARIANTS:]
+        self.cache.put("job-outcome", variants, *self._disk_key(job, settings, open_world))
+        return outcome
+
+    def __reduce__(self):
+        return (JobMemo, ())  # an inventory pickled into the cache carries an empty memo
+
+    def closed(self, job, snapshot, settings) -> JobOutcome:
+        """The `build_inventory(interpret=...)` hook."""
+        return self.interpret(job, snapshot, settings)
+
+    @staticmethod
+    def _disk_key(job, settings, open_world: bool) -> tuple[str, ...]:
+        return (hashlib.sha256(repr(job).encode()).hexdigest(), settings_hash(settings), "open" if open_world else "closed")
+
+
+class AskedSnapshot(Snapshot):
+    """A snapshot that notes every question asked of it, to replay them elsewhere."""
+
+    def __init__(self, inner: Snapshot):
+        self._inner = inner
+        self.name = inner.name
+        self.commit = inner.commit
+        self._reader = inner._reader
+        self._paths: set[str] = set()
+        self._dirs: set[str] = set()
+        self._listed = False
+
+    @property
+    def files(self):
+        self._listed = True
+        return self._inner.files
+
+    def exists(self, path: str) -> bool:
+        self._paths.add(normalize(path))
+        return self._inner.exists(path)
+
+    def entry(self, path: str):
+        self._paths.add(normalize(path))
+        return self._inner.entry(path)
+
+    def read(self, path: str) -> bytes:
+        self._paths.add(normalize(path))
+        return self._inner.read(path)
+
+    def is_dir(self, path: str) -> bool:
+        self._dirs.add(normalize(path).rstrip("/"))
+        return self._inner.is_dir(path)
+
+    def glob(self, *patterns: str) -> list[str]:
+        self._listed = True
+        return self._inner.glob(*patterns)
+
+    def answers(self) -> Answers:
+        files = self._inner.files
+        return Answers(
+            entries=tuple(sorted((p, files.get(p)) for p in self._paths)),
+            dirs=tuple(sorted((d, self._inner.is_dir(d)) for d in self._dirs)),
+            listing=_listing(self._inner) if self._listed else "",
+        )
+
+
+def _listing(snapshot: Snapshot) -> str:
+    digest = hashlib.sha256()
+    for path, entry in sorted(snapshot.files.items()):
+        digest.update(f"{path}\0{entry.mode}\0{entry.blob}\n".encode())
+    return digest.hexdigest()
