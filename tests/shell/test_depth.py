@@ -75,3 +75,44 @@ def test_sh_script_with_bashisms_is_followed_with_a_caveat():
     assert argvs(out) == ["pytest a", "pytest b", "pytest one"]
     (caveat,) = out.incomplete
     assert "ci/child.sh is run with sh" in caveat.reason and "arrays" in caveat.reason
+
+
+GETOPTS = """while getopts "c:t:v" OPT; do
+  case ${OPT} in
+    c ) CONFIG="$OPTARG" ;;
+    t ) TP="$OPTARG" ;;
+    v ) V=1 ;;
+    \\? ) pytest bad-option; exit 1 ;;
+  esac
+done
+shift $((OPTIND - 1))
+pytest "${CONFIG:-none}" "${TP:-none}" "${V:-0}" "$@"
+"""
+
+
+@pytest.mark.parametrize("args", ["", "-c cfg.txt -t 2 rest", "-vt4 -ccfg -- -x", "-v -q", "-c", "plain -v"])
+def test_getopts_follows_known_arguments(args):
+    out = agree(GETOPTS, command=f"bash ci/s.sh {args}".strip())
+    assert not out.incomplete and all(not r.assumptions for r in out.runs)
+
+
+def test_getopts_silent_mode_and_read_of_a_repository_file():
+    script = """while getopts ":c:" o; do case $o in c) CONFIG=$OPTARG ;; :) pytest missing "$OPTARG" ;; *) pytest unknown "$OPTARG" ;; esac; done
+IFS=$'\\n' read -d '' -r -a MODELS < "${CONFIG:-ci/models.txt}"
+for m in "${MODELS[@]}"; do pytest "--model=$m"; done
+"""
+    extra = {"ci/models.txt": "small.yaml\nlarge.yaml\n"}
+    out = agree(script, extra=extra, command="bash ci/s.sh -x -c ci/models.txt")
+    assert argvs(out) == ["pytest unknown x", "pytest --model=small.yaml", "pytest --model=large.yaml"]
+    assert argvs(agree(script, extra=extra, command="bash ci/s.sh -c"))[0] == "pytest missing c"
+
+
+def test_printf_v_assigns():
+    out = agree("printf -v X '%s-%d' abc 5\nprintf -v 'Y' '%05d' 42\nprintf -- '%s\\n' skip\npytest \"$X\" \"$Y\"\n")
+    assert argvs(out) == ["pytest abc-5 00042"] and not out.incomplete
+
+
+def test_empty_backticks_parse_as_an_empty_substitution():
+    script = 'usage() {\n    echo``\n    echo "usage: $0"\n}\npytest "a``b" x``\n'
+    out = agree(script)
+    assert argvs(out) == ["pytest ab x"] and not out.diagnostics

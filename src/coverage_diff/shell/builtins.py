@@ -95,17 +95,23 @@ def echo(interp, st, args, node):
 
 
 def printf(interp, st, args, node):
-    if args and args[0].known and args[0].text == "-v":
-        interp.incomplete(interp.loc(st, node), "printf -v not modelled")
-        if len(args) > 1 and args[1].known:
-            st.assign(args[1].text, unknown("$(printf)"))
-        return _status(st, 0)
+    target = None
+    if len(args) > 1 and args[0].known and args[0].text == "-v":
+        target, args = args[1], args[2:]
+    if args and args[0].known and args[0].text == "--":
+        args = args[1:]
     if not args or not all(a.known for a in args):
-        _out(st, unknown("$(printf ...)"))
-        return _status(st, 0)
-    fmt, values = args[0].text, [a.text for a in args[1:]]
-    out = _format(fmt, values)
-    _out(st, Val(out, next((a.entry for a in args if a.entry), None)) if out is not None else unknown("$(printf ...)"))
+        out = unknown("$(printf ...)")
+    else:
+        text = _format(args[0].text, [a.text for a in args[1:]])
+        out = Val(text, next((a.entry for a in args if a.entry), None)) if text is not None else unknown("$(printf ...)")
+    if target is None:
+        _out(st, out)
+    elif target.known and re.fullmatch(r"[A-Za-z_]\w*", target.text):  # `printf -v NAME`: assign, print nothing
+        st.assign(target.text, out)
+        st.touched.add(target.text)
+    else:
+        interp.incomplete(interp.loc(st, node), f"printf -v into {target.shown()!r}, not a plain name: not modelled")
     return _status(st, 0)
 
 
@@ -465,6 +471,73 @@ def git(interp, st: State, args: list[Val], node: Node) -> list[State]:
     return _status(st, 0)
 
 
+def getopts(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`getopts spec NAME [args]`: one option per call, as bash does, on known words."""
+    if len(args) < 2 or not args[0].known or not args[1].known:
+        return _status(st, None)
+    spec, name = args[0].text, args[1].text
+    words = list(args[2:]) if len(args) > 2 else list(st.positional)
+    index = _int(interp.read_var(st, "OPTIND", track=False), 1)
+    offset = _int(interp.read_var(st, GETOPTS_OFFSET, track=False), 1)  # inside a grouped `-abc`
+    if index > len(words):
+        return _getopts_done(st, name, index)
+    word = words[index - 1]
+    if not word.known:
+        return _status(st, None)
+    text = word.text
+    if text == "--":
+        return _getopts_done(st, name, index + 1)
+    if not text.startswith("-") or text == "-" or offset >= len(text):
+        return _getopts_done(st, name, index)
+    letter, rest = text[offset], text[offset + 1:]
+    silent = spec.startswith(":")
+    known = letter != ":" and letter in spec
+    takes_arg = known and spec[spec.index(letter) + 1:spec.index(letter) + 2] == ":"
+    st.vars.pop("OPTARG", None)
+    if takes_arg:
+        if rest:
+            st.assign("OPTARG", Val(rest))
+            index += 1
+        elif index < len(words):
+            st.assign("OPTARG", words[index])
+            index += 2
+        else:
+            letter, index = (":" if silent else "?"), index + 1
+            if silent:
+                st.assign("OPTARG", Val(text[offset]))
+        offset = 1
+    elif rest:
+        offset += 1
+    else:
+        index, offset = index + 1, 1
+    if not known:
+        letter = "?"
+        if silent:
+            st.assign("OPTARG", Val(text[offset - 1] if rest else text[-1]))
+    st.assign(name, Val(letter))
+    st.assign("OPTIND", Val(str(index)))
+    st.assign(GETOPTS_OFFSET, Val(str(offset)))
+    st.touched |= {name, "OPTIND", "OPTARG"}
+    return _status(st, 0)
+
+
+GETOPTS_OFFSET = " getopts offset"  # not a shell name: where getopts is inside a grouped `-abc`
+
+
+def _getopts_done(st: State, name: str, index: int) -> list[State]:
+    st.assign(name, Val("?"))
+    st.assign("OPTIND", Val(str(index)))
+    st.vars.pop(GETOPTS_OFFSET, None)
+    st.touched |= {name, "OPTIND"}
+    return _status(st, 1)
+
+
+def _int(val: Val | None, default: int) -> int:
+    if val is None or not val.known or not (val.text or "").strip().isdigit():
+        return default
+    return int(val.text)
+
+
 def ignore(interp, st, args, node):
     return _status(st, 0)
 
@@ -475,7 +548,7 @@ BUILTIN_HANDLERS = {
     "return": return_builtin, "exit": exit_builtin, "break": _loop_flow("break"), "continue": _loop_flow("continue"),
     "read": read, "mapfile": mapfile, "readarray": mapfile, "eval": eval_builtin, "source": source, ".": source,
     "test": test, "[": test, "let": let, "command": command, "type": query, "hash": query, "which": query,
-    "getopts": query, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
+    "getopts": getopts, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
     "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": ignore, "umask": ignore, "ulimit": ignore,
     "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": ignore, "sleep": ignore,
 }

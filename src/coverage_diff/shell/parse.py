@@ -39,9 +39,19 @@ def parse_source(source: Source) -> Tree:
     key = source.blob or hashlib.sha1(source.text.encode()).hexdigest()
     tree = _CACHE.get(key)
     if tree is None:
-        tree = _PARSER.parse(source.text.encode())
+        tree = _repaired(_PARSER.parse(source.text.encode()), source.text)
         _CACHE[key] = tree
     return tree
+
+
+def _repaired(tree: Tree, text: str) -> Tree:
+    """tree-sitter-bash rejects an empty command substitution written with backticks (`echo``` in
+    vLLM's lm-eval runner). It expands to nothing, as `""` does when glued to a word, and both are
+    two bytes, so every position stays put; the repaired text is used only if it parses cleanly."""
+    if not tree.root_node.has_error or "``" not in text:
+        return tree
+    retry = _PARSER.parse(text.replace("``", '""').encode())
+    return tree if retry.root_node.has_error else retry
 
 
 def parse_errors(tree: Tree, source: Source, limit: int = 20) -> list[Diagnostic]:
