@@ -168,3 +168,23 @@ def test_a_broad_query_is_cut_at_the_limit_and_says_so(head):
     assert [s.subject for s in cut.subjects] == [s.subject for s in everything.subjects[:2]]
     assert cut.more == len(everything.subjects) - 2
     assert f"and {cut.more} more matches not explained" in render.render(cut, "text")
+
+
+def test_a_mistyped_variable_is_shown_as_a_near_miss(tmp_path):
+    import history
+
+    from coverage_diff.api import Session
+
+    repo = history.build(Path(__file__).resolve().parents[2] / "fixtures" / "vllm_pd_split", tmp_path / "repo")
+    pipeline = repo / ".buildkite/test_areas/disaggregated.yaml"
+    typo = pipeline.read_text().replace("FLASHINFER=1 bash", "SW_ATTEN=1 bash")
+    history.write_tree(repo, {".buildkite/test_areas/disaggregated.yaml": typo})
+    history.commit_all(repo, "typo", tag="typo")
+    session = Session(repo)
+    try:
+        result = explain(session.inventory("typo"), "gemma-3", limit=1)
+    finally:
+        session.close()
+    reason = result.subjects[0].head.reason
+    assert ("SW_ATTEN", "SW_ATTN", "FlashInfer NixlConnector PD accuracy tests (4 GPUs)") in reason.near_misses
+    assert "near miss: job 'FlashInfer NixlConnector PD accuracy tests (4 GPUs)' sets SW_ATTEN, the guard reads SW_ATTN" in render.render(result, "text")
