@@ -1,0 +1,97 @@
+"""Reused job outcomes must equal fresh ones: a job is reused only when it is equal
+and every file it consulted answers the same in the new snapshot."""
+
+from __future__ import annotations
+
+from coverage_diff.cache import Cache
+from coverage_diff.config import Settings
+from coverage_diff.inventory import build_inventory
+from coverage_diff.memo import JobMemo
+from coverage_diff.snapshot import Snapshot
+
+PIPELINE = """\
+steps:
+  - label: sweep
+    command: bash ci/sweep.sh
+    env:
+      FAST: "1"
+  - label: unit
+    command: pytest tests/test_unit.py
+"""
+SWEEP = """\
+fast=("A=1 B=2" "A=2 B=2")
+slow=("A=3 B=9")
+if [[ -n "${FAST:-}" ]]; then configs=("${fast[@]}"); else configs=("${slow[@]}"); fi
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest tests/test_model.py
+done
+"""
+FILES = {
+    ".buildkite/pipeline.yml": PIPELINE,
+    "ci/sweep.sh": SWEEP,
+    "tests/test_unit.py": "",
+    "tests/test_model.py": "",
+}
+
+
+def inventories(files_by_revision: list[dict[str, str]], memo: JobMemo):
+    settings = Settings()
+    out = []
+    for index, files in enumerate(files_by_revision):
+        snapshot = Snapshot.from_files(f"r{index}", files)
+        out.append(build_inventory(snapshot, settings, interpret=memo.closed))
+    return out
+
+
+def fresh(files: dict[str, str]):
+    return build_inventory(Snapshot.from_files("fresh", files), Settings())
+
+
+def runs(inventory):
+    return [(r.subject, r.argv, r.env, r.location) for r in inventory.runs]
+
+
+def test_unchanged_jobs_are_reused_and_equal():
+    memo = JobMemo()
+    first, second = inventories([FILES, {**FILES, "README.md": "unrelated"}], memo)
+    assert memo.reused == 2 and memo.computed == 2
+    assert runs(second) == runs(first) == runs(fresh(FILES))
+    assert len(second.runs) == 3
+
+
+def test_a_changed_script_is_interpreted_again():
+    memo = JobMemo()
+    edited = {**FILES, "ci/sweep.sh": SWEEP.replace('"A=2 B=2"', '"A=2 B=2" "A=7 B=7"')}
+    _, second = inventories([FILES, edited], memo)
+    assert memo.reused == 1  # the unit job only
+    assert runs(second) == runs(fresh(edited))
+    assert len(second.runs) == 4
+
+
+def test_a_deleted_file_named_by_a_run_is_not_reused():
+    """The interpreter asked whether tests/test_unit.py exists: the answer changed."""
+    memo = JobMemo()
+    gone = {k: v for k, v in FILES.items() if k != "tests/test_unit.py"}
+    _, second = inventories([FILES, gone], memo)
+    assert memo.reused == 1  # the sweep job only
+    assert runs(second) == runs(fresh(gone))
+
+
+def test_outcomes_survive_a_new_process_through_the_cache(tmp_path):
+    first = JobMemo(Cache(tmp_path))
+    inventories([FILES], first)
+    second = JobMemo(Cache(tmp_path))
+    (inventory,) = inventories([FILES], second)
+    assert second.reused == 2 and second.computed == 0
+    assert runs(inventory) == runs(fresh(FILES))
+
+
+def test_open_world_outcomes_are_kept_apart_from_closed_ones():
+    memo = JobMemo()
+    (inventory,) = inventories([FILES], memo)
+    inventory.__dict__["_job_memo"] = memo
+    sweep = next(job for job in inventory.jobs if "sweep" in job.label)
+    opened = inventory.open_outcome(sweep)
+    assert len(opened.runs) == 3  # both arrays: FAST unknown
+    assert len(inventory.outcomes[sweep.id].runs) == 2
