@@ -156,11 +156,11 @@ def _add_frame(g: nx.DiGraph, frame: Frame, run: Run, conditions: dict) -> str:
     elif frame.kind == "command":
         node = f"command:{run.job_id}:{loc.path}:{loc.line}"
         _touch(g, node, kind="command", label=frame.text, text=frame.text, path=loc.path, line=loc.line, env=env)
-    elif frame.kind in ("script", "function"):
-        path = loc.path if frame.kind == "function" or not frame.text else frame.text
-        node = script_node(path) if frame.kind == "script" else f"function:{loc.path}:{frame.text}"
-        _touch(g, node, kind=frame.kind, label=frame.text or path, text=frame.text or path, path=path if frame.kind == "script" else loc.path,
-               line=0 if frame.kind == "script" else loc.line, env=[])
+    elif frame.kind == "script":  # the frame's location is the call; its text the script
+        node = _touch_script(g, frame.text or loc.path)
+    elif frame.kind == "function":
+        node = f"function:{loc.path}:{frame.text}"
+        _touch(g, node, kind="function", label=frame.text, text=frame.text, path=loc.path, line=loc.line, env=[])
     elif frame.kind == "guard":
         outcome = guard_outcome(frame, run, conditions)
         node = guard_node(loc, outcome)
@@ -169,8 +169,8 @@ def _add_frame(g: nx.DiGraph, frame: Frame, run: Run, conditions: dict) -> str:
     elif frame.kind == "array":
         node = array_node(loc.path, frame.text)
         _touch(g, node, kind="array", label=frame.text, text=frame.text, path=loc.path, line=loc.line, env=[])
-    elif frame.kind == "entry" and run.entry is not None:
-        node = _add_entry(g, run.entry)
+    elif frame.kind == "entry":
+        node = _add_entry(g, run.entry or ConfigEntry(frame.text, loc, "?"))
     else:  # an unknown kind is still drawn, never dropped
         node = f"{frame.kind}:{loc.path}:{loc.line}:{frame.text}"
         _touch(g, node, kind=frame.kind, label=frame.text, text=frame.text, path=loc.path, line=loc.line, env=env)
