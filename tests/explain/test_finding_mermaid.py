@@ -23,6 +23,8 @@ def test_lost_gemma_shows_old_path_and_blocking_guard(base, head):
     chart = mermaid_check.parse(mermaid_for_finding(finding))
     labels = [chart.decoded(n) for n in chart.nodes]
     assert any(label.startswith("NixlConnector PD accuracy tests") for label in labels)
+    assert "tp_configs" in labels  # the array it was selected from
+    assert sum("gemma-3" in label for label in labels) == 1  # the path stops at the entry
     guard = next(n for n in chart.nodes if n.startswith("g"))
     assert '[[ -n "${SW_ATTN:-}" ]] needs true' in chart.decoded(guard)
     assert chart.decoded(guard).endswith("config_sweep_accuracy_test.sh:33")

@@ -16,7 +16,7 @@ import subprocess
 
 import networkx as nx
 
-from ..graph import BLOCKED, FLOW, NODE_KINDS, STATIC
+from ..graph import BLOCKED, FLOW, NODE_KINDS, STATIC, run_frames
 from ..model import Finding
 from .escape import clip, one_line
 
@@ -243,7 +243,9 @@ def mermaid_for_finding(finding: Finding) -> str:
     the guard that now blocks it.  Empty when the finding has no base run."""
     if not finding.base_runs:
         return ""
-    frames = [f for f in finding.base_runs[0].path if f.kind != "leaf"]
+    frames = run_frames(finding.base_runs[0], {})
+    entry = next((i for i, f in enumerate(frames) if f.kind == "entry"), None)
+    frames = frames[: entry + 1] if entry is not None else frames  # the old path to the subject
     lines = ["flowchart LR"]
     ids = [f"p{i}" for i in range(len(frames))]
     for node, frame in zip(ids, frames):
