@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .config import Settings, load_settings
-from .diff import diff
-from .inventory import Inventory, build_inventory
+from .cache import Cache, settings_hash
 from .model import Report
 from .snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
+
+if TYPE_CHECKING:  # the analysis modules are imported when first needed: a cached diff never is
+    from .config import Settings
+    from .inventory import Inventory
+    from .memo import JobMemo
 
 
 @dataclass(frozen=True)
@@ -48,15 +52,20 @@ class Session:
     def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False):
         """`use_cache`: keep job outcomes and diff reports in the persistent cache
         (`cache.py`); outcomes are shared between the revisions of a session either way."""
-        from .cache import Cache
-        from .memo import JobMemo
-
         self.repo = repo_root(Path(repo))
         self.reader = BlobReader(self.repo)
         self._settings = settings
         self._inventories: dict[str, Inventory] = {}
         self.cache = Cache.for_repo(self.repo, enabled=use_cache)
-        self.memo = JobMemo(self.cache)
+        self._memo: JobMemo | None = None
+
+    @property
+    def memo(self) -> "JobMemo":
+        if self._memo is None:
+            from .memo import JobMemo
+
+            self._memo = JobMemo(self.cache)
+        return self._memo
 
     def snapshot(self, rev: str) -> Snapshot:
         if rev == "":
@@ -64,12 +73,16 @@ class Session:
         return Snapshot.at(self.repo, rev, self.reader)
 
     def settings_for(self, snapshot: Snapshot) -> Settings:
+        from .config import load_settings
+
         return self._settings if self._settings is not None else load_settings(snapshot)
 
     def inventory(self, rev: str, settings: Settings | None = None) -> Inventory:
         key = resolve(self.repo, rev) if rev else ""
         if key and key in self._inventories:
             return self._inventories[key]
+        from .inventory import build_inventory
+
         snapshot = self.snapshot(rev)
         snapshot.name = rev or "working tree"
         inventory = build_inventory(snapshot, settings or self.settings_for(snapshot), interpret=self.memo.closed)
@@ -95,6 +108,8 @@ class Session:
         # Both sides use the head's settings: a PR that changes them is analysed consistently.
         base = self.inventory(base_rev, head.settings)
         base.snapshot.name = rng.base if not rng.merge_base else f"merge-base({rng.base}, {rng.head})"
+        from .diff import diff
+
         report = diff(base, head)
         if stored_as:
             self.cache.put("diff-report", report, *stored_as)
@@ -105,8 +120,6 @@ class Session:
         unless given): the key for a stored report.  None for the working tree."""
         if not self.cache.enabled or not head_rev:
             return None
-        from .cache import settings_hash
-
         trees = git(self.repo, "rev-parse", f"{base_rev}^{{tree}}", f"{head_rev}^{{tree}}").decode().split()
         settings = settings_hash(self._settings) if self._settings is not None else "head-settings"
         return (*trees, settings, spec)
