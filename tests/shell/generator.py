@@ -9,7 +9,9 @@ exactly.  Constructs: config arrays, copies and `+=`, element rewrites over
 C-style for / while loops with break and continue, `read -r -a`, `env
 "${parts[@]}"`, sourced files through the SCRIPT_DIR idiom, child scripts,
 early exits and returns, `set -e` with failing commands, parameter expansions
-and arithmetic.
+and arithmetic; `set -u` with bare references to variables the job may not set,
+`pipefail` with failing pipeline stages, pipelines inside `$(...)`, `&&` / `||`
+/ `?:` short-circuits in `$(( ))`, `printf -v`, and `getopts` in child scripts.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ class Generator:
         files: dict[str, str] = {"tests/test_a.py": "", "tests/unit/test_b.py": ""}
         out = ["#!/bin/bash\n"]
         if self.r.random() < 0.5:
-            out.append(self.r.choice(["set -e\n", "set -eo pipefail\n", "set -ex\n"]))
+            out.append(self.r.choice(["set -e\n", "set -eo pipefail\n", "set -ex\n", "set -euo pipefail\n", "set -u\n"]))
         out.append('SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)\n')
         names = ["tp_configs", "sw_configs", "dp_configs"][: self.r.randint(1, 3)]
         sourced = self.r.random() < 0.4
@@ -113,6 +115,7 @@ class Generator:
         if self.r.random() < 0.3:
             out.append(f'configs+=("{self.entry()}")\n')
         out.append(self.extras())
+        out.append(self.options_block())
         child = self.r.random() < 0.35
         if child:
             files["ci/run.sh"] = self.child_script()
@@ -151,20 +154,42 @@ class Generator:
             lines.append(f'LABEL="${{{v}:-dflt}}"\nLABEL="${{LABEL^^}}-${{#LABEL}}"\nextra+=("--label=${{LABEL%-*}}")\n')
         if self.r.random() < 0.3:
             lines.append(f'N=$(( {self.r.randint(1, 4)} * {self.r.randint(1, 3)} + 1 ))\nextra+=("-n" "$N")\n')
+        if self.r.random() < 0.3:
+            a, b = self.r.randint(0, 2), self.r.randint(0, 2)
+            lines.append(f'k=0\nS=$(( {a} && k++ ))$(( {b} || k++ ))$(( {a} ? {b} / {a} : k ))\nextra+=("--sc=$S$k")\n')
+        if self.r.random() < 0.25:
+            lines.append(f'printf -v PV "%s-%03d" "${{{v}:-x}}" {self.r.randint(0, 99)}\nextra+=("$PV")\n')
+        if self.r.random() < 0.25:
+            lines.append(f'PIPED=$(echo "${{{v}:-p}} q" | while read -r w rest; do echo "$w+$rest"; done)\nextra+=("$PIPED")\n')
         return "".join(lines)
+
+    def options_block(self) -> str:
+        """Lines whose effect depends on `set -u` / `pipefail`: a bare reference, a failing stage."""
+        roll = self.r.random()
+        if roll < 0.2:
+            return f'echo "${{{self.var()}}}" >/dev/null\n'
+        if roll < 0.35:
+            return self.r.choice(["false | cat\n", "true | false | true\n", "false | true || extra+=(--piped-fail)\n"])
+        if roll < 0.45:
+            return "if false | true; then extra+=(--pipe-ok); fi\n"
+        return ""
 
     def child_script(self) -> str:
         body = "#!/bin/bash\n"
         if self.r.random() < 0.5:
             body += "set -e\n"
+        if self.r.random() < 0.4:
+            body += ('while getopts ":s:q" opt; do case $opt in s) SUFFIX=$OPTARG ;; q) QUIET=1 ;; *) ;; esac; done\n'
+                     'shift $((OPTIND - 1))\n')
         body += 'MODEL=${MODEL:-none}\n'
         if self.r.random() < 0.4:
             body += f'if [[ "$MODEL" == {self.r.choice(MODELS)[:2]}* ]]; then\n  exit 0\nfi\n'
-        body += 'for arg in "$@"; do\n  [[ "$arg" == --skip ]] && continue\n  pytest tests/test_a.py --model "$MODEL" "$arg"\ndone\n'
+        body += 'for arg in "$@"; do\n  [[ "$arg" == --skip ]] && continue\n  pytest tests/test_a.py --model "$MODEL" "${SUFFIX:-none}${QUIET:-0}" "$arg"\ndone\n'
         return body
 
     def runner_function(self, child: bool) -> str:
-        call = 'env "${parts[@]}" bash "${SCRIPT_DIR}/run.sh" "$label" "${extra[@]}"\n' if child else \
+        opts = self.r.choice(["", "", "-q ", "-s sfx ", "-qs x "])
+        call = f'env "${{parts[@]}}" bash "${{SCRIPT_DIR}}/run.sh" {opts}"$label" "${{extra[@]}}"\n' if child else \
                'env "${parts[@]}" ' + self.run_line('"$label" "${extra[@]}"', "").lstrip()
         guard = ""
         if self.r.random() < 0.3:

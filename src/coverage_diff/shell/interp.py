@@ -130,6 +130,7 @@ class Interpreter:
             incomplete=tuple(r.incomplete),
             diagnostics=tuple(r.diagnostics),
             missing_scripts=tuple(r.missing),
+            steps=self.steps,
         )
 
     # ------------------------------------------------------------------ bookkeeping
@@ -194,7 +195,13 @@ class Interpreter:
         tree = parse_source(source)
         for d in parse_errors(tree, source):
             self.rec.diagnostics.setdefault(d, None)
-        return self.exec_block(statements(tree.root_node), states)
+        for node in statements(tree.root_node):
+            states = self.exec_block([node], states)
+            for s in states:  # `set -u` and `${#unset[@]}`: bash drops the rest of this top-level command only
+                if s.flow and s.flow.kind == "discard":
+                    s.flow, s.status = None, 1
+                    self.errexit([s])
+        return states
 
     def exec_block(self, nodes: list[Node], states: list[State]) -> list[State]:
         for node in nodes:
@@ -1615,10 +1622,11 @@ class Interpreter:
         """Certainly unset here (in the open world an untouched environment name may be set)."""
         return st.get(name) is None and not (self.open_world and name not in st.touched and is_env_name(name))
 
-    def unbound(self, st: State, name: str) -> None:
-        """An unset variable was expanded: under `set -u` bash prints an error and the script ends."""
+    def unbound(self, st: State, name: str, discard: bool = False) -> None:
+        """An unset variable was expanded: under `set -u` bash prints an error and the script ends
+        (`discard`: only the top-level command being run ends, as for `${#unset[@]}`)."""
         if st.nounset and not st.flow:
-            st.flow = Flow("exit")
+            st.flow = Flow("discard" if discard else "exit")
             st.status = 1
 
     def env_sources(self, st: State, name: str) -> frozenset[str]:
@@ -1728,7 +1736,7 @@ class Interpreter:
         if prefix == "#":
             if whole:
                 if name not in ("@", "*") and self.unset(st, name):
-                    self.unbound(st, name)
+                    self.unbound(st, name, discard=True)
                 vals = self.array_values(st, name) if name not in ("@", "*") else list(st.positional)
                 return (Val(str(len(vals))) if vals is not None else unknown(self.text(node)), quoted)
             val = self.get_value(st, name, index)

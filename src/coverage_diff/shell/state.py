@@ -46,7 +46,7 @@ class Function:
 
 @dataclass
 class Flow:
-    kind: str  # "exit" | "return" | "break" | "continue"
+    kind: str  # "exit" | "return" | "break" | "continue" | "discard" (the rest of a top-level command)
     count: int = 1
 
 
