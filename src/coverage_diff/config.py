@@ -53,7 +53,8 @@ class Settings:
     max_paths: int = 256
     max_depth: int = 24
     max_loop: int = 1000
-    max_steps: int = 200_000
+    max_steps: int = 200_000  # per job
+    max_total_steps: int = 5_000_000  # per revision: bounds a hostile PR with thousands of jobs
     max_file_bytes: int = 2_000_000
     ignore: tuple[str, ...] = ()  # finding ids or rule ids to ignore (`rule` or `rule:subject`)
     ignore_paths: tuple[str, ...] = ()  # globs of files never analysed

@@ -165,8 +165,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     history walks pass one that reuses outcomes of unchanged jobs."""
     front = front or collect_jobs(snapshot, settings)
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
-    interpret = interpret or interpret_job
-    outcomes = {job.id: interpret(job, snapshot, settings) for job in jobs}
+    outcomes = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
     diagnostics = list(front.diagnostics)
     incomplete = list(front.incomplete)
     for outcome in outcomes.values():
@@ -195,6 +194,22 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
         diagnostics=_dedupe(diagnostics),
         incomplete=_dedupe(incomplete),
     )
+
+
+def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, interpret) -> dict[str, JobOutcome]:
+    """Every job's outcome, within one step budget for the whole revision."""
+    outcomes: dict[str, JobOutcome] = {}
+    left = settings.max_total_steps
+    for job in jobs:
+        if left <= 0:
+            reason = f"total step budget (max-total-steps = {settings.max_total_steps}) used up: job {job.label!r} not analysed"
+            outcomes[job.id] = JobOutcome((), (), (), (), (Incomplete(job.location, reason),), (), ())
+            continue
+        budget = settings if left >= settings.max_steps else settings.replace(max_steps=left)
+        outcome = interpret(job, snapshot, budget)
+        left -= max(outcome.steps, 1)
+        outcomes[job.id] = outcome
+    return outcomes
 
 
 def _unique(jobs: list[Job]) -> list[Job]:

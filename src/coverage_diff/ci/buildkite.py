@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from dataclasses import replace
 
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
@@ -248,13 +249,14 @@ def _vllm_step(step: Map, path: str, line: int, file_defaults: bool, settings, r
     )
     lines = [_vllm_command(text, rewrite_quotes) for text, _ in commands]
     cmds = tuple(Command(text, Location(path, cmd_line)) for text, (_, cmd_line) in zip(lines, commands))
-    for job in _shards(Job(commands=cmds, **base), step.get("parallelism")):
+    shards = _parallelism(step, path, result)
+    for job in _shards(Job(commands=cmds, **base), shards):
         result.jobs.append(job)
     mirror = step.get("mirror")
     if isinstance(mirror, dict) and isinstance(mirror.get("amd"), dict):
         amd = _vllm_amd_mirror(step, mirror["amd"], base, commands, cmds, path, settings, result)
         if amd is not None:
-            result.jobs += _shards(amd, step.get("parallelism"))
+            result.jobs += _shards(amd, shards)
 
 
 def _vllm_command(text: str, rewrite_quotes: bool) -> str:
@@ -302,19 +304,32 @@ def _vllm_amd_mirror(step, amd: Map, base: dict, commands, cmds, path, settings,
     return Job(commands=(Command(joined, Location(path, first_line)),) if joined else (), **fields)
 
 
-def _shards(job: Job, parallelism) -> list[Job]:
-    if not isinstance(parallelism, int) or isinstance(parallelism, bool) or parallelism <= 1:
-        return [job]
-    from dataclasses import replace
+MAX_SHARDS = 1024
 
-    count = min(parallelism, 1024)
+
+def _parallelism(step: Map, path: str, result: FrontEndResult) -> int:
+    """A step's `parallelism`, capped (with a diagnostic) so a hostile value stays cheap."""
+    value = step.get("parallelism")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 1:
+        return 1
+    if value > MAX_SHARDS:
+        where = Location(path, step.line_of("parallelism"))
+        result.diagnostics.append(Diagnostic(where, f"parallelism {value} is more than {MAX_SHARDS}: only the first {MAX_SHARDS} shards are analysed", "warning"))
+        result.incomplete.append(Incomplete(where, f"shards {MAX_SHARDS}..{value - 1} not analysed"))
+    return value
+
+
+def _shards(job: Job, count: int) -> list[Job]:
+    """One job per Buildkite parallel shard, with the index variables Buildkite sets."""
+    if count <= 1:
+        return [job]
     return [
         replace(
             job,
             env=job.env + (("BUILDKITE_PARALLEL_JOB", str(i)), ("BUILDKITE_PARALLEL_JOB_COUNT", str(count))),
             matrix=job.matrix + (("BUILDKITE_PARALLEL_JOB", str(i)),),
         )
-        for i in range(count)
+        for i in range(min(count, MAX_SHARDS))
     ]
 
 
@@ -351,7 +366,7 @@ def _plain_steps(steps: list, path: str, env: dict, group: str, settings, result
         for combo in _matrix(step, path, result):
             job = _plain_step(step, path, line, env, group, combo, settings, result)
             if job is not None:
-                result.jobs += _shards(job, step.get("parallelism"))
+                result.jobs += _shards(job, _parallelism(step, path, result))
 
 
 def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: dict, settings, result) -> Job | None:

@@ -576,6 +576,8 @@ class Interpreter:
         if init is not None:
             self.arith_text(st, init, self.c_for_part(node, "initializer"))
         active, done, n = [st], [], 0
+        guessed: list[State] = []  # left after a pass on a condition not known statically
+        before = dict(st.vars)
         while active:
             n += 1
             if n > self.settings.max_loop:
@@ -585,8 +587,17 @@ class Interpreter:
             for s in active:
                 value = self.arith_text(s, node, self.c_for_part(node, "condition")) if cond is not None else 1
                 if value is None:
-                    self.incomplete(self.loc(s, node), "loop condition not known statically: loop not followed")
-                    done.append(s)
+                    # Bash runs some number of passes: explore none and one, then forget what the body wrote.
+                    self.incomplete(self.loc(s, node), "loop condition not known statically: values the loop sets are unknown after it")
+                    text = f"(({self.c_for_part(node, 'condition')}))"
+                    location = self.loc(s, node)
+                    passed = s.fork()
+                    for outcome, r in ((False, s), (True, passed)):
+                        cond_t = Condition(location, text, (), outcome)
+                        self.rec.conditions.setdefault(cond_t, None)
+                        r.assumptions += (Assumption(cond_t, f"`{text}` is {'true' if outcome else 'false'} at first"),)
+                    guessed.append(s)
+                    guessed.extend(self.run_iteration(body, passed, done))
                     continue
                 if not value:
                     done.append(s)
@@ -596,7 +607,8 @@ class Interpreter:
                         self.arith_text(r, node, self.c_for_part(node, "update"))
                     nxt.append(r)
             active = self.cap(nxt, st, node)
-        out = done + active
+        havoc(guessed, before)
+        out = done + active + guessed
         for s in out:
             s.frames = frames
             if not s.flow:
@@ -2063,6 +2075,19 @@ class ArithScope:
 # ---------------------------------------------------------------------------- helpers
 def loop_fingerprint(st: State) -> int:
     return hash((repr(sorted(st.vars.items())), st.positional, st.cwd, st.stdin and repr(st.stdin)))
+
+
+def havoc(states: list[State], before: dict[str, Var]) -> None:
+    """After a loop that ran an unknown number of times: whatever any pass wrote is unknown."""
+    written = {name for s in states for name, var in s.vars.items() if before.get(name) is not var}
+    written |= {name for name in before if any(name not in s.vars for s in states)}
+    for s in states:
+        for name in written:
+            old = s.vars.get(name) or before.get(name)
+            is_array = bool(old and old.is_array)
+            s.vars[name] = Var(None, is_array, bool(old and old.assoc), bool(old and old.exported),
+                               origin=f"${name} (set in a loop run an unknown number of times)")
+            s.touched.add(name)
 
 
 def merge_by_status(finals: list[State], parent: State) -> list[State]:

@@ -28,6 +28,7 @@ class JobOutcome:
     incomplete: tuple[Incomplete, ...]  # where a cap or an unsupported construct cost precision
     diagnostics: tuple[Diagnostic, ...]  # parse errors with file:line
     missing_scripts: tuple[tuple[Location, str], ...]  # repository-looking scripts absent here
+    steps: int = 0  # interpreter steps spent (counted against the repository-wide budget)
 
 
 @dataclass(frozen=True)
