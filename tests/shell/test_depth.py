@@ -116,3 +116,15 @@ def test_empty_backticks_parse_as_an_empty_substitution():
     script = 'usage() {\n    echo``\n    echo "usage: $0"\n}\npytest "a``b" x``\n'
     out = agree(script)
     assert argvs(out) == ["pytest ab x"] and not out.diagnostics
+
+
+def test_c_for_on_an_unknown_bound_forgets_what_it_built():
+    """spec_decode_acceptance_test.sh counts GPUs with an unknown loop bound, then exits when too few:
+    the runs after it depend on the count; they must not be certainly dropped."""
+    script = 'num=$(nproc)\nALL=()\nfor (( g=0; g<num; g++ )); do ALL+=($g); done\n' \
+             'if [[ ${#ALL[@]} -lt 2 ]]; then exit 1; fi\npytest "gpus=${#ALL[@]}"\n'
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh")
+    assert argvs(out) and all(r.assumptions for r in out.runs)
+    assert any("unknown after it" in i.reason and i.location.line == 3 for i in out.incomplete)
+    known = agree('num=3\nALL=()\nfor (( g=0; g<num; g++ )); do ALL+=($g); done\npytest "${ALL[@]}" "$g"\n')
+    assert argvs(known) == ["pytest 0 1 2 3"]

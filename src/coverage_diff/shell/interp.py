@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tree_sitter import Node
 
@@ -1316,7 +1316,8 @@ class Interpreter:
         child = st.fork()
         child.vars = {n: v for n, v in st.vars.items() if v.exported}
         for name, val in prefixes:
-            child.vars[name] = Var({0: val}, exported=True)
+            # Seen from the child, a prefix is its environment: conditions on it name it.
+            child.vars[name] = Var({0: replace(val, sources=val.sources | {name})}, exported=True)
         child.touched = {n for n in st.touched if n in child.vars}
         child.chain_env = st.chain_env + tuple(n for n, _ in prefixes)
         child.chain_entries = st.chain_entries + tuple(v.entry for _, v in prefixes if v.entry is not None)
