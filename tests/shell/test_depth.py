@@ -128,3 +128,10 @@ def test_c_for_on_an_unknown_bound_forgets_what_it_built():
     assert any("unknown after it" in i.reason and i.location.line == 3 for i in out.incomplete)
     known = agree('num=3\nALL=()\nfor (( g=0; g<num; g++ )); do ALL+=($g); done\npytest "${ALL[@]}" "$g"\n')
     assert argvs(known) == ["pytest 0 1 2 3"]
+
+
+def test_empty_quoted_argument_is_an_argument():
+    """tp_config_sweep_accuracy_test.sh calls `run_tests "default backend" ""` under set -u: `$2` must be set."""
+    script = 'set -u\nrun_tests() { local label=$1; local extra=$2; pytest "$label" ${extra} "$#"; }\n' \
+             'run_tests "default backend" ""\npytest "" a""b "$@" ""\n'
+    assert argvs(agree(script)) == ["pytest default backend 2", "pytest  ab "]

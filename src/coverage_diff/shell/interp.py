@@ -1549,8 +1549,8 @@ class Interpreter:
             return [(Val(ansi_c(self.text(node)[2:-1])), True)]
         if t in ("string", "translated_string"):
             start = node.start_byte + (2 if t == "translated_string" else 1)
-            return [(p, True) if not isinstance(p, list) else (p, True)
-                    for p in self.quoted_pieces(node, st, start, node.end_byte - 1)]
+            pieces = self.quoted_pieces(node, st, start, node.end_byte - 1)
+            return [(p, True) for p in pieces] or [(EMPTY, True)]  # `f ""` passes one empty argument
         if t == "command_name":
             return [seg for c in node.named_children for seg in self.segments(c, st, in_quotes)]
         if t == "concatenation":
