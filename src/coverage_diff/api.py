@@ -81,14 +81,39 @@ class Session:
         key = resolve(self.repo, rev) if rev else ""
         if key and key in self._inventories:
             return self._inventories[key]
-        from .inventory import build_inventory
-
         snapshot = self.snapshot(rev)
         snapshot.name = rev or "working tree"
-        inventory = build_inventory(snapshot, settings or self.settings_for(snapshot), interpret=self.memo.closed)
+        settings = settings or self.settings_for(snapshot)
+        inventory = self._stored_inventory(key, snapshot, settings) or self._build_inventory(key, snapshot, settings)
         inventory.__dict__["_job_memo"] = self.memo  # open-world outcomes for explanations, reused too
         if key:
             self._inventories[key] = inventory
+        return inventory
+
+    def _inventory_key(self, commit: str, settings: Settings) -> tuple[str, str] | None:
+        """Inventories are stored by tree and settings, in the namespace `history` uses."""
+        if not self.cache.enabled or not commit:
+            return None
+        return git(self.repo, "rev-parse", f"{commit}^{{tree}}").decode().strip(), settings_hash(settings)
+
+    def _stored_inventory(self, commit: str, snapshot: Snapshot, settings: Settings) -> Inventory | None:
+        stored_as = self._inventory_key(commit, settings)
+        state = self.cache.get("inventory", *stored_as) if stored_as else None
+        if not isinstance(state, dict):
+            return None
+        from .history import thaw
+
+        return thaw(state, snapshot)
+
+    def _build_inventory(self, commit: str, snapshot: Snapshot, settings: Settings) -> Inventory:
+        from .inventory import build_inventory
+
+        inventory = build_inventory(snapshot, settings, interpret=self.memo.closed)
+        stored_as = self._inventory_key(commit, settings)
+        if stored_as:
+            from .history import freeze
+
+            self.cache.put("inventory", freeze(inventory), *stored_as)
         return inventory
 
     def diff(self, spec: str) -> Report:
