@@ -88,14 +88,15 @@ def test_fix_is_a_yaml_fence_once_per_distinct_fix():
     text = render(fx.gemma_report(second))
     assert text.count("#### Suggested fix") == 1
     assert text.count("```yaml\n") == 1
-    fences = [t for t in tokens(text) if t.type == "fence"]
+    fences = [t for t in tokens(text) if t.type == "fence" and t.info != "mermaid"]
     assert [f.info for f in fences] == ["yaml"] and fences[0].content == fx.FIX
     assert "gemma-3-27b-it" in text.split("```yaml")[0].rsplit("To run", 1)[1]
 
 
 def test_moves_and_additions_are_folded():
     text = render(fx.gemma_report())
-    folded = text[text.index("<details>"): text.index("</details>")]
+    start = text.index("<details>\n<summary>1 moved")
+    folded = text[start: text.index("</details>", start)]
     assert "<summary>1 moved, 1 added</summary>" in folded
     assert "Qwen3-0.6B" in folded and "DeepSeek-V2-Lite-Chat" in folded
     assert "Qwen3-0.6B" not in text[: text.index("<details>")]
@@ -121,7 +122,7 @@ def test_hostile_repository_text_renders_inert():
     assert_inert(text)
     assert "@\u200dorg/team" in text  # shown, but cannot notify
     # The fix keeps its content verbatim inside a fence that its backticks cannot close.
-    fences = [t for t in tokens(text) if t.type == "fence"]
+    fences = [t for t in tokens(text) if t.type == "fence" and t.info == "yaml"]
     assert len(fences) == 1 and "</details>" in fences[0].content and "```" in fences[0].content
 
 
@@ -162,3 +163,12 @@ def test_any_text_stays_inside_its_cell(value):
     row = f"| {md_code(value)} | {md_text(value)} | {md_prose(value)} | {md_prose('`' + value + '`')} |"
     text = "| a | b | c | d |\n|---|---|---|---|\n" + row + "\n"
     assert_inert(text)
+
+
+def test_losses_get_a_folded_diagram_of_their_old_path_and_blocking_guard():
+    text = render(fx.gemma_report())
+    charts = [t for t in tokens(text) if t.type == "fence" and t.info == "mermaid"]
+    assert len(charts) == 1
+    assert charts[0].content.startswith("flowchart LR")
+    assert "blocks it now" in charts[0].content
+    assert "<summary>How the lost configurations ran before, and what blocks them now</summary>" in text

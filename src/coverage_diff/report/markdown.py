@@ -71,6 +71,7 @@ def _compose(report: Report, findings: list[Finding], shown: int, links: "_Links
     if problems:
         parts.append(_problem_table(problems, links))
         parts.extend(_fixes(problems))
+        parts.extend(_diagrams(problems))
     if others:
         parts.append(_folded_others(others, links))
     parts.extend(_analysis_notes(report))
@@ -171,6 +172,25 @@ def _fixes(problems: list[Finding]) -> list[str]:
         more = f" and {len(subjects) - 5} more" if len(subjects) > 5 else ""
         parts.append(f"To run {names}{more} again:\n\n{md_fence(fix, 'yaml')}")
     return parts
+
+
+MAX_DIAGRAMS = 3
+
+
+def _diagrams(problems: list[Finding]) -> list[str]:
+    """For the first few losses, the old path and the guard that blocks it now, folded.
+    The summary holds no repository text: inside an HTML block nothing is escaped."""
+    from .graph import mermaid_for_finding  # networkx only when there is a loss to draw
+
+    charts = []
+    for f in problems[:MAX_DIAGRAMS]:
+        chart = mermaid_for_finding(f) if f.kind in LOSS_KINDS else ""
+        if chart:
+            charts.append(f"{md_code(f.subject, 120)}:\n\n{md_fence(chart, 'mermaid')}")
+    if not charts:
+        return []
+    summary = "How the lost configurations ran before, and what blocks them now"
+    return [f"<details>\n<summary>{summary}</summary>\n\n" + "\n\n".join(charts) + "\n\n</details>"]
 
 
 def _folded_others(others: list[Finding], links: "_Links") -> str:
