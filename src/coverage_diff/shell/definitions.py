@@ -65,7 +65,19 @@ def array_refs(node: Node) -> list[tuple[str, str]]:
     return found
 
 
+_SCANS: dict[Source, FileScan] = {}
+
+
 def scan_file(source: Source) -> FileScan:
+    """The scan of a source, built once per process: scans are never changed after
+    they are built, and every job that reaches a script asks for the same one."""
+    scan = _SCANS.get(source)
+    if scan is None:
+        scan = _SCANS[source] = _scan(source)
+    return scan
+
+
+def _scan(source: Source) -> FileScan:
     tree = parse_source(source)
     scan = FileScan(source, diagnostics=parse_errors(tree, source))
     stack = [tree.root_node]
