@@ -26,9 +26,10 @@ SEVERITY = {
 
 def diff(base: Inventory, head: Inventory) -> Report:
     findings: list[Finding] = []
+    matched = match_jobs(base, head)  # once: narrowed subjects all consult it
     for subject, before in base.runs_by_subject.items():
         after = head.runs_by_subject.get(subject, [])
-        finding = compare_subject(subject, before, after, base, head)
+        finding = compare_subject(subject, before, after, base, head, matched)
         if finding is not None:
             findings.append(finding)
     for subject, after in head.runs_by_subject.items():
@@ -46,7 +47,8 @@ def diff(base: Inventory, head: Inventory) -> Report:
     )
 
 
-def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory) -> Finding | None:
+def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory,
+                    matched: dict[str, Job] | None = None) -> Finding | None:
     if not after:
         defined = head.is_defined(subject, before, base)
         kind = "silently-dropped" if defined else "removed"
@@ -59,7 +61,7 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
     if lost:
         lost_runs = [r for r in before if r.variant in lost]
         kind = "changed" if gained and len(gained) >= len(lost) else "narrowed"
-        reason = _why_narrowed(subject, lost_runs, base, head) if kind == "narrowed" else None
+        reason = _why_narrowed(subject, lost_runs, base, head, matched) if kind == "narrowed" else None
         what = f"{len(lost)} of its {len(_variants(before))} variants no longer run"
         message = f"{_describe(subject, before)}: {what}."
         if kind == "changed":
@@ -99,9 +101,9 @@ def _why_gone(subject: str, before: list[Run], head: Inventory, defined: bool) -
     return explain_missing(head, subject, scripts=_scripts_of(subject, before, head), before=before)
 
 
-def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventory) -> Reason:
+def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventory, matched: dict[str, Job] | None = None) -> Reason:
     """Explain lost variants through the head jobs that correspond to the base jobs that ran them."""
-    matched = match_jobs(base, head)
+    matched = matched if matched is not None else match_jobs(base, head)
     jobs = [matched[r.job_id] for r in lost if r.job_id in matched]
     jobs = list({j.id: j for j in jobs}.values())
     gone = sorted({base.jobs_by_id[r.job_id].label for r in lost if r.job_id not in matched and r.job_id in base.jobs_by_id})

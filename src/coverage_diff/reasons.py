@@ -87,10 +87,8 @@ def _specificity(witness: Witness) -> int:
 def _caller_cwd(inventory, path: str) -> str:
     """Where a script is normally run from: the cwd of an existing call, else its repo's `tests/`
     when the path lives there (vLLM), else the root."""
-    for calls in inventory.script_calls.values():
-        for call in calls:
-            if call.path == path:
-                return ""
+    if inventory.script_calls.get(path):  # keyed by the called path: no scan of every call
+        return ""
     prefix = inventory.settings.default_working_dir.rstrip("/") + "/"
     return inventory.settings.default_working_dir if path.startswith(prefix) else ""
 
