@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 
 Env = tuple[tuple[str, str], ...]
 """An ordered environment: ``(("NAME", "value"), ...)``."""
@@ -98,6 +99,7 @@ class ConfigEntry:
         return normalize_entry(self.text)
 
 
+@lru_cache(maxsize=1 << 16)  # every index of an inventory asks for every entry's identity
 def normalize_entry(text: str) -> str:
     """Canonical form of a config string: `KEY=VALUE` words sorted ahead of the
     other words (whose order is kept), whitespace collapsed."""
