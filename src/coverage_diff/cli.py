@@ -10,6 +10,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings at that level, 2 usage o
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -74,14 +75,24 @@ def exit_code(report, fail_on: FailOn) -> int:
 NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
 
 
-def _session(repo: Path, use_cache: bool = False):
+@contextmanager
+def analysis(repo: Path, use_cache: bool = False, errors: tuple = ()):
+    """An open repository for one command: input errors become exit code 2, and the
+    git processes are closed whatever happens."""
     from .api import Session
+    from .config import ConfigError
     from .snapshot import GitError
 
     try:
-        return Session(repo, use_cache=use_cache)
+        session = Session(repo, use_cache=use_cache)
     except GitError as exc:
         raise fail(str(exc)) from None
+    try:
+        yield session
+    except (GitError, ConfigError, *errors) as exc:
+        raise fail(str(exc).strip("\"'")) from None
+    finally:
+        session.close()
 
 
 @app.command("diff")
@@ -96,17 +107,10 @@ def diff_command(
     no_cache: bool = NoCacheOption,
 ) -> None:
     """Compare what CI runs at two revisions and explain every loss."""
-    from .config import ConfigError
     from .report import renderer
-    from .snapshot import GitError
 
-    session = _session(repo, use_cache=not no_cache)
-    try:
+    with analysis(repo, use_cache=not no_cache) as session:
         report = session.diff(revisions)
-    except (GitError, ConfigError) as exc:
-        raise fail(str(exc)) from None
-    finally:
-        session.close()
     emit(renderer(fmt.value)(report, verbose=verbose, repo_url=repo_url), output)
     raise typer.Exit(exit_code(report, fail_on))
 
@@ -120,17 +124,10 @@ def inventory_command(
     no_cache: bool = NoCacheOption,
 ) -> None:
     """List what CI runs at a revision: every run, and every config entry no job reaches."""
-    from .config import ConfigError
     from .report import inventory as inventory_report
-    from .snapshot import GitError
 
-    session = _session(repo, use_cache=not no_cache)
-    try:
-        inventory = session.inventory("" if revision == "." else revision)
-    except (GitError, ConfigError) as exc:
-        raise fail(str(exc)) from None
-    finally:
-        session.close()
+    with analysis(repo, use_cache=not no_cache) as session:
+        inventory = session.inventory(_rev(revision))
     if fmt not in (Format.text, Format.json):
         raise fail("inventory supports --format text or json")
     emit(inventory_report.render(inventory, fmt.value), output)
@@ -149,8 +146,6 @@ def comment_command(
     import os
 
     from .bot import EventError, revisions_from_event, run_comment
-    from .config import ConfigError
-    from .snapshot import GitError
 
     if revisions is None:
         event = os.environ.get("GITHUB_EVENT_PATH")
@@ -161,13 +156,8 @@ def comment_command(
         except EventError as exc:
             raise fail(str(exc)) from None
         revisions = f"{base}...{head}"
-    session = _session(repo)
-    try:
+    with analysis(repo) as session:
         report = session.diff(revisions)
-    except (GitError, ConfigError) as exc:
-        raise fail(str(exc)) from None
-    finally:
-        session.close()
     raise typer.Exit(run_comment(report, repo=github_repo, pr=pr, api_url=api_url, token=None, event_path=None,
                                  dry_run=dry_run, out=sys.stdout))
 
@@ -199,23 +189,16 @@ def explain_command(
     output: Optional[Path] = OutputOption,
 ) -> None:
     """Why a config entry or test runs at a revision (every path to it), or why not (blocking guards, fix)."""
-    from .config import ConfigError
     from .explain import explain
     from .report import explain as explain_report
-    from .snapshot import GitError
 
     if len(arguments) > 2:
         raise fail("explain takes [REV] QUERY (quote a query that has spaces)")
     revision, query = (arguments[0], arguments[1]) if len(arguments) == 2 else ("HEAD", arguments[0])
-    session = _session(repo)
-    try:
+    with analysis(repo) as session:
         head = session.inventory(_rev(revision))
         base_inventory = session.inventory(_rev(base), head.settings) if base is not None else None
         result = explain(head, query, base_inventory, limit=limit)
-    except (GitError, ConfigError) as exc:
-        raise fail(str(exc)) from None
-    finally:
-        session.close()
     emit(explain_report.render(result, fmt.value), output)
     if not result.subjects:
         raise fail(f"nothing matches {query!r}: no config entry, test command or guard at {revision}")
@@ -231,22 +214,15 @@ def graph_command(
 ) -> None:
     """The coverage graph: jobs, commands, scripts, guard branches, arrays, entries and runs."""
     from . import graph as coverage_graph
-    from .config import ConfigError
     from .report import graph as graph_report
-    from .snapshot import GitError
 
-    session = _session(repo)
-    try:
+    with analysis(repo) as session:
         inventory = session.inventory(_rev(revision))
         g = inventory.graph
         matches = coverage_graph.match_nodes(g, focus) if focus is not None else None
         if matches == []:
             raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")
         coverage_graph.add_blocking(g, inventory, matches)  # reads scripts: before the session closes
-    except (GitError, ConfigError) as exc:
-        raise fail(str(exc)) from None
-    finally:
-        session.close()
     if matches is not None:
         g = coverage_graph.focus(g, matches)
     try:
@@ -273,21 +249,14 @@ def audit_command(
     """Audit a revision (rules) or a range of history (--since) for tests CI never runs."""
     from . import baseline as baselines
     from .audit import audit_command_report
-    from .config import ConfigError
     from .report import audit_markdown, renderer
-    from .snapshot import GitError
 
-    session = _session(repo)
-    try:
+    with analysis(repo, errors=(baselines.BaselineError, KeyError)) as session:
         report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
         if write_baseline is not None:
             baselines.write(report, write_baseline)
         if baseline is not None:
             report = baselines.only_new(report, baselines.read(baseline))
-    except (GitError, ConfigError, baselines.BaselineError, KeyError) as exc:
-        raise fail(str(exc).strip("\"'")) from None
-    finally:
-        session.close()
     render = audit_markdown.render if fmt is Format.markdown else renderer(fmt.value)
     emit(render(report, repo_url=repo_url), output)
     raise typer.Exit(exit_code(report, fail_on))

@@ -32,7 +32,9 @@ class FakeSession:
 @pytest.fixture
 def fake_session(monkeypatch):
     FakeSession.ranges = []
-    monkeypatch.setattr(cli, "_session", lambda repo: FakeSession(fx.gemma_report()))
+    import coverage_diff.api
+
+    monkeypatch.setattr(coverage_diff.api, "Session", lambda repo, **_: FakeSession(fx.gemma_report()))
     return FakeSession
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..model import LOSS_KINDS, Finding, Location, Report, Run
-from .escape import md_code, md_fence, md_link, md_prose, md_text
+from .escape import md_code, md_fence, md_link, md_prose, md_text, unmention
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
@@ -186,7 +186,7 @@ def _diagrams(problems: list[Finding]) -> list[str]:
     for f in problems[:MAX_DIAGRAMS]:
         chart = mermaid_for_finding(f) if f.kind in LOSS_KINDS else ""
         if chart:
-            charts.append(f"{md_code(f.subject, 120)}:\n\n{md_fence(chart, 'mermaid')}")
+            charts.append(f"{md_code(f.subject, 120)}:\n\n{md_fence(unmention(chart), 'mermaid')}")
     if not charts:
         return []
     summary = "How the lost configurations ran before, and what blocks them now"
