@@ -54,7 +54,7 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
         kind = "silently-dropped" if defined else "removed"
         reason = _why_gone(subject, before, head, defined)
         verb = "no longer runs anywhere" if defined else "was removed"
-        message = f"{_describe(subject, before)} {verb}."
+        message = f"{_describe(subject, before)} {verb}" + _now_defined(subject, before, head) + "."
         return _finding(kind, subject, before, after, head, message, reason)
     lost = _variants(before) - _variants(after)
     gained = _variants(after) - _variants(before)
@@ -147,8 +147,16 @@ def _entry(runs: list[Run]) -> ConfigEntry | None:
 def _describe(subject: str, runs: list[Run]) -> str:
     entry = _entry(runs)
     if entry is not None:
-        return f"config `{subject}` ({entry.array} in {entry.location.path})"
-    return f"`{subject}`"
+        return f"The `{entry.array}` entry in {entry.location.path}"
+    return "This command"
+
+
+def _now_defined(subject: str, before: list[Run], head: Inventory) -> str:
+    """Where a stranded entry lives now, when it moved to another array or file."""
+    was, now = _entry(before), head.entries.get(subject)
+    if was is None or not now or (now[0].array, now[0].location.path) == (was.array, was.location.path):
+        return ""
+    return f"; it is now in `{now[0].array}` ({now[0].location})"
 
 
 def _jobs_text(inventory: Inventory, runs: list[Run]) -> str:
