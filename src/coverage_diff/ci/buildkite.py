@@ -193,14 +193,21 @@ def _key_from_label(label: str) -> str:
     return "".join(ch for ch in key if ch not in "()%")
 
 
+def _top_steps(data: Map, path: str, result: FrontEndResult) -> list | None:
+    """A file's top-level `steps`, or None (with a diagnostic when it is not a list)."""
+    steps = data.get("steps")
+    if steps is None or isinstance(steps, list):
+        return steps
+    where = Location(path, data.line_of("steps"))
+    result.diagnostics.append(Diagnostic(where, f"`steps` must be a list, found {type_name(steps)}"))
+    result.incomplete.append(Incomplete(where, "steps not analysed"))
+    return None
+
+
 # --------------------------------------------------------------------------- vLLM dialect
 def _vllm_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
-    steps = data.get("steps")
+    steps = _top_steps(data, path, result)
     if steps is None:
-        return
-    if not isinstance(steps, list):
-        result.diagnostics.append(Diagnostic(Location(path, data.line_of("steps")), f"`steps` must be a list, found {type_name(steps)}"))
-        result.incomplete.append(Incomplete(Location(path, data.line_of("steps")), "steps not analysed"))
         return
     file_depends = data.get("depends_on")
     file_defaults = isinstance(file_depends, list) and bool(file_depends)
@@ -335,12 +342,8 @@ def _shards(job: Job, count: int) -> list[Job]:
 
 # --------------------------------------------------------------------------- plain pipelines
 def _plain_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
-    steps = data.get("steps")
+    steps = _top_steps(data, path, result)
     if steps is None:
-        return
-    if not isinstance(steps, list):
-        result.diagnostics.append(Diagnostic(Location(path, data.line_of("steps")), f"`steps` must be a list, found {type_name(steps)}"))
-        result.incomplete.append(Incomplete(Location(path, data.line_of("steps")), "steps not analysed"))
         return
     env = _str_map(data.get("env"), path, data.line_of("env"), "env", result)
     _plain_steps(steps, path, env, "", settings, result)
