@@ -38,6 +38,35 @@ class Answers:
         )
 
 
+class AnswerMemo:
+    """`remember(key, snapshot, compute)`: `compute(snapshot)` once per set of answers.
+    For the parts of an inventory that are pure functions of files (the CI front-ends,
+    a script's definitions), shared by every inventory a process builds."""
+
+    MAX_KEYS = 1 << 14
+
+    def __init__(self):
+        self._seen: dict[tuple, list[tuple[Answers, object]]] = {}
+
+    def remember(self, key: tuple, snapshot: Snapshot, compute):
+        variants = self._seen.get(key)
+        if variants is None:
+            if len(self._seen) >= self.MAX_KEYS:  # a long-lived process: start over
+                self._seen.clear()
+            variants = self._seen[key] = []
+        for answers, value in variants:
+            if answers.hold_in(snapshot):
+                return value
+        asked = AskedSnapshot(snapshot)
+        value = compute(asked)
+        variants.insert(0, (asked.answers(), value))
+        del variants[MAX_VARIANTS:]
+        return value
+
+
+SHARED = AnswerMemo()
+
+
 class JobMemo:
     """`interpret(job, snapshot, settings, open_world)` with outcomes reused in memory
     and, when a cache directory is given, on disk."""
@@ -125,7 +154,9 @@ class AskedSnapshot(Snapshot):
 
 
 def _listing(snapshot: Snapshot) -> str:
+    """The file list (paths and modes): what a glob can see.  Contents are answers
+    of their own, recorded when a file is read."""
     digest = hashlib.sha256()
     for path, entry in sorted(snapshot.files.items()):
-        digest.update(f"{path}\0{entry.mode}\0{entry.blob}\n".encode())
+        digest.update(f"{path}\0{entry.mode}\n".encode())
     return digest.hexdigest()
