@@ -95,3 +95,24 @@ def test_open_world_outcomes_are_kept_apart_from_closed_ones():
     opened = inventory.open_outcome(sweep)
     assert len(opened.runs) == 3  # both arrays: FAST unknown
     assert len(inventory.outcomes[sweep.id].runs) == 2
+
+
+def test_answer_memo_reuses_until_a_consulted_answer_changes():
+    from coverage_diff.memo import AnswerMemo
+
+    memo = AnswerMemo()
+    calls = []
+
+    def compute(snapshot):
+        calls.append(snapshot.name)
+        return (snapshot.glob("ci/*.sh"), snapshot.text("ci/sweep.sh"))
+
+    def snap(name, files):
+        return Snapshot.from_files(name, files)
+
+    first = memo.remember(("k",), snap("a", FILES), compute)
+    assert memo.remember(("k",), snap("b", {**FILES, "tests/test_unit.py": "x = 1"}), compute) == first
+    edited = memo.remember(("k",), snap("c", {**FILES, "ci/sweep.sh": "echo"}), compute)
+    listed = memo.remember(("k",), snap("d", {**FILES, "ci/other.sh": ""}), compute)
+    assert calls == ["a", "c", "d"]  # unrelated content: reused; read file or listing changed: computed
+    assert edited[1] == "echo" and listed[0] == ["ci/other.sh", "ci/sweep.sh"]
