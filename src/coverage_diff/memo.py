@@ -54,9 +54,9 @@ class AnswerMemo:
             if len(self._seen) >= self.MAX_KEYS:  # a long-lived process: start over
                 self._seen.clear()
             variants = self._seen[key] = []
-        for answers, value in variants:
-            if answers.hold_in(snapshot):
-                return value
+        found = _matching(variants, snapshot)
+        if found is not None:
+            return found[1]
         asked = AskedSnapshot(snapshot)
         value = compute(asked)
         variants.insert(0, (asked.answers(), value))
@@ -78,22 +78,29 @@ class JobMemo:
         self.computed = 0
 
     def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
-        key = (job, settings, open_world)
-        variants = self._seen.get(key)
-        if variants is None:
-            stored = self.cache.get("job-outcome", *self._disk_key(job, settings, open_world))
-            variants = self._seen[key] = list(stored) if isinstance(stored, list) else []
-        for answers, outcome in variants:
-            if answers.hold_in(snapshot):
-                self.reused += 1
-                return outcome
+        kept = self._seen.setdefault((job, settings, open_world), [])
+        found = _matching(kept, snapshot)
+        if found is None:
+            stored = self._stored(job, settings, open_world)
+            found = _matching(stored, snapshot)
+            if found is not None:
+                kept.insert(0, found)  # only variants this process uses stay in memory
+        if found is not None:
+            self.reused += 1
+            return found[1]
         recorder = AskedSnapshot(snapshot)
         outcome = interpret_job(job, recorder, settings, open_world=open_world)
         self.computed += 1
-        variants.insert(0, (recorder.answers(), outcome))
-        del variants[MAX_VARIANTS:]
-        self.cache.put("job-outcome", variants, *self._disk_key(job, settings, open_world))
+        variant = (recorder.answers(), outcome)
+        kept.insert(0, variant)
+        del kept[MAX_VARIANTS:]
+        if self.cache.enabled:
+            self.cache.put("job-outcome", [variant, *stored][:MAX_VARIANTS], *self._disk_key(job, settings, open_world))
         return outcome
+
+    def _stored(self, job, settings, open_world: bool) -> list:
+        stored = self.cache.get("job-outcome", *self._disk_key(job, settings, open_world)) if self.cache.enabled else None
+        return stored if isinstance(stored, list) else []
 
     def __reduce__(self):
         return (JobMemo, ())  # an inventory pickled into the cache carries an empty memo
@@ -151,6 +158,10 @@ class AskedSnapshot(Snapshot):
             dirs=tuple(sorted((d, self._inner.is_dir(d)) for d in self._dirs)),
             listing=_listing(self._inner) if self._listed else "",
         )
+
+
+def _matching(variants: list, snapshot: Snapshot):
+    return next((variant for variant in variants if variant[0].hold_in(snapshot)), None)
 
 
 def _listing(snapshot: Snapshot) -> str:
