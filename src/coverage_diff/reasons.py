@@ -10,6 +10,7 @@ jobs provide, near-miss names the jobs set instead, and a suggested step follow.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -156,15 +157,19 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
 
 # --------------------------------------------------------------------------- fixes
 _LITERAL_AFTER = re.compile(r"(==|!=|=|-eq|-ne|=~)\s*\"?'?([^\"' \]\)]*)")
+_CASE_ARM = re.compile(r"^\s*case\b.*?\bin\s+(.+?)\)\s*$", re.S)
 
 
 def required_value(condition: Condition, variable: str) -> str | None:
     """A value of `variable` that gives the condition its needed outcome (None: unset)."""
     text = condition.text
     want = condition.outcome
-    negated = bool(re.search(r"(^|\s)!\s", text))
-    if negated:
+    if re.search(r"(^|\s)!\s", text):
         want = not want
+    arm = _CASE_ARM.match(text)
+    if arm:  # `case "$X" in a|b*)`: the first alternative, without glob characters
+        first = arm.group(1).split("|")[0].strip().strip("\"'")
+        return _literal(first) if want else f"not-{_literal(first)}"
     if "-z" in text:
         return "1" if not want else None
     if "-n" in text or re.fullmatch(r"\s*\[\[?\s*\"?\$\{?\w+[^ ]*\"?\s*\]\]?\s*", text):
@@ -172,14 +177,16 @@ def required_value(condition: Condition, variable: str) -> str | None:
     match = _LITERAL_AFTER.search(text)
     if match:
         op, literal = match.groups()
-        literal = literal.strip("*") or "1"
+        literal = _literal(literal)
         if op in ("==", "=", "-eq", "=~"):
             return literal if want else f"not-{literal}"
         return literal if not want else f"not-{literal}"
-    arm = re.search(r"\)\s*$|^\s*([^()|]+?)\s*\)", text)
-    if arm and arm.group(1):
-        return arm.group(1).strip().strip("*\"'") or "1"
     return "1" if want else None
+
+
+def _literal(pattern: str) -> str:
+    """A word a glob or regex pattern matches (its literal part)."""
+    return re.sub(r"[*?^$\\\[\]]", "", pattern) or "1"
 
 
 def suggest_fix(witness: Witness, inventory) -> str:
@@ -212,32 +219,55 @@ def _calling_command(witness: Witness) -> str:
 
 
 def render_step(job: Job, command: str, assignments: list[str]) -> str:
-    """The smallest CI change that runs the subject: a copy of the job with the variables set."""
+    """The smallest CI change that runs the subject: a copy of the job with the variables set
+    (or, when a variable comes from the job's matrix, the value to add to that matrix)."""
     suffix = " ".join(assignments) or "variant"
+    values = dict(a.split("=", 1) for a in assignments)
+    matrix_hint = _matrix_hint(job, values)
     if job.system == "buildkite":
-        lines = [f"- label: {job.label} ({suffix})"]
-        lines.append(f"  key: {job.key}-{re.sub(r'[^a-z0-9]+', '-', suffix.lower()).strip('-')}")
-        deps = [d for d in job.source_file_dependencies if d != job.file]
-        for name, value in job.attributes:
-            if name == "timeout_in_minutes":
-                lines.append(f"  timeout_in_minutes: {value}")
-        if job.platform and not job.platform.startswith("gpux1"):
-            device, _, count = job.platform.partition("x")
-            if device != "gpu":
-                lines.append(f"  device: {device}")
-            if count and count != "1":
-                lines.append(f"  num_devices: {count}")
-        if deps:
-            lines.append("  source_file_dependencies:")
-            lines += [f"    - {d}" for d in deps]
-        lines.append("  commands:")
-        lines += [f"    - {c.text}" for c in job.commands if c.text.split()[:1] and _is_setup(c.text)]
-        lines.append(f"    - {command}")
-        return "\n".join(lines)
+        return matrix_hint + _buildkite_step(job, command, suffix)
     if job.system == "github-actions":
-        env = "".join(f"\n    {a.split('=', 1)[0]}: \"{a.split('=', 1)[1]}\"" for a in assignments)
-        return f"- name: {job.label} ({suffix})\n  run: {command.split(' ', len(assignments))[-1] if assignments else command}\n  env:{env}"
-    return f"{job.key}-{suffix.lower()}:\n  script:\n    - {command}"
+        bare = " ".join(w for w in command.split() if w.split("=", 1)[0] not in values)
+        env = "".join(f"\n    {name}: {json.dumps(value)}" for name, value in values.items())
+        return matrix_hint + f"- name: {json.dumps(job.label + ' (' + suffix + ')')}\n  run: {json.dumps(bare)}" + (f"\n  env:{env}" if env else "")
+    variables = "".join(f"\n    {name}: {json.dumps(value)}" for name, value in values.items())
+    body = f"{job.key}-{re.sub(r'[^a-z0-9]+', '-', suffix.lower()).strip('-')}:\n"
+    body += f"  variables:{variables}\n" if variables else ""
+    return matrix_hint + body + f"  script:\n    - {json.dumps(command)}"
+
+
+def _matrix_hint(job: Job, values: dict[str, str]) -> str:
+    """`# or add ...` when a needed variable is fed by the job's matrix."""
+    env = dict(job.env)
+    hints = []
+    for name, value in values.items():
+        for key, current in job.matrix:
+            if key == name or (env.get(name) == current and current):
+                hints.append(f"# or add {value!r} to the matrix values of `{key or 'matrix'}` of {job.label!r} in {job.file}")
+                break
+    return "\n".join(hints) + ("\n" if hints else "")
+
+
+def _buildkite_step(job: Job, command: str, suffix: str) -> str:
+    lines = [f"- label: {job.label} ({suffix})"]
+    lines.append(f"  key: {job.key}-{re.sub(r'[^a-z0-9]+', '-', suffix.lower()).strip('-')}")
+    deps = [d for d in job.source_file_dependencies if d != job.file]
+    for name, value in job.attributes:
+        if name == "timeout_in_minutes":
+            lines.append(f"  timeout_in_minutes: {value}")
+    if job.platform and not job.platform.startswith("gpux1"):
+        device, _, count = job.platform.partition("x")
+        if device != "gpu":
+            lines.append(f"  device: {device}")
+        if count and count != "1":
+            lines.append(f"  num_devices: {count}")
+    if deps:
+        lines.append("  source_file_dependencies:")
+        lines += [f"    - {d}" for d in deps]
+    lines.append("  commands:")
+    lines += [f"    - {c.text}" for c in job.commands if c.text.split()[:1] and _is_setup(c.text)]
+    lines.append(f"    - {command}")
+    return "\n".join(lines)
 
 
 def _is_setup(text: str) -> bool:
@@ -266,8 +296,10 @@ def _reason_text(inventory, witness: Witness, guards, scripts: list[str], near) 
 
 
 def _provided_text(guard: Guard) -> str:
-    values = [f"{label} gives {var}={value}" for label, var, value in guard.provided]
-    return "the jobs reaching it give " + ", ".join(values[:4]) + (" ..." if len(values) > 4 else "") if values else "no job satisfies it"
+    values = [f"{var}={value} ({label})" for label, var, value in guard.provided]
+    if not values:
+        return "no job satisfies it"
+    return "the jobs reaching it have " + ", ".join(values[:4]) + (f" and {len(values) - 4} more" if len(values) > 4 else "")
 
 
 def _unexplained(inventory, subject: str, scripts: list[str], jobs: list[Job], before) -> Reason:
