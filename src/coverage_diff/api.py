@@ -149,6 +149,23 @@ class Session:
         settings = settings_hash(self._settings) if self._settings is not None else "head-settings"
         return (*trees, settings, spec)
 
+    def default_range(self) -> str:
+        """`<default branch>...HEAD`, as a PR sees it: the remote's HEAD, else origin/main,
+        origin/master, main, master (whichever exists first)."""
+        candidates = []
+        try:
+            candidates.append(git(self.repo, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD").decode().strip())
+        except GitError:
+            pass
+        candidates += ["origin/main", "origin/master", "main", "master"]
+        for ref in candidates:
+            try:
+                resolve(self.repo, ref)
+            except GitError:
+                continue
+            return f"{ref.removeprefix('refs/remotes/')}...HEAD"
+        raise GitError("no revision range given and no default branch found (origin/HEAD, origin/main, main...): pass BASE..HEAD")
+
     def close(self) -> None:
         self.reader.close()
 

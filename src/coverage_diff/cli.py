@@ -97,7 +97,7 @@ def analysis(repo: Path, use_cache: bool = False, errors: tuple = ()):
 
 @app.command("diff")
 def diff_command(
-    revisions: str = typer.Argument(..., metavar="BASE..HEAD", help="BASE..HEAD, BASE...HEAD (merge base) or REV (against the working tree)."),
+    revisions: Optional[str] = typer.Argument(None, metavar="[BASE..HEAD]", help="BASE..HEAD, BASE...HEAD (merge base) or REV (against the working tree); default: the default branch...HEAD."),
     repo: Path = RepoOption,
     fmt: Format = FormatOption,
     output: Optional[Path] = OutputOption,
@@ -110,7 +110,7 @@ def diff_command(
     from .report import renderer
 
     with analysis(repo, use_cache=not no_cache) as session:
-        report = session.diff(revisions)
+        report = session.diff(revisions or session.default_range())
     emit(renderer(fmt.value)(report, verbose=verbose, repo_url=repo_url), output)
     raise typer.Exit(exit_code(report, fail_on))
 
@@ -268,7 +268,7 @@ KNOWN_COMMANDS = {"diff", "inventory", "audit", "explain", "graph", "comment"}
 def main(argv: list[str] | None = None) -> None:
     """Entry point: a first argument that is not a command is a revision range (`diff`)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    only_help = all(a in ("-h", "--help") for a in args)
+    only_help = bool(args) and all(a in ("-h", "--help") for a in args)
     if not only_help and not any(a in KNOWN_COMMANDS for a in args):
         args.insert(0, "diff")
     app(args=args, prog_name="coverage-diff")

@@ -124,3 +124,15 @@ def test_inventory_lists_runs_and_unreached_entries(repo):
     assert "FlashInfer NixlConnector PD accuracy tests (4 GPUs)" in labels
     text = cli(repo, "inventory", "head").stdout
     assert "Config entries no job reaches" in text
+
+
+def test_no_range_means_default_branch_to_head(repo, tmp_path):
+    clone = tmp_path / "pr"
+    subprocess.run(["git", "clone", "-q", "--branch", "base", str(repo), str(clone)], check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(clone), "checkout", "-q", "-b", "feature", "origin/main"], check=True)
+    subprocess.run(["git", "-C", str(clone), "reset", "-q", "--hard", "head"], check=True)
+    subprocess.run(["git", "-C", str(clone), "update-ref", "refs/remotes/origin/main", "base"], check=True)
+    result = subprocess.run([sys.executable, "-m", "coverage_diff.cli", "--format", "json"], cwd=clone, capture_output=True, text=True)
+    report = json.loads(result.stdout)
+    assert report["base"] == "merge-base(origin/main, HEAD)"
+    assert [f["subject"] for f in report["findings"] if f["kind"] == "silently-dropped"] == [GEMMA]
