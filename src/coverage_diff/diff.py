@@ -56,13 +56,16 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
         verb = "no longer runs anywhere" if defined else "was removed"
         message = f"{_describe(subject, before)} {verb}" + _now_defined(subject, before, head) + "."
         return _finding(kind, subject, before, after, head, message, reason)
-    lost = _variants(before) - _variants(after)
-    gained = _variants(after) - _variants(before)
+    if _same_runs(before, after):  # the usual case: an outcome both revisions share
+        lost = gained = set()
+    else:
+        before_variants, after_variants = _variants(before), _variants(after)
+        lost, gained = before_variants - after_variants, after_variants - before_variants
     if lost:
         lost_runs = [r for r in before if r.variant in lost]
         kind = "changed" if gained and len(gained) >= len(lost) else "narrowed"
         reason = _why_narrowed(subject, lost_runs, base, head, matched) if kind == "narrowed" else None
-        what = f"{len(lost)} of its {len(_variants(before))} variants no longer run"
+        what = f"{len(lost)} of its {len(before_variants)} variants no longer run"
         message = f"{_describe(subject, before)}: {what}."
         if kind == "changed":
             message = f"{_describe(subject, before)} runs with different arguments or environment."
@@ -74,6 +77,10 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
         return _finding("moved", subject, before, after, head,
                         f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
     return None
+
+
+def _same_runs(before: list[Run], after: list[Run]) -> bool:
+    return len(before) == len(after) and all(a is b for a, b in zip(before, after))
 
 
 def _variants(runs: list[Run]) -> set:
