@@ -109,7 +109,7 @@ class Cache:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pickle")
             with os.fdopen(fd, "wb") as out:
-                out.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+                out.writelines((MAGIC, hashlib.sha256(payload).digest(), payload))  # no joined copy of a large pickle
             os.replace(temp, target)
         except OSError:
             _remove(Path(temp)) if "temp" in locals() else None
@@ -120,7 +120,8 @@ class Cache:
 def _decode(data: bytes):
     if not data.startswith(MAGIC):
         return None
-    digest, payload = data[len(MAGIC) : len(MAGIC) + _DIGEST], data[len(MAGIC) + _DIGEST :]
+    view = memoryview(data)  # slices without copying: inventories pickle to tens of MB
+    digest, payload = view[len(MAGIC) : len(MAGIC) + _DIGEST], view[len(MAGIC) + _DIGEST :]
     if hashlib.sha256(payload).digest() != digest:
         return None
     try:

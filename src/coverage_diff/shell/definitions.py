@@ -69,8 +69,11 @@ _SCANS: dict[Source, FileScan] = {}
 
 
 def scan_file(source: Source) -> FileScan:
-    """The scan of a source, built once per process: scans are never changed after
-    they are built, and every job that reaches a script asks for the same one."""
+    """The scan of a repository script, built once per process: scans are never changed
+    after they are built, and every job that reaches a script asks for the same one.
+    A job's own commands (no blob) are scanned once anyway; keeping them costs memory."""
+    if not source.blob:
+        return _scan(source)
     scan = _SCANS.get(source)
     if scan is None:
         scan = _SCANS[source] = _scan(source)
