@@ -170,7 +170,7 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
             continue
         if text[:1] in "-+" and len(text) > 1:
             on = text[0] == "-"
-            for flag, option in (("e", "errexit"), ("u", "nounset")):
+            for flag, option in (("e", "errexit"), ("u", "nounset"), ("f", "noglob")):
                 if flag in text[1:]:
                     _set_option(st, option, on)
             if "o" in text[1:] and i + 1 < len(words):  # `-euo pipefail`: -o takes the next word
@@ -186,6 +186,27 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
 def _set_option(st: State, option: str | None, on: bool) -> None:
     if option in ("errexit", "nounset", "pipefail"):
         setattr(st, option, on)
+    elif option == "noglob":
+        st.globopts = st.globopts | {option} if on else st.globopts - {option}
+
+
+GLOB_OPTIONS = frozenset({"nullglob", "failglob", "dotglob", "globstar"})
+
+
+def shopt(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`shopt -s/-u NAME...`: the options that change pathname expansion are kept."""
+    words = [a.text for a in args if a.known]
+    on = "-s" in words
+    if not on and "-u" not in words:
+        return _status(st, 0)
+    names = {w for w in words if not w.startswith("-")}
+    if "-o" in words:  # `shopt -so noglob` is `set -o noglob`
+        for name in names:
+            _set_option(st, name, on)
+        return _status(st, 0)
+    changed = names & GLOB_OPTIONS
+    st.globopts = st.globopts | changed if on else st.globopts - changed
+    return _status(st, 0)
 
 
 def shift(interp, st, args, node):
@@ -549,6 +570,6 @@ BUILTIN_HANDLERS = {
     "read": read, "mapfile": mapfile, "readarray": mapfile, "eval": eval_builtin, "source": source, ".": source,
     "test": test, "[": test, "let": let, "command": command, "type": query, "hash": query, "which": query,
     "getopts": getopts, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
-    "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": ignore, "umask": ignore, "ulimit": ignore,
+    "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": shopt, "umask": ignore, "ulimit": ignore,
     "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": ignore, "sleep": ignore,
 }

@@ -18,7 +18,7 @@ from tree_sitter import Node
 from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
-from . import arith, patterns
+from . import arith, globbing, patterns
 from .definitions import BUILTINS, FileScan, config_names, entry_text, scan_file, static_source_path
 from .outcome import JobOutcome, ScriptCall
 from .parse import Source, parse_errors, parse_source
@@ -539,6 +539,8 @@ class Interpreter:
         var = self.text(node.child_by_field_name("variable"))
         values = node.children_by_field_name("value")
         items = self.expand_words(values, st) if values else list(st.positional)
+        if st.flow:  # an expansion error (`set -u`, `failglob`): the loop does not run
+            return [st]
         if len(items) > self.settings.max_loop:
             self.incomplete(self.loc(st, node), f"loop over {len(items)} items cut at {self.settings.max_loop}")
             items = items[: self.settings.max_loop]
@@ -1302,6 +1304,7 @@ class Interpreter:
             child.positional = tuple(args[1:])
             child.errexit = errexit
             child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
+            child.globopts = frozenset()
             child.funcs = {}
             child.chain_entries += tuple(v.entry for v in [text, *args] if v.entry is not None)
             return self.run_program(source, [child])
@@ -1355,6 +1358,7 @@ class Interpreter:
             child.positional = tuple(args)
             child.errexit = errexit
             child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
+            child.globopts = frozenset()
             child.funcs = {}
             child.config_names = names
             child.frames = st.frames + (frame,)
@@ -1454,55 +1458,82 @@ class Interpreter:
         return out
 
     def fields(self, node: Node, st: State) -> list[Val]:
-        """Word expansion with splitting of unquoted expansions and `"$@"` arrays."""
+        """Word expansion with splitting of unquoted expansions and `"$@"` arrays,
+        then pathname expansion of the unquoted glob characters."""
         segs = self.segments(node, st, False)
         ifs = self.ifs(st)
-        fields: list[Val] = []
-        current: list[Val] = []
+        fields: list[list[tuple[Val, bool]]] = []  # each field as pieces (value, unquoted)
+        current: list[tuple[Val, bool]] = []
         started = False
         for seg, quoted in segs:
             if isinstance(seg, list):  # "${a[@]}" / "$@": one field per element
                 if not seg:
                     continue
-                current.append(seg[0])
+                current.append((seg[0], False))
                 for v in seg[1:]:
-                    fields.append(concat(current))
-                    current = [v]
+                    fields.append(current)
+                    current = [(v, False)]
                 started = True
             elif quoted or seg.origin == "<literal>":
-                current.append(Val(seg.text, seg.entry, seg.sources) if seg.known else seg)
+                current.append((Val(seg.text, seg.entry, seg.sources) if seg.known else seg, not quoted))
                 started = True
             else:
                 if not seg.known:
-                    current.append(seg)
+                    current.append((seg, True))
                     started = True
                     continue
                 text = seg.text
                 if not text:
                     if seg.sources or seg.entry:  # keep provenance on an adjacent piece
-                        current.append(seg)
+                        current.append((seg, True))
                     continue
                 parts = split_fields(seg, ifs)
                 white = [c for c in ifs if c in " \t\n"]
                 lead = text[0] in ifs
                 trail = text[-1] in ifs and (text[-1] in white or len(parts) > 0)
                 if lead and (current or started):
-                    fields.append(concat(current) if current else EMPTY)
+                    fields.append(current)
                     current, started = [], False
                 for i, p in enumerate(parts):
                     if i > 0:
-                        fields.append(concat(current))
+                        fields.append(current)
                         current = []
-                    current.append(p)
+                    current.append((p, True))
                     started = True
                 if trail and parts:
-                    fields.append(concat(current))
+                    fields.append(current)
                     current, started = [], False
-        if current and (started or any(v.text or not v.known for v in current)):
-            fields.append(concat(current))
+        if current and (started or any(v.text or not v.known for v, _ in current)):
+            fields.append(current)
         elif started:
-            fields.append(EMPTY)
-        return fields
+            fields.append([])
+        return [v for pieces in fields for v in self.glob_field(st, node, pieces)]
+
+    def glob_field(self, st: State, node: Node, pieces: list[tuple[Val, bool]]) -> list[Val]:
+        """A field with unquoted `*`, `?` or `[` names the repository files it matches (bash's
+        pathname expansion); no match leaves the word as written unless `nullglob`/`failglob`."""
+        value = concat([v for v, _ in pieces]) if pieces else EMPTY
+        if "noglob" in st.globopts or not any(active and v.known and any(c in v.text for c in "*?[") for v, active in pieces):
+            return [value]
+        if not value.known:
+            self.incomplete(self.loc(st, node), f"glob {value.origin!r} not known statically: not expanded")
+            return [value]
+        pattern = tuple((v.text, not active) for v, active in pieces if v.text)
+        if not patterns.is_glob(pattern):
+            return [value]
+        matches = globbing.expand(pattern, st.cwd, self.snapshot, self.settings.workspace_prefixes,
+                                  dotglob="dotglob" in st.globopts, globstar="globstar" in st.globopts,
+                                  made_dirs=st.made_dirs)
+        if matches is None:
+            self.incomplete(self.loc(st, node), f"glob {value.text!r} is matched against files outside the repository: not expanded")
+            return [value]
+        if matches:
+            return [Val(m, value.entry, value.sources) for m in matches]
+        if "nullglob" in st.globopts:
+            return []
+        if "failglob" in st.globopts and not st.flow:  # bash reports `no match` and drops the top-level command
+            st.flow, st.status = Flow("discard"), 1
+        return [value]
 
     def ifs(self, st: State) -> str:
         var = st.get("IFS")
@@ -1542,6 +1573,8 @@ class Interpreter:
                 rest = unescape_word(text[1:]) if text[1:2] in ("", "/") else None
                 if rest is not None:
                     return [(home, True), (Val(rest, origin="<literal>"), False)]
+            if t == "word" and not in_quotes and "\\" in text:
+                return escaped_pieces(text)
             return [(Val(unescape_word(text) if not in_quotes else text, origin="<literal>"), in_quotes)]
         if t == "raw_string":
             return [(Val(self.text(node)[1:-1]), True)]
@@ -2258,6 +2291,27 @@ def join_values(vals, sep: str) -> Val:
             pieces.append(Val(sep))
         pieces.append(v)
     return concat(pieces)
+
+
+def escaped_pieces(text: str) -> list[tuple[Val, bool]]:
+    """An unquoted word with backslashes: each escaped character is a quoted piece
+    (`tests/\\*.py` globs nothing), the rest literal."""
+    out: list[tuple[Val, bool]] = []
+    buf, i = "", 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            if text[i + 1] != "\n":
+                if buf:
+                    out.append((Val(buf, origin="<literal>"), False))
+                    buf = ""
+                out.append((Val(text[i + 1], origin="<literal>"), True))
+            i += 2
+            continue
+        buf += text[i]
+        i += 1
+    if buf or not out:
+        out.append((Val(buf, origin="<literal>"), False))
+    return out
 
 
 def unescape_word(text: str) -> str:

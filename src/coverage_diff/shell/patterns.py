@@ -14,9 +14,21 @@ Pattern = tuple[tuple[str, bool], ...]
 
 def glob_regex(pattern: Pattern) -> str:
     out: list[str] = []
-    for text, quoted in pattern:
+    for text, quoted in merged(pattern):
         out.append(re.escape(text) if quoted else _glob(text))
     return "".join(out)
+
+
+def merged(pattern: Pattern) -> Pattern:
+    """Adjacent pieces of the same kind joined: tree-sitter splits `t*_[ab].py` into
+    several words, and a bracket expression must be read whole."""
+    out: list[tuple[str, bool]] = []
+    for text, quoted in pattern:
+        if out and out[-1][1] == quoted:
+            out[-1] = (out[-1][0] + text, quoted)
+        else:
+            out.append((text, quoted))
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)

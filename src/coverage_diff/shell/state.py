@@ -68,6 +68,7 @@ class State:
     errexit: bool = False
     nounset: bool = False  # `set -u`: expanding an unset variable ends the script
     pipefail: bool = False  # `set -o pipefail`: a pipeline fails when any part fails
+    globopts: frozenset[str] = frozenset()  # `shopt -s nullglob/failglob/dotglob/globstar`, `set -f` (noglob)
     no_errexit: int = 0  # > 0 inside conditions, where `set -e` is ignored
     locals: list[dict[str, Var | None]] = field(default_factory=list)  # saved outer bindings
     capture: list[Val] | None = None  # stdout being captured ($(...), pipelines)
