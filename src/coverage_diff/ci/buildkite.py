@@ -18,11 +18,14 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
+from .buildkite_tiers import Filters, tier_of
+from .buildkite_upload import uploads
+from .gha_triggers import RANK, best
 from .yamlload import Map, Seq, YamlError, load, type_name
 
 SYSTEM = "buildkite"
@@ -82,8 +85,7 @@ def jobs(snapshot: Snapshot, settings) -> FrontEndResult:
     result = FrontEndResult(diagnostics=list(diagnostics), files=vllm + plain)
     for path in vllm:
         _read_file(snapshot, path, settings, result, _vllm_file)
-    for path in plain:
-        _read_file(snapshot, path, settings, result, _plain_file)
+    _plain_pipelines(snapshot, plain, settings, result)
     return result
 
 
@@ -249,7 +251,7 @@ def _vllm_step(step: Map, path: str, line: int, file_defaults: bool, settings, r
         working_dir=_workspace_path(str(working_dir), settings) if working_dir else "",
         tier=tier,
         platform=_vllm_platform(step.get("device"), step.get("num_devices")),
-        soft_fail=bool(step.get("soft_fail")),
+        soft_fail=_soft_fail(step.get("soft_fail")),
         source_file_dependencies=tuple(deps),
         ignored_keys=ignored,
         attributes=tuple((k, _scalar_text(step[k])) for k in ("timeout_in_minutes", "group") if k in step),
@@ -306,7 +308,7 @@ def _vllm_amd_mirror(step, amd: Map, base: dict, commands, cmds, path, settings,
         tier=Tier.OPTIONAL if optional is True else base["tier"],
         source_file_dependencies=deps,
         ignored_keys=base["ignored_keys"] + ignored,
-        soft_fail=bool(amd.get("soft_fail", base["soft_fail"])),
+        soft_fail=_soft_fail(amd.get("soft_fail", base["soft_fail"])),
     )
     return Job(commands=(Command(joined, Location(path, first_line)),) if joined else (), **fields)
 
@@ -341,15 +343,109 @@ def _shards(job: Job, count: int) -> list[Job]:
 
 
 # --------------------------------------------------------------------------- plain pipelines
+@dataclass
+class _Pipeline:
+    """One plain pipeline file as read, with the uploads its steps make."""
+
+    path: str
+    jobs: list[Job]
+    edges: list[tuple[Job, str, Location]]  # (uploading job, uploaded file, where the upload is written)
+
+
+def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: FrontEndResult) -> None:
+    """Plain pipelines and every repository file their steps upload (dynamic pipelines).
+    An uploaded file's steps run only when the uploading step does: their tier is
+    never more frequent than the uploader's."""
+    read: dict[str, _Pipeline] = {}
+    pending = list(roots)
+    while pending:
+        path = pending.pop(0)
+        if path in read:
+            continue
+        read[path] = _read_pipeline(snapshot, path, settings, result)
+        pending += [target for _, target, _ in read[path].edges if target not in read]
+    uploaded = {target for p in read.values() for _, target, _ in p.edges if target != p.path}
+    starts = [p for p in roots if p not in uploaded] or roots[:1]
+    caps = _upload_caps(read, starts)
+    for path in list(roots) + list(read):
+        if path not in caps:  # reachable only through a cycle: read it as its own root
+            caps.update(_upload_caps(read, [path], caps))
+    _report_cycles(read, starts, result)
+    for pipeline in read.values():
+        cap, uploader = caps[pipeline.path]
+        for job in pipeline.jobs:
+            if uploader is not None:
+                job = replace(job, tier=_worst(job.tier, cap),
+                              attributes=job.attributes + (("uploaded-by", f"{uploader[1]} {uploader[0].key}"),))
+            result.jobs.append(job)
+    result.files += [p for p in read if p not in result.files]
+
+
+def _read_pipeline(snapshot: Snapshot, path: str, settings, result: FrontEndResult) -> _Pipeline:
+    own = FrontEndResult()
+    _read_file(snapshot, path, settings, own, _plain_file)
+    result.diagnostics += own.diagnostics
+    result.incomplete += own.incomplete
+    edges = []
+    for job in own.jobs:
+        for upload in uploads(job, snapshot):
+            if upload.generated:
+                result.incomplete.append(Incomplete(upload.location, f"step {job.label!r} uploads a generated pipeline ({upload.problem}): its steps are not analysed"))
+            elif upload.problem:
+                result.diagnostics.append(Diagnostic(upload.location, f"step {job.label!r}: {upload.problem}"))
+            edges += [(job, target, upload.location) for target in upload.targets]
+    return _Pipeline(path, own.jobs, edges)
+
+
+def _upload_caps(read: dict[str, "_Pipeline"], starts: list[str], known: dict | None = None) -> dict:
+    """File -> (tier cap, uploading job) by a fixpoint over the upload edges."""
+    caps: dict[str, tuple[Tier, tuple | None]] = {p: (Tier.EVERY_PR, None) for p in starts}
+    changed = True
+    while changed:
+        changed = False
+        for source, (cap, _) in list(caps.items()):
+            for job, target, where in read[source].edges:
+                if target == source or (known and target in known):
+                    continue
+                tier = _worst(cap, job.tier)
+                current = caps.get(target)
+                if current is None or (best([current[0], tier]) == tier and tier != current[0]):
+                    caps[target] = (tier, (job, where))
+                    changed = True
+    return caps
+
+
+def _report_cycles(read: dict[str, "_Pipeline"], starts: list[str], result: FrontEndResult) -> None:
+    done: set[str] = set()
+
+    def visit(path: str, chain: tuple[str, ...]) -> None:
+        for _, target, where in read[path].edges:
+            if target in chain:
+                cycle = " -> ".join(chain[chain.index(target):] + (target,))
+                result.diagnostics.append(Diagnostic(where, f"pipeline upload cycle: {cycle} (each upload adds the steps again)", "warning"))
+            elif target in read and target not in done:
+                visit(target, chain + (target,))
+        done.add(path)
+
+    for start in starts:
+        if start not in done:
+            visit(start, (start,))
+
+
+def _worst(a: Tier, b: Tier) -> Tier:
+    """The less frequent of two tiers: a step runs only when both allow it."""
+    return max(a, b, key=RANK.index)
+
+
 def _plain_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
     steps = _top_steps(data, path, result)
     if steps is None:
         return
     env = _str_map(data.get("env"), path, data.line_of("env"), "env", result)
-    _plain_steps(steps, path, env, "", settings, result)
+    _plain_steps(steps, path, env, "", Filters(), settings, result)
 
 
-def _plain_steps(steps: list, path: str, env: dict, group: str, settings, result: FrontEndResult) -> None:
+def _plain_steps(steps: list, path: str, env: dict, group: str, filters: Filters, settings, result: FrontEndResult) -> None:
     for index, step in enumerate(steps):
         line = steps.line_at(index) if isinstance(steps, Seq) else 0
         if isinstance(step, str) and step in NON_COMMAND_STEPS:
@@ -357,22 +453,37 @@ def _plain_steps(steps: list, path: str, env: dict, group: str, settings, result
         if not isinstance(step, dict):
             result.diagnostics.append(Diagnostic(Location(path, line), f"a step must be a mapping, found {type_name(step)}"))
             continue
-        if any(k in step for k in NON_COMMAND_STEPS):
+        if any(k in step for k in NON_COMMAND_STEPS) or _skipped(step):
             continue
         if "group" in step and "steps" in step:
             nested = step["steps"]
             if isinstance(nested, list):
-                _plain_steps(nested, path, env, str(step.get("group") or ""), settings, result)
+                _plain_steps(nested, path, env, str(step.get("group") or ""), filters.add(step), settings, result)
             else:
                 result.diagnostics.append(Diagnostic(Location(path, step.line_of("steps")), f"group `steps` must be a list, found {type_name(nested)}"))
             continue
         for combo in _matrix(step, path, result):
-            job = _plain_step(step, path, line, env, group, combo, settings, result)
+            job = _plain_step(step, path, line, env, group, combo, filters.add(step), result)
             if job is not None:
                 result.jobs += _shards(job, _parallelism(step, path, result))
 
 
-def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: dict, settings, result) -> Job | None:
+def _skipped(step: Map) -> bool:
+    """`skip: true` or `skip: "reason"`: Buildkite shows the step and never runs it."""
+    skip = step.get("skip")
+    return skip is True or (isinstance(skip, str) and skip.strip().lower() not in ("", "false"))
+
+
+def _soft_fail(value) -> bool:
+    """`soft_fail: true` or a list of exit statuses that do not fail the build."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    if isinstance(value, list):
+        return bool(value)
+    return value is True
+
+
+def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: dict, filters: Filters, result) -> Job | None:
     raw = step.get("commands", step.get("command"))
     where = step.line_of("commands") if "commands" in step else step.line_of("command")
     if raw is None and "plugins" not in step:
@@ -388,6 +499,7 @@ def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: di
     key = str(step.get("key") or step.get("id") or _key_from_label(label or (commands[0].text if commands else f"step-{line}")))
     agents = step.get("agents")
     platform = ",".join(f"{k}={v}" for k, v in agents.items()) if isinstance(agents, dict) else ""
+    tier, tier_notes = tier_of(filters)
     return Job(
         system=SYSTEM,
         file=path,
@@ -396,24 +508,13 @@ def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: di
         location=Location(path, line),
         commands=tuple(commands),
         env=tuple(env.items()),
-        tier=_plain_tier(step),
+        tier=tier,
         matrix=tuple(combo.items()),
         platform=_interp_matrix(platform, combo),
-        soft_fail=bool(step.get("soft_fail")),
-        attributes=tuple((k, _scalar_text(step[k])) for k in ("timeout_in_minutes",) if k in step) + ((("group", group),) if group else ()),
+        soft_fail=_soft_fail(step.get("soft_fail")),
+        attributes=tuple((k, _scalar_text(step[k])) for k in ("timeout_in_minutes",) if k in step)
+        + ((("group", group),) if group else ()) + tier_notes,
     )
-
-
-def _plain_tier(step: Map) -> Tier:
-    condition = step.get("if")
-    branches = step.get("branches")
-    if isinstance(condition, str) and "pull_request" not in condition and "build.branch" in condition:
-        return Tier.MAIN
-    if isinstance(branches, str) and branches.strip() in ("main", "master"):
-        return Tier.MAIN
-    if isinstance(condition, str) and "build.source" in condition and "schedule" in condition:
-        return Tier.NIGHTLY
-    return Tier.EVERY_PR
 
 
 def _docker_environment(plugins, combo: dict) -> dict[str, str]:
