@@ -63,3 +63,58 @@ def test_glob_outside_the_repository_is_left_as_written_with_a_note():
     out = interpret({"ci/s.sh": "pytest /opt/models/*.bin\n"}, "bash ci/s.sh")
     assert argvs(out) == ["pytest /opt/models/*.bin"]
     assert any("outside the repository" in i.reason for i in out.incomplete)
+
+
+# -- while loops ------------------------------------------------------------------------------
+def test_while_read_over_known_input_iterates_every_line():
+    script = """n=0
+while read -r model tp; do n=$((n + 1)); pytest "--model=$model" "--tp=${tp:-1}"; done < ci/models.txt
+while IFS=, read -r a b; do pytest "$a" "$b"; done <<< "x,y"
+while read -r line; do pytest "here:$line"; done <<EOF
+one
+two words
+EOF
+cat ci/models.txt | while read -r m _; do pytest "piped:$m"; done
+pytest "count=$n"
+"""
+    out = agree(script, extra={"ci/models.txt": "llama 2\nqwen\n"})
+    assert argvs(out) == ["pytest --model=llama --tp=2", "pytest --model=qwen --tp=1", "pytest x y", "pytest here:one",
+                          "pytest here:two words", "pytest piped:llama", "pytest piped:qwen", "pytest count=2"]
+
+
+def test_while_read_on_unknown_input_forgets_what_the_body_wrote():
+    script = """n=0
+ok=no
+while read -r line; do n=$((n + 1)); ok=yes; pytest "line"; done < /tmp/list.txt
+if [[ $n -eq 0 ]]; then exit 0; fi
+pytest "after" "$ok"
+"""
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh")
+    assert "pytest line" in argvs(out)
+    after = [r for r in out.runs if r.argv[:2] == ("pytest", "after")]
+    assert after and all(r.assumptions for r in after)  # conditional on how many lines there are, never certain
+    assert all(not r.argv[2].startswith(("yes", "no")) for r in after)  # `ok` is unknown after the loop
+    assert any("unknown after it" in i.reason and i.location.line == 3 for i in out.incomplete)
+
+
+def test_polling_loop_with_an_unknown_break_is_followed_once():
+    script = """tries=0
+while true; do
+  tries=$((tries + 1))
+  if grep -q ready /tmp/state; then break; fi
+  sleep 1
+done
+pytest "after-$tries"
+"""
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh")
+    assert len(out.runs) <= 2 and all(r.assumptions for r in out.runs)
+    assert all(r.argv[1] != "after-1" for r in out.runs)  # tries is unknown, not exactly 1
+    known = agree("i=0\nwhile true; do i=$((i+1)); [[ $i -ge 3 ]] && break; done\nuntil [[ $i -eq 0 ]]; do i=$((i-1)); "
+                  "pytest \"$i\"; done\n")
+    assert argvs(known) == ["pytest 2", "pytest 1", "pytest 0"]
+
+
+def test_known_while_loop_with_an_unrelated_fork_stays_exact():
+    script = 'i=0\nwhile [[ $i -lt 3 ]]; do if [[ -n "$X" ]]; then pytest x; fi; i=$((i+1)); done\npytest "i=$i"\n'
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh", open_world=True)
+    assert {r.argv[1] for r in out.runs if r.argv[1].startswith("i=")} == {"i=3"}

@@ -345,7 +345,7 @@ class Interpreter:
             return self.heredoc_pipeline(node, st, tail)
         body = node.child_by_field_name("body")
         saved_stdin, saved_capture = st.stdin, st.capture
-        for redirect in node.children_by_field_name("redirect"):
+        for redirect in redirects_of(node):
             self.apply_redirect(redirect, st)
         if body is None:
             return [st]
@@ -361,7 +361,7 @@ class Interpreter:
         body = node.child_by_field_name("body")
         child = st.fork()
         child.capture = []
-        for redirect in node.children_by_field_name("redirect"):
+        for redirect in redirects_of(node):
             self.apply_redirect(redirect, child)
         finals = self.exec(body, child) if body is not None else [child]
         stdin = [concat(finals[0].capture)] if len(finals) == 1 and finals[0].capture is not None else None
@@ -635,11 +635,16 @@ class Interpreter:
         return next((c.start_byte for c in node.children if c.type in (";", "))") and c.start_byte >= start), node.end_byte)
 
     def x_while_statement(self, node, st):
+        """`while`/`until`, pass by pass while the condition is known.  A path whose exit was
+        decided on a value not known statically (an unknown `read`, a polling `grep -q && break`)
+        is followed for one such pass: bash may run any number, so what the loop wrote becomes
+        unknown on the paths that leave it that way."""
         frames = st.frames
         until = node.children[0].type == "until"
         conds = [c for c in node.children_by_field_name("condition") if c.is_named]
         body = self.loop_body(node)
-        active, done, n = [(st, 0)], [], 0
+        before = dict(st.vars)
+        active, done, guessed_exits, n = [(st, False)], [], [], 0
         seen: set[int] = set()  # loop-head states already explored: a repeat makes no progress
         while active:
             n += 1
@@ -648,31 +653,44 @@ class Interpreter:
                 done += [s for s, _ in active]
                 break
             nxt = []
-            for s, unknown_passes in active:
+            for s, uncertain in active:
                 key = loop_fingerprint(s)
                 if key in seen:
                     self.incomplete(self.loc(s, node), "loop makes no progress on a path (bash would not stop): path dropped")
                     continue
                 seen.add(key)
-                forked = s.assumptions
+                base = len(s.assumptions)
                 for c in self.exec_conds(conds, s):
-                    if c.flow:
-                        done.append(c)
+                    guessed = len(c.assumptions) > base
+                    if c.flow or (c.status == 0) == until:
+                        if not c.flow:
+                            c.status = 0
+                        (guessed_exits if guessed or uncertain else done).append(c)
                         continue
-                    guessed = len(c.assumptions) > len(forked)
-                    if (c.status == 0) == until:
-                        c.status = 0
-                        done.append(c)
-                        continue
-                    if guessed and unknown_passes >= 1:
+                    if guessed and uncertain:
                         self.incomplete(self.loc(c, node), "loop on values not known statically: followed for one pass")
                         continue
-                    for r in self.run_iteration(body, c, done):
-                        nxt.append((r, unknown_passes + int(guessed)))
+                    exits: list[State] = []
+                    cont = self.run_iteration(body, c, exits)
+                    exit_guessed = guessed or any(len(x.assumptions) > base for x in exits)
+                    for x in exits:
+                        (guessed_exits if uncertain or len(x.assumptions) > base else done).append(x)
+                    for r in cont:
+                        if len(r.assumptions) > base and exit_guessed:
+                            if uncertain:
+                                self.incomplete(self.loc(r, node), "loop on values not known statically: followed for one pass")
+                                continue
+                            nxt.append((r, True))
+                        else:
+                            nxt.append((r, uncertain))
             active = self.cap([s for s, _ in nxt], st, node) and nxt[: self.settings.max_paths]
-        for s in done:
+        if guessed_exits:
+            self.incomplete(self.loc(st, node), "loop passes not known statically: values the loop sets are unknown after it")
+            havoc(guessed_exits, before)
+        out = done + guessed_exits
+        for s in out:
             s.frames = frames
-        return done
+        return out
 
     # -- functions -----------------------------------------------------------------
     def x_function_definition(self, node, st):
@@ -2168,8 +2186,13 @@ def if_clauses(node: Node) -> list[tuple[list[Node] | None, list[Node]]]:
     return clauses
 
 
+def redirects_of(node: Node) -> list[Node]:
+    """A redirected statement's redirects (tree-sitter leaves a here-string out of the field)."""
+    return [c for c in node.children if c.type.endswith("_redirect")]
+
+
 def heredoc_tail(node: Node) -> Node | None:
-    for redirect in node.children_by_field_name("redirect"):
+    for redirect in redirects_of(node):
         if redirect.type == "heredoc_redirect":
             return next((c for c in redirect.named_children if c.type == "pipeline"), None)
     return None
