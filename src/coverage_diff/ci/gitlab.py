@@ -12,13 +12,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from ..config import Settings
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
-from .gha_triggers import best
+from .gha_triggers import RANK, best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
 from .yamlload import Map, Seq, YamlError, load_file, type_name
 
@@ -31,6 +31,7 @@ DEFAULT_STAGES = [".pre", "build", "test", "deploy", ".post"]
 MAX_EXTENDS = 11
 MAX_INCLUDES = 150
 MAX_MATRIX_JOBS = 200
+MAX_CHILD_DEPTH = 2  # GitLab nests child pipelines at most two levels below the parent
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,15 @@ SCENARIOS = (
     Scenario("web", Tier.OPTIONAL, _BRANCH + (
         ("CI_PIPELINE_SOURCE", "web"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
 )
+@dataclass(frozen=True)
+class _Child:
+    """A child pipeline being read: what its trigger job hands down."""
+
+    passed: dict = field(default_factory=dict)  # trigger variables: they beat the child's own
+    prefix: str = ""  # key prefix: the trigger job(s)
+    chain: tuple[str, ...] = ()  # the files of the parent pipelines (cycles)
+
+
 _ONLY_REFS = {  # `only:`/`except:` keywords and the scenarios they match
     "merge_requests": {"merge_request_event"},
     "branches": {"push", "push-default-branch", "schedule", "web"},
@@ -120,6 +130,8 @@ class _Reader:
         self.snapshot, self.settings, self.result = snapshot, settings, result
         self._lines: dict[str, list[str]] = {}
         self._includes = 0
+        self.base_scenarios: tuple[Scenario, ...] = SCENARIOS  # a child pipeline has its own
+        self.restricted: dict[str, frozenset[str]] = {}  # job -> scenarios of the conditional include defining it
 
     def error(self, path: str, line: int, message: str) -> None:
         diagnostic = Diagnostic(Location(path, line), message)
@@ -135,7 +147,7 @@ class _Reader:
         return self._lines[path]
 
     # -- files and includes ------------------------------------------------------------
-    def config(self, path: str, chain: tuple[str, ...] = ()):
+    def config(self, path: str, chain: tuple[str, ...] = (), allowed: frozenset[str] | None = None):
         self.result.files.append(path)
         try:
             data = load_file(self.snapshot, path, self.settings.max_file_bytes)
@@ -149,15 +161,19 @@ class _Reader:
             self.error(path, getattr(data, "line", 1), f"a GitLab CI file must be a mapping, not {type_name(data)}")
             return None
         _tag(data, path)
+        if allowed is not None:
+            for name in data:
+                if isinstance(name, str) and name not in RESERVED:
+                    self.restricted[name] = self.restricted.get(name, allowed) & allowed
         merged = Map()
         merged.line, merged.key_lines, merged.path = 1, {}, path
-        for included in self.includes(data, path, chain + (path,)):
+        for included in self.includes(data, path, chain + (path,), allowed):
             merged = deep_merge(merged, included)
         own = Map({k: v for k, v in data.items() if k != "include"})
         own.line, own.key_lines, own.path = data.line, data.key_lines, path
         return deep_merge(merged, own)
 
-    def includes(self, data: dict, path: str, chain: tuple[str, ...]):
+    def includes(self, data: dict, path: str, chain: tuple[str, ...], allowed: frozenset[str] | None = None):
         if "include" not in data:
             return
         entries = data["include"]
@@ -165,6 +181,10 @@ class _Reader:
         entries = entries if isinstance(entries, list) else [entries]
         for index, entry in enumerate(entries):
             entry_line = entries.line_at(index) if isinstance(entries, Seq) else line
+            when = self.include_scenarios(entry, data, path, entry_line)
+            if not when:
+                continue  # its rules hold in no pipeline: never included
+            when = when if allowed is None else when & allowed
             local = self.local_include(entry, path, entry_line)
             for target in local:
                 if target in chain:
@@ -174,7 +194,8 @@ class _Reader:
                 if self._includes > MAX_INCLUDES:
                     self.error(path, entry_line, f"more than {MAX_INCLUDES} includes")
                     return
-                included = self.config(target, chain)
+                names = frozenset(s.name for s in self.base_scenarios)
+                included = self.config(target, chain, None if when == names else when)
                 if included is not None:
                     yield included
 
@@ -186,8 +207,6 @@ class _Reader:
             pattern = entry
         elif isinstance(entry, dict) and isinstance(entry.get("local"), str):
             pattern = entry["local"]
-            if "rules" in entry:
-                self.incomplete(path, line, f"include of {pattern} has rules: assumed included")
         elif isinstance(entry, dict) and any(k in entry for k in ("project", "remote", "template", "component")):
             kind = next(k for k in ("project", "remote", "template", "component") if k in entry)
             self.incomplete(path, line, f"{kind} include {entry[kind]} lives outside the repository: not analysed")
@@ -201,13 +220,28 @@ class _Reader:
             self.error(path, line, f"included file {pattern} not found")
         return targets
 
+    def include_scenarios(self, entry, data: dict, path: str, line: int) -> frozenset[str]:
+        """The scenarios in which an include entry applies: its `rules` are evaluated like a
+        job's, with the including file's top-level variables."""
+        names = frozenset(s.name for s in self.base_scenarios)
+        if not isinstance(entry, dict) or "rules" not in entry:
+            return names
+        variables = self.variables(data.get("variables"), path, _line(data, "variables", line))
+        kept = set()
+        for scenario in self.base_scenarios:
+            whens, _, _ = self.rules(entry["rules"], {**variables, **dict(scenario.variables)}, path, _line(entry, "rules", line))
+            if any(w != "never" for w in whens):
+                kept.add(scenario.name)
+        return frozenset(kept)
+
     # -- the pipeline --------------------------------------------------------------------
-    def pipeline(self, config: dict, path: str) -> None:
+    def pipeline(self, config: dict, path: str, child: _Child | None = None) -> None:
+        child = child or _Child()
         stages = config.get("stages", DEFAULT_STAGES)
         stages = stages if isinstance(stages, list) else DEFAULT_STAGES
         global_vars = self.variables(config.get("variables"), path, config.line_of("variables") if isinstance(config, Map) else 0)
         defaults = self.defaults(config)
-        scenarios = self.workflow_scenarios(config, dict(global_vars), path)
+        scenarios = self.workflow_scenarios(config, {**global_vars, **child.passed}, path)
         for name, job in config.items():
             if not isinstance(name, str) or name in RESERVED or name.startswith("."):
                 continue
@@ -219,7 +253,8 @@ class _Reader:
             resolved = self.extends(name, job, config, job_path, line, ())
             if resolved is None:
                 continue
-            self.job(name, resolved, config, defaults, global_vars, scenarios, stages, Location(job_path, line))
+            allowed = [s for s in scenarios if name not in self.restricted or s.name in self.restricted[name]]
+            self.job(name, resolved, config, defaults, global_vars, allowed, stages, Location(job_path, line), child)
 
     def defaults(self, config: dict) -> dict:
         """Legacy top-level keys, overridden by `default:`; remembers where each came from."""
@@ -301,9 +336,9 @@ class _Reader:
         workflow = config.get("workflow")
         rules = workflow.get("rules") if isinstance(workflow, dict) else None
         if rules is None:
-            return list(SCENARIOS)
+            return list(self.base_scenarios)
         kept = []
-        for scenario in SCENARIOS:
+        for scenario in self.base_scenarios:
             whens, _, _ = self.rules(rules, {**variables, **dict(scenario.variables)}, path, workflow.line_of("rules"))
             if any(w != "never" for w in whens):
                 kept.append(scenario)
@@ -391,10 +426,11 @@ class _Reader:
 
     # -- jobs ------------------------------------------------------------------------------
     def job(self, name: str, job: dict, config: dict, defaults: dict, global_vars: dict, scenarios, stages,
-            location: Location) -> None:
+            location: Location, child: _Child | None = None) -> None:
         path = location.path
+        child = child or _Child()
         if "trigger" in job:
-            self.incomplete(path, location.line, f"job {name!r} triggers a downstream pipeline: not analysed")
+            self.trigger(name, job, defaults, global_vars, scenarios, location, child)
             return
         if "script" not in job:
             self.error(path, location.line, f"job {name!r} has no `script`")
@@ -406,7 +442,8 @@ class _Reader:
         own = self.variables(job.get("variables"), path, _line(job, "variables", location.line), inherited)
         variables = {**inherited, **own}
         for combo in self.combinations(job, name, path, location.line):
-            self.variant(name, job, config, {**variables, **combo}, combo, scenarios, stage, location)
+            self.variant(name, job, config, {**variables, **combo, **child.passed}, combo, scenarios, stage, location,
+                         child.prefix)
 
     def inherit(self, job: dict, defaults: dict, global_vars: dict) -> tuple[dict, dict]:
         """The job with `default:` keys it does not set, and the global variables it inherits."""
@@ -454,9 +491,11 @@ class _Reader:
             self.error(path, pline, f"parallel matrix makes {total} jobs; GitLab refuses more than {MAX_MATRIX_JOBS}")
         return combos or [{}]
 
-    def variant(self, name, job, config, variables, combo, scenarios, stage, location: Location) -> None:
+    def runs_in(self, job: dict, variables: dict, scenarios, location: Location):
+        """(scenario, tier) for every scenario the job runs in, the unknown rules assumed
+        true, and the variables of the rule that gives the most frequent tier."""
         path = location.path
-        tiers, assumed, rule_vars = [], [], None
+        found, assumed, rule_vars = [], [], None
         for scenario in scenarios:
             scope = {**dict(scenario.variables), **variables}
             if not self.only_except(job, scope, path, location.line, scenario):
@@ -473,9 +512,16 @@ class _Reader:
             tier = Tier.OPTIONAL if manual else scenario.tier
             if "changes" in str(job.get("rules", "")) and tier == Tier.EVERY_PR:
                 tier = Tier.PATH_FILTERED
+            tiers = [t for _, t in found]
             if best(tiers + [tier]) == tier and tier not in tiers:
                 rule_vars = matched_vars
-            tiers.append(tier)
+            found.append((scenario, tier))
+        return found, assumed, rule_vars
+
+    def variant(self, name, job, config, variables, combo, scenarios, stage, location: Location, prefix: str = "") -> None:
+        path = location.path
+        found, assumed, rule_vars = self.runs_in(job, variables, scenarios, location)
+        tiers = [tier for _, tier in found]
         if not tiers:
             return
         if isinstance(rule_vars, dict):
@@ -488,10 +534,64 @@ class _Reader:
         fields = dict(system=SYSTEM, file=path, location=location, env=env, unknown_env=unknown, working_dir="",
                       tier=best(tiers), matrix=tuple(combo.items()), platform=self.platform(job),
                       soft_fail=job.get("allow_failure") is True, errexit=True, attributes=tuple(attributes))
-        self.result.jobs.append(Job(key=name, label=name, commands=before + main, **fields))
+        self.result.jobs.append(Job(key=prefix + name, label=prefix + name, commands=before + main, **fields))
         after = self.job_script(job, "after_script", config, path)
         if after:  # a separate shell: exports from `script` do not reach it
-            self.result.jobs.append(Job(key=f"{name}/after_script", label=f"{name} (after_script)", commands=after, **fields))
+            self.result.jobs.append(Job(key=f"{prefix}{name}/after_script", label=f"{prefix}{name} (after_script)", commands=after, **fields))
+
+    # -- child pipelines -------------------------------------------------------------------
+    def trigger(self, name: str, job: dict, defaults: dict, global_vars: dict, scenarios, location: Location,
+                child: _Child) -> None:
+        """`trigger: include:` of repository files starts a child pipeline whose jobs see the
+        trigger job's variables (they beat the child's own); other triggers are not analysed."""
+        path, line = location.path, location.line
+        trigger = job["trigger"]
+        include = trigger.get("include") if isinstance(trigger, dict) else None
+        if include is None:
+            target = trigger.get("project") if isinstance(trigger, dict) else trigger
+            self.incomplete(path, line, f"job {name!r} triggers the pipeline of project {target}: not analysed")
+            return
+        if len(child.chain) >= MAX_CHILD_DEPTH:
+            self.error(path, line, f"job {name!r}: child pipelines nest deeper than {MAX_CHILD_DEPTH} levels")
+            return
+        job, inherited = self.inherit(job, defaults, global_vars)
+        own = self.variables(job.get("variables"), path, _line(job, "variables", line), inherited)
+        variables = {**inherited, **own, **child.passed}
+        found, _, _ = self.runs_in(job, variables, scenarios, location)
+        if not found:
+            return
+        forward = trigger.get("forward")
+        forward_yaml = not (isinstance(forward, dict) and forward.get("yaml_variables") is False)
+        passed = {k: v for k, v in variables.items() if v is not UNKNOWN} if forward_yaml else {}
+        # Inside the child, the pipeline source is `parent_pipeline`; it runs only when its trigger does.
+        inner = tuple(replace(s, tier=max(s.tier, tier, key=RANK.index),
+                              variables=s.variables + (("CI_PIPELINE_SOURCE", "parent_pipeline"),)) for s, tier in found)
+        saved = self.base_scenarios, self.restricted
+        self.base_scenarios, self.restricted = inner, {}
+        try:
+            config = self.child_config(name, include, path, _line(trigger, "include", line), child)
+            if config is not None:
+                self.pipeline(config, getattr(config, "path", path),
+                              _Child(passed, f"{child.prefix}{name}/", child.chain + (path,)))
+        finally:
+            self.base_scenarios, self.restricted = saved
+
+    def child_config(self, name: str, include, path: str, line: int, child: _Child):
+        entries = include if isinstance(include, list) else [include]
+        merged = None
+        for index, entry in enumerate(entries):
+            entry_line = entries.line_at(index) if isinstance(entries, Seq) else line
+            if isinstance(entry, dict) and "artifact" in entry:
+                self.incomplete(path, entry_line, f"job {name!r} triggers a pipeline generated by job {entry.get('job')!r} at run time: not analysed")
+                continue
+            for target in self.local_include(entry, path, entry_line):
+                if target in child.chain + (path,):
+                    self.error(path, entry_line, f"child pipeline cycle: {' -> '.join(child.chain + (path, target))}")
+                    continue
+                config = self.config(target)
+                if config is not None:
+                    merged = config if merged is None else deep_merge(merged, config)
+        return merged
 
     def platform(self, job: dict) -> str:
         image = job.get("image")
