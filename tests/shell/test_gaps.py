@@ -118,3 +118,36 @@ def test_known_while_loop_with_an_unrelated_fork_stays_exact():
     script = 'i=0\nwhile [[ $i -lt 3 ]]; do if [[ -n "$X" ]]; then pytest x; fi; i=$((i+1)); done\npytest "i=$i"\n'
     out = interpret({"ci/s.sh": script}, "bash ci/s.sh", open_world=True)
     assert {r.argv[1] for r in out.runs if r.argv[1].startswith("i=")} == {"i=3"}
+
+
+# -- config entries held in scalar variables --------------------------------------------------
+SPEC_SWEEP = """#!/usr/bin/env bash
+set -euo pipefail
+SCRIPT="ci/child.sh"
+eagle3_config="SD_METHOD=eagle3 MODEL_NAME=llama NUM_SPEC_TOKENS=3"
+mtp_config='SD_METHOD=mtp MODEL_NAME=qwen'
+not_config="$HOME/x"
+configs=(
+  "$eagle3_config"
+  "${mtp_config}"
+)
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" bash "${SCRIPT}" "$not_config"
+done
+"""
+
+
+def test_array_of_scalar_config_variables_defines_entries_at_their_assignments():
+    from coverage_diff.config import Settings
+    from coverage_diff.shell import script_definitions
+    from coverage_diff.snapshot import Snapshot
+
+    files = {"ci/s.sh": SPEC_SWEEP, "ci/child.sh": 'pytest "$MODEL_NAME" "$SD_METHOD"\n'}
+    out = agree(SPEC_SWEEP, extra=files)
+    assert argvs(out) == ["pytest llama eagle3", "pytest qwen mtp"]
+    assert [(r.entry.location.line, r.entry.array) for r in out.runs] == [(4, "configs"), (5, "configs")]
+    defined = script_definitions("ci/s.sh", Snapshot.from_files("t", files), Settings()).entries
+    assert [(e.text, e.location.line) for e in defined] == [
+        ("SD_METHOD=eagle3 MODEL_NAME=llama NUM_SPEC_TOKENS=3", 4), ("SD_METHOD=mtp MODEL_NAME=qwen", 5)]
+    assert {e.identity for e in defined} == {r.entry.identity for r in out.runs}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..config import Settings
 from ..model import Env, Job, Location
 from ..snapshot import Snapshot, normalize
-from .definitions import BUILTINS, SHELLS, config_names, entries_of
+from .definitions import BUILTINS, SHELLS, config_names, config_scalars, entries_of
 from .interp import Interpreter, canonical_word, file_set_scans, repo_path
 from .outcome import JobOutcome, ScriptCall, ScriptDefinitions
 
@@ -41,7 +41,8 @@ def script_definitions(path: str, snapshot: Snapshot, settings: Settings) -> Scr
     if not scans:
         return ScriptDefinitions((), (), (), tuple(interp.rec.diagnostics) or ((_unreadable(path)),))
     names = config_names(scans)
-    entries = [e for scan in scans for e in entries_of(scan, names)]
+    scalars = config_scalars(scans, names)
+    entries = [e for scan in scans for e in entries_of(scan, names, scalars)]
     functions = set().union(*(scan.functions for scan in scans))
     assigned = set().union(*(scan.assigned for scan in scans))
     commands = []

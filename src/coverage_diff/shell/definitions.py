@@ -27,6 +27,7 @@ SHELLS = frozenset({"bash", "sh"})
 class FileScan:
     source: Source
     arrays: list[tuple[str, Node]] = field(default_factory=list)  # (name, array node)
+    scalars: list[tuple[str, Node]] = field(default_factory=list)  # (name, assignment of a literal string)
     copies: set[tuple[str, str]] = field(default_factory=set)  # (from, to)
     iterated: set[str] = field(default_factory=set)
     sourced: list[str] = field(default_factory=list)  # argument text of source/. commands
@@ -108,6 +109,8 @@ def _visit(node: Node, scan: FileScan) -> None:
             for ref, prefix in array_refs(value):
                 if not prefix:
                     scan.copies.add((ref, name))
+        elif value is not None and name_node.type != "subscript" and is_literal(value):
+            scan.scalars.append((name, node))
     elif t == "for_statement":
         for value in node.children_by_field_name("value"):
             scan.iterated.update(name for name, prefix in array_refs(value) if prefix in ("", "!"))
@@ -155,8 +158,55 @@ def config_names(scans: list[FileScan]) -> frozenset[str]:
     return frozenset(result)
 
 
-def entries_of(scan: FileScan, names: frozenset[str]) -> list[ConfigEntry]:
+def config_scalars(scans: list[FileScan], names: frozenset[str]) -> dict[str, str]:
+    """Scalar variables assigned a literal string and collected into a config array
+    (`eagle3_config="..."; configs=("$eagle3_config" ...)`): name -> the array.  Each
+    literal assignment of one is an entry, as an element written in the array would be."""
+    literal = {name for scan in scans for name, _ in scan.scalars}
+    found: dict[str, str] = {}
+    for scan in scans:
+        for array, node in scan.arrays:
+            if array not in names:
+                continue
+            for element in node.named_children:
+                var = expansion_name(element)
+                if var in literal:
+                    found.setdefault(var, array)
+    return found
+
+
+def is_literal(node: Node) -> bool:
+    """A value written as plain text: no expansion, substitution or array."""
+    if node.type == "raw_string":
+        return True
+    if node.type == "string":
+        return all(c.type == "string_content" for c in node.named_children)
+    return node.type in ("word", "number") and b"$" not in (node.text or b"") and b"`" not in (node.text or b"")
+
+
+def expansion_name(node: Node) -> str | None:
+    """The variable of an element that is just `"$X"`, `$X` or `${X}`."""
+    if node.type == "string":
+        named = node.named_children
+        if len(named) != 1 or node.text[1:-1] != named[0].text:
+            return None
+        node = named[0]
+    if node.type == "simple_expansion":
+        name = (node.text or b"").decode()[1:]
+        return name if name.replace("_", "a").isalnum() and not name[:1].isdigit() else None
+    if node.type == "expansion" and len(node.children) == 3 and node.children[1].type == "variable_name":
+        return node.children[1].text.decode()
+    return None
+
+
+def entries_of(scan: FileScan, names: frozenset[str], scalars: dict[str, str] | None = None) -> list[ConfigEntry]:
     found = []
+    if scalars is None:
+        scalars = config_scalars([scan], names)
+    for name, node in scan.scalars:
+        if name in scalars:
+            value = node.child_by_field_name("value")
+            found.append(ConfigEntry(entry_text(value), scan.source.location(node), scalars[name]))
     for name, array in scan.arrays:
         if name not in names:
             continue

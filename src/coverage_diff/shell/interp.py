@@ -19,7 +19,8 @@ from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
 from . import arith, globbing, patterns
-from .definitions import BUILTINS, FileScan, config_names, entry_text, scan_file, static_source_path
+from .definitions import (BUILTINS, FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
+                          static_source_path)
 from .outcome import JobOutcome, ScriptCall
 from .parse import Source, parse_errors, parse_source
 from .state import Flow, Function, State, Var
@@ -77,6 +78,7 @@ class Interpreter:
         self.stopped = False
         self._scans: dict[str, FileScan | None] = {}
         self._names: dict[str, frozenset[str]] = {}
+        self._scalars: dict[str, dict[str, str]] = {}
         self.setup = settings.leaf_setup
 
     # ------------------------------------------------------------------ entry points
@@ -99,6 +101,7 @@ class Interpreter:
         sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0)) for c in job.commands]
         scans = [self._scan_source(s) for s in sources]
         st.config_names = config_names(scans)
+        st.config_scalars = config_scalars(scans, st.config_names)
         states = [st]
         for command, source in zip(job.commands, sources):
             live = [s for s in states if not s.flow]
@@ -189,6 +192,11 @@ class Interpreter:
         if path not in self._names:
             self._names[path] = config_names(file_set_scans(self, path))
         return self._names[path]
+
+    def config_scalars_for(self, path: str) -> dict[str, str]:
+        if path not in self._scalars:
+            self._scalars[path] = config_scalars(file_set_scans(self, path), self.config_names_for(path))
+        return self._scalars[path]
 
     # ------------------------------------------------------------------ execution
     def run_program(self, source: Source, states: list[State]) -> list[State]:
@@ -775,6 +783,8 @@ class Interpreter:
                                        origin=f"${{{name}[@]}}"))
             return
         val = self.expand_string(value, st) if value is not None else EMPTY
+        if name in st.config_scalars and not append and value is not None and is_literal(value):
+            val = Val(val.text, ConfigEntry(entry_text(value), self.loc(st, node), st.config_scalars[name]), val.sources)
         if append:
             cur = self.read_var(st, name, track=False)
             val = concat([cur if cur is not None else EMPTY, val])
@@ -1379,6 +1389,7 @@ class Interpreter:
             child.globopts = frozenset()
             child.funcs = {}
             child.config_names = names
+            child.config_scalars = self.config_scalars_for(path)
             child.frames = st.frames + (frame,)
             child.chain_entries += tuple(v.entry for v in args if v.entry is not None)
             finals = self.run_program(source, [child])
@@ -1416,6 +1427,7 @@ class Interpreter:
         if len(args) > 1:
             st.positional = tuple(args[1:])
         st.config_names = st.config_names | self.config_names_for(path)
+        st.config_scalars = {**self.config_scalars_for(path), **st.config_scalars}
         st.frames = st.frames + (Frame("script", location, path),)
         st.depth += 1
         results = self.run_program(source, [st])

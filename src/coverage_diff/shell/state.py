@@ -75,6 +75,7 @@ class State:
     stdin: list[Val] | None = None  # lines available to `read`; None: unknown input
     sources: tuple[str, ...] = ()  # BASH_SOURCE stack (innermost first)
     config_names: frozenset[str] = frozenset()
+    config_scalars: dict[str, str] = field(default_factory=dict)  # scalar -> config array it is collected into
     made_dirs: frozenset[str] = frozenset()
     depth: int = 0
     loop_depth: int = 0
