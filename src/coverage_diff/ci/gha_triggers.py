@@ -40,37 +40,57 @@ def scenarios(workflow: dict) -> list[Scenario]:
     out = []
     for event, config in triggers(workflow).items():
         config = config if isinstance(config, dict) else {}
-        scenario = _scenario(event, config)
-        if scenario is not None:
-            out.append(scenario)
+        out += _scenarios(event, config)
     return out
 
 
-def _scenario(event: str, config: dict) -> Scenario | None:
+def _scenarios(event: str, config: dict) -> list[Scenario]:
     paths = _paths(config)
     if event in ("pull_request", "pull_request_target"):
-        return Scenario(event, Tier.PATH_FILTERED if paths else Tier.EVERY_PR, paths=paths)
+        return [Scenario(event, Tier.PATH_FILTERED if paths else Tier.EVERY_PR, paths=paths)]
     if event == "merge_group":
-        return Scenario(event, Tier.EVERY_PR)
+        return [Scenario(event, Tier.EVERY_PR)]
     if event == "push":
         return _push(config, paths)
     if event == "schedule":
-        return Scenario(event, Tier.NIGHTLY)
+        return [Scenario(event, Tier.NIGHTLY)]
     if event == "workflow_call":
-        return None
-    return Scenario(event, Tier.OPTIONAL)  # workflow_dispatch, release, issue events...
+        return []
+    return [Scenario(event, Tier.OPTIONAL)]  # workflow_dispatch, release, issue events...
 
 
-def _push(config: dict, paths: tuple[str, ...]) -> Scenario:
-    branches = _strings(config.get("branches"))
-    if "tags" in config and "branches" not in config and "branches-ignore" not in config:
-        return Scenario("push", Tier.OPTIONAL)  # release tags only
+FEATURE_REF = "refs/heads/feature"  # stands for any branch a pull request is made from
+MAIN_REF = "refs/heads/main"
+TAG_REF = "refs/tags/v1.0.0"
+
+
+def _push(config: dict, paths: tuple[str, ...]) -> list[Scenario]:
+    """A push is tried as three representative refs.  GitHub's docs: with neither `branches`
+    nor `tags` filters a push workflow runs for every branch and every tag; with only one
+    kind of filter, refs of the other kind do not trigger it.  So an unfiltered push runs
+    on pushes to feature branches (every PR's branch: EVERY_PR), to the default branch
+    (MAIN) and of tags (OPTIONAL); a job `if: github.ref == 'refs/heads/main'` keeps only MAIN."""
+    branches, ignored = _strings(config.get("branches")), _strings(config.get("branches-ignore"))
+    has_branch_filter = "branches" in config or "branches-ignore" in config
+    has_tag_filter = "tags" in config or "tags-ignore" in config
+    out = []
     if branches:
-        # Pushes to named branches only: not the branches PRs are made from.
-        ref = f"refs/heads/{branches[0]}" if len(branches) == 1 and "*" not in branches[0] else ""
-        return Scenario("push", Tier.MAIN, ref=ref, paths=paths)
-    # Every push to any branch, including the ones pull requests come from.
-    return Scenario("push", Tier.PATH_FILTERED if paths else Tier.EVERY_PR, paths=paths)
+        # Pushes to named branches only: not the branches PRs are made from (unless a wildcard says so).
+        named = [b for b in branches if not b.startswith("!")]
+        ref = f"refs/heads/{named[0]}" if len(named) == 1 and "*" not in named[0] else MAIN_REF
+        out.append(Scenario("push", Tier.MAIN, ref=ref, paths=paths))
+        if any(b in ("*", "**") for b in named):
+            out.append(Scenario("push", Tier.PATH_FILTERED if paths else Tier.EVERY_PR, ref=FEATURE_REF, paths=paths))
+        return out
+    if has_tag_filter and not has_branch_filter:
+        return [Scenario("push", Tier.OPTIONAL, ref=TAG_REF)]  # release tags only
+    if not any(i in ("*", "**") for i in ignored):
+        out.append(Scenario("push", Tier.PATH_FILTERED if paths else Tier.EVERY_PR, ref=FEATURE_REF, paths=paths))
+    if not any(i in ("main", "master") for i in ignored):
+        out.append(Scenario("push", Tier.MAIN, ref=MAIN_REF, paths=paths))
+    if not has_branch_filter:
+        out.append(Scenario("push", Tier.OPTIONAL, ref=TAG_REF))
+    return out
 
 
 def _paths(config: dict) -> tuple[str, ...]:

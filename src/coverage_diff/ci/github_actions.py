@@ -96,7 +96,7 @@ class _Reader:
             return self._yaml[path]
         data = None
         try:
-            data = load_file(self.snapshot, path, self.max_bytes)
+            data = load_file(self.snapshot, path, self.max_bytes, core_schema=True)
         except YamlError as exc:
             self.result.diagnostics.append(exc.diagnostic)
             self.incomplete(path, exc.diagnostic.location.line, "YAML could not be read; its jobs are not analysed")
@@ -284,19 +284,32 @@ class _Reader:
         workflow = self.load(callee)
         if workflow is None:
             return
-        context = self.context(call, {}, matrix_ctx, call.scenarios[0] if call.scenarios else None)
         with_values = job.get("with") or {}
         if not isinstance(with_values, dict):
             self.error(call.file, job.line_of("with") if isinstance(job, Map) else line,
                        f"`with` must be a mapping, not {type_name(with_values)}")
             with_values = {}
-        given = {str(k): self.resolve(v, context, call.file, _line(with_values, k, line)) for k, v in with_values.items()}
-        inputs = _call_inputs(workflow, given)
-        name = self.resolve(job.get("name", job_id), context, call.file, line)
-        label = to_string(name) if not isinstance(name, Unknown) else job_id
-        self.workflow(workflow, replace(
-            call, file=callee, inputs=inputs, prefix=f"{call.prefix}{job_id}/", label_prefix=f"{call.label_prefix}{label} / ",
-            matrix=matrix_values, attributes=call.attributes + (("workflow", callee),), depth=call.depth + 1))
+        groups = self.inputs_per_event(with_values, call, matrix_ctx, line)
+        for given, scenarios in groups:
+            context = self.context(call, {}, matrix_ctx, scenarios[0] if scenarios else None)
+            name = self.resolve(job.get("name", job_id), context, call.file, line)
+            label = to_string(name) if not isinstance(name, Unknown) else job_id
+            # Events that pass different inputs make different callee jobs: the event names tell them apart.
+            events = (("event", ",".join(dict.fromkeys(s.event for s in scenarios))),) if len(groups) > 1 else ()
+            self.workflow(workflow, replace(
+                call, file=callee, inputs=_call_inputs(workflow, given), scenarios=tuple(scenarios),
+                prefix=f"{call.prefix}{job_id}/", label_prefix=f"{call.label_prefix}{label} / ",
+                matrix=matrix_values + events, attributes=call.attributes + (("workflow", callee),), depth=call.depth + 1))
+
+    def inputs_per_event(self, with_values: dict, call: _Call, matrix_ctx, line: int) -> list[tuple[dict, list]]:
+        """`with:` evaluated under each scenario of the caller, scenarios grouped by the inputs they give."""
+        groups: dict[str, tuple[dict, list]] = {}
+        for scenario in call.scenarios or (None,):
+            context = self.context(call, {}, matrix_ctx, scenario)
+            given = {str(k): self.resolve(v, context, call.file, _line(with_values, k, line)) for k, v in with_values.items()}
+            key = repr(sorted((k, _frozen(v)) for k, v in given.items()))
+            groups.setdefault(key, (given, []))[1].extend([scenario] if scenario is not None else [])
+        return list(groups.values())
 
     # -- steps -----------------------------------------------------------------------
     def job_steps(self, job_id, job, line, workflow, workflow_env, call: _Call, matrix_ctx, matrix_values) -> None:
@@ -404,7 +417,7 @@ class _Reader:
             unknown_env=tuple(dict.fromkeys(unknown)), working_dir=here.working_dir, tier=tier, matrix=here.matrix,
             platform=here.platform, soft_fail=here.soft_fail, errexit=errexit,
             source_file_dependencies=tuple(dict.fromkeys(paths)),
-            attributes=here.attributes + (("events", ",".join(s.event for s in here.scenarios)),)))
+            attributes=here.attributes + (("events", ",".join(dict.fromkeys(s.event for s in here.scenarios))),)))
 
     def errexit(self, shell, here: _Step, line: int) -> bool | None:
         """Whether the shell stops at the first failing command; None = not a POSIX shell."""
@@ -427,7 +440,11 @@ class _Reader:
         return any("e" in f[1:] for f in flags) or "errexit" in words
 
     def commands(self, script: str, here: _Step, run_line: int, unknown_names: list[str]) -> tuple[Command, ...]:
-        first_line, per_line = _block_lines(self.lines(here.file), run_line)
+        file_lines = self.lines(here.file)
+        first_line, per_line = _block_lines(file_lines, run_line)
+        value_lines = script.split("\n")
+        numbers = ([first_line + i for i in range(len(value_lines))] if per_line
+                   else _source_lines(value_lines, file_lines, first_line, run_line))
 
         def placeholder(expression: str) -> str:
             name = "GHA_" + re.sub(r"\W+", "_", expression.strip()).strip("_").upper()[:60]
@@ -435,10 +452,9 @@ class _Reader:
             return "${" + name + "}"
 
         out = []
-        for offset, raw in enumerate(script.split("\n")):
+        for raw, line in zip(value_lines, numbers):
             if not raw.strip():
                 continue
-            line = first_line + offset if per_line else first_line
             try:
                 text = substitute(raw, here.context, placeholder)
             except ExpressionError as exc:
@@ -494,6 +510,10 @@ _GITHUB_ENV_WRITE = re.compile(
 
 def _line(node, key, default: int) -> int:
     return node.line_of(key, default) if isinstance(node, Map) else default
+
+
+def _frozen(value) -> str:
+    return f"<unknown {value.origin}>" if isinstance(value, Unknown) else repr(value)
 
 
 def _first_unknown(value) -> Unknown | None:
@@ -569,3 +589,25 @@ def _block_lines(lines: list[str], key_line: int) -> tuple[int, bool]:
         following = next((i for i in range(key_line + 1, len(lines) + 1) if lines[i - 1].strip()), key_line)
         return following, False
     return key_line, not rest.startswith(("'", '"'))
+
+
+def _source_lines(value_lines: list[str], file_lines: list[str], first: int, key_line: int) -> list[int]:
+    """File lines where each line of a folded (`>`) or quoted multi-line value starts.
+    Folding joins source lines, so a value line is found as the next source line
+    that begins it; a line not found keeps the previous line's number."""
+    out: list[int] = []
+    cursor = first
+    for value_line in value_lines:
+        wanted = " ".join(value_line.split())
+        found = None
+        for number in range(cursor, min(len(file_lines), cursor + 500) + 1):
+            source = file_lines[number - 1]
+            if number == key_line:
+                source = re.sub(r"^.*?\brun\s*:\s*", "", source)
+            source = " ".join(source.strip().lstrip("'\"").rstrip("'\"").split())
+            if wanted and source and wanted.startswith(source[:60]):
+                found = number
+                break
+        out.append(found or (out[-1] if out else first))
+        cursor = found + 1 if found else cursor
+    return out
