@@ -151,3 +151,60 @@ def test_array_of_scalar_config_variables_defines_entries_at_their_assignments()
     assert [(e.text, e.location.line) for e in defined] == [
         ("SD_METHOD=eagle3 MODEL_NAME=llama NUM_SPEC_TOKENS=3", 4), ("SD_METHOD=mtp MODEL_NAME=qwen", 5)]
     assert {e.identity for e in defined} == {r.entry.identity for r in out.runs}
+
+
+# -- commands inside containers ---------------------------------------------------------------
+# A stand-in for docker in the bash run: it runs the command on the host with only the
+# container's environment, from the container's working directory (workspace paths are
+# rewritten to the checkout by the harness).
+FAKE_DOCKER = r"""#!/bin/bash
+verb=$1; shift
+envs=(); wd=""
+while [[ $# -gt 0 && $1 == -* ]]; do
+  case $1 in
+    -e|--env) if [[ $2 == *=* ]]; then envs+=("$2"); elif [[ -n ${!2+x} ]]; then envs+=("$2=${!2}"); fi; shift 2 ;;
+    -w|--workdir) wd=$2; shift 2 ;;
+    --workdir=*) wd=${1#*=}; shift ;;
+    --name|-v|--entrypoint|--shm-size) shift 2 ;;
+    *) shift ;;
+  esac
+done
+shift
+cd "$wd"
+exec env -i PATH="$PATH" HOME="$HOME" __COVERAGE_DIFF_SHIM_LOG="$__COVERAGE_DIFF_SHIM_LOG" "${envs[@]}" "$@"
+"""
+
+CONTAINER_SCRIPT = """set -e
+export HOST_ONLY=1
+export TOKEN=abc
+docker exec -it -w /vllm-workspace/tests -e MODE=fast -e TOKEN cpu-test bash -c "
+  set -e
+  pytest -v unit/test_c.py --mode \\$MODE \\${HOST_ONLY:-none} \\$TOKEN
+  cd unit && pytest test_*.py"
+docker run --rm --workdir=/vllm-workspace --env LEVEL=2 --shm-size 4g image:tag sh -c 'pytest tests/test_a.py -l "$LEVEL"'
+docker run --rm -w /vllm-workspace/tests image:tag pytest test_b.py
+"""
+
+
+def test_docker_exec_and_run_commands_are_followed_inside_the_container():
+    extra = {"ci/fakebin/docker": FAKE_DOCKER}
+    out = agree(CONTAINER_SCRIPT, extra=extra, command='PATH="$PWD/ci/fakebin:$PATH" bash ci/s.sh')
+    assert argvs(out) == ["pytest -v tests/unit/test_c.py --mode fast none abc", "pytest tests/unit/test_c.py",
+                          "pytest tests/test_a.py -l 2", "pytest tests/test_b.py"]
+    first = out.runs[0]
+    assert first.cwd == "tests" and dict(first.env) == {"MODE": "fast", "TOKEN": "abc"}
+
+
+def test_docker_exec_into_a_named_container_keeps_its_run_environment_and_exported_functions():
+    script = """docker run -itd --entrypoint /bin/bash -e E2E=4 -w /vllm-workspace --name cpu-test-1 img
+run_tests() {
+  docker exec cpu-test-"$1" bash -c 'pytest tests/test_a.py --threads "$E2E"'
+}
+export -f run_tests
+timeout 1.5h bash -c "run_tests 1"
+docker exec other bash -c 'pytest x'
+"""
+    out = interpret({"ci/s.sh": script, **TREE}, "bash ci/s.sh")
+    assert argvs(out) == ["pytest tests/test_a.py --threads 4", "pytest x"]
+    assert dict(out.runs[0].env) == {"E2E": "4"}
+    assert any("working directory not given" in i.reason and i.location.line == 7 for i in out.incomplete)

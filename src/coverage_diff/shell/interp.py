@@ -18,7 +18,7 @@ from tree_sitter import Node
 from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
-from . import arith, globbing, patterns
+from . import arith, containers, globbing, patterns
 from .definitions import (BUILTINS, FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
                           static_source_path)
 from .outcome import JobOutcome, ScriptCall
@@ -861,6 +861,8 @@ class Interpreter:
         local = keyword == "local" or (keyword in ("declare", "typeset") and st.locals and "g" not in flags)
         export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
         if keyword == "export" and "f" in flags:
+            names = {self.text(c) for c in node.named_children if not self.text(c).startswith("-")}
+            st.exported_funcs = st.exported_funcs | names
             st.status = 0
             return [st]
         st.sub_status = None
@@ -1208,6 +1210,8 @@ class Interpreter:
         handler = BUILTIN_HANDLERS.get(name)
         if handler is not None:
             return self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
+        if name == "docker":
+            return containers.docker(self, st, args, prefixes, node)
         if name in WRAPPERS:
             return self.wrapper(st, name, args, prefixes, node)
         if name in ("bash", "sh"):
@@ -1274,7 +1278,9 @@ class Interpreter:
         st.status = status
         return [st]
 
-    def shell_call(self, st: State, args: list[Val], prefixes, node, shell: str) -> list[State]:
+    def shell_call(self, st: State, args: list[Val], prefixes, node, shell: str, container_cwd: str | None = None) -> list[State]:
+        """`bash [options] script args` or `bash -c CMD`; `container_cwd`: run inside a container
+        (only `prefixes` for environment, that working directory)."""
         rest = list(args)
         options: set[str] = set()
         while rest and rest[0].known and rest[0].text.startswith(("-", "+")) and rest[0].text not in ("-", "--"):
@@ -1282,7 +1288,8 @@ class Interpreter:
             if flag == "-c":
                 if not rest:
                     return self.done(st, 2)
-                return self.command_string(st, rest[0], rest[1:], prefixes, node, "errexit" in options, frozenset(options))
+                return self.command_string(st, rest[0], rest[1:], prefixes, node, "errexit" in options, frozenset(options),
+                                           container_cwd)
             if flag.startswith("-") and not flag.startswith("--"):
                 options |= {option for letter, option in (("e", "errexit"), ("u", "nounset")) if letter in flag[1:]}
             if flag in ("-o", "+o") and rest:
@@ -1298,15 +1305,17 @@ class Interpreter:
         if not script.known:
             self.incomplete(self.loc(st, node), f"script path {script.origin!r} not known statically")
             return self.done(st, 0)
-        path = self.repo_path(script.text, st.cwd)
+        path = self.repo_path(script.text, st.cwd if container_cwd is None else container_cwd)
         if path is None:
+            if container_cwd is not None:
+                return self.in_container(st, prefixes, container_cwd, node, lambda c: self.leaf(c, [Val(shell), *args], [], node))
             return self.leaf(st, [Val(shell), *args], prefixes, node)
         if not self.snapshot.exists(path):
             return self.missing(st, node, path)
         if shell in ("sh", "dash"):
             self.posix_sh_caveat(st, node, path)
         return self.call_script(st, path, script.text, rest[1:], prefixes, self.loc(st, node), errexit=errexit,
-                                options=frozenset(options))
+                                options=frozenset(options), container_cwd=container_cwd)
 
     def posix_sh_caveat(self, st: State, node: Node, path: str) -> None:
         """`sh x.sh` is interpreted as bash; where x.sh needs bash, a POSIX sh may fail instead: say so."""
@@ -1321,7 +1330,8 @@ class Interpreter:
         self.rec.missing.setdefault((self.loc(st, node), path), None)
         return self.done(st, 127)
 
-    def command_string(self, st, text: Val, args, prefixes, node, errexit: bool, options=frozenset()) -> list[State]:
+    def command_string(self, st, text: Val, args, prefixes, node, errexit: bool, options=frozenset(),
+                       container_cwd: str | None = None) -> list[State]:
         if not text.known:
             self.incomplete(self.loc(st, node), "bash -c with a command string not known statically")
             return self.done(st, 0)
@@ -1333,19 +1343,33 @@ class Interpreter:
             child.errexit = errexit
             child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
             child.globopts = frozenset()
-            child.funcs = {}
             child.chain_entries += tuple(v.entry for v in [text, *args] if v.entry is not None)
             return self.run_program(source, [child])
 
-        return self.child_process(st, prefixes, location, body)
+        return self.child_process(st, prefixes, location, body, container_cwd)
 
-    def child_process(self, st: State, prefixes, location: Location, body) -> list[State]:
-        """A new bash process: exported variables and prefixes only, cwd inherited."""
+    def in_container(self, st: State, env, cwd: str, node: Node, run) -> list[State]:
+        """`run(child)` in a container: a new process with only `env`, in `cwd`."""
+        def body(child: State) -> list[State]:
+            finals = run(child)
+            for f in finals:
+                f.flow = None
+            return finals
+
+        return self.child_process(st, env, self.loc(st, node), body, cwd)
+
+    def child_process(self, st: State, prefixes, location: Location, body, container_cwd: str | None = None) -> list[State]:
+        """A new bash process: exported variables and functions and prefixes only, cwd inherited
+        (in a container: the prefixes alone, the container's cwd)."""
         if st.depth >= self.settings.max_depth:
             self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached")
             return self.done(st, 0)
         child = st.fork()
         child.vars = {n: v for n, v in st.vars.items() if v.exported}
+        child.funcs = {n: f for n, f in st.funcs.items() if n in st.exported_funcs}
+        if container_cwd is not None:
+            child.vars = {n: v for n, v in self.initial_state(()).vars.items()}  # the image's own HOME, PATH...
+            child.funcs, child.exported_funcs, child.containers, child.cwd = {}, frozenset(), {}, container_cwd
         for name, val in prefixes:
             # Seen from the child, a prefix is its environment: conditions on it name it.
             child.vars[name] = Var({0: replace(val, sources=val.sources | {name})}, exported=True)
@@ -1367,8 +1391,8 @@ class Interpreter:
         return out or self.done(st, 0)
 
     def call_script(self, st: State, path: str, shown: str, args: list[Val], prefixes, location: Location, *,
-                    errexit: bool, options=frozenset()) -> list[State]:
-        visible = {n: v for n, v in st.vars.items() if v.exported}
+                    errexit: bool, options=frozenset(), container_cwd: str | None = None) -> list[State]:
+        visible = {n: v for n, v in st.vars.items() if v.exported} if container_cwd is None else {}
         visible.update({n: Var({0: v}, exported=True) for n, v in prefixes})
         known = tuple(sorted((n, v.scalar.text) for n, v in visible.items() if v.scalar is not None and v.scalar.known))
         unknown_names = tuple(sorted(n for n, v in visible.items() if v.scalar is None or not v.scalar.known))
@@ -1387,7 +1411,6 @@ class Interpreter:
             child.errexit = errexit
             child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
             child.globopts = frozenset()
-            child.funcs = {}
             child.config_names = names
             child.config_scalars = self.config_scalars_for(path)
             child.frames = st.frames + (frame,)
@@ -1398,7 +1421,7 @@ class Interpreter:
                     f.flow = None
             return finals
 
-        return self.child_process(st, prefixes, location, body)
+        return self.child_process(st, prefixes, location, body, container_cwd)
 
     def source_file(self, st: State, args: list[Val], node: Node) -> list[State]:
         if not args or not args[0].known:

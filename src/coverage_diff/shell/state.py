@@ -82,6 +82,8 @@ class State:
     sub_status: int | None = None  # status of the last command substitution
     touched: set[str] = field(default_factory=set)  # names the scripts assigned or unset
     dirstack: tuple[str, ...] = ()
+    exported_funcs: frozenset[str] = frozenset()  # `export -f`: child bash processes define them too
+    containers: dict = field(default_factory=dict)  # `docker run --name` -> containers.Container (replaced, never mutated)
 
     def fork(self) -> "State":
         new = copy.copy(self)
