@@ -17,7 +17,7 @@ from .snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root
 if TYPE_CHECKING:  # the analysis modules are imported when first needed: a cached diff never is
     from .config import Settings
     from .inventory import Inventory
-    from .memo import JobMemo
+    from .memo import AnswerMemo, JobMemo
 
 
 @dataclass(frozen=True)
@@ -56,21 +56,25 @@ class Session:
         self.reader = BlobReader(self.repo)
         self._settings = settings
         self._inventories: dict[str, Inventory] = {}
+        self._snapshots: dict[str, Snapshot] = {}
         self.cache = Cache.for_repo(self.repo, enabled=use_cache)
         self._memo: JobMemo | None = None
+        self._parts: AnswerMemo | None = None
 
     @property
     def memo(self) -> "JobMemo":
         if self._memo is None:
-            from .memo import JobMemo
+            from .memo import AnswerMemo, JobMemo
 
             self._memo = JobMemo(self.cache)
+            self._parts = AnswerMemo(self.cache)
         return self._memo
 
     def snapshot(self, rev: str) -> Snapshot:
-        if rev == "":
-            return Snapshot.worktree(self.repo)
-        return Snapshot.at(self.repo, rev, self.reader)
+        """One snapshot per revision and session (a session serves one command)."""
+        if rev not in self._snapshots:
+            self._snapshots[rev] = Snapshot.worktree(self.repo) if rev == "" else Snapshot.at(self.repo, rev, self.reader)
+        return self._snapshots[rev]
 
     def settings_for(self, snapshot: Snapshot) -> Settings:
         from .config import load_settings
@@ -103,15 +107,21 @@ class Session:
             return None
         from .history import thaw
 
-        return thaw(state, snapshot)
+        inventory = thaw(state, snapshot)
+        self.memo.seed(inventory)
+        return inventory
 
     def _build_inventory(self, commit: str, snapshot: Snapshot, settings: Settings) -> Inventory:
         from .inventory import build_inventory
 
-        inventory = build_inventory(snapshot, settings, interpret=self.memo.closed)
+        jobs = self.memo  # creates the parts memo too
+        inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts)
         stored_as = self._inventory_key(commit, settings)
         if stored_as:
             from .history import freeze
+            from .memo import JOB_ANSWERS
+
+            inventory.__dict__[JOB_ANSWERS] = jobs.answers_of(inventory)
 
             self.cache.put("inventory", freeze(inventory), *stored_as)
         return inventory
@@ -129,9 +139,11 @@ class Session:
         stored = self.cache.get("diff-report", *stored_as) if stored_as else None
         if isinstance(stored, Report):
             return stored
-        head = self.inventory(head_snapshot_rev)
         # Both sides use the head's settings: a PR that changes them is analysed consistently.
-        base = self.inventory(base_rev, head.settings)
+        settings = self.settings_for(self.snapshot(head_snapshot_rev))
+        # Base first: when it comes from the cache, its outcomes seed the memo for the head.
+        base = self.inventory(base_rev, settings)
+        head = self.inventory(head_snapshot_rev, settings)
         base.snapshot.name = rng.base if not rng.merge_base else f"merge-base({rng.base}, {rng.head})"
         from .diff import diff
 

@@ -11,7 +11,7 @@ from .ci import FrontEndResult, collect_jobs
 from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, interpret_script, script_definitions
-from .memo import SHARED
+from .memo import SHARED, AnswerMemo
 from .snapshot import Snapshot, match_glob
 from .treecheck import check_tree
 
@@ -161,10 +161,13 @@ def _command_still_written(run: Run, inventory: Inventory) -> bool:
     return text in inventory.defined_commands
 
 
-def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None = None, interpret=None) -> Inventory:
+def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None = None, interpret=None,
+                    parts: AnswerMemo | None = None) -> Inventory:
     """`interpret(job, snapshot, settings) -> JobOutcome` defaults to the shell interpreter;
-    history walks pass one that reuses outcomes of unchanged jobs."""
-    front = front or SHARED.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
+    history walks pass one that reuses outcomes of unchanged jobs.  `parts` keeps the
+    front-ends' output and script definitions (default: one memo for the process)."""
+    parts = parts or SHARED
+    front = front or parts.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
     outcomes = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
     diagnostics = list(front.diagnostics)
@@ -178,7 +181,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     for path in sorted(scripts):
         if not snapshot.exists(path):
             continue
-        definitions[path] = SHARED.remember(("definitions", path, settings), snapshot,
+        definitions[path] = parts.remember(("definitions", path, settings), snapshot,
                                             lambda asked, path=path: script_definitions(path, asked, settings))
         diagnostics += definitions[path].diagnostics
     missing = [m for o in outcomes.values() for m in o.missing_scripts]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .cache import Cache, settings_hash
+from .cache import Cache
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, Snapshot, normalize
 
@@ -39,79 +39,91 @@ class Answers:
 
 
 class AnswerMemo:
-    """`remember(key, snapshot, compute)`: `compute(snapshot)` once per set of answers.
-    For the parts of an inventory that are pure functions of files (the CI front-ends,
-    a script's definitions), shared by every inventory a process builds."""
+    """`remember(key, snapshot, compute)`: `compute(snapshot)` once per set of answers,
+    in memory and, with a cache directory, on disk.  For the parts of an inventory that
+    are pure functions of files: job outcomes, the CI front-ends' output, a script's
+    definitions."""
 
     MAX_KEYS = 1 << 14
 
-    def __init__(self):
-        self._seen: dict[tuple, list[tuple[Answers, object]]] = {}
-
-    def remember(self, key: tuple, snapshot: Snapshot, compute):
-        variants = self._seen.get(key)
-        if variants is None:
-            if len(self._seen) >= self.MAX_KEYS:  # a long-lived process: start over
-                self._seen.clear()
-            variants = self._seen[key] = []
-        found = _matching(variants, snapshot)
-        if found is not None:
-            return found[1]
-        asked = AskedSnapshot(snapshot)
-        value = compute(asked)
-        variants.insert(0, (asked.answers(), value))
-        del variants[MAX_VARIANTS:]
-        return value
-
-
-SHARED = AnswerMemo()
-
-
-class JobMemo:
-    """`interpret(job, snapshot, settings, open_world)` with outcomes reused in memory
-    and, when a cache directory is given, on disk."""
-
-    def __init__(self, cache: Cache | None = None):
+    def __init__(self, cache: Cache | None = None, namespace: str = "inventory-parts"):
         self.cache = cache or Cache.disabled()
-        self._seen: dict[tuple, list[tuple[Answers, JobOutcome]]] = {}
+        self.namespace = namespace
+        self._seen: dict[tuple, list[tuple[Answers, object]]] = {}
+        self._used: dict[tuple, tuple[Answers, object]] = {}  # key -> the variant last returned
         self.reused = 0
         self.computed = 0
 
-    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
-        kept = self._seen.setdefault((job, settings, open_world), [])
-        found = _matching(kept, snapshot)
-        if found is None:
-            stored = self._stored(job, settings, open_world)
+    def __reduce__(self):
+        return (type(self), ())  # an inventory pickled into the cache carries an empty memo
+
+    def remember(self, key: tuple, snapshot: Snapshot, compute):
+        if key not in self._seen and len(self._seen) >= self.MAX_KEYS:  # a long-lived process: start over
+            self._seen.clear()
+        kept = self._seen.setdefault(key, [])
+        found, stored = _matching(kept, snapshot), []
+        if found is None and self.cache.enabled:
+            stored = self._stored(key)
             found = _matching(stored, snapshot)
             if found is not None:
                 kept.insert(0, found)  # only variants this process uses stay in memory
         if found is not None:
             self.reused += 1
+            self._used[key] = found
             return found[1]
-        recorder = AskedSnapshot(snapshot)
-        outcome = interpret_job(job, recorder, settings, open_world=open_world)
+        asked = AskedSnapshot(snapshot)
+        value = compute(asked)
         self.computed += 1
-        variant = (recorder.answers(), outcome)
+        variant = (asked.answers(), value)
         kept.insert(0, variant)
         del kept[MAX_VARIANTS:]
+        self._used[key] = variant
         if self.cache.enabled:
-            self.cache.put("job-outcome", [variant, *stored][:MAX_VARIANTS], *self._disk_key(job, settings, open_world))
-        return outcome
+            self.cache.put(self.namespace, [variant, *stored][:MAX_VARIANTS], _digest(key))
+        return value
 
-    def _stored(self, job, settings, open_world: bool) -> list:
-        stored = self.cache.get("job-outcome", *self._disk_key(job, settings, open_world)) if self.cache.enabled else None
+    def _stored(self, key: tuple) -> list:
+        stored = self.cache.get(self.namespace, _digest(key))
         return stored if isinstance(stored, list) else []
 
-    def __reduce__(self):
-        return (JobMemo, ())  # an inventory pickled into the cache carries an empty memo
+
+SHARED = AnswerMemo()  # front-ends and definitions, for inventories built outside a Session
+
+
+class JobMemo(AnswerMemo):
+    """`interpret(job, snapshot, settings, open_world)` with outcomes reused."""
+
+    def __init__(self, cache: Cache | None = None):
+        super().__init__(cache, "job-outcome")
+
+    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
+        return self.remember((job, settings, open_world), snapshot,
+                             lambda asked: interpret_job(job, asked, settings, open_world=open_world))
 
     def closed(self, job, snapshot, settings) -> JobOutcome:
         """The `build_inventory(interpret=...)` hook."""
         return self.interpret(job, snapshot, settings)
 
-    @staticmethod
-    def _disk_key(job, settings, open_world: bool) -> tuple[str, ...]:
-        return (hashlib.sha256(repr(job).encode()).hexdigest(), settings_hash(settings), "open" if open_world else "closed")
+    def answers_of(self, inventory) -> dict[str, Answers]:
+        """Job id -> the answers its outcome in `inventory` rests on (kept with a stored
+        inventory, so loading it can `seed` the memo)."""
+        used = ((job.id, self._used.get((job, inventory.settings, False))) for job in inventory.jobs)
+        return {job_id: variant[0] for job_id, variant in used if variant is not None}
+
+    def seed(self, inventory) -> None:
+        """Offer a stored inventory's outcomes: the other side of a diff shares most jobs."""
+        answers = inventory.__dict__.get(JOB_ANSWERS, {})
+        for job in inventory.jobs:
+            if job.id in answers:
+                self._seen.setdefault((job, inventory.settings, False), []).append((answers[job.id], inventory.outcomes[job.id]))
+
+
+JOB_ANSWERS = "_job_answers"
+
+
+def _digest(key: tuple) -> str:
+    """Keys are frozen dataclasses, strings and flags: their repr is their content."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()
 
 
 class AskedSnapshot(Snapshot):
