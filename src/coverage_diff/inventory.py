@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from .ci import FrontEndResult, collect_jobs
+from .ci.config_lists import apply as apply_config_lists
 from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, interpret_script, script_definitions
@@ -170,6 +171,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     front = front or parts.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
     outcomes = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
+    outcomes, config_lists = apply_config_lists(outcomes, snapshot)  # one run per config a `--config-list-file` names
     diagnostics = list(front.diagnostics)
     incomplete = list(front.incomplete)
     for outcome in outcomes.values():
@@ -184,6 +186,8 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
         definitions[path] = parts.remember(("definitions", path, settings), snapshot,
                                             lambda asked, path=path: script_definitions(path, asked, settings))
         diagnostics += definitions[path].diagnostics
+    for path, listed in config_lists.items():  # each line of a config list is an entry
+        definitions.setdefault(path, ScriptDefinitions(tuple(listed), (), (), ()))
     missing = [m for o in outcomes.values() for m in o.missing_scripts]
     texts = [p for p in front.files if snapshot.exists(p)] + list(definitions)
     tree_diagnostics, tree_incomplete = check_tree(snapshot, settings, texts, missing)
