@@ -208,3 +208,46 @@ docker exec other bash -c 'pytest x'
     assert argvs(out) == ["pytest tests/test_a.py --threads 4", "pytest x"]
     assert dict(out.runs[0].env) == {"E2E": "4"}
     assert any("working directory not given" in i.reason and i.location.line == 7 for i in out.incomplete)
+
+
+# -- namerefs and transformations -------------------------------------------------------------
+def test_namerefs_in_array_helper_functions():
+    script = """append_configs() {
+  local -n out=$1
+  shift
+  out+=("$@")
+}
+split_into() {
+  local -n parts_ref=$2
+  read -r -a parts_ref <<< "$1"
+  parts_ref[0]="first=${parts_ref[0]}"
+}
+configs=("MODEL=a TP=1")
+append_configs configs "MODEL=b TP=2" "MODEL=c"
+for cfg in "${configs[@]}"; do
+  split_into "$cfg" parts
+  pytest "${#parts[@]}" "${parts[@]}"
+done
+declare -n alias=configs
+alias[0]=changed
+unset alias[1]
+pytest "${configs[@]}" "${#alias[@]}"
+out=global
+pytest "$out"
+unset -n alias
+pytest "${alias:-no-alias}" "${#configs[@]}"
+"""
+    assert argvs(agree(script)) == ["pytest 2 first=MODEL=a TP=1", "pytest 2 first=MODEL=b TP=2", "pytest 1 first=MODEL=c",
+                                    "pytest changed MODEL=c 2", "pytest global", "pytest no-alias 2"]
+
+
+def test_at_transformations_of_known_values():
+    script = r"""x="it's a"; e=""; t=$'tab\there'; w='a\tb'; arr=(a "b c")
+unset missing
+pytest ${x@Q} "${e@Q}" "${t@Q}" "${w@E}" "${x@U}" "${x@L}" "${x@u}" "${x@A}" "[${missing@Q}]"
+pytest "${arr[@]@Q}" "${arr[*]@U}"
+eval "pytest ${x@Q}"
+"""
+    out = agree(script)
+    assert argvs(out)[0].startswith("pytest 'it'\\''s a' '' $'tab\\there' a\tb IT'S A")
+    assert argvs(out)[2] == "pytest it's a"

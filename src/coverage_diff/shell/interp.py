@@ -726,7 +726,7 @@ class Interpreter:
         for r in results:
             r.depth -= 1
             for name, old in r.locals.pop().items():
-                r.set(name, old)
+                r.bind(name, old)
             r.positional, r.source, r.frames, r.chain_entries = saved
             if r.flow and r.flow.kind == "return":
                 r.flow = None
@@ -795,6 +795,7 @@ class Interpreter:
 
     def set_var(self, st: State, name: str, var: Var) -> None:
         st.touched.add(name)
+        st.touched.add(st.resolve(name))
         st.set(name, var)
 
     def array_items(self, st: State, name: str, node: Node, assoc: bool) -> dict | None:
@@ -867,7 +868,9 @@ class Interpreter:
             return [st]
         st.sub_status = None
         for c in node.named_children:
-            if c.type == "variable_assignment":
+            if c.type == "variable_assignment" and "n" in flags and keyword != "export":
+                self.declare_nameref(c, st, local)
+            elif c.type == "variable_assignment":
                 self.assign(c, st, local=local, export=export, assoc="A" in flags, array="a" in flags or "A" in flags)
             elif c.type == "variable_name" or (c.type == "word" and not self.text(c)[:1] in "-+"):
                 self.declare_name(st, self.text(c), local, export, flags)
@@ -876,11 +879,24 @@ class Interpreter:
         st.status = st.sub_status if st.sub_status is not None and keyword not in ("local", "declare", "typeset", "export", "readonly") else 0
         return [st]
 
+    def declare_nameref(self, node: Node, st: State, local: bool) -> None:
+        """`local -n ref=arr`: `ref` stands for `arr` from now on (array helper functions)."""
+        name = self.text(node.child_by_field_name("name"))
+        target = self.expand_string(node.child_by_field_name("value"), st)
+        if local:
+            st.declare_local(name)
+        st.touched.add(name)
+        if not target.known or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?", target.text or ""):
+            self.incomplete(self.loc(st, node), f"nameref {name} to {target.shown()!r}, not a name known statically")
+            st.bind(name, Var(None, origin=f"${name}"))
+            return
+        st.bind(name, Var({0: Val(target.text)}, nameref=target.text.split("[")[0]))
+
     def declare_name(self, st: State, name: str, local: bool, export: bool | None, flags: str) -> None:
         if local:
             st.declare_local(name)
             if st.locals and st.locals[-1].get(name, 0) is not None and "A" not in flags and "a" not in flags:
-                st.set(name, None)  # `local x` makes x unset inside the function
+                st.bind(name, None)  # `local x` makes x unset inside the function
         old = st.get(name)
         st.touched.add(name)
         if "A" in flags or "a" in flags:
@@ -910,7 +926,14 @@ class Interpreter:
             self.declare_name(st, name, False, export, flags)
 
     def x_unset_command(self, node, st):
-        words = [self.text(c) for c in node.named_children]
+        words: list[str] = []
+        end = -1
+        for c in node.named_children:  # tree-sitter reads `unset a[1]` as `a` then `[1]`: glue touching pieces
+            if c.start_byte == end and words:
+                words[-1] += self.text(c)
+            else:
+                words.append(self.text(c))
+            end = c.end_byte
         functions = "-f" in words
         for word in words:
             if word.startswith("-"):
@@ -929,7 +952,7 @@ class Interpreter:
                     items.pop(key, None)
                     st.set(name, old.with_items(items))
             else:
-                st.set(word, None)
+                (st.bind if "-n" in words else st.set)(word, None)  # `unset -n ref` drops the nameref itself
         st.status = 0
         return [st]
 
@@ -1235,7 +1258,7 @@ class Interpreter:
         results = run(st)
         for r in results:
             for name, old in saved.items():
-                r.set(name, old)
+                r.bind(name, old)
         return results
 
     def wrapper(self, st: State, name: str, args: list[Val], prefixes, node) -> list[State]:
@@ -1961,10 +1984,21 @@ class Interpreter:
         if op == ":":
             return self.substring(st, node, operands, targets, whole)
         if op == "@":
-            self.incomplete(self.loc(st, node), f"transformation {self.text(node)!r} not modelled")
-            return ([unknown(self.text(node))], False)
+            if not is_set and not whole:  # an unset variable transforms to nothing
+                return ([Val("", sources=src)], False)
+            return self.transform(st, node, name, "".join(self.text(c) for c in operands), targets, whole)
         self.incomplete(self.loc(st, node), f"expansion operator {op!r} not modelled")
         return ([unknown(self.text(node))], False)
+
+    def transform(self, st: State, node: Node, name: str, letter: str, targets: list[Val], whole: bool):
+        """`${x@Q}`, `@E`, `@U`, `@L`, `@u`, `@A` on known values (each element of an array)."""
+        fn = TRANSFORMS.get(letter)
+        if letter == "A" and not whole:
+            fn = lambda s: f"{name}={quote_for_reuse(s)}"  # noqa: E731
+        if fn is None:
+            self.incomplete(self.loc(st, node), f"transformation {self.text(node)!r} not modelled")
+            return ([unknown(self.text(node))], False)
+        return ([self.map_known(v, fn, ()) for v in targets], whole)
 
     def map_known(self, v: Val, fn, pat) -> Val:
         if not v.known or pat is None or (pat and len(v.text) > MAX_PATTERN_TEXT):  # glob matching is quadratic
@@ -2389,6 +2423,19 @@ def unescape_dq(text: str, heredoc: bool = False) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+def quote_for_reuse(text: str) -> str:
+    """`${x@Q}`: single quotes, or bash's `$'...'` form when the text holds control characters."""
+    if not any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return "'" + text.replace("'", "'\\''") + "'"
+    names = {"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\a": "\\a", "\b": "\\b",
+             "\x1b": "\\E", "\f": "\\f", "\v": "\\v"}
+    return "$'" + "".join(names.get(c) or (f"\\{ord(c):03o}" if ord(c) < 32 or ord(c) == 127 else c) for c in text) + "'"
+
+
+TRANSFORMS = {"Q": quote_for_reuse, "E": lambda s: ansi_c(s), "U": str.upper, "L": str.lower,
+              "u": lambda s: s[:1].upper() + s[1:]}
 
 
 def ansi_c(text: str) -> str:

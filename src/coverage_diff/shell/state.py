@@ -22,6 +22,7 @@ class Var:
     exported: bool = False
     from_env: bool = False  # still the value inherited from the environment
     origin: str = ""  # for unknown contents
+    nameref: str = ""  # `declare -n` / `local -n`: every use of this name is a use of that one
 
     @property
     def scalar(self) -> Val | None:
@@ -96,16 +97,30 @@ class State:
         new.touched = set(self.touched)
         return new
 
+    def resolve(self, name: str) -> str:
+        """The variable a name stands for, through namerefs (bash stops a cycle too)."""
+        for _ in range(8):
+            var = self.vars.get(name)
+            if var is None or not var.nameref:
+                return name
+            name = var.nameref
+        return name
+
     def get(self, name: str) -> Var | None:
-        return self.vars.get(name)
+        return self.vars.get(self.resolve(name))
 
     def set(self, name: str, var: Var | None) -> None:
+        self.bind(self.resolve(name), var)
+
+    def bind(self, name: str, var: Var | None) -> None:
+        """Set or unset this very name, not what a nameref of that name refers to."""
         if var is None:
             self.vars.pop(name, None)
         else:
             self.vars[name] = var
 
     def assign(self, name: str, val: Val, *, export: bool | None = None) -> None:
+        name = self.resolve(name)
         old = self.vars.get(name)
         exported = old.exported if old else False
         if export is not None:
