@@ -187,3 +187,19 @@ def test_moving_a_step_into_an_uploaded_file_loses_nothing(tmp_path):
                   "ci/steps.yml": root}, "head")
     report = diff_range(repo, "base..head")
     assert [f for f in report.findings if f.kind in ("silently-dropped", "removed", "narrowed")] == []
+
+
+def test_uploaded_file_is_interpolated_with_the_uploading_steps_environment():
+    files = {
+        ".buildkite/pipeline.yml": (
+            "env: {SHARED: s}\nsteps:\n"
+            "  - label: up\n    env: {MODEL: gemma}\n    command: buildkite-agent pipeline upload ci/models.yml\n"
+            "  - label: raw\n    command: buildkite-agent pipeline upload --no-interpolation ci/raw.yml\n"
+        ),
+        "ci/models.yml": "steps:\n  - label: model\n    command: pytest --model $MODEL --tag $SHARED $$RUNTIME\n",
+        "ci/raw.yml": "steps:\n  - label: raw-model\n    command: pytest --model $MODEL\n",
+    }
+    jobs = by_label(front(files))
+    assert jobs["model"].commands[0].text == "pytest --model gemma --tag s $RUNTIME"
+    assert "MODEL" not in dict(jobs["model"].env)  # the uploader's env is not the new step's env
+    assert jobs["raw-model"].commands[0].text == "pytest --model $MODEL"

@@ -24,7 +24,7 @@ from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
 from .buildkite_tiers import Filters, tier_of
-from .buildkite_upload import uploads
+from .buildkite_upload import Upload, uploads
 from .gha_triggers import RANK, best
 from .yamlload import Map, Seq, YamlError, load, type_name
 
@@ -349,7 +349,7 @@ class _Pipeline:
 
     path: str
     jobs: list[Job]
-    edges: list[tuple[Job, str, Location]]  # (uploading job, uploaded file, where the upload is written)
+    edges: list[tuple[Job, str, Upload]]  # (uploading job, uploaded file, the upload command)
 
 
 def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: FrontEndResult) -> None:
@@ -373,12 +373,24 @@ def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: Fro
     _report_cycles(read, starts, result)
     for pipeline in read.values():
         cap, uploader = caps[pipeline.path]
-        for job in pipeline.jobs:
+        for job in _as_uploaded(snapshot, pipeline, uploader, settings):
             if uploader is not None:
                 job = replace(job, tier=_worst(job.tier, cap),
-                              attributes=job.attributes + (("uploaded-by", f"{uploader[1]} {uploader[0].key}"),))
+                              attributes=job.attributes + (("uploaded-by", f"{uploader[1].location} {uploader[0].key}"),))
             result.jobs.append(job)
     result.files += [p for p in read if p not in result.files]
+
+
+def _as_uploaded(snapshot: Snapshot, pipeline: "_Pipeline", uploader, settings) -> list[Job]:
+    """A file's jobs as its uploader's `pipeline upload` makes them: `$VAR` is interpolated
+    from the uploading step's environment (read again only when that changes anything)."""
+    if uploader is None or (uploader[1].interpolate and not uploader[0].env):
+        return pipeline.jobs
+    agent_env = dict(uploader[0].env) if uploader[1].interpolate else None
+    again = FrontEndResult()  # diagnostics were reported by the first reading
+    _read_file(snapshot, pipeline.path, settings, again,
+               lambda data, path, settings, result: _plain_file(data, path, settings, result, agent_env))
+    return again.jobs
 
 
 def _read_pipeline(snapshot: Snapshot, path: str, settings, result: FrontEndResult) -> _Pipeline:
@@ -393,7 +405,7 @@ def _read_pipeline(snapshot: Snapshot, path: str, settings, result: FrontEndResu
                 result.incomplete.append(Incomplete(upload.location, f"step {job.label!r} uploads a generated pipeline ({upload.problem}): its steps are not analysed"))
             elif upload.problem:
                 result.diagnostics.append(Diagnostic(upload.location, f"step {job.label!r}: {upload.problem}"))
-            edges += [(job, target, upload.location) for target in upload.targets]
+            edges += [(job, target, upload) for target in upload.targets]
     return _Pipeline(path, own.jobs, edges)
 
 
@@ -422,7 +434,7 @@ def _report_cycles(read: dict[str, "_Pipeline"], starts: list[str], result: Fron
         for _, target, where in read[path].edges:
             if target in chain:
                 cycle = " -> ".join(chain[chain.index(target):] + (target,))
-                result.diagnostics.append(Diagnostic(where, f"pipeline upload cycle: {cycle} (each upload adds the steps again)", "warning"))
+                result.diagnostics.append(Diagnostic(where.location, f"pipeline upload cycle: {cycle} (each upload adds the steps again)", "warning"))
             elif target in read and target not in done:
                 visit(target, chain + (target,))
         done.add(path)
@@ -437,15 +449,21 @@ def _worst(a: Tier, b: Tier) -> Tier:
     return max(a, b, key=RANK.index)
 
 
-def _plain_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
+_AGENT_ENV: dict[str, str] = {}  # nothing known about the uploading agent's environment
+
+
+def _plain_file(data: Map, path: str, settings, result: FrontEndResult, agent_env: dict | None = _AGENT_ENV) -> None:
+    """`agent_env`: the environment `pipeline upload` interpolates `$VAR` from (the
+    uploading step's); None for `--no-interpolation`."""
     steps = _top_steps(data, path, result)
     if steps is None:
         return
     env = _str_map(data.get("env"), path, data.line_of("env"), "env", result)
-    _plain_steps(steps, path, env, "", Filters(), settings, result)
+    _plain_steps(steps, path, env, "", Filters(), settings, result, agent_env)
 
 
-def _plain_steps(steps: list, path: str, env: dict, group: str, filters: Filters, settings, result: FrontEndResult) -> None:
+def _plain_steps(steps: list, path: str, env: dict, group: str, filters: Filters, settings, result: FrontEndResult,
+                 agent_env: dict | None = _AGENT_ENV) -> None:
     for index, step in enumerate(steps):
         line = steps.line_at(index) if isinstance(steps, Seq) else 0
         if isinstance(step, str) and step in NON_COMMAND_STEPS:
@@ -458,12 +476,12 @@ def _plain_steps(steps: list, path: str, env: dict, group: str, filters: Filters
         if "group" in step and "steps" in step:
             nested = step["steps"]
             if isinstance(nested, list):
-                _plain_steps(nested, path, env, str(step.get("group") or ""), filters.add(step), settings, result)
+                _plain_steps(nested, path, env, str(step.get("group") or ""), filters.add(step), settings, result, agent_env)
             else:
                 result.diagnostics.append(Diagnostic(Location(path, step.line_of("steps")), f"group `steps` must be a list, found {type_name(nested)}"))
             continue
         for combo in _matrix(step, path, result):
-            job = _plain_step(step, path, line, env, group, combo, filters.add(step), result)
+            job = _plain_step(step, path, line, env, group, combo, filters.add(step), result, agent_env)
             if job is not None:
                 result.jobs += _shards(job, _parallelism(step, path, result))
 
@@ -483,7 +501,8 @@ def _soft_fail(value) -> bool:
     return value is True
 
 
-def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: dict, filters: Filters, result) -> Job | None:
+def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: dict, filters: Filters, result,
+                agent_env: dict | None = _AGENT_ENV) -> Job | None:
     raw = step.get("commands", step.get("command"))
     where = step.line_of("commands") if "commands" in step else step.line_of("command")
     if raw is None and "plugins" not in step:
@@ -494,7 +513,9 @@ def _plain_step(step: Map, path, line, pipeline_env: dict, group: str, combo: di
     label = _interp_matrix(str(step.get("label") or step.get("name") or ""), combo)
     commands = []
     for text, cmd_line in _commands(raw, path, where, result):
-        text = upload_interpolate(_interp_matrix(text, combo), pipeline_env)
+        text = _interp_matrix(text, combo)
+        if agent_env is not None:
+            text = upload_interpolate(text, {**agent_env, **pipeline_env})
         commands.append(Command(text, Location(path, cmd_line)))
     key = str(step.get("key") or step.get("id") or _key_from_label(label or (commands[0].text if commands else f"step-{line}")))
     agents = step.get("agents")
