@@ -251,3 +251,28 @@ eval "pytest ${x@Q}"
     out = agree(script)
     assert argvs(out)[0].startswith("pytest 'it'\\''s a' '' $'tab\\there' a\tb IT'S A")
     assert argvs(out)[2] == "pytest it's a"
+
+
+# -- guard frames -----------------------------------------------------------------------------
+def test_runs_carry_the_guards_on_the_environment_they_passed():
+    from coverage_diff.graph import run_frames, split_guard
+
+    script = """pytest before
+if [[ -n "${SW_ATTN:-}" ]]; then configs=(a); elif [[ "${MODE:-}" == fast ]]; then configs=(b); else configs=(c); fi
+check() { [[ -z "${SKIP:-}" ]] || exit 0; }
+check
+for c in "${configs[@]}" x y; do
+  [[ -n "${LOOPED:-}" ]] && continue
+  pytest "$c"
+done
+"""
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh", env={"MODE": "fast"})
+    guards = {r.argv[1]: [f.text for f in r.path if f.kind == "guard"] for r in out.runs}
+    assert guards["before"] == []  # no guard yet: nothing is inferred from later conditions
+    assert guards["b"] == ['[[ -n "${SW_ATTN:-}" ]] → false', '[[ "${MODE:-}" == fast ]] → true',
+                           '[[ -z "${SKIP:-}" ]] → true', '[[ -n "${LOOPED:-}" ]] → false']
+    assert guards["y"] == guards["b"]  # a loop passing the same guard again does not lengthen the path
+    steps = run_frames(out.runs[1], {}, exact=True)
+    assert [(f.location.line, split_guard(f.text)) for f in steps if f.kind == "guard"][:2] == [
+        (2, ('[[ -n "${SW_ATTN:-}" ]]', False)), (2, ('[[ "${MODE:-}" == fast ]]', True))]
+    assert [f for f in run_frames(out.runs[0], {}, exact=True) if f.kind == "guard"] == []

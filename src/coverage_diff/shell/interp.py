@@ -444,7 +444,7 @@ class Interpreter:
             s.status = 0
         out += pending
         for s in out:
-            s.frames = frames
+            s.frames = kept_guards(frames, s.frames)
         return self.cap(out, st, node)
 
     def exec_conds(self, nodes: list[Node], st: State) -> list[State]:
@@ -490,7 +490,7 @@ class Interpreter:
         for s, _ in pending:
             out.append(s)
         for s in out:
-            s.frames = frames
+            s.frames = kept_guards(frames, s.frames)
             if not s.flow and s.status is None:
                 s.status = 0
         return self.cap(out, st, node)
@@ -503,7 +503,9 @@ class Interpreter:
         variables = tuple(sorted(sources))
         if subject.known and all(p is not None for p, _ in pieces):
             matched = any(patterns.matches(subject.text, p) for p, _ in pieces)
-            self.rec.conditions.setdefault(Condition(location, text, variables, matched), None)
+            cond = Condition(location, text, variables, matched)
+            self.rec.conditions.setdefault(cond, None)
+            self.pass_guard(st, cond)
             st.status = 0
             return [(st, matched)]
         yes, no = st.fork(), st
@@ -514,8 +516,9 @@ class Interpreter:
         var = simple_var(value_node)
         if var and len(pieces) == 1 and pieces[0][0] is not None and not patterns.is_glob(pieces[0][0]):
             self.refine(yes, var, Val("".join(t for t, _ in pieces[0][0]), sources=frozenset({var})))
-        for c in (Condition(location, text, variables, True), Condition(location, text, variables, False)):
+        for s, c in ((yes, Condition(location, text, variables, True)), (no, Condition(location, text, variables, False))):
             self.rec.conditions.setdefault(c, None)
+            self.pass_guard(s, c)
         return [(yes, True), (no, False)]
 
     def loop_body(self, node: Node) -> list[Node]:
@@ -727,7 +730,8 @@ class Interpreter:
             r.depth -= 1
             for name, old in r.locals.pop().items():
                 r.bind(name, old)
-            r.positional, r.source, r.frames, r.chain_entries = saved
+            r.positional, r.source, r.chain_entries = saved[0], saved[1], saved[3]
+            r.frames = kept_guards(saved[2], r.frames)
             if r.flow and r.flow.kind == "return":
                 r.flow = None
         return results
@@ -976,7 +980,9 @@ class Interpreter:
         location = self.loc(st, node)
         variables = tuple(sorted(test.sources))
         if test.value is not None:
-            self.rec.conditions.setdefault(Condition(location, text, variables, test.value), None)
+            cond = Condition(location, text, variables, test.value)
+            self.rec.conditions.setdefault(cond, None)
+            self.pass_guard(st, cond)
             st.status = 0 if test.value else 1
             return self.errexit([st])
         out = []
@@ -984,12 +990,22 @@ class Interpreter:
             s = st.fork() if outcome else st
             cond = Condition(location, text, variables, outcome)
             self.rec.conditions.setdefault(cond, None)
+            self.pass_guard(s, cond)
             s.assumptions += (Assumption(cond, detail or f"{text} is {'true' if outcome else 'false'}"),)
             for name, val in refine:
                 self.refine(s, name, val)
             s.status = 0 if outcome else 1
             out.append(s)
         return self.errexit(out)
+
+    def pass_guard(self, st: State, cond: Condition) -> None:
+        """A condition on the environment joins the path of every run after it (once, however
+        often a loop passes it): explanations name the guards a run went through."""
+        if not cond.variables:
+            return
+        frame = Frame("guard", cond.location, f"{cond.text} → {'true' if cond.outcome else 'false'}")
+        if not st.frames or st.frames[-1] != frame:
+            st.frames = st.frames + (frame,)
 
     def refine(self, st: State, name: str, val: Val) -> None:
         old = st.get(name)
@@ -1482,7 +1498,7 @@ class Interpreter:
             r.source, r.sources = saved[0], saved[1]
             if len(args) > 1:
                 r.positional = saved[2]
-            r.frames = saved[4]
+            r.frames = kept_guards(saved[4], r.frames)
             if r.flow and r.flow.kind == "return":
                 r.flow = None
         return results
@@ -2209,6 +2225,18 @@ def havoc(states: list[State], before: dict[str, Var]) -> None:
             s.vars[name] = Var(None, is_array, bool(old and old.assoc), bool(old and old.exported),
                                origin=f"${name} (set in a loop run an unknown number of times)")
             s.touched.add(name)
+
+
+def kept_guards(saved: tuple[Frame, ...], current: tuple[Frame, ...]) -> tuple[Frame, ...]:
+    """`saved` (the path before an `if`, a `case`, a function or a sourced file) plus the guards
+    passed inside it: a branch taken there still decides what runs after it."""
+    if current[: len(saved)] != saved:
+        return saved
+    out = saved
+    for frame in current[len(saved):]:
+        if frame.kind == "guard" and (not out or out[-1] != frame):
+            out += (frame,)
+    return out
 
 
 def merge_by_status(finals: list[State], parent: State) -> list[State]:
