@@ -70,8 +70,11 @@ def build_graph(inventory) -> nx.DiGraph:
     for job in inventory.jobs:
         _add_job(g, job)
     conditions = {job_id: _outcomes_by_line(o.conditions) for job_id, o in inventory.outcomes.items()}
+    # The interpreter records every guard on the environment a run passes; with those, a run
+    # without any passed none, and nothing is inferred for it.
+    exact = any(f.kind == "guard" for run in inventory.runs for f in run.path)
     for index, run in enumerate(inventory.runs):
-        _add_run(g, index, run, conditions.get(run.job_id, {}))
+        _add_run(g, index, run, conditions.get(run.job_id, {}), exact)
     _add_script_calls(g, inventory)
     for entry in inventory.unreached_entries():
         _add_unreached(g, entry)
@@ -86,10 +89,10 @@ def _add_job(g: nx.DiGraph, job: Job) -> None:
     )
 
 
-def _add_run(g: nx.DiGraph, index: int, run: Run, conditions: dict) -> None:
+def _add_run(g: nx.DiGraph, index: int, run: Run, conditions: dict, exact: bool = False) -> None:
     ids: list[str] = []
     envs: list[list[str]] = []  # what each step sets on this path (a script's call env is per call)
-    frames = run_frames(run, conditions)
+    frames = run_frames(run, conditions, exact)
     if not frames or frames[0].kind != "job":
         _touch(g, job_node(run.job_id), kind="job", label=run.job_id, text=run.job_id, job_id=run.job_id, path="", line=0, env=[])
         ids.append(job_node(run.job_id))
@@ -119,12 +122,13 @@ def _add_run(g: nx.DiGraph, index: int, run: Run, conditions: dict) -> None:
             g.add_edge(a, b, relation=FLOW, runs=1, label=" ".join(label))
 
 
-def run_frames(run: Run, conditions: dict) -> list[Frame]:
-    """A run's path as graph steps.  When the interpreter recorded no guard or array
-    frames, they are inferred: after each script, the guards its job evaluated there
-    with a single outcome (or that the run assumed), by line; before the entry, its array."""
+def run_frames(run: Run, conditions: dict, exact: bool = False) -> list[Frame]:
+    """A run's path as graph steps.  Guard frames are the interpreter's (`exact`, or the run has
+    some); only for runs recorded without them are they inferred: after each script, the guards
+    its job evaluated there with a single outcome (or that the run assumed), by line.  Before the
+    entry, its array."""
     frames = [f for f in run.path if f.kind != "leaf"]
-    has_guards = any(f.kind == "guard" for f in frames)
+    has_guards = exact or any(f.kind == "guard" for f in frames)
     has_array = any(f.kind == "array" for f in frames)
     out: list[Frame] = []
     for frame in frames:
@@ -162,9 +166,11 @@ def _add_frame(g: nx.DiGraph, frame: Frame, run: Run, conditions: dict) -> str:
         node = f"function:{loc.path}:{frame.text}"
         _touch(g, node, kind="function", label=frame.text, text=frame.text, path=loc.path, line=loc.line, env=[])
     elif frame.kind == "guard":
-        outcome = guard_outcome(frame, run, conditions)
+        text, outcome = split_guard(frame.text)
+        if outcome is None:
+            outcome = guard_outcome(frame, run, conditions)
         node = guard_node(loc, outcome)
-        _touch(g, node, kind="guard", label=_guard_label(frame.text, outcome), text=frame.text, path=loc.path, line=loc.line,
+        _touch(g, node, kind="guard", label=_guard_label(text, outcome), text=text, path=loc.path, line=loc.line,
                outcome=outcome, variables=_variables_at(run, loc, conditions), env=env)
     elif frame.kind == "array":
         node = array_node(loc.path, frame.text)
@@ -195,6 +201,17 @@ def _touch(g: nx.DiGraph, node: str, **attrs) -> None:
 
 def _guard_label(text: str, outcome: bool | None) -> str:
     return text if outcome is None else f"{text} is {'true' if outcome else 'false'}"
+
+
+GUARD_OUTCOME = " → "  # the interpreter writes a guard frame as `CONDITION → true|false`
+
+
+def split_guard(text: str) -> tuple[str, bool | None]:
+    """A guard frame's condition text and the branch taken, when the frame says it."""
+    condition, sep, outcome = text.rpartition(GUARD_OUTCOME)
+    if sep and outcome in ("true", "false"):
+        return condition, outcome == "true"
+    return text, None
 
 
 def guard_outcome(frame: Frame, run: Run, conditions: dict) -> bool | None:
