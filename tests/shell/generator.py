@@ -11,7 +11,9 @@ C-style for / while loops with break and continue, `read -r -a`, `env
 early exits and returns, `set -e` with failing commands, parameter expansions
 and arithmetic; `set -u` with bare references to variables the job may not set,
 `pipefail` with failing pipeline stages, pipelines inside `$(...)`, `&&` / `||`
-/ `?:` short-circuits in `$(( ))`, `printf -v`, and `getopts` in child scripts.
+/ `?:` short-circuits in `$(( ))`, `printf -v`, and `getopts` in child scripts; unquoted globs
+against the repository's files (with `nullglob`/`dotglob`), and `while read` loops over a
+repository file, a here-string, a here-doc or a pipeline.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ class Generator:
 
     # -- the script --------------------------------------------------------------
     def case(self) -> Case:
-        files: dict[str, str] = {"tests/test_a.py": "", "tests/unit/test_b.py": ""}
+        files: dict[str, str] = {"tests/test_a.py": "", "tests/unit/test_b.py": "", "tests/test_c.py": "",
+                                 "tests/.test_hidden.py": "", "tests/unit/deep/test_d.py": ""}
         out = ["#!/bin/bash\n"]
         if self.r.random() < 0.5:
             out.append(self.r.choice(["set -e\n", "set -eo pipefail\n", "set -ex\n", "set -euo pipefail\n", "set -u\n"]))
@@ -125,6 +128,10 @@ class Generator:
             out.append(self.case_statement())
         if self.r.random() < 0.2:
             out.append("false\n" + self.run_line("after-false", ""))
+        if self.r.random() < 0.35:
+            out.append(self.glob_block())
+        if self.r.random() < 0.35:
+            out.append(self.while_read_block(files))
         files["ci/sweep.sh"] = "".join(out)
         env = {v: self.r.choice(VALUES) for v in self.r.sample(VARIABLES, self.r.randint(0, len(VARIABLES)))}
         call = "bash ci/sweep.sh"
@@ -220,6 +227,38 @@ class Generator:
             arms.append(f'  {lit}|{alt})\n' + self.run_line(f"case-{lit}", "    ") + f"    {term}\n")
         arms.append("  *)\n" + self.run_line("case-default", "    ") + "    ;;\n")
         return f'case "${{{v}:-}}" in\n' + "".join(arms) + "esac\n"
+
+
+    def glob_block(self) -> str:
+        pattern = self.r.choice(["tests/test_*.py", "tests/unit/*.py", "tests/*.zz", "tests/test_[ab].py", "tests/*/",
+                                 "./tests/*.py", "tests/*/*/*.py", "tests/\\*.py", '"tests/"*.py', "tests/t?st_a.py"])
+        option = self.r.choice(["", "", "", "nullglob", "dotglob"])
+        use = self.r.choice([
+            f'for f in {pattern}; do\n  pytest "$f" glob\ndone\n',
+            f"pytest -q {pattern} glob\n",
+            f'files=({pattern})\npytest "${{#files[@]}}" "${{files[@]}}"\n',
+        ])
+        if not option:
+            return use
+        return f"shopt -s {option}\n{use}shopt -u {option}\n"
+
+    def while_read_block(self, files: dict[str, str]) -> str:
+        rows = [f"{self.r.choice(MODELS)} {self.r.randint(1, 4)}" for _ in range(self.r.randint(0, 3))]
+        files["ci/models.txt"] = "".join(f"{row}\n" for row in rows)
+        stop = ""
+        if self.r.random() < 0.3:
+            stop = f'  [[ "$model" == {self.r.choice(MODELS)[:2]}* ]] && {self.r.choice(["break", "continue"])}\n'
+        body = f'{stop}  n=$((n + 1))\n' + self.run_line('"--model=$model" "--tp=${tp:-1}" "$n"')
+        source = self.r.choice(["file", "herestring", "heredoc", "pipe"])
+        if source == "file":
+            loop = f"while read -r model tp; do\n{body}done < ci/models.txt\n"
+        elif source == "herestring":
+            loop = f'while IFS=, read -r model tp; do\n{body}done <<< "{self.r.choice(MODELS)},{self.r.randint(1, 8)}"\n'
+        elif source == "heredoc":
+            loop = f"while read -r model tp; do\n{body}done <<EOF\n" + "".join(f"{row}\n" for row in rows) + "EOF\n"
+        else:
+            loop = f"cat ci/models.txt | while read -r model tp; do\n{body}done\n"
+        return "n=0\n" + loop + self.run_line('"rows=$n"', "")
 
 
 def generate(seed: int) -> Case:
