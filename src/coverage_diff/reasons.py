@@ -64,8 +64,8 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
                 witnesses.append(Witness(job, run, _blocking(run.assumptions, closed)))
     if not witnesses:  # no job reaches the script: ask the script itself
         for path in scripts:
-            if not inventory.snapshot.exists(path):
-                continue
+            if not inventory.snapshot.exists(path) or not _is_script(inventory.snapshot, path):
+                continue  # a config list or data file is never run by itself
             cwd = _caller_cwd(inventory, path)
             opened = inventory.open_script_outcome(path, cwd)
             for run in opened.runs:
@@ -307,11 +307,21 @@ def _unexplained(inventory, subject: str, scripts: list[str], jobs: list[Job], b
     if present and not jobs:
         where = ", ".join(present)
         who = sorted({inventory_label(r) for r in before})
-        text = f"no job runs {where} at this revision" + (f" (before, it ran in: {', '.join(who)})" if who else "") + "."
+        verb = "runs" if all(_is_script(inventory.snapshot, p) for p in present) else "uses"
+        text = f"No job {verb} {where} at this revision" + (f" (before, it ran in: {', '.join(who)})" if who else "") + "."
         return Reason(text=text)
     if not present and scripts:
         return Reason(text=f"{', '.join(scripts)} no longer exists.")
-    return Reason(text="no path through the scripts reaches it at this revision, even with every environment variable free; it is unreachable as written.")
+    return Reason(text="No path through the scripts reaches it at this revision, even with every environment variable free; it is unreachable as written.")
+
+
+def _is_script(snapshot, path: str) -> bool:
+    if path.endswith((".sh", ".bash")):
+        return True
+    try:
+        return snapshot.read(path).startswith(b"#!")
+    except KeyError:
+        return False
 
 
 def inventory_label(run: Run) -> str:

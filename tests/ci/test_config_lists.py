@@ -88,6 +88,7 @@ def test_moving_a_model_to_a_list_no_job_passes_is_silently_dropped(tmp_path):
     assert losses(report) == [("silently-dropped", "Llama-small.yaml")]
     (finding,) = [f for f in report.findings if f.kind == "silently-dropped"]
     assert finding.config.location.path == f"{HARNESS}/configs/models-large.txt"
+    assert finding.reason.text.startswith(f"No job uses {HARNESS}/configs/models-large.txt at this revision")
 
 
 def test_reordering_a_list_loses_nothing(tmp_path):
