@@ -166,6 +166,8 @@ class Generator:
             lines.append(f'k=0\nS=$(( {a} && k++ ))$(( {b} || k++ ))$(( {a} ? {b} / {a} : k ))\nextra+=("--sc=$S$k")\n')
         if self.r.random() < 0.25:
             lines.append(f'printf -v PV "%s-%03d" "${{{v}:-x}}" {self.r.randint(0, 99)}\nextra+=("$PV")\n')
+        if self.r.random() < 0.3:
+            lines.append(f'PAIR="${{{v}:-a}} ${{{self.var()}:-b}}  $N"\nextra+=("$PAIR" "x $PAIR $v")\n')
         if self.r.random() < 0.25:
             lines.append(f'PIPED=$(echo "${{{v}:-p}} q" | while read -r w rest; do echo "$w+$rest"; done)\nextra+=("$PIPED")\n')
         return "".join(lines)

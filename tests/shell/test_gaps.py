@@ -276,3 +276,10 @@ done
     assert [(f.location.line, split_guard(f.text)) for f in steps if f.kind == "guard"][:2] == [
         (2, ('[[ -n "${SW_ATTN:-}" ]]', False)), (2, ('[[ "${MODE:-}" == fast ]]', True))]
     assert [f for f in run_frames(out.runs[0], {}, exact=True) if f.kind == "guard"] == []
+
+
+def test_blanks_between_two_expansions_in_a_string_are_kept():
+    """tree-sitter starts ` $N` at the blank in `"$C $N"`; run-cpu-test.sh's
+    `bash -c "cpu_tests $CORE_RANGE $NUMA_NODE"` lost its second argument."""
+    script = 'C=2; N=1\npytest "$C $N" "$C  ${N}" "$C\t$(echo x) $((1 + 2))"\nbash -c "pytest $C $N"\n'
+    assert argvs(agree(script)) == ["pytest 2 1 2  1 2\tx 3", "pytest 2 1"]

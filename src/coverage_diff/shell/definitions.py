@@ -192,7 +192,7 @@ def expansion_name(node: Node) -> str | None:
             return None
         node = named[0]
     if node.type == "simple_expansion":
-        name = (node.text or b"").decode()[1:]
+        name = (node.text or b"").decode().lstrip()[1:]
         return name if name.replace("_", "a").isalnum() and not name[:1].isdigit() else None
     if node.type == "expansion" and len(node.children) == 3 and node.children[1].type == "variable_name":
         return node.children[1].text.decode()

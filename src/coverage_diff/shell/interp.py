@@ -1716,6 +1716,12 @@ class Interpreter:
             if c.type in ("string_content", "heredoc_content"):
                 out.append(Val(unescape_dq(self.text(c), heredoc)))
             else:
+                # tree-sitter starts an expansion that follows another one at the blanks before
+                # it (`"$C $N"` is `$C` then ` $N`): those blanks are text of the string.
+                text = self.text(c)
+                blank = text[: len(text) - len(text.lstrip())]
+                if blank:
+                    out.append(Val(blank))
                 for seg, _ in self.segments(c, st, True):
                     out.append(seg)
             pos = c.end_byte
@@ -1724,7 +1730,7 @@ class Interpreter:
         return out
 
     def simple_expansion(self, node: Node, st: State, quoted: bool):
-        name = self.text(node)[1:]
+        name = self.text(node).lstrip()[1:]
         if name in ("@", "*"):
             vals = list(st.positional)
             if quoted and name == "@":
@@ -2360,7 +2366,7 @@ def simple_var(node: Node | None) -> str | None:
         named = [c for c in node.named_children]
         return simple_var(named[0]) if len(named) == 1 else None
     if node.type == "simple_expansion":
-        name = node.text.decode()[1:]
+        name = node.text.decode().lstrip()[1:]
         return name if is_env_name(name) else None
     if node.type == "expansion":
         kids = node.children[1:-1]
