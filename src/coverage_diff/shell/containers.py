@@ -25,7 +25,7 @@ VALUE_OPTIONS = frozenset("""
 --memory-swap --oom-score-adj --expose --link --cgroupns --userns --cidfile --label-file --health-cmd
 --storage-opt --sysctl --device-cgroup-rule --mac-address --ip --cpu-shares -c --blkio-weight --attach -a
 """.split())
-SHELLS = frozenset({"bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/bash", "/usr/bin/env bash"})
+SHELLS = frozenset({"bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/bash", "/usr/bin/sh"})
 
 
 @dataclass(frozen=True)
