@@ -89,6 +89,12 @@ def measure(argv: list[str], env: dict[str, str] | None = None, ok_codes=(0, 1))
     return Sample(seconds, usage.ru_maxrss, stdout.read())
 
 
+def source_fingerprint() -> str:
+    """The cache is keyed by a hash of the tool's source: edits during a run make warm runs cold."""
+    return subprocess.run([sys.executable, "-c", "from coverage_diff.cache import tool_fingerprint as f; print(f())"],
+                          capture_output=True, text=True).stdout.strip()
+
+
 def tool() -> list[str]:
     script = Path(sys.executable).parent / "coverage-diff"
     return [str(script)] if script.exists() else [sys.executable, "-m", "coverage_diff.cli"]
@@ -202,7 +208,8 @@ def check_identical(cold: list[bytes], warm: list[bytes], what: str) -> None:
     reference = findings_of(cold[0])
     for out in cold[1:] + warm:
         if findings_of(out) != reference:
-            raise SystemExit(f"{what}: findings differ between cold and warm runs")
+            raise SystemExit(f"{what}: findings differ between cold and warm runs "
+                             "(if the package source changed during the run, run again on a quiet tree)")
 
 
 def findings_of(out: bytes) -> list:
@@ -267,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=ROOT / ".bench")
     args = parser.parse_args(argv)
 
+    code = source_fingerprint()
     audit_help = supports("audit")
     no_cache = "--no-cache" in supports("diff")
     results = []
@@ -278,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         audit = audit_help if str(scale) in args.audit_scales.split(",") else ""
         results.append(bench_tree(name, repo, scale, tree, args.repeat, audit, no_cache))
     info = machine()
+    if source_fingerprint() != code:
+        print("warning: the package source changed during the run; warm figures may have missed the cache", file=sys.stderr)
     text = render(results, info, args.repeat)
     print(text)
     (args.dir / "results.json").write_text(json.dumps({"machine": info, "repeat": args.repeat, "trees": [
