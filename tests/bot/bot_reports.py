@@ -57,7 +57,7 @@ def dropped(text: str = GEMMA, *, job_label: str = JOB_LABEL, guard_text: str = 
     reason = Reason(reason_text, ("SW_ATTN",), (guard,), near_misses, fix)
     return Finding(
         kind="silently-dropped", subject=head_entry.identity, severity=Severity.ERROR,
-        message=message or f"ran at base in 1 job; at head it is still defined in sw_attn_configs but runs nowhere",
+        message=message or "ran at base in 1 job; at head it is still defined in sw_attn_configs but runs nowhere",
         config=head_entry, reason=reason, locations=(head_entry.location, guard.condition.location),
         base_runs=(run_of(base_entry, job_label=job_label),),
     )

@@ -38,7 +38,7 @@ def assert_inert(text: str) -> None:
     opened = sum(1 for t in all_tokens if t.type == "html_block" and t.content.startswith("<details>"))
     closed = sum(1 for t in all_tokens if t.type == "html_block" and t.content.startswith("</details>"))
     assert opened == closed
-    headers, cells = 0, []
+    cells = []
     for token in all_tokens:
         if token.type == "tr_open":
             cells.append(0)

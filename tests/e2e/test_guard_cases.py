@@ -92,7 +92,6 @@ def test_renamed_switch_is_named_as_a_near_miss(tmp_path):
 
 
 def test_sw_atten_typo_near_miss_on_the_vllm_example(tmp_path):
-    import shutil
     from pathlib import Path
 
     fixture = Path(__file__).resolve().parents[2] / "fixtures" / "vllm_pd_split"

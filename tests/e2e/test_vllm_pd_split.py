@@ -1,15 +1,12 @@
 """Issue 2's case end to end: the vLLM PD split strands the gemma-3 entry behind SW_ATTN."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import history
 import pytest
-
-from coverage_diff.api import diff_range
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "vllm_pd_split"

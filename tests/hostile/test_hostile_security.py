@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostile_cases import AREA, CORE_BASE, CORE_HEAD, GEMMA, HEAD_SWEEP, SWEEP, area, step, sweep
+from hostile_cases import CORE_BASE, CORE_HEAD, GEMMA, SWEEP, area, step, sweep
 from hostile_kit import Link, build_repo, run_cli
 
 # --------------------------------------------------------------------------- watching the process
@@ -65,7 +65,7 @@ def traps(sentinels: Path) -> dict[str, str]:
         "coverage_diff/__init__.py": py,  # shadows the tool's own package if the repository were on sys.path
         "tests/pd/test_accuracy.py": py,
         ".coverage-diff.toml": "max-paths = 64\n",
-        "pyproject.toml": f"[build-system]\nrequires = []\nbuild-backend = 'trap'\n[tool.coverage-diff]\nmax-depth = 8\n",
+        "pyproject.toml": "[build-system]\nrequires = []\nbuild-backend = 'trap'\n[tool.coverage-diff]\nmax-depth = 8\n",
         "trap.py": py,
     }
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from coverage_diff.config import Settings
-from coverage_diff.shell import interpret_job, script_definitions
+from coverage_diff.shell import script_definitions
 from coverage_diff.snapshot import Snapshot
 
 from .harness import assert_agrees_with_bash
-from .helpers import argvs, interpret, job
+from .helpers import interpret, job
 
 SWEEP = """#!/bin/bash
 set -euo pipefail

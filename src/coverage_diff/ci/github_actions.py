@@ -290,14 +290,14 @@ class _Reader:
                        f"`with` must be a mapping, not {type_name(with_values)}")
             with_values = {}
         groups = self.inputs_per_event(with_values, call, matrix_ctx, line)
-        for given, scenarios in groups:
-            context = self.context(call, {}, matrix_ctx, scenarios[0] if scenarios else None)
+        for given, group in groups:
+            context = self.context(call, {}, matrix_ctx, group[0] if group else None)
             name = self.resolve(job.get("name", job_id), context, call.file, line)
             label = to_string(name) if not isinstance(name, Unknown) else job_id
             # Events that pass different inputs make different callee jobs: the event names tell them apart.
-            events = (("event", ",".join(dict.fromkeys(s.event for s in scenarios))),) if len(groups) > 1 else ()
+            events = (("event", ",".join(dict.fromkeys(s.event for s in group))),) if len(groups) > 1 else ()
             self.workflow(workflow, replace(
-                call, file=callee, inputs=_call_inputs(workflow, given), scenarios=tuple(scenarios),
+                call, file=callee, inputs=_call_inputs(workflow, given), scenarios=tuple(group),
                 prefix=f"{call.prefix}{job_id}/", label_prefix=f"{call.label_prefix}{label} / ",
                 matrix=matrix_values + events, attributes=call.attributes + (("workflow", callee),), depth=call.depth + 1))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from ..model import ConfigEntry, Diagnostic, Location
+from ..model import ConfigEntry, Diagnostic
 from .parse import Source, parse_errors, parse_source
 
 BUILTINS = frozenset(
