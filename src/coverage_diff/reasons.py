@@ -73,7 +73,18 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
                     witnesses.append(Witness(None, run, tuple(a for a in run.assumptions if a.condition.outcome or a.condition.variables)))
     if not witnesses:
         return None
-    return min(witnesses, key=lambda w: (len(w.blocking), _specificity(w), len(w.run.assumptions), w.job.id if w.job else ""))
+    return min(witnesses, key=lambda w: (len(w.blocking), not _aims_at(w), _specificity(w), len(w.run.assumptions), w.job.id if w.job else ""))
+
+
+def _aims_at(witness: Witness) -> bool:
+    """Whether the job already sets a variable of a blocking guard (to a wrong value):
+    the fix is then to correct that job, not to copy another."""
+    wanted = {v for a in witness.blocking for v in a.condition.variables}
+    names = {n for n, _ in witness.job.env} if witness.job else set()
+    for frame in witness.run.path:
+        if frame.kind == "command":
+            names |= {w.split("=", 1)[0] for w in frame.text.split() if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)}
+    return bool(wanted & names)
 
 
 def _specificity(witness: Witness) -> int:
@@ -204,7 +215,21 @@ def suggest_fix(witness: Witness, inventory) -> str:
     job = witness.job
     if job is None:
         return f"Add a CI step that runs `{new_command}`."
-    return render_step(job, new_command, assignments)
+    return _wrong_value_hints(witness, assignments) + render_step(job, new_command, assignments)
+
+
+def _wrong_value_hints(witness: Witness, assignments: list[str]) -> str:
+    """`# or change ...` when the job already sets a needed variable, to another value."""
+    job = witness.job
+    command = next((f for f in witness.run.path if f.kind == "command"), None)
+    prefixes = dict(w.split("=", 1) for w in (command.text.split() if command else []) if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w))
+    hints = []
+    for name, value in (a.split("=", 1) for a in assignments):
+        if name in prefixes and prefixes[name] != value:
+            hints.append(f"# or change {name}={prefixes[name]} to {name}={value} in the command at {command.location}")
+        elif name in dict(job.env) and dict(job.env)[name] != value:
+            hints.append(f"# or set {name} to {json.dumps(value)} instead of {json.dumps(dict(job.env)[name])} in the env of {job.label!r} ({job.file})")
+    return "".join(h + "\n" for h in hints)
 
 
 def _calling_command(witness: Witness) -> str:

@@ -110,3 +110,18 @@ def test_sw_atten_typo_near_miss_on_the_vllm_example(tmp_path):
     for finding in lost:
         assert finding.reason.variables == ("SW_ATTN",)
         assert any(name == "SW_ATTEN" for name, _, _ in finding.reason.near_misses)
+
+
+def test_a_wrong_value_in_step_env_suggests_changing_it(tmp_path):
+    env_pipeline = "steps:\n  - label: fp8 sweep\n    command: bash ci/sweep.sh\n    env:\n      USE_FP8: '{value}'\n"
+    report = make(tmp_path, {".buildkite/pipeline.yml": env_pipeline.format(value="1")},
+                  {".buildkite/pipeline.yml": env_pipeline.format(value="True")})
+    (lost,) = losses(report)
+    assert lost.reason.variables == ("USE_FP8",)
+    assert lost.reason.fix.splitlines()[0] == "# or set USE_FP8 to \"1\" instead of \"True\" in the env of 'fp8 sweep' (.buildkite/pipeline.yml)"
+
+
+def test_a_wrong_value_in_a_prefix_suggests_changing_it(tmp_path):
+    report = make(tmp_path, {}, {".buildkite/pipeline.yml": PIPELINE.format(prefix="USE_FP8=yes")})
+    (lost,) = losses(report)
+    assert lost.reason.fix.splitlines()[0] == "# or change USE_FP8=yes to USE_FP8=1 in the command at .buildkite/pipeline.yml:5"

@@ -1208,7 +1208,13 @@ class Interpreter:
             st.status = st.sub_status if st.sub_status is not None else 0
             return self.errexit([st])
         for c in prefix_nodes:
-            prefixes.append((self.text(c.child_by_field_name("name")), self.assignment_value(c, st)))
+            name = self.text(c.child_by_field_name("name"))
+            value = self.assignment_value(c, st)
+            if self.open_world and st.depth == 0 and is_env_name(name) and value.entry is None:
+                # A prefix written in the CI file is configuration a fix may change: in the open
+                # world it is as free as the job's own env (what-if questions need that).
+                value = unknown(f"${name}", frozenset({name}))
+            prefixes.append((name, value))
         words = self.expand_words(words_nodes, st)
         if st.flow:  # an expansion error (`set -u`, `${X:?}`): the command does not run
             return [st]
