@@ -45,7 +45,7 @@ def explain_missing(inventory, subject: str, *, scripts: list[str], jobs: list[J
         variables=variables,
         guards=guards,
         near_misses=near,
-        fix=suggest_fix(witness, inventory),
+        fix=_rename_hints(near) + suggest_fix(witness, inventory),
     )
 
 
@@ -216,6 +216,11 @@ def suggest_fix(witness: Witness, inventory) -> str:
     if job is None:
         return f"Add a CI step that runs `{new_command}`."
     return _wrong_value_hints(witness, assignments) + render_step(job, new_command, assignments)
+
+
+def _rename_hints(near) -> str:
+    """`# or rename ...` for each job that sets a near-miss name of a guard variable."""
+    return "".join(f"# or rename {name} to {wanted} in {label!r}\n" for name, wanted, label in near)
 
 
 def _wrong_value_hints(witness: Witness, assignments: list[str]) -> str:

@@ -89,6 +89,7 @@ def test_renamed_switch_is_named_as_a_near_miss(tmp_path):
     assert lost.reason.variables == ("USE_FP8",)
     assert ("USE_FP_8", "USE_FP8", "fp8 sweep") in lost.reason.near_misses
     assert "USE_FP_8" in lost.reason.text
+    assert lost.reason.fix.splitlines()[0] == "# or rename USE_FP_8 to USE_FP8 in 'fp8 sweep'"
 
 
 def test_sw_atten_typo_near_miss_on_the_vllm_example(tmp_path):
