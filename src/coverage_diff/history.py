@@ -21,6 +21,7 @@ from .cache import Cache, settings_hash
 from .config import load_settings
 from .diff import diff
 from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
+from .memo import JobMemo
 from .model import LOSS_KINDS, Finding, Report
 from .shell import interpret_job
 from .snapshot import GitError, Snapshot, git, match_glob, normalize, resolve
@@ -96,6 +97,8 @@ class HistoryWalk:
         self.settings_key = settings_hash(settings) if settings is not None else "per-revision"
         self.built = 0  # inventories computed (not read from the cache)
         self.reused_jobs = 0  # job outcomes carried over from the previous inventory
+        self._open = JobMemo()  # open-world outcomes, shared by consecutive commits' explanations
+        self._unstored: tuple[Inventory, str] | None = None  # the last inventory built, not yet in the cache
 
     def inventory(self, commit: str, tree: str, name: str, previous: Inventory | None = None,
                   changed: "Changes | None" = None) -> Inventory:
@@ -112,9 +115,19 @@ class HistoryWalk:
         reads: dict[str, JobReads] = {}
         inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads))
         inventory.__dict__[_READS] = reads
+        inventory.__dict__["_job_memo"] = self._open
         self.built += 1
-        self.cache.put("inventory", freeze(inventory), tree, self.settings_key)
+        self._unstored = (inventory, tree)
         return inventory
+
+    def store_last(self) -> None:
+        """Keep the last inventory built in the cache: the next run over newer commits
+        starts from it.  Only that one: freezing and pickling every commit's inventory
+        cost more than building them again."""
+        if self._unstored is not None:
+            inventory, tree = self._unstored
+            self.cache.put("inventory", freeze(inventory), tree, self.settings_key)
+            self._unstored = None
 
     def _interpreter(self, previous: Inventory | None, settings, changed: "Changes | None", reads: dict):
         usable = previous is not None and changed is not None and previous.settings == settings
@@ -178,6 +191,7 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
         findings += [attribute(f, commit) for f in losses]
     if findings and latest is None:
         latest = walk.inventory(commits[-1].sha, commits[-1].tree, commits[-1].sha[:12])
+    walk.store_last()
     findings = [_with_status(f, latest) for f in findings]
     return Report(
         command="audit",
