@@ -1558,6 +1558,10 @@ class Interpreter:
     def fields(self, node: Node, st: State) -> list[Val]:
         """Word expansion with splitting of unquoted expansions and `"$@"` arrays,
         then pathname expansion of the unquoted glob characters."""
+        if node.type == "word":  # the common case, a plain literal word: one field, as written
+            text = self.text(node)
+            if not (text.startswith("~") or "\\" in text or "*" in text or "?" in text or "[" in text):
+                return [Val(text)]
         segs = self.segments(node, st, False)
         ifs = self.ifs(st)
         fields: list[list[tuple[Val, bool]]] = []  # each field as pieces (value, unquoted)
@@ -2447,10 +2451,14 @@ def escaped_pieces(text: str) -> list[tuple[Val, bool]]:
 
 
 def unescape_word(text: str) -> str:
+    if "\\" not in text:  # most words: nothing to undo
+        return text
     return re.sub(r"\\(.)", r"\1", text, flags=re.DOTALL).replace("\\\n", "")
 
 
 def unescape_dq(text: str, heredoc: bool = False) -> str:
+    if "\\" not in text:  # most strings: nothing to undo
+        return text
     chars = "$`\\\n" if heredoc else "$`\"\\\n"
     out, i = [], 0
     while i < len(text):
