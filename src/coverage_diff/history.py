@@ -155,9 +155,9 @@ class HistoryWalk:
         found = []
         for subject, runs in before.runs_by_subject.items():
             now = after.runs_by_subject.get(subject, [])
-            if _shared(runs, now):
-                continue
-            if matched is None:
+            if _shared(runs, now) or (now and {r.variant for r in runs} <= {r.variant for r in now}):
+                continue  # every variant still runs: moved, changed or added at most
+            if matched is None and now:  # only a narrowed subject consults the job matching
                 matched = match_jobs(before, after)
             finding = compare_subject(subject, runs, now, before, after, matched)
             if finding is not None and finding.kind in LOSS_KINDS:
