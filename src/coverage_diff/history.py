@@ -22,7 +22,7 @@ from .config import load_settings
 from .diff import SEVERITY, compare_subject, match_jobs
 from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
 from .memo import JobMemo
-from .model import LOSS_KINDS, Finding, Report
+from .model import LOSS_KINDS, Finding, Job, Report
 from .shell import interpret_job
 from .snapshot import GitError, Snapshot, git, match_glob, normalize, resolve
 
@@ -135,14 +135,15 @@ class HistoryWalk:
         old_jobs = previous.jobs_by_id if old_reads else {}
 
         def interpret(job, snapshot, settings):
-            before = old_reads.get(job.id)
-            if before is not None and old_jobs.get(job.id) == job and not before.touched_by(changed):
+            job_id = job.id
+            before = old_reads.get(job_id)
+            if before is not None and old_jobs.get(job_id) == job and not before.touched_by(changed):
                 self.reused_jobs += 1
-                reads[job.id] = before
-                return previous.outcomes[job.id]
+                reads[job_id] = before
+                return previous.outcomes[job_id]
             recorder = _RecordingSnapshot(snapshot)
             outcome = interpret_job(job, recorder, settings)
-            reads[job.id] = recorder.reads()
+            reads[job_id] = recorder.reads()
             return outcome
 
         return interpret
@@ -264,19 +265,40 @@ def _named_paths(inventory: Inventory) -> set[str]:
     def compute():
         words: set[str] = set()
         for job in inventory.jobs:
-            for command in job.commands:
-                words.update(w.strip("\"'") for w in command.text.split())
-        for run in inventory.runs:
-            words.update(run.argv)
-            words.update(w.partition("=")[2] for w in run.argv if "=" in w)
+            words |= _words_of(job)
         for outcome in inventory.outcomes.values():
-            words.update(path for _, path in outcome.missing_scripts)
-        return words | {PurePosixPath(w).name for w in words if "/" in w}
+            words |= _words_of(outcome)
+        return words
 
     store = inventory.__dict__.setdefault("_history_facts", {})
     if "named" not in store:
         store["named"] = compute()
     return store["named"]
+
+
+_WORDS: dict[int, tuple[object, frozenset[str]]] = {}  # id -> (job or outcome, its words)
+
+
+def _words_of(part) -> frozenset[str]:
+    """The words a job's commands or an outcome's runs name, with the base names of paths.
+    Kept per object: consecutive commits share almost all jobs and outcomes."""
+    kept = _WORDS.get(id(part))
+    if kept is not None and kept[0] is part:
+        return kept[1]
+    words: set[str] = set()
+    if isinstance(part, Job):
+        for command in part.commands:
+            words.update(w.strip("\"'") for w in command.text.split())
+    else:
+        for run in part.runs:
+            words.update(run.argv)
+            words.update(w.partition("=")[2] for w in run.argv if "=" in w)
+        words.update(path for _, path in part.missing_scripts)
+    found = frozenset(words | {PurePosixPath(w).name for w in words if "/" in w})
+    if len(_WORDS) > 1 << 16:  # a long-lived process: start over
+        _WORDS.clear()
+    _WORDS[id(part)] = (part, found)
+    return found
 
 
 def _shared(before: list, after: list) -> bool:
