@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from .ci import FrontEndResult, collect_jobs
-from .ci.config_lists import apply as apply_config_lists
+from .ci.config_lists import apply as apply_config_lists, list_option
 from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, interpret_script, script_definitions
@@ -171,7 +171,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     front = front or parts.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
     outcomes = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
-    outcomes, config_lists = apply_config_lists(outcomes, snapshot)  # one run per config a `--config-list-file` names
+    outcomes, config_lists = _apply_config_lists(outcomes, snapshot)  # one run per config a `--config-list-file` names
     diagnostics = list(front.diagnostics)
     incomplete = list(front.incomplete)
     for outcome in outcomes.values():
@@ -219,6 +219,30 @@ def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, inte
         left -= max(outcome.steps, 1)
         outcomes[job.id] = outcome
     return outcomes
+
+
+_NAMES_LIST: dict[int, tuple[JobOutcome, bool]] = {}  # id -> (outcome, whether a run names a config list)
+
+
+def _apply_config_lists(outcomes: dict[str, JobOutcome], snapshot: Snapshot):
+    """`config_lists.apply` on the outcomes with a run that names a list (the others it
+    leaves as they are).  Which ones do is kept per outcome object: a history walk
+    shares them between commits, and scanning every argv of every run each time cost
+    more than the rest of an unchanged commit's inventory."""
+    naming = {job_id: o for job_id, o in outcomes.items() if _names_list(o)}
+    split, lists = apply_config_lists(naming, snapshot)
+    return ({**outcomes, **split} if split is not naming else outcomes), lists
+
+
+def _names_list(outcome: JobOutcome) -> bool:
+    kept = _NAMES_LIST.get(id(outcome))
+    if kept is not None and kept[0] is outcome:
+        return kept[1]
+    names = any(list_option(run.argv) for run in outcome.runs)
+    if len(_NAMES_LIST) > 1 << 16:  # a long-lived process: start over
+        _NAMES_LIST.clear()
+    _NAMES_LIST[id(outcome)] = (outcome, names)
+    return names
 
 
 def _unique(jobs: list[Job]) -> list[Job]:
