@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 Env = tuple[tuple[str, str], ...]
 """An ordered environment: ``(("NAME", "value"), ...)``."""
@@ -161,7 +161,7 @@ class Run:
     def conditional(self) -> bool:
         return bool(self.assumptions)
 
-    @property
+    @cached_property  # a frozen run's subject never changes; indexes ask for it on every diff
     def subject(self) -> str:
         return subject_of(self)
 
