@@ -5,24 +5,26 @@ diffed against its first parent's, and every loss (`silently-dropped`,
 `removed`, `narrowed`) is reported with the commit that introduced it: sha,
 author, date and subject line, in `Finding.details`.
 
-Repeated nightly runs are incremental: per-commit inventories and per-pair
-losses are kept in the persistent cache (`cache.py`) under tree ids, so a
-second run over the same range only reads the cache.  Within one run, a commit
-that touches no file the analysis depends on reuses its parent's inventory.
+Repeated nightly runs are incremental: per-pair losses and the last commit's
+inventory are kept in the persistent cache (`cache.py`) under tree ids, so a
+second run over the same range only reads the cache, and a run over newer
+commits starts from where the last one stopped.  Within one run, a commit that
+touches no file the analysis depends on reuses its parent's inventory, and a
+job whose job and consulted files are unchanged keeps its outcome.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from .cache import Cache, settings_hash
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, match_jobs
 from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
-from .memo import JobMemo
-from .model import LOSS_KINDS, Finding, Job, Report
+from .model import LOSS_KINDS, Finding, Report
 from .shell import interpret_job
 from .snapshot import GitError, Snapshot, git, match_glob, normalize, resolve
 
@@ -97,7 +99,6 @@ class HistoryWalk:
         self.settings_key = settings_hash(settings) if settings is not None else "per-revision"
         self.built = 0  # inventories computed (not read from the cache)
         self.reused_jobs = 0  # job outcomes carried over from the previous inventory
-        self._open = JobMemo()  # open-world outcomes, shared by consecutive commits' explanations
         self._unstored: tuple[Inventory, str] | None = None  # the last inventory built, not yet in the cache
 
     def inventory(self, commit: str, tree: str, name: str, previous: Inventory | None = None,
@@ -115,7 +116,6 @@ class HistoryWalk:
         reads: dict[str, JobReads] = {}
         inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads))
         inventory.__dict__[_READS] = reads
-        inventory.__dict__["_job_memo"] = self._open
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
@@ -265,7 +265,8 @@ def _named_paths(inventory: Inventory) -> set[str]:
     def compute():
         words: set[str] = set()
         for job in inventory.jobs:
-            words |= _words_of(job)
+            for command in job.commands:
+                words |= _command_words(command.text)
         for outcome in inventory.outcomes.values():
             words |= _words_of(outcome)
         return words
@@ -276,29 +277,34 @@ def _named_paths(inventory: Inventory) -> set[str]:
     return store["named"]
 
 
-_WORDS: dict[int, tuple[object, frozenset[str]]] = {}  # id -> (job or outcome, its words)
+_WORDS: dict[int, tuple[object, frozenset[str]]] = {}  # id -> (outcome, its words)
+_KEPT = 1 << 12  # outcomes whose words are kept: a few commits' worth, not the whole walk
 
 
-def _words_of(part) -> frozenset[str]:
-    """The words a job's commands or an outcome's runs name, with the base names of paths.
-    Kept per object: consecutive commits share almost all jobs and outcomes."""
-    kept = _WORDS.get(id(part))
-    if kept is not None and kept[0] is part:
+def _words_of(outcome) -> frozenset[str]:
+    """The words an outcome's runs name and its missing scripts, with the base names of
+    paths.  Kept per outcome object: consecutive commits share almost all of them."""
+    kept = _WORDS.get(id(outcome))
+    if kept is not None and kept[0] is outcome:
         return kept[1]
     words: set[str] = set()
-    if isinstance(part, Job):
-        for command in part.commands:
-            words.update(w.strip("\"'") for w in command.text.split())
-    else:
-        for run in part.runs:
-            words.update(run.argv)
-            words.update(w.partition("=")[2] for w in run.argv if "=" in w)
-        words.update(path for _, path in part.missing_scripts)
-    found = frozenset(words | {PurePosixPath(w).name for w in words if "/" in w})
-    if len(_WORDS) > 1 << 16:  # a long-lived process: start over
+    for run in outcome.runs:
+        words.update(run.argv)
+        words.update(w.partition("=")[2] for w in run.argv if "=" in w)
+    words.update(path for _, path in outcome.missing_scripts)
+    if len(_WORDS) >= _KEPT:
         _WORDS.clear()
-    _WORDS[id(part)] = (part, found)
-    return found
+    _WORDS[id(outcome)] = (outcome, _with_names(words))
+    return _WORDS[id(outcome)][1]
+
+
+@lru_cache(maxsize=_KEPT)
+def _command_words(text: str) -> frozenset[str]:
+    return _with_names({w.strip("\"'") for w in text.split()})
+
+
+def _with_names(words: set[str]) -> frozenset[str]:
+    return frozenset(words | {PurePosixPath(w).name for w in words if "/" in w})
 
 
 def _shared(before: list, after: list) -> bool:

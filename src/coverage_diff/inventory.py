@@ -239,7 +239,7 @@ def _names_list(outcome: JobOutcome) -> bool:
     if kept is not None and kept[0] is outcome:
         return kept[1]
     names = any(list_option(run.argv) for run in outcome.runs)
-    if len(_NAMES_LIST) > 1 << 16:  # a long-lived process: start over
+    if len(_NAMES_LIST) >= 1 << 12:  # a few commits' worth of outcomes, not a whole history walk
         _NAMES_LIST.clear()
     _NAMES_LIST[id(outcome)] = (outcome, names)
     return names
