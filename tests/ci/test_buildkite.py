@@ -140,3 +140,13 @@ def test_plain_pipeline_matrix_adjustments_groups_and_docker_environment():
     assert one_d[1].commands[0].text == "echo g $LOCAL"  # upload-time interpolation
     assert one_d[1].commands[1].text == "pytest -k slow"
     assert ("group", "Nightly") in one_d[0].attributes
+
+
+def test_a_file_read_again_gives_the_same_jobs_and_an_edit_is_seen():
+    files = area("- label: T\n  source_file_dependencies: [x]\n  commands: [pytest a.py]\n")
+    first, _ = jobs_of(files)
+    again, _ = jobs_of(files)
+    assert first == again
+    files[".buildkite/test_areas/a.yaml"] = files[".buildkite/test_areas/a.yaml"].replace("a.py", "b.py")
+    (edited,), _ = jobs_of(files)
+    assert edited.commands[0].text == "pytest b.py"
