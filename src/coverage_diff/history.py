@@ -24,9 +24,10 @@ from .cache import Cache, settings_hash
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, match_jobs
 from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
+from .memo import AskedSnapshot
 from .model import LOSS_KINDS, Finding, Report
 from .shell import interpret_job
-from .snapshot import GitError, Snapshot, git, match_glob, normalize, resolve
+from .snapshot import GitError, Snapshot, git, match_glob, resolve
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -141,9 +142,9 @@ class HistoryWalk:
                 self.reused_jobs += 1
                 reads[job_id] = before
                 return previous.outcomes[job_id]
-            recorder = _RecordingSnapshot(snapshot)
+            recorder = AskedSnapshot(snapshot)
             outcome = interpret_job(job, recorder, settings)
-            reads[job_id] = recorder.reads()
+            reads[job_id] = JobReads(*recorder.questions())
             return outcome
 
         return interpret
@@ -378,44 +379,3 @@ class JobReads:
         if self.listed and added_or_deleted:
             return True
         return any(p.startswith(d.rstrip("/") + "/") for p in added_or_deleted for d in self.dirs if d)
-
-
-class _RecordingSnapshot(Snapshot):
-    """A snapshot that remembers every path the interpreter asks about."""
-
-    def __init__(self, inner: Snapshot):
-        self._inner = inner
-        self.name = inner.name
-        self.commit = inner.commit
-        self._reader = inner._reader
-        self._seen_paths: set[str] = set()
-        self._seen_dirs: set[str] = set()
-        self._seen_all = False
-
-    @property
-    def files(self):
-        self._seen_all = True
-        return self._inner.files
-
-    def exists(self, path: str) -> bool:
-        self._seen_paths.add(normalize(path))
-        return self._inner.exists(path)
-
-    def entry(self, path: str):
-        self._seen_paths.add(normalize(path))
-        return self._inner.entry(path)
-
-    def read(self, path: str) -> bytes:
-        self._seen_paths.add(normalize(path))
-        return self._inner.read(path)
-
-    def is_dir(self, path: str) -> bool:
-        self._seen_dirs.add(normalize(path))
-        return self._inner.is_dir(path)
-
-    def glob(self, *patterns: str) -> list[str]:
-        self._seen_all = True
-        return self._inner.glob(*patterns)
-
-    def reads(self) -> JobReads:
-        return JobReads(frozenset(self._seen_paths), frozenset(self._seen_dirs), self._seen_all)

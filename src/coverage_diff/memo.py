@@ -163,6 +163,10 @@ class AskedSnapshot(Snapshot):
         self._listed = True
         return self._inner.glob(*patterns)
 
+    def questions(self) -> tuple[frozenset[str], frozenset[str], bool]:
+        """(paths asked about, directories tested, whether the file list was read)."""
+        return frozenset(self._paths), frozenset(self._dirs), self._listed
+
     def answers(self) -> Answers:
         files = self._inner.files
         return Answers(
