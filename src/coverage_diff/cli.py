@@ -251,6 +251,8 @@ def audit_command(
     from .audit import audit_command_report
     from .report import audit_markdown, renderer
 
+    if since is not None and rules:
+        raise fail("--rule selects rules for an audit of one revision; --since reports losses along history (drop one of them)")
     with analysis(repo, errors=(baselines.BaselineError, KeyError)) as session:
         report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
         if write_baseline is not None:
