@@ -348,14 +348,16 @@ class Witnesses:
 
     def blocking(self, identity: str, script: str) -> tuple[Guard, ...] | None:
         """The guards a best witness needs and its job does not meet; None: no witness."""
+        from .reasons import closed_outcomes, unmet
+
         best = None
         for job_id, run in self._runs_by_subject(script).get(identity, []):
-            closed = self._closed_outcomes(job_id)
-            unmet = tuple(dict.fromkeys(a for a in run.assumptions
-                                        if a.condition.outcome not in closed.get((a.condition.location, a.condition.text), ())))
-            key = (len(unmet), len(run.assumptions), job_id)
+            if job_id not in self._closed:
+                self._closed[job_id] = closed_outcomes(self.inventory.outcomes.get(job_id))
+            needs = unmet(run.assumptions, self._closed[job_id])
+            key = (len(needs), len(run.assumptions), job_id)
             if best is None or key < best[0]:
-                best = (key, unmet)
+                best = (key, needs)
         if best is None:
             return None
         from .reasons import provided_values
@@ -373,24 +375,13 @@ class Witnesses:
     def _runs_by_subject(self, script: str) -> dict[str, list[tuple[str, Run]]]:
         if script not in self._by_script:
             from .reasons import jobs_reaching
-            from .shell import interpret_job  # only needed once something is to be explained
 
             index: dict[str, list[tuple[str, Run]]] = {}
             for job in jobs_reaching(self.inventory, [script]):
-                opened = interpret_job(job, self.inventory.snapshot, self.inventory.settings, open_world=True)
-                for run in opened.runs:
+                for run in self.inventory.open_outcome(job).runs:  # shared with reasons and audits
                     index.setdefault(run.subject, []).append((job.id, run))
             self._by_script[script] = index
         return self._by_script[script]
-
-    def _closed_outcomes(self, job_id: str) -> dict:
-        if job_id not in self._closed:
-            outcome = self.inventory.outcomes.get(job_id)
-            seen: dict = {}
-            for c in outcome.conditions if outcome else ():
-                seen.setdefault((c.location, c.text), set()).add(c.outcome)
-            self._closed[job_id] = seen
-        return self._closed[job_id]
 
 
 # ----------------------------------------------------------------------------- questions

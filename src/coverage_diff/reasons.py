@@ -57,11 +57,11 @@ def jobs_reaching(inventory, scripts: list[str]) -> list[Job]:
 def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
     witnesses = []
     for job in jobs:
-        closed = _outcomes(inventory.outcomes[job.id].conditions) if job.id in inventory.outcomes else {}
+        closed = closed_outcomes(inventory.outcomes.get(job.id))
         opened = inventory.open_outcome(job)
         for run in opened.runs:
             if run.subject == subject:
-                witnesses.append(Witness(job, run, _blocking(run.assumptions, closed)))
+                witnesses.append(Witness(job, run, unmet(run.assumptions, closed)))
     if not witnesses:  # no job reaches the script: ask the script itself
         for path in scripts:
             if not inventory.snapshot.exists(path) or not _is_script(inventory.snapshot, path):
@@ -105,14 +105,15 @@ def _caller_cwd(inventory, path: str) -> str:
     return inventory.settings.default_working_dir if path.startswith(prefix) else ""
 
 
-def _outcomes(conditions: tuple[Condition, ...]) -> dict:
+def closed_outcomes(outcome) -> dict:
+    """(location, text) -> the outcomes a condition really had in a job (its closed-world outcome)."""
     seen: dict = {}
-    for c in conditions:
+    for c in outcome.conditions if outcome else ():
         seen.setdefault((c.location, c.text), set()).add(c.outcome)
     return seen
 
 
-def _blocking(assumptions: tuple[Assumption, ...], closed: dict) -> tuple[Assumption, ...]:
+def unmet(assumptions: tuple[Assumption, ...], closed: dict) -> tuple[Assumption, ...]:
     """Assumptions the job's real environment does not satisfy."""
     out = []
     for a in assumptions:

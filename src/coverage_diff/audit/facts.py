@@ -121,19 +121,6 @@ def job_settings(inventory) -> list[Setting]:
     return memo(inventory, "job_settings", compute)
 
 
-def closed_outcomes(outcome: JobOutcome | None) -> dict[tuple, set[bool]]:
-    """(location, text) -> the outcomes a condition really had in a job."""
-    seen: dict[tuple, set[bool]] = defaultdict(set)
-    for c in outcome.conditions if outcome else ():
-        seen[(c.location, c.text)].add(c.outcome)
-    return seen
-
-
-def blocking(assumptions, closed: dict[tuple, set[bool]]) -> list:
-    """Assumptions a job's real environment does not satisfy."""
-    return [a for a in assumptions if a.condition.outcome not in closed.get((a.condition.location, a.condition.text), set())]
-
-
 # --------------------------------------------------------------------------- paths
 def dependency_covers(dependencies, path: str) -> bool:
     """vLLM's generator rule: a path-component prefix match on some entry and on no `!` entry."""

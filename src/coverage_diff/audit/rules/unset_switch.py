@@ -6,8 +6,8 @@ from collections import defaultdict
 from typing import Iterable
 
 from ...model import Condition, Finding, Guard, Reason, Severity
-from ...reasons import explain_missing, near_misses
-from ..facts import blocking, closed_outcomes, guards_by_variable, is_set_by_some_job, new_finding, open_outcomes, unique_locations
+from ...reasons import closed_outcomes, explain_missing, near_misses, unmet
+from ..facts import guards_by_variable, is_set_by_some_job, new_finding, open_outcomes, unique_locations
 
 ID = "unset-switch"
 SEVERITY = Severity.WARNING
@@ -42,7 +42,7 @@ def check(inventory) -> Iterable[Finding]:
             if run.subject in reached:
                 continue  # it runs anyway: the guard only picks a variant
             names = set()
-            for assumption in blocking(run.assumptions, closed):
+            for assumption in unmet(run.assumptions, closed):
                 cond = assumption.condition
                 for name in set(cond.variables) & unset:
                     names.add(name)
