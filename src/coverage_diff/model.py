@@ -161,6 +161,12 @@ class Run:
     def conditional(self) -> bool:
         return bool(self.assumptions)
 
+    @property
+    def job(self) -> tuple[str, Location | None]:
+        """The label and location of the job the run came from (its id when no frame says)."""
+        frame = next((f for f in self.path if f.kind == "job"), None)
+        return (frame.text or self.job_id, frame.location) if frame else (self.job_id, None)
+
     @cached_property  # a frozen run's subject never changes; indexes ask for it on every diff
     def subject(self) -> str:
         return subject_of(self)

@@ -337,7 +337,7 @@ def _unexplained(inventory, subject: str, scripts: list[str], jobs: list[Job], b
     present = [p for p in scripts if inventory.snapshot.exists(p)]
     if present and not jobs:
         where = ", ".join(present)
-        who = sorted({inventory_label(r) for r in before})
+        who = sorted({r.job[0] for r in before})
         verb = "runs" if all(_is_script(inventory.snapshot, p) for p in present) else "uses"
         text = f"No job {verb} {where} at this revision" + (f" (before, it ran in: {', '.join(who)})" if who else "") + "."
         return Reason(text=text)
@@ -353,10 +353,3 @@ def _is_script(snapshot, path: str) -> bool:
         return snapshot.read(path).startswith(b"#!")
     except KeyError:
         return False
-
-
-def inventory_label(run: Run) -> str:
-    for frame in run.path:
-        if frame.kind == "job":
-            return frame.text
-    return run.job_id

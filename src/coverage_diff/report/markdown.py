@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from ..model import LOSS_KINDS, Finding, Location, Report, Run
+from ..model import LOSS_KINDS, Finding, Location, Report
 from .escape import md_code, md_fence, md_link, md_prose, md_text, unmention
 
 MARKER = "<!-- coverage-diff:comment -->"
@@ -120,19 +120,12 @@ def _problem_table(problems: list[Finding], links: "_Links") -> str:
 def _ran_before(f: Finding, links: "_Links") -> str:
     jobs: dict[str, Location | None] = {}
     for run in f.base_runs:
-        label, location = _job_of(run)
+        label, location = run.job
         jobs.setdefault(label, location)
     shown = [_job_cell(label, loc, links) for label, loc in list(jobs.items())[:MAX_JOBS_PER_ROW]]
     if len(jobs) > MAX_JOBS_PER_ROW:
         shown.append(f"and {len(jobs) - MAX_JOBS_PER_ROW} more")
     return "; ".join(shown)
-
-
-def _job_of(run: Run) -> tuple[str, Location | None]:
-    for frame in run.path:
-        if frame.kind == "job":
-            return frame.text or run.job_id, frame.location
-    return run.job_id, None
 
 
 def _job_cell(label: str, location: Location | None, links: "_Links") -> str:

@@ -58,9 +58,9 @@ def verdict(report: Report) -> str:
 
 
 def _job_label(run) -> str:
-    job = next((fr for fr in run.path if fr.kind == "job"), None)
-    where = job.location.path if job else run.job_id.split(":")[1] if run.job_id.count(":") >= 2 else ""
-    return f"{job.text if job else run.job_id} ({where})"
+    label, location = run.job
+    where = location.path if location else run.job_id.split(":")[1] if run.job_id.count(":") >= 2 else ""
+    return f"{label} ({where})"
 
 
 def _finding(f: Finding, detailed: bool) -> list[str]:
