@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DATA = Path(__file__).parent / "data"
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -97,13 +99,6 @@ jobs:
 """
 
 
-def test_removing_a_matrix_suite_strands_the_dispatchers_branch(tmp_path):
-    base = {"ci/dispatch.sh": DISPATCHER, ".github/workflows/ci.yml": SUITE_WORKFLOW.format(suites="core, distributed, slow")}
-    head = {".github/workflows/ci.yml": SUITE_WORKFLOW.format(suites="core, slow")}
-    report = diff(history(tmp_path, base, head))
-    assert_only_distributed_runs_dropped(report)
-
-
 def test_pytorch_style_reusable_workflow_losing_its_distributed_entry(tmp_path):
     base = tree("gha_pytorch")
     pull = base[".github/workflows/pull.yml"]
@@ -145,9 +140,14 @@ suites:
 """
 
 
-def test_gitlab_parallel_matrix_feeding_a_dispatcher(tmp_path):
-    base = {"ci/dispatch.sh": DISPATCHER, ".gitlab-ci.yml": GITLAB.format(suites="core, distributed, slow")}
-    head = {".gitlab-ci.yml": GITLAB.format(suites="core, slow")}
+@pytest.mark.parametrize("path, template", [(".github/workflows/ci.yml", "SUITE_WORKFLOW"), (".gitlab-ci.yml", "GITLAB")],
+                         ids=["github-matrix", "gitlab-parallel-matrix"])
+def test_removing_a_matrix_suite_strands_the_dispatchers_branch(tmp_path, path, template):
+    """A `{os, suite}` matrix with an exclude (GitHub) or a `parallel: matrix` (GitLab) feeding
+    a `case "$SUITE"` dispatcher: dropping `distributed` strands exactly its runs."""
+    text = globals()[template]
+    base = {"ci/dispatch.sh": DISPATCHER, path: text.format(suites="core, distributed, slow")}
+    head = {path: text.format(suites="core, slow")}
     report = diff(history(tmp_path, base, head))
     assert_only_distributed_runs_dropped(report)
 
