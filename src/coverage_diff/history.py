@@ -27,7 +27,7 @@ from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
 from .memo import AskedSnapshot
 from .model import LOSS_KINDS, Finding, Report
 from .shell import interpret_job
-from .snapshot import GitError, Snapshot, git, match_glob, resolve
+from .snapshot import GitError, Snapshot, git, match_glob, normalize, resolve
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -138,33 +138,66 @@ class HistoryWalk:
         def interpret(job, snapshot, settings):
             job_id = job.id
             before = old_reads.get(job_id)
-            if before is not None and old_jobs.get(job_id) == job and not before.touched_by(changed):
+            if before is not None and _same_job(old_jobs.get(job_id), job) and not before.touched_by(changed):
                 self.reused_jobs += 1
                 reads[job_id] = before
                 return previous.outcomes[job_id]
-            recorder = AskedSnapshot(snapshot)
+            recorder = _ReadsRecorder(snapshot)
             outcome = interpret_job(job, recorder, settings)
-            reads[job_id] = JobReads(*recorder.questions())
+            reads[job_id] = recorder.reads()
             return outcome
 
         return interpret
 
     def losses(self, before: Inventory, after: Inventory) -> list[Finding]:
-        """The loss findings of `diff(before, after)`, in its order.  Only subjects whose runs
-        are not the very objects of the previous commit are compared: runs shared through a
-        reused outcome can lose nothing, and a commit changes a few jobs out of hundreds."""
+        """The loss findings of `diff(before, after)`, in its order.  A subject can only lose a
+        variant through a job whose outcome in `after` is not the very object it was in
+        `before` (a reused outcome runs the same runs), so only the subjects of those jobs'
+        runs in `before` are compared; a commit changes a few jobs out of hundreds."""
+        suspects = {subject for job_id in changed_jobs(before, after)
+                    for subject in _subjects_of(before.outcomes[job_id])}
+        if not suspects:
+            return []
+        was, now = runs_of(before, suspects), runs_of(after, suspects)
         matched = None
         found = []
-        for subject, runs in before.runs_by_subject.items():
-            now = after.runs_by_subject.get(subject, [])
-            if _shared(runs, now) or (now and {r.variant for r in runs} <= {r.variant for r in now}):
+        for subject in sorted(suspects):
+            runs, still = was[subject], now[subject]
+            if still and {r.variant for r in runs} <= {r.variant for r in still}:
                 continue  # every variant still runs: moved, changed or added at most
-            if matched is None and now:  # only a narrowed subject consults the job matching
+            if matched is None and still:  # only a narrowed subject consults the job matching
                 matched = match_jobs(before, after)
-            finding = compare_subject(subject, runs, now, before, after, matched)
+            finding = compare_subject(subject, runs, still, before, after, matched)
             if finding is not None and finding.kind in LOSS_KINDS:
                 found.append(finding)
         return sorted(found, key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
+
+
+def changed_jobs(before: Inventory, after: Inventory) -> list[str]:
+    """Ids of the jobs of `before` that are gone from `after` or whose outcome there is
+    another object (re-interpreted, or split by a config list)."""
+    now = after.outcomes
+    return [job_id for job_id, outcome in before.outcomes.items() if now.get(job_id) is not outcome]
+
+
+def runs_of(inventory: Inventory, subjects) -> dict[str, list]:
+    """`inventory.runs_by_subject` for these subjects only (an empty list when none runs),
+    the runs in the same order, without grouping all of them."""
+    found: dict[str, list] = {subject: [] for subject in subjects}
+    indexed = inventory.__dict__.get("runs_by_subject")
+    if indexed is not None:
+        return {subject: list(indexed.get(subject, [])) for subject in found}
+    outcomes = inventory.outcomes
+    for job in inventory.jobs:
+        grouped = _subjects_of(outcomes[job.id])
+        if len(grouped) <= len(found):
+            for subject, runs in grouped.items():
+                if subject in found:
+                    found[subject] += runs
+        else:
+            for subject, runs in found.items():
+                runs += grouped.get(subject, ())
+    return found
 
 
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None) -> Report:
@@ -208,7 +241,8 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     if findings and latest is None:
         latest = walk.inventory(commits[-1].sha, commits[-1].tree, commits[-1].sha[:12])
     walk.store_last()
-    findings = [_with_status(f, latest) for f in findings]
+    final_runs = runs_of(latest, {f.subject for f in findings}) if latest is not None else {}
+    findings = [_with_status(f, final_runs) for f in findings]
     return Report(
         command="audit",
         base=commits[0].parent if commits and commits[0].parent else base,
@@ -233,10 +267,11 @@ def attribute(finding: Finding, commit: Commit) -> Finding:
     return replace(finding, rule=finding.kind, message=message, details=finding.details + details)
 
 
-def _with_status(finding: Finding, final: Inventory | None) -> Finding:
-    if final is None:
+def _with_status(finding: Finding, final_runs: dict[str, list]) -> Finding:
+    """`still lost` or `restored` at the last commit walked (`final_runs`: its runs by subject)."""
+    if finding.subject not in final_runs:
         return finding
-    runs = final.runs_by_subject.get(finding.subject, [])
+    runs = final_runs[finding.subject]
     lost = {r.variant for r in finding.base_runs}
     still = not runs or not lost <= {r.variant for r in runs}
     return replace(finding, details=finding.details + (("status", "still lost" if still else "restored"),))
@@ -248,58 +283,71 @@ def touches(inventory: Inventory, changed: tuple[str, ...]) -> bool:
     if not changed:
         return False
     settings = inventory.settings
-    known = set(inventory.ci_files) | set(inventory.definitions) | set(inventory.script_calls)
-    named = _named_paths(inventory)
     globs = settings.buildkite_globs + settings.github_globs + settings.gitlab_globs
     for path in changed:
-        if path in known or path in named or path in SETTINGS_FILES or path.endswith(SCRIPT_SUFFIXES):
+        if path in inventory.definitions or path in inventory.ci_files or path in SETTINGS_FILES:
             return True
-        if path.startswith(CI_DIRS) or any(match_glob(path, g) for g in globs):
+        if path.endswith(SCRIPT_SUFFIXES) or path.startswith(CI_DIRS) or any(match_glob(path, g) for g in globs):
             return True
-        if PurePosixPath(path).name in named:
+    names = {path for path in changed} | {PurePosixPath(path).name for path in changed}
+    return _names_any(inventory, names)
+
+
+def _names_any(inventory: Inventory, paths: set[str]) -> bool:
+    """Whether a job command or run argv names one of `paths` (or a script the jobs call
+    or miss does): a file they may read.  Every job's words are kept per command text and
+    per outcome object, so a commit that changes one job looks at one job's words."""
+    for job in inventory.jobs:
+        if any(not paths.isdisjoint(_command_words(command.text)) for command in job.commands):
             return True
-    return False
+    return any(not paths.isdisjoint(_words_of(outcome)) for outcome in inventory.outcomes.values())
 
 
-def _named_paths(inventory: Inventory) -> set[str]:
-    """Every word of a job command or run argv, and missing script paths: files they may read."""
-    def compute():
-        words: set[str] = set()
-        for job in inventory.jobs:
-            for command in job.commands:
-                words |= _command_words(command.text)
-        for outcome in inventory.outcomes.values():
-            words |= _words_of(outcome)
-        return words
+class _PerOutcome:
+    """`compute(outcome)` kept per outcome object: consecutive commits share almost all
+    of them.  Bounded to a few commits' worth of outcomes, not the whole walk."""
 
-    store = inventory.__dict__.setdefault("_history_facts", {})
-    if "named" not in store:
-        store["named"] = compute()
-    return store["named"]
+    KEPT = 1 << 12
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.kept: dict[int, tuple[object, object]] = {}  # id -> (outcome, value)
+
+    def __call__(self, outcome):
+        kept = self.kept.get(id(outcome))
+        if kept is not None and kept[0] is outcome:
+            return kept[1]
+        value = self.compute(outcome)
+        if len(self.kept) >= self.KEPT:
+            self.kept.clear()
+        self.kept[id(outcome)] = (outcome, value)
+        return value
 
 
-_WORDS: dict[int, tuple[object, frozenset[str]]] = {}  # id -> (outcome, its words)
-_KEPT = 1 << 12  # outcomes whose words are kept: a few commits' worth, not the whole walk
-
-
-def _words_of(outcome) -> frozenset[str]:
-    """The words an outcome's runs name and its missing scripts, with the base names of
-    paths.  Kept per outcome object: consecutive commits share almost all of them."""
-    kept = _WORDS.get(id(outcome))
-    if kept is not None and kept[0] is outcome:
-        return kept[1]
+def _outcome_words(outcome) -> frozenset[str]:
+    """The words an outcome's runs name, the scripts it calls or misses, with the base
+    names of paths."""
     words: set[str] = set()
     for run in outcome.runs:
         words.update(run.argv)
         words.update(w.partition("=")[2] for w in run.argv if "=" in w)
     words.update(path for _, path in outcome.missing_scripts)
-    if len(_WORDS) >= _KEPT:
-        _WORDS.clear()
-    _WORDS[id(outcome)] = (outcome, _with_names(words))
-    return _WORDS[id(outcome)][1]
+    words.update(call.path for call in outcome.scripts)
+    return _with_names(words)
 
 
-@lru_cache(maxsize=_KEPT)
+def _runs_by_subject(outcome) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for run in outcome.runs:
+        grouped.setdefault(run.subject, []).append(run)
+    return grouped
+
+
+_words_of = _PerOutcome(_outcome_words)
+_subjects_of = _PerOutcome(_runs_by_subject)
+
+
+@lru_cache(maxsize=_PerOutcome.KEPT)
 def _command_words(text: str) -> frozenset[str]:
     return _with_names({w.strip("\"'") for w in text.split()})
 
@@ -308,8 +356,24 @@ def _with_names(words: set[str]) -> frozenset[str]:
     return frozenset(words | {PurePosixPath(w).name for w in words if "/" in w})
 
 
-def _shared(before: list, after: list) -> bool:
-    return len(before) == len(after) and all(a is b for a, b in zip(before, after))
+class _ReadsRecorder(AskedSnapshot):
+    """An `AskedSnapshot` that keeps apart the paths only tested for existence."""
+
+    def __init__(self, inner: Snapshot):
+        super().__init__(inner)
+        self._tested: set[str] = set()
+
+    def exists(self, path: str) -> bool:
+        self._tested.add(normalize(path))
+        return self._inner.exists(path)
+
+    def reads(self) -> JobReads:
+        paths, dirs, listed = self.questions()
+        return JobReads(paths, dirs, listed, frozenset(self._tested - paths))
+
+
+def _same_job(old, new) -> bool:
+    return old is new or old == new  # the front-ends keep an unchanged file's jobs: mostly the same objects
 
 
 def _tree(repo: Path, commit: str) -> str:
@@ -318,7 +382,7 @@ def _tree(repo: Path, commit: str) -> str:
 
 # --------------------------------------------------------------------------- persistence
 _READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
-_TRANSIENT = ("snapshot", "_audit_facts", "_history_facts", "_open_outcomes", "_open_scripts", "graph")
+_TRANSIENT = ("snapshot", "_audit_facts", "_open_outcomes", "_open_scripts", "graph")
 
 
 def freeze(inventory: Inventory) -> dict:
@@ -363,19 +427,25 @@ class Changes:
 
 @dataclass(frozen=True)
 class JobReads:
-    """What interpreting one job looked at: file paths, directories, the whole listing."""
+    """What interpreting one job looked at: file paths (their entry or contents), directories,
+    the whole listing, and the paths it only tested for existence (`[[ -f x ]]`, an argv
+    word that may name a file)."""
 
     paths: frozenset[str]
     dirs: frozenset[str]
     listed: bool
+    tested: frozenset[str] = frozenset()
 
     def touched_by(self, changes: Changes) -> bool:
         """Whether interpreting the job again could give another outcome.  Contents matter
-        for the paths it asked about; a directory or the file list only changes when
-        files are added or deleted."""
+        for the paths it read; whether a path exists, a directory or the file list only
+        change when files are added, deleted or change type (a test file edited in place
+        does not make the jobs that name it run differently)."""
         if not self.paths.isdisjoint(changes.paths):
             return True
         added_or_deleted = changes.structural
-        if self.listed and added_or_deleted:
+        if not added_or_deleted:
+            return False
+        if self.listed or not self.tested.isdisjoint(added_or_deleted):
             return True
         return any(p.startswith(d.rstrip("/") + "/") for p in added_or_deleted for d in self.dirs if d)

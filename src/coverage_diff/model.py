@@ -70,7 +70,7 @@ class Job:
     ignored_keys: tuple[tuple[str, Location], ...] = ()  # keys the CI system drops
     attributes: tuple[tuple[str, str], ...] = ()  # timeouts, labels...: never identity
 
-    @property
+    @cached_property  # asked for every job of every inventory, several times each
     def id(self) -> str:
         """Identity within a revision: system, file, key and matrix values."""
         suffix = "".join(f" {k}={v}" for k, v in self.matrix)

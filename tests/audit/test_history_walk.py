@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 
+import history as fixture_history
+import pytest
+
 from coverage_diff.api import Session
 from coverage_diff.cache import Cache
 from coverage_diff.diff import diff
@@ -47,3 +50,131 @@ def test_only_the_last_inventory_is_stored_and_a_later_walk_starts_from_it(stran
         session.close()
     assert dict(later.summary)["inventories_built"] == 0
     assert later.findings == walk(repo, "base").findings
+
+
+# ----------------------------------------------------------------------------- incremental steps
+PIPELINE = """\
+steps:
+  - label: unit
+    key: unit
+    command: pytest -v tests/test_unit.py
+  - label: sweep
+    key: sweep
+    command: bash ci/sweep.sh
+"""
+SWEEP = """\
+#!/bin/bash
+configs=(
+  "TP=1 MODEL=a"
+  "TP=2 MODEL=b"
+)
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest tests/test_model.py
+done
+"""
+
+
+@pytest.fixture(scope="module")
+def edits_repo(tmp_path_factory):
+    """A test file edited in place, the sweep losing an entry, the test file deleted."""
+    repo = fixture_history.init_repo(tmp_path_factory.mktemp("edits") / "repo")
+    fixture_history.write_tree(repo, {".buildkite/pipeline.yml": PIPELINE, "ci/sweep.sh": SWEEP,
+                                      "tests/test_unit.py": "def test(): pass\n", "tests/test_model.py": ""})
+    shas = {"base": fixture_history.commit_all(repo, "base", "2026-01-01T12:00:00Z", tag="base")}
+    fixture_history.write_tree(repo, {"tests/test_unit.py": "def test(): assert 1\n"})
+    shas["edit"] = fixture_history.commit_all(repo, "Edit the unit test", "2026-01-02T12:00:00Z")
+    fixture_history.write_tree(repo, {"ci/sweep.sh": SWEEP.replace('  "TP=2 MODEL=b"\n', "")})
+    shas["drop"] = fixture_history.commit_all(repo, "Drop a config", "2026-01-03T12:00:00Z")
+    fixture_history.write_tree(repo, {"tests/test_unit.py": None})
+    shas["delete"] = fixture_history.commit_all(repo, "Delete the unit test", "2026-01-04T12:00:00Z")
+    return repo, shas
+
+
+def _interpreted(monkeypatch) -> list[tuple[str, str]]:
+    """(commit name, job id) of every job the walk interprets (not reused)."""
+    from coverage_diff import history
+
+    seen = []
+    real = history.interpret_job
+    monkeypatch.setattr(history, "interpret_job", lambda job, snapshot, settings: (
+        seen.append((snapshot.name, job.key)), real(job, snapshot, settings))[1])
+    return seen
+
+
+def test_a_test_file_edited_in_place_does_not_reinterpret_the_job_naming_it(edits_repo, monkeypatch):
+    """The unit job only tests whether its argv word is a file: an edit keeps its outcome,
+    a deletion does not; findings are those of the plain diff of each pair."""
+    repo, shas = edits_repo
+    seen = _interpreted(monkeypatch)
+    report = walk(repo, "base")
+    by_commit = {}
+    for name, key in seen:
+        by_commit.setdefault(name, set()).add(key)
+    assert by_commit[shas["base"][:12]] == {"unit", "sweep"}
+    assert shas["edit"][:12] not in by_commit  # the edit is seen, and nothing is re-run
+    assert by_commit[shas["drop"][:12]] == {"sweep"}
+    assert by_commit[shas["delete"][:12]] == {"unit"}
+    assert _pairwise_losses(repo, report) == _walk_losses(report)
+    assert [(f.kind, f.subject) for f in report.findings] == [("removed", "MODEL=b TP=2")]
+
+
+def _walk_losses(report) -> dict[str, list]:
+    """Commit -> its findings without the attribution the walk adds."""
+    found: dict[str, list] = {}
+    for f in report.findings:
+        details = dict(f.details)
+        message = f.message[: f.message.index(" (introduced by ")]
+        found.setdefault(details["commit"], []).append(
+            (f.kind, f.subject, message, f.reason, f.config, f.locations, f.base_runs, f.head_runs))
+    return found
+
+
+def _pairwise_losses(repo, report) -> dict[str, list]:
+    """Commit -> the loss findings of a plain `diff(parent, commit)`, each pair from scratch."""
+    log = subprocess.run(["git", "-C", str(repo), "log", "--first-parent", "--format=%H %P", f"{report.base}..{report.head}"],
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    found: dict[str, list] = {}
+    for line in filter(None, log):
+        sha, parent = line.split()[:2]
+        session = Session(repo)
+        try:
+            findings = diff(session.inventory(parent), session.inventory(sha)).findings
+        finally:
+            session.close()
+        losses = [(f.kind, f.subject, f.message, f.reason, f.config, f.locations, f.base_runs, f.head_runs)
+                  for f in findings if f.kind in LOSS_KINDS]
+        if losses:
+            found[sha] = losses
+    return found
+
+
+def test_a_generated_history_loses_what_a_fresh_diff_of_each_pair_loses(tmp_path, monkeypatch):
+    """Every edit kind of the benchmark's history (entries moved, removed, guards renamed,
+    steps relabelled...): the walk compares only the subjects of jobs whose outcome
+    changed, and finds, commit by commit, exactly the losses of a from-scratch diff."""
+    from coverage_diff import history
+
+    generate = _generator()
+    shape = generate.Shape(areas=2, steps_per_area=4, sweeps_per_area=2, arrays=3, entries=2, tests_per_area=2, commits=24)
+    generate.build(tmp_path / "gen", shape, seed=3)
+    compared = []
+    real = history.compare_subject
+    monkeypatch.setattr(history, "compare_subject", lambda subject, *rest: (compared.append(subject), real(subject, *rest))[1])
+    report = walk(tmp_path / "gen", "base")
+    summary = dict(report.summary)
+    assert summary["job_outcomes_reused"] > 0 and summary["inventories_built"] > 2
+    assert report.findings
+    assert _walk_losses(report) == _pairwise_losses(tmp_path / "gen", report)
+    session = Session(tmp_path / "gen")
+    try:
+        subjects = len(session.inventory("HEAD").runs_by_subject)
+    finally:
+        session.close()
+    assert len(compared) < subjects  # a whole walk compares fewer subjects than one full diff
+
+
+def _generator():
+    from .test_history import _generator as load
+
+    return load()
