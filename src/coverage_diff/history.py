@@ -27,7 +27,7 @@ from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
 from .memo import AskedSnapshot
 from .model import LOSS_KINDS, Finding, Report
 from .shell import interpret_job
-from .snapshot import GitError, Snapshot, git, match_glob, normalize, resolve
+from .snapshot import FileEntry, GitError, Snapshot, git, match_glob, normalize, resolve
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -48,7 +48,8 @@ class Commit:
     date: str  # ISO 8601, author date
     subject: str
     changed: tuple[str, ...]  # paths changed against the first parent
-    structural: tuple[str, ...] = ()  # of those, the ones added or deleted
+    structural: tuple[str, ...] = ()  # of those, the ones added or deleted (or whose type changed)
+    entries: tuple[tuple[str, FileEntry | None], ...] = ()  # each changed path as it is now (None: deleted)
 
 
 def is_date(text: str) -> bool:
@@ -73,19 +74,23 @@ def commits_in_range(repo: Path, since: str, until: str = "HEAD") -> tuple[str, 
 
 def _log(repo: Path, selector: list[str]) -> list[Commit]:
     fmt = "%x1e%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s"
-    out = git(repo, "log", "--first-parent", "--reverse", "--diff-merges=first-parent", "--no-renames",
-              "--name-status", f"--format={fmt}", *selector, "--")
+    out = git(repo, "log", "--first-parent", "--reverse", "--diff-merges=first-parent", "--no-renames", "-z",
+              "--raw", "--no-abbrev", f"--format={fmt}", *selector, "--")
     commits = []
-    for record in out.decode("utf-8", "replace").split("\x1e"):
+    for record in out.split(b"\x1e"):
         if not record.strip():
             continue
-        header, _, files = record.partition("\n")
-        sha, tree, parents, author, email, date, subject = header.split("\x1f", 6)
-        rows = [line.split("\t", 1) for line in files.splitlines() if "\t" in line]
-        changed = tuple(path for _, path in rows)
-        structural = tuple(path for status, path in rows if status[:1] in ("A", "D", "T"))
+        header, *fields = record.split(b"\0")
+        sha, tree, parents, author, email, date, subject = header.decode("utf-8", "replace").split("\x1f", 6)
+        changes = []  # (status, path, entry now); `:old-mode new-mode old-blob new-blob status`, then the path
+        for meta, path in zip(fields[0::2], fields[1::2]):
+            _, mode, _, blob, status = meta.strip().decode().split()
+            name = path.decode("utf-8", "surrogateescape")  # as `Snapshot.at` decodes paths
+            changes.append((status, name, FileEntry(name, mode, blob) if status[:1] != "D" else None))
         commits.append(Commit(sha, tree, parents.split()[0] if parents.split() else "", author, email, date, subject,
-                              changed, structural))
+                              changed=tuple(path for _, path, _ in changes),
+                              structural=tuple(path for status, path, _ in changes if status[:1] in ("A", "D", "T")),
+                              entries=tuple((path, entry) for _, path, entry in changes)))
     return commits
 
 
@@ -101,6 +106,7 @@ class HistoryWalk:
         self.built = 0  # inventories computed (not read from the cache)
         self.reused_jobs = 0  # job outcomes carried over from the previous inventory
         self._unstored: tuple[Inventory, str] | None = None  # the last inventory built, not yet in the cache
+        self.trees_listed = 0  # snapshots read with `git ls-tree` (the others follow from their parent's)
 
     def inventory(self, commit: str, tree: str, name: str, previous: Inventory | None = None,
                   changed: "Changes | None" = None) -> Inventory:
@@ -111,8 +117,7 @@ class HistoryWalk:
         snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
         if isinstance(stored, dict):
             return thaw(stored, snapshot)
-        real = Snapshot.at(self.repo, commit, self.reader)
-        real.name = name
+        real = self._snapshot(commit, name, previous, changed)
         settings = self.settings or load_settings(real)
         reads: dict[str, JobReads] = {}
         inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads))
@@ -120,6 +125,17 @@ class HistoryWalk:
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
+
+    def _snapshot(self, commit: str, name: str, previous: Inventory | None, changed: "Changes | None") -> Snapshot:
+        """The commit's files: those of `previous` with the walk's changes applied when it
+        can (no git process per commit), else `git ls-tree`."""
+        files = files_after(previous.snapshot.files, changed) if previous is not None and changed is not None else None
+        if files is not None:
+            return Snapshot(name, files, self.reader.read, commit)
+        self.trees_listed += 1
+        real = Snapshot.at(self.repo, commit, self.reader)
+        real.name = name
+        return real
 
     def store_last(self) -> None:
         """Keep the last inventory built in the cache: the next run over newer commits
@@ -200,6 +216,22 @@ def runs_of(inventory: Inventory, subjects) -> dict[str, list]:
     return found
 
 
+def files_after(files: dict[str, FileEntry], changes: "Changes") -> dict[str, FileEntry] | None:
+    """`files` (a snapshot's) with `changes` applied, in the order `git ls-tree` gives; None
+    when the changes do not say what each path is now, or add a path (git then lists the
+    tree: the new path's place in its order is git's to say)."""
+    now = dict(changes.entries)
+    if set(now) != changes.paths or any(entry is not None and path not in files for path, entry in now.items()):
+        return None
+    files = dict(files)
+    for path, entry in now.items():
+        if entry is None:
+            files.pop(path, None)
+        else:
+            files[path] = entry
+    return files
+
+
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None) -> Report:
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
     `session` is an `api.Session` (its repository, blob reader and settings are used)."""
@@ -208,7 +240,7 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     walk = HistoryWalk(session.repo, session.reader, cache, settings or session._settings)
     findings: list[Finding] = []
     latest: Inventory | None = None  # equivalent to the last commit walked, when known
-    pending: set[str] = set()  # paths changed since the commit `latest` was built for
+    pending: dict[str, FileEntry | None] = {}  # paths changed since the commit `latest` was built for, as they are now
     pending_structural: set[str] = set()
     for index, commit in enumerate(commits):
         if not commit.parent:
@@ -222,14 +254,14 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
         else:
             if latest is None:
                 latest = walk.inventory(commit.parent, parent_tree, commit.parent[:12])
-                pending, pending_structural = set(), set()
+                pending, pending_structural = {}, set()
             before = latest
-            pending |= set(commit.changed)
+            pending.update(commit.entries)
             pending_structural |= set(commit.structural)
             if touches(before, commit.changed):
                 after = walk.inventory(commit.sha, commit.tree, commit.sha[:12], before,
-                                       Changes(frozenset(pending), frozenset(pending_structural)))
-                pending, pending_structural = set(), set()
+                                       Changes(frozenset(pending), frozenset(pending_structural), tuple(pending.items())))
+                pending, pending_structural = {}, set()
             else:
                 after = before
                 alias = cache.get("same-inventory", parent_tree, walk.settings_key)
@@ -419,10 +451,12 @@ class _LazySnapshot(Snapshot):
 
 @dataclass(frozen=True)
 class Changes:
-    """Paths changed between two commits; `structural` are the added or deleted ones."""
+    """Paths changed between two commits; `structural` are the added or deleted ones;
+    `entries`, each changed path as it is in the later commit (None: deleted)."""
 
     paths: frozenset[str]
     structural: frozenset[str]
+    entries: tuple[tuple[str, FileEntry | None], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -178,3 +178,55 @@ def _generator():
     from .test_history import _generator as load
 
     return load()
+
+
+def test_a_commits_files_follow_from_its_parents_as_git_lists_them(tmp_path):
+    """Edited, made executable, deleted, turned into a symlink: the parent's files with the
+    log's changes are the tree `git ls-tree` lists, in its order.  A commit adding a path
+    is left to git."""
+    from coverage_diff.history import Changes, _log, files_after
+    from coverage_diff.snapshot import Snapshot
+
+    repo = fixture_history.init_repo(tmp_path / "repo")
+    fixture_history.write_tree(repo, {"a.sh": "echo a\n", "b/c.py": "", "b/d.py": "", "e.txt": "e\n"})
+    fixture_history.commit_all(repo, "base", tag="base")
+    fixture_history.write_tree(repo, {"a.sh": "echo A\n"})
+    fixture_history.commit_all(repo, "edit")
+    (repo / "a.sh").chmod(0o755)
+    fixture_history.write_tree(repo, {"b/c.py": None})
+    fixture_history.commit_all(repo, "chmod and delete")
+    (repo / "e.txt").unlink()
+    (repo / "e.txt").symlink_to("a.sh")
+    fixture_history.commit_all(repo, "symlink")
+    fixture_history.commit_all(repo, "empty")
+    fixture_history.write_tree(repo, {"b/a.py": ""})
+    fixture_history.commit_all(repo, "add")
+
+    derived = {}
+    for commit in _log(repo, ["base..HEAD"]):
+        parent = Snapshot.at(repo, commit.parent).files
+        changes = Changes(frozenset(commit.changed), frozenset(commit.structural), commit.entries)
+        files = files_after(parent, changes)
+        derived[commit.subject] = files is not None
+        if files is not None:
+            assert list(files.items()) == list(Snapshot.at(repo, commit.sha).files.items()), commit.subject
+    assert derived == {"edit": True, "chmod and delete": True, "symlink": True, "empty": True, "add": False}
+    assert files_after(parent, Changes(frozenset({"a.sh"}), frozenset())) is None  # what a.sh is now is not said
+
+
+def test_the_walk_lists_one_tree_when_no_commit_adds_a_file(edits_repo, monkeypatch):
+    from coverage_diff import history
+
+    repo, _ = edits_repo
+    listed = []
+    real = history.HistoryWalk._snapshot
+
+    def counted(self, *args):
+        snapshot = real(self, *args)
+        listed.append(self.trees_listed)
+        return snapshot
+
+    monkeypatch.setattr(history.HistoryWalk, "_snapshot", counted)
+    report = walk(repo, "base")
+    assert dict(report.summary)["inventories_built"] == len(listed) == 4
+    assert listed[-1] == 1  # the first commit's tree; the edit, the drop and the deletion follow from it
