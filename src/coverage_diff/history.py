@@ -120,8 +120,11 @@ class HistoryWalk:
         real = self._snapshot(commit, name, previous, changed)
         settings = self.settings or load_settings(real)
         reads: dict[str, JobReads] = {}
-        inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads))
+        parts = _Parts(previous.__dict__.get(_PARTS) if previous is not None else None, changed)
+        inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads),
+                                    parts=parts)
         inventory.__dict__[_READS] = reads
+        inventory.__dict__[_PARTS] = parts.now
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
@@ -388,6 +391,28 @@ def _with_names(words: set[str]) -> frozenset[str]:
     return frozenset(words | {PurePosixPath(w).name for w in words if "/" in w})
 
 
+class _Parts:
+    """`build_inventory`'s memo of the parts that are pure functions of files (the CI
+    front-ends' output, each script's definitions), for a walk: a part is kept from the
+    previous commit when the commit changed nothing it read, as job outcomes are, and
+    computed otherwise.  Per commit, that is a look-up per script instead of comparing
+    every answer each part rests on with the new tree."""
+
+    def __init__(self, previous: dict | None, changes: "Changes | None"):
+        self.previous = previous if previous is not None and changes is not None else {}
+        self.changes = changes
+        self.now: dict[tuple, tuple[JobReads, object]] = {}  # key -> (what computing it read, the part)
+
+    def remember(self, key: tuple, snapshot: Snapshot, compute):
+        kept = self.previous.get(key)
+        if kept is None or kept[0].touched_by(self.changes):
+            recorder = _ReadsRecorder(snapshot)
+            value = compute(recorder)
+            kept = (recorder.reads(), value)
+        self.now[key] = kept
+        return kept[1]
+
+
 class _ReadsRecorder(AskedSnapshot):
     """An `AskedSnapshot` that keeps apart the paths only tested for existence."""
 
@@ -414,7 +439,8 @@ def _tree(repo: Path, commit: str) -> str:
 
 # --------------------------------------------------------------------------- persistence
 _READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
-_TRANSIENT = ("snapshot", "_audit_facts", "_open_outcomes", "_open_scripts", "graph")
+_PARTS = "_walk_parts"  # the parts `_Parts` kept for the next commit (not stored: one commit computes them again)
+_TRANSIENT = ("snapshot", _PARTS, "_audit_facts", "_open_outcomes", "_open_scripts", "graph")
 
 
 def freeze(inventory: Inventory) -> dict:

@@ -256,8 +256,10 @@ def normalize(path: str) -> str:
     return "/".join(parts)
 
 
+@lru_cache(maxsize=1 << 16)
 def match_glob(path: str, pattern: str) -> bool:
-    """Glob match where `*` stays inside one directory and `**/` spans any number."""
+    """Glob match where `*` stays inside one directory and `**/` spans any number.
+    (Cached: the CI front-ends glob every file of a tree, again at each commit of a walk.)"""
     if "**" not in pattern:
         return fnmatch.fnmatchcase(path, pattern) and path.count("/") == pattern.count("/")
     head, _, tail = pattern.partition("**/")

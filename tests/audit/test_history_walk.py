@@ -149,6 +149,26 @@ def _pairwise_losses(repo, report) -> dict[str, list]:
     return found
 
 
+def test_front_ends_and_definitions_are_kept_until_a_commit_changes_what_they_read(edits_repo, monkeypatch):
+    from coverage_diff import inventory
+
+    repo, shas = edits_repo
+    computed = []
+    collect_jobs, script_definitions = inventory.collect_jobs, inventory.script_definitions
+    monkeypatch.setattr(inventory, "collect_jobs", lambda snapshot, settings: (
+        computed.append(("collect_jobs", snapshot.name, "")), collect_jobs(snapshot, settings))[1])
+    monkeypatch.setattr(inventory, "script_definitions", lambda path, snapshot, settings: (
+        computed.append(("script_definitions", snapshot.name, path)), script_definitions(path, snapshot, settings))[1])
+    report = walk(repo, "base")
+    base, drop, delete = shas["base"][:12], shas["drop"][:12], shas["delete"][:12]
+    assert sorted(computed) == sorted([
+        ("collect_jobs", base, ""), ("script_definitions", base, "ci/sweep.sh"),
+        ("script_definitions", drop, "ci/sweep.sh"),  # the sweep changed
+        ("collect_jobs", delete, ""),  # a deleted file changes the file list the front-ends globbed
+    ])
+    assert _pairwise_losses(repo, report) == _walk_losses(report)
+
+
 def test_a_generated_history_loses_what_a_fresh_diff_of_each_pair_loses(tmp_path, monkeypatch):
     """Every edit kind of the benchmark's history (entries moved, removed, guards renamed,
     steps relabelled...): the walk compares only the subjects of jobs whose outcome
