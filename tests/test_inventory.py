@@ -42,3 +42,23 @@ def test_variables_set_include_values_visible_at_script_calls():
     inv = inventory()
     assert ("sweep", "a") in inv.variables_set["MODEL_NAMES"]
     assert "ci/inner.sh" in inv.script_calls
+
+
+def test_entries_are_grouped_once_per_script_definitions_object(monkeypatch):
+    from coverage_diff import inventory as inventory_module
+
+    first, second = inventory(), inventory()  # the process memo gives both the same definitions
+    assert first.definitions["ci/outer.sh"] is second.definitions["ci/outer.sh"]
+    grouped = []
+    memo = inventory_module._entries_by_identity
+    real = memo.compute
+    monkeypatch.setattr(memo, "compute", lambda d: (grouped.append(d), real(d))[1])
+    monkeypatch.setattr(memo, "kept", {})
+    assert first.entries == second.entries
+    assert len(grouped) == len(first.definitions)  # not once per inventory
+    expected = {}
+    for definitions in first.definitions.values():
+        for entry in definitions.entries:
+            expected.setdefault(entry.identity, []).append(entry)
+    assert list(first.entries.items()) == list(expected.items())
+    assert first.entries["TP=2"] is not second.entries["TP=2"]  # each inventory has its own lists

@@ -8,8 +8,6 @@ or relabelling a step is a `moved`, not a loss.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from .inventory import Inventory
 from .model import ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import explain_missing
@@ -124,23 +122,51 @@ def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventor
     return explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
 
 
-def match_jobs(base: Inventory, head: Inventory) -> dict[str, Job]:
+def match_jobs(base: Inventory, head: Inventory) -> "JobMatch":
     """Base job id -> the head job that is the same job: same key, else same label,
     else same commands and environment (a step moved to another file and relabelled)."""
-    by_key = defaultdict(list)
-    by_label = defaultdict(list)
-    by_body = defaultdict(list)
-    for job in head.jobs:
-        by_key[(job.system, job.key, job.matrix)].append(job)
-        by_label[(job.system, job.label, job.matrix)].append(job)
-        by_body[_body(job)].append(job)
-    matched = {}
-    for job in base.jobs:
-        for index, key in ((by_key, (job.system, job.key, job.matrix)), (by_label, (job.system, job.label, job.matrix)), (by_body, _body(job))):
-            if index.get(key):
-                matched[job.id] = index[key][0]
-                break
-    return matched
+    return JobMatch(base, head)
+
+
+class JobMatch:
+    """The mapping `match_jobs` returns, worked out for the base jobs asked about: a diff
+    asks only for the jobs behind its narrowed subjects (none, or a few of hundreds)."""
+
+    _WAYS = (lambda job: (job.system, job.key, job.matrix), lambda job: (job.system, job.label, job.matrix),
+             lambda job: _body(job))
+
+    def __init__(self, base: Inventory, head: Inventory):
+        self._base = base.jobs_by_id
+        self._head = head.jobs
+        self._indexes: list[dict] = []  # one per way of matching, built when first needed
+        self._found: dict[str, Job | None] = {}
+
+    def get(self, job_id: str, default=None) -> Job | None:
+        if job_id not in self._found:
+            self._found[job_id] = self._match(self._base[job_id]) if job_id in self._base else None
+        found = self._found[job_id]
+        return default if found is None else found
+
+    def __contains__(self, job_id: str) -> bool:
+        return self.get(job_id) is not None
+
+    def __getitem__(self, job_id: str) -> Job:
+        found = self.get(job_id)
+        if found is None:
+            raise KeyError(job_id)
+        return found
+
+    def _match(self, job: Job) -> Job | None:
+        for way, key in enumerate(self._WAYS):
+            if way == len(self._indexes):
+                index: dict = {}
+                for candidate in self._head:
+                    index.setdefault(key(candidate), candidate)  # the first head job with that key
+                self._indexes.append(index)
+            found = self._indexes[way].get(key(job))
+            if found is not None:
+                return found
+        return None
 
 
 def _body(job: Job) -> tuple:

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from .cache import Cache, settings_hash
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, match_jobs
-from .inventory import SCRIPT_SUFFIXES, Inventory, build_inventory
+from .inventory import SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory
 from .memo import AskedSnapshot
 from .model import LOSS_KINDS, Finding, Report
 from .shell import interpret_job
@@ -173,11 +173,12 @@ class HistoryWalk:
         variant through a job whose outcome in `after` is not the very object it was in
         `before` (a reused outcome runs the same runs), so only the subjects of those jobs'
         runs in `before` are compared; a commit changes a few jobs out of hundreds."""
-        suspects = {subject for job_id in changed_jobs(before, after)
-                    for subject in _subjects_of(before.outcomes[job_id])}
+        gone = changed_jobs(before, after)
+        index = subject_jobs(after, before, gone)  # the next commit derives its own from it
+        suspects = {subject for job_id in gone for subject in _subjects_of(before.outcomes[job_id])}
         if not suspects:
             return []
-        was, now = runs_of(before, suspects), runs_of(after, suspects)
+        was, now = runs_of(before, suspects), runs_of(after, suspects, index)
         matched = None
         found = []
         for subject in sorted(suspects):
@@ -199,23 +200,51 @@ def changed_jobs(before: Inventory, after: Inventory) -> list[str]:
     return [job_id for job_id, outcome in before.outcomes.items() if now.get(job_id) is not outcome]
 
 
-def runs_of(inventory: Inventory, subjects) -> dict[str, list]:
-    """`inventory.runs_by_subject` for these subjects only (an empty list when none runs),
-    the runs in the same order, without grouping all of them."""
-    found: dict[str, list] = {subject: [] for subject in subjects}
-    indexed = inventory.__dict__.get("runs_by_subject")
-    if indexed is not None:
-        return {subject: list(indexed.get(subject, [])) for subject in found}
+def subject_jobs(inventory: Inventory, previous: Inventory | None = None, gone: list[str] | None = None) -> dict:
+    """Subject -> the ids of the jobs that run it (a frozenset).  Kept with the inventory;
+    derived from `previous`'s when it has one (`gone`: `changed_jobs(previous, inventory)`),
+    so a commit costs what its changed jobs run, not all 3006 runs."""
+    index = inventory.__dict__.get(_SUBJECT_JOBS)
+    if index is not None:
+        return index
+    earlier = previous.__dict__.get(_SUBJECT_JOBS) if previous is not None else None
+    if earlier is None:
+        found: dict[str, set] = {}
+        for job_id, outcome in inventory.outcomes.items():
+            for subject in _subjects_of(outcome):
+                found.setdefault(subject, set()).add(job_id)
+        index = {subject: frozenset(ids) for subject, ids in found.items()}
+    else:  # never changed in place: an index may be the previous commit's very dict
+        gone = gone if gone is not None else changed_jobs(previous, inventory)
+        new = changed_jobs(inventory, previous)
+        index = dict(earlier) if gone or new else earlier
+        for job_id in gone:
+            for subject in _subjects_of(previous.outcomes[job_id]):
+                left = index[subject] - {job_id}
+                if left:
+                    index[subject] = left
+                else:
+                    del index[subject]
+        for job_id in new:
+            for subject in _subjects_of(inventory.outcomes[job_id]):
+                index[subject] = index.get(subject, frozenset()) | {job_id}
+    inventory.__dict__[_SUBJECT_JOBS] = index
+    return index
+
+
+def runs_of(inventory: Inventory, subjects, index: dict | None = None) -> dict[str, list]:
+    """`inventory.runs_by_subject` for these subjects only (an empty list when none runs):
+    the same runs in the same order (jobs in inventory order, each job's runs in order)."""
+    index = index if index is not None else subject_jobs(inventory)
     outcomes = inventory.outcomes
-    for job in inventory.jobs:
-        grouped = _subjects_of(outcomes[job.id])
-        if len(grouped) <= len(found):
-            for subject, runs in grouped.items():
-                if subject in found:
-                    found[subject] += runs
-        else:
-            for subject, runs in found.items():
-                runs += grouped.get(subject, ())
+    order = None
+    found: dict[str, list] = {}
+    for subject in subjects:
+        ids = index.get(subject, ())
+        if len(ids) > 1:
+            order = order or {job.id: position for position, job in enumerate(inventory.jobs)}
+            ids = sorted(ids, key=order.__getitem__)
+        found[subject] = [run for job_id in ids for run in _subjects_of(outcomes[job_id])[subject]]
     return found
 
 
@@ -338,27 +367,6 @@ def _names_any(inventory: Inventory, paths: set[str]) -> bool:
     return any(not paths.isdisjoint(_words_of(outcome)) for outcome in inventory.outcomes.values())
 
 
-class _PerOutcome:
-    """`compute(outcome)` kept per outcome object: consecutive commits share almost all
-    of them.  Bounded to a few commits' worth of outcomes, not the whole walk."""
-
-    KEPT = 1 << 12
-
-    def __init__(self, compute):
-        self.compute = compute
-        self.kept: dict[int, tuple[object, object]] = {}  # id -> (outcome, value)
-
-    def __call__(self, outcome):
-        kept = self.kept.get(id(outcome))
-        if kept is not None and kept[0] is outcome:
-            return kept[1]
-        value = self.compute(outcome)
-        if len(self.kept) >= self.KEPT:
-            self.kept.clear()
-        self.kept[id(outcome)] = (outcome, value)
-        return value
-
-
 def _outcome_words(outcome) -> frozenset[str]:
     """The words an outcome's runs name, the scripts it calls or misses, with the base
     names of paths."""
@@ -378,11 +386,11 @@ def _runs_by_subject(outcome) -> dict[str, list]:
     return grouped
 
 
-_words_of = _PerOutcome(_outcome_words)
-_subjects_of = _PerOutcome(_runs_by_subject)
+_words_of = PerObject(_outcome_words)
+_subjects_of = PerObject(_runs_by_subject)
 
 
-@lru_cache(maxsize=_PerOutcome.KEPT)
+@lru_cache(maxsize=PerObject.KEPT)
 def _command_words(text: str) -> frozenset[str]:
     return _with_names({w.strip("\"'") for w in text.split()})
 
@@ -440,7 +448,8 @@ def _tree(repo: Path, commit: str) -> str:
 # --------------------------------------------------------------------------- persistence
 _READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
 _PARTS = "_walk_parts"  # the parts `_Parts` kept for the next commit (not stored: one commit computes them again)
-_TRANSIENT = ("snapshot", _PARTS, "_audit_facts", "_open_outcomes", "_open_scripts", "graph")
+_SUBJECT_JOBS = "_subject_jobs"  # subject_jobs(), derived from the previous commit's (not stored)
+_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", "_open_outcomes", "_open_scripts", "graph")
 
 
 def freeze(inventory: Inventory) -> dict:

@@ -78,11 +78,11 @@ class Inventory:
     @cached_property
     def entries(self) -> dict[str, list[ConfigEntry]]:
         """Entry identity -> its definitions (one identity may be defined twice)."""
-        found: dict[str, list[ConfigEntry]] = defaultdict(list)
+        found: dict[str, list[ConfigEntry]] = {}
         for definitions in self.definitions.values():
-            for entry in definitions.entries:
-                found[entry.identity].append(entry)
-        return dict(found)
+            for identity, entries in _entries_by_identity(definitions).items():
+                found.setdefault(identity, []).extend(entries)
+        return found
 
     @cached_property
     def reached(self) -> set[str]:
@@ -221,28 +221,48 @@ def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, inte
     return outcomes
 
 
-_NAMES_LIST: dict[int, tuple[JobOutcome, bool]] = {}  # id -> (outcome, whether a run names a config list)
+class PerObject:
+    """`compute(obj)` kept per object (by identity) while it is alive and among the last
+    few thousand asked about: a history walk shares almost all outcomes and script
+    definitions between consecutive commits, and recomputing what is derived from each
+    at every commit cost more than the rest of an unchanged commit's inventory."""
+
+    KEPT = 1 << 12  # a few commits' worth of objects, not a whole history walk
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.kept: dict[int, tuple[object, object]] = {}  # id -> (the object, its value)
+
+    def __call__(self, obj):
+        kept = self.kept.get(id(obj))
+        if kept is not None and kept[0] is obj:
+            return kept[1]
+        value = self.compute(obj)
+        if len(self.kept) >= self.KEPT:
+            self.kept.clear()
+        self.kept[id(obj)] = (obj, value)
+        return value
 
 
 def _apply_config_lists(outcomes: dict[str, JobOutcome], snapshot: Snapshot):
     """`config_lists.apply` on the outcomes with a run that names a list (the others it
-    leaves as they are).  Which ones do is kept per outcome object: a history walk
-    shares them between commits, and scanning every argv of every run each time cost
-    more than the rest of an unchanged commit's inventory."""
+    leaves as they are), known per outcome object."""
     naming = {job_id: o for job_id, o in outcomes.items() if _names_list(o)}
     split, lists = apply_config_lists(naming, snapshot)
     return ({**outcomes, **split} if split is not naming else outcomes), lists
 
 
-def _names_list(outcome: JobOutcome) -> bool:
-    kept = _NAMES_LIST.get(id(outcome))
-    if kept is not None and kept[0] is outcome:
-        return kept[1]
-    names = any(list_option(run.argv) for run in outcome.runs)
-    if len(_NAMES_LIST) >= 1 << 12:  # a few commits' worth of outcomes, not a whole history walk
-        _NAMES_LIST.clear()
-    _NAMES_LIST[id(outcome)] = (outcome, names)
-    return names
+_names_list = PerObject(lambda outcome: any(list_option(run.argv) for run in outcome.runs))
+
+
+def _group_entries(definitions: ScriptDefinitions) -> dict[str, list[ConfigEntry]]:
+    grouped: dict[str, list[ConfigEntry]] = {}
+    for entry in definitions.entries:
+        grouped.setdefault(entry.identity, []).append(entry)
+    return grouped
+
+
+_entries_by_identity = PerObject(_group_entries)  # a script's entries by identity, in order
 
 
 def _unique(jobs: list[Job]) -> list[Job]:
