@@ -47,7 +47,12 @@ def default_directory(repo: Path) -> Path:
         return Path(os.environ[ENV_VAR])
     from .snapshot import git
 
-    common = Path(git(repo, "rev-parse", "--git-common-dir").decode().strip())
+    return directory_in(repo, git(repo, "rev-parse", "--git-common-dir").decode().strip())
+
+
+def directory_in(repo: Path, common_dir: str) -> Path:
+    """The default directory, from what `git -C repo rev-parse --git-common-dir` printed."""
+    common = Path(common_dir)
     if not common.is_absolute():
         common = (repo / common).resolve()
     return common / "coverage-diff-cache"
