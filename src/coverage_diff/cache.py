@@ -102,24 +102,40 @@ class Cache:
         return value
 
     def put(self, namespace: str, value, *parts: str) -> bool:
-        """Store a value; False (and nothing written) if it cannot be pickled or written."""
+        """Store a value; False (and nothing written) if it cannot be pickled or written.
+        The pickle is written as it is made, its checksum filled in last: an inventory
+        pickles to tens of MB, which need not be held in memory as well."""
         if self.directory is None:
             return False
-        try:
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - an unpicklable value is simply not cached
-            return False
         target = self.path(namespace, *parts)
+        temp = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pickle")
             with os.fdopen(fd, "wb") as out:
-                out.writelines((MAGIC, hashlib.sha256(payload).digest(), payload))  # no joined copy of a large pickle
+                out.write(MAGIC + bytes(_DIGEST))
+                payload = _Hashed(out)
+                pickle.dump(value, payload, protocol=pickle.HIGHEST_PROTOCOL)
+                out.seek(len(MAGIC))
+                out.write(payload.sha256.digest())
             os.replace(temp, target)
-        except OSError:
-            _remove(Path(temp)) if "temp" in locals() else None
+        except Exception:  # noqa: BLE001 - an unpicklable value or a failed write is simply not cached
+            if temp is not None:
+                _remove(Path(temp))
             return False
         return True
+
+
+class _Hashed:
+    """A binary file that also hashes what is written to it."""
+
+    def __init__(self, out):
+        self.out = out
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        return self.out.write(data)
 
 
 def _decode(data: bytes):
