@@ -65,10 +65,11 @@ def test_a_stored_diff_prints_what_the_full_command_printed(repo, cache, fmt, sp
         assert run("full", [*args, "--no-cache"], cache)[:2] == full[:2]
 
 
-@pytest.mark.parametrize("fail_on", ["error", "warning", "info", "never"])
+@pytest.mark.parametrize("fail_on", [None, "error", "warning", "info", "never"])
 def test_every_fail_on_level_gets_the_full_commands_exit_code(repo, cache, fail_on):
+    """Also the defaults (text, --fail-on error) when no option is given."""
     run("full", ["diff", "base..head", "-C", str(repo), "-v"], cache)  # stores the output with every level's code
-    args = ["diff", "base..head", "-C", str(repo), "-v", f"--fail-on={fail_on}"]
+    args = ["diff", "base..head", "-C", str(repo), "-v", *([f"--fail-on={fail_on}"] if fail_on else [])]
     fast = run("main", args, cache)
     assert not fast[2]
     assert fast[:2] == run("full", args, cache)[:2]
