@@ -14,10 +14,13 @@ git directory it lives in, it must only be writable by people you trust.
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading: a stored answer imports this module
+import gc
 import hashlib
 import os
 import pickle
 import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -145,10 +148,35 @@ def _decode(data: bytes):
     digest, payload = view[len(MAGIC) : len(MAGIC) + _DIGEST], view[len(MAGIC) + _DIGEST :]
     if hashlib.sha256(payload).digest() != digest:
         return None
+    with _no_collection():
+        try:
+            return pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a corrupt entry is a miss
+            return None
+
+
+_loading = [0, False]  # unpickling threads, whether the cyclic collector was on before the first
+_loading_lock = _thread.allocate_lock()
+
+
+@contextmanager
+def _no_collection():
+    """The cyclic collector off while unpickling: every object made stays alive, and
+    an inventory is hundreds of thousands of them, which the collector would otherwise
+    scan again and again (half the time of loading one).  Counted, so that concurrent
+    loads turn it back on exactly when the last one ends."""
+    with _loading_lock:
+        if _loading[0] == 0:
+            _loading[1] = gc.isenabled()
+            gc.disable()
+        _loading[0] += 1
     try:
-        return pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a corrupt entry is a miss
-        return None
+        yield
+    finally:
+        with _loading_lock:
+            _loading[0] -= 1
+            if _loading[0] == 0 and _loading[1]:
+                gc.enable()
 
 
 def _remove(path: Path) -> None:
