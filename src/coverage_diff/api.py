@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .cache import Cache, settings_hash
 from .model import Report
 from .snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
+from .stored import HEAD_SETTINGS, inventory_output_parts, report_parts, split_range
 
 if TYPE_CHECKING:  # the analysis modules are imported when first needed: a cached diff never is
     from .config import Settings
@@ -35,15 +36,10 @@ class RevisionRange:
 def parse_range(spec: str) -> RevisionRange:
     """`BASE..HEAD`, `BASE...HEAD` (from the merge base) or `REV` (against the working tree).
     An empty side means HEAD, as in git."""
-    if "..." in spec:
-        base, _, head = spec.partition("...")
-        return RevisionRange(base or "HEAD", head or "HEAD", merge_base=True)
-    if ".." in spec:
-        base, _, head = spec.partition("..")
-        return RevisionRange(base or "HEAD", head or "HEAD")
     if not spec:
         raise GitError("empty revision")
-    return RevisionRange(spec, "")
+    base, head, from_merge_base = split_range(spec)
+    return RevisionRange(base, head, merge_base=from_merge_base)
 
 
 class Session:
@@ -60,6 +56,7 @@ class Session:
         self.cache = Cache.for_repo(self.repo, enabled=use_cache)
         self._memo: JobMemo | None = None
         self._parts: AnswerMemo | None = None
+        self._report_keys: dict[str, tuple[str, ...] | None] = {}
 
     @property
     def memo(self) -> "JobMemo":
@@ -136,6 +133,7 @@ class Session:
         if head_snapshot_rev:
             resolve(self.repo, head_snapshot_rev)
         stored_as = self._report_key(spec, base_rev, head_snapshot_rev)
+        self._report_keys[spec] = stored_as
         stored = self.cache.get("diff-report", *stored_as) if stored_as else None
         if isinstance(stored, Report):
             return stored
@@ -157,9 +155,22 @@ class Session:
         unless given): the key for a stored report.  None for the working tree."""
         if not self.cache.enabled or not head_rev:
             return None
-        trees = git(self.repo, "rev-parse", f"{base_rev}^{{tree}}", f"{head_rev}^{{tree}}").decode().split()
-        settings = settings_hash(self._settings) if self._settings is not None else "head-settings"
-        return (*trees, settings, spec)
+        base_tree, head_tree = git(self.repo, "rev-parse", f"{base_rev}^{{tree}}", f"{head_rev}^{{tree}}").decode().split()
+        settings = settings_hash(self._settings) if self._settings is not None else HEAD_SETTINGS
+        return report_parts(base_tree, head_tree, settings, spec)
+
+    def report_key(self, spec: str) -> tuple[str, ...] | None:
+        """The key `diff(spec)` stored its report under (None: not stored); the CLI
+        stores the rendered output next to it (`stored.diff_output_parts`)."""
+        return self._report_keys.get(spec)
+
+    def inventory_output_key(self, revision: str, fmt: str) -> tuple[str, ...] | None:
+        """Where the CLI stores `inventory REVISION --format FMT` (`stored.inventory_output`):
+        None without the cache, for the working tree, or with settings given."""
+        if not self.cache.enabled or not revision or self._settings is not None:
+            return None
+        tree = git(self.repo, "rev-parse", f"{resolve(self.repo, revision)}^{{tree}}").decode().strip()
+        return inventory_output_parts(tree, revision, fmt)
 
     def default_range(self) -> str:
         """`<default branch>...HEAD`, as a PR sees it: the remote's HEAD, else origin/main,

@@ -14,10 +14,13 @@ git directory it lives in, it must only be writable by people you trust.
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading: a stored answer imports this module
+import gc
 import hashlib
 import os
 import pickle
 import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,7 +50,12 @@ def default_directory(repo: Path) -> Path:
         return Path(os.environ[ENV_VAR])
     from .snapshot import git
 
-    common = Path(git(repo, "rev-parse", "--git-common-dir").decode().strip())
+    return directory_in(repo, git(repo, "rev-parse", "--git-common-dir").decode().strip())
+
+
+def directory_in(repo: Path, common_dir: str) -> Path:
+    """The default directory, from what `git -C repo rev-parse --git-common-dir` printed."""
+    common = Path(common_dir)
     if not common.is_absolute():
         common = (repo / common).resolve()
     return common / "coverage-diff-cache"
@@ -97,24 +105,40 @@ class Cache:
         return value
 
     def put(self, namespace: str, value, *parts: str) -> bool:
-        """Store a value; False (and nothing written) if it cannot be pickled or written."""
+        """Store a value; False (and nothing written) if it cannot be pickled or written.
+        The pickle is written as it is made, its checksum filled in last: an inventory
+        pickles to tens of MB, which need not be held in memory as well."""
         if self.directory is None:
             return False
-        try:
-            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - an unpicklable value is simply not cached
-            return False
         target = self.path(namespace, *parts)
+        temp = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pickle")
             with os.fdopen(fd, "wb") as out:
-                out.writelines((MAGIC, hashlib.sha256(payload).digest(), payload))  # no joined copy of a large pickle
+                out.write(MAGIC + bytes(_DIGEST))
+                payload = _Hashed(out)
+                pickle.dump(value, payload, protocol=pickle.HIGHEST_PROTOCOL)
+                out.seek(len(MAGIC))
+                out.write(payload.sha256.digest())
             os.replace(temp, target)
-        except OSError:
-            _remove(Path(temp)) if "temp" in locals() else None
+        except Exception:  # noqa: BLE001 - an unpicklable value or a failed write is simply not cached
+            if temp is not None:
+                _remove(Path(temp))
             return False
         return True
+
+
+class _Hashed:
+    """A binary file that also hashes what is written to it."""
+
+    def __init__(self, out):
+        self.out = out
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        return self.out.write(data)
 
 
 def _decode(data: bytes):
@@ -124,10 +148,35 @@ def _decode(data: bytes):
     digest, payload = view[len(MAGIC) : len(MAGIC) + _DIGEST], view[len(MAGIC) + _DIGEST :]
     if hashlib.sha256(payload).digest() != digest:
         return None
+    with _no_collection():
+        try:
+            return pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a corrupt entry is a miss
+            return None
+
+
+_loading = [0, False]  # unpickling threads, whether the cyclic collector was on before the first
+_loading_lock = _thread.allocate_lock()
+
+
+@contextmanager
+def _no_collection():
+    """The cyclic collector off while unpickling: every object made stays alive, and
+    an inventory is hundreds of thousands of them, which the collector would otherwise
+    scan again and again (half the time of loading one).  Counted, so that concurrent
+    loads turn it back on exactly when the last one ends."""
+    with _loading_lock:
+        if _loading[0] == 0:
+            _loading[1] = gc.isenabled()
+            gc.disable()
+        _loading[0] += 1
     try:
-        return pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a corrupt entry is a miss
-        return None
+        yield
+    finally:
+        with _loading_lock:
+            _loading[0] -= 1
+            if _loading[0] == 0 and _loading[1]:
+                gc.enable()
 
 
 def _remove(path: Path) -> None:

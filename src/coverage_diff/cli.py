@@ -1,270 +1,33 @@
-"""The command line: parse arguments, call an analysis, pick a renderer, set the exit code.
+"""The command line.
 
     coverage-diff BASE..HEAD            (also BASE...HEAD, or REV against the working tree)
     coverage-diff inventory [REV]
     coverage-diff audit [REV] | explain [REV] QUERY | graph [REV] | comment BASE..HEAD
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at that level, 2 usage or input error.
+
+`main` is the entry point.  A plain diff or inventory that an identical earlier command
+already answered is printed from the stored output (`stored.py`) without loading typer;
+every other command line goes to the typer commands in `commands.py`, with the same
+output and exit codes.  The typer app is importable from here too (`cli.app`).
 """
 
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
-from enum import Enum
-from pathlib import Path
-from typing import Optional
-
-import typer
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=False,
-    rich_markup_mode=None,
-    help="Which test configurations a CI change stops running, and why.",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
-    github = "github"
-
-
-class FailOn(str, Enum):
-    error = "error"  # silently-dropped, narrowed (default)
-    warning = "warning"  # ... and removed
-    info = "info"  # any finding, moves and additions included
-    never = "never"
-
-
-RepoOption = typer.Option(Path("."), "--repo", "-C", help="Path inside the git repository to analyse.")
-FormatOption = typer.Option(Format.text, "--format", "-f", help="Output format.")
-OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout.")
-FailOnOption = typer.Option(FailOn.error, "--fail-on", help="Lowest finding severity that makes the exit code 1.")
-
-
-def fail(message: str) -> typer.Exit:
-    from .report.escape import terminal
-
-    typer.echo(f"coverage-diff: error: {terminal(message)}", err=True)
-    return typer.Exit(EXIT_ERROR)
-
-
-def emit(text: str, output: Optional[Path]) -> None:
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
-
-
-def exit_code(report, fail_on: FailOn) -> int:
-    if fail_on is FailOn.never:
-        return EXIT_OK
-    from .model import Severity
-
-    threshold = Severity(fail_on.value).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
-
-
-NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
-
-
-@contextmanager
-def analysis(repo: Path, use_cache: bool = False, errors: tuple = ()):
-    """An open repository for one command: input errors become exit code 2, and the
-    git processes are closed whatever happens."""
-    from .api import Session
-    from .config import ConfigError
-    from .snapshot import GitError
-
-    try:
-        session = Session(repo, use_cache=use_cache)
-    except GitError as exc:
-        raise fail(str(exc)) from None
-    try:
-        yield session
-    except (GitError, ConfigError, *errors) as exc:
-        raise fail(str(exc).strip("\"'")) from None
-    finally:
-        session.close()
-
-
-@app.command("diff")
-def diff_command(
-    revisions: Optional[str] = typer.Argument(None, metavar="[BASE..HEAD]", help="BASE..HEAD, BASE...HEAD (merge base) or REV (against the working tree); default: the default branch...HEAD."),
-    repo: Path = RepoOption,
-    fmt: Format = FormatOption,
-    output: Optional[Path] = OutputOption,
-    fail_on: FailOn = FailOnOption,
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain moves, changes and additions too."),
-    repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
-    no_cache: bool = NoCacheOption,
-) -> None:
-    """Compare what CI runs at two revisions and explain every loss."""
-    from .report import renderer
-
-    with analysis(repo, use_cache=not no_cache) as session:
-        report = session.diff(revisions or session.default_range())
-    emit(renderer(fmt.value)(report, verbose=verbose, repo_url=repo_url), output)
-    raise typer.Exit(exit_code(report, fail_on))
-
-
-@app.command("inventory")
-def inventory_command(
-    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to inventory (default HEAD; '.' for the working tree)."),
-    repo: Path = RepoOption,
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
-    output: Optional[Path] = OutputOption,
-    no_cache: bool = NoCacheOption,
-) -> None:
-    """List what CI runs at a revision: every run, and every config entry no job reaches."""
-    from .report import inventory as inventory_report
-
-    with analysis(repo, use_cache=not no_cache) as session:
-        inventory = session.inventory(_rev(revision))
-    if fmt not in (Format.text, Format.json):
-        raise fail("inventory supports --format text or json")
-    emit(inventory_report.render(inventory, fmt.value), output)
-
-
-@app.command("comment")
-def comment_command(
-    revisions: Optional[str] = typer.Argument(None, metavar="[BASE..HEAD]", help="Default: BASE...HEAD of the pull request in GITHUB_EVENT_PATH."),
-    repo: Path = RepoOption,
-    github_repo: Optional[str] = typer.Option(None, "--github-repo", help="OWNER/NAME (default GITHUB_REPOSITORY)."),
-    pr: Optional[int] = typer.Option(None, "--pr", help="Pull request number (default from GITHUB_EVENT_PATH)."),
-    api_url: Optional[str] = typer.Option(None, "--api-url", help="GitHub API URL (default GITHUB_API_URL, else https://api.github.com)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the comment instead of posting it."),
-) -> None:
-    """Keep one sticky pull-request comment with the diff (token from GITHUB_TOKEN only)."""
-    import os
-
-    from .bot import EventError, revisions_from_event, run_comment
-
-    if revisions is None:
-        event = os.environ.get("GITHUB_EVENT_PATH")
-        if not event:
-            raise fail("give BASE..HEAD, or run in a pull_request workflow (GITHUB_EVENT_PATH)")
-        try:
-            base, head, _ = revisions_from_event(event)
-        except EventError as exc:
-            raise fail(str(exc)) from None
-        revisions = f"{base}...{head}"
-    with analysis(repo) as session:
-        report = session.diff(revisions)
-    raise typer.Exit(run_comment(report, repo=github_repo, pr=pr, api_url=api_url, token=None, event_path=None,
-                                 dry_run=dry_run, out=sys.stdout))
-
-
-class ExplainFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
-class GraphFormat(str, Enum):
-    dot = "dot"
-    mermaid = "mermaid"
-    graphml = "graphml"
-    json = "json"
-    svg = "svg"
-
-
-def _rev(revision: str) -> str:
-    return "" if revision == "." else revision
-
-
-@app.command("explain")
-def explain_command(
-    arguments: list[str] = typer.Argument(..., metavar="[REV] QUERY", help="Revision (default HEAD; '.' for the working tree), then a substring or glob of a config entry or test command, or PATH:LINE of an entry or guard."),
-    base: Optional[str] = typer.Option(None, "--base", help="Also show how the matches were reached at this revision."),
-    limit: int = typer.Option(50, "--limit", min=1, help="Explain at most this many matches."),
-    repo: Path = RepoOption,
-    fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="text or json."),
-    output: Optional[Path] = OutputOption,
-) -> None:
-    """Why a config entry or test runs at a revision (every path to it), or why not (blocking guards, fix)."""
-    from .explain import explain
-    from .report import explain as explain_report
-
-    if len(arguments) > 2:
-        raise fail("explain takes [REV] QUERY (quote a query that has spaces)")
-    revision, query = (arguments[0], arguments[1]) if len(arguments) == 2 else ("HEAD", arguments[0])
-    with analysis(repo) as session:
-        head = session.inventory(_rev(revision))
-        base_inventory = session.inventory(_rev(base), head.settings) if base is not None else None
-        result = explain(head, query, base_inventory, limit=limit)
-    emit(explain_report.render(result, fmt.value), output)
-    if not result.subjects:
-        raise fail(f"nothing matches {query!r}: no config entry, test command or guard at {revision}")
-
-
-@app.command("graph")
-def graph_command(
-    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to draw (default HEAD; '.' for the working tree)."),
-    focus: Optional[str] = typer.Option(None, "--focus", help="Keep only the neighbourhood of what this query matches (as in explain)."),
-    repo: Path = RepoOption,
-    fmt: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f", help="dot, mermaid, graphml, json or svg (svg needs Graphviz)."),
-    output: Optional[Path] = OutputOption,
-) -> None:
-    """The coverage graph: jobs, commands, scripts, guard branches, arrays, entries and runs."""
-    from . import graph as coverage_graph
-    from .report import graph as graph_report
-
-    with analysis(repo) as session:
-        inventory = session.inventory(_rev(revision))
-        g = inventory.graph
-        matches = coverage_graph.match_nodes(g, focus) if focus is not None else None
-        if matches == []:
-            raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")
-        coverage_graph.add_blocking(g, inventory, matches)  # reads scripts: before the session closes
-    if matches is not None:
-        g = coverage_graph.focus(g, matches)
-    try:
-        emit(graph_report.render(g, fmt.value), output)
-    except graph_report.GraphvizMissing as exc:
-        raise fail(str(exc)) from None
-
-
-@app.command("audit")
-def audit_command(
-    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to audit (default HEAD; '.' for the working tree)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Walk first-parent history after this revision or date and report every loss, with the commit that introduced it."),
-    until: str = typer.Option("HEAD", "--until", help="Last revision of the --since walk."),
-    repo: Path = RepoOption,
-    fmt: Format = FormatOption,
-    output: Optional[Path] = OutputOption,
-    fail_on: FailOn = FailOnOption,
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings that are not in this baseline file."),
-    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache."),
-    rules: Optional[list[str]] = typer.Option(None, "--rule", help="Run only this rule (repeatable)."),
-    repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
-) -> None:
-    """Audit a revision (rules) or a range of history (--since) for tests CI never runs."""
-    from . import baseline as baselines
-    from .audit import audit_command_report
-    from .report import audit_markdown, renderer
-
-    if since is not None and rules:
-        raise fail("--rule selects rules for an audit of one revision; --since reports losses along history (drop one of them)")
-    with analysis(repo, errors=(baselines.BaselineError, KeyError)) as session:
-        report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
-        if write_baseline is not None:
-            baselines.write(report, write_baseline)
-        if baseline is not None:
-            report = baselines.only_new(report, baselines.read(baseline))
-    render = audit_markdown.render if fmt is Format.markdown else renderer(fmt.value)
-    emit(render(report, repo_url=repo_url), output)
-    raise typer.Exit(exit_code(report, fail_on))
-
 
 KNOWN_COMMANDS = {"diff", "inventory", "audit", "explain", "graph", "comment"}
+
+# The options a stored answer understands, per command: option -> (name, takes a value).
+_DIFF_OPTIONS = {
+    "--repo": ("repo", True), "-C": ("repo", True),
+    "--format": ("format", True), "-f": ("format", True),
+    "--output": ("output", True), "-o": ("output", True),
+    "--fail-on": ("fail_on", True),
+    "--repo-url": ("repo_url", True),
+    "--verbose": ("verbose", False), "-v": ("verbose", False),
+}
+_INVENTORY_OPTIONS = {k: v for k, v in _DIFF_OPTIONS.items() if v[0] in ("repo", "format", "output")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -273,7 +36,115 @@ def main(argv: list[str] | None = None) -> None:
     only_help = bool(args) and all(a in ("-h", "--help") for a in args)
     if not only_help and not any(a in KNOWN_COMMANDS for a in args):
         args.insert(0, "diff")
+    answer = stored_answer(args)
+    if answer is not None:
+        _print(*answer)
+    from .commands import app
+
     app(args=args, prog_name="coverage-diff")
+
+
+def stored_answer(args: list[str]) -> tuple[str, str | None, int] | None:
+    """(output, --output file or None, exit code) of `diff RANGE` or `inventory [REV]`
+    as an identical earlier command stored it; None when the command line is anything
+    else (help, --no-cache, `--`, a repeated or bundled option...) or nothing is stored."""
+    from . import stored
+
+    if args[:1] == ["diff"]:
+        parsed = _plain(args[1:], _DIFF_OPTIONS)
+        if parsed is None or len(parsed[0]) != 1 or not parsed[0][0]:
+            return None
+        (spec,), options = parsed
+        found = stored.diff_output(options.get("repo", "."), spec, options.get("format", "text"),
+                                   options.get("verbose", False), options.get("repo_url"))
+        code = found[1].get(options.get("fail_on", "error")) if found else None
+    elif args[:1] == ["inventory"]:
+        parsed = _plain(args[1:], _INVENTORY_OPTIONS)
+        if parsed is None or len(parsed[0]) > 1:
+            return None
+        revision = parsed[0][0] if parsed[0] else "HEAD"
+        options = parsed[1]
+        if revision in ("", "."):
+            return None  # the working tree
+        found = stored.inventory_output(options.get("repo", "."), revision, options.get("format", "text"))
+        code = 0
+    else:
+        return None
+    if found is None or code is None:
+        return None
+    return found[0], options.get("output"), code
+
+
+def _plain(words: list[str], known: dict[str, tuple[str, bool]]) -> tuple[list[str], dict] | None:
+    """Positional arguments and option values of a plain command line: each known option
+    at most once, as `--name value`, `-n value` or `--name=value`, no value starting with
+    `-`; anything else is None (the typer commands handle it)."""
+    positional: list[str] = []
+    options: dict[str, object] = {}
+    rest = iter(words)
+    for word in rest:
+        if not word.startswith("-"):
+            positional.append(word)
+            continue
+        flag, eq, value = word.partition("=") if word.startswith("--") else (word, "", "")
+        if flag not in known:
+            return None
+        name, takes_value = known[flag]
+        if name in options or (eq and not takes_value):
+            return None
+        if takes_value and not eq:
+            value = next(rest, None)
+            if value is None:
+                return None
+        if takes_value and (not value or value.startswith("-")):
+            return None
+        options[name] = value if takes_value else True
+    return positional, options
+
+
+def _print(text: str, output: str | None, code: int) -> None:
+    """Print (or write) a stored answer and exit as the typer command would have."""
+    if output is None:
+        try:
+            sys.stdout.write(text)
+        except BrokenPipeError:  # as click does: quietly, exit code 1
+            sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
+            raise SystemExit(1) from None
+    else:
+        from pathlib import Path
+
+        try:
+            Path(output).write_text(text)
+        except OSError:
+            return  # the typer command meets the same error and reports it
+    raise SystemExit(code)
+
+
+class _Pacified:
+    """stdout whose flush ignores a closed pipe (what click installs after EPIPE)."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        try:
+            self.wrapped.flush()
+        except BrokenPipeError:
+            pass
+
+    def __getattr__(self, attr: str):
+        return getattr(self.wrapped, attr)
+
+
+def __getattr__(name: str):
+    """`cli.app` and the other names of the typer commands, loaded when first asked for
+    (not for the import system's questions, such as whether this is a package)."""
+    if not name.startswith("__"):
+        from . import commands
+
+        if hasattr(commands, name):
+            return getattr(commands, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

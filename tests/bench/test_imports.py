@@ -1,5 +1,6 @@
 """Lazy imports: `--help` and a diff answered from the cache do not load the
-interpreter, the YAML loader, tree-sitter, networkx or httpx."""
+interpreter, the YAML loader, tree-sitter, networkx or httpx; a diff whose output
+is stored does not even load typer, pydantic or the model."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-sys.stderr.write("MODULES " + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("yaml", "tree_sitter", "networkx", "httpx", "coverage_diff"))) + "\\n")
+sys.stderr.write("MODULES " + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("yaml", "tree_sitter", "networkx", "httpx", "coverage_diff", "typer", "pydantic"))) + "\\n")
 """
 
 
@@ -53,8 +54,13 @@ def test_a_cached_diff_loads_no_analysis_module(repo, tmp_path):
     first_modules, first = loaded(args, env)
     assert {"yaml", "coverage_diff.shell"} <= first_modules  # the first run did the work
     second_modules, second = loaded(args, env)
-    assert json.loads(second) == json.loads(first)
+    assert second == first
     assert heavy(second_modules) == set()
+    assert not {"typer", "pydantic", "coverage_diff.model", "coverage_diff.api"} & second_modules  # the stored output
+    other_format = [*args[:4], "text", *args[5:]]  # the report is stored, this output is not yet
+    third_modules, third = loaded(other_format, env)
+    assert third.startswith("coverage-diff base..head") and "typer" in third_modules
+    assert heavy(third_modules) == set()
 
 
 def test_no_cache_neither_reads_nor_writes(repo, tmp_path):

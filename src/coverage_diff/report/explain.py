@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from ..explain import ExplainResult, ReachPath, Side, Step, SubjectExplanation
 from .escape import one_line, terminal
-from .json import SCHEMA_VERSION, config_dict, location_dict, reason_dict, run_dict
+from .json import SCHEMA_VERSION, config_dict, dumps, location_dict, reason_dict, run_dict
 
 MAX_RUNS_SHOWN = 5
 TITLES = {"entry": "config entry", "command": "test command", "guard": "guard", "step": "CI command line"}
@@ -14,7 +12,7 @@ TITLES = {"entry": "config entry", "command": "test command", "guard": "guard", 
 
 def render(result: ExplainResult, fmt: str = "text") -> str:
     if fmt == "json":
-        return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        return dumps(to_dict(result))
     if fmt == "text":
         return text(result)
     raise ValueError(f"explain supports text or json, not {fmt!r}")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from .escape import one_line, terminal
-from .json import config_dict, run_dict
+from .json import config_dict, dumps, run_dict
 
 
 def render(inventory, fmt: str = "text") -> str:
     data = to_dict(inventory)
     if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return dumps(data)
     lines = [f"coverage-diff inventory {terminal(inventory.snapshot.name)}: {len(inventory.jobs)} jobs, "
              f"{len(inventory.runs)} runs, {len(data['unreached_entries'])} config entries no job reaches"]
     for job in data["jobs"]:

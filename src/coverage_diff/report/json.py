@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from ..model import ConfigEntry, Finding, Location, Reason, Report, Run
@@ -16,7 +17,17 @@ SCHEMA_VERSION = 1
 
 
 def render(report: Report, **_options) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(to_dict(report))
+
+
+def dumps(data) -> str:
+    """`json.dumps(data, indent=2, ensure_ascii=False)` and a newline, written piece by
+    piece into one buffer.  (`json.dumps` with an indent first lists every piece: for the
+    inventory of a large repository, millions of small strings, the peak of the command.)"""
+    out = io.StringIO()
+    json.dump(data, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+    return out.getvalue()
 
 
 def to_dict(report: Report) -> dict:

@@ -9,10 +9,10 @@ from its line-independent id so that code scanning tracks it across edits.
 from __future__ import annotations
 
 import hashlib
-import json
 
 from .. import __version__
 from ..model import Finding, Location, Report, Severity
+from .json import dumps
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -28,7 +28,7 @@ DIFF_KINDS = {
 
 
 def render(report: Report, *, repo_url: str | None = None, **_options) -> str:
-    return json.dumps(to_sarif(report, repo_url=repo_url), indent=2, ensure_ascii=False) + "\n"
+    return dumps(to_sarif(report, repo_url=repo_url))
 
 
 def to_sarif(report: Report, repo_url: str | None = None) -> dict:

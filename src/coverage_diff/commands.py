@@ -1,0 +1,274 @@
+"""The typer commands: parse arguments, call an analysis, pick a renderer, set the exit code.
+
+`cli.main` is the entry point; it comes here unless the stored output of an identical
+earlier command answers (`stored.py`).  So a diff and an inventory store what they
+printed, with their exit codes, whenever the cache is on.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import stored
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    rich_markup_mode=None,
+    help="Which test configurations a CI change stops running, and why.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(str, Enum):
+    error = "error"  # silently-dropped, narrowed (default)
+    warning = "warning"  # ... and removed
+    info = "info"  # any finding, moves and additions included
+    never = "never"
+
+
+RepoOption = typer.Option(Path("."), "--repo", "-C", help="Path inside the git repository to analyse.")
+FormatOption = typer.Option(Format.text, "--format", "-f", help="Output format.")
+OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout.")
+FailOnOption = typer.Option(FailOn.error, "--fail-on", help="Lowest finding severity that makes the exit code 1.")
+
+
+def fail(message: str) -> typer.Exit:
+    from .report.escape import terminal
+
+    typer.echo(f"coverage-diff: error: {terminal(message)}", err=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+def emit(text: str, output: Optional[Path]) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
+def exit_code(report, fail_on: FailOn) -> int:
+    if fail_on is FailOn.never:
+        return EXIT_OK
+    from .model import Severity
+
+    threshold = Severity(fail_on.value).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
+
+
+NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
+
+
+@contextmanager
+def analysis(repo: Path, use_cache: bool = False, errors: tuple = ()):
+    """An open repository for one command: input errors become exit code 2, and the
+    git processes are closed whatever happens."""
+    from .api import Session
+    from .config import ConfigError
+    from .snapshot import GitError
+
+    try:
+        session = Session(repo, use_cache=use_cache)
+    except GitError as exc:
+        raise fail(str(exc)) from None
+    try:
+        yield session
+    except (GitError, ConfigError, *errors) as exc:
+        raise fail(str(exc).strip("\"'")) from None
+    finally:
+        session.close()
+
+
+@app.command("diff")
+def diff_command(
+    revisions: Optional[str] = typer.Argument(None, metavar="[BASE..HEAD]", help="BASE..HEAD, BASE...HEAD (merge base) or REV (against the working tree); default: the default branch...HEAD."),
+    repo: Path = RepoOption,
+    fmt: Format = FormatOption,
+    output: Optional[Path] = OutputOption,
+    fail_on: FailOn = FailOnOption,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain moves, changes and additions too."),
+    repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
+    no_cache: bool = NoCacheOption,
+) -> None:
+    """Compare what CI runs at two revisions and explain every loss."""
+    from .report import renderer
+
+    with analysis(repo, use_cache=not no_cache) as session:
+        spec = revisions or session.default_range()
+        report = session.diff(spec)
+        stored_as = session.report_key(spec)
+    text = renderer(fmt.value)(report, verbose=verbose, repo_url=repo_url)
+    if stored_as is not None:  # for `cli.main` to answer the same command again
+        codes = {level.value: exit_code(report, level) for level in FailOn}
+        session.cache.put(stored.DIFF_OUTPUT, (text, codes), *stored.diff_output_parts(stored_as, fmt.value, verbose, repo_url))
+    emit(text, output)
+    raise typer.Exit(exit_code(report, fail_on))
+
+
+@app.command("inventory")
+def inventory_command(
+    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to inventory (default HEAD; '.' for the working tree)."),
+    repo: Path = RepoOption,
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
+    output: Optional[Path] = OutputOption,
+    no_cache: bool = NoCacheOption,
+) -> None:
+    """List what CI runs at a revision: every run, and every config entry no job reaches."""
+    from .report import inventory as inventory_report
+
+    with analysis(repo, use_cache=not no_cache) as session:
+        inventory = session.inventory(_rev(revision))
+        stored_as = session.inventory_output_key(_rev(revision), fmt.value)
+    if fmt not in (Format.text, Format.json):
+        raise fail("inventory supports --format text or json")
+    text = inventory_report.render(inventory, fmt.value)
+    if stored_as is not None:  # for `cli.main` to answer the same command again
+        session.cache.put(stored.INVENTORY_OUTPUT, (text, {}), *stored_as)
+    emit(text, output)
+
+
+@app.command("comment")
+def comment_command(
+    revisions: Optional[str] = typer.Argument(None, metavar="[BASE..HEAD]", help="Default: BASE...HEAD of the pull request in GITHUB_EVENT_PATH."),
+    repo: Path = RepoOption,
+    github_repo: Optional[str] = typer.Option(None, "--github-repo", help="OWNER/NAME (default GITHUB_REPOSITORY)."),
+    pr: Optional[int] = typer.Option(None, "--pr", help="Pull request number (default from GITHUB_EVENT_PATH)."),
+    api_url: Optional[str] = typer.Option(None, "--api-url", help="GitHub API URL (default GITHUB_API_URL, else https://api.github.com)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the comment instead of posting it."),
+) -> None:
+    """Keep one sticky pull-request comment with the diff (token from GITHUB_TOKEN only)."""
+    import os
+
+    from .bot import EventError, revisions_from_event, run_comment
+
+    if revisions is None:
+        event = os.environ.get("GITHUB_EVENT_PATH")
+        if not event:
+            raise fail("give BASE..HEAD, or run in a pull_request workflow (GITHUB_EVENT_PATH)")
+        try:
+            base, head, _ = revisions_from_event(event)
+        except EventError as exc:
+            raise fail(str(exc)) from None
+        revisions = f"{base}...{head}"
+    with analysis(repo) as session:
+        report = session.diff(revisions)
+    raise typer.Exit(run_comment(report, repo=github_repo, pr=pr, api_url=api_url, token=None, event_path=None,
+                                 dry_run=dry_run, out=sys.stdout))
+
+
+class ExplainFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class GraphFormat(str, Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+    graphml = "graphml"
+    json = "json"
+    svg = "svg"
+
+
+def _rev(revision: str) -> str:
+    return "" if revision == "." else revision
+
+
+@app.command("explain")
+def explain_command(
+    arguments: list[str] = typer.Argument(..., metavar="[REV] QUERY", help="Revision (default HEAD; '.' for the working tree), then a substring or glob of a config entry or test command, or PATH:LINE of an entry or guard."),
+    base: Optional[str] = typer.Option(None, "--base", help="Also show how the matches were reached at this revision."),
+    limit: int = typer.Option(50, "--limit", min=1, help="Explain at most this many matches."),
+    repo: Path = RepoOption,
+    fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="text or json."),
+    output: Optional[Path] = OutputOption,
+) -> None:
+    """Why a config entry or test runs at a revision (every path to it), or why not (blocking guards, fix)."""
+    from .explain import explain
+    from .report import explain as explain_report
+
+    if len(arguments) > 2:
+        raise fail("explain takes [REV] QUERY (quote a query that has spaces)")
+    revision, query = (arguments[0], arguments[1]) if len(arguments) == 2 else ("HEAD", arguments[0])
+    with analysis(repo) as session:
+        head = session.inventory(_rev(revision))
+        base_inventory = session.inventory(_rev(base), head.settings) if base is not None else None
+        result = explain(head, query, base_inventory, limit=limit)
+    emit(explain_report.render(result, fmt.value), output)
+    if not result.subjects:
+        raise fail(f"nothing matches {query!r}: no config entry, test command or guard at {revision}")
+
+
+@app.command("graph")
+def graph_command(
+    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to draw (default HEAD; '.' for the working tree)."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="Keep only the neighbourhood of what this query matches (as in explain)."),
+    repo: Path = RepoOption,
+    fmt: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f", help="dot, mermaid, graphml, json or svg (svg needs Graphviz)."),
+    output: Optional[Path] = OutputOption,
+) -> None:
+    """The coverage graph: jobs, commands, scripts, guard branches, arrays, entries and runs."""
+    from . import graph as coverage_graph
+    from .report import graph as graph_report
+
+    with analysis(repo) as session:
+        inventory = session.inventory(_rev(revision))
+        g = inventory.graph
+        matches = coverage_graph.match_nodes(g, focus) if focus is not None else None
+        if matches == []:
+            raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")
+        coverage_graph.add_blocking(g, inventory, matches)  # reads scripts: before the session closes
+    if matches is not None:
+        g = coverage_graph.focus(g, matches)
+    try:
+        emit(graph_report.render(g, fmt.value), output)
+    except graph_report.GraphvizMissing as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command("audit")
+def audit_command(
+    revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to audit (default HEAD; '.' for the working tree)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Walk first-parent history after this revision or date and report every loss, with the commit that introduced it."),
+    until: str = typer.Option("HEAD", "--until", help="Last revision of the --since walk."),
+    repo: Path = RepoOption,
+    fmt: Format = FormatOption,
+    output: Optional[Path] = OutputOption,
+    fail_on: FailOn = FailOnOption,
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings that are not in this baseline file."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache."),
+    rules: Optional[list[str]] = typer.Option(None, "--rule", help="Run only this rule (repeatable)."),
+    repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
+) -> None:
+    """Audit a revision (rules) or a range of history (--since) for tests CI never runs."""
+    from . import baseline as baselines
+    from .audit import audit_command_report
+    from .report import audit_markdown, renderer
+
+    if since is not None and rules:
+        raise fail("--rule selects rules for an audit of one revision; --since reports losses along history (drop one of them)")
+    with analysis(repo, errors=(baselines.BaselineError, KeyError)) as session:
+        report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
+        if write_baseline is not None:
+            baselines.write(report, write_baseline)
+        if baseline is not None:
+            report = baselines.only_new(report, baselines.read(baseline))
+    render = audit_markdown.render if fmt is Format.markdown else renderer(fmt.value)
+    emit(render(report, repo_url=repo_url), output)
+    raise typer.Exit(exit_code(report, fail_on))
