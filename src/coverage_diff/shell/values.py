@@ -7,6 +7,7 @@ variables it was derived from (so a condition can name the variables it reads).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from ..model import ConfigEntry
@@ -65,8 +66,16 @@ def concat(parts: list[Val]) -> Val:
     return Val(None, entry, sources, origin, nonempty)
 
 
+_BLANK_RUNS: dict[str, re.Pattern] = {}
+
+
 def _fields(text: str, ifs: str) -> list[tuple[int, str]]:
     """(start offset, text) of each field of `text` split on `ifs`."""
+    if ifs and not ifs.strip(" \t\n"):  # blanks only (the default): a field is a run of other characters
+        runs = _BLANK_RUNS.get(ifs)
+        if runs is None:
+            runs = _BLANK_RUNS[ifs] = re.compile(f"[^{re.escape(ifs)}]+")
+        return [(m.start(), m.group()) for m in runs.finditer(text)]
     white = "".join(c for c in ifs if c in " \t\n")
     other = "".join(c for c in ifs if c not in " \t\n")
     end = len(text.rstrip(white)) if white else len(text)
