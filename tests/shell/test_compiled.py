@@ -95,3 +95,24 @@ def test_a_literal_word_keeps_its_fields_and_a_glob_or_expansion_does_not():
     assert interp.word_plan(var, False).static is None
     out = interpret(files, "tool 'x y'z *.py \"$X\"", env={"X": "v"})
     assert [r.argv for r in out.runs] == [("tool", "x yz", "a.py", "b.py", "v")]
+
+
+def test_val_init_is_the_dataclass_one_and_values_stay_frozen():
+    """`Val.__init__` is written by hand for speed: it must take every field, in order, with
+    the dataclass's defaults, and a value must still refuse to change."""
+    import dataclasses
+    import inspect
+
+    import pytest
+
+    from coverage_diff.shell.values import Val
+
+    fields = dataclasses.fields(Val)
+    params = list(inspect.signature(Val.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in fields]
+    assert [p.default for p in params[1:]] == [f.default for f in fields[1:]]
+    v = Val("x", None, frozenset({"X"}), "$X", True)
+    assert vars(v) == {"text": "x", "entry": None, "sources": frozenset({"X"}), "origin": "$X", "nonempty": True}
+    assert dataclasses.replace(v, origin="") == Val("x", None, frozenset({"X"}), "", True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        v.text = "y"

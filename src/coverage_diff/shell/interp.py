@@ -40,6 +40,7 @@ SCRIPT_SUFFIXES = (".sh", ".bash")
 # What a POSIX sh (dash) rejects: a script run with `sh` that uses these stops there.
 BASHISMS = (("arrays", r"^\s*\w+(\[[^]\n]*\])?\+?=\("), ("[[ ]]", r"\[\[\s"), ("here-strings", r"<<<"),
             ("source", r"^\s*source\s"), ("${x//...}", r"\$\{\w+//?"), ("function", r"^\s*function\s"))
+ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=").match  # `env NAME=value ...`
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
@@ -857,9 +858,7 @@ class Interpreter:
         self.set_var(st, name, Var(items, True, assoc, bool(old and old.exported)))
 
     def x_declaration_command(self, node, st):
-        keyword = node.children[0].type
-        flags = "".join(self.text(c).lstrip("-") for c in node.named_children if c.type == "word" and self.text(c).startswith("-"))
-        unflags = "".join(self.text(c).lstrip("+") for c in node.named_children if c.type == "word" and self.text(c).startswith("+"))
+        keyword, flags, unflags = declaration_shape(node)
         local = keyword == "local" or (keyword in ("declare", "typeset") and st.locals and "g" not in flags)
         export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
         if keyword == "export" and "f" in flags:
@@ -1279,7 +1278,7 @@ class Interpreter:
                 flag = rest.pop(0).text
                 if flag in ("-u", "--unset", "-C", "--chdir", "-S") and rest:
                     rest.pop(0)
-            while rest and rest[0].known and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", rest[0].text):
+            while rest and rest[0].known and ENV_ASSIGNMENT(rest[0].text):
                 word = rest.pop(0)
                 key, _, value = word.text.partition("=")
                 prefixes.append((key, Val(value, word.entry, word.sources)))
@@ -1539,8 +1538,13 @@ class Interpreter:
     # -- expansion -------------------------------------------------------------------
     def expand_words(self, nodes: list[Node], st: State) -> list[Val]:
         out: list[Val] = []
+        plans = _PLANS[False]
         for node in nodes:
-            out.extend(self.fields(node, st))
+            plan = plans.get(node)
+            if plan is not None and plan.fields is not None:  # as `fields` would answer, without the call
+                out.extend(plan.fields)
+            else:
+                out.extend(self.fields(node, st))
         return out
 
     def fields(self, node: Node, st: State) -> list[Val]:
@@ -1612,7 +1616,7 @@ class Interpreter:
         """A field with unquoted `*`, `?` or `[` names the repository files it matches (bash's
         pathname expansion); no match leaves the word as written unless `nullglob`/`failglob`."""
         value = concat([v for v, _ in pieces]) if pieces else EMPTY
-        if "noglob" in st.globopts or not any(active and v.known and any(c in v.text for c in "*?[") for v, active in pieces):
+        if "noglob" in st.globopts or not any(active and v.text and has_glob_char(v.text) for v, active in pieces):
             return [value]
         if not value.known:
             self.incomplete(self.loc(st, node), f"glob {value.origin!r} not known statically: not expanded")
@@ -2405,6 +2409,14 @@ def expansion_target(node: Node) -> tuple[str | None, str | None]:
 
 
 @per_node
+def declaration_shape(node: Node) -> tuple[str, str, str]:
+    """(keyword, letters of its `-x` flags, letters of its `+x` flags) of `declare`, `local`, `export`..."""
+    words = [node_text(c) for c in node.named_children if c.type == "word"]
+    return (node.children[0].type, "".join(w.lstrip("-") for w in words if w.startswith("-")),
+            "".join(w.lstrip("+") for w in words if w.startswith("+")))
+
+
+@per_node
 def statements(node: Node) -> list[Node]:
     return [c for c in node.named_children if c.type not in SKIPPED and (c.type in STATEMENTS or c.type == "ERROR")]
 
@@ -2549,6 +2561,7 @@ def split_unescaped(text: str, sep: str) -> tuple[str, str | None]:
     return text, None
 
 
+@lru_cache(maxsize=4096)  # asked for every variable read; scripts use few names
 def is_env_name(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)) and name not in SHELL_VARIABLES
 
@@ -2568,6 +2581,9 @@ def join_values(vals, sep: str) -> Val:
             pieces.append(Val(sep))
         pieces.append(v)
     return concat(pieces)
+
+
+has_glob_char = re.compile(r"[*?[]").search
 
 
 def as_field(val: Val) -> Val:
