@@ -221,7 +221,7 @@ class Interpreter:
                     nxt.append(st)
                 else:
                     nxt.extend(self.exec(node, st))
-            states = self.cap(nxt, states[0] if states else None, node)
+            states = self.cap(nxt, states[0] if states else None, node) if len(nxt) > self.settings.max_paths else nxt
         return states
 
     def exec(self, node: Node, st: State) -> list[State]:
@@ -858,7 +858,7 @@ class Interpreter:
         self.set_var(st, name, Var(items, True, assoc, bool(old and old.exported)))
 
     def x_declaration_command(self, node, st):
-        keyword, flags, unflags = declaration_shape(node)
+        keyword, flags, unflags, operands = declaration_shape(node)
         local = keyword == "local" or (keyword in ("declare", "typeset") and st.locals and "g" not in flags)
         export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
         if keyword == "export" and "f" in flags:
@@ -867,14 +867,14 @@ class Interpreter:
             st.status = 0
             return [st]
         st.sub_status = None
-        for c in node.named_children:
-            if c.type == "variable_assignment" and "n" in flags and keyword != "export":
+        for c, t, text in operands:
+            if t == "variable_assignment" and "n" in flags and keyword != "export":
                 self.declare_nameref(c, st, local)
-            elif c.type == "variable_assignment":
+            elif t == "variable_assignment":
                 self.assign(c, st, local=local, export=export, assoc="A" in flags, array="a" in flags or "A" in flags)
-            elif c.type == "variable_name" or (c.type == "word" and not self.text(c)[:1] in "-+"):
-                self.declare_name(st, self.text(c), local, export, flags)
-            elif c.type in ("word", "string", "concatenation", "simple_expansion", "expansion") and not self.text(c)[:1] in "-+":
+            elif t == "variable_name" or (t == "word" and not text[:1] in "-+"):
+                self.declare_name(st, text, local, export, flags)
+            elif t in ("word", "string", "concatenation", "simple_expansion", "expansion") and not text[:1] in "-+":
                 self.declare_dynamic(st, c, local, export, flags)
         st.status = st.sub_status if st.sub_status is not None and keyword not in ("local", "declare", "typeset", "export", "readonly") else 0
         return [st]
@@ -1240,6 +1240,8 @@ class Interpreter:
         if name in st.funcs:
             return self.with_prefixes(st, prefixes, lambda s: self.call_function(s, s.funcs[name], args, node))
         handler = BUILTIN_HANDLERS.get(name)
+        if handler is not None and not prefixes:
+            return handler(self, st, args, node)
         if handler is not None:
             return self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
         if name == "docker":
@@ -1553,7 +1555,9 @@ class Interpreter:
         plan = word_plan(node, False)
         if plan.fields is not None:  # a word with no expansion and nothing to glob: as it was
             return list(plan.fields)
-        segs = self.run_plan(plan, st)
+        segs = self.expansion_alone(plan, st)
+        if segs is None:
+            segs = self.run_plan(plan, st)
         if len(segs) == 1 and segs[0][1]:  # one quoted piece (`"$x"`, `"${a[@]}"`): nothing splits or globs
             seg = segs[0][0]
             if isinstance(seg, list):
@@ -1651,8 +1655,11 @@ class Interpreter:
         plan = word_plan(node, False)
         if plan.string is not None:
             return plan.string
+        segs = self.expansion_alone(plan, st)
+        if segs is None:
+            segs = self.run_plan(plan, st)
         parts = []
-        for seg, quoted in self.run_plan(plan, st):
+        for seg, quoted in segs:
             if isinstance(seg, list):
                 parts.append(join_values(seg, " "))
             else:
@@ -1692,6 +1699,19 @@ class Interpreter:
             else:
                 out.extend(self.dynamic_segments(payload, st, quoted))
         return out
+
+    def expansion_alone(self, plan: "WordPlan", st: State) -> list[tuple] | None:
+        """`run_plan` of a word that is one `$x` or `${...}` (quoted or not), the commonest
+        dynamic word, without the loop; None for any other word."""
+        ops = plan.ops
+        if len(ops) != 1:
+            return None
+        kind, payload, quoted = ops[0]
+        if kind is VAR:
+            return [self.simple_expansion(payload, st, quoted)]
+        if kind is PARAM:
+            return [self.parameter(payload, st, quoted)]
+        return None
 
     def dynamic_segments(self, node: Node, st: State, in_quotes: bool) -> list[tuple]:
         """The pieces of a word part whose shape `word_plan` cannot fix in advance."""
@@ -1786,7 +1806,7 @@ class Interpreter:
         if (var is None and name not in st.touched) or (var is not None and var.from_env):
             if is_env_name(name):
                 self.rec.reads.add(name)
-        if var is not None and var.exported:
+        if var is not None and var.exported and name not in st.read_exported:
             st.read_exported = st.read_exported | {name}
 
     def pwd(self, st: State) -> Val:
@@ -2409,11 +2429,13 @@ def expansion_target(node: Node) -> tuple[str | None, str | None]:
 
 
 @per_node
-def declaration_shape(node: Node) -> tuple[str, str, str]:
-    """(keyword, letters of its `-x` flags, letters of its `+x` flags) of `declare`, `local`, `export`..."""
+def declaration_shape(node: Node) -> tuple[str, str, str, list[tuple[Node, str, str]]]:
+    """(keyword, letters of its `-x` flags, letters of its `+x` flags, [(operand, type, text)])
+    of `declare`, `local`, `export`...; an assignment's text is not kept (not needed)."""
     words = [node_text(c) for c in node.named_children if c.type == "word"]
+    operands = [(c, c.type, "" if c.type == "variable_assignment" else node_text(c)) for c in node.named_children]
     return (node.children[0].type, "".join(w.lstrip("-") for w in words if w.startswith("-")),
-            "".join(w.lstrip("+") for w in words if w.startswith("+")))
+            "".join(w.lstrip("+") for w in words if w.startswith("+")), operands)
 
 
 @per_node
