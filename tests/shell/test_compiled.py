@@ -116,3 +116,14 @@ def test_val_init_is_the_dataclass_one_and_values_stay_frozen():
     assert dataclasses.replace(v, origin="") == Val("x", None, frozenset({"X"}), "", True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         v.text = "y"
+
+
+def test_a_full_memo_starts_again_and_changes_nothing(monkeypatch):
+    with fresh_memos():
+        unbounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        assert max(len(m) for m in memos()) > 3
+    with fresh_memos():
+        monkeypatch.setattr(interp, "MAX_MEMO", 3)
+        bounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        assert max(len(m) for m in memos()) <= 3
+    assert outcome_key(bounded) == outcome_key(unbounded)

@@ -1542,7 +1542,7 @@ class Interpreter:
         out: list[Val] = []
         plans = _PLANS[False]
         for node in nodes:
-            plan = plans.get(node)
+            plan = plans.get(node.id)
             if plan is not None and plan.fields is not None:  # as `fields` would answer, without the call
                 out.extend(plan.fields)
             else:
@@ -2223,7 +2223,7 @@ def havoc(states: list[State], before: dict[str, Var]) -> None:
 # A word's shape (its literal pieces, where its expansions sit, how each is quoted) is fixed
 # by the syntax tree, so it is worked out once per node and kept: `segments` then evaluates
 # only the expansions.  Trees stay alive for the process (`parse.parse_source` keeps them),
-# so a node is a stable key.  Each op is (kind, payload, quoted):
+# so a node id is a stable key (see `per_node`).  Each op is (kind, payload, quoted):
 STATIC = "static"  # payload: the segment itself, (Val, quoted), the same on every expansion
 VAR = "var"  # payload: the name of a `$name`
 PARAM = "param"  # payload: a `${...}` node
@@ -2246,16 +2246,22 @@ class WordPlan:
         self.string: Val | None = None  # `Interpreter.expand_string` of a static plan, once known
 
 
-_PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node] -> WordPlan
+_PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
+# Entries one memo keeps before it starts again: the words and commands of the scripts being
+# interpreted now are what repeats (a sweep's loop body, the script it calls per config); a
+# memo of every node of a large tree would cost tens of MB for little more speed.
+MAX_MEMO = 4096
 
 
 def word_plan(node: Node, in_quotes: bool) -> WordPlan:
+    if node.__class__ is _Literal:  # stand-ins are made afresh on each use
+        return WordPlan(word_ops(node, in_quotes))
     plans = _PLANS[in_quotes]
-    plan = plans.get(node)
+    plan = plans.get(node.id)
     if plan is None:
-        plan = WordPlan(word_ops(node, in_quotes))
-        if node.__class__ is not _Literal:  # stand-ins are made afresh on each use
-            plans[node] = plan
+        if len(plans) >= MAX_MEMO:
+            plans.clear()
+        plan = plans[node.id] = WordPlan(word_ops(node, in_quotes))
     return plan
 
 
@@ -2360,14 +2366,17 @@ def merge_by_status(finals: list[State], parent: State) -> list[State]:
 
 def per_node(fn):
     """Memoise a function of a syntax node alone (its shape, never the state): the result is
-    shared by every later call, so callers only read it.  Trees live for the process
-    (`parse.parse_source` keeps them), so a node is a stable key."""
+    shared by every later call, so callers only read it.  Keyed by node id: trees live for
+    the process (`parse.parse_source` keeps them), so an id names one node, and keeping ids
+    rather than nodes does not keep each node's children alive."""
     memo: dict = {}
 
     def once(node):
-        found = memo.get(node)
+        found = memo.get(node.id)
         if found is None:
-            found = memo[node] = fn(node)
+            if len(memo) >= MAX_MEMO:
+                memo.clear()
+            found = memo[node.id] = fn(node)
         return found
 
     once.__doc__, once.__name__, once.memo = fn.__doc__, fn.__name__, memo
