@@ -12,6 +12,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from tree_sitter import Node
 
@@ -39,6 +40,7 @@ SCRIPT_SUFFIXES = (".sh", ".bash")
 # What a POSIX sh (dash) rejects: a script run with `sh` that uses these stops there.
 BASHISMS = (("arrays", r"^\s*\w+(\[[^]\n]*\])?\+?=\("), ("[[ ]]", r"\[\[\s"), ("here-strings", r"<<<"),
             ("source", r"^\s*source\s"), ("${x//...}", r"\$\{\w+//?"), ("function", r"^\s*function\s"))
+ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=").match  # `env NAME=value ...`
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
@@ -144,7 +146,7 @@ class Interpreter:
         return st.source.location(node)
 
     def text(self, node: Node) -> str:
-        return node.text.decode("utf-8", "replace") if node.text is not None else ""
+        return node_text(node)
 
     def cap(self, states: list[State], st_for_loc: State | None, node: Node | None) -> list[State]:
         limit = self.settings.max_paths
@@ -219,7 +221,7 @@ class Interpreter:
                     nxt.append(st)
                 else:
                     nxt.extend(self.exec(node, st))
-            states = self.cap(nxt, states[0] if states else None, node)
+            states = self.cap(nxt, states[0] if states else None, node) if len(nxt) > self.settings.max_paths else nxt
         return states
 
     def exec(self, node: Node, st: State) -> list[State]:
@@ -230,14 +232,14 @@ class Interpreter:
                 self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped")
             st.flow = Flow("exit")
             return [st]
-        handler = getattr(self, "x_" + node.type, None)
+        handler = HANDLERS.get(node.type)
         if handler is None:
             if node.type == "ERROR":
                 self.incomplete(self.loc(st, node), "unparsable shell text skipped")
                 return self.exec_block([c for c in node.named_children if c.type in STATEMENTS], [st])
             self.incomplete(self.loc(st, node), f"unsupported shell construct {node.type!r}")
             return [st]
-        return handler(node, st)
+        return handler(self, node, st)
 
     def x_program(self, node, st):
         return self.exec_block(statements(node), [st])
@@ -753,18 +755,14 @@ class Interpreter:
 
     def assign(self, node: Node, st: State, *, local: bool = False, export: bool | None = None, assoc: bool = False,
                array: bool = False) -> None:
-        name_node = node.child_by_field_name("name")
-        value = node.child_by_field_name("value")
-        append = any(c.type == "+=" for c in node.children)
+        name_node, name, index, value, append = assignment_shape(node)
         if name_node is None:
             return
         if name_node.type == "subscript":
-            name = self.text(name_node.child_by_field_name("name"))
             if local:
                 st.declare_local(name)
-            self.assign_element(st, name, name_node.child_by_field_name("index"), value, append)
+            self.assign_element(st, name, index, value, append)
             return
-        name = self.text(name_node)
         if local:
             st.declare_local(name)
         st.touched.add(name)
@@ -860,9 +858,7 @@ class Interpreter:
         self.set_var(st, name, Var(items, True, assoc, bool(old and old.exported)))
 
     def x_declaration_command(self, node, st):
-        keyword = node.children[0].type
-        flags = "".join(self.text(c).lstrip("-") for c in node.named_children if c.type == "word" and self.text(c).startswith("-"))
-        unflags = "".join(self.text(c).lstrip("+") for c in node.named_children if c.type == "word" and self.text(c).startswith("+"))
+        keyword, flags, unflags, operands = declaration_shape(node)
         local = keyword == "local" or (keyword in ("declare", "typeset") and st.locals and "g" not in flags)
         export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
         if keyword == "export" and "f" in flags:
@@ -871,14 +867,14 @@ class Interpreter:
             st.status = 0
             return [st]
         st.sub_status = None
-        for c in node.named_children:
-            if c.type == "variable_assignment" and "n" in flags and keyword != "export":
+        for c, t, text in operands:
+            if t == "variable_assignment" and "n" in flags and keyword != "export":
                 self.declare_nameref(c, st, local)
-            elif c.type == "variable_assignment":
+            elif t == "variable_assignment":
                 self.assign(c, st, local=local, export=export, assoc="A" in flags, array="a" in flags or "A" in flags)
-            elif c.type == "variable_name" or (c.type == "word" and not self.text(c)[:1] in "-+"):
-                self.declare_name(st, self.text(c), local, export, flags)
-            elif c.type in ("word", "string", "concatenation", "simple_expansion", "expansion") and not self.text(c)[:1] in "-+":
+            elif t == "variable_name" or (t == "word" and not text[:1] in "-+"):
+                self.declare_name(st, text, local, export, flags)
+            elif t in ("word", "string", "concatenation", "simple_expansion", "expansion") and not text[:1] in "-+":
                 self.declare_dynamic(st, c, local, export, flags)
         st.status = st.sub_status if st.sub_status is not None and keyword not in ("local", "declare", "typeset", "export", "readonly") else 0
         return [st]
@@ -1193,22 +1189,13 @@ class Interpreter:
     def x_command(self, node, st):
         st.sub_status = None
         prefixes: list[tuple[str, Val]] = []
-        prefix_nodes = []
-        redirects = []
-        for c in node.children:
-            if c.type == "variable_assignment":
-                prefix_nodes.append(c)
-            elif c.type.endswith("_redirect"):
-                redirects.append(c)
-        name_node = node.child_by_field_name("name")
-        words_nodes = ([name_node] if name_node is not None else []) + list(node.children_by_field_name("argument"))
-        if name_node is None:
-            for c in prefix_nodes:
+        prefix_nodes, redirects, words_nodes, reads_stdin = command_shape(node)
+        if not words_nodes:
+            for c, _ in prefix_nodes:
                 self.assign(c, st)
             st.status = st.sub_status if st.sub_status is not None else 0
             return self.errexit([st])
-        for c in prefix_nodes:
-            name = self.text(c.child_by_field_name("name"))
+        for c, name in prefix_nodes:
             value = self.assignment_value(c, st)
             if self.open_world and st.depth == 0 and is_env_name(name) and value.entry is None:
                 # A prefix written in the CI file is configuration a fix may change: in the open
@@ -1224,7 +1211,7 @@ class Interpreter:
         results = self.dispatch(st, words, prefixes, node)
         if redirects:
             for r in results:
-                if any(x.type in ("herestring_redirect", "heredoc_redirect") or "<" in self.text(x)[:3] for x in redirects):
+                if reads_stdin:
                     r.stdin = saved_stdin
                 if saved_capture is not None and r.capture is None:
                     r.capture = saved_capture
@@ -1253,6 +1240,8 @@ class Interpreter:
         if name in st.funcs:
             return self.with_prefixes(st, prefixes, lambda s: self.call_function(s, s.funcs[name], args, node))
         handler = BUILTIN_HANDLERS.get(name)
+        if handler is not None and not prefixes:
+            return handler(self, st, args, node)
         if handler is not None:
             return self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
         if name == "docker":
@@ -1291,7 +1280,7 @@ class Interpreter:
                 flag = rest.pop(0).text
                 if flag in ("-u", "--unset", "-C", "--chdir", "-S") and rest:
                     rest.pop(0)
-            while rest and rest[0].known and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", rest[0].text):
+            while rest and rest[0].known and ENV_ASSIGNMENT(rest[0].text):
                 word = rest.pop(0)
                 key, _, value = word.text.partition("=")
                 prefixes.append((key, Val(value, word.entry, word.sources)))
@@ -1551,19 +1540,30 @@ class Interpreter:
     # -- expansion -------------------------------------------------------------------
     def expand_words(self, nodes: list[Node], st: State) -> list[Val]:
         out: list[Val] = []
+        plans = _PLANS[False]
         for node in nodes:
-            out.extend(self.fields(node, st))
+            plan = plans.get(node.id)
+            if plan is not None and plan.fields is not None:  # as `fields` would answer, without the call
+                out.extend(plan.fields)
+            else:
+                out.extend(self.fields(node, st))
         return out
 
     def fields(self, node: Node, st: State) -> list[Val]:
         """Word expansion with splitting of unquoted expansions and `"$@"` arrays,
         then pathname expansion of the unquoted glob characters."""
-        if node.type == "word":  # the common case, a plain literal word: one field, as written
-            text = self.text(node)
-            if not (text.startswith("~") or "\\" in text or "*" in text or "?" in text or "[" in text):
-                return [Val(text)]
-        segs = self.segments(node, st, False)
-        ifs = self.ifs(st)
+        plan = word_plan(node, False)
+        if plan.fields is not None:  # a word with no expansion and nothing to glob: as it was
+            return list(plan.fields)
+        segs = self.expansion_alone(plan, st)
+        if segs is None:
+            segs = self.run_plan(plan, st)
+        if len(segs) == 1 and segs[0][1]:  # one quoted piece (`"$x"`, `"${a[@]}"`): nothing splits or globs
+            seg = segs[0][0]
+            if isinstance(seg, list):
+                return list(seg)
+            return [as_field(seg)]
+        ifs: str | None = None  # read when an unquoted expansion splits
         fields: list[list[tuple[Val, bool]]] = []  # each field as pieces (value, unquoted)
         current: list[tuple[Val, bool]] = []
         started = False
@@ -1577,7 +1577,7 @@ class Interpreter:
                     current = [(v, False)]
                 started = True
             elif quoted or seg.origin == "<literal>":
-                current.append((Val(seg.text, seg.entry, seg.sources) if seg.known else seg, not quoted))
+                current.append((as_field(seg), not quoted))
                 started = True
             else:
                 if not seg.known:
@@ -1589,6 +1589,8 @@ class Interpreter:
                     if seg.sources or seg.entry:  # keep provenance on an adjacent piece
                         current.append((seg, True))
                     continue
+                if ifs is None:
+                    ifs = self.ifs(st)
                 parts = split_fields(seg, ifs)
                 white = [c for c in ifs if c in " \t\n"]
                 lead = text[0] in ifs
@@ -1609,13 +1611,16 @@ class Interpreter:
             fields.append(current)
         elif started:
             fields.append([])
-        return [v for pieces in fields for v in self.glob_field(st, node, pieces)]
+        result = [v for pieces in fields for v in self.glob_field(st, node, pieces)]
+        if plan.fixed:
+            plan.fields = tuple(result)
+        return result
 
     def glob_field(self, st: State, node: Node, pieces: list[tuple[Val, bool]]) -> list[Val]:
         """A field with unquoted `*`, `?` or `[` names the repository files it matches (bash's
         pathname expansion); no match leaves the word as written unless `nullglob`/`failglob`."""
         value = concat([v for v, _ in pieces]) if pieces else EMPTY
-        if "noglob" in st.globopts or not any(active and v.known and any(c in v.text for c in "*?[") for v, active in pieces):
+        if "noglob" in st.globopts or not any(active and v.text and has_glob_char(v.text) for v, active in pieces):
             return [value]
         if not value.known:
             self.incomplete(self.loc(st, node), f"glob {value.origin!r} not known statically: not expanded")
@@ -1647,13 +1652,22 @@ class Interpreter:
         """Expansion without splitting (assignments, `[[ ]]` operands, case subjects)."""
         if node is None:
             return EMPTY
+        plan = word_plan(node, False)
+        if plan.string is not None:
+            return plan.string
+        segs = self.expansion_alone(plan, st)
+        if segs is None:
+            segs = self.run_plan(plan, st)
         parts = []
-        for seg, quoted in self.segments(node, st, False):
+        for seg, quoted in segs:
             if isinstance(seg, list):
                 parts.append(join_values(seg, " "))
             else:
                 parts.append(seg)
-        return concat(parts) if parts else EMPTY
+        value = concat(parts) if parts else EMPTY
+        if plan.static is not None:
+            plan.string = value
+        return value
 
     def expand_text(self, st: State, text: str) -> Val:
         """Expand a fragment of shell text as a double-quoted string."""
@@ -1665,82 +1679,64 @@ class Interpreter:
         value = node.child_by_field_name("value") if node is not None and node.type == "variable_assignment" else None
         return self.expand_string(value, st) if value is not None else Val(text)
 
-    def segments(self, node: Node, st: State, in_quotes: bool) -> list[tuple]:
-        """The pieces of a word: (Val, quoted) or (list[Val], True) for `"${a[@]}"`."""
+    def segments(self, node: Node, st: State, in_quotes: bool) -> list[tuple] | tuple[tuple, ...]:
+        """The pieces of a word: (Val, quoted) or (list[Val], True) for `"${a[@]}"`.
+        The word's shape is compiled once per node (`word_plan`); only its expansions
+        are evaluated here, in order."""
+        return self.run_plan(word_plan(node, in_quotes), st)
+
+    def run_plan(self, plan: "WordPlan", st: State) -> list[tuple] | tuple[tuple, ...]:
+        if plan.static is not None:
+            return plan.static
+        out = []
+        for kind, payload, quoted in plan.ops:
+            if kind is STATIC:
+                out.append(payload)
+            elif kind is VAR:
+                out.append(self.simple_expansion(payload, st, quoted))
+            elif kind is PARAM:
+                out.append(self.parameter(payload, st, quoted))
+            else:
+                out.extend(self.dynamic_segments(payload, st, quoted))
+        return out
+
+    def expansion_alone(self, plan: "WordPlan", st: State) -> list[tuple] | None:
+        """`run_plan` of a word that is one `$x` or `${...}` (quoted or not), the commonest
+        dynamic word, without the loop; None for any other word."""
+        ops = plan.ops
+        if len(ops) != 1:
+            return None
+        kind, payload, quoted = ops[0]
+        if kind is VAR:
+            return [self.simple_expansion(payload, st, quoted)]
+        if kind is PARAM:
+            return [self.parameter(payload, st, quoted)]
+        return None
+
+    def dynamic_segments(self, node: Node, st: State, in_quotes: bool) -> list[tuple]:
+        """The pieces of a word part whose shape `word_plan` cannot fix in advance."""
         t = node.type
-        if t in ("word", "number", "extglob_pattern", "regex", "test_operator", "variable_name"):
+        if t == "word":  # unquoted `~...`: HOME is read (and tracked) whatever follows the `~`
             text = self.text(node)
-            if t == "word" and text.startswith("~") and not in_quotes:
-                home = self.read_var(st, "HOME") or unknown("~")
-                rest = unescape_word(text[1:]) if text[1:2] in ("", "/") else None
-                if rest is not None:
-                    return [(home, True), (Val(rest, origin="<literal>"), False)]
-            if t == "word" and not in_quotes and "\\" in text:
-                return escaped_pieces(text)
-            return [(Val(unescape_word(text) if not in_quotes else text, origin="<literal>"), in_quotes)]
-        if t == "raw_string":
-            return [(Val(self.text(node)[1:-1]), True)]
-        if t == "ansi_c_string":
-            return [(Val(ansi_c(self.text(node)[2:-1])), True)]
-        if t in ("string", "translated_string"):
-            start = node.start_byte + (2 if t == "translated_string" else 1)
-            pieces = self.quoted_pieces(node, st, start, node.end_byte - 1)
-            return [(p, True) for p in pieces] or [(EMPTY, True)]  # `f ""` passes one empty argument
-        if t == "command_name":
-            return [seg for c in node.named_children for seg in self.segments(c, st, in_quotes)]
-        if t == "concatenation":
-            out = []
-            for c in node.children:
-                if c.is_named:
-                    out.extend(self.segments(c, st, in_quotes))
-                else:
-                    out.append((Val(self.text(c), origin="<literal>"), in_quotes))
-            return out
-        if t == "simple_expansion":
-            return [self.simple_expansion(node, st, in_quotes)]
-        if t == "expansion":
-            return [self.parameter(node, st, in_quotes)]
+            home = self.read_var(st, "HOME") or unknown("~")
+            rest = unescape_word(text[1:]) if text[1:2] in ("", "/") else None
+            if rest is not None:
+                return [(home, True), (Val(rest, origin="<literal>"), False)]
+            return [payload for _, payload, _ in literal_ops(t, text, in_quotes)]
         if t == "command_substitution":
             return [(self.command_substitution(node, st), in_quotes)]
         if t == "arithmetic_expansion":
             value = self.arith_text(st, node, inner_of(node, "$((", "))") or inner_of(node, "$[", "]"))
             return [(Val(str(value)) if value is not None else unknown(self.text(node)), in_quotes)]
-        if t == "process_substitution":
-            return [(unknown(self.text(node)), True)]
-        if t == "array":
-            return [(Val(self.text(node)), in_quotes)]
         self.incomplete(self.loc(st, node), f"word {t!r} not understood")
         return [(unknown(self.text(node)), in_quotes)]
 
     def quoted_pieces(self, node: Node, st: State, start: int, end: int, heredoc: bool = False) -> list:
-        """Pieces of a double-quoted region: literal gaps and expansions."""
-        out = []
-        pos = start
-        base = node.start_byte
-        raw = node.text or b""
-        for c in node.named_children:
-            if c.start_byte < start or c.end_byte > end or c.type in ("heredoc_end",):
-                continue
-            if c.start_byte > pos:
-                out.append(Val(unescape_dq(raw[pos - base : c.start_byte - base].decode("utf-8", "replace"), heredoc)))
-            if c.type in ("string_content", "heredoc_content"):
-                out.append(Val(unescape_dq(self.text(c), heredoc)))
-            else:
-                # tree-sitter starts an expansion that follows another one at the blanks before
-                # it (`"$C $N"` is `$C` then ` $N`): those blanks are text of the string.
-                text = self.text(c)
-                blank = text[: len(text) - len(text.lstrip())]
-                if blank:
-                    out.append(Val(blank))
-                for seg, _ in self.segments(c, st, True):
-                    out.append(seg)
-            pos = c.end_byte
-        if end > pos:
-            out.append(Val(unescape_dq(raw[pos - base : end - base].decode("utf-8", "replace"), heredoc)))
-        return out
+        """Pieces of a double-quoted region (a here-document's body): literal gaps and expansions."""
+        return [seg for seg, _ in self.run_plan(WordPlan(quoted_ops(node, start, end, heredoc)), st)]
 
-    def simple_expansion(self, node: Node, st: State, quoted: bool):
-        name = self.text(node).lstrip()[1:]
+    def simple_expansion(self, name: str, st: State, quoted: bool):
+        """`$name` (the name as `word_plan` read it)."""
         if name in ("@", "*"):
             vals = list(st.positional)
             if quoted and name == "@":
@@ -1810,7 +1806,7 @@ class Interpreter:
         if (var is None and name not in st.touched) or (var is not None and var.from_env):
             if is_env_name(name):
                 self.rec.reads.add(name)
-        if var is not None and var.exported:
+        if var is not None and var.exported and name not in st.read_exported:
             st.read_exported = st.read_exported | {name}
 
     def pwd(self, st: State) -> Val:
@@ -1854,18 +1850,11 @@ class Interpreter:
 
     def parameter(self, node: Node, st: State, quoted: bool):
         """`${...}`: every operator bash offers that sweep scripts use."""
-        kids = node.children[1:-1] if node.children and node.children[-1].type == "}" else node.children[1:]
-        prefix = ""
-        if kids and not kids[0].is_named and kids[0].type in ("#", "!"):
-            prefix = kids[0].type
-            kids = kids[1:]
-        if not kids:
+        prefix, empty, name, index, op, operands = expansion_shape(node)
+        if empty:
             if prefix == "#":
                 return (Val(str(len(st.positional))), quoted)
             return (unknown(self.text(node)), quoted)
-        target = kids[0]
-        rest = kids[1:]
-        name, index = self.target(target)
         if name in ("@", "*") and index is None:  # `${@}` is `$@`, `${#@}` is `$#`
             index = name
         if name is None:
@@ -1908,8 +1897,6 @@ class Interpreter:
             val = self.get_value(st, name, index)
             is_set = val is not None
             vals = [val] if val is not None else []
-        op = rest[0].type if rest and not rest[0].is_named else ""
-        operands = rest[1:] if op else rest
         if op:
             result = self.apply_operator(st, node, name, index, op, operands, vals, is_set, whole)
             if result is not None:
@@ -1923,17 +1910,6 @@ class Interpreter:
         if whole:
             return (join_values(vals, self.ifs(st)[:1] if index == "*" else " "), quoted)
         return (vals[0] if vals else EMPTY, quoted)
-
-    def target(self, node: Node) -> tuple[str | None, str | None]:
-        if node.type in ("variable_name", "special_variable_name"):
-            return self.text(node), None
-        if node.type == "number" or (node.type == "word" and self.text(node).isdigit()):
-            return self.text(node), None
-        if node.type == "subscript":
-            name = node.child_by_field_name("name")
-            index = node.child_by_field_name("index")
-            return (self.text(name) if name is not None else None), (self.text(index) if index is not None else "0")
-        return None, None
 
     def get_value(self, st: State, name: str, index: str | None) -> Val | None:
         """A scalar or one element; None when unset."""
@@ -2243,6 +2219,123 @@ def havoc(states: list[State], before: dict[str, Var]) -> None:
             s.touched.add(name)
 
 
+# ---------------------------------------------------------------------------- compiled words
+# A word's shape (its literal pieces, where its expansions sit, how each is quoted) is fixed
+# by the syntax tree, so it is worked out once per node and kept: `segments` then evaluates
+# only the expansions.  Trees stay alive for the process (`parse.parse_source` keeps them),
+# so a node id is a stable key (see `per_node`).  Each op is (kind, payload, quoted):
+STATIC = "static"  # payload: the segment itself, (Val, quoted), the same on every expansion
+VAR = "var"  # payload: the name of a `$name`
+PARAM = "param"  # payload: a `${...}` node
+DYNAMIC = "dynamic"  # payload: a node whose segments `Interpreter.dynamic_segments` computes
+LITERAL_WORDS = frozenset({"word", "number", "extglob_pattern", "regex", "test_operator", "variable_name"})
+
+
+class WordPlan:
+    __slots__ = ("ops", "static", "fixed", "fields", "string")
+
+    def __init__(self, ops: list[tuple]):
+        self.ops = ops
+        # Only literal pieces: the segments themselves, the same every time.
+        self.static = tuple(payload for _, payload, _ in ops) if all(k is STATIC for k, _, _ in ops) else None
+        # ...and nothing that splits on IFS or globs: its fields do not depend on the state either.
+        self.fixed = self.static is not None and all(
+            (quoted or val.origin == "<literal>") and (quoted or not val.known or not any(c in val.text for c in "*?["))
+            for val, quoted in self.static)
+        self.fields: tuple[Val, ...] | None = None  # `Interpreter.fields` of a fixed plan, once known
+        self.string: Val | None = None  # `Interpreter.expand_string` of a static plan, once known
+
+
+_PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
+# Entries one memo keeps before it starts again: the words and commands of the scripts being
+# interpreted now are what repeats (a sweep's loop body, the script it calls per config); a
+# memo of every node of a large tree would cost tens of MB for little more speed.
+MAX_MEMO = 4096
+
+
+def word_plan(node: Node, in_quotes: bool) -> WordPlan:
+    if node.__class__ is _Literal:  # stand-ins are made afresh on each use
+        return WordPlan(word_ops(node, in_quotes))
+    plans = _PLANS[in_quotes]
+    plan = plans.get(node.id)
+    if plan is None:
+        if len(plans) >= MAX_MEMO:
+            plans.clear()
+        plan = plans[node.id] = WordPlan(word_ops(node, in_quotes))
+    return plan
+
+
+def word_ops(node: Node, in_quotes: bool) -> list[tuple]:
+    t = node.type
+    if t in LITERAL_WORDS:
+        text = node_text(node)
+        if t == "word" and not in_quotes and text.startswith("~"):
+            return [(DYNAMIC, node, in_quotes)]
+        return literal_ops(t, text, in_quotes)
+    if t == "raw_string":
+        return [(STATIC, (Val(node_text(node)[1:-1]), True), True)]
+    if t == "ansi_c_string":
+        return [(STATIC, (Val(ansi_c(node_text(node)[2:-1])), True), True)]
+    if t in ("string", "translated_string"):
+        start = node.start_byte + (2 if t == "translated_string" else 1)
+        # Every piece of a string is quoted (the expansions inside are evaluated in quotes).
+        ops = [(STATIC, (payload[0], True), True) if kind is STATIC else (kind, payload, quoted)
+               for kind, payload, quoted in quoted_ops(node, start, node.end_byte - 1)]
+        return ops or [(STATIC, (EMPTY, True), True)]  # `f ""` passes one empty argument
+    if t == "command_name":
+        return [op for c in node.named_children for op in word_ops(c, in_quotes)]
+    if t == "concatenation":
+        ops = []
+        for c in node.children:
+            if c.is_named:
+                ops.extend(word_ops(c, in_quotes))
+            else:
+                ops.append((STATIC, (Val(node_text(c), origin="<literal>"), in_quotes), in_quotes))
+        return ops
+    if t == "simple_expansion":
+        return [(VAR, node_text(node).lstrip()[1:], in_quotes)]
+    if t == "expansion":
+        return [(PARAM, node, in_quotes)]
+    if t == "process_substitution":
+        return [(STATIC, (unknown(node_text(node)), True), True)]
+    if t == "array":
+        return [(STATIC, (Val(node_text(node)), in_quotes), in_quotes)]
+    return [(DYNAMIC, node, in_quotes)]  # substitutions, arithmetic, what is not understood
+
+
+def literal_ops(t: str, text: str, in_quotes: bool) -> list[tuple]:
+    if t == "word" and not in_quotes and "\\" in text:
+        return [(STATIC, seg, seg[1]) for seg in escaped_pieces(text)]
+    return [(STATIC, (Val(unescape_word(text) if not in_quotes else text, origin="<literal>"), in_quotes), in_quotes)]
+
+
+def quoted_ops(node: Node, start: int, end: int, heredoc: bool = False) -> list[tuple]:
+    """The ops of a double-quoted region: literal gaps and expansions (evaluated in quotes)."""
+    ops: list[tuple] = []
+    pos = start
+    base = node.start_byte
+    raw = node.text or b""
+    for c in node.named_children:
+        if c.start_byte < start or c.end_byte > end or c.type in ("heredoc_end",):
+            continue
+        if c.start_byte > pos:
+            ops.append((STATIC, (Val(unescape_dq(raw[pos - base : c.start_byte - base].decode("utf-8", "replace"), heredoc)), True), True))
+        if c.type in ("string_content", "heredoc_content"):
+            ops.append((STATIC, (Val(unescape_dq(node_text(c), heredoc)), True), True))
+        else:
+            # tree-sitter starts an expansion that follows another one at the blanks before
+            # it (`"$C $N"` is `$C` then ` $N`): those blanks are text of the string.
+            text = node_text(c)
+            blank = text[: len(text) - len(text.lstrip())]
+            if blank:
+                ops.append((STATIC, (Val(blank), True), True))
+            ops.extend(word_ops(c, True))
+        pos = c.end_byte
+    if end > pos:
+        ops.append((STATIC, (Val(unescape_dq(raw[pos - base : end - base].decode("utf-8", "replace"), heredoc)), True), True))
+    return ops
+
+
 def kept_guards(saved: tuple[Frame, ...], current: tuple[Frame, ...]) -> tuple[Frame, ...]:
     """`saved` (the path before an `if`, a `case`, a function or a sourced file) plus the guards
     passed inside it: a branch taken there still decides what runs after it."""
@@ -2271,10 +2364,95 @@ def merge_by_status(finals: list[State], parent: State) -> list[State]:
     return merged
 
 
+def per_node(fn):
+    """Memoise a function of a syntax node alone (its shape, never the state): the result is
+    shared by every later call, so callers only read it.  Keyed by node id: trees live for
+    the process (`parse.parse_source` keeps them), so an id names one node, and keeping ids
+    rather than nodes does not keep each node's children alive."""
+    memo: dict = {}
+
+    def once(node):
+        found = memo.get(node.id)
+        if found is None:
+            if len(memo) >= MAX_MEMO:
+                memo.clear()
+            found = memo[node.id] = fn(node)
+        return found
+
+    once.__doc__, once.__name__, once.memo = fn.__doc__, fn.__name__, memo
+    return once
+
+
+@per_node
+def assignment_shape(node: Node) -> tuple:
+    """(name node, name, index node of `a[i]=`, value node, `+=`) of a variable assignment."""
+    name_node = node.child_by_field_name("name")
+    value = node.child_by_field_name("value")
+    append = any(c.type == "+=" for c in node.children)
+    if name_node is None:
+        return None, "", None, value, append
+    if name_node.type == "subscript":
+        return name_node, node_text(name_node.child_by_field_name("name")), name_node.child_by_field_name("index"), value, append
+    return name_node, node_text(name_node), None, value, append
+
+
+@per_node
+def command_shape(node: Node) -> tuple:
+    """(prefix assignments with the name each sets, redirects, name and argument words, whether
+    a redirect feeds stdin) of a simple command; no words when it has no name."""
+    prefix_nodes = [(c, node_text(c.child_by_field_name("name"))) for c in node.children if c.type == "variable_assignment"]
+    redirects = [c for c in node.children if c.type.endswith("_redirect")]
+    name_node = node.child_by_field_name("name")
+    words_nodes = [name_node, *node.children_by_field_name("argument")] if name_node is not None else []
+    reads_stdin = any(x.type in ("herestring_redirect", "heredoc_redirect") or "<" in node_text(x)[:3] for x in redirects)
+    return prefix_nodes, redirects, words_nodes, reads_stdin
+
+
+@per_node
+def expansion_shape(node: Node) -> tuple:
+    """(prefix operator `#`/`!` or "", nothing inside, name, index text, operator, operand nodes)
+    of a `${...}`; name None when it is not understood."""
+    kids = node.children[1:-1] if node.children and node.children[-1].type == "}" else node.children[1:]
+    prefix = ""
+    if kids and not kids[0].is_named and kids[0].type in ("#", "!"):
+        prefix = kids[0].type
+        kids = kids[1:]
+    if not kids:
+        return prefix, True, None, None, "", []
+    rest = kids[1:]
+    name, index = expansion_target(kids[0])
+    op = rest[0].type if rest and not rest[0].is_named else ""
+    return prefix, False, name, index, op, rest[1:] if op else rest
+
+
+def expansion_target(node: Node) -> tuple[str | None, str | None]:
+    if node.type in ("variable_name", "special_variable_name"):
+        return node_text(node), None
+    if node.type == "number" or (node.type == "word" and node_text(node).isdigit()):
+        return node_text(node), None
+    if node.type == "subscript":
+        name = node.child_by_field_name("name")
+        index = node.child_by_field_name("index")
+        return (node_text(name) if name is not None else None), (node_text(index) if index is not None else "0")
+    return None, None
+
+
+@per_node
+def declaration_shape(node: Node) -> tuple[str, str, str, list[tuple[Node, str, str]]]:
+    """(keyword, letters of its `-x` flags, letters of its `+x` flags, [(operand, type, text)])
+    of `declare`, `local`, `export`...; an assignment's text is not kept (not needed)."""
+    words = [node_text(c) for c in node.named_children if c.type == "word"]
+    operands = [(c, c.type, "" if c.type == "variable_assignment" else node_text(c)) for c in node.named_children]
+    return (node.children[0].type, "".join(w.lstrip("-") for w in words if w.startswith("-")),
+            "".join(w.lstrip("+") for w in words if w.startswith("+")), operands)
+
+
+@per_node
 def statements(node: Node) -> list[Node]:
     return [c for c in node.named_children if c.type not in SKIPPED and (c.type in STATEMENTS or c.type == "ERROR")]
 
 
+@per_node
 def if_clauses(node: Node) -> list[tuple[list[Node] | None, list[Node]]]:
     """[(condition nodes, body statements)] for if / elif..., then (None, else body)."""
     clauses: list[tuple[list[Node] | None, list[Node]]] = []
@@ -2299,6 +2477,7 @@ def if_clauses(node: Node) -> list[tuple[list[Node] | None, list[Node]]]:
     return clauses
 
 
+@per_node
 def redirects_of(node: Node) -> list[Node]:
     """A redirected statement's redirects (tree-sitter leaves a here-string out of the field)."""
     return [c for c in node.children if c.type.endswith("_redirect")]
@@ -2309,6 +2488,11 @@ def heredoc_tail(node: Node) -> Node | None:
         if redirect.type == "heredoc_redirect":
             return next((c for c in redirect.named_children if c.type == "pipeline"), None)
     return None
+
+
+def node_text(node: Node) -> str:
+    text = node.text
+    return text.decode("utf-8", "replace") if text is not None else ""
 
 
 def inner_of(node: Node, opening: str, closing: str) -> str:
@@ -2408,6 +2592,7 @@ def split_unescaped(text: str, sep: str) -> tuple[str, str | None]:
     return text, None
 
 
+@lru_cache(maxsize=4096)  # asked for every variable read; scripts use few names
 def is_env_name(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)) and name not in SHELL_VARIABLES
 
@@ -2427,6 +2612,18 @@ def join_values(vals, sep: str) -> Val:
             pieces.append(Val(sep))
         pieces.append(v)
     return concat(pieces)
+
+
+has_glob_char = re.compile(r"[*?[]").search
+
+
+def as_field(val: Val) -> Val:
+    """A quoted or literal piece as a field: a known value loses how it was written (its origin
+    and what a branch taught about it).  A fresh Val, never `EMPTY` itself, which stands for
+    a missing array element."""
+    if val.text is None or (not val.origin and val.nonempty is None and val is not EMPTY):
+        return val
+    return Val(val.text, val.entry, val.sources)
 
 
 def escaped_pieces(text: str) -> list[tuple[Val, bool]]:
@@ -2500,7 +2697,12 @@ def repo_path(text: str | None, cwd: str, settings: Settings) -> str | None:
     """The repository path a shell path names, or None (outside, or not known)."""
     if text is None or text == "":
         return None
-    for prefix in settings.workspace_prefixes:
+    return _repo_path(text, cwd, settings.workspace_prefixes)
+
+
+@lru_cache(maxsize=1 << 16)  # every argv word of every run asks: a few thousand distinct (text, cwd)
+def _repo_path(text: str, cwd: str, workspace_prefixes: tuple[str, ...]) -> str | None:
+    for prefix in workspace_prefixes:
         prefix = prefix.rstrip("/")
         if text == prefix or text.startswith(prefix + "/"):
             path = normalize(text[len(prefix) :])
@@ -2650,5 +2852,7 @@ def posix_test(args: list[Val], interp: Interpreter, st: State) -> Test:
 
 BINARY_TEST_OPS = frozenset({"=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef"})
 
+
+HANDLERS = {name[2:]: fn for name, fn in vars(Interpreter).items() if name.startswith("x_")}  # node type -> x_ method
 
 from .builtins import BUILTIN_HANDLERS  # noqa: E402  (the handlers call back into Interpreter)

@@ -16,6 +16,8 @@ from ..model import Diagnostic, Location
 
 _LANGUAGE = Language(tree_sitter_bash.language())
 _PARSER = Parser(_LANGUAGE)
+# Trees are kept for the process and never dropped: the interpreter memoises facts per node
+# id (`interp.per_node`, `interp.word_plan`), and an id is unique only among live trees.
 _CACHE: dict[str, Tree] = {}
 
 

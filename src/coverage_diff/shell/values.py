@@ -7,6 +7,7 @@ variables it was derived from (so a condition can name the variables it reads).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from ..model import ConfigEntry
@@ -14,13 +15,29 @@ from ..model import ConfigEntry
 IFS_DEFAULT = " \t\n"
 
 
-@dataclass(frozen=True)
+_NO_SOURCES: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, init=False)
 class Val:
     text: str | None  # None: not known statically
     entry: ConfigEntry | None = None
-    sources: frozenset[str] = field(default=frozenset())  # inherited variables it derives from
+    sources: frozenset[str] = field(default=_NO_SOURCES)  # inherited variables it derives from
     origin: str = ""  # for unknowns: how it is written (`$MODEL`, `$(date)`)
     nonempty: bool | None = None  # what a branch taught us about an unknown value
+
+    def __init__(self, text: str | None, entry: ConfigEntry | None = None, sources: frozenset[str] = _NO_SOURCES,
+                 origin: str = "", nonempty: bool | None = None):
+        # The interpreter makes hundreds of thousands of values: filling the instance dict
+        # directly costs a quarter of the five frozen `object.__setattr__` calls the generated
+        # __init__ makes.  The fields are the dataclass's, in its order; writing them stays
+        # an error (frozen).
+        d = self.__dict__
+        d["text"] = text
+        d["entry"] = entry
+        d["sources"] = sources
+        d["origin"] = origin
+        d["nonempty"] = nonempty
 
     @property
     def known(self) -> bool:
@@ -53,11 +70,12 @@ def concat(parts: list[Val]) -> Val:
     if len(parts) == 1:
         return parts[0]
     entry = next((p.entry for p in reversed(parts) if p.entry is not None), None)
-    sources = frozenset().union(*(p.sources for p in parts)) if parts else frozenset()
-    if all(p.known for p in parts):
-        if sum(len(p.text) for p in parts) > MAX_VALUE_CHARS:  # type: ignore[arg-type]
+    sources = frozenset().union(*[p.sources for p in parts if p.sources])
+    texts = [p.text for p in parts]
+    if None not in texts:
+        if sum(map(len, texts)) > MAX_VALUE_CHARS:  # type: ignore[arg-type]
             return Val(None, entry, sources, f"<value longer than {MAX_VALUE_CHARS} characters>")
-        return Val("".join(p.text for p in parts), entry, sources)  # type: ignore[misc]
+        return Val("".join(texts), entry, sources)  # type: ignore[arg-type]
     origin = "".join(p.shown() for p in parts)
     if len(origin) > MAX_ORIGIN_CHARS:  # doubling an unknown value must not double its description
         origin = origin[: MAX_ORIGIN_CHARS - 1] + "…"
@@ -65,8 +83,16 @@ def concat(parts: list[Val]) -> Val:
     return Val(None, entry, sources, origin, nonempty)
 
 
+_BLANK_RUNS: dict[str, re.Pattern] = {}
+
+
 def _fields(text: str, ifs: str) -> list[tuple[int, str]]:
     """(start offset, text) of each field of `text` split on `ifs`."""
+    if ifs and not ifs.strip(" \t\n"):  # blanks only (the default): a field is a run of other characters
+        runs = _BLANK_RUNS.get(ifs)
+        if runs is None:
+            runs = _BLANK_RUNS[ifs] = re.compile(f"[^{re.escape(ifs)}]+")
+        return [(m.start(), m.group()) for m in runs.finditer(text)]
     white = "".join(c for c in ifs if c in " \t\n")
     other = "".join(c for c in ifs if c not in " \t\n")
     end = len(text.rstrip(white)) if white else len(text)

@@ -1,0 +1,129 @@
+"""The interpreter's per-node memos (compiled words, command and assignment shapes) are
+reused across expansions and give what a fresh computation gives."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from coverage_diff.shell import interp
+from coverage_diff.shell.parse import Source, parse_source
+
+from .helpers import argvs, interpret
+
+SWEEP = """\
+#!/bin/bash
+configs=(
+  "MODEL=a TP=1"
+  "MODEL=b TP=2"   # long context
+)
+run() {
+  local label=$1
+  for cfg in "${configs[@]}"; do
+    read -r -a parts <<< "$cfg"
+    env "${parts[@]}" bash run_one.sh --label "${label}" ~/x 'lit' "a"'b' tests/*.py
+  done
+}
+label=plain
+if [[ -n "${FAST:-}" ]]; then
+  label=fast
+fi
+label+=" + more"
+echo "$label" > /dev/null
+run "$label"
+"""
+RUN_ONE = """\
+MODEL=${MODEL:-"q/Q"}
+for m in $MODEL; do
+  TEST_MODEL=$m python3 -m pytest tests/test_x.py --tp "$TP" "$@" "${HOME}"
+done
+"""
+FILES = {"sweep.sh": SWEEP, "run_one.sh": RUN_ONE, "tests/test_x.py": "", "tests/test_y.py": ""}
+
+
+def memos():
+    return (*interp._PLANS, *(fn.memo for fn in (interp.statements, interp.if_clauses, interp.redirects_of,
+                                                interp.command_shape, interp.assignment_shape, interp.expansion_shape)))
+
+
+@contextmanager
+def fresh_memos():
+    """Run with every per-node memo empty (as a fresh process would), then put them back."""
+    saved = [dict(m) for m in memos()]
+    for m in memos():
+        m.clear()
+    try:
+        yield
+    finally:
+        for m, old in zip(memos(), saved):
+            m.clear()
+            m.update(old)
+
+
+def outcome_key(outcome):
+    return outcome.runs, outcome.conditions, outcome.reads, outcome.incomplete, outcome.scripts, outcome.steps
+
+
+def test_memos_are_reused_and_give_the_fresh_result():
+    with fresh_memos():
+        first = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        sizes = [len(m) for m in memos()]
+        plans = dict(interp._PLANS[False])
+        assert all(sizes[2:]) and sizes[0], sizes  # every memo was used (words in quotes compile with their string)
+        again = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        assert [len(m) for m in memos()] == sizes  # nothing compiled twice
+        assert all(interp._PLANS[False][node] is plan for node, plan in plans.items())
+    assert outcome_key(again) == outcome_key(first)
+    assert argvs(first) == [
+        f"python3 -m pytest tests/test_x.py --tp {tp} --label plain + more /home/u/x lit ab tests/test_x.py tests/test_y.py /home/u"
+        for tp in (1, 2)]
+    with fresh_memos():  # and the open world, which forks on every unknown
+        opened = [interpret(FILES, "bash sweep.sh", open_world=True) for _ in range(2)]
+    assert outcome_key(opened[0]) == outcome_key(opened[1])
+
+
+def word(text: str):
+    """The first argument word of `echo <text>`, parsed."""
+    tree = parse_source(Source("<t>", f"echo {text}\n"))
+    return interp.command_shape(tree.root_node.named_children[0])[2][1]
+
+
+def test_a_literal_word_keeps_its_fields_and_a_glob_or_expansion_does_not():
+    files = {"a.py": "", "b.py": ""}
+    literal, glob, var = word("'x y'z"), word("*.py"), word('"$X"')
+    assert interp.word_plan(literal, False).fixed
+    assert not interp.word_plan(glob, False).fixed  # matches depend on the directory and the options
+    assert interp.word_plan(var, False).static is None
+    out = interpret(files, "tool 'x y'z *.py \"$X\"", env={"X": "v"})
+    assert [r.argv for r in out.runs] == [("tool", "x yz", "a.py", "b.py", "v")]
+
+
+def test_val_init_is_the_dataclass_one_and_values_stay_frozen():
+    """`Val.__init__` is written by hand for speed: it must take every field, in order, with
+    the dataclass's defaults, and a value must still refuse to change."""
+    import dataclasses
+    import inspect
+
+    import pytest
+
+    from coverage_diff.shell.values import Val
+
+    fields = dataclasses.fields(Val)
+    params = list(inspect.signature(Val.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in fields]
+    assert [p.default for p in params[1:]] == [f.default for f in fields[1:]]
+    v = Val("x", None, frozenset({"X"}), "$X", True)
+    assert vars(v) == {"text": "x", "entry": None, "sources": frozenset({"X"}), "origin": "$X", "nonempty": True}
+    assert dataclasses.replace(v, origin="") == Val("x", None, frozenset({"X"}), "", True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        v.text = "y"
+
+
+def test_a_full_memo_starts_again_and_changes_nothing(monkeypatch):
+    with fresh_memos():
+        unbounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        assert max(len(m) for m in memos()) > 3
+    with fresh_memos():
+        monkeypatch.setattr(interp, "MAX_MEMO", 3)
+        bounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        assert max(len(m) for m in memos()) <= 3
+    assert outcome_key(bounded) == outcome_key(unbounded)
