@@ -22,6 +22,10 @@ X=abc.tar.gz; P=/a/b/c.py
 pytest "${X%.gz}" "${X%%.*}" "${X#*.}" "${X##*.}" "${P/b/B}" "${P//\\//_}" "${X^^}" "${X,,}" "${X:1:3}" "${#X}"
 pytest "${UNSET:-d}" "${UNSET-d}" "${EMPTY:-e}" "${EMPTY-e}" "${X:+alt}" "${UNSET:+alt}" "${NEW:=set}" "$NEW"
 """,
+    "array elements set to the empty string are set": """
+a=(x y z); a[1]=""; declare -A m=([k]=v); m[k]=""; b=""
+pytest "${a[1]-d1}" "${a[1]:-d2}" "${b-d3}" "${m[k]-d4}" "${a[5]-d5}" "${a[-9]-d6}" "${a[1]+set}" "${#a[@]}"
+""",
     "arrays": """
 a=(one "two words" three); a+=(four); a[7]=seven
 pytest "${a[@]}" "${#a[@]}" "${a[1]}" "${a[-1]}" "${!a[@]}"

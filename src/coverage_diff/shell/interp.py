@@ -41,6 +41,9 @@ SCRIPT_SUFFIXES = (".sh", ".bash")
 BASHISMS = (("arrays", r"^\s*\w+(\[[^]\n]*\])?\+?=\("), ("[[ ]]", r"\[\[\s"), ("here-strings", r"<<<"),
             ("source", r"^\s*source\s"), ("${x//...}", r"\$\{\w+//?"), ("function", r"^\s*function\s"))
 ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=").match  # `env NAME=value ...`
+# What `element` gives for an index the array does not hold: empty, but not the same object
+# as an element set to "" (`a[1]=""` stores EMPTY), so `${a[1]-d}` can tell them apart.
+NO_ELEMENT = Val("")
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
@@ -1835,7 +1838,7 @@ class Interpreter:
         if var is None and name == "BASH_SOURCE":
             i = self.arith_eval(st, index_text) or 0
             seq = list(st.sources) or [st.script]
-            return Val(seq[i]) if 0 <= i < len(seq) else EMPTY
+            return Val(seq[i]) if 0 <= i < len(seq) else NO_ELEMENT
         if var is None:
             if self.open_world and name not in st.touched and is_env_name(name):
                 return unknown(f"${{{name}[{index_text}]}}", frozenset({name}))
@@ -1846,7 +1849,7 @@ class Interpreter:
         if not var.assoc and isinstance(key, int) and key < 0:
             ints = sorted(k for k in var.items if isinstance(k, int))
             key = ints[key] if -key <= len(ints) else None
-        return var.items.get(key, EMPTY) if key is not None else EMPTY
+        return var.items.get(key, NO_ELEMENT) if key is not None else NO_ELEMENT
 
     def parameter(self, node: Node, st: State, quoted: bool):
         """`${...}`: every operator bash offers that sweep scripts use."""
@@ -1919,7 +1922,7 @@ class Interpreter:
                 self.track(st, name, var)
                 return None
             val = self.element(st, name, index)
-            if var is not None and var.items is not None and val is EMPTY:
+            if var is not None and var.items is not None and val is NO_ELEMENT:
                 return None
             return val
         if name.isdigit() or name in ("#", "?", "$", "!", "-", "0", "@", "*"):
