@@ -84,6 +84,7 @@ class Interpreter:
         self._scans: dict[str, FileScan | None] = {}
         self._names: dict[str, frozenset[str]] = {}
         self._scalars: dict[str, dict[str, str]] = {}
+        self._canonical: dict[tuple[str, str], str] = {}
         self.setup = settings.leaf_setup
 
     # ------------------------------------------------------------------ entry points
@@ -1431,9 +1432,7 @@ class Interpreter:
                     errexit: bool, options=frozenset(), container_cwd: str | None = None) -> list[State]:
         visible = {n: v for n, v in st.vars.items() if v.exported} if container_cwd is None else {}
         visible.update({n: Var({0: v}, exported=True) for n, v in prefixes})
-        known = tuple(sorted((n, v.scalar.text) for n, v in visible.items() if v.scalar is not None and v.scalar.known))
-        unknown_names = tuple(sorted(n for n, v in visible.items() if v.scalar is None or not v.scalar.known))
-        self.rec.scripts.append(ScriptCall(path, location, known, unknown_names, self.job_id, False))
+        self.rec.scripts.append(ScriptCall(path, location, *split_known(visible), self.job_id, False))
         source = self.load(path)
         if source is None:
             return self.done(st, 126)
@@ -1472,9 +1471,7 @@ class Interpreter:
             return self.done(st, 1)
         location = self.loc(st, node)
         visible = {n: v for n, v in st.vars.items() if v.exported}
-        known = tuple(sorted((n, v.scalar.text) for n, v in visible.items() if v.scalar is not None and v.scalar.known))
-        unknown_names = tuple(sorted(n for n, v in visible.items() if v.scalar is None or not v.scalar.known))
-        self.rec.scripts.append(ScriptCall(path, location, known, unknown_names, self.job_id, True))
+        self.rec.scripts.append(ScriptCall(path, location, *split_known(visible), self.job_id, True))
         if st.depth >= self.settings.max_depth:
             self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {path} not followed")
             return self.done(st, 0)
@@ -1513,7 +1510,7 @@ class Interpreter:
 
     def record_run(self, st: State, words: list[Val], prefixes, node: Node) -> None:
         location = self.loc(st, node)
-        argv = tuple(canonical_word(v.shown(), st.cwd, self.snapshot, self.settings) for v in words)
+        argv = tuple(self.canonical(v.shown(), st.cwd) for v in words)
         names = set(st.chain_env) | set(st.read_exported)
         env: dict[str, str] = {}
         for name in sorted(names):
@@ -1533,6 +1530,15 @@ class Interpreter:
         frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
         self.rec.runs.append(Run(self.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
                                  st.assumptions, self.platform, entries))
+
+    def canonical(self, word: str, cwd: str) -> str:
+        """`canonical_word`, remembered for this interpreter: its snapshot (and whatever notes
+        the questions asked of it) already saw the first call, so a repeat asks nothing new."""
+        key = (word, cwd)
+        found = self._canonical.get(key)
+        if found is None:
+            found = self._canonical[key] = canonical_word(word, cwd, self.snapshot, self.settings)
+        return found
 
     def setup_command(self, st: State, name: str, args: list[Val], node: Node) -> list[State]:
         if st.capture is not None:
@@ -2714,6 +2720,21 @@ def _repo_path(text: str, cwd: str, workspace_prefixes: tuple[str, ...]) -> str 
         return None
     path = normalize(posixpath.join(cwd, text))
     return None if path == ".." or path.startswith("../") else path
+
+
+def split_known(visible: dict[str, Var]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The variables a script call sees: (name, value) of the known ones and the names of the
+    others, each sorted by name (one pass: a sweep makes a call per config entry)."""
+    known, unknown_names = [], []
+    for name, var in visible.items():
+        scalar = var.scalar
+        if scalar is not None and scalar.known:
+            known.append((name, scalar.text))
+        else:
+            unknown_names.append(name)
+    known.sort()
+    unknown_names.sort()
+    return tuple(known), tuple(unknown_names)
 
 
 def canonical_word(word: str, cwd: str, snapshot: Snapshot, settings: Settings) -> str:
