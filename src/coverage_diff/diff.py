@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .inventory import Inventory
 from .model import ConfigEntry, Finding, Job, Reason, Report, Run, Severity
-from .reasons import explain_missing
+from .reasons import explain_missing, jobs_reaching
 
 SEVERITY = {
     "silently-dropped": Severity.ERROR,
@@ -25,6 +25,7 @@ SEVERITY = {
 def diff(base: Inventory, head: Inventory) -> Report:
     findings: list[Finding] = []
     matched = match_jobs(base, head)  # once: narrowed subjects all consult it
+    prefetch_explanations(base, head, ((s, runs, head.runs_by_subject.get(s, [])) for s, runs in base.runs_by_subject.items()), matched)
     for subject, before in base.runs_by_subject.items():
         after = head.runs_by_subject.get(subject, [])
         finding = compare_subject(subject, before, after, base, head, matched)
@@ -75,6 +76,31 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
         return _finding("moved", subject, before, after, head,
                         f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
     return None
+
+
+def prefetch_explanations(base: Inventory, head: Inventory, compared, matched: "JobMatch | None" = None) -> None:
+    """Compute at once, on every core, the open worlds that explaining the losses among
+    `compared` will ask `head` for.  Only a head start: `compare_subject` asks for what
+    it needs either way."""
+    head.prefetch_open(explanation_jobs(base, head, compared, matched))
+
+
+def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMatch | None" = None) -> list[Job]:
+    """The head jobs whose open worlds explaining the losses among `compared` ((subject,
+    runs in base, runs in head) triples) asks for: those that reach a vanished subject's
+    script, and those matching the jobs that ran a narrowed subject's lost variants."""
+    jobs: list[Job] = []
+    for subject, before, after in compared:
+        if not after:
+            if head.is_defined(subject, before, base):
+                jobs += jobs_reaching(head, _scripts_of(subject, before, head))
+        elif not _same_runs(before, after):
+            before_variants, after_variants = _variants(before), _variants(after)
+            lost, gained = before_variants - after_variants, after_variants - before_variants
+            if lost and not (gained and len(gained) >= len(lost)):  # narrowed
+                matched = matched if matched is not None else match_jobs(base, head)
+                jobs += [matched[r.job_id] for r in before if r.variant in lost and r.job_id in matched]
+    return list(dict.fromkeys(jobs))
 
 
 def _same_runs(before: list[Run], after: list[Run]) -> bool:

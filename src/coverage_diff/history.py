@@ -20,13 +20,15 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from . import parallel
 from .cache import Cache, settings_hash
 from .config import load_settings
-from .diff import SEVERITY, compare_subject, match_jobs
-from .inventory import SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory
+from .diff import SEVERITY, compare_subject, explanation_jobs, match_jobs
+from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, open_worlds_here, open_worlds_later,
+                        prefetch_open_worlds)
 from .memo import AskedSnapshot
-from .model import LOSS_KINDS, Finding, Report
-from .shell import interpret_job
+from .model import LOSS_KINDS, Finding, Job, Report
+from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, git, match_glob, normalize, resolve
 
 _DATE = re.compile(
@@ -149,45 +151,57 @@ class HistoryWalk:
             self.cache.put("inventory", freeze(inventory), tree, self.settings_key)
             self._unstored = None
 
-    def _interpreter(self, previous: Inventory | None, settings, changed: "Changes | None", reads: dict):
+    def _interpreter(self, previous: Inventory | None, settings, changed: "Changes | None", reads: dict) -> "_WalkInterpreter":
         usable = previous is not None and changed is not None and previous.settings == settings
-        old_reads = previous.__dict__.get(_READS, {}) if usable else {}
-        old_jobs = previous.jobs_by_id if old_reads else {}
-
-        def interpret(job, snapshot, settings):
-            job_id = job.id
-            before = old_reads.get(job_id)
-            if before is not None and _same_job(old_jobs.get(job_id), job) and not before.touched_by(changed):
-                self.reused_jobs += 1
-                reads[job_id] = before
-                return previous.outcomes[job_id]
-            recorder = _ReadsRecorder(snapshot)
-            outcome = interpret_job(job, recorder, settings)
-            reads[job_id] = recorder.reads()
-            return outcome
-
-        return interpret
+        return _WalkInterpreter(self, previous if usable else None, changed, reads)
 
     def losses(self, before: Inventory, after: Inventory) -> list[Finding]:
-        """The loss findings of `diff(before, after)`, in its order.  A subject can only lose a
-        variant through a job whose outcome in `after` is not the very object it was in
-        `before` (a reused outcome runs the same runs), so only the subjects of those jobs'
-        runs in `before` are compared; a commit changes a few jobs out of hundreds."""
+        """The loss findings of `diff(before, after)`, in its order."""
+        plan = self.loss_plan(before, after)
+        if plan is None:
+            return []
+        prefetch_open_worlds([(after, job) for job in plan.open_jobs()])
+        return plan.losses()
+
+    def loss_plan(self, before: Inventory, after: Inventory) -> "LossPlan | None":
+        """What `losses` compares, or None when nothing can be lost.  A subject can only
+        lose a variant through a job whose outcome in `after` is not the very object it
+        was in `before` (a reused outcome runs the same runs), so only the subjects of
+        those jobs' runs in `before` are compared; a commit changes a few jobs out of
+        hundreds.  Plans are made in the walk's order (each commit's subject index
+        derives from its parent's); their losses may be found later, several commits'
+        open worlds computed together."""
         gone = changed_jobs(before, after)
         index = subject_jobs(after, before, gone)  # the next commit derives its own from it
         suspects = {subject for job_id in gone for subject in _subjects_of(before.outcomes[job_id])}
         if not suspects:
-            return []
+            return None
         was, now = runs_of(before, suspects), runs_of(after, suspects, index)
+        fewer = [subject for subject in sorted(suspects)  # every variant still running: moved, changed or added at most
+                 if not (now[subject] and {r.variant for r in was[subject]} <= {r.variant for r in now[subject]})]
+        return LossPlan(before, after, [(subject, was[subject], now[subject]) for subject in fewer]) if fewer else None
+
+
+@dataclass
+class LossPlan:
+    """The subjects of one commit that run fewer variants than at its parent, with their
+    runs on both sides: compared (and their losses explained) when `losses` is called."""
+
+    before: Inventory
+    after: Inventory
+    fewer: list[tuple[str, list, list]]  # (subject, runs before, runs after), sorted by subject
+
+    def open_jobs(self) -> list[Job]:
+        """The jobs of `after` whose open worlds explaining these losses asks for."""
+        return explanation_jobs(self.before, self.after, self.fewer)
+
+    def losses(self) -> list[Finding]:
         matched = None
         found = []
-        for subject in sorted(suspects):
-            runs, still = was[subject], now[subject]
-            if still and {r.variant for r in runs} <= {r.variant for r in still}:
-                continue  # every variant still runs: moved, changed or added at most
+        for subject, runs, still in self.fewer:
             if matched is None and still:  # only a narrowed subject consults the job matching
-                matched = match_jobs(before, after)
-            finding = compare_subject(subject, runs, still, before, after, matched)
+                matched = match_jobs(self.before, self.after)
+            finding = compare_subject(subject, runs, still, self.before, self.after, matched)
             if finding is not None and finding.kind in LOSS_KINDS:
                 found.append(finding)
         return sorted(found, key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
@@ -264,13 +278,51 @@ def files_after(files: dict[str, FileEntry], changes: "Changes") -> dict[str, Fi
     return files
 
 
+MAX_WAITING = 64  # commits with possible losses kept waiting (each with two inventories) before the walk waits for the child
+
+
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None) -> Report:
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
     `session` is an `api.Session` (its repository, blob reader and settings are used)."""
     cache = cache or Cache.disabled()
     base, commits = commits_in_range(session.repo, since, until)
     walk = HistoryWalk(session.repo, session.reader, cache, settings or session._settings)
-    findings: list[Finding] = []
+    found: list[list[Finding]] = [[] for _ in commits]  # per commit, in the walk's order
+    waiting: list[tuple[int, tuple, LossPlan]] = []  # commits whose losses are found later, together
+    explaining: list = []  # at most one batch: (its commits, a handle on their open worlds)
+
+    def conclude() -> None:
+        """The losses of the batch whose open worlds a child has been computing."""
+        if explaining:
+            batch, open_worlds = explaining.pop()
+            open_worlds()  # waits for the child if it is not done
+            for index, pair, plan in batch:
+                losses = plan.losses()
+                cache.put("losses", tuple(losses), *pair)
+                found[index] = [attribute(f, commits[index]) for f in losses]
+
+    def explain(last: bool = False) -> None:
+        """Explaining a loss costs most in the open worlds of the jobs that could reach it:
+        a child computes those of the waiting commits while the walk goes on, one batch at
+        a time, taking the next batch when it is done.  The last batch uses every core."""
+        if last:
+            wanted = [(plan.after, job) for _, _, plan in waiting for job in plan.open_jobs()]
+            if explaining:  # the child is busy: this process takes the rest
+                open_worlds_here(wanted)
+                conclude()
+            else:
+                prefetch_open_worlds(wanted)
+            explaining.append((list(waiting), lambda: None))
+            waiting.clear()
+            conclude()
+            return
+        if explaining and (explaining[0][1].ready() or len(waiting) >= MAX_WAITING):
+            conclude()
+        if waiting and not explaining:
+            wanted = [(plan.after, job) for _, _, plan in waiting for job in plan.open_jobs()]
+            explaining.append((list(waiting), open_worlds_later(wanted)))
+            waiting.clear()
+
     latest: Inventory | None = None  # equivalent to the last commit walked, when known
     pending: dict[str, FileEntry | None] = {}  # paths changed since the commit `latest` was built for, as they are now
     pending_structural: set[str] = set()
@@ -282,26 +334,31 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
         pair = (parent_tree, commit.tree, walk.settings_key)
         stored = cache.get("losses", *pair)
         if isinstance(stored, tuple):
-            losses, latest = list(stored), None
+            found[index], latest = [attribute(f, commit) for f in stored], None
+            continue
+        if latest is None:
+            latest = walk.inventory(commit.parent, parent_tree, commit.parent[:12])
+            pending, pending_structural = {}, set()
+        before = latest
+        pending.update(commit.entries)
+        pending_structural |= set(commit.structural)
+        if touches(before, commit.changed):
+            after = walk.inventory(commit.sha, commit.tree, commit.sha[:12], before,
+                                   Changes(frozenset(pending), frozenset(pending_structural), tuple(pending.items())))
+            pending, pending_structural = {}, set()
         else:
-            if latest is None:
-                latest = walk.inventory(commit.parent, parent_tree, commit.parent[:12])
-                pending, pending_structural = {}, set()
-            before = latest
-            pending.update(commit.entries)
-            pending_structural |= set(commit.structural)
-            if touches(before, commit.changed):
-                after = walk.inventory(commit.sha, commit.tree, commit.sha[:12], before,
-                                       Changes(frozenset(pending), frozenset(pending_structural), tuple(pending.items())))
-                pending, pending_structural = {}, set()
-            else:
-                after = before
-                alias = cache.get("same-inventory", parent_tree, walk.settings_key)
-                cache.put("same-inventory", alias if isinstance(alias, str) else parent_tree, commit.tree, walk.settings_key)
-            losses = walk.losses(before, after) if after is not before else []
-            cache.put("losses", tuple(losses), *pair)
-            latest = after
-        findings += [attribute(f, commit) for f in losses]
+            after = before
+            alias = cache.get("same-inventory", parent_tree, walk.settings_key)
+            cache.put("same-inventory", alias if isinstance(alias, str) else parent_tree, commit.tree, walk.settings_key)
+        plan = walk.loss_plan(before, after) if after is not before else None
+        if plan is None:
+            cache.put("losses", (), *pair)
+        else:
+            waiting.append((index, pair, plan))
+        explain()
+        latest = after
+    explain(last=True)
+    findings = [finding for losses in found for finding in losses]
     if findings and latest is None:
         latest = walk.inventory(commits[-1].sha, commits[-1].tree, commits[-1].sha[:12])
     walk.store_last()
@@ -419,6 +476,54 @@ class _Parts:
             kept = (recorder.reads(), value)
         self.now[key] = kept
         return kept[1]
+
+
+class _WalkInterpreter:
+    """`build_inventory`'s hook for one commit of a walk: a job equal to one of the
+    previous commit that read none of the changed paths keeps its outcome; the others
+    are interpreted, noting what they read (on every core when there are many, as at
+    the walk's first commit)."""
+
+    def __init__(self, walk: "HistoryWalk", previous: Inventory | None, changed: "Changes | None", reads: dict):
+        self.walk = walk
+        self.previous = previous
+        self.changed = changed
+        self.reads = reads
+        self.old_reads = previous.__dict__.get(_READS, {}) if previous is not None else {}
+        self.old_jobs = previous.jobs_by_id if self.old_reads else {}
+        self.ready: dict[str, tuple[Job, object, JobOutcome, JobReads]] = {}  # prefetched: id -> (job, settings, outcome, reads)
+
+    def _kept(self, job) -> JobReads | None:
+        before = self.old_reads.get(job.id)
+        if before is not None and _same_job(self.old_jobs.get(job.id), job) and not before.touched_by(self.changed):
+            return before
+        return None
+
+    def __call__(self, job, snapshot: Snapshot, settings) -> JobOutcome:
+        before = self._kept(job)
+        if before is not None:
+            self.walk.reused_jobs += 1
+            self.reads[job.id] = before
+            return self.previous.outcomes[job.id]
+        ready = self.ready.pop(job.id, None)
+        if ready is not None and ready[0] is job and ready[1] == settings:
+            _, _, outcome, self.reads[job.id] = ready
+            return outcome
+        outcome, self.reads[job.id] = _interpret_noting_reads(job, snapshot, settings)
+        return outcome
+
+    def prefetch(self, jobs: list, snapshot: Snapshot, settings) -> None:
+        todo = [job for job in jobs if self._kept(job) is None]
+        done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings), todo,
+                                 min_items=parallel.MIN_JOBS)
+        for job, (outcome, reads) in zip(todo, done):
+            self.ready[job.id] = (job, settings, outcome, reads)
+
+
+def _interpret_noting_reads(job, snapshot: Snapshot, settings) -> tuple[JobOutcome, JobReads]:
+    recorder = _ReadsRecorder(snapshot)
+    outcome = interpret_job(job, recorder, settings)
+    return outcome, recorder.reads()
 
 
 class _ReadsRecorder(AskedSnapshot):

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from . import parallel
 from .ci import FrontEndResult, collect_jobs
 from .ci.config_lists import apply as apply_config_lists, list_option
 from .config import Settings
@@ -56,6 +57,11 @@ class Inventory:
             memo[job] = (shared.interpret(job, self.snapshot, self.settings, open_world=True) if shared
                          else interpret_job(job, self.snapshot, self.settings, open_world=True))
         return memo[job]
+
+    def prefetch_open(self, jobs: list[Job]) -> None:
+        """`open_outcome` of each job, the missing ones computed on every core
+        (explanations ask for several jobs' open worlds at once)."""
+        prefetch_open_worlds([(self, job) for job in jobs])
 
     def open_script_outcome(self, path: str, cwd: str) -> JobOutcome:
         """A script run on its own with every variable unknown, once per (path, cwd)."""
@@ -153,6 +159,71 @@ class Inventory:
         return {name: list(values) for name, values in found.items()}
 
 
+def prefetch_open_worlds(wanted: list[tuple[Inventory, Job]]) -> None:
+    """`inventory.open_outcome(job)` for each pair, the missing ones computed together on
+    every core (each costs tens of milliseconds: worth a fork for two).  The pairs may
+    come from several inventories, as in a history walk that explains many commits."""
+    by_memo: dict[int, tuple[object, Inventory, list[Job]]] = {}  # inventories sharing a session's memo: one batch each
+    alone = []
+    for inventory, job in _missing_open(wanted):
+        shared = inventory.__dict__.get("_job_memo")
+        if shared is None:
+            alone.append((inventory, job))
+        else:
+            by_memo.setdefault(id(inventory), (shared, inventory, []))[2].append(job)
+    for shared, inventory, jobs in by_memo.values():
+        if len(jobs) >= 2:  # one job: computed when asked for, as without this
+            found = shared.interpret_many(jobs, inventory.snapshot, inventory.settings, open_world=True)
+            inventory.__dict__.setdefault("_open_outcomes", {}).update(zip(jobs, found))
+    if len(alone) >= 2:
+        _keep_open(alone, parallel.fork_map(_open_world, alone))
+
+
+def open_worlds_here(wanted: list[tuple[Inventory, Job]]) -> None:
+    """The missing open worlds of `wanted`, computed in this process only (another one is busy)."""
+    todo = _missing_open(wanted)
+    _keep_open(todo, [_open_world(pair) for pair in todo])
+
+
+def open_worlds_later(wanted: list[tuple[Inventory, Job]]):
+    """Start computing the missing open worlds of `wanted` in a forked child, while this
+    process goes on; the returned function waits for them and keeps them (a history walk
+    builds the next commits' inventories meanwhile).  Inventories without a session's memo."""
+    todo = _missing_open(wanted)
+    return _OpenWorldsLater(todo, parallel.fork_later(_open_world, todo))
+
+
+class _OpenWorldsLater:
+    """`open_worlds_later`'s handle: `ready()` without waiting, `()` to wait and keep them."""
+
+    def __init__(self, pairs: list[tuple[Inventory, Job]], later: "parallel.Later"):
+        self.pairs, self.later = pairs, later
+
+    def ready(self) -> bool:
+        return self.later.ready()
+
+    def __call__(self) -> None:
+        _keep_open(self.pairs, self.later.result())
+
+
+def _open_world(pair: tuple[Inventory, Job]) -> JobOutcome:
+    inventory, job = pair
+    return interpret_job(job, inventory.snapshot, inventory.settings, open_world=True)
+
+
+def _missing_open(wanted: list[tuple[Inventory, Job]]) -> list[tuple[Inventory, Job]]:
+    unique: dict[tuple[int, Job], tuple[Inventory, Job]] = {}
+    for inventory, job in wanted:
+        if job not in inventory.__dict__.get("_open_outcomes", {}):
+            unique.setdefault((id(inventory), job), (inventory, job))
+    return list(unique.values())
+
+
+def _keep_open(pairs: list[tuple[Inventory, Job]], outcomes: list[JobOutcome]) -> None:
+    for (inventory, job), outcome in zip(pairs, outcomes):
+        inventory.__dict__.setdefault("_open_outcomes", {})[job] = outcome
+
+
 def _command_still_written(run: Run, inventory: Inventory) -> bool:
     path = run.location.path
     if not inventory.snapshot.exists(path):
@@ -206,7 +277,13 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
 
 
 def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, interpret) -> dict[str, JobOutcome]:
-    """Every job's outcome, within one step budget for the whole revision."""
+    """Every job's outcome, within one step budget for the whole revision.  A hook with
+    a `prefetch(jobs, snapshot, settings)` computes on every core first what it lacks
+    (each job with the whole per-job budget: what the loop below then asks for, unless
+    the revision's budget runs short, when the loop computes the rest itself)."""
+    prefetch = getattr(interpret, "prefetch", None)
+    if prefetch is not None:
+        prefetch(jobs, snapshot, settings)
     outcomes: dict[str, JobOutcome] = {}
     left = settings.max_total_steps
     for job in jobs:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from . import parallel
 from .cache import Cache
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, Snapshot, normalize
@@ -53,11 +54,51 @@ class AnswerMemo:
         self._used: dict[tuple, tuple[Answers, object]] = {}  # key -> the variant last returned
         self.reused = 0
         self.computed = 0
+        self._prefetched: set[tuple] = set()  # computed ahead of the look-up that will ask for them
 
     def __reduce__(self):
         return (type(self), ())  # an inventory pickled into the cache carries an empty memo
 
     def remember(self, key: tuple, snapshot: Snapshot, compute):
+        found, stored = self._lookup(key, snapshot)
+        if found is not None:
+            return found
+        asked = AskedSnapshot(snapshot)
+        value = compute(asked)
+        self._store(key, asked.answers(), value, stored)
+        return value
+
+    def remember_many(self, keys: list[tuple], snapshot: Snapshot, compute, *, min_batch: int = 2,
+                      prefetch: bool = False) -> list:
+        """`[remember(key, snapshot, lambda asked: compute(key, asked)) for key in keys]`,
+        with the keys nothing holds computed on every core (`parallel.fork_map`) when
+        there are at least `min_batch` of them.  `prefetch`: the caller asks for each
+        key again later, so a key found now is not counted as reused."""
+        values: dict[int, object] = {}
+        missing: list[tuple[int, list]] = []  # (position, variants stored on disk)
+        for position, key in enumerate(keys):
+            found, stored = self._lookup(key, snapshot, count=not prefetch)
+            if found is not None:
+                values[position] = found
+            else:
+                missing.append((position, stored))
+
+        def answered(position: int):
+            asked = AskedSnapshot(snapshot)
+            value = compute(keys[position], asked)
+            return asked.answers(), value
+
+        computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch)
+        for (position, stored), (answers, value) in zip(missing, computed):
+            key = keys[position]
+            again, _ = self._lookup(key, snapshot, count=False)  # a key twice in one batch: its first answer
+            values[position] = again if again is not None else self._store(key, answers, value, stored)
+            if prefetch:
+                self._prefetched.add(key)
+        return [values[position] for position in range(len(keys))]
+
+    def _lookup(self, key: tuple, snapshot: Snapshot, count: bool = True) -> tuple[object | None, list]:
+        """(the value whose answers hold in `snapshot`, or None; the variants stored on disk)."""
         if key not in self._seen and len(self._seen) >= self.MAX_KEYS:  # a long-lived process: start over
             self._seen.clear()
         kept = self._seen.setdefault(key, [])
@@ -67,14 +108,19 @@ class AnswerMemo:
             found = _matching(stored, snapshot)
             if found is not None:
                 kept.insert(0, found)  # only variants this process uses stay in memory
-        if found is not None:
-            self.reused += 1
-            self._used[key] = found
-            return found[1]
-        asked = AskedSnapshot(snapshot)
-        value = compute(asked)
+        if found is None:
+            return None, stored
+        if key in self._prefetched:
+            self._prefetched.discard(key)  # computed for this very look-up, not reused
+        else:
+            self.reused += count
+        self._used[key] = found
+        return found[1], stored
+
+    def _store(self, key: tuple, answers: Answers, value, stored: list):
         self.computed += 1
-        variant = (asked.answers(), value)
+        variant = (answers, value)
+        kept = self._seen.setdefault(key, [])
         kept.insert(0, variant)
         del kept[MAX_VARIANTS:]
         self._used[key] = variant
@@ -100,9 +146,18 @@ class JobMemo(AnswerMemo):
         return self.remember((job, settings, open_world), snapshot,
                              lambda asked: interpret_job(job, asked, settings, open_world=open_world))
 
-    def closed(self, job, snapshot, settings) -> JobOutcome:
+    def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
+                       prefetch: bool = False) -> list[JobOutcome]:
+        """`interpret` for each job, the ones to compute on every core.  An open world
+        costs tens of milliseconds (worth a fork for two); a real outcome a few."""
+        return self.remember_many([(job, settings, open_world) for job in jobs], snapshot,
+                                  lambda key, asked: interpret_job(key[0], asked, settings, open_world=open_world),
+                                  min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch)
+
+    @property
+    def closed(self) -> "ClosedHook":
         """The `build_inventory(interpret=...)` hook."""
-        return self.interpret(job, snapshot, settings)
+        return ClosedHook(self)
 
     def answers_of(self, inventory) -> dict[str, Answers]:
         """Job id -> the answers its outcome in `inventory` rests on (kept with a stored
@@ -119,6 +174,20 @@ class JobMemo(AnswerMemo):
 
 
 JOB_ANSWERS = "_job_answers"
+
+
+class ClosedHook:
+    """`hook(job, snapshot, settings)`: a job's real outcome through a `JobMemo`;
+    `hook.prefetch(jobs, ...)` computes the ones it lacks on every core first."""
+
+    def __init__(self, memo: JobMemo):
+        self.memo = memo
+
+    def __call__(self, job, snapshot: Snapshot, settings) -> JobOutcome:
+        return self.memo.interpret(job, snapshot, settings)
+
+    def prefetch(self, jobs: list, snapshot: Snapshot, settings) -> None:
+        self.memo.interpret_many(jobs, snapshot, settings, prefetch=True)
 
 
 def _digest(key: tuple) -> str:

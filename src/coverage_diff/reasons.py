@@ -56,6 +56,7 @@ def jobs_reaching(inventory, scripts: list[str]) -> list[Job]:
 
 def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
     witnesses = []
+    inventory.prefetch_open(jobs)
     for job in jobs:
         closed = closed_outcomes(inventory.outcomes.get(job.id))
         opened = inventory.open_outcome(job)

@@ -11,9 +11,12 @@ import fnmatch
 import hashlib
 import os
 import subprocess
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from . import parallel
 
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
@@ -91,12 +94,14 @@ def merge_base(repo: Path, a: str, b: str) -> str:
 
 
 class BlobReader:
-    """One `git cat-file --batch` process shared by every snapshot of a repository."""
+    """One `git cat-file --batch` process shared by every snapshot of a repository.
+    A forked worker (`parallel.py`) starts its own: a pipe has one reader."""
 
     def __init__(self, repo: Path):
         self.repo = repo
         self._proc: subprocess.Popen | None = None
         self._cache: dict[str, bytes] = {}
+        _READERS.add(self)
 
     def read(self, blob: str) -> bytes:
         if blob in self._cache:
@@ -125,6 +130,17 @@ class BlobReader:
                 self._proc.stdin.close()
             self._proc.wait()
             self._proc = None
+
+
+_READERS: "weakref.WeakSet[BlobReader]" = weakref.WeakSet()
+
+
+def _forget_parent_pipes() -> None:
+    for reader in list(_READERS):
+        reader._proc = None  # the parent's process: left to the parent (blobs read so far stay cached)
+
+
+parallel.after_fork_in_child(_forget_parent_pipes)
 
 
 class Snapshot:
