@@ -26,8 +26,9 @@ _DIFF_OPTIONS = {
     "--fail-on": ("fail_on", True),
     "--repo-url": ("repo_url", True),
     "--verbose": ("verbose", False), "-v": ("verbose", False),
+    "--jobs": ("jobs", True), "-j": ("jobs", True),  # how, not what: a stored answer serves any value
 }
-_INVENTORY_OPTIONS = {k: v for k, v in _DIFF_OPTIONS.items() if v[0] in ("repo", "format", "output")}
+_INVENTORY_OPTIONS = {k: v for k, v in _DIFF_OPTIONS.items() if v[0] in ("repo", "format", "output", "jobs")}
 
 
 def entry() -> None:
@@ -98,6 +99,8 @@ def stored_answer(args: list[str]) -> tuple[str, str | None, int] | None:
         return None
     if found is None or code is None:
         return None
+    if not str(options.get("jobs", "1")).isdigit() or int(options.get("jobs", "1")) < 1:
+        return None  # typer says what is wrong with it
     return found[0], options.get("output"), code
 
 

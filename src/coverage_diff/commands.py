@@ -73,15 +73,20 @@ def exit_code(report, fail_on: FailOn) -> int:
 
 
 NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
+JobsOption = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
+                          help="Processes to analyse with (default: COVERAGE_DIFF_JOBS, else the usable cores); 1 never forks.")
 
 
 @contextmanager
-def analysis(repo: Path, use_cache: bool = False, errors: tuple = ()):
+def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int | None = None):
     """An open repository for one command: input errors become exit code 2, and the
-    git processes are closed whatever happens."""
+    git processes are closed whatever happens.  `jobs`: the `--jobs` option."""
+    from . import parallel
     from .api import Session
     from .config import ConfigError
     from .snapshot import GitError
+
+    parallel.configure(jobs)
 
     try:
         session = Session(repo, use_cache=use_cache)
@@ -105,11 +110,12 @@ def diff_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain moves, changes and additions too."),
     repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
     no_cache: bool = NoCacheOption,
+    jobs: Optional[int] = JobsOption,
 ) -> None:
     """Compare what CI runs at two revisions and explain every loss."""
     from .report import renderer
 
-    with analysis(repo, use_cache=not no_cache) as session:
+    with analysis(repo, use_cache=not no_cache, jobs=jobs) as session:
         spec = revisions or session.default_range()
         report = session.diff(spec)
         stored_as = session.report_key(spec)
@@ -128,11 +134,12 @@ def inventory_command(
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
     output: Optional[Path] = OutputOption,
     no_cache: bool = NoCacheOption,
+    jobs: Optional[int] = JobsOption,
 ) -> None:
     """List what CI runs at a revision: every run, and every config entry no job reaches."""
     from .report import inventory as inventory_report
 
-    with analysis(repo, use_cache=not no_cache) as session:
+    with analysis(repo, use_cache=not no_cache, jobs=jobs) as session:
         inventory = session.inventory(_rev(revision))
         stored_as = session.inventory_output_key(_rev(revision), fmt.value)
     if fmt not in (Format.text, Format.json):
@@ -151,6 +158,7 @@ def comment_command(
     pr: Optional[int] = typer.Option(None, "--pr", help="Pull request number (default from GITHUB_EVENT_PATH)."),
     api_url: Optional[str] = typer.Option(None, "--api-url", help="GitHub API URL (default GITHUB_API_URL, else https://api.github.com)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the comment instead of posting it."),
+    jobs: Optional[int] = JobsOption,
 ) -> None:
     """Keep one sticky pull-request comment with the diff (token from GITHUB_TOKEN only)."""
     import os
@@ -166,7 +174,7 @@ def comment_command(
         except EventError as exc:
             raise fail(str(exc)) from None
         revisions = f"{base}...{head}"
-    with analysis(repo) as session:
+    with analysis(repo, jobs=jobs) as session:
         report = session.diff(revisions)
     raise typer.Exit(run_comment(report, repo=github_repo, pr=pr, api_url=api_url, token=None, event_path=None,
                                  dry_run=dry_run, out=sys.stdout))
@@ -197,6 +205,7 @@ def explain_command(
     repo: Path = RepoOption,
     fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="text or json."),
     output: Optional[Path] = OutputOption,
+    jobs: Optional[int] = JobsOption,
 ) -> None:
     """Why a config entry or test runs at a revision (every path to it), or why not (blocking guards, fix)."""
     from .explain import explain
@@ -205,7 +214,7 @@ def explain_command(
     if len(arguments) > 2:
         raise fail("explain takes [REV] QUERY (quote a query that has spaces)")
     revision, query = (arguments[0], arguments[1]) if len(arguments) == 2 else ("HEAD", arguments[0])
-    with analysis(repo) as session:
+    with analysis(repo, jobs=jobs) as session:
         head = session.inventory(_rev(revision))
         base_inventory = session.inventory(_rev(base), head.settings) if base is not None else None
         result = explain(head, query, base_inventory, limit=limit)
@@ -221,12 +230,13 @@ def graph_command(
     repo: Path = RepoOption,
     fmt: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f", help="dot, mermaid, graphml, json or svg (svg needs Graphviz)."),
     output: Optional[Path] = OutputOption,
+    jobs: Optional[int] = JobsOption,
 ) -> None:
     """The coverage graph: jobs, commands, scripts, guard branches, arrays, entries and runs."""
     from . import graph as coverage_graph
     from .report import graph as graph_report
 
-    with analysis(repo) as session:
+    with analysis(repo, jobs=jobs) as session:
         inventory = session.inventory(_rev(revision))
         g = inventory.graph
         matches = coverage_graph.match_nodes(g, focus) if focus is not None else None
@@ -253,6 +263,7 @@ def audit_command(
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings that are not in this baseline file."),
     write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache."),
+    jobs: Optional[int] = JobsOption,
     rules: Optional[list[str]] = typer.Option(None, "--rule", help="Run only this rule (repeatable)."),
     repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
 ) -> None:
@@ -263,7 +274,7 @@ def audit_command(
 
     if since is not None and rules:
         raise fail("--rule selects rules for an audit of one revision; --since reports losses along history (drop one of them)")
-    with analysis(repo, errors=(baselines.BaselineError, KeyError)) as session:
+    with analysis(repo, errors=(baselines.BaselineError, KeyError), jobs=jobs) as session:
         report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
         if write_baseline is not None:
             baselines.write(report, write_baseline)

@@ -326,38 +326,43 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     latest: Inventory | None = None  # equivalent to the last commit walked, when known
     pending: dict[str, FileEntry | None] = {}  # paths changed since the commit `latest` was built for, as they are now
     pending_structural: set[str] = set()
-    for index, commit in enumerate(commits):
-        if not commit.parent:
-            latest = None  # a root commit introduces coverage, it cannot lose any
-            continue
-        parent_tree = commits[index - 1].tree if index else _tree(session.repo, commit.parent)
-        pair = (parent_tree, commit.tree, walk.settings_key)
-        stored = cache.get("losses", *pair)
-        if isinstance(stored, tuple):
-            found[index], latest = [attribute(f, commit) for f in stored], None
-            continue
-        if latest is None:
-            latest = walk.inventory(commit.parent, parent_tree, commit.parent[:12])
-            pending, pending_structural = {}, set()
-        before = latest
-        pending.update(commit.entries)
-        pending_structural |= set(commit.structural)
-        if touches(before, commit.changed):
-            after = walk.inventory(commit.sha, commit.tree, commit.sha[:12], before,
-                                   Changes(frozenset(pending), frozenset(pending_structural), tuple(pending.items())))
-            pending, pending_structural = {}, set()
-        else:
-            after = before
-            alias = cache.get("same-inventory", parent_tree, walk.settings_key)
-            cache.put("same-inventory", alias if isinstance(alias, str) else parent_tree, commit.tree, walk.settings_key)
-        plan = walk.loss_plan(before, after) if after is not before else None
-        if plan is None:
-            cache.put("losses", (), *pair)
-        else:
-            waiting.append((index, pair, plan))
-        explain()
-        latest = after
-    explain(last=True)
+    try:
+        for index, commit in enumerate(commits):
+            if not commit.parent:
+                latest = None  # a root commit introduces coverage, it cannot lose any
+                continue
+            parent_tree = commits[index - 1].tree if index else _tree(session.repo, commit.parent)
+            pair = (parent_tree, commit.tree, walk.settings_key)
+            stored = cache.get("losses", *pair)
+            if isinstance(stored, tuple):
+                found[index], latest = [attribute(f, commit) for f in stored], None
+                continue
+            if latest is None:
+                latest = walk.inventory(commit.parent, parent_tree, commit.parent[:12])
+                pending, pending_structural = {}, set()
+            before = latest
+            pending.update(commit.entries)
+            pending_structural |= set(commit.structural)
+            if touches(before, commit.changed):
+                after = walk.inventory(commit.sha, commit.tree, commit.sha[:12], before,
+                                       Changes(frozenset(pending), frozenset(pending_structural), tuple(pending.items())))
+                pending, pending_structural = {}, set()
+            else:
+                after = before
+                alias = cache.get("same-inventory", parent_tree, walk.settings_key)
+                cache.put("same-inventory", alias if isinstance(alias, str) else parent_tree, commit.tree, walk.settings_key)
+            plan = walk.loss_plan(before, after) if after is not before else None
+            if plan is None:
+                cache.put("losses", (), *pair)
+            else:
+                waiting.append((index, pair, plan))
+            explain()
+            latest = after
+        explain(last=True)
+    except BaseException:  # a child still computing open worlds is not waited for
+        for _, open_worlds in explaining:
+            getattr(open_worlds, "cancel", lambda: None)()
+        raise
     findings = [finding for losses in found for finding in losses]
     if findings and latest is None:
         latest = walk.inventory(commits[-1].sha, commits[-1].tree, commits[-1].sha[:12])

@@ -202,6 +202,9 @@ class _OpenWorldsLater:
     def ready(self) -> bool:
         return self.later.ready()
 
+    def cancel(self) -> None:
+        self.later.cancel()
+
     def __call__(self) -> None:
         _keep_open(self.pairs, self.later.result())
 

@@ -36,7 +36,8 @@ _workers: int | None = None  # None: from the environment, else the usable cores
 _after_fork_in_child: list[Callable[[], None]] = []
 _in_child = False
 MIN_JOBS = 24  # real (closed-world) job interpretations worth a fork: a few ms each, a fork ~8 ms
-forks = 0  # children started by this process (for tests and `--stats`-like counters)
+forks = 0  # children started by this process
+_unreaped: set[int] = set()  # children started and not waited for yet
 
 
 def configure(workers: int | None) -> None:
@@ -124,6 +125,12 @@ class Later:
         readable, _, _ = select.select([self._child[1]], [], [], 0)
         return bool(readable)
 
+    def cancel(self) -> None:
+        """No longer wanted: stop the child (if any) and wait for it."""
+        if self._child is not None:
+            _abandon(*self._child)
+            self._child = None
+
     def result(self) -> list:
         if self._result is None:
             got = _collect(*self._child) if self._child is not None else None
@@ -177,8 +184,14 @@ def _start(fn, share: list) -> tuple[int, int] | None:
         finally:
             os._exit(status)
     forks += 1
+    _unreaped.add(pid)
     os.close(write_end)
     return pid, read_end
+
+
+def children() -> int:
+    """Children started and not waited for yet (none once a `fork_map` returns)."""
+    return len(_unreaped)
 
 
 def _become_child() -> None:
@@ -193,6 +206,7 @@ def _collect(pid: int, read_end: int) -> list | None:
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
+    _unreaped.discard(pid)
     if status != 0 or not data:
         return None
     enabled = gc.isenabled()
@@ -218,3 +232,4 @@ def _abandon(pid: int, read_end: int) -> None:
         os.waitpid(pid, 0)
     except OSError:
         pass
+    _unreaped.discard(pid)
