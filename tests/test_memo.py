@@ -116,3 +116,33 @@ def test_answer_memo_reuses_until_a_consulted_answer_changes():
     listed = memo.remember(("k",), snap("d", {**FILES, "ci/other.sh": ""}), compute)
     assert calls == ["a", "c", "d"]  # unrelated content: reused; read file or listing changed: computed
     assert edited[1] == "echo" and listed[0] == ["ci/other.sh", "ci/sweep.sh"]
+
+
+def test_ci_metadata_does_not_make_a_job_run_differently():
+    """A timeout or soft-fail change keeps the outcome; a relabelled step is reported under
+    its new label, so it is interpreted again."""
+    memo = JobMemo()
+    timed = {**FILES, ".buildkite/pipeline.yml": PIPELINE + "    timeout_in_minutes: 20\n    soft_fail: true\n"}  # lines below the command
+    first, second = inventories([FILES, timed], memo)
+    unit = next(job for job in second.jobs if job.label == "unit")
+    assert dict(unit.attributes) == {"timeout_in_minutes": "20"} and unit.soft_fail
+    assert memo.reused == 2 and memo.computed == 2
+    assert runs(second) == runs(fresh(timed))
+    relabelled = {**FILES, ".buildkite/pipeline.yml": PIPELINE.replace("label: unit", "label: unit tests")}
+    memo = JobMemo()
+    inventories([FILES, relabelled], memo)
+    assert memo.reused == 1  # the sweep job only
+
+
+def test_the_interpreter_sees_only_what_decides_the_runs():
+    from dataclasses import fields, replace
+
+    from coverage_diff.model import BEHAVIOUR_FIELDS, Job, Tier
+
+    (inventory,) = inventories([FILES], JobMemo())
+    job = next(job for job in inventory.jobs if job.label == "sweep")
+    meta = replace(job, tier=Tier.NIGHTLY, soft_fail=True, attributes=(("timeout_in_minutes", "5"),),
+                   source_file_dependencies=("x",), ignored_keys=(("foo", job.location),))
+    assert meta.behaviour == job.behaviour and meta.without_metadata() == job.without_metadata()
+    assert set(BEHAVIOUR_FIELDS) | {"tier", "soft_fail", "attributes", "source_file_dependencies", "ignored_keys"} == {f.name for f in fields(Job)}
+    assert replace(job, env=(("FAST", "0"),)).behaviour != job.behaviour

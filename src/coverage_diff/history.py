@@ -548,7 +548,9 @@ class _ReadsRecorder(AskedSnapshot):
 
 
 def _same_job(old, new) -> bool:
-    return old is new or old == new  # the front-ends keep an unchanged file's jobs: mostly the same objects
+    """Whether the two jobs have the same outcome wherever they read the same files (the
+    front-ends keep an unchanged file's jobs: mostly the very same objects)."""
+    return old is new or (old is not None and old.behaviour == new.behaviour)
 
 
 def _tree(repo: Path, commit: str) -> str:

@@ -70,7 +70,7 @@ class AnswerMemo:
 
     def remember_many(self, keys: list[tuple], snapshot: Snapshot, compute, *, min_batch: int = 2,
                       prefetch: bool = False) -> list:
-        """`[remember(key, snapshot, lambda asked: compute(key, asked)) for key in keys]`,
+        """`[remember(key, snapshot, lambda asked: compute(position, asked)) for position, key in enumerate(keys)]`,
         with the keys nothing holds computed on every core (`parallel.fork_map`) when
         there are at least `min_batch` of them.  `prefetch`: the caller asks for each
         key again later, so a key found now is not counted as reused."""
@@ -85,7 +85,7 @@ class AnswerMemo:
 
         def answered(position: int):
             asked = AskedSnapshot(snapshot)
-            value = compute(keys[position], asked)
+            value = compute(position, asked)
             return asked.answers(), value
 
         computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch)
@@ -143,15 +143,15 @@ class JobMemo(AnswerMemo):
         super().__init__(cache, "job-outcome")
 
     def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
-        return self.remember((job, settings, open_world), snapshot,
+        return self.remember((job.behaviour, settings, open_world), snapshot,
                              lambda asked: interpret_job(job, asked, settings, open_world=open_world))
 
     def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
                        prefetch: bool = False) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
         costs tens of milliseconds (worth a fork for two); a real outcome a few."""
-        return self.remember_many([(job, settings, open_world) for job in jobs], snapshot,
-                                  lambda key, asked: interpret_job(key[0], asked, settings, open_world=open_world),
+        return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
+                                  lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world),
                                   min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch)
 
     @property
@@ -162,7 +162,7 @@ class JobMemo(AnswerMemo):
     def answers_of(self, inventory) -> dict[str, Answers]:
         """Job id -> the answers its outcome in `inventory` rests on (kept with a stored
         inventory, so loading it can `seed` the memo)."""
-        used = ((job.id, self._used.get((job, inventory.settings, False))) for job in inventory.jobs)
+        used = ((job.id, self._used.get((job.behaviour, inventory.settings, False))) for job in inventory.jobs)
         return {job_id: variant[0] for job_id, variant in used if variant is not None}
 
     def seed(self, inventory) -> None:
@@ -170,7 +170,7 @@ class JobMemo(AnswerMemo):
         answers = inventory.__dict__.get(JOB_ANSWERS, {})
         for job in inventory.jobs:
             if job.id in answers:
-                self._seen.setdefault((job, inventory.settings, False), []).append((answers[job.id], inventory.outcomes[job.id]))
+                self._seen.setdefault((job.behaviour, inventory.settings, False), []).append((answers[job.id], inventory.outcomes[job.id]))
 
 
 JOB_ANSWERS = "_job_answers"

@@ -6,7 +6,7 @@ mutate them.  Behaviour is limited to small derived properties.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property, lru_cache
 
@@ -80,6 +80,22 @@ class Job:
     def display(self) -> str:
         suffix = ", ".join(f"{k}={v}" for k, v in self.matrix)
         return f"{self.label} ({suffix})" if suffix else self.label
+
+    @cached_property
+    def behaviour(self) -> tuple:
+        """The fields that decide what the job runs and how its runs are reported; not the
+        CI's metadata (tier, soft-fail, timeouts and other attributes, ignored keys).  Jobs
+        equal in this have equal outcomes: the interpreter is only given these
+        (`shell.interpret_job`), and the outcome memos are keyed by them."""
+        return tuple(getattr(self, name) for name in BEHAVIOUR_FIELDS)
+
+    def without_metadata(self) -> "Job":
+        """This job with the fields outside `behaviour` at their defaults."""
+        return replace(self, tier=Tier.EVERY_PR, soft_fail=False, source_file_dependencies=(), ignored_keys=(), attributes=())
+
+
+BEHAVIOUR_FIELDS = ("system", "file", "key", "label", "location", "commands", "env", "unknown_env", "working_dir",
+                    "matrix", "platform", "errexit")
 
 
 @dataclass(frozen=True)

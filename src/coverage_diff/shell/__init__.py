@@ -22,6 +22,9 @@ __all__ = [
 
 
 def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_world: bool = False) -> JobOutcome:
+    """What the job runs.  It depends on `job.behaviour` only: the interpreter never sees
+    the rest (so a timeout change reuses the outcome, see memo.py and history.py)."""
+    job = job.without_metadata()
     interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform)
     return interp.run_job(job)
 
