@@ -253,12 +253,16 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
         incomplete += outcome.incomplete
     scripts = {p for p in snapshot.files if p.endswith(SCRIPT_SUFFIXES) and snapshot.exists(p) and not _ignored(p, settings)}
     scripts |= {call.path for o in outcomes.values() for call in o.scripts}
-    definitions = {}
-    for path in sorted(scripts):
-        if not snapshot.exists(path):
-            continue
-        definitions[path] = parts.remember(("definitions", path, settings), snapshot,
-                                            lambda asked, path=path: script_definitions(path, asked, settings))
+    paths = [path for path in sorted(scripts) if snapshot.exists(path)]
+    keys = [("definitions", path, settings) for path in paths]
+    if isinstance(parts, AnswerMemo):  # scanning a whole tree's scripts: worth the other cores
+        found = parts.remember_many(keys, snapshot, lambda i, asked: script_definitions(paths[i], asked, settings),
+                                    min_batch=parallel.MIN_JOBS)
+    else:
+        found = [parts.remember(key, snapshot, lambda asked, path=path: script_definitions(path, asked, settings))
+                 for key, path in zip(keys, paths)]
+    definitions = dict(zip(paths, found))
+    for path in paths:
         diagnostics += definitions[path].diagnostics
     for path, listed in config_lists.items():  # each line of a config list is an entry
         definitions.setdefault(path, ScriptDefinitions(tuple(listed), (), (), ()))

@@ -3,8 +3,8 @@
 `fork_map(fn, items)` returns `[fn(item) for item in items]`.  When the batch is
 big enough and the machine has more than one usable core, it forks: each child
 inherits everything the parent knows (snapshot, jobs, parse caches), computes
-every k-th item and sends its results back pickled through a pipe, while the
-parent computes its own share.  Nothing is pickled on the way in, so `fn` may
+its share of the items (runs of neighbours, `_shares`) and sends its results back pickled (through an unlinked temporary
+file, one result at a time), while the parent computes its own share.  Nothing is pickled on the way in, so `fn` may
 be any closure.  What a child changes besides its results (memos it fills,
 blobs it reads) stays in the child: `fn` must be pure in what it returns.
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import select
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -32,11 +32,12 @@ ENV_VAR = "COVERAGE_DIFF_JOBS"
 T = TypeVar("T")
 R = TypeVar("R")
 
+MIN_JOBS = 24  # real (closed-world) job interpretations worth a fork: a few ms each, a fork ~8 ms
+
+forks = 0  # children started by this process
 _workers: int | None = None  # None: from the environment, else the usable cores
 _after_fork_in_child: list[Callable[[], None]] = []
 _in_child = False
-MIN_JOBS = 24  # real (closed-world) job interpretations worth a fork: a few ms each, a fork ~8 ms
-forks = 0  # children started by this process
 _unreaped: set[int] = set()  # children started and not waited for yet
 
 
@@ -82,62 +83,67 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2) ->
     count = min(workers(), len(items))
     if count < 2 or len(items) < min_items or not hasattr(os, "fork"):
         return [fn(item) for item in items]
-    children: dict[int, tuple[int, int]] = {}  # share -> (pid, read end of its pipe)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()  # the children's collector then leaves the inherited objects (and their pages) alone
-    try:
-        for share in range(1, count):
-            child = _start(fn, items[share::count])
-            if child is not None:
-                children[share] = child
-    finally:
-        gc.unfreeze()
+    shares = _shares(len(items), count)
+    started = _fork(fn, [[items[i] for i in positions] for positions in shares[1:]])
+    children = {share: child for share, child in enumerate(started, 1) if child is not None}
     results: list = [None] * len(items)
+
+    def here(share: int) -> None:
+        for i in shares[share]:
+            results[i] = fn(items[i])
+
     try:
         for share in range(count):
             if share not in children:  # this process's share, and that of any fork that failed
-                results[share::count] = [fn(item) for item in items[share::count]]
+                here(share)
     except BaseException:
-        for pid, read_end in children.values():
-            _abandon(pid, read_end)
+        for child in children.values():
+            child.abandon()
         raise
-    for share, (pid, read_end) in children.items():
-        got = _collect(pid, read_end)
-        if got is None or len(got) != len(items[share::count]):
-            got = [fn(item) for item in items[share::count]]  # the child failed: do its share here
-        results[share::count] = got
+    for share, child in children.items():
+        got = child.results()
+        if got is None:
+            here(share)  # the child failed: its share is done here
+        else:
+            for i, value in zip(shares[share], got):
+                results[i] = value
     return results
+
+
+def _shares(size: int, count: int) -> list[list[int]]:
+    """The positions each process computes: runs of neighbouring items dealt in turn,
+    about eight runs per process.  Neighbours tend to share work that each process does
+    once for itself (the jobs of one CI file call the same scripts, which are parsed
+    once per process), and dealing several runs evens out the costs."""
+    run = max(1, size // (count * 8))
+    shares: list[list[int]] = [[] for _ in range(count)]
+    for start in range(0, size, run):
+        shares[(start // run) % count].extend(range(start, min(start + run, size)))
+    return shares
 
 
 class Later:
     """`fork_later`'s handle: `result()` is the list `[fn(item) for item in items]`."""
 
-    def __init__(self, fn, items: list, child: tuple[int, int] | None):
+    def __init__(self, fn, items: list, child: "_Child | None"):
         self._fn, self._items, self._child = fn, items, child
         self._result: list | None = None
 
     def ready(self) -> bool:
-        """Whether `result()` would return without waiting for the child (it writes its
-        results all at once, when they are all computed)."""
-        if self._result is not None or self._child is None:
-            return True
-        readable, _, _ = select.select([self._child[1]], [], [], 0)
-        return bool(readable)
+        """Whether `result()` would return without waiting for the child."""
+        return self._result is not None or self._child is None or self._child.finished()
 
     def cancel(self) -> None:
         """No longer wanted: stop the child (if any) and wait for it."""
         if self._child is not None:
-            _abandon(*self._child)
+            self._child.abandon()
             self._child = None
 
     def result(self) -> list:
         if self._result is None:
-            got = _collect(*self._child) if self._child is not None else None
+            got = self._child.results() if self._child is not None else None
             self._child = None
-            if got is None or len(got) != len(self._items):
-                got = [self._fn(item) for item in self._items]  # no child, or it failed: here and now
-            self._result = got
+            self._result = got if got is not None else [self._fn(item) for item in self._items]  # no child, or it failed
         return self._result
 
 
@@ -148,45 +154,8 @@ def fork_later(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 1) 
     items = list(items)
     child = None
     if workers() >= 2 and len(items) >= max(min_items, 1) and hasattr(os, "fork"):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()
-        try:
-            child = _start(fn, items)
-        finally:
-            gc.unfreeze()
+        (child,) = _fork(fn, [items])
     return Later(fn, items, child)
-
-
-def _start(fn, share: list) -> tuple[int, int] | None:
-    global forks
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:  # no memory or process slots left: this process does the work
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the child: compute, send, and leave without running the parent's cleanup
-        status = 1
-        try:
-            os.close(read_end)
-            _become_child()
-            data = pickle.dumps([fn(item) for item in share], protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-            status = 0
-        except BaseException:  # noqa: BLE001 - anything: the parent redoes this share
-            pass
-        finally:
-            os._exit(status)
-    forks += 1
-    _unreaped.add(pid)
-    os.close(write_end)
-    return pid, read_end
 
 
 def children() -> int:
@@ -194,42 +163,102 @@ def children() -> int:
     return len(_unreaped)
 
 
+class _Child:
+    """A forked process computing `fn` over its share.  It pickles each result into an
+    unlinked temporary file as soon as it has it, so it never holds more than one (its
+    peak memory is what it inherited plus one result), and never waits for this process
+    to read a pipe."""
+
+    def __init__(self, pid: int, out, count: int):
+        self.pid, self.out, self.count = pid, out, count
+        self.status: int | None = None  # the wait status, once it has exited
+
+    def finished(self) -> bool:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self._exited(status)
+        return self.status is not None
+
+    def results(self) -> list | None:
+        """Its results, waiting for it; None when it did not deliver all of them."""
+        if self.status is None:
+            self._exited(os.waitpid(self.pid, 0)[1])
+        try:
+            if self.status != 0:
+                return None
+            self.out.seek(0)
+            enabled = gc.isenabled()
+            gc.disable()  # many small objects, none of them garbage: the collector would only slow loading
+            try:
+                return [pickle.load(self.out) for _ in range(self.count)]
+            except Exception:  # noqa: BLE001 - truncated or corrupt: the share is redone
+                return None
+            finally:
+                if enabled:
+                    gc.enable()
+        finally:
+            self.out.close()
+
+    def abandon(self) -> None:
+        """Stop it (its results are no longer wanted) and wait for it."""
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                self._exited(os.waitpid(self.pid, 0)[1])
+            except OSError:
+                self.status = -1
+        self.out.close()
+
+    def _exited(self, status: int) -> None:
+        self.status = status
+        _unreaped.discard(self.pid)
+
+
+def _fork(fn, shares: list[list]) -> list[_Child | None]:
+    """A child per share computing `fn` over it (None where the fork failed)."""
+    sys.stdout.flush()  # or the children would write again what is buffered
+    sys.stderr.flush()
+    gc.freeze()  # the children's collector then leaves the inherited objects (and their pages) alone
+    try:
+        return [_start(fn, share) for share in shares]
+    finally:
+        gc.unfreeze()
+
+
+def _start(fn, share: list) -> _Child | None:
+    global forks
+    try:
+        out = tempfile.TemporaryFile()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or process slots left: this process does the work
+        out.close()
+        return None
+    if pid == 0:  # the child: compute, write, and leave without running the parent's cleanup
+        status = 1
+        try:
+            _become_child()
+            for item in share:
+                out.write(pickle.dumps(fn(item), protocol=pickle.HIGHEST_PROTOCOL))
+            out.flush()
+            status = 0
+        except BaseException:  # noqa: BLE001 - anything: the parent redoes this share
+            pass
+        finally:
+            os._exit(status)
+    forks += 1
+    _unreaped.add(pid)
+    return _Child(pid, out, len(share))
+
+
 def _become_child() -> None:
     global _in_child
     _in_child = True
     for hook in _after_fork_in_child:
         hook()
-
-
-def _collect(pid: int, read_end: int) -> list | None:
-    """The child's results, or None when it did not deliver all of them."""
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    _unreaped.discard(pid)
-    if status != 0 or not data:
-        return None
-    enabled = gc.isenabled()
-    gc.disable()  # many small objects, none of them garbage: the collector would only slow loading
-    try:
-        got = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - truncated or corrupt: redo the share
-        return None
-    finally:
-        if enabled:
-            gc.enable()
-    return got if isinstance(got, list) else None
-
-
-def _abandon(pid: int, read_end: int) -> None:
-    """Stop a child whose results are no longer wanted (this process is raising)."""
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    os.close(read_end)
-    try:
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
-    _unreaped.discard(pid)
