@@ -188,3 +188,14 @@ def test_a_history_audit_is_the_same_on_two_processes(generated, monkeypatch):
     assert forks >= 2  # the first commit's jobs, and open worlds explained while walking
     assert shared == alone
     assert no_children_left()
+
+
+@pytest.mark.parametrize("size,count", [(1, 2), (7, 2), (600, 2), (2400, 2), (63, 3), (5, 8)])
+def test_shares_deal_runs_of_neighbours_covering_every_item_once(size, count):
+    shares = parallel._shares(size, count)
+    assert sorted(i for share in shares for i in share) == list(range(size))
+    if size >= count * 8:
+        sizes = [len(share) for share in shares]
+        assert max(sizes) - min(sizes) <= size // (count * 8) + 1  # about even
+        runs = sum(1 for share in shares for a, b in zip(share, share[1:]) if b != a + 1) + count
+        assert runs <= count * 17  # neighbours stay together: between eight and sixteen runs each
