@@ -193,7 +193,9 @@ class LossPlan:
 
     def open_jobs(self) -> list[Job]:
         """The jobs of `after` whose open worlds explaining these losses asks for."""
-        return explanation_jobs(self.before, self.after, self.fewer)
+        if "_open_jobs" not in self.__dict__:
+            self.__dict__["_open_jobs"] = explanation_jobs(self.before, self.after, self.fewer)
+        return self.__dict__["_open_jobs"]
 
     def losses(self) -> list[Finding]:
         matched = None
@@ -279,6 +281,7 @@ def files_after(files: dict[str, FileEntry], changes: "Changes") -> dict[str, Fi
 
 
 MAX_WAITING = 64  # commits with possible losses kept waiting (each with two inventories) before the walk waits for the child
+BATCH_OPEN_WORLDS = 8  # open worlds handed to the child at a time (tens of milliseconds each)
 
 
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None) -> Report:
@@ -307,9 +310,12 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
         a time, taking the next batch when it is done.  The last batch uses every core."""
         if last:
             wanted = [(plan.after, job) for _, _, plan in waiting for job in plan.open_jobs()]
-            if explaining:  # the child is busy: this process takes the rest
-                open_worlds_here(wanted)
+            if explaining:  # the child is busy with its batch: another takes half of the rest, this process the other
+                half = len(wanted) // 2
+                other = open_worlds_later(wanted[half:])
+                open_worlds_here(wanted[:half])
                 conclude()
+                other()
             else:
                 prefetch_open_worlds(wanted)
             explaining.append((list(waiting), lambda: None))
@@ -318,10 +324,12 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
             return
         if explaining and (explaining[0][1].ready() or len(waiting) >= MAX_WAITING):
             conclude()
-        if waiting and not explaining:
-            wanted = [(plan.after, job) for _, _, plan in waiting for job in plan.open_jobs()]
-            explaining.append((list(waiting), open_worlds_later(wanted)))
-            waiting.clear()
+        if waiting and not explaining:  # a small batch: the walk's end never waits long for the child
+            batch, wanted = [], []
+            while waiting and (not batch or len(wanted) < BATCH_OPEN_WORLDS):
+                batch.append(waiting.pop(0))
+                wanted += [(batch[-1][2].after, job) for job in batch[-1][2].open_jobs()]
+            explaining.append((batch, open_worlds_later(wanted)))
 
     latest: Inventory | None = None  # equivalent to the last commit walked, when known
     pending: dict[str, FileEntry | None] = {}  # paths changed since the commit `latest` was built for, as they are now
@@ -497,6 +505,7 @@ class _WalkInterpreter:
         self.old_reads = previous.__dict__.get(_READS, {}) if previous is not None else {}
         self.old_jobs = previous.jobs_by_id if self.old_reads else {}
         self.ready: dict[str, tuple[Job, object, JobOutcome, JobReads]] = {}  # prefetched: id -> (job, settings, outcome, reads)
+        self.decided: dict[str, tuple[Job, JobReads | None]] = {}  # by prefetch: id -> (job, its kept reads or None)
 
     def _kept(self, job) -> JobReads | None:
         before = self.old_reads.get(job.id)
@@ -505,7 +514,8 @@ class _WalkInterpreter:
         return None
 
     def __call__(self, job, snapshot: Snapshot, settings) -> JobOutcome:
-        before = self._kept(job)
+        decided = self.decided.get(job.id)
+        before = decided[1] if decided is not None and decided[0] is job else self._kept(job)
         if before is not None:
             self.walk.reused_jobs += 1
             self.reads[job.id] = before
@@ -518,7 +528,8 @@ class _WalkInterpreter:
         return outcome
 
     def prefetch(self, jobs: list, snapshot: Snapshot, settings) -> None:
-        todo = [job for job in jobs if self._kept(job) is None]
+        self.decided = {job.id: (job, self._kept(job)) for job in jobs}  # asked again job by job
+        todo = [job for job, kept in self.decided.values() if kept is None]
         done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings), todo,
                                  min_items=parallel.MIN_JOBS)
         for job, (outcome, reads) in zip(todo, done):
