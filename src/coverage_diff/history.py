@@ -280,8 +280,64 @@ def files_after(files: dict[str, FileEntry], changes: "Changes") -> dict[str, Fi
     return files
 
 
-MAX_WAITING = 64  # commits with possible losses kept waiting (each with two inventories) before the walk waits for the child
-BATCH_OPEN_WORLDS = 8  # open worlds handed to the child at a time (tens of milliseconds each)
+class _Explainer:
+    """Finds the losses of a walk's commits while the walk goes on.  Explaining a loss
+    costs most in the open worlds of the jobs that could reach it, so a child computes
+    those of the waiting commits (a small batch at a time, the next one when it is done)
+    while this process walks; a batch's losses are found once its open worlds are in.
+    `record(index, pair, losses)` receives each commit's, in any order."""
+
+    MAX_WAITING = 64  # commits kept waiting (each with two inventories) before the walk waits for the child
+    BATCH = 8  # open worlds handed to the child at a time (tens of milliseconds each)
+
+    def __init__(self, record):
+        self.record = record
+        self.waiting: list[tuple[int, tuple, LossPlan]] = []  # (commit index, cache key, plan)
+        self.batch: list[tuple[int, tuple, LossPlan]] = []  # the commits whose open worlds the child computes
+        self.open_worlds = None  # the child's handle (`inventory.open_worlds_later`)
+
+    def add(self, index: int, pair: tuple, plan: LossPlan) -> None:
+        self.waiting.append((index, pair, plan))
+
+    def step(self) -> None:
+        """Between two commits: conclude the child's batch if it is done (or if too many
+        commits wait), and hand it the next one."""
+        if self.open_worlds is not None and (self.open_worlds.ready() or len(self.waiting) >= self.MAX_WAITING):
+            self._conclude()
+        if self.waiting and self.open_worlds is None:
+            wanted: list[tuple[Inventory, Job]] = []
+            while self.waiting and (not self.batch or len(wanted) < self.BATCH):
+                self.batch.append(self.waiting.pop(0))
+                wanted += [(self.batch[-1][2].after, job) for job in self.batch[-1][2].open_jobs()]
+            self.open_worlds = open_worlds_later(wanted)
+
+    def finish(self) -> None:
+        """After the last commit: the rest on every core, then every loss found."""
+        wanted = [(plan.after, job) for _, _, plan in self.waiting for job in plan.open_jobs()]
+        if self.open_worlds is not None:  # the child is busy with its batch: another takes half the rest, this process the other
+            half = len(wanted) // 2
+            other = open_worlds_later(wanted[half:])
+            open_worlds_here(wanted[:half])
+            self._conclude()
+            other()
+        else:
+            prefetch_open_worlds(wanted)
+        self.batch, self.waiting = self.waiting, []
+        self._conclude()
+
+    def cancel(self) -> None:
+        """The walk failed: stop the child rather than wait for it."""
+        if self.open_worlds is not None:
+            self.open_worlds.cancel()
+            self.open_worlds = None
+
+    def _conclude(self) -> None:
+        if self.open_worlds is not None:
+            self.open_worlds()  # waits for the child if it is not done
+            self.open_worlds = None
+        for index, pair, plan in self.batch:
+            self.record(index, pair, plan.losses())
+        self.batch = []
 
 
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None) -> Report:
@@ -291,46 +347,12 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     base, commits = commits_in_range(session.repo, since, until)
     walk = HistoryWalk(session.repo, session.reader, cache, settings or session._settings)
     found: list[list[Finding]] = [[] for _ in commits]  # per commit, in the walk's order
-    waiting: list[tuple[int, tuple, LossPlan]] = []  # commits whose losses are found later, together
-    explaining: list = []  # at most one batch: (its commits, a handle on their open worlds)
 
-    def conclude() -> None:
-        """The losses of the batch whose open worlds a child has been computing."""
-        if explaining:
-            batch, open_worlds = explaining.pop()
-            open_worlds()  # waits for the child if it is not done
-            for index, pair, plan in batch:
-                losses = plan.losses()
-                cache.put("losses", tuple(losses), *pair)
-                found[index] = [attribute(f, commits[index]) for f in losses]
+    def record(index: int, pair: tuple, losses: list[Finding]) -> None:
+        cache.put("losses", tuple(losses), *pair)
+        found[index] = [attribute(f, commits[index]) for f in losses]
 
-    def explain(last: bool = False) -> None:
-        """Explaining a loss costs most in the open worlds of the jobs that could reach it:
-        a child computes those of the waiting commits while the walk goes on, one batch at
-        a time, taking the next batch when it is done.  The last batch uses every core."""
-        if last:
-            wanted = [(plan.after, job) for _, _, plan in waiting for job in plan.open_jobs()]
-            if explaining:  # the child is busy with its batch: another takes half of the rest, this process the other
-                half = len(wanted) // 2
-                other = open_worlds_later(wanted[half:])
-                open_worlds_here(wanted[:half])
-                conclude()
-                other()
-            else:
-                prefetch_open_worlds(wanted)
-            explaining.append((list(waiting), lambda: None))
-            waiting.clear()
-            conclude()
-            return
-        if explaining and (explaining[0][1].ready() or len(waiting) >= MAX_WAITING):
-            conclude()
-        if waiting and not explaining:  # a small batch: the walk's end never waits long for the child
-            batch, wanted = [], []
-            while waiting and (not batch or len(wanted) < BATCH_OPEN_WORLDS):
-                batch.append(waiting.pop(0))
-                wanted += [(batch[-1][2].after, job) for job in batch[-1][2].open_jobs()]
-            explaining.append((batch, open_worlds_later(wanted)))
-
+    explainer = _Explainer(record)
     latest: Inventory | None = None  # equivalent to the last commit walked, when known
     pending: dict[str, FileEntry | None] = {}  # paths changed since the commit `latest` was built for, as they are now
     pending_structural: set[str] = set()
@@ -363,13 +385,12 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
             if plan is None:
                 cache.put("losses", (), *pair)
             else:
-                waiting.append((index, pair, plan))
-            explain()
+                explainer.add(index, pair, plan)
+            explainer.step()
             latest = after
-        explain(last=True)
-    except BaseException:  # a child still computing open worlds is not waited for
-        for _, open_worlds in explaining:
-            getattr(open_worlds, "cancel", lambda: None)()
+        explainer.finish()
+    except BaseException:
+        explainer.cancel()
         raise
     findings = [finding for losses in found for finding in losses]
     if findings and latest is None:
