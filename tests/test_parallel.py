@@ -4,12 +4,10 @@ for byte with a single-process run."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
-from pathlib import Path
 
+import bench
 import pytest
 
 from coverage_diff import parallel
@@ -17,8 +15,6 @@ from coverage_diff.api import Session
 from coverage_diff.history import audit_history
 from coverage_diff.report import renderer
 from coverage_diff.snapshot import BlobReader, Snapshot
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(autouse=True)
@@ -132,17 +128,9 @@ def test_a_child_reads_blobs_through_its_own_git_process(tmp_path):
 
 
 # -- whole analyses ---------------------------------------------------------------------
-def _generate():
-    spec = importlib.util.spec_from_file_location("bench_generate_parallel", BENCHMARKS / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    generate = _generate()
+    generate = bench.load("generate")
     shape = generate.Shape(areas=3, steps_per_area=6, sweeps_per_area=2, arrays=4, entries=3, tests_per_area=2, commits=40)
     repo = tmp_path_factory.mktemp("parallel") / "repo"
     generate.build(repo, shape, seed=11)
