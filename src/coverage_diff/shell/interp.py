@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -20,12 +19,12 @@ from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
 from . import arith, containers, globbing, patterns
-from .definitions import (BUILTINS, FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
+from .definitions import (FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
                           static_source_path)
 from .outcome import JobOutcome, ScriptCall
 from .parse import Source, parse_errors, parse_source
 from .state import Flow, Function, State, Var
-from .values import EMPTY, IFS_DEFAULT, Val, concat, read_split, split_fields, unknown
+from .values import EMPTY, IFS_DEFAULT, Val, concat, split_fields, unknown
 
 STATEMENTS = frozenset(
     "command variable_assignment variable_assignments declaration_command unset_command list pipeline "
@@ -2786,7 +2785,6 @@ def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
 def posix_test(args: list[Val], interp: Interpreter, st: State) -> Test:
     """`test` / `[`: POSIX argument-count rules, then -a/-o/! with precedence."""
     if any(not a.known for a in args):
-        texts = [a.text for a in args]
         if len(args) == 2 and args[0].known and args[0].text in ("-n", "-z"):
             return interp.unary_test(args[0].text, args[1], None, st)
         if len(args) == 3 and args[1].known and args[1].text in ("=", "==", "!="):
@@ -2797,7 +2795,6 @@ def posix_test(args: list[Val], interp: Interpreter, st: State) -> Test:
                 return Test(None, frozenset(), ne if neg else eq, eq if neg else ne)
         if len(args) == 1:
             return interp.unary_test("-n", args[0], None, st)
-        del texts
         return Test(None)
     words = [a.text for a in args]
     pos = 0
