@@ -55,16 +55,12 @@ def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inv
         verb = "no longer runs anywhere" if defined else "was removed"
         message = f"{_describe(subject, before)} {verb}" + _now_defined(subject, before, head) + "."
         return _finding(kind, subject, before, after, head, message, reason)
-    if _same_runs(before, after):  # the usual case: an outcome both revisions share
-        lost = gained = set()
-    else:
-        before_variants, after_variants = _variants(before), _variants(after)
-        lost, gained = before_variants - after_variants, after_variants - before_variants
+    lost, gained = _lost_and_gained(before, after)
     if lost:
         lost_runs = [r for r in before if r.variant in lost]
-        kind = "changed" if gained and len(gained) >= len(lost) else "narrowed"
+        kind = "narrowed" if _narrowed(lost, gained) else "changed"
         reason = _why_narrowed(subject, lost_runs, base, head, matched) if kind == "narrowed" else None
-        what = f"{len(lost)} of its {len(before_variants)} variants no longer run"
+        what = f"{len(lost)} of its {len(_variants(before))} variants no longer run"
         message = f"{_describe(subject, before)}: {what}."
         if kind == "changed":
             message = f"{_describe(subject, before)} runs with different arguments or environment."
@@ -94,13 +90,25 @@ def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMa
         if not after:
             if head.is_defined(subject, before, base):
                 jobs += jobs_reaching(head, _scripts_of(subject, before, head))
-        elif not _same_runs(before, after):
-            before_variants, after_variants = _variants(before), _variants(after)
-            lost, gained = before_variants - after_variants, after_variants - before_variants
-            if lost and not (gained and len(gained) >= len(lost)):  # narrowed
+        else:
+            lost, gained = _lost_and_gained(before, after)
+            if lost and _narrowed(lost, gained):
                 matched = matched if matched is not None else match_jobs(base, head)
                 jobs += [matched[r.job_id] for r in before if r.variant in lost and r.job_id in matched]
     return list(dict.fromkeys(jobs))
+
+
+def _lost_and_gained(before: list[Run], after: list[Run]) -> tuple[set, set]:
+    """The variants only `before` runs, and those only `after` runs."""
+    if _same_runs(before, after):  # the usual case: an outcome both revisions share
+        return set(), set()
+    before_variants, after_variants = _variants(before), _variants(after)
+    return before_variants - after_variants, after_variants - before_variants
+
+
+def _narrowed(lost: set, gained: set) -> bool:
+    """Fewer variants run (a loss), rather than as many that run differently (a change)."""
+    return not gained or len(gained) < len(lost)
 
 
 def _same_runs(before: list[Run], after: list[Run]) -> bool:
