@@ -126,3 +126,38 @@ def test_a_wrong_value_in_a_prefix_suggests_changing_it(tmp_path):
     report = make(tmp_path, {}, {".buildkite/pipeline.yml": PIPELINE.format(prefix="USE_FP8=yes")})
     (lost,) = losses(report)
     assert lost.reason.fix.splitlines()[0] == "# or change USE_FP8=yes to USE_FP8=1 in the command at .buildkite/pipeline.yml:5"
+
+
+BACKEND_SWEEP = """configs=("MODEL=llama TP=1" "MODEL=qwen TP=2")
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest tests/test_model.py --backend "${BACKEND:-default}"
+done
+"""
+TWO_BACKENDS = """steps:
+  - label: flash
+    command: BACKEND=flash bash ci/sweep.sh
+  - label: {second}
+    command: BACKEND={second} bash ci/sweep.sh
+"""
+
+
+def backends(tmp_path, head_pipeline: str):
+    repo = history.init_repo(tmp_path / "repo")
+    history.write_tree(repo, {"ci/sweep.sh": BACKEND_SWEEP, "tests/test_model.py": "",
+                              ".buildkite/pipeline.yml": TWO_BACKENDS.format(second="triton")})
+    history.commit_all(repo, "base", tag="base")
+    history.write_tree(repo, {".buildkite/pipeline.yml": head_pipeline})
+    history.commit_all(repo, "head", tag="head")
+    return diff_range(repo, "base..head")
+
+
+def test_fewer_variants_of_an_entry_is_narrowed_and_other_variants_changed(tmp_path):
+    report = backends(tmp_path, TWO_BACKENDS.format(second="triton").split("  - label: triton")[0])
+    narrowed = sorted((f for f in report.findings if f.kind == "narrowed"), key=lambda f: f.subject)
+    assert [f.subject for f in narrowed] == ["MODEL=llama TP=1", "MODEL=qwen TP=2"]
+    assert all("1 of its 2 variants no longer run" in f.message for f in narrowed)
+    assert all("triton" in f.reason.text for f in narrowed)  # the job that ran them is gone
+    report = backends(tmp_path / "other", TWO_BACKENDS.format(second="rocm"))
+    assert losses(report) == []
+    assert sorted(f.subject for f in report.findings if f.kind == "changed") == ["MODEL=llama TP=1", "MODEL=qwen TP=2"]
