@@ -99,7 +99,11 @@ def test_workers_from_the_environment(monkeypatch):
     monkeypatch.setenv(parallel.ENV_VAR, "3")
     assert parallel.workers() == 3
     monkeypatch.setenv(parallel.ENV_VAR, "many")
-    assert parallel.workers() == parallel.usable_cores()
+    assert parallel.workers() == min(parallel.usable_cores(), parallel.DEFAULT_MAX)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 64)
+    assert parallel.workers() == parallel.DEFAULT_MAX  # unless asked for more
+    monkeypatch.setenv(parallel.ENV_VAR, "16")
+    assert parallel.workers() == 16
     parallel.configure(1)
     assert parallel.workers() == 1
     with pytest.raises(ValueError):

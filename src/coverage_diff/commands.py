@@ -74,7 +74,7 @@ def exit_code(report, fail_on: FailOn) -> int:
 
 NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
 JobsOption = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
-                          help="Processes to analyse with (default: COVERAGE_DIFF_JOBS, else the usable cores); 1 never forks.")
+                          help="Processes to analyse with (default: COVERAGE_DIFF_JOBS, else the usable cores, at most 8); 1 never forks.")
 
 
 @contextmanager

@@ -12,7 +12,8 @@ A child that fails in any way (an exception, a signal, unreadable results) is
 not an error: the parent computes that child's share itself, so the outcome and
 any exception are exactly those of a serial run.
 
-Workers: `COVERAGE_DIFF_JOBS` or `--jobs` (`configure`), else the usable cores.
+Workers: `COVERAGE_DIFF_JOBS` or `--jobs` (`configure`), else the usable cores (at most
+`DEFAULT_MAX`).
 Fork is POSIX only; elsewhere everything runs in this process.
 """
 
@@ -33,6 +34,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_JOBS = 24  # real (closed-world) job interpretations worth a fork: a few ms each, a fork ~8 ms
+DEFAULT_MAX = 8  # processes by default on a big machine: each warms its own caches, batches are a few thousand jobs
 
 forks = 0  # children started by this process
 _workers: int | None = None  # None: from the environment, else the usable cores
@@ -60,7 +62,7 @@ def workers() -> int:
             return max(1, int(configured))
         except ValueError:
             pass  # a bad value is the default, not a crash
-    return usable_cores()
+    return min(usable_cores(), DEFAULT_MAX)
 
 
 def usable_cores() -> int:
