@@ -109,7 +109,10 @@ class Session:
         return inventory
 
     def _build_inventory(self, commit: str, snapshot: Snapshot, settings: Settings) -> Inventory:
+        from .ci import file_memo
         from .inventory import build_inventory
+
+        file_memo.use_cache(self.cache)  # each CI file's jobs on disk too, by blob, when the cache is on
 
         jobs = self.memo  # creates the parts memo too
         inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts)

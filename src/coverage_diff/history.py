@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from . import parallel
 from .cache import Cache, settings_hash
+from .ci import file_memo
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, match_jobs
 from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, open_worlds_here, open_worlds_later,
@@ -344,6 +345,7 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
     `session` is an `api.Session` (its repository, blob reader and settings are used)."""
     cache = cache or Cache.disabled()
+    file_memo.use_cache(cache)
     base, commits = commits_in_range(session.repo, since, until)
     walk = HistoryWalk(session.repo, session.reader, cache, settings or session._settings)
     found: list[list[Finding]] = [[] for _ in commits]  # per commit, in the walk's order

@@ -18,12 +18,11 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult
+from . import FrontEndResult, file_memo
 from .buildkite_tiers import Filters, tier_of
 from .buildkite_upload import Upload, uploads
 from .gha_triggers import RANK, best
@@ -90,26 +89,18 @@ def jobs(snapshot: Snapshot, settings) -> FrontEndResult:
     return result
 
 
-_FILE_RESULTS: "OrderedDict[tuple, FrontEndResult]" = OrderedDict()
-_FILE_RESULTS_MAX = 8192
-
-
 def _read_file(snapshot, path, settings, result: FrontEndResult, reader) -> None:
-    """One file's jobs and diagnostics, remembered by blob: a history walk reads the same
-    unchanged test-area files at every commit."""
+    """One file's jobs and diagnostics, remembered by blob (`file_memo`): a history walk
+    reads the same unchanged test-area files at every commit, and a PR's next push too."""
     entry = snapshot.entry(path)
     cacheable = reader in (_vllm_file, _plain_file) and entry is not None and entry.blob  # not closures
     key = (entry.blob, path, reader.__name__, settings) if cacheable else None
-    own = _FILE_RESULTS.get(key) if key is not None else None
+    own = file_memo.MEMO.get(key) if key is not None else None
     if own is None:
         own = FrontEndResult()
         _read_file_uncached(snapshot, path, settings, own, reader)
         if key is not None:
-            _FILE_RESULTS[key] = own
-            if len(_FILE_RESULTS) > _FILE_RESULTS_MAX:
-                _FILE_RESULTS.popitem(last=False)
-    else:
-        _FILE_RESULTS.move_to_end(key)
+            file_memo.MEMO.put(key, own)
     result.jobs += own.jobs
     result.diagnostics += own.diagnostics
     result.incomplete += own.incomplete
