@@ -98,17 +98,17 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2) ->
         for share in range(count):
             if share not in children:  # this process's share, and that of any fork that failed
                 here(share)
-    except BaseException:
+        for share, child in children.items():
+            got = child.results()
+            if got is None:
+                here(share)  # the child failed: its share is done here
+            else:
+                for i, value in zip(shares[share], got):
+                    results[i] = value
+    except BaseException:  # an error of `fn` (as without children) or an interrupt: no child is left behind
         for child in children.values():
             child.abandon()
         raise
-    for share, child in children.items():
-        got = child.results()
-        if got is None:
-            here(share)  # the child failed: its share is done here
-        else:
-            for i, value in zip(shares[share], got):
-                results[i] = value
     return results
 
 
