@@ -45,6 +45,12 @@ def settings_hash(settings) -> str:
     return hashlib.sha256(repr(settings).encode()).hexdigest()[:20]
 
 
+def key_digest(key: tuple) -> str:
+    """A cache key part for a tuple of frozen dataclasses, strings and flags: their repr
+    is their content."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()
+
+
 def default_directory(repo: Path) -> Path:
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 from . import parallel
-from .cache import Cache
+from .cache import Cache, key_digest
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, Snapshot, normalize
 
@@ -125,11 +125,11 @@ class AnswerMemo:
         del kept[MAX_VARIANTS:]
         self._used[key] = variant
         if self.cache.enabled:
-            self.cache.put(self.namespace, [variant, *stored][:MAX_VARIANTS], _digest(key))
+            self.cache.put(self.namespace, [variant, *stored][:MAX_VARIANTS], key_digest(key))
         return value
 
     def _stored(self, key: tuple) -> list:
-        stored = self.cache.get(self.namespace, _digest(key))
+        stored = self.cache.get(self.namespace, key_digest(key))
         return stored if isinstance(stored, list) else []
 
 
@@ -188,11 +188,6 @@ class ClosedHook:
 
     def prefetch(self, jobs: list, snapshot: Snapshot, settings) -> None:
         self.memo.interpret_many(jobs, snapshot, settings, prefetch=True)
-
-
-def _digest(key: tuple) -> str:
-    """Keys are frozen dataclasses, strings and flags: their repr is their content."""
-    return hashlib.sha256(repr(key).encode()).hexdigest()
 
 
 class AskedSnapshot(Snapshot):

@@ -9,10 +9,9 @@ hundreds of test-area files and reads the others from there).
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 
-from ..cache import Cache
+from ..cache import Cache, key_digest
 
 NAMESPACE = "ci-file"
 MAX_KEPT = 8192  # results kept in memory
@@ -29,7 +28,7 @@ class FileMemo:
             self.kept.move_to_end(key)
             return found
         if self.cache.enabled:
-            found = self.cache.get(NAMESPACE, _digest(key))
+            found = self.cache.get(NAMESPACE, key_digest(key))
             if found is not None:
                 self._keep(key, found)
         return found
@@ -37,7 +36,7 @@ class FileMemo:
     def put(self, key: tuple, value) -> None:
         self._keep(key, value)
         if self.cache.enabled:
-            self.cache.put(NAMESPACE, value, _digest(key))
+            self.cache.put(NAMESPACE, value, key_digest(key))
 
     def _keep(self, key: tuple, value) -> None:
         self.kept[key] = value
@@ -52,8 +51,3 @@ def use_cache(cache: Cache) -> None:
     """Keep results on disk in `cache` too (a disabled cache: memory only).  Set by the
     session that runs a command, for the process."""
     MEMO.cache = cache
-
-
-def _digest(key: tuple) -> str:
-    """Keys are strings and frozen settings: their repr is their content."""
-    return hashlib.sha256(repr(key).encode()).hexdigest()
