@@ -25,7 +25,7 @@ from .cache import ENV_VAR, Cache, directory_in
 
 DIFF_OUTPUT = "diff-output"
 INVENTORY_OUTPUT = "inventory-output"
-HEAD_SETTINGS = "head-settings"  # a report's settings tag when they come from the head tree
+HEAD_SETTINGS = "head-settings"  # a report's settings tag when they come from its two trees (config.for_diff)
 OWN_SETTINGS = "own-settings"  # an inventory's settings tag when they come from its tree
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
