@@ -57,10 +57,9 @@ def fail(message: str) -> typer.Exit:
 
 
 def emit(text: str, output: Optional[Path]) -> None:
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
+    from .cli import write_output
+
+    write_output(text, output)
 
 
 def exit_code(report, fail_on: FailOn) -> int:

@@ -201,7 +201,7 @@ class Snapshot:
                 continue
             meta, _, path = record.partition(b"\t")
             mode, _kind, blob = meta.decode().split()
-            p = path.decode("utf-8", "surrogateescape")
+            p = decode_path(path)
             files[p] = FileEntry(p, mode, blob)
         return cls(rev, files, (reader or BlobReader(repo)).read, commit)
 
@@ -216,8 +216,8 @@ class Snapshot:
         for raw in out.split(b"\0"):
             if not raw:
                 continue
-            p = raw.decode("utf-8", "surrogateescape")
-            full = repo / p
+            p = decode_path(raw)
+            full = repo / os.fsdecode(raw)
             try:
                 if full.is_symlink():
                     target = os.fsencode(os.readlink(full))
@@ -290,6 +290,13 @@ class Snapshot:
     def glob(self, *patterns: str) -> list[str]:
         """Regular files matching any of the glob patterns (`**` crosses directories)."""
         return sorted(p for p, e in self.files.items() if e.is_regular and any(match_glob(p, pat) for pat in patterns))
+
+
+def decode_path(raw: bytes) -> str:
+    """A file name as git stores it (bytes) as text.  A name that is not UTF-8 keeps its
+    bad bytes as `\\xNN`: printable, encodable everywhere the name is shown or hashed,
+    and distinct from every UTF-8 name a CI file could spell."""
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _blob_id(data: bytes) -> str:
