@@ -578,4 +578,72 @@ CAPS = [
     ),
 ]
 
-CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS
+# --------------------------------------------------------------------------- issue 20: scalars and nesting
+HEX = "0x" + "f" * 5000
+SEXAGESIMAL = ":".join(["1"] * 3000)
+WORKFLOW = ".github/workflows/ci.yml"
+TOO_DEEP = "nests constructs too deeply to analyse"
+NESTING = [
+    Case(
+        "yaml-huge-hex-and-sexagesimal-scalars",
+        {".buildkite/test_areas/x.yaml": area(f"- label: hex\n  parallelism: {HEX}\n  timeout_in_minutes: {SEXAGESIMAL}\n"
+                                               f"  env:\n    BIG: {'9' * 5000}\n  commands:\n    - pytest hex.py\n"),
+         ".gitlab-ci.yml": f"t:\n  parallel: {SEXAGESIMAL}\n  script: [pytest gl.py]\n",
+         WORKFLOW: f"on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    timeout-minutes: {HEX}\n"
+                   f"    strategy:\n      matrix:\n        n: [{HEX}, {SEXAGESIMAL}]\n    steps:\n      - run: pytest gha.py\n"},
+        diagnostics=(Expect(".gitlab-ci.yml", 2, "`parallel` must be a number"),),
+        added=("hex.py", "gha.py"),
+        heavy=True,
+    ),
+    Case(
+        "yaml-tagged-scalar-that-is-not-its-type",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: !!int abc\n    timeout-minutes: !!float xyz\n"
+                   "    steps:\n      - run: pytest tagged.py\n",
+         ".gitlab-ci.yml": "t:\n  parallel: !!int many\n  script: [pytest tagged_gl.py]\n"},
+        added=("tagged.py",),
+    ),
+    Case(
+        "shell-400-and-operators",
+        _script_area("chain.sh", "#!/bin/bash\n" + " && ".join(["true"] * 400) + " && pytest chain.py\n"),
+        diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
+        incomplete=(Expect(BROKEN, 5, TOO_DEEP),),
+        heavy=True,
+    ),
+    Case(
+        "shell-120-nested-command-substitutions",
+        _script_area("cs.sh", "#!/bin/bash\nx=" + "$(echo " * 120 + "a" + ")" * 120 + "\npytest cs.py\n"),
+        diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
+        incomplete=(Expect(BROKEN, 5, TOO_DEEP),),
+        heavy=True,
+    ),
+    Case(
+        "shell-200-nested-defaults",
+        _script_area("dflt.sh", "#!/bin/bash\nx=" + "${y:-" * 200 + "a" + "}" * 200 + "\npytest dflt.py\n"),
+        diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
+        incomplete=(Expect(BROKEN, 5, TOO_DEEP),),
+        heavy=True,
+    ),
+    Case(
+        "github-run-with-400-and-operators",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "
+                   + " && ".join(["true"] * 400) + " && pytest run.py\n      - run: pytest after.py\n"},
+        diagnostics=(Expect(WORKFLOW, 6, TOO_DEEP),),
+        heavy=True,
+    ),
+    Case(
+        "github-expression-nested-2000-deep",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    if: ${{ " + "(" * 2000 + "true"
+                   + ")" * 2000 + " }}\n    steps:\n      - run: pytest expr.py\n  u:\n    runs-on: ubuntu-latest\n"
+                   "    if: ${{ " + "!" * 5001 + "false }}\n    steps:\n      - run: pytest nots.py\n"},
+        diagnostics=(Expect(WORKFLOW, 5, "nested more than 64 deep"),),
+        added=("nots.py",),
+    ),
+    Case(
+        "github-fromjson-nested-3000-deep",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+                   "        x: ${{ fromJSON('" + "[" * 3000 + "]" * 3000 + "') }}\n    steps:\n      - run: pytest fj.py\n"},
+        diagnostics=(Expect(WORKFLOW, 5, "JSON nested more than 64 deep"),),
+    ),
+]
+
+CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING
