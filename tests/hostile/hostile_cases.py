@@ -602,26 +602,15 @@ NESTING = [
          ".gitlab-ci.yml": "t:\n  parallel: !!int many\n  script: [pytest tagged_gl.py]\n"},
         added=("tagged.py",),
     ),
-    Case(
-        "shell-400-and-operators",
-        _script_area("chain.sh", "#!/bin/bash\n" + " && ".join(["true"] * 400) + " && pytest chain.py\n"),
-        diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
-        incomplete=(Expect(BROKEN, 5, TOO_DEEP),),
-        heavy=True,
-    ),
-    Case(
-        "shell-120-nested-command-substitutions",
-        _script_area("cs.sh", "#!/bin/bash\nx=" + "$(echo " * 120 + "a" + ")" * 120 + "\npytest cs.py\n"),
-        diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
-        incomplete=(Expect(BROKEN, 5, TOO_DEEP),),
-        heavy=True,
-    ),
-    Case(
-        "shell-200-nested-defaults",
-        _script_area("dflt.sh", "#!/bin/bash\nx=" + "${y:-" * 200 + "a" + "}" * 200 + "\npytest dflt.py\n"),
-        diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
-        incomplete=(Expect(BROKEN, 5, TOO_DEEP),),
-        heavy=True,
+    *(
+        Case(name, _script_area(script, body), diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
+             incomplete=(Expect(BROKEN, 5, TOO_DEEP),), heavy=True)
+        for name, script, body in [
+            ("shell-400-and-operators", "chain.sh", "#!/bin/bash\n" + " && ".join(["true"] * 400) + " && pytest chain.py\n"),
+            ("shell-120-nested-command-substitutions", "cs.sh",
+             "#!/bin/bash\nx=" + "$(echo " * 120 + "a" + ")" * 120 + "\npytest cs.py\n"),
+            ("shell-200-nested-defaults", "dflt.sh", "#!/bin/bash\nx=" + "${y:-" * 200 + "a" + "}" * 200 + "\npytest dflt.py\n"),
+        ]
     ),
     Case(
         "github-run-with-400-and-operators",
