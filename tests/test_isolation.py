@@ -59,8 +59,9 @@ def test_a_job_the_interpreter_fails_on_is_a_diagnostic_and_the_rest_is_analysed
 
 
 def test_a_pipeline_file_a_front_end_fails_on_is_a_diagnostic(repo, monkeypatch):
-    from coverage_diff.ci import buildkite
+    from coverage_diff.ci import buildkite, file_memo
 
+    monkeypatch.setattr(file_memo, "MEMO", file_memo.FileMemo())  # read the files, not what an earlier test kept
     real = buildkite._read_file_uncached
 
     def read(snapshot, path, settings, result, reader):
