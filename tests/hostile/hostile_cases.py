@@ -636,4 +636,57 @@ NESTING = [
     ),
 ]
 
-CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING
+# --------------------------------------------------------------------------- issue 20: fan-out across files and levels
+def gitlab_extends(width: int = 8, depth: int = 10) -> str:
+    """Templates `extends` every template of the level below: width ** depth merges unbounded."""
+    text = ".l0_0:\n  script: [pytest base.py]\n"
+    for d in range(1, depth):
+        parents = ", ".join(f".l{d - 1}_{x}" for x in range(width)) if d > 1 else ".l0_0"
+        text += "".join(f".l{d}_{w}:\n  extends: [{parents}]\n  variables:\n    V{d}_{w}: '1'\n" for w in range(width))
+    return text + "job:\n  extends: [" + ", ".join(f".l{depth - 1}_{x}" for x in range(width)) + "]\n"
+
+
+def gitlab_references(width: int = 8, depth: int = 10) -> str:
+    text = ".r0_0:\n  script: [pytest ref.py]\n"
+    for d in range(1, depth):
+        refs = "".join(f"    - !reference [.r{d - 1}_{x}, script]\n" for x in range(width if d > 1 else 1))
+        text += "".join(f".r{d}_{w}:\n  script:\n{refs}" for w in range(width))
+    return text + "job:\n  script:\n" + "".join(f"    - !reference [.r{depth - 1}_{x}, script]\n" for x in range(width))
+
+
+def reusable_workflows(width: int = 6, depth: int = 10) -> Tree:
+    files = {}
+    for d in range(depth):
+        files[f".github/workflows/r{d}.yml"] = "on: workflow_call\njobs:\n" + (
+            "  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest leaf.py\n" if d == depth - 1
+            else "".join(f"  c{w}:\n    uses: ./.github/workflows/r{d + 1}.yml\n" for w in range(width)))
+    files[WORKFLOW] = "on: [pull_request]\njobs:\n" + "".join(f"  c{w}:\n    uses: ./.github/workflows/r0.yml\n" for w in range(width))
+    return files
+
+
+def composite_actions(width: int = 6, depth: int = 10) -> Tree:
+    files = {}
+    for d in range(depth):
+        steps = ("    - run: pytest comp.py\n      shell: bash\n" if d == depth - 1
+                 else "".join(f"    - uses: ./.github/actions/a{d + 1}\n" for _ in range(width)))
+        files[f".github/actions/a{d}/action.yml"] = f"name: a{d}\nruns:\n  using: composite\n  steps:\n{steps}"
+    files[WORKFLOW] = ("on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+                       + "".join("      - uses: ./.github/actions/a0\n" for _ in range(width)))
+    return files
+
+
+FANS_OUT = "fans out to more than"
+FAN_OUT = [
+    Case(name, files, diagnostics=(Expect(where, 1, FANS_OUT),), incomplete=(Expect(where, 1, FANS_OUT),), heavy=True)
+    for name, where, files in [
+        ("gitlab-extends-8-wide-10-deep", ".gitlab-ci.yml", {".gitlab-ci.yml": gitlab_extends()}),
+        ("gitlab-references-8-wide-10-deep", ".gitlab-ci.yml", {".gitlab-ci.yml": gitlab_references()}),
+        ("github-reusable-workflows-6-wide-10-deep", WORKFLOW, reusable_workflows()),
+        ("github-composite-actions-6-wide-10-deep", WORKFLOW, composite_actions()),
+        ("buildkite-matrix-1024-times-parallelism-1024", ".buildkite/pipeline.yml",
+         {".buildkite/pipeline.yml": "steps:\n  - label: m\n    command: pytest m.py {{matrix}}\n    matrix: ["
+          + ", ".join(f"v{i}" for i in range(1024)) + "]\n    parallelism: 1024\n"}),
+    ]
+]
+
+CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT

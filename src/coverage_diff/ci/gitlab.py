@@ -18,7 +18,7 @@ from ..config import Settings
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult
+from . import FrontEndResult, budget
 from .gha_triggers import RANK, best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
 from .yamlload import Map, Seq, YamlError, load_file, type_name
@@ -87,6 +87,7 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
+        budget.start()
         with contained(Location(path), f"pipeline file {path}") as caught:
             reader = _Reader(snapshot, settings, result)
             config = reader.config(path)
@@ -275,6 +276,7 @@ class _Reader:
         return out
 
     def extends(self, name: str, job: dict, config: dict, path: str, line: int, chain: tuple[str, ...]):
+        budget.charge()
         if "extends" not in job:
             return job
         if len(chain) >= MAX_EXTENDS or name in chain:
@@ -523,6 +525,7 @@ class _Reader:
         return found, assumed, rule_vars
 
     def variant(self, name, job, config, variables, combo, scenarios, stage, location: Location, prefix: str = "") -> None:
+        budget.charge()
         path = location.path
         found, assumed, rule_vars = self.runs_in(job, variables, scenarios, location)
         tiers = [tier for _, tier in found]
@@ -649,6 +652,7 @@ class _Reader:
         return 0 < line <= len(lines) and "!reference" in lines[line - 1]
 
     def reference(self, item: list, config: dict, file: str):
+        budget.charge()
         value = config
         for key in item:
             value = value.get(key) if isinstance(value, dict) else None
