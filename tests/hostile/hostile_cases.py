@@ -689,4 +689,14 @@ FAN_OUT = [
     ]
 ]
 
-CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
+APPENDS = [
+    Case(
+        "array-appends-in-nested-loops",
+        _script_area("app.sh", '#!/bin/bash\narr=()\nfor i in $(seq 1 400); do\n  for j in $(seq 1 200); do\n'
+                               '    arr+=("$i-$j")\n  done\ndone\npytest app.py "${#arr[@]}"\n'),
+        incomplete=(Expect("tests/pd/app.sh", 5, "grows past 8192 items by `+=`"),),
+        heavy=True,
+    ),
+]
+
+CASES = APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
