@@ -184,6 +184,8 @@ parallel.after_fork_in_child(_forget_parent_pipes)
 class Snapshot:
     """The files of one revision.  Paths are POSIX, relative to the repository root."""
 
+    undecodable: tuple[str, ...] = ()  # paths whose stored name is not UTF-8 (shown with \\xNN escapes)
+
     def __init__(self, name: str, files: dict[str, FileEntry], reader, commit: str = ""):
         self.name = name  # what the user typed, or "working tree"
         self.commit = commit  # "" for the working tree
@@ -203,7 +205,9 @@ class Snapshot:
             mode, _kind, blob = meta.decode().split()
             p = decode_path(path)
             files[p] = FileEntry(p, mode, blob)
-        return cls(rev, files, (reader or BlobReader(repo)).read, commit)
+        snapshot = cls(rev, files, (reader or BlobReader(repo)).read, commit)
+        snapshot.undecodable = _undecodable(out.split(b"\0"), lambda record: record.partition(b"\t")[2])
+        return snapshot
 
     @classmethod
     def worktree(cls, repo: Path) -> "Snapshot":
@@ -235,7 +239,9 @@ class Snapshot:
             except OSError:
                 continue  # gone or unreadable since git listed it
             files[p] = FileEntry(p, mode, blob)
-        return cls("working tree", files, _DiskReader(where).read)
+        snapshot = cls("working tree", files, _DiskReader(where).read)
+        snapshot.undecodable = _undecodable(out.split(b"\0"), lambda raw: raw)
+        return snapshot
 
     @classmethod
     def from_files(cls, name: str, files: dict[str, str | bytes]) -> "Snapshot":
@@ -297,6 +303,19 @@ def decode_path(raw: bytes) -> str:
     bad bytes as `\\xNN`: printable, encodable everywhere the name is shown or hashed,
     and distinct from every UTF-8 name a CI file could spell."""
     return raw.decode("utf-8", "backslashreplace")
+
+
+def _undecodable(records: list[bytes], name_of) -> tuple[str, ...]:
+    """The names among `records` that are not UTF-8, as `decode_path` shows them."""
+    bad = []
+    for record in records:
+        name = name_of(record)
+        if name and not name.isascii():
+            try:
+                name.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(decode_path(name))
+    return tuple(sorted(bad))
 
 
 def _blob_id(data: bytes) -> str:

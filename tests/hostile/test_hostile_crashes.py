@@ -62,6 +62,10 @@ def test_the_name_keeps_its_bad_bytes_as_escapes(badly_named):
             assert snapshot.read("tests/pd/caf\\xe9-\\xff\\xfe.sh").startswith(b"#!/bin/bash")
     finally:
         reader.close()
+    for args in (["inventory", "bad-name"], ["base..bad-name"]):
+        report = run_cli([*args, "--repo", str(badly_named), "--format", "json"]).report
+        named = [d for d in report["diagnostics"] if d["path"] == "tests/pd/caf\\xe9-\\xff\\xfe.sh"]
+        assert named and named[0]["line"] == 1 and "not valid UTF-8" in named[0]["message"], report["diagnostics"]
 
 
 def cli(repo: Path, *args: str, env=None, **kw) -> subprocess.CompletedProcess:
