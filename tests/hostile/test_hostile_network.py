@@ -113,3 +113,27 @@ def test_public_url():
     assert public_url("https://host/x") == "https://host/x"
     with pytest.raises(GitHubError):
         GitHubClient(TOKEN, api_url="javascript:alert(1)")
+
+
+def test_in_github_actions_a_squatted_marker_is_ignored(tmp_path):
+    """Someone posts a comment starting with the bot's marker; the bot (GITHUB_TOKEN) neither
+    edits it (403) nor counts it as its own: it creates its own comment."""
+    from coverage_diff.bot import MARKER
+
+    seen = []
+
+    def github(request):
+        seen.append((request.method, request.url.path))
+        if request.method == "GET":
+            return httpx.Response(200, json=[{"id": 1, "body": MARKER + " squatted", "user": {"login": "mallory"},
+                                              "html_url": "https://x/1"}])
+        if request.method == "PATCH":
+            return httpx.Response(403, json={"message": "Resource not accessible by integration"})
+        return httpx.Response(201, json={"id": 2, "body": "ours", "user": {"login": "github-actions[bot]"},
+                                         "html_url": "https://x/2"})
+
+    code, out, err = comment(answering(github), env={"GITHUB_ACTIONS": "true"})
+    assert code == 0, err
+    assert ("POST", "/repos/octo/vllm/issues/7/comments") in seen and not any(m == "PATCH" for m, _ in seen)
+    code, out, err = comment(answering(github), env={"GITHUB_ACTIONS": "true", "COVERAGE_DIFF_COMMENT_AUTHOR": "*"})
+    assert code == 2 and any(m == "PATCH" for m, _ in seen)  # anyone's: the squatted comment is taken, as before
