@@ -80,8 +80,8 @@ CEILINGS = {
     "max_paths": 4096,
     "max_depth": 48,
     "max_loop": 100_000,
-    "max_steps": 2_000_000,
-    "max_total_steps": 20_000_000,
+    "max_steps": 1_000_000,
+    "max_total_steps": 10_000_000,
     "max_file_bytes": 16_000_000,
 }
 # Lists a pull request may shorten but never lengthen: each entry it adds would hide
