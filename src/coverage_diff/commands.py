@@ -68,8 +68,21 @@ def exit_code(report, fail_on: FailOn) -> int:
         return EXIT_OK
     from .model import Severity
 
+    from .acknowledge import gating
+
     threshold = Severity(fail_on.value).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in gating(report.findings)) else EXIT_OK
+
+
+class SettingsFrom(str, Enum):
+    head = "head"
+    base = "base"
+
+
+ConfigOption = typer.Option(None, "--config", metavar="FILE",
+                            help="Settings from this file (.coverage-diff.toml, or a pyproject.toml's [tool.coverage-diff]) instead of the repository's.")
+SettingsFromOption = typer.Option(SettingsFrom.head, "--settings-from",
+                                  help="Revision whose settings a diff uses: head (default) or base, so a pull request cannot change its own gate.")
 
 
 NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
@@ -78,19 +91,22 @@ JobsOption = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
 
 
 @contextmanager
-def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int | None = None):
+def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int | None = None,
+             config: Optional[Path] = None, settings_from: SettingsFrom = SettingsFrom.head):
     """An open repository for one command: input errors become exit code 2, and the
-    git processes are closed whatever happens.  `jobs`: the `--jobs` option."""
+    git processes are closed whatever happens.  `jobs`, `config`, `settings_from`: the
+    `--jobs`, `--config` and `--settings-from` options."""
     from . import parallel
     from .api import Session
-    from .config import ConfigError
+    from .config import ConfigError, read_settings_file
     from .snapshot import GitError
 
     parallel.configure(jobs)
 
     try:
-        session = Session(repo, use_cache=use_cache)
-    except GitError as exc:
+        settings = read_settings_file(config) if config is not None else None
+        session = Session(repo, settings, use_cache=use_cache, settings_from=settings_from.value)
+    except (GitError, ConfigError) as exc:
         raise fail(str(exc)) from None
     try:
         yield session
@@ -111,11 +127,13 @@ def diff_command(
     repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
     no_cache: bool = NoCacheOption,
     jobs: Optional[int] = JobsOption,
+    config: Optional[Path] = ConfigOption,
+    settings_from: SettingsFrom = SettingsFromOption,
 ) -> None:
     """Compare what CI runs at two revisions and explain every loss."""
     from .report import renderer
 
-    with analysis(repo, use_cache=not no_cache, jobs=jobs) as session:
+    with analysis(repo, use_cache=not no_cache, jobs=jobs, config=config, settings_from=settings_from) as session:
         spec = revisions or session.default_range()
         report = session.diff(spec)
         stored_as = session.report_key(spec)
@@ -159,6 +177,8 @@ def comment_command(
     api_url: Optional[str] = typer.Option(None, "--api-url", help="GitHub API URL (default GITHUB_API_URL, else https://api.github.com)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the comment instead of posting it."),
     jobs: Optional[int] = JobsOption,
+    config: Optional[Path] = ConfigOption,
+    settings_from: SettingsFrom = SettingsFromOption,
 ) -> None:
     """Keep one sticky pull-request comment with the diff (token from GITHUB_TOKEN only)."""
     import os
@@ -174,7 +194,7 @@ def comment_command(
         except EventError as exc:
             raise fail(str(exc)) from None
         revisions = f"{base}...{head}"
-    with analysis(repo, jobs=jobs) as session:
+    with analysis(repo, use_cache=True, jobs=jobs, config=config, settings_from=settings_from) as session:
         report = session.diff(revisions)
     raise typer.Exit(run_comment(report, repo=github_repo, pr=pr, api_url=api_url, token=None, event_path=None,
                                  dry_run=dry_run, out=sys.stdout))

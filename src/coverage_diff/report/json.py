@@ -58,9 +58,19 @@ def finding_dict(f: Finding) -> dict:
         locations=[location_dict(loc) for loc in f.locations],
         base_runs=[run_dict(r) for r in f.base_runs],
         head_runs=[run_dict(r) for r in f.head_runs],
+        acknowledged=acknowledgement_dict(f),
     )
     out.update(dict(f.details))
     return out
+
+
+def acknowledgement_dict(f: Finding) -> dict | None:
+    """An intended loss: the reason and where it is written (path null: the settings)."""
+    ack = f.acknowledged
+    if ack is None:
+        return None
+    return {"reason": ack.reason, "path": ack.location.path if ack.location else None,
+            "line": ack.location.line if ack.location else None}
 
 
 def location_dict(loc: Location) -> dict:

@@ -50,10 +50,12 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
 def verdict(report: Report) -> str:
     losses = [f for f in report.findings if f.kind in LOSS_KINDS and not f.rule]
     if report.command == "diff":
-        if not losses:
-            return "OK: no test configuration stops running."
-        subjects = len({f.subject for f in losses})
-        return f"LOSS: {subjects} test configuration(s) stop running or run less."
+        acknowledged = len({f.subject for f in losses if f.acknowledged is not None})
+        open_losses = len({f.subject for f in losses if f.acknowledged is None})
+        also = f" ({acknowledged} more acknowledged as intended)" if acknowledged else ""
+        if not open_losses:
+            return f"OK: no test configuration stops running unacknowledged{also}." if acknowledged else "OK: no test configuration stops running."
+        return f"LOSS: {open_losses} test configuration(s) stop running or run less{also}."
     return f"{len(report.findings)} finding(s)."
 
 
@@ -66,6 +68,8 @@ def _job_label(run) -> str:
 def _finding(f: Finding, detailed: bool) -> list[str]:
     where = f"  [{f.config.location}]" if f.config else ""
     out = [f"  - {one_line(f.subject)}{terminal(where)}"]
+    if f.acknowledged is not None:
+        out.append(f"      ACKNOWLEDGED ({terminal(f.acknowledged.source)}): {one_line(f.acknowledged.reason)}")
     if not detailed:
         return out
     out.append(f"      {one_line(f.message)}")
