@@ -34,7 +34,7 @@ def fake_session(monkeypatch):
     FakeSession.ranges = []
     import coverage_diff.api
 
-    monkeypatch.setattr(coverage_diff.api, "Session", lambda repo, **_: FakeSession(fx.gemma_report()))
+    monkeypatch.setattr(coverage_diff.api, "Session", lambda repo, *_, **__: FakeSession(fx.gemma_report()))
     return FakeSession
 
 
