@@ -34,6 +34,7 @@ class Format(str, Enum):
     markdown = "markdown"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
 
 
 class FailOn(str, Enum):
