@@ -3,16 +3,9 @@ one issue per finding at the blocking guard, stable fingerprints, acknowledged l
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-import history
 import jsonschema
-import pytest
+from adoption_kit import parsed
 
-ROOT = Path(__file__).resolve().parents[2]
 SWEEP = "tests/v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh"
 
 # What GitLab's code quality report schema requires of each issue (written from its documentation).
@@ -39,29 +32,17 @@ CODE_QUALITY = {
 }
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return history.build(ROOT / "fixtures" / "vllm_pd_split", tmp_path_factory.mktemp("gl") / "repo")
-
-
-def report(repo, *args):
-    result = subprocess.run([sys.executable, "-m", "coverage_diff", *args, "--repo", str(repo), "--format", "gitlab"],
-                            capture_output=True, text=True)
-    return result.returncode, json.loads(result.stdout)
-
-
-def test_diff_as_code_quality(repo):
-    code, issues = report(repo, "base..head")
-    assert code == 1
+def test_diff_as_code_quality(pd_repo):
+    issues = parsed(pd_repo, "gitlab", "base..head", code=1)
     jsonschema.validate(issues, CODE_QUALITY)
     [lost] = [i for i in issues if i["check_name"] == "coverage-diff/silently-dropped"]
     assert lost["severity"] == "critical" and "gemma-3-4b-it" in lost["description"] and "SW_ATTN" in lost["description"]
     assert lost["location"]["path"] == SWEEP  # the guard that blocks it
     assert len({i["fingerprint"] for i in issues}) == len(issues)
-    assert report(repo, "base..head")[1] == issues  # fingerprints are stable
+    assert parsed(pd_repo, "gitlab", "base..head", code=1) == issues  # fingerprints are stable
 
 
-def test_audit_as_code_quality(repo):
-    code, issues = report(repo, "audit", "head", "--fail-on", "never")
-    assert code == 0 and issues
+def test_audit_as_code_quality(pd_repo):
+    issues = parsed(pd_repo, "gitlab", "audit", "head", "--fail-on", "never")
+    assert issues
     jsonschema.validate(issues, CODE_QUALITY)

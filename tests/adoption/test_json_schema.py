@@ -4,29 +4,17 @@ and the analysis's own counters are in `stats`, outside the contract."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from importlib import resources
-from pathlib import Path
 
-import history
 import jsonschema
 import pytest
+from adoption_kit import parsed
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads(resources.files("coverage_diff").joinpath("schema/report-v2.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return history.build(ROOT / "fixtures" / "vllm_pd_split", tmp_path_factory.mktemp("schema") / "repo")
-
-
 def run(repo, *args) -> dict:
-    result = subprocess.run([sys.executable, "-m", "coverage_diff", *args, "--repo", str(repo), "--format", "json", "--fail-on", "never"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return parsed(repo, "json", *args, "--fail-on", "never")
 
 
 def test_schema_is_a_valid_2020_12_schema():
@@ -35,15 +23,15 @@ def test_schema_is_a_valid_2020_12_schema():
 
 @pytest.mark.parametrize("args", [("base..head",), ("base...head", "-v"), ("audit", "head"), ("audit", "--since", "base", "--until", "head")],
                          ids=["diff", "diff-verbose", "audit", "audit-since"])
-def test_reports_validate(repo, args):
-    report = run(repo, *args)
+def test_reports_validate(pd_repo, args):
+    report = run(pd_repo, *args)
     jsonschema.Draft202012Validator(SCHEMA).validate(report)
     assert report["findings"], "the fixture has findings of every command"
     assert not set(report["summary"]) & {"base_runs", "head_runs", "cache_hits", "inventories_built"}
 
 
-def test_schema_rejects_what_is_not_the_contract(repo):
-    report = run(repo, "base..head")
+def test_schema_rejects_what_is_not_the_contract(pd_repo):
+    report = run(pd_repo, "base..head")
     validator = jsonschema.Draft202012Validator(SCHEMA)
     broken = json.loads(json.dumps(report))
     broken["findings"][0]["severity"] = "fatal"

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import history
 import jsonschema
 import pytest
+from adoption_kit import ROOT, parsed
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "audit" / "data" / "sarif-schema-2.1.0.json").read_text())
 
 
@@ -70,22 +66,10 @@ def check(doc: dict) -> None:
     assert github_problems(doc) == []
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    return history.build(ROOT / "fixtures" / "vllm_pd_split", tmp_path_factory.mktemp("sarif") / "repo")
-
-
-def sarif(repo, *args) -> dict:
-    result = subprocess.run([sys.executable, "-m", "coverage_diff", *args, "--repo", str(repo), "--format", "sarif", "--fail-on", "never"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 @pytest.mark.parametrize("args", [("base..head",), ("head..base",), ("audit", "head"), ("audit", "--since", "base", "--until", "head")],
                          ids=["diff", "diff-reversed", "audit", "audit-since"])
-def test_sarif_is_valid_for_github(repo, args):
-    doc = sarif(repo, *args)
+def test_sarif_is_valid_for_github(pd_repo, args):
+    doc = parsed(pd_repo, "sarif", *args, "--fail-on", "never")
     check(doc)
     assert doc["runs"][0]["results"], "the fixture has findings for every command"
 
