@@ -149,17 +149,21 @@ class Session:
         self._report_keys[spec] = stored_as
         stored = self.cache.get("diff-report", *stored_as) if stored_as else None
         if isinstance(stored, Report):
-            return self._acknowledged(stored, head_snapshot_rev, settings)
+            return self._acknowledged(stored, base_rev, head_snapshot_rev, settings)
         report = self._compare(rng, base_rev, head_snapshot_rev, settings)
         if stored_as:
             self.cache.put("diff-report", report, *stored_as)
-        return self._acknowledged(report, head_snapshot_rev, settings)
+        return self._acknowledged(report, base_rev, head_snapshot_rev, settings)
 
-    def _acknowledged(self, report: Report, head_rev: str, settings: Settings) -> Report:
-        """Losses the change acknowledges (`accept` comments at the head, the settings' list)."""
+    def _acknowledged(self, report: Report, base_rev: str, head_rev: str, settings: Settings) -> Report:
+        """Losses the change acknowledges (`accept` comments at the head, the settings' list),
+        and the commits both sides resolved to."""
+        from dataclasses import replace
+
         from . import acknowledge
 
-        return acknowledge.apply(report, self.snapshot(head_rev), settings)
+        report = acknowledge.apply(report, self.snapshot(head_rev), settings)
+        return replace(report, base_commit=resolve(self.repo, base_rev), head_commit=resolve(self.repo, head_rev) if head_rev else "")
 
     def _compare(self, rng: RevisionRange, base_rev: str, head_snapshot_rev: str, settings: Settings) -> Report:
         # Base first: when it comes from the cache, its outcomes seed the memo for the head.

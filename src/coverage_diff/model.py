@@ -296,3 +296,7 @@ class Report:
     diagnostics: tuple[Diagnostic, ...] = ()
     incomplete: tuple[Incomplete, ...] = ()
     summary: tuple[tuple[str, int], ...] = field(default=())
+    # The commits `base` and `head` resolved to (for links that hold when a branch moves);
+    # "" when not known or the working tree.
+    base_commit: str = ""
+    head_commit: str = ""
