@@ -169,7 +169,12 @@ def stored_answer(args: list[str]) -> tuple[str, str | None, int] | None:
         return None
     if not str(options.get("jobs", "1")).isdigit() or int(options.get("jobs", "1")) < 1:
         return None  # typer says what is wrong with it
-    return found[0], options.get("output"), code
+    text = found[0]
+    if options.get("format", "text") == "text" and options.get("output") is None:
+        from .report.terminal import decorate, display  # wrapped and coloured, as the command would
+
+        text = decorate(text, display())
+    return text, options.get("output"), code
 
 
 def _plain(words: list[str], known: dict[str, tuple[str, bool]]) -> tuple[list[str], dict] | None:

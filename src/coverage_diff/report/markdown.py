@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from .. import DOCS_URL, __version__
 from ..model import LOSS_KINDS, Finding, Location, Report
-from .escape import md_code, md_fence, md_link, md_prose, md_text, unmention
+from .escape import clip, md_code, md_fence, md_link, md_prose, md_text, unmention
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
@@ -133,7 +133,7 @@ def _problem_table(problems: list[Finding], links: "_Links") -> str:
     rows = ["| Configuration | What happened | Why |", "|---|---|---|"]
     for n, f in enumerate(problems, start=1):
         shown = f.config.text if f.config else f.subject  # as written in the script
-        cells = (f"{n}. {md_code(_clip(shown, CELL_CODE), CELL_CODE + 8)}", _happened(f), _short_why(f, links))
+        cells = (f"{n}. {md_code(_one_clip(shown, CELL_CODE), CELL_CODE + 8)}", _happened(f), _short_why(f, links))
         rows.append("| " + " | ".join(c or "—" for c in cells) + " |")
     return "\n".join(rows)
 
@@ -152,13 +152,13 @@ def _short_why(f: Finding, links: "_Links") -> str:
     """The blocking guards, by file name and line, and what the jobs give their variables."""
     reason = f.reason
     if reason is None or not reason.guards:
-        return md_prose(_clip((reason.text if reason else "") or f.message, 160))
+        return md_prose(_one_clip((reason.text if reason else "") or f.message, 160))
     parts = []
     for guard in reason.guards[:2]:
         where = guard.condition.location
         name = f"{where.path.rsplit('/', 1)[-1]}:{where.line}"
         needs = "" if guard.required else " is false"
-        parts.append(f"needs {md_code(_clip(guard.condition.text, 60), 68)}{needs} ({md_link(md_code(name, 80), links.head(where))})")
+        parts.append(f"needs {md_code(_one_clip(guard.condition.text, 60), 68)}{needs} ({md_link(md_code(name, 80), links.head(where))})")
     unset = sorted({var for g in reason.guards for _, var, value in g.provided if value == "<unset>"}
                    - {var for g in reason.guards for _, var, value in g.provided if value != "<unset>"})
     if unset:
@@ -306,9 +306,8 @@ def _plural(n: int, noun: str, nouns: str = "") -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {nouns or noun + 's'}"
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _one_clip(text: str, limit: int) -> str:
+    return clip(" ".join(text.split()), limit)
 
 
 def _footer(problems: list[Finding]) -> str:

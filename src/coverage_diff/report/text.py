@@ -67,7 +67,7 @@ def _job_label(run) -> str:
 
 def _finding(f: Finding, detailed: bool) -> list[str]:
     where = f"  [{f.config.location}]" if f.config else ""
-    out = [f"  - {one_line(f.subject)}{terminal(where)}"]
+    out = [f"  - {one_line(f.config.text if f.config else f.subject)}{terminal(where)}"]  # as written
     if f.acknowledged is not None:
         out.append(f"      ACKNOWLEDGED ({terminal(f.acknowledged.source)}): {one_line(f.acknowledged.reason)}")
     if not detailed:
