@@ -1,5 +1,5 @@
 """JSON output: the contract other tools rely on, published as a JSON Schema
-(`coverage_diff/schema/report-v2.json`, docs/json.md).
+(`coverage_diff/schema/report-v2.json`; README.md, JSON).
 
 `{"version", "command", "base", "head", "summary", "stats", "findings": [...],
 "diagnostics": [...], "incomplete": [...]}`; each finding has `kind` (diff) or `rule` (audit),
