@@ -111,3 +111,16 @@ def test_settings_from_base_ignore_what_the_head_says(repo):
     result = cli(repo, f"base..{sha}", "--settings-from", "base", "--format", "json")
     assert result.returncode == 1
     assert gemma(json.loads(result.stdout))["acknowledged"] is None
+
+
+def test_acknowledged_losses_in_annotations_sarif_and_code_quality(repo):
+    sha = commit(repo, {SWEEP: marked_sweep(repo, f"# coverage-diff: accept[silently-dropped] {REASON}", "gemma-3-4b-it VLLM_SERVE")}, "ack")
+    annotations = cli(repo, f"base..{sha}", "--format", "github")
+    assert annotations.returncode == 0 and "::error" not in annotations.stdout
+    assert f"::notice file={SWEEP}" in annotations.stdout and REASON in annotations.stdout
+    sarif = json.loads(cli(repo, f"base..{sha}", "--format", "sarif").stdout)
+    [result] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "silently-dropped"]
+    assert result["suppressions"] == [{"kind": "inSource", "status": "accepted", "justification": REASON}]
+    issues = json.loads(cli(repo, f"base..{sha}", "--format", "gitlab").stdout)
+    [issue] = [i for i in issues if i["check_name"] == "coverage-diff/silently-dropped"]
+    assert issue["severity"] == "info" and issue["description"].startswith(f"acknowledged ({REASON})")
