@@ -107,3 +107,16 @@ def test_audit_markdown_fits_github():
     assert len(text) <= 65_000 < len(audit_markdown.render(report, max_chars=10**9))
     listed = text.count("\n- `MODEL=m")
     assert 0 < listed < 300 and listed % 10 == 0 and f"- … and {30 - listed // 10} more" in text
+
+
+def test_ran_before_names_each_file_once_and_each_combination():
+    from coverage_diff.model import Frame, Location, Run
+    from coverage_diff.report.text import ran_in
+
+    def run(label, path):
+        return Run(job_id=f"github-actions:{path}:test", argv=("pytest",), env=(), location=Location(path, 9), cwd="",
+                   path=(Frame("job", Location(path, 3), label),))
+
+    runs = [run("test (python=3.11)", "ci.yml"), run("test (python=3.12)", "ci.yml"), run("lint", "lint.yml")]
+    assert ran_in(runs) == "ci.yml: test (python=3.11), test (python=3.12); lint.yml: lint"
+    assert ran_in(runs, limit=2) == "ci.yml: test (python=3.11), test (python=3.12) and 1 more"

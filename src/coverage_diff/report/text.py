@@ -59,10 +59,22 @@ def verdict(report: Report) -> str:
     return f"{len(report.findings)} finding(s)."
 
 
-def _job_label(run) -> str:
-    label, location = run.job
-    where = location.path if location else run.job_id.split(":")[1] if run.job_id.count(":") >= 2 else ""
-    return f"{label} ({where})"
+def ran_in(runs, limit: int = 4) -> str:
+    """The jobs of `runs` by file, each file named once (a matrix combination is named by
+    its values in the job's label): `ci.yml: test (python=3.11), test (python=3.12)`."""
+    by_file: dict[str, set[str]] = {}
+    for run in runs:
+        label, location = run.job
+        where = location.path if location else run.job_id.split(":")[1] if run.job_id.count(":") >= 2 else ""
+        by_file.setdefault(where, set()).add(label)
+    parts, shown = [], 0
+    for where in sorted(by_file):
+        labels = sorted(by_file[where])[: max(limit - shown, 0)]
+        shown += len(labels)
+        if labels:
+            parts.append(f"{where}: {', '.join(labels)}" if where else ", ".join(labels))
+    total = sum(len(v) for v in by_file.values())
+    return "; ".join(parts) + (f" and {total - shown} more" if total > shown else "")
 
 
 def _finding(f: Finding, detailed: bool) -> list[str]:
@@ -74,8 +86,7 @@ def _finding(f: Finding, detailed: bool) -> list[str]:
         return out
     out.append(f"      {one_line(f.message)}")
     if f.base_runs and not f.rule:
-        jobs = sorted({_job_label(r) for r in f.base_runs})
-        out.append(f"      ran before in: {one_line(', '.join(jobs[:4]))}{' ...' if len(jobs) > 4 else ''}")
+        out.append(f"      ran before in: {one_line(ran_in(f.base_runs))}")
     if f.reason:
         out.append(f"      why: {one_line(f.reason.text)}")
         for g in f.reason.guards:
