@@ -103,8 +103,8 @@ def working(message: str, verbose: bool = False):
     """Progress on stderr for work that may take a while (report/terminal.py)."""
     from .report.terminal import working as show
 
-    with show(message, verbose):
-        yield
+    with show(message, verbose) as progress:
+        yield progress
 
 
 def exit_code(report, fail_on: FailOn) -> int:
@@ -345,8 +345,9 @@ def audit_command(
     if since is not None and rules:
         raise fail("--rule selects rules for an audit of one revision; --since reports losses along history (drop one of them)")
     with analysis(repo, errors=(baselines.BaselineError, KeyError), jobs=jobs) as session:
-        with working(f"walking history from {since} to {until}" if since is not None else f"auditing {revision}", verbose):
-            report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
+        with working(f"walking history from {since} to {until}" if since is not None else f"auditing {revision}", verbose) as progress:
+            report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache,
+                                          progress=progress)
         if write_baseline is not None:
             baselines.write(report, write_baseline)
         if baseline is not None:

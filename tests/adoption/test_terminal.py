@@ -69,6 +69,9 @@ def test_cli_quiet_colour_and_progress(pd_repo):
     assert "\x1b[1;31mLOSS:\x1b[0m" in coloured.stdout
     plain = run(pd_repo, "audit", "head", "-v", "--fail-on", "never")
     assert "coverage-diff: auditing head" in plain.stderr
+    walk = run(pd_repo, "audit", "--since", "base", "--until", "head", "-v", "--fail-on", "never", "--no-cache")
+    assert "coverage-diff: walking history from base to head: 0/1" in walk.stderr
+    assert walk.stderr.rstrip().splitlines()[-1].startswith("coverage-diff: walking history from base to head: done in ")
 
 
 def test_inventory_keeps_the_space_after_the_environment(tmp_path):

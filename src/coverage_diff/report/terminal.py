@@ -101,20 +101,29 @@ def _isatty(stream) -> bool:
 def working(message: str, verbose: bool = False, stream=None):
     """Say on stderr what is being done: a spinner on a terminal (gone when done), or with
     `verbose` one line before and one after, with the time it took.  Nothing otherwise:
-    CI logs and pipes get only the report."""
+    CI logs and pipes get only the report.  Yields `progress(done, total)` for work that
+    counts its steps (commits of a history walk)."""
     stream = stream or sys.stderr
     if _isatty(stream):
         from rich.console import Console
 
-        with Console(file=stream, stderr=True).status(f"coverage-diff: {message}…"):
-            yield
+        with Console(file=stream, stderr=True).status(f"coverage-diff: {message}…") as status:
+            yield lambda done, total: status.update(f"coverage-diff: {message}: {done}/{total}…")
         return
     if not verbose:
-        yield
+        yield lambda done, total: None
         return
     import time
 
     start = time.perf_counter()
+    last = [start]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 5 or done == 0:  # a line every few seconds, not one per commit
+            last[0] = now
+            print(f"coverage-diff: {message}: {done}/{total}", file=stream, flush=True)
+
     print(f"coverage-diff: {message}…", file=stream, flush=True)
-    yield
+    yield progress
     print(f"coverage-diff: {message}: done in {time.perf_counter() - start:.1f} s", file=stream, flush=True)
