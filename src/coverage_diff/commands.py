@@ -22,7 +22,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     rich_markup_mode=None,
-    help="Which test configurations a CI change stops running, and why.",
+    help="Which test configurations a CI change stops running, and why.  A first argument that is not a command is a "
+         "revision range (`coverage-diff main...HEAD`); `coverage-diff --version` prints the version.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
