@@ -30,7 +30,7 @@ def analysis_env(pd_repo, tmp_path):
     revs = {tag: subprocess.run(["git", "-C", str(pd_repo), "rev-parse", tag], capture_output=True, text=True, check=True).stdout.strip()
             for tag in ("base", "head")}
     return {"BASE": revs["base"], "HEAD": revs["head"], "FAIL_ON": "error", "FORMAT": "markdown", "SARIF_FILE": str(tmp_path / "cd.sarif"),
-            "SETTINGS_FROM": "base", "ANNOTATIONS": "true", "OUT": str(tmp_path / "out"), "VENV": sys.prefix}
+            "SETTINGS_FROM": "base", "ANNOTATIONS": "true", "COMMENT": "true", "OUT": str(tmp_path / "out"), "VENV": sys.prefix}
 
 
 def test_analysis_writes_report_outputs_and_defers_the_failure(pd_repo, analysis_env):
@@ -44,6 +44,15 @@ def test_analysis_writes_report_outputs_and_defers_the_failure(pd_repo, analysis
     gate = {"STATUS": outputs["status"], "LOSSES": outputs["losses"], "FAIL_ON": "error"}
     code, _, log = run_step("Gate on fail-on", gate, pd_repo)
     assert code == 1 and "1 finding(s) at or above --fail-on error" in log
+
+
+def test_without_the_comment_the_report_goes_to_the_job_summary(pd_repo, analysis_env, tmp_path):
+    summary = tmp_path / "summary.md"
+    code, _, log = run_step("report", {**analysis_env, "COMMENT": "false", "GITHUB_STEP_SUMMARY": str(summary)}, pd_repo)
+    assert code == 0, log
+    assert summary.read_text().startswith("<!-- coverage-diff:comment -->") and "gemma-3-4b-it" in summary.read_text()
+    code, _, _ = run_step("report", {**analysis_env, "COMMENT": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "other.md")}, pd_repo)
+    assert code == 0 and not (tmp_path / "other.md").exists()  # the comment step writes it then
 
 
 def test_fail_on_never_passes_and_a_bad_format_stops(pd_repo, analysis_env):
