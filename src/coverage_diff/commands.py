@@ -349,6 +349,12 @@ def audit_command(
         with working(f"walking history from {since} to {until}" if since is not None else f"auditing {revision}", verbose) as progress:
             report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache,
                                           progress=progress)
+        if since is None and _rev(revision):  # links in markdown hold the commit, not a branch name
+            from dataclasses import replace
+
+            from .snapshot import resolve
+
+            report = replace(report, head_commit=resolve(session.repo, _rev(revision)))
         if write_baseline is not None:
             baselines.write(report, write_baseline)
         if baseline is not None:

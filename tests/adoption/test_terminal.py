@@ -123,3 +123,11 @@ def test_ran_before_names_each_file_once_and_each_combination():
     runs = [run("test (python=3.11)", "ci.yml"), run("test (python=3.12)", "ci.yml"), run("lint", "lint.yml")]
     assert ran_in(runs) == "ci.yml: test (python=3.11), test (python=3.12); lint.yml: lint"
     assert ran_in(runs, limit=2) == "ci.yml: test (python=3.11), test (python=3.12) and 1 more"
+
+
+def test_audit_markdown_links_hold_the_commit(pd_repo):
+    import subprocess
+
+    head = subprocess.run(["git", "-C", str(pd_repo), "rev-parse", "head"], capture_output=True, text=True, check=True).stdout.strip()
+    result = run(pd_repo, "audit", "head", "--format", "markdown", "--repo-url", "https://example.invalid/r", "--fail-on", "never")
+    assert f"https://example.invalid/r/blob/{head}/" in result.stdout and "/blob/HEAD/" not in result.stdout

@@ -45,7 +45,7 @@ def _compose(report: Report, repo_url: str | None, per_rule: int) -> str:
     for rule, findings in groups.items():
         lines += ["", f"### {md_text(rule)} ({len(findings)})", ""]
         for f in findings[:per_rule]:
-            lines += _finding(f, repo_url, report.head)
+            lines += _finding(f, repo_url, report.head_commit or report.head)
         if len(findings) > per_rule:
             lines.append(f"- … and {len(findings) - per_rule} more (see the JSON or SARIF report)")
     if report.diagnostics:
