@@ -111,9 +111,8 @@ def working(message: str, verbose: bool = False):
 def exit_code(report, fail_on: FailOn) -> int:
     if fail_on is FailOn.never:
         return EXIT_OK
-    from .model import Severity
-
     from .acknowledge import gating
+    from .model import Severity
 
     threshold = Severity(fail_on.value).rank
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in gating(report.findings)) else EXIT_OK

@@ -50,6 +50,7 @@ def test_colour_only_when_asked_or_on_a_terminal(monkeypatch):
 
 def test_quiet_keeps_the_verdict():
     assert decorate(REPORT, Display(quiet=True)) == "LOSS: 1 test configuration(s) stop running or run less.\n"
+    assert decorate("4 finding(s).\n\nUNSET-SWITCH: 1\n  - x\n", Display(quiet=True)) == "4 finding(s).\n"
 
 
 def test_progress_on_stderr_only_when_verbose_or_a_terminal():

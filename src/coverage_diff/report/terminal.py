@@ -55,8 +55,10 @@ def display(color: str = "auto", quiet: bool = False, stream=None) -> Display:
 def decorate(text: str, shown: Display) -> str:
     """`text` (a text report) as `shown` says: the verdict only, wrapped, coloured."""
     lines = text.splitlines()
-    if shown.quiet:
-        lines = [line for line in lines if line.startswith(("LOSS:", "OK:"))][:1] or lines[:2]
+    if shown.quiet:  # the diff's verdict, else the first line after the title (an audit's count)
+        verdict = next((line for line in lines if line.startswith(("LOSS:", "OK:"))), None)
+        verdict = verdict or next((line for line in lines if line.strip() and not line.startswith("coverage-diff ")), None)
+        lines = [verdict] if verdict else []
     out: list[str] = []
     fix_indent = None
     for line in lines:
