@@ -14,7 +14,7 @@ preamble + one part + one expansion of the rest.
 from __future__ import annotations
 
 MAX_WORDS = 4096  # words one brace expression may produce before the interpreter gives up
-GIVE_UP = f"more than {MAX_WORDS} words, or a letter range through punctuation"
+GIVE_UP = f"more than {MAX_WORDS} words, or a range of letters through punctuation"
 
 
 class GiveUp(Exception):

@@ -306,6 +306,10 @@ def read(interp, st: State, args: list[Val], node: Node) -> list[State]:
         st.set(array, Var({k: v for k, v in enumerate(fields)}, True, exported=bool(st.get(array) and st.get(array).exported)))
     else:
         fields = [_restore(v) for v in (read_split(line, len(names), ifs) if not whole_line else [line])]
+        if not raw and not whole_line and len(read_split(line, 0, ifs)) > len(names):
+            # The last name takes the rest of the line: bash strips its trailing blanks, escaped or not.
+            last = fields[-1]
+            fields[-1] = Val((last.text or "").rstrip("".join(c for c in ifs if c in " \t\n")), last.entry, last.sources)
         for k, n in enumerate(names):
             st.assign(n, fields[k] if k < len(fields) else Val("", line.entry))
     return _status(st, status)

@@ -451,9 +451,18 @@ class Interpreter:
         if body is None:
             return EMPTY
         quoted = start is not None and any(q in self.text(start) for q in "'\"\\")
+        lead = heredoc_layout(redirect)[1]
+        if lead is None or (not quoted and ("$" in lead or "`" in lead)):
+            self.incomplete(self.loc(st, redirect), "here-document tree-sitter does not read whole: its text is unknown")
+            return unknown("<here-document>")
         if quoted:
-            return Val(self.text(body))
-        return concat(self.quoted_pieces(body, st, body.start_byte, body.end_byte, heredoc=True))
+            value = Val(lead + self.text(body))
+        else:
+            value = concat([Val(unescape_dq(lead, heredoc=True)),
+                            *self.quoted_pieces(body, st, body.start_byte, body.end_byte, heredoc=True)])
+        if any(c.type == "<<-" for c in redirect.children):  # `<<-`: leading tabs go from every line
+            value = value.with_text(re.sub(r"(?m)^\t+", "", value.text)) if value.known else value
+        return value
 
     # -- if / case / loops ---------------------------------------------------------------
     def x_if_statement(self, node, st):
@@ -1584,6 +1593,15 @@ class Interpreter:
 
     # -- expansion -------------------------------------------------------------------
     def expand_words(self, nodes: list[Node], st: State) -> list[Val]:
+        if len(nodes) > 1:
+            key = (nodes[0].id, len(nodes))
+            groups = _JOINED.get(key, UNCHECKED)
+            if groups is UNCHECKED:
+                if len(_JOINED) >= MAX_MEMO:
+                    _JOINED.clear()
+                groups = _JOINED[key] = joined_words(nodes)
+            if groups is not None:
+                return [v for g in groups for v in (self.fields(g[0], st) if len(g) == 1 else self.joined_fields(g, st))]
         out: list[Val] = []
         plans = _PLANS[False]
         for node in nodes:
@@ -1649,7 +1667,8 @@ class Interpreter:
                 white = [c for c in ifs if c in " \t\n"]
                 lead = text[0] in ifs
                 trail = text[-1] in ifs and (text[-1] in white or len(parts) > 0)
-                if lead and (current or started):
+                # (an empty unquoted piece kept for its provenance starts no field)
+                if lead and (started or any(v.text or not v.known for v, _ in current)):
                     fields.append(current)
                     current, started = [], False
                 for i, p in enumerate(parts):
@@ -1670,11 +1689,24 @@ class Interpreter:
             plan.fields = tuple(result)
         return result
 
-    def brace_fields(self, node: Node, words: tuple[Node, ...] | str, st: State) -> list[Val]:
+    def joined_fields(self, group: list[Node], st: State) -> list[Val]:
+        """One bash word that tree-sitter split in several nodes (`pre{$x,$y}post`)."""
+        text = "".join(node_text(n) for n in group)
+        words = brace_words_text(text, group[0].start_point[0], st.source.path) if braces.has_braces(text) else None
+        if words is None:
+            # Read again as the value of an assignment, where tree-sitter may take it whole.
+            node = self._word_node(st, text)
+            if node is not None and node_text(node) == text:
+                return self.fields(node, st)
+            words = "tree-sitter reads it as several words"
+        return self.brace_fields(group[0], words, st, text)
+
+    def brace_fields(self, node: Node, words: tuple[Node, ...] | str, st: State, text: str | None = None) -> list[Val]:
         """The fields of the words a brace expression became, each expanded in turn."""
         if isinstance(words, str):
-            self.incomplete(self.loc(st, node), f"brace expansion of {words!r} not followed: {braces.GIVE_UP}")
-            return [unknown(self.text(node))]
+            text = text or self.text(node)
+            self.incomplete(self.loc(st, node), f"word {text!r} not followed: {words}")
+            return [unknown(text)]
         return [v for w in words for v in self.fields(w, st)]
 
     def glob_field(self, st: State, node: Node, pieces: list[tuple[Val, bool]]) -> list[Val]:
@@ -1707,9 +1739,9 @@ class Interpreter:
         """IFS as word splitting uses it; UNKNOWN_IFS (which `is` compares) when its value is
         not known statically."""
         var = st.get("IFS")
-        if var is None or var.scalar is None:
+        if var is None or (var.items is not None and var.scalar is None):
             return IFS_DEFAULT
-        if var.scalar.known:
+        if var.scalar is not None and var.scalar.known:
             return var.scalar.text
         where = self.loc(st, node) if node is not None else Location(st.source.path, st.source.line_offset + 1)
         self.incomplete(where, "IFS not known statically: how values split is unknown")
@@ -1732,6 +1764,8 @@ class Interpreter:
             else:
                 parts.append(seg)
         value = concat(parts) if parts else EMPTY
+        if value.origin == "<literal>":  # the string is a value now: `$x` of it splits
+            value = as_field(value)
         if plan.static is not None:
             plan.string = value
         return value
@@ -2027,7 +2061,7 @@ class Interpreter:
                 if not empty:
                     return None
                 if op[-1] == "-":
-                    return self.operand_pieces(st, node, operands, quoted, src)
+                    return self.operand_pieces(st, node, op, operands, quoted, src)
                 word = self.operand(st, node, operands)
                 word = Val(word.text, word.entry, word.sources | src, word.origin, word.nonempty)
                 st.assign(name, word)
@@ -2038,7 +2072,7 @@ class Interpreter:
                     if whole and quoted and index == "@" and not vals:  # `"${a[@]+...}"`, no element: no word
                         return Pieces([([], True)])
                     return ([Val("", sources=src)], False)
-                return self.operand_pieces(st, node, operands, quoted, src)
+                return self.operand_pieces(st, node, op, operands, quoted, src)
             if op[-1] == "?":
                 if empty:
                     self.incomplete(self.loc(st, node), f"{name} unset: the script would stop here")
@@ -2159,19 +2193,34 @@ class Interpreter:
         del end
         return concat(pieces) if pieces else Val("")
 
-    def operand_pieces(self, st: State, node: Node, operands: list[Node], quoted: bool, src: frozenset[str]) -> "Pieces":
+    def operand_pieces(self, st: State, node: Node, op: str, operands: list[Node], quoted: bool,
+                       src: frozenset[str]) -> "Pieces":
         """The word of `${x:-word}` / `${x:+word}` as the pieces it expands to, each keeping its
         own quoting: unquoted, its quoted parts do not split and the rest does (`${y:+--flag "$y"}`
         is two words); in double quotes everything is quoted, single quotes are plain text and an
         inner `${a[@]}` still makes one word per element (`"${a[@]+"${a[@]}"}"`)."""
-        out = Pieces()
         raw = node.text or b""
-        pos = operands[0].start_byte if operands else 0
-        for c in operands:
-            if c.start_byte > pos:  # text tree-sitter left between the operand's nodes
-                out.append((Val(raw[pos - node.start_byte : c.start_byte - node.start_byte].decode("utf-8", "replace")), quoted))
-            self.operand_piece(st, c, quoted, out)
-            pos = c.end_byte
+        pos = next((c.end_byte for c in node.children if not c.is_named and c.type == op), node.start_byte)
+        end = node.end_byte - (1 if raw.endswith(b"}") else 0)
+        out = Pieces()
+        if quoted:
+            # Inside double quotes bash drops the word's own double quotes and expands the rest as
+            # double-quoted text (`"${y+"$y"a}"` reads `$ya`); `${a[@]}` still gives one word each.
+            text = drop_double_quotes(raw[pos - node.start_byte : end - node.start_byte].decode("utf-8", "replace"))
+            # A backslash there is read in ways of bash's own (`"${a[@]+\ x}"` splits): not modelled.
+            string = self._word_node(st, '"' + text + '"') if text is not None and "\\" not in text else None
+            if string is None or string.type != "string":
+                self.incomplete(self.loc(st, node), f"quotes inside the double-quoted {self.text(node)!r} not modelled")
+                return Pieces([(unknown(self.text(node), src), True)])
+            out.extend(self.segments(string, st, False))
+            parts = []
+        else:
+            parts = operand_parts(node, operands, pos, end)
+        for part in parts:
+            if isinstance(part, str):
+                self.operand_text_piece(part, out)
+            else:
+                out.extend(self.segments(part, st, False))
         if quoted and not out:
             out.append((Val(""), True))
         if src:
@@ -2179,36 +2228,12 @@ class Interpreter:
                       for v, q in out]
         return out
 
-    def operand_piece(self, st: State, c: Node, quoted: bool, out: list) -> None:
-        t = c.type
-        if t == "concatenation":
-            raw = c.text or b""
-            pos = c.start_byte
-            for k in c.children:
-                if k.start_byte > pos:
-                    out.append((Val(raw[pos - c.start_byte : k.start_byte - c.start_byte].decode("utf-8", "replace")), quoted))
-                if k.is_named:
-                    self.operand_piece(st, k, quoted, out)
-                else:
-                    out.append((Val(node_text(k)), quoted) if quoted else (Val(node_text(k)), False))
-                pos = k.end_byte
-            return
-        if quoted:
-            if t == "raw_string":  # single quotes inside `"${x:-'a'}"` are text
-                out.append((Val(node_text(c)), True))
-            elif t == "word":
-                out.append((Val(unescape_dq(node_text(c))), True))
-            else:
-                out.extend(self.segments(c, st, True) if t != "string" else self.segments(c, st, False))
-            return
-        if t == "word" and not node_text(c).startswith("~"):
-            for v, q in escaped_pieces(node_text(c)):  # literal text splits like an expansion's
-                out.append((v, True) if q else (Val(v.text), False))
-            return
-        if not c.is_named:
-            out.append((Val(node_text(c)), False))
-            return
-        out.extend(self.segments(c, st, False))
+    @staticmethod
+    def operand_text_piece(text: str, out: list) -> None:
+        """Literal text of an unquoted operand: escaped characters are quoted, the rest splits
+        like an expansion's value."""
+        for v, q in escaped_pieces(text):
+            out.append((v, True) if q else (Val(v.text), False))
 
     def operand_text(self, node: Node, operands: list[Node]) -> str:
         """The raw source between an expansion's operator and its closing brace."""
@@ -2440,24 +2465,42 @@ def may_brace(node: Node, in_quotes: bool):
     return UNCHECKED if braces.has_braces(node_text(node)) else None
 
 
+_JOINED: dict = {}  # (first node id, count) -> `joined_words` of a command's words
+
+
+def joined_words(nodes: list[Node]) -> list[list[Node]] | None:
+    """The nodes grouped into bash's words where tree-sitter split one word in touching nodes
+    (`pre{$x,$y}post`); None when every node is a word of its own."""
+    groups = [[nodes[0]]]
+    for node in nodes[1:]:
+        if node.start_byte == groups[-1][-1].end_byte:
+            groups[-1].append(node)
+        else:
+            groups.append([node])
+    return groups if len(groups) < len(nodes) else None
+
+
 def brace_words(node: Node, source: Source) -> tuple[Node, ...] | str | None:
     """The words bash's brace expansion makes of this word, parsed again (each then expands
     as any word does); None when it makes none; a reason (str) when they cannot be followed."""
-    text = node_text(node)
+    return brace_words_text(node_text(node), node.start_point[0], source.path)
+
+
+def brace_words_text(text: str, row: int, path: str) -> tuple[Node, ...] | str | None:
     words = braces.expand(text)
     if words is None:
-        return "too many words"
+        return f"brace expansion gives {braces.GIVE_UP}"
     if words == [text]:
         return None
     kept = [w for w in words if w]  # an empty unquoted word is no word
     if not kept:
         return ()
     # The same line as the word, so what is said about a part names the right line.
-    tree = parse_source(Source(source.path, "\n" * node.start_point[0] + ": " + " ".join(kept)))
+    tree = parse_source(Source(path, "\n" * row + ": " + " ".join(kept)))
     cmds = tree.root_node.named_children
     args = cmds[0].children_by_field_name("argument") if len(cmds) == 1 and cmds[0].type == "command" else []
     if tree.root_node.has_error or len(args) != len(kept) or any(node_text(a) != w for a, w in zip(args, kept)):
-        return "a part is not a plain word"
+        return "a word brace expansion makes is not a plain word"
     return tuple(args)
 
 
@@ -2688,11 +2731,108 @@ def redirects_of(node: Node) -> list[Node]:
     return [c for c in node.children if c.type.endswith("_redirect")]
 
 
+@per_node
+def heredoc_layout(redirect: Node) -> tuple[int, str | None]:
+    """(where the line holding the marker ends, the start of the body tree-sitter leaves out of
+    its `heredoc_body` node: blank lines, leading blanks, a line it misread as words after a
+    backslash; None when that text cannot be told apart from another document's)."""
+    start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
+    body = next((c for c in redirect.children if c.type == "heredoc_body"), None)
+    if start is None or body is None:
+        return redirect.end_byte, ""
+    root = redirect
+    while root.parent is not None:
+        root = root.parent
+    text = root.text or b""
+    base = root.start_byte  # the program node starts after leading blank lines
+    line_end = text.find(b"\n", start.end_byte - base, body.start_byte - base)
+    if line_end < 0:
+        return body.start_byte, ""
+    gap = (text[line_end + 1 : body.start_byte - base]).decode("utf-8", "replace")
+    line_end += base
+    marker = re.sub(r"[\"'\\]", "", node_text(start))
+    if any(line.strip("\t") == marker for line in gap.split("\n")):  # another document's body
+        return line_end, None
+    return line_end, gap
+
+
 def heredoc_tail(node: Node) -> Node | None:
     for redirect in redirects_of(node):
         if redirect.type == "heredoc_redirect":
             return next((c for c in redirect.named_children if c.type == "pipeline"), None)
     return None
+
+
+def drop_double_quotes(text: str) -> str | None:
+    """The word of a double-quoted `${x:-word}` without its own double quotes (those inside
+    `$(...)`, `${...}` and backquotes stay); None when the text does not close them."""
+    out = []
+    stack: list[str] = []  # closers of the substitutions we are inside
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if text.startswith("${", i) or text.startswith("$(", i):
+            stack.append("}" if text[i + 1] == "{" else ")")
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if stack and c == stack[-1]:
+            stack.pop()
+        elif stack and c == "(" and stack[-1] == ")":
+            stack.append(")")
+        elif c == '"' and not stack:
+            i += 1
+            continue
+        elif c == "`":
+            close = text.find("`", i + 1)
+            if close < 0:
+                return None
+            out.append(text[i : close + 1])
+            i = close + 1
+            continue
+        out.append(c)
+        i += 1
+    return None if stack else "".join(out)
+
+
+def operand_parts(node: Node, operands: list[Node], start: int, end: int) -> list:
+    """The word between an operator and `}` as literal text (str: words, the text tree-sitter
+    leaves between nodes, joined so that `\\` and the character it escapes stay together) and
+    the nodes that expand (strings, expansions, substitutions)."""
+    raw = node.text or b""
+    parts: list = []
+    pos = start
+
+    def text(upto: int) -> None:
+        if upto > pos:
+            chunk = raw[pos - node.start_byte : upto - node.start_byte].decode("utf-8", "replace")
+            if parts and isinstance(parts[-1], str):
+                parts[-1] += chunk
+            else:
+                parts.append(chunk)
+
+    def walk(c: Node) -> None:
+        nonlocal pos
+        if c.type == "concatenation":
+            for k in c.children:
+                walk(k)
+            return
+        text(c.start_byte)
+        pos = c.start_byte
+        if c.type == "word" and not (node_text(c).startswith("~") and c.start_byte == start) or not c.is_named:
+            text(c.end_byte)
+        else:
+            parts.append(c)
+        pos = c.end_byte
+
+    for c in operands:
+        walk(c)
+    text(end)
+    return parts
 
 
 def heredoc_chain(node: Node) -> list[tuple[str, Node]] | None:
@@ -2701,8 +2841,10 @@ def heredoc_chain(node: Node) -> list[tuple[str, Node]] | None:
     for redirect in redirects_of(node):
         if redirect.type != "heredoc_redirect":
             continue
-        kids = [c for c in redirect.children
-                if c.type not in ("<<", "<<-", "heredoc_start", "heredoc_body", "heredoc_end", "file_redirect")]
+        line_end = heredoc_layout(redirect)[0]
+        kids = [c for c in redirect.children  # what starts below the marker's line is body text
+                if c.type not in ("<<", "<<-", "heredoc_start", "heredoc_body", "heredoc_end", "file_redirect")
+                and c.start_byte < line_end]
         if not kids:
             return None
         if len(kids) != 2 or kids[0].type not in ("&&", "||") or kids[1].type not in ("command", "list", "pipeline"):
