@@ -156,7 +156,7 @@ IFS=, read -a arr2 <<< "p,q,,r"
 pytest "${#arr2[@]}" "${arr2[@]}"
 read -ra arr3 -d '' <<< "one two"
 pytest "${arr3[@]}"
-read -a arr4 <<< 'x\ y z'
+read -a arr4 <<< 'x\\ y z'
 pytest "${#arr4[@]}" "${arr4[@]}"
 """,
 }
