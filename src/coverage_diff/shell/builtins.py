@@ -287,7 +287,8 @@ def read(interp, st: State, args: list[Val], node: Node) -> list[State]:
     if whole_line:
         names = ["REPLY"]
     line, status = _take_line(st, delim)
-    if line is not None and not raw and line.known:
+    escaped = not raw and line is not None and line.known and "\\" in (line.text or "")
+    if escaped:
         line, status = _unescape_line(st, line, status, delim)
     ifs = interp.ifs(st, node)
     for n in names + ([array] if array else []):
@@ -302,11 +303,14 @@ def read(interp, st: State, args: list[Val], node: Node) -> list[State]:
             st.assign(n, unknown(f"${n}"))
         return _status(st, None if line is None else status)
     if array:
-        fields = [_restore(v) for v in read_split(line, 0, ifs)]
+        fields = read_split(line, 0, ifs)
+        fields = [_restore(v) for v in fields] if escaped else fields
         st.set(array, Var({k: v for k, v in enumerate(fields)}, True, exported=bool(st.get(array) and st.get(array).exported)))
     else:
-        fields = [_restore(v) for v in (read_split(line, len(names), ifs) if not whole_line else [line])]
-        if not raw and not whole_line and len(read_split(line, 0, ifs)) > len(names):
+        fields = read_split(line, len(names), ifs) if not whole_line else [line]
+        if escaped:
+            fields = [_restore(v) for v in fields]
+        if escaped and not whole_line and len(read_split(line, 0, ifs)) > len(names):
             # The last name takes the rest of the line: bash strips its trailing blanks, escaped or not.
             last = fields[-1]
             fields[-1] = Val((last.text or "").rstrip("".join(c for c in ifs if c in " \t\n")), last.entry, last.sources)

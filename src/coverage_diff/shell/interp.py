@@ -1593,17 +1593,15 @@ class Interpreter:
 
     # -- expansion -------------------------------------------------------------------
     def expand_words(self, nodes: list[Node], st: State) -> list[Val]:
-        if len(nodes) > 1:
-            key = (nodes[0].id, len(nodes))
-            groups = _JOINED.get(key, UNCHECKED)
-            if groups is UNCHECKED:
-                if len(_JOINED) >= MAX_MEMO:
-                    _JOINED.clear()
-                groups = _JOINED[key] = joined_words(nodes)
-            if groups is not None:
-                return [v for g in groups for v in (self.fields(g[0], st) if len(g) == 1 else self.joined_fields(g, st))]
-        out: list[Val] = []
         plans = _PLANS[False]
+        if len(nodes) > 1:  # words tree-sitter split (`pre{$x,$y}post`), noted on the first word's plan
+            first = plans.get(nodes[0].id) or word_plan(nodes[0], False)
+            joined = first.joined
+            if joined is None or joined[0] != len(nodes):
+                joined = first.joined = (len(nodes), joined_words(nodes))
+            if joined[1] is not None:
+                return [v for g in joined[1] for v in (self.fields(g[0], st) if len(g) == 1 else self.joined_fields(g, st))]
+        out: list[Val] = []
         for node in nodes:
             plan = plans.get(node.id)
             if plan is not None and plan.fields is not None:  # as `fields` would answer, without the call
@@ -2199,24 +2197,14 @@ class Interpreter:
         own quoting: unquoted, its quoted parts do not split and the rest does (`${y:+--flag "$y"}`
         is two words); in double quotes everything is quoted, single quotes are plain text and an
         inner `${a[@]}` still makes one word per element (`"${a[@]+"${a[@]}"}"`)."""
-        raw = node.text or b""
-        pos = next((c.end_byte for c in node.children if not c.is_named and c.type == op), node.start_byte)
-        end = node.end_byte - (1 if raw.endswith(b"}") else 0)
         out = Pieces()
         if quoted:
-            # Inside double quotes bash drops the word's own double quotes and expands the rest as
-            # double-quoted text (`"${y+"$y"a}"` reads `$ya`); `${a[@]}` still gives one word each.
-            text = drop_double_quotes(raw[pos - node.start_byte : end - node.start_byte].decode("utf-8", "replace"))
-            # A backslash there is read in ways of bash's own (`"${a[@]+\ x}"` splits): not modelled.
-            string = self._word_node(st, '"' + text + '"') if text is not None and "\\" not in text else None
-            if string is None or string.type != "string":
+            string = quoted_operand(node)
+            if string is None:
                 self.incomplete(self.loc(st, node), f"quotes inside the double-quoted {self.text(node)!r} not modelled")
                 return Pieces([(unknown(self.text(node), src), True)])
             out.extend(self.segments(string, st, False))
-            parts = []
-        else:
-            parts = operand_parts(node, operands, pos, end)
-        for part in parts:
+        for part in () if quoted else operand_parts(node, op, operands):
             if isinstance(part, str):
                 self.operand_text_piece(part, out)
             else:
@@ -2422,7 +2410,7 @@ class Pieces(list):
 
 
 class WordPlan:
-    __slots__ = ("ops", "static", "fixed", "fields", "string", "braces")
+    __slots__ = ("ops", "static", "fixed", "fields", "string", "braces", "joined")
 
     def __init__(self, ops: list[tuple], braces=None):
         self.ops = ops
@@ -2437,6 +2425,8 @@ class WordPlan:
         # The words a brace expression in the word becomes (`brace_words`), UNCHECKED when the
         # word may hold one, None when it holds none.
         self.braces = braces
+        # (how many words, `joined_words` of them) for the first word of a command's words.
+        self.joined: tuple | None = None
 
 
 _PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
@@ -2463,9 +2453,6 @@ def may_brace(node: Node, in_quotes: bool):
     if in_quotes or node.type not in ("word", "concatenation", "brace_expression"):
         return None
     return UNCHECKED if braces.has_braces(node_text(node)) else None
-
-
-_JOINED: dict = {}  # (first node id, count) -> `joined_words` of a command's words
 
 
 def joined_words(nodes: list[Node]) -> list[list[Node]] | None:
@@ -2763,6 +2750,24 @@ def heredoc_tail(node: Node) -> Node | None:
     return None
 
 
+@per_node
+def quoted_operand(node: Node) -> Node | None:
+    """The word of a double-quoted `${x:-word}` as bash reads it there: without its own double
+    quotes, the rest expanded as double-quoted text (`"${y+"$y"a}"` reads `$ya`; `${a[@]}` still
+    gives one word each), parsed as a string; None when that is not modelled (a backslash there
+    is read in ways of bash's own: `"${a[@]+\ x}"` splits)."""
+    start, end = operand_span(node, expansion_shape(node)[4])
+    text = drop_double_quotes((node.text or b"")[start - node.start_byte : end - node.start_byte].decode("utf-8", "replace"))
+    if text is None or "\\" in text:
+        return None
+    tree = parse_source(Source("", "\n" * node.start_point[0] + f'_x="{text}"'))  # on the word's line
+    assignment = tree.root_node.named_children[0] if tree.root_node.named_children else None
+    if tree.root_node.has_error or assignment is None or assignment.type != "variable_assignment":
+        return None
+    value = assignment.child_by_field_name("value")
+    return value if value is not None and value.type == "string" else None
+
+
 def drop_double_quotes(text: str) -> str | None:
     """The word of a double-quoted `${x:-word}` without its own double quotes (those inside
     `$(...)`, `${...}` and backquotes stay); None when the text does not close them."""
@@ -2799,12 +2804,19 @@ def drop_double_quotes(text: str) -> str | None:
     return None if stack else "".join(out)
 
 
-def operand_parts(node: Node, operands: list[Node], start: int, end: int) -> list:
+def operand_span(node: Node, op: str) -> tuple[int, int]:
+    """Where the word of `${x<op>word}` starts and ends (bytes)."""
+    start = next((c.end_byte for c in node.children if not c.is_named and c.type == op), node.start_byte)
+    return start, node.end_byte - (1 if (node.text or b"").endswith(b"}") else 0)
+
+
+def operand_parts(node: Node, op: str, operands: list[Node]) -> list:
     """The word between an operator and `}` as literal text (str: words, the text tree-sitter
     leaves between nodes, joined so that `\\` and the character it escapes stay together) and
     the nodes that expand (strings, expansions, substitutions)."""
     raw = node.text or b""
     parts: list = []
+    start, end = operand_span(node, op)
     pos = start
 
     def text(upto: int) -> None:
