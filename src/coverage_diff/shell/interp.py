@@ -1704,7 +1704,8 @@ class Interpreter:
         """The fields of the words a brace expression became, each expanded in turn."""
         if isinstance(words, str):
             text = text or self.text(node)
-            self.incomplete(self.loc(st, node), f"word {text!r} not followed: {words}")
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            self.incomplete(self.loc(st, node), f"word {shown!r} not followed: {words}")
             return [unknown(text)]
         return [v for w in words for v in self.fields(w, st)]
 
@@ -2461,7 +2462,8 @@ def joined_words(nodes: list[Node]) -> list[list[Node]] | None:
     (`pre{$x,$y}post`); None when every node is a word of its own."""
     groups = [[nodes[0]]]
     for node in nodes[1:]:
-        if node.start_byte == groups[-1][-1].end_byte:
+        # (one line only: touching nodes across lines are a misparse of more than a word)
+        if node.start_byte == groups[-1][-1].end_byte and node.end_point[0] == groups[-1][0].start_point[0]:
             groups[-1].append(node)
         else:
             groups.append([node])
