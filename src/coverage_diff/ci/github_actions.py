@@ -9,6 +9,7 @@ only known at run time stays unknown, never guessed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field, replace
 
@@ -16,14 +17,16 @@ from ..config import Settings
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
-from .gha_expressions import (ExpressionError, Scope, Unknown, condition, resolve, substitute, to_string)
+from .gha_expressions import ExpressionError, Scope, Unknown, condition, evaluate, resolve, segments, to_string
 from .gha_matrix import MAX_JOBS, MatrixError, expand, flatten
+from .scalar_lines import command, fallback, locate
 from .gha_triggers import Scenario, best, scenarios, triggers
 from .yamlload import Map, YamlError, load_file, type_name
 
 SYSTEM = "github-actions"
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
 NON_SHELLS = ("python", "pwsh", "powershell", "cmd")
+POSIX_SHELLS = ("bash", "sh", "zsh", "dash", "ksh")
 
 
 def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
@@ -398,7 +401,7 @@ class _Reader:
             self.error(here.file, run_line, f"`run` must be a string, not {type_name(step['run'])}")
             return
         shell = step.get("shell", here.shell)
-        errexit = self.errexit(shell, here, run_line)
+        errexit = self.errexit(shell, here, _line(step, "shell", run_line) if "shell" in step else run_line)
         if errexit is None:
             return
         unknown_names: list[str] = []
@@ -420,48 +423,85 @@ class _Reader:
             attributes=here.attributes + (("events", ",".join(dict.fromkeys(s.event for s in here.scenarios))),)))
 
     def errexit(self, shell, here: _Step, line: int) -> bool | None:
-        """Whether the shell stops at the first failing command; None = not a POSIX shell."""
+        """Whether the step's script stops at its first failing command, as the runner starts
+        it (`bash -e {0}` by default, `bash --noprofile --norc -eo pipefail {0}` for `bash`,
+        `sh -e {0}`, or a custom command with `{0}`); None (with an `incomplete` entry) when
+        the script is not run by a POSIX shell."""
         if shell is not None:
             shell = self.resolve(shell, here.context, here.file, line)
-        if shell is None:
-            if "windows" in here.platform.lower():
-                self.incomplete(here.file, line, "runs under pwsh (the Windows default shell): not analysed")
+        windows = _on_windows(here.platform)
+        if shell is None or shell == "":
+            if windows:
+                self.incomplete(here.file, line, "runs under pwsh (the Windows default shell), not bash: not analysed")
                 return None
-            return True  # `bash -e {0}`
-        text = to_string(shell) if not isinstance(shell, Unknown) else ""
-        words = text.split()
-        program = words[0].rsplit("/", 1)[-1] if words else ""
-        if program not in ("bash", "sh", "zsh", "dash", "ksh"):
-            self.incomplete(here.file, line, f"runs under {text or 'an unknown shell'!r}, not a POSIX shell: not analysed")
+            return True
+        if isinstance(shell, Unknown):
+            self.incomplete(here.file, line, f"shell depends on {shell.origin}, known only at run time: not analysed")
             return None
-        if len(words) == 1:
-            return True  # `bash` = `bash --noprofile --norc -eo pipefail {0}`, `sh` = `sh -e {0}`
-        flags = [w for w in words[1:] if w.startswith("-") and not w.startswith("--")]
-        return any("e" in f[1:] for f in flags) or "errexit" in words
+        text = to_string(shell).strip()
+        if text in ("bash", "sh"):
+            return True
+        if text in NON_SHELLS:
+            self.incomplete(here.file, line, f"runs under {text}, not bash: not analysed")
+            return None
+        if "{0}" not in text:
+            self.error(here.file, line, f"shell {text!r} is neither a built-in shell nor a command with {{0}}")
+            return None
+        words = text.split()
+        index = next((i for i, w in enumerate(words) if _program(w) in POSIX_SHELLS), None)
+        if index is None or "{0}" not in " ".join(words[index + 1:]):
+            self.incomplete(here.file, line, f"runs under {text!r}, not a POSIX shell: not analysed")
+            return None
+        errexit = False
+        flags = words[index + 1 : words.index("{0}")] if "{0}" in words else words[index + 1:]
+        for position, word in enumerate(flags):
+            if word.startswith("--"):
+                continue
+            if word.startswith(("-", "+")) and "e" in word[1:]:
+                errexit = word[0] == "-"
+            elif word in ("-o", "+o") and flags[position + 1 : position + 2] == ["errexit"]:
+                errexit = word == "-o"
+        return errexit
 
     def commands(self, script: str, here: _Step, run_line: int, unknown_names: list[str]) -> tuple[Command, ...]:
-        file_lines = self.lines(here.file)
-        first_line, per_line = _block_lines(file_lines, run_line)
-        value_lines = script.split("\n")
-        numbers = ([first_line + i for i in range(len(value_lines))] if per_line
-                   else _source_lines(value_lines, file_lines, first_line, run_line))
+        """The `run:` text as the one script the runner writes to a file: expressions
+        substituted, every row located at the file line it is written on."""
+        if not script.strip():
+            return ()
+        lines = self.lines(here.file)
+        offsets = locate(lines, run_line, "run", script) or fallback(lines, run_line, script)
 
         def placeholder(expression: str) -> str:
             name = "GHA_" + re.sub(r"\W+", "_", expression.strip()).strip("_").upper()[:60]
             unknown_names.append(name)
             return "${" + name + "}"
 
-        out = []
-        for raw, line in zip(value_lines, numbers):
-            if not raw.strip():
-                continue
-            try:
-                text = substitute(raw, here.context, placeholder)
-            except ExpressionError as exc:
-                self.error(here.file, line, str(exc))
-                text = raw
-            out.append(Command(text, Location(here.file, line)))
-        return tuple(out)
+        try:
+            pieces = segments(script)
+        except ExpressionError as exc:
+            self.error(here.file, run_line, str(exc))
+            pieces = [(False, script)]
+        text, moved, source, target = [], [], 0, 0  # moved: (source offset, text offset, is expression)
+        for is_expr, part in pieces:
+            raw = "${{" + part + "}}" if is_expr else part
+            value = part
+            if is_expr:
+                try:
+                    result = evaluate(part, here.context)
+                    value = placeholder(part) if isinstance(result, Unknown) else to_string(result)
+                except ExpressionError as exc:
+                    self.error(here.file, _offset_line(offsets, source), str(exc))
+                    value = raw
+            moved.append((source, target, is_expr))
+            text.append(value)
+            source += len(raw)
+            target += len(value)
+        mapped = []
+        for offset, line in offsets:
+            index = bisect.bisect_right(moved, (offset, 1 << 62, True)) - 1
+            start, out, is_expr = moved[index] if index >= 0 else (0, 0, False)
+            mapped.append((out if is_expr else out + offset - start, line))
+        return (command(here.file, "".join(text), tuple(mapped)),)
 
     def record_github_env(self, script: str, here: _Step) -> None:
         """`echo "NAME=value" >> $GITHUB_ENV` sets NAME for the job's later steps."""
@@ -577,37 +617,16 @@ def _action_inputs(action: dict, given: dict) -> dict:
     return inputs
 
 
-def _block_lines(lines: list[str], key_line: int) -> tuple[int, bool]:
-    """Where a `run:` value's first line is written, and whether its lines map
-    one-to-one onto file lines (a literal `|` block does; folded text does not)."""
-    text = lines[key_line - 1] if 0 < key_line <= len(lines) else ""
-    match = re.search(r"\brun\s*:\s*(.*)$", text)
-    rest = match.group(1).strip() if match else ""
-    if rest.startswith("|"):
-        return key_line + 1, True
-    if rest.startswith(">") or not rest or rest.startswith("#"):
-        following = next((i for i in range(key_line + 1, len(lines) + 1) if lines[i - 1].strip()), key_line)
-        return following, False
-    return key_line, not rest.startswith(("'", '"'))
+def _offset_line(offsets, offset: int) -> int:
+    index = bisect.bisect_right(offsets, (offset, 1 << 62)) - 1
+    return offsets[max(index, 0)][1]
 
 
-def _source_lines(value_lines: list[str], file_lines: list[str], first: int, key_line: int) -> list[int]:
-    """File lines where each line of a folded (`>`) or quoted multi-line value starts.
-    Folding joins source lines, so a value line is found as the next source line
-    that begins it; a line not found keeps the previous line's number."""
-    out: list[int] = []
-    cursor = first
-    for value_line in value_lines:
-        wanted = " ".join(value_line.split())
-        found = None
-        for number in range(cursor, min(len(file_lines), cursor + 500) + 1):
-            source = file_lines[number - 1]
-            if number == key_line:
-                source = re.sub(r"^.*?\brun\s*:\s*", "", source)
-            source = " ".join(source.strip().lstrip("'\"").rstrip("'\"").split())
-            if wanted and source and wanted.startswith(source[:60]):
-                found = number
-                break
-        out.append(found or (out[-1] if out else first))
-        cursor = found + 1 if found else cursor
-    return out
+def _program(word: str) -> str:
+    """`/usr/bin/bash`, `C:\\msys64\\usr\\bin\\bash.exe` -> `bash`."""
+    name = re.split(r"[\\/]", word)[-1].lower()
+    return name[:-4] if name.endswith(".exe") else name
+
+
+def _on_windows(platform: str) -> bool:
+    return "windows" in platform.lower()

@@ -103,7 +103,7 @@ class Interpreter:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
-        sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0)) for c in job.commands]
+        sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
         scans = [self._scan_source(s) for s in sources]
         st.config_names = config_names(scans)
         st.config_scalars = config_scalars(scans, st.config_names)
