@@ -6,6 +6,7 @@ from coverage_diff.ci import gitlab
 from coverage_diff.config import Settings
 from coverage_diff.model import Tier
 from coverage_diff.snapshot import Snapshot
+from placing import placed
 
 
 def run(files):
@@ -140,8 +141,9 @@ job:
       fi
 """)
     (job,) = result.jobs
-    assert [(c.text, c.location.line) for c in job.commands] == [
-        ("echo one", 4), ("echo two", 5), ('if [ -n "$X" ]; then', 10), ("  run-x", 11), ("fi", 12)]
+    assert [placed(c) for c in job.commands] == [
+        [("echo one", 4)], [("echo two", 5)], [('if [ -n "$X" ]; then', 10), ("run-x", 11), ("fi", 12)]]
+    assert job.commands[2].text == 'if [ -n "$X" ]; then\n  run-x\nfi\n'  # one piece of the job's script
 
 
 def test_after_script_is_its_own_shell():

@@ -20,6 +20,7 @@ from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
 from .gha_triggers import RANK, best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
+from .scalar_lines import command, fallback, locate
 from .yamlload import Map, Seq, YamlError, load_file, type_name
 
 SYSTEM = "gitlab"
@@ -87,9 +88,12 @@ def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
         reader = _Reader(snapshot, settings, result)
+        before, problems = len(result.jobs), len(result.diagnostics) + len(result.incomplete)
         config = reader.config(path)
         if config is not None:
             reader.pipeline(config, path)
+        if len(result.jobs) == before:
+            reader.no_jobs(config, path, len(result.diagnostics) + len(result.incomplete) - problems)
     result.files = list(dict.fromkeys(result.files))
     return result
 
@@ -132,6 +136,7 @@ class _Reader:
         self._includes = 0
         self.base_scenarios: tuple[Scenario, ...] = SCENARIOS  # a child pipeline has its own
         self.restricted: dict[str, frozenset[str]] = {}  # job -> scenarios of the conditional include defining it
+        self.external: list[str] = []  # includes from outside the repository: their keys are unknown
 
     def error(self, path: str, line: int, message: str) -> None:
         diagnostic = Diagnostic(Location(path, line), message)
@@ -140,6 +145,22 @@ class _Reader:
 
     def incomplete(self, path: str, line: int, reason: str) -> None:
         self.result.incomplete.append(Incomplete(Location(path, line), reason))
+
+    def no_jobs(self, config, path: str, problems: int) -> None:
+        """A pipeline the analysis makes nothing of is a problem to show, never a clean result."""
+        defined = [n for n in (config or {}) if isinstance(n, str) and n not in RESERVED and not n.startswith(".")]
+        if config is not None and not defined and not self.external:
+            return  # a file without jobs (templates only) makes no pipeline of its own
+        why = []
+        if config is None:
+            why.append("the file could not be read")
+        if problems:
+            why.append(f"{problems} problem(s) or incomplete part(s) reported while reading it")
+        if self.external:
+            why.append("jobs may come from includes outside the repository: " + ", ".join(self.external[:3]))
+        if defined and not why:
+            why.append("no job runs in any pipeline analysed (merge request, push, default-branch push, schedule, web)")
+        self.error(path, 1, f"the pipeline of {path} analyses to no jobs: " + "; ".join(why))
 
     def lines(self, path: str) -> list[str]:
         if path not in self._lines:
@@ -202,14 +223,14 @@ class _Reader:
     def local_include(self, entry, path: str, line: int) -> list[str]:
         if isinstance(entry, str):
             if re.match(r"^https?://", entry):
-                self.incomplete(path, line, f"remote include {entry} is not analysed")
+                self.outside(path, line, "remote", entry)
                 return []
             pattern = entry
         elif isinstance(entry, dict) and isinstance(entry.get("local"), str):
             pattern = entry["local"]
         elif isinstance(entry, dict) and any(k in entry for k in ("project", "remote", "template", "component")):
             kind = next(k for k in ("project", "remote", "template", "component") if k in entry)
-            self.incomplete(path, line, f"{kind} include {entry[kind]} lives outside the repository: not analysed")
+            self.outside(path, line, kind, entry[kind])
             return []
         else:
             self.error(path, line, f"cannot understand include entry ({type_name(entry)})")
@@ -219,6 +240,11 @@ class _Reader:
         if not targets:
             self.error(path, line, f"included file {pattern} not found")
         return targets
+
+    def outside(self, path: str, line: int, kind: str, target) -> None:
+        self.external.append(f"{kind} {target}")
+        self.incomplete(path, line, f"{kind} include {target} lives outside the repository: its jobs and templates are "
+                                    "unknown (jobs extending them keep what the repository says)")
 
     def include_scenarios(self, entry, data: dict, path: str, line: int) -> frozenset[str]:
         """The scenarios in which an include entry applies: its `rules` are evaluated like a
@@ -237,6 +263,7 @@ class _Reader:
     # -- the pipeline --------------------------------------------------------------------
     def pipeline(self, config: dict, path: str, child: _Child | None = None) -> None:
         child = child or _Child()
+        config = self.dereference(config, config)
         stages = config.get("stages", DEFAULT_STAGES)
         stages = stages if isinstance(stages, list) else DEFAULT_STAGES
         global_vars = self.variables(config.get("variables"), path, config.line_of("variables") if isinstance(config, Map) else 0)
@@ -282,6 +309,10 @@ class _Reader:
         merged.line, merged.key_lines, merged.path = line, {}, path
         for parent in parents:
             target = config.get(parent) if isinstance(parent, str) else None
+            if not isinstance(target, dict) and self.external:
+                self.incomplete(path, _line(job, "extends", line), f"{name!r} extends {parent!r}, defined in no file of the "
+                                "repository (an outside include may define it): the job keeps what is known")
+                continue
             if not isinstance(target, dict):
                 self.error(path, job.line_of("extends") if isinstance(job, Map) else line,
                            f"{name!r} extends {parent!r}, which is not defined")
@@ -337,9 +368,10 @@ class _Reader:
         rules = workflow.get("rules") if isinstance(workflow, dict) else None
         if rules is None:
             return list(self.base_scenarios)
+        path = _path_of(workflow, path)
         kept = []
         for scenario in self.base_scenarios:
-            whens, _, _ = self.rules(rules, {**variables, **dict(scenario.variables)}, path, workflow.line_of("rules"))
+            whens, _, _ = self.rules(rules, {**variables, **dict(scenario.variables)}, path, _line(workflow, "rules", 1))
             if any(w != "never" for w in whens):
                 kept.append(scenario)
         return kept
@@ -351,8 +383,7 @@ class _Reader:
             self.error(path, line, f"`rules` must be a list, not {type_name(rules)}")
             return ["on_success"], [], None
         whens, assumed = [], []
-        for index, rule in enumerate(rules):
-            rule_line = rules.line_at(index) if isinstance(rules, Seq) else line
+        for rule, path, rule_line in _flattened(rules, path, line):
             if not isinstance(rule, dict):
                 self.error(path, rule_line, f"a rule must be a mapping, not {type_name(rule)}")
                 continue
@@ -433,7 +464,15 @@ class _Reader:
             self.trigger(name, job, defaults, global_vars, scenarios, location, child)
             return
         if "script" not in job:
-            self.error(path, location.line, f"job {name!r} has no `script`")
+            if self.external:
+                self.incomplete(path, location.line, f"job {name!r} has no `script` in the repository (an outside "
+                                "include may give it one): not analysed")
+            else:
+                self.error(path, location.line, f"job {name!r} has no `script`")
+            return
+        if _on_windows(job):
+            self.incomplete(path, location.line, f"job {name!r} runs on a Windows runner (tags {_tags(job)}): its "
+                            "script is PowerShell, not bash: not analysed")
             return
         stage = str(job.get("stage", "test"))
         if stage not in stages and stage not in (".pre", ".post"):
@@ -604,14 +643,15 @@ class _Reader:
 
     def job_script(self, job: dict, key: str, config: dict, path: str) -> tuple[Command, ...]:
         file = getattr(job, "sources", {}).get(key) or _path_of(job, path)
-        return self.script(job.get(key), config, file, _line(job, key, 0))
+        return self.script(job.get(key), config, file, _line(job, key, 0), key=key)
 
-    def script(self, value, config: dict, path: str, line: int = 0, depth: int = 0) -> tuple[Command, ...]:
-        """Script lines with their own file:line; nested lists (anchors, `!reference`) are flattened."""
+    def script(self, value, config: dict, path: str, line: int = 0, depth: int = 0, key: str | None = None) -> tuple[Command, ...]:
+        """One command per script item (a multi-line item is one piece of the job's shell script),
+        located line by line; nested lists (anchors, `!reference`) are flattened."""
         if value is None:
             return ()
         if isinstance(value, str):
-            return tuple(self.scalar_commands(value, path, line, path))
+            return tuple(self.scalar_commands(value, path, line, key))
         if not isinstance(value, list):
             self.error(path, line, f"a script must be a string or a list, not {type_name(value)}")
             return ()
@@ -620,36 +660,66 @@ class _Reader:
         for index, item in enumerate(value):
             line = value.line_at(index) if isinstance(value, Seq) else 0
             if isinstance(item, list):
-                if depth < 10 and self.is_reference(item, file):
-                    target = self.reference(item, config, file)
-                    out += self.script(target, config, _path_of(target, file), line, depth + 1)
+                if depth < 10:
+                    out += self.script(item, config, _path_of(item, file), line, depth + 1)
                 else:
-                    out += self.script(item, config, file, line, depth + 1)
+                    self.error(file, line, "script lists nest deeper than 10 levels")
             elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
-                out += self.scalar_commands(str(item), file, line, path)
+                out += self.scalar_commands(str(item), file, line, None)
             else:
                 self.error(file, line, f"a script line must be a string, not {type_name(item)}")
         return tuple(out)
 
-    def scalar_commands(self, text: str, file: str, line: int, path: str) -> list[Command]:
-        first, per_line = _scalar_start(self.lines(file), line)
-        out = []
-        for offset, raw in enumerate(text.split("\n")):
-            if raw.strip():
-                out.append(Command(raw, Location(file, first + offset if per_line else first)))
-        return out
-
-    def is_reference(self, item: list, file: str) -> bool:
-        line = getattr(item, "line", 0)
+    def scalar_commands(self, text: str, file: str, line: int, key: str | None) -> list[Command]:
+        if not text.strip():
+            return []
         lines = self.lines(file)
-        return 0 < line <= len(lines) and "!reference" in lines[line - 1]
+        offsets = locate(lines, line, key, text) or fallback(lines, line, text)
+        return [command(file, text, offsets)]
 
-    def reference(self, item: list, config: dict, file: str):
+    # -- `!reference` ------------------------------------------------------------------------
+    def dereference(self, value, config: dict, depth: int = 0):
+        """`value` with every `!reference [key, ...]` replaced by what it points to (GitLab resolves
+        them after includes are merged and before `extends`, nesting at most 10 deep);
+        an unresolvable one is dropped (`_MISSING`)."""
+        if isinstance(value, Seq) and value.tag == "!reference":
+            if depth >= 10:
+                self.error(_path_of(value, ""), value.line, "!reference tags nest deeper than 10 levels")
+                return _MISSING
+            target = self.reference(value, config)
+            return _MISSING if target is None else self.dereference(target, config, depth + 1)
+        if isinstance(value, dict):
+            items = {k: self.dereference(v, config, depth) for k, v in value.items()}
+            if all(items[k] is value[k] for k in value):
+                return value
+            copy = Map({k: v for k, v in items.items() if v is not _MISSING})
+            for attribute in ("line", "key_lines", "path", "sources"):
+                if hasattr(value, attribute):
+                    setattr(copy, attribute, getattr(value, attribute))
+            return copy
+        if isinstance(value, list):
+            items = [self.dereference(v, config, depth) for v in value]
+            if all(a is b for a, b in zip(items, value)):
+                return value
+            kept = [(v, value.line_at(i) if isinstance(value, Seq) else 0) for i, v in enumerate(items) if v is not _MISSING]
+            copy = Seq(v for v, _ in kept)
+            copy.line, copy.item_lines = getattr(value, "line", 0), [line for _, line in kept]
+            if hasattr(value, "path"):
+                copy.path = value.path
+            return copy
+        return value
+
+    def reference(self, item: list, config: dict):
         value = config
         for key in item:
             value = value.get(key) if isinstance(value, dict) else None
         if value is None:
-            self.error(file, getattr(item, "line", 0), f"!reference {list(item)} points to nothing")
+            where = (_path_of(item, ""), getattr(item, "line", 0))
+            if self.external:
+                self.incomplete(*where, f"!reference {list(item)} points to nothing in the repository (an outside "
+                                "include may define it): left out")
+            else:
+                self.error(*where, f"!reference {list(item)} points to nothing")
         return value
 
 
@@ -665,10 +735,25 @@ def _scalar(value) -> str:
     return str(value)
 
 
-def _scalar_start(lines: list[str], line: int) -> tuple[int, bool]:
-    """Where a scalar written at `line` starts, and whether its lines map one-to-one onto file lines."""
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    match = re.search(r"(?:^\s*-\s+|:\s+|^\s*)([|>])[-+0-9]*\s*(?:#.*)?$", text)
-    if match:
-        return line + 1, match.group(1) == "|"
-    return line, True
+_MISSING = object()  # an unresolvable `!reference`: left out of its mapping or list
+
+
+def _flattened(rules: list, path: str, line: int, depth: int = 0):
+    """Each rule with its file and line; lists inside `rules` (from `!reference`) are spliced in."""
+    path = _path_of(rules, path)
+    for index, rule in enumerate(rules):
+        rule_line = rules.line_at(index) if isinstance(rules, Seq) else line
+        if isinstance(rule, list) and depth < 10:
+            yield from _flattened(rule, path, rule_line, depth + 1)
+        else:
+            yield rule, _path_of(rule, path), rule_line
+
+
+def _tags(job: dict) -> list[str]:
+    tags = job.get("tags")
+    return [str(t) for t in tags] if isinstance(tags, list) else [str(tags)] if isinstance(tags, str) else []
+
+
+def _on_windows(job: dict) -> bool:
+    """A job for a Windows runner: its shell is PowerShell (the default of Windows executors)."""
+    return any("windows" in tag.lower() for tag in _tags(job))
