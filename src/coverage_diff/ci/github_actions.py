@@ -63,6 +63,7 @@ class _Call:
     matrix: tuple = ()  # caller matrix values
     attributes: tuple = ()
     depth: int = 0
+    needs: dict = field(default_factory=dict)  # job id -> {"outputs": ..., "result": ...} of jobs already read
 
 
 @dataclass
@@ -144,12 +145,47 @@ class _Reader:
             return
         base = self.context(call, env={})
         workflow_env = self.env_block(workflow, base, call.file)
-        for job_id, job in jobs_map.items():
+        runs_in: dict[str, tuple[Scenario, ...]] = {}  # job id -> the scenarios it runs in
+        needs: dict[str, dict] = {}
+        for job_id in _needs_first(jobs_map):
+            job = jobs_map[job_id]
             line = jobs_map.line_of(job_id) if isinstance(jobs_map, Map) else 0
             if not isinstance(job, dict):
                 self.error(call.file, line, f"job {job_id!r} must be a mapping, not {type_name(job)}")
+                runs_in[job_id] = ()
                 continue
-            self.job(str(job_id), job, line, workflow, workflow_env, call)
+            scenarios = call.scenarios
+            if not _checks_status(job.get("if")):  # a job whose needed job is skipped is skipped too
+                for needed in _needs_of(job):
+                    if needed not in jobs_map:
+                        self.error(call.file, _line(job, "needs", line), f"job {job_id!r} needs {needed!r}, which is not a job of this workflow")
+                    scenarios = tuple(s for s in scenarios if s in runs_in.get(needed, scenarios))
+            inner = replace(call, scenarios=scenarios, needs=dict(needs))
+            runnable, attributes = self.filter_if(job, scenarios, inner, lambda s, c=inner: self.context(c, {}, None, s))
+            runs_in[str(job_id)] = runnable
+            needs[str(job_id)] = {"outputs": self.job_outputs(job_id, job, inner, line), "result": Unknown(f"needs.{job_id}.result")}
+            if runnable:
+                self.job(str(job_id), job, line, workflow, workflow_env,
+                         replace(inner, scenarios=runnable, attributes=call.attributes + attributes))
+
+    def job_outputs(self, job_id, job: dict, call: _Call, line: int) -> dict:
+        """A job's `outputs:` as far as they are known before it runs (an input passed through,
+        a literal); what a step computes stays unknown."""
+        if "uses" in job:  # a reusable workflow's outputs come from its own jobs at run time
+            return Scope(f"needs.{job_id}.outputs")
+        outputs = job.get("outputs")
+        if not isinstance(outputs, dict):
+            return {}  # an output the job does not declare is empty
+        matrix = Scope("matrix") if "strategy" in job else {}
+        context = self.context(call, {}, matrix, call.scenarios[0] if len(call.scenarios) == 1 else None)
+        known = {}
+        for name, value in outputs.items():
+            try:
+                known[str(name)] = resolve(value, context)
+            except ExpressionError as exc:
+                self.error(call.file, _line(outputs, name, line), str(exc))
+                known[str(name)] = Unknown(f"outputs.{name}")
+        return known
 
     def context(self, call: _Call, env: dict, matrix=None, scenario: Scenario | None = None) -> dict:
         github = {"workspace": ".", "repository_owner_id": Unknown("github.repository_owner_id")}
@@ -163,7 +199,7 @@ class _Reader:
             "inputs": dict(call.inputs),
             "vars": Scope("vars", has_default=True),
             "secrets": Scope("secrets"),
-            "needs": Scope("needs"),
+            "needs": Scope("needs", call.needs),
             "steps": Scope("steps"),
             "runner": Scope("runner"),
             "job": Scope("job"),
@@ -173,10 +209,7 @@ class _Reader:
         }
 
     def job(self, job_id: str, job: dict, line: int, workflow: dict, workflow_env: dict, call: _Call) -> None:
-        runnable, attributes = self.filter_if(job, call.scenarios, call, lambda s: self.context(call, {}, None, s))
-        if not runnable:
-            return
-        call = replace(call, scenarios=runnable, attributes=call.attributes + attributes)
+        """One job of a workflow, read for the scenarios in which its `if:` and `needs` let it run."""
         combos = self.combinations(job, call)
         if combos is None:  # only known at run time: keep the job, matrix unknown
             combos, unknown_matrix = [None], True
@@ -227,10 +260,17 @@ class _Reader:
             return [{}]
         matrix = strategy["matrix"]
         line = _line(job["strategy"], "matrix", line)
-        unknown = _first_unknown(matrix)
-        if unknown is not None:
-            self.incomplete(call.file, line, f"matrix depends on {unknown.origin}, known only at run time")
+        whole = matrix if isinstance(matrix, Unknown) else next(
+            (matrix[k] for k in ("include", "exclude") if isinstance(matrix, dict) and isinstance(matrix.get(k), Unknown)), None)
+        if whole is not None:
+            self.incomplete(call.file, line, f"matrix depends on {whole.origin}, known only at run time")
             return None
+        if isinstance(matrix, dict):  # an unknown dimension is one unknown value; unknown fields stay unknown values
+            for key, values in list(matrix.items()):
+                if isinstance(values, Unknown):
+                    self.incomplete(call.file, _line(job["strategy"].get("matrix"), key, line),
+                                    f"matrix key {key} depends on {values.origin}, known only at run time: one job stands for its values")
+                    matrix = {**matrix, key: [values]}
         if not isinstance(matrix, dict):
             self.error(call.file, line, f"`strategy.matrix` must be a mapping, not {type_name(matrix)}")
             return [{}]
@@ -556,19 +596,6 @@ def _frozen(value) -> str:
     return f"<unknown {value.origin}>" if isinstance(value, Unknown) else repr(value)
 
 
-def _first_unknown(value) -> Unknown | None:
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list):
-        for item in value:
-            found = _first_unknown(item)
-            if found is not None:
-                return found
-    return None
-
-
 def _defaults_run(node: dict) -> dict:
     defaults = node.get("defaults")
     run = defaults.get("run") if isinstance(defaults, dict) else None
@@ -630,3 +657,32 @@ def _program(word: str) -> str:
 
 def _on_windows(platform: str) -> bool:
     return "windows" in platform.lower()
+
+
+def _needs_of(job: dict) -> list[str]:
+    needs = job.get("needs")
+    return [needs] if isinstance(needs, str) else [str(n) for n in needs] if isinstance(needs, list) else []
+
+
+def _needs_first(jobs_map: dict) -> list[str]:
+    """Job ids in file order, except that a job comes after the jobs it needs."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(job_id) -> None:
+        if job_id in order or job_id in visiting or job_id not in jobs_map:
+            return
+        visiting.add(job_id)
+        job = jobs_map[job_id]
+        for needed in _needs_of(job) if isinstance(job, dict) else []:
+            visit(needed)
+        order.append(job_id)
+
+    for job_id in jobs_map:
+        visit(job_id)
+    return order
+
+
+def _checks_status(condition) -> bool:
+    """An `if:` with a status function runs even when a needed job did not (`always()`, `failure()`...)."""
+    return isinstance(condition, str) and re.search(r"\b(always|failure|cancelled)\s*\(", condition) is not None
