@@ -177,3 +177,36 @@ def test_defaults_run_shell_applies_to_every_step():
     result, _ = analyse(workflow)
     assert [j.commands[0].text for j in result.jobs] == ["make b"]
     assert [i.location.line for i in result.incomplete] == [9]
+
+
+WRAPPED = """on: pull_request
+jobs:
+  unit:
+    name: unit tests
+    uses: pytorch/test-infra/.github/workflows/linux_job_v2.yml@main
+    strategy:
+      matrix:
+        flavour: [fast, full]
+    with:
+      runner: linux.4xlarge
+      script: |
+        set -x
+        FAST_MODE=${{ matrix.flavour == 'fast' && '1' || '' }} \\
+          bash ./ci/check.sh tests/${{ matrix.flavour }}
+  elsewhere:
+    uses: example/other/.github/workflows/run.yml@v1
+    with:
+      script: make elsewhere
+"""
+
+
+def test_a_known_outside_job_template_runs_its_script_input_as_the_jobs_bash_script():
+    result, outcomes = analyse(WRAPPED)
+    assert [(j.key, dict(j.matrix)["flavour"], j.platform, j.location.line) for j in result.jobs] == [
+        ("unit", "fast", "linux.4xlarge", 11), ("unit", "full", "linux.4xlarge", 11)]
+    assert [placed(c) for c in result.jobs[0].commands] == [
+        [("set -x", 12), ("FAST_MODE=1 \\", 13), ("bash ./ci/check.sh tests/fast", 14)]]
+    assert [runs(o) for o in outcomes] == [[("pytest -k fast tests/fast", (("FAST_MODE", "1"),), 4)],
+                                           [("pytest tests/full", (("FAST_MODE", ""),), 6)]]
+    assert [i.reason for i in result.incomplete] == [
+        "reusable workflow example/other/.github/workflows/run.yml@v1 lives outside the repository: not analysed"]

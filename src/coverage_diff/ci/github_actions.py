@@ -27,6 +27,10 @@ SYSTEM = "github-actions"
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
 NON_SHELLS = ("python", "pwsh", "powershell", "cmd")
 POSIX_SHELLS = ("bash", "sh", "zsh", "dash", "ksh")
+# Outside reusable workflows known to run one input as a bash script (`set -eou pipefail`) in the
+# repository's checkout: PyTorch's job templates, which PyTorch-ecosystem projects call with `script:`.
+SCRIPT_WRAPPERS = {f"pytorch/test-infra/.github/workflows/{name}.yml": "script"
+                   for name in ("linux_job", "linux_job_v2", "linux_job_v3", "macos_job")}
 
 
 def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
@@ -315,6 +319,11 @@ class _Reader:
     def reusable(self, job_id: str, job: dict, uses: str, call: _Call, matrix_ctx, matrix_values: tuple) -> None:
         line = job.line_of("uses") if isinstance(job, Map) else 0
         if not uses.startswith("./"):
+            wrapper = SCRIPT_WRAPPERS.get(uses.split("@", 1)[0])
+            given = job.get("with")
+            if wrapper is not None and isinstance(given, dict) and isinstance(given.get(wrapper), str):
+                self.wrapped_script(job_id, job, given, wrapper, call, matrix_ctx, matrix_values)
+                return
             self.incomplete(call.file, line, f"reusable workflow {uses} lives outside the repository: not analysed")
             return
         callee = normalize(uses.split("@", 1)[0])
@@ -343,6 +352,21 @@ class _Reader:
                 call, file=callee, inputs=_call_inputs(workflow, given), scenarios=tuple(group),
                 prefix=f"{call.prefix}{job_id}/", label_prefix=f"{call.label_prefix}{label} / ",
                 matrix=matrix_values + events, attributes=call.attributes + (("workflow", callee),), depth=call.depth + 1))
+
+    def wrapped_script(self, job_id: str, job: dict, given: dict, key: str, call: _Call, matrix_ctx, matrix_values) -> None:
+        """A job of a known outside workflow that runs its `key` input as a bash script in the
+        repository checkout (`SCRIPT_WRAPPERS`): that script is the job's one command."""
+        context = self.context(call, {}, matrix_ctx, call.scenarios[0] if call.scenarios else None)
+        line = _line(given, key, _line(job, "with", 0))
+        name = self.resolve(job.get("name", job_id), context, call.file, line)
+        runner = self.resolve(given.get("runner", ""), context, call.file, _line(given, "runner", line))
+        here = _Step(
+            call=call, file=call.file, key=f"{call.prefix}{job_id}",
+            label=call.label_prefix + (to_string(name) if not isinstance(name, Unknown) else job_id),
+            context=context, env={}, runtime_env={}, working_dir="", shell=None,
+            platform=f"<{runner.origin}>" if isinstance(runner, Unknown) else to_string(runner), matrix=matrix_values,
+            scenarios=call.scenarios, attributes=call.attributes + (("workflow", job["uses"]),), depth=call.depth)
+        self.script_job(given[key], key, line, here, {}, True, Unknown("name"))
 
     def inputs_per_event(self, with_values: dict, call: _Call, matrix_ctx, line: int) -> list[tuple[dict, list]]:
         """`with:` evaluated under each scenario of the caller, scenarios grouped by the inputs they give."""
@@ -444,10 +468,14 @@ class _Reader:
         errexit = self.errexit(shell, here, _line(step, "shell", run_line) if "shell" in step else run_line)
         if errexit is None:
             return
-        unknown_names: list[str] = []
-        commands = self.commands(script, here, run_line, unknown_names)
         self.record_github_env(script, here)
         name = self.resolve(step.get("name"), here.context, here.file, line) if "name" in step else None
+        self.script_job(script, "run", run_line, here, env, errexit, name)
+
+    def script_job(self, script: str, key: str, line: int, here: _Step, env: dict, errexit: bool, name) -> None:
+        """The Job of one script written under `key:` at `line` (a `run:` step, a wrapper's script input)."""
+        unknown_names: list[str] = []
+        commands = self.commands(script, here, line, unknown_names, key)
         first = next((ln.strip() for ln in script.split("\n") if ln.strip()), "")
         step_label = to_string(name) if name is not None and not isinstance(name, Unknown) else first[:80]
         known = tuple((k, v) for k, v in env.items() if not isinstance(v, Unknown))
@@ -456,7 +484,7 @@ class _Reader:
         paths = tuple(p for s in here.scenarios if s.tier == tier for p in s.paths)
         self.result.jobs.append(Job(
             system=SYSTEM, file=here.call.top, key=here.key, label=f"{here.label} / {step_label}",
-            location=Location(here.file, run_line), commands=commands, env=known,
+            location=Location(here.file, line), commands=commands, env=known,
             unknown_env=tuple(dict.fromkeys(unknown)), working_dir=here.working_dir, tier=tier, matrix=here.matrix,
             platform=here.platform, soft_fail=here.soft_fail, errexit=errexit,
             source_file_dependencies=tuple(dict.fromkeys(paths)),
@@ -503,13 +531,13 @@ class _Reader:
                 errexit = word == "-o"
         return errexit
 
-    def commands(self, script: str, here: _Step, run_line: int, unknown_names: list[str]) -> tuple[Command, ...]:
+    def commands(self, script: str, here: _Step, run_line: int, unknown_names: list[str], key: str = "run") -> tuple[Command, ...]:
         """The `run:` text as the one script the runner writes to a file: expressions
         substituted, every row located at the file line it is written on."""
         if not script.strip():
             return ()
         lines = self.lines(here.file)
-        offsets = locate(lines, run_line, "run", script) or fallback(lines, run_line, script)
+        offsets = locate(lines, run_line, key, script) or fallback(lines, run_line, script)
 
         def placeholder(expression: str) -> str:
             name = "GHA_" + re.sub(r"\W+", "_", expression.strip()).strip("_").upper()[:60]
