@@ -161,7 +161,7 @@ def test_after_script_is_its_own_shell():
     ("  rules:\n    - changes: [src/**/*]\n", Tier.PATH_FILTERED),
     ("  only: [schedules]\n", Tier.NIGHTLY),
     ("  only: [main]\n", Tier.MAIN),
-    ("  except: [merge_requests, branches]\n", None),
+    ("  except: [merge_requests, branches]\n", Tier.OPTIONAL),  # tag pipelines remain
     ("  rules:\n    - if: $CI_PIPELINE_SOURCE\n      when: never\n    - when: always\n", None),
     ("  rules:\n    - exists: [Dockerfile]\n", Tier.EVERY_PR),
     ("  rules:\n    - exists: [nothing-here]\n", None),

@@ -171,3 +171,17 @@ def test_a_pipeline_that_analyses_to_no_jobs_is_an_error():
 def test_a_file_of_templates_only_is_not_an_empty_pipeline():
     result, _ = analyse(".template:\n  script: make\n")
     assert result.diagnostics == [] and result.jobs == []
+
+
+def test_jobs_that_run_only_for_release_tags_are_kept_and_wait_for_a_release():
+    text = """
+release:
+  rules:
+    - if: $CI_COMMIT_TAG =~ /^v[0-9]+\\.[0-9]+\\.[0-9]+$/
+  script: make release
+tags-only:
+  only: [tags]
+  script: make tagged
+"""
+    result, _ = analyse(text)
+    assert [(j.key, j.tier.value) for j in result.jobs] == [("release", "optional"), ("tags-only", "optional")]

@@ -56,6 +56,10 @@ SCENARIOS = (
         ("CI_PIPELINE_SOURCE", "schedule"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
     Scenario("web", Tier.OPTIONAL, _BRANCH + (
         ("CI_PIPELINE_SOURCE", "web"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
+    # A release: the push of a tag (no branch); jobs that only run then wait for a release, like manual ones.
+    Scenario("tag", Tier.OPTIONAL, (
+        ("CI_DEFAULT_BRANCH", "main"), ("CI_MERGE_REQUEST_IID", None), ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", None), ("CI_COMMIT_TAG", "v1.0.0"), ("CI_COMMIT_REF_NAME", "v1.0.0"))),
 )
 @dataclass(frozen=True)
 class _Child:
@@ -68,11 +72,11 @@ class _Child:
 
 _ONLY_REFS = {  # `only:`/`except:` keywords and the scenarios they match
     "merge_requests": {"merge_request_event"},
-    "branches": {"push", "push-default-branch", "schedule", "web"},
-    "pushes": {"push", "push-default-branch"},
+    "branches": {"push", "push-default-branch", "schedule", "web"},  # not "tag"
+    "pushes": {"push", "push-default-branch", "tag"},
     "schedules": {"schedule"},
     "web": {"web"},
-    "tags": set(), "api": set(), "triggers": set(), "pipelines": set(), "external": set(), "chat": set(),
+    "tags": {"tag"}, "api": set(), "triggers": set(), "pipelines": set(), "external": set(), "chat": set(),
     "external_pull_requests": set(),
 }
 
