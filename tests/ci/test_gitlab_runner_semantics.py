@@ -51,10 +51,34 @@ def test_before_script_and_script_are_one_shell_session_and_after_script_another
     assert argvs(outcomes["job/after_script"]) == ["pytest -m not slow"]  # a shell of its own
 
 
+WINDOWS = """
+win:
+  tags: [shared-windows, x64]
+  script:
+    - Get-ChildItem
+.tag-from-a-variable:
+  tags: [$RUNNER_TAG]
+  before_script:
+    - $env:Path += ";C:\\tools"
+by-script:
+  extends: .tag-from-a-variable
+  script:
+    - go test ./...
+by-image:
+  image: mcr.microsoft.com/windows/servercore:ltsc2022
+  script: go test ./...
+linux:
+  script:
+    - export VERSION=$(cat VERSION)
+    - go test ./...
+"""
+
+
 def test_jobs_for_windows_runners_are_powershell_not_bash():
-    result, _ = analyse("win:\n  tags: [shared-windows, x64]\n  script:\n    - Get-ChildItem\nlinux:\n  script: make\n")
+    result, _ = analyse(WINDOWS)
     assert [j.key for j in result.jobs] == ["linux"]
-    assert [(i.location.line, "Windows runner" in i.reason) for i in result.incomplete] == [(1, True)]
+    assert [(i.location.line, i.reason.split("(")[1].split(" ")[0]) for i in result.incomplete] == [
+        (2, "tags"), (10, "PowerShell"), (14, "image")]
 
 
 REFERENCES = {

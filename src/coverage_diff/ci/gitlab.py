@@ -474,14 +474,15 @@ class _Reader:
             else:
                 self.error(path, location.line, f"job {name!r} has no `script`")
             return
-        if _on_windows(job):
-            self.incomplete(path, location.line, f"job {name!r} runs on a Windows runner (tags {_tags(job)}): its "
-                            "script is PowerShell, not bash: not analysed")
-            return
         stage = str(job.get("stage", "test"))
         if stage not in stages and stage not in (".pre", ".post"):
             self.error(path, _line(job, "stage", location.line), f"job {name!r}: stage {stage!r} is not in `stages`")
         job, inherited = self.inherit(job, defaults, global_vars)
+        windows = _windows_sign(job, self.job_script(job, "before_script", config, path) + self.job_script(job, "script", config, path))
+        if windows:
+            self.incomplete(path, location.line, f"job {name!r} runs on a Windows runner ({windows}): its script is "
+                            "PowerShell, not bash: not analysed")
+            return
         own = self.variables(job.get("variables"), path, _line(job, "variables", location.line), inherited)
         variables = {**inherited, **own}
         for combo in self.combinations(job, name, path, location.line):
@@ -758,6 +759,24 @@ def _tags(job: dict) -> list[str]:
     return [str(t) for t in tags] if isinstance(tags, list) else [str(tags)] if isinstance(tags, str) else []
 
 
-def _on_windows(job: dict) -> bool:
-    """A job for a Windows runner: its shell is PowerShell (the default of Windows executors)."""
-    return any("windows" in tag.lower() for tag in _tags(job))
+_POWERSHELL = re.compile(r"\$env:\w|\$LASTEXITCODE\b|\bWrite-(?:Host|Output|Error)\b|-ErrorAction\b|"
+                         r"^\s*\$\w+\s*=\s|^\s*(?:Get|Set|New|Remove|Invoke|Start|Stop|Test|Import|Add|Copy|Move|Expand|Out|Select)-[A-Z]\w+",
+                         re.MULTILINE)
+
+
+def _windows_sign(job: dict, commands) -> str:
+    """Why a job is for a Windows runner, whose shell is PowerShell (the default of Windows executors and
+    of GitLab's hosted Windows runners): a tag or image naming Windows, or a script in PowerShell's syntax.
+    Empty when nothing says so."""
+    tags = [t for t in _tags(job) if "windows" in t.lower()]
+    if tags:
+        return f"tags {tags}"
+    image = job.get("image")
+    image = str(image.get("name") if isinstance(image, dict) else image or "")
+    if re.search(r"windows|servercore|nanoserver", image, re.IGNORECASE):
+        return f"image {image}"
+    for command in commands:
+        match = _POWERSHELL.search(command.text)
+        if match:
+            return f"PowerShell at {command.location}: {match.group(0).strip()!r}"
+    return ""
