@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..config import Settings
+from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
@@ -93,9 +94,13 @@ def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     for path in snapshot.glob(*settings.gitlab_globs):
         reader = _Reader(snapshot, settings, result)
         before, problems = len(result.jobs), len(result.diagnostics) + len(result.incomplete)
-        config = reader.config(path)
-        if config is not None:
-            reader.pipeline(config, path)
+        config = None
+        with contained(Location(path), f"pipeline file {path}") as caught:
+            config = reader.config(path)
+            if config is not None:
+                reader.pipeline(config, path)
+        result.diagnostics += caught.diagnostics
+        result.incomplete += caught.incomplete
         if len(result.jobs) == before:
             reader.no_jobs(config, path, len(result.diagnostics) + len(result.incomplete) - problems)
     result.files = list(dict.fromkeys(result.files))
