@@ -210,3 +210,23 @@ def test_a_known_outside_job_template_runs_its_script_input_as_the_jobs_bash_scr
                                            [("pytest tests/full", (("FAST_MODE", ""),), 6)]]
     assert [i.reason for i in result.incomplete] == [
         "reusable workflow example/other/.github/workflows/run.yml@v1 lives outside the repository: not analysed"]
+
+
+RUNTIME_DIRS = """on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          mkdir -p ./scratch/mnt
+          python3 -m venv ./scratch/mnt/venv
+          source ./scratch/mnt/venv/bin/activate
+          bash ./scratch/generated.sh
+          bash ./ci/gone.sh
+"""
+
+
+def test_scripts_under_a_directory_made_at_run_time_are_not_missing_repository_scripts():
+    _, (outcome,) = analyse(RUNTIME_DIRS)
+    assert [path for _, path in outcome.missing_scripts] == ["ci/gone.sh"]  # ci/ is a repository directory
+    assert {i.location.line for i in outcome.incomplete if "made at run time" in i.reason} == {9, 10}

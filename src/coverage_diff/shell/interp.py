@@ -1365,6 +1365,10 @@ class Interpreter:
                                                 "interpreted as bash, a POSIX sh may stop there")
 
     def missing(self, st: State, node: Node, path: str) -> list[State]:
+        made = next((d for d in st.made_dirs if path.startswith(d + "/")), None)
+        if made is not None:  # under a directory made at run time (a venv, a scratch dir): made then too
+            self.incomplete(self.loc(st, node), f"{path} is not in the repository: it lies under {made}, made at run time")
+            return self.done(st, 0)
         self.rec.missing.setdefault((self.loc(st, node), path), None)
         return self.done(st, 127)
 
