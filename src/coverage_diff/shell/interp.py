@@ -1366,6 +1366,9 @@ class Interpreter:
 
     def missing(self, st: State, node: Node, path: str) -> list[State]:
         made = next((d for d in st.made_dirs if path.startswith(d + "/")), None)
+        top = path.split("/", 1)[0]
+        if made is None and "/" in path and not path.endswith(SCRIPT_SUFFIXES) and not self.snapshot.is_dir(top):
+            made = top  # no repository file lies there and it is no `.sh`: what the job makes (`python -m venv venv`)
         if made is not None:  # under a directory made at run time (a venv, a scratch dir): made then too
             self.incomplete(self.loc(st, node), f"{path} is not in the repository: it lies under {made}, made at run time")
             return self.done(st, 0)
