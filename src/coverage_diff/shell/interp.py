@@ -311,6 +311,7 @@ class Interpreter:
             back = st.fork()
             back.status = f.status
             back.assumptions = f.assumptions
+            back.made_dirs = st.made_dirs | f.made_dirs  # directories a subshell made stay made
             if st.capture is not None:  # a subshell writes to the same stdout: `$(a | b)`, `$( (a) )`
                 back.capture = list(f.capture) if f.capture is not None else None
             out.append(back)
@@ -1365,10 +1366,10 @@ class Interpreter:
                                                 "interpreted as bash, a POSIX sh may stop there")
 
     def missing(self, st: State, node: Node, path: str) -> list[State]:
-        made = next((d for d in st.made_dirs if path.startswith(d + "/")), None)
+        made = next((d for d in st.made_dirs if path.startswith(d + "/") and not self.snapshot.is_dir(d)), None)
         top = path.split("/", 1)[0]
-        if made is None and "/" in path and not path.endswith(SCRIPT_SUFFIXES) and not self.snapshot.is_dir(top):
-            made = top  # no repository file lies there and it is no `.sh`: what the job makes (`python -m venv venv`)
+        if made is None and "/" in path and not self.snapshot.is_dir(top):
+            made = top  # no repository file lies there: what the job makes (`python -m venv venv`, a clone)
         if made is not None:  # under a directory made at run time (a venv, a scratch dir): made then too
             self.incomplete(self.loc(st, node), f"{path} is not in the repository: it lies under {made}, made at run time")
             return self.done(st, 0)
@@ -1430,6 +1431,8 @@ class Interpreter:
             back = st.fork()
             back.status = f.status
             back.assumptions = f.assumptions
+            if container_cwd is None:  # directories a child made stay made
+                back.made_dirs = st.made_dirs | f.made_dirs
             if st.capture is not None:
                 back.capture = (back.capture or []) + (f.capture if f.capture is not None else [Val(None, origin="<output>")])
             out.append(back)
