@@ -141,3 +141,11 @@ def test_fromjson_reads_json_as_leniently_as_github():
     text = "{ include: [ { config: 'a', n: 1, on: true }, // a comment\n { config: \"b\", n: 2.5, }, ] }"
     assert evaluate("fromJSON(x)", {"x": text}) == {"include": [{"config": "a", "n": 1, "on": True},
                                                                  {"config": "b", "n": 2.5}]}
+
+
+def test_the_event_name_is_known_in_a_job_only_when_every_event_it_runs_for_agrees():
+    step = "    runs-on: x\n    env: {EVENT: '${{ github.event_name }}'}\n    steps:\n      - run: bash ci/x.sh\n"
+    both = jobs({".github/workflows/w.yml": "on: [pull_request, push]\njobs:\n  a:\n" + step})
+    push_only = jobs({".github/workflows/w.yml": "on: [pull_request, push]\njobs:\n  a:\n    if: github.event_name == 'push'\n" + step})
+    assert [(dict(j.env).get("EVENT"), j.unknown_env) for j in both.jobs] == [(None, ("EVENT",))]
+    assert [(dict(j.env).get("EVENT"), j.unknown_env) for j in push_only.jobs] == [("push", ())]

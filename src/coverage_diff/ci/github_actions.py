@@ -189,7 +189,7 @@ class _Reader:
         if not isinstance(outputs, dict):
             return {}  # an output the job does not declare is empty
         matrix = Scope("matrix") if "strategy" in job else {}
-        context = self.context(call, {}, matrix, call.scenarios[0] if len(call.scenarios) == 1 else None)
+        context = self.context(call, {}, matrix, call.scenarios)
         known = {}
         for name, value in outputs.items():
             try:
@@ -199,13 +199,15 @@ class _Reader:
                 known[str(name)] = Unknown(f"outputs.{name}")
         return known
 
-    def context(self, call: _Call, env: dict, matrix=None, scenario: Scenario | None = None) -> dict:
+    def context(self, call: _Call, env: dict, matrix=None, scenario: Scenario | tuple | None = None) -> dict:
+        """Expression contexts; `scenario` (or several, of which what they all share) fixes the event and ref."""
         github = {"workspace": ".", "repository_owner_id": Unknown("github.repository_owner_id")}
-        if scenario is not None:
-            github["event_name"] = scenario.event
-            if scenario.ref:
-                github["ref"] = scenario.ref
-                github["ref_name"] = scenario.ref.rsplit("/", 1)[-1]
+        chosen = scenario if isinstance(scenario, tuple) else (scenario,) if scenario is not None else ()
+        if chosen and len({s.event for s in chosen}) == 1:
+            github["event_name"] = chosen[0].event
+        if chosen and len({s.ref for s in chosen}) == 1 and chosen[0].ref:
+            github["ref"] = chosen[0].ref
+            github["ref_name"] = chosen[0].ref.rsplit("/", 1)[-1]
         return {
             "github": Scope("github", github),
             "inputs": dict(call.inputs),
@@ -364,7 +366,7 @@ class _Reader:
     def wrapped_script(self, job_id: str, job: dict, given: dict, key: str, call: _Call, matrix_ctx, matrix_values) -> None:
         """A job of a known outside workflow that runs its `key` input as a bash script in the
         repository checkout (`SCRIPT_WRAPPERS`): that script is the job's one command."""
-        context = self.context(call, {}, matrix_ctx, call.scenarios[0] if call.scenarios else None)
+        context = self.context(call, {}, matrix_ctx, call.scenarios)
         line = _line(given, key, _line(job, "with", 0))
         name = self.resolve(job.get("name", job_id), context, call.file, line)
         runner = self.resolve(given.get("runner", ""), context, call.file, _line(given, "runner", line))
@@ -374,7 +376,7 @@ class _Reader:
             context=context, env={}, runtime_env={}, working_dir="", shell=None,
             platform=f"<{runner.origin}>" if isinstance(runner, Unknown) else to_string(runner), matrix=matrix_values,
             scenarios=call.scenarios, attributes=call.attributes + (("workflow", job["uses"]),), depth=call.depth)
-        self.script_job(given[key], key, line, here, {}, True, Unknown("name"))
+        self.script_job(given[key], key, line, here, {}, True, key)
 
     def inputs_per_event(self, with_values: dict, call: _Call, matrix_ctx, line: int) -> list[tuple[dict, list]]:
         """`with:` evaluated under each scenario of the caller, scenarios grouped by the inputs they give."""
@@ -388,7 +390,7 @@ class _Reader:
 
     # -- steps -----------------------------------------------------------------------
     def job_steps(self, job_id, job, line, workflow, workflow_env, call: _Call, matrix_ctx, matrix_values) -> None:
-        context = self.context(call, dict(workflow_env), matrix_ctx, call.scenarios[0])
+        context = self.context(call, dict(workflow_env), matrix_ctx, call.scenarios)
         job_env = self.env_block(job, context, call.file)
         env = {**workflow_env, **job_env}
         name = self.resolve(job.get("name", job_id), context, call.file, line)
@@ -484,7 +486,7 @@ class _Reader:
         """The Job of one script written under `key:` at `line` (a `run:` step, a wrapper's script input)."""
         unknown_names: list[str] = []
         commands = self.commands(script, here, line, unknown_names, key)
-        first = next((ln.strip() for ln in script.split("\n") if ln.strip()), "")
+        first = next((ln.strip() for ln in script.split("\n") if ln.strip() and not ln.strip().startswith("#")), "")
         step_label = to_string(name) if name is not None and not isinstance(name, Unknown) else first[:80]
         known = tuple((k, v) for k, v in env.items() if not isinstance(v, Unknown))
         unknown = tuple(k for k, v in env.items() if isinstance(v, Unknown)) + tuple(unknown_names)
