@@ -8,6 +8,7 @@ from coverage_diff.ci import github_actions
 from coverage_diff.config import Settings
 from coverage_diff.model import Tier
 from coverage_diff.snapshot import Snapshot
+from placing import own_unknown
 from placing import placed
 
 DATA = Path(__file__).parent / "data"
@@ -44,7 +45,7 @@ def test_pytorch_reusable_workflow_expands_the_json_test_matrix():
     assert env["DOCKER_IMAGE"] == "pytorch-linux-jammy-py3.10-gcc11"  # the callee's default
     assert env["SHARD_NUMBER"] == "1" and env["NUM_TEST_SHARDS"] == "1"
     assert "CALLER_ONLY" not in env  # a caller's workflow env is not inherited
-    assert job.unknown_env == ("GIT_DEFAULT_BRANCH",)
+    assert own_unknown(job) == ("GIT_DEFAULT_BRANCH",)
     assert job.platform == "linux.g4dn.12xlarge.nvidia.gpu"
     assert dict(job.matrix)["config"] == "distributed"
     assert job.tier == Tier.EVERY_PR
@@ -136,7 +137,7 @@ def test_env_precedence_workflow_job_step_and_github_env():
     result = one(ENV_WORKFLOW)
     first, second, third = result.jobs
     assert dict(second.env) == {"A": "workflow", "B": "job", "C": "step", "SUITE": "core", "D": "job-derived", "N": "3"}
-    assert second.unknown_env == ("T",)
+    assert own_unknown(second) == ("T",)
     assert "SUITE" not in dict(first.env)  # only later steps see $GITHUB_ENV writes
     assert (second.working_dir, third.working_dir) == ("src", "tests/unit")
 
@@ -230,7 +231,7 @@ jobs:
 def test_unknown_expressions_in_run_become_unknown_variables():
     (job,) = one("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: ./deploy ${{ secrets.KEY }} ${{ github.sha }}\n").jobs
     assert job.commands[0].text == "./deploy ${GHA_SECRETS_KEY} ${GHA_GITHUB_SHA}"
-    assert job.unknown_env == ("GHA_SECRETS_KEY", "GHA_GITHUB_SHA")
+    assert own_unknown(job) == ("GHA_SECRETS_KEY", "GHA_GITHUB_SHA")
 
 
 def test_run_lines_keep_their_file_lines():

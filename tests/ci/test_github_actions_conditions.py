@@ -5,6 +5,7 @@ from coverage_diff.ci import github_actions
 from coverage_diff.ci.gha_expressions import evaluate
 from coverage_diff.config import Settings
 from coverage_diff.snapshot import Snapshot
+from placing import own_unknown
 
 CALLER = """on: [pull_request, push]
 jobs:
@@ -147,5 +148,5 @@ def test_the_event_name_is_known_in_a_job_only_when_every_event_it_runs_for_agre
     step = "    runs-on: x\n    env: {EVENT: '${{ github.event_name }}'}\n    steps:\n      - run: bash ci/x.sh\n"
     both = jobs({".github/workflows/w.yml": "on: [pull_request, push]\njobs:\n  a:\n" + step})
     push_only = jobs({".github/workflows/w.yml": "on: [pull_request, push]\njobs:\n  a:\n    if: github.event_name == 'push'\n" + step})
-    assert [(dict(j.env).get("EVENT"), j.unknown_env) for j in both.jobs] == [(None, ("EVENT",))]
-    assert [(dict(j.env).get("EVENT"), j.unknown_env) for j in push_only.jobs] == [("push", ())]
+    assert [(dict(j.env).get("EVENT"), own_unknown(j)) for j in both.jobs] == [(None, ("EVENT",))]
+    assert [(dict(j.env).get("EVENT"), own_unknown(j)) for j in push_only.jobs] == [("push", ())]

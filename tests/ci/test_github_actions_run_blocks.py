@@ -233,3 +233,10 @@ def test_scripts_under_a_directory_made_at_run_time_are_not_missing_repository_s
                                            "scratch/README": "a repository directory\n"})
     assert [path for _, path in outcome.missing_scripts] == ["ci/gone.sh"]  # ci/ is a repository directory, .env/ not
     assert {i.location.line for i in outcome.incomplete if "made at run time" in i.reason} == {9, 10, 12}
+
+
+def test_the_runners_default_variables_are_set_to_values_known_only_at_run_time():
+    workflow = ('on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n'
+                '      - run: if [ "$RUNNER_OS" = macOS ]; then make mac; else make other; fi\n')
+    _, (outcome,) = analyse(workflow)
+    assert sorted(argv for argv, _, _ in runs(outcome)) == ["make mac", "make other"]

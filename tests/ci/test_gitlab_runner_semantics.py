@@ -209,3 +209,9 @@ tags-only:
 """
     result, _ = analyse(text)
     assert [(j.key, j.tier.value) for j in result.jobs] == [("release", "optional"), ("tags-only", "optional")]
+
+
+def test_predefined_variables_are_set_to_values_known_only_in_the_pipeline():
+    text = 'job:\n  script:\n    - if [ -n "$CI_COMMIT_TAG" ]; then make release; else make snapshot; fi\n'
+    result, outcomes = analyse(text)
+    assert sorted(argvs(outcomes["job"])) == ["make release", "make snapshot"]  # not "unset": both can happen

@@ -62,6 +62,21 @@ SCENARIOS = (
         ("CI_DEFAULT_BRANCH", "main"), ("CI_MERGE_REQUEST_IID", None), ("CI_PIPELINE_SOURCE", "push"),
         ("CI_COMMIT_BRANCH", None), ("CI_COMMIT_TAG", "v1.0.0"), ("CI_COMMIT_REF_NAME", "v1.0.0"))),
 )
+# Predefined variables every job's shell has; their values depend on the pipeline (`CI_COMMIT_TAG` only in
+# tag pipelines...), so they are unknown, never unset. Paths (`CI_PROJECT_DIR`) are left out: unset reads
+# as the repository root for the interpreter, an unknown value would not.
+RUNNER_VARIABLES = tuple((
+    "CI_API_V4_URL", "CI_COMMIT_BEFORE_SHA", "CI_COMMIT_BRANCH", "CI_COMMIT_MESSAGE", "CI_COMMIT_REF_NAME",
+    "CI_COMMIT_REF_SLUG", "CI_COMMIT_SHA", "CI_COMMIT_SHORT_SHA", "CI_COMMIT_TAG", "CI_COMMIT_TITLE",
+    "CI_CONCURRENT_ID", "CI_DEFAULT_BRANCH", "CI_JOB_ID", "CI_JOB_NAME", "CI_JOB_STAGE", "CI_JOB_TOKEN",
+    "CI_JOB_URL", "CI_MERGE_REQUEST_IID", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+    "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "CI_PIPELINE_ID", "CI_PIPELINE_IID", "CI_PIPELINE_SOURCE",
+    "CI_PIPELINE_URL", "CI_PROJECT_ID", "CI_PROJECT_NAME", "CI_PROJECT_NAMESPACE", "CI_PROJECT_PATH",
+    "CI_PROJECT_URL", "CI_REGISTRY", "CI_REGISTRY_IMAGE", "CI_REGISTRY_PASSWORD", "CI_REGISTRY_USER",
+    "CI_RUNNER_ID", "CI_RUNNER_TAGS", "CI_SERVER_FQDN", "CI_SERVER_HOST", "CI_SERVER_URL", "GITLAB_USER_EMAIL",
+    "GITLAB_USER_LOGIN"))
+
+
 @dataclass(frozen=True)
 class _Child:
     """A child pipeline being read: what its trigger job hands down."""
@@ -577,6 +592,7 @@ class _Reader:
             variables = {**variables, **self.variables(rule_vars, path, location.line, variables)}
         env = tuple((k, v) for k, v in variables.items() if v is not UNKNOWN)
         unknown = tuple(k for k, v in variables.items() if v is UNKNOWN)
+        unknown += tuple(k for k in RUNNER_VARIABLES if k not in variables)  # predefined: set, value unknown
         attributes = [("stage", stage)] + [("rules", f"{text} (assumed true: known only at run time)") for text in dict.fromkeys(assumed)]
         before = self.job_script(job, "before_script", config, path)
         main = self.job_script(job, "script", config, path)
