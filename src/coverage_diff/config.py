@@ -1,7 +1,9 @@
 """`[tool.coverage-diff]` in `pyproject.toml`, or the top level of `.coverage-diff.toml`.
 
-Settings are read from the analysed revision's head (or the working tree) so a
-repository carries its own configuration.  Every key has a default that fits a
+Settings are read from the analysed revision (or the working tree) so a repository
+carries its own configuration.  A diff does not let the change under review weaken its
+own gate: `for_diff` takes the base revision's settings, which the head may only make
+stricter, and every cap stays below a hard ceiling (`CEILINGS`) whoever sets it.  Every key has a default that fits a
 vLLM-style repository, so most projects need no configuration at all.
 """
 
@@ -73,6 +75,52 @@ class ConfigError(Exception):
     pass
 
 
+# Hard ceilings on the caps, whoever sets them: a settings file cannot buy unbounded
+# time or memory.  (max-file-bytes stays below snapshot.MAX_BLOB, the most of one
+# object ever read.)
+CEILINGS = {
+    "max_paths": 4096,
+    "max_depth": 48,
+    "max_loop": 100_000,
+    "max_steps": 1_000_000,
+    "max_total_steps": 10_000_000,
+    "max_file_bytes": 16_000_000,
+}
+# Lists a pull request may shorten but never lengthen: each entry it adds would hide
+# something from the gate (an ignored finding, a skipped file, a test command taken for
+# setup, a variable CI supposedly sets, an accepted loss).
+SHRINK_ONLY = ("ignore", "ignore_paths", "setup_commands", "extra_setup_commands", "ambient", "accept")
+
+
+def clamped(settings: Settings) -> Settings:
+    """`settings` with every cap at most its ceiling."""
+    over = {name: ceiling for name, ceiling in CEILINGS.items() if getattr(settings, name) > ceiling}
+    return settings.replace(**over) if over else settings
+
+
+def for_diff(base: Settings, head: Settings) -> Settings:
+    """The settings both sides of a diff are analysed with, when each revision carries
+    its own: what the base revision (already accepted) says, which the head (the change
+    under review, possibly hostile) may only make stricter.
+
+    - caps: the head may raise them (more precision), up to CEILINGS; never lower them;
+    - SHRINK_ONLY lists: the entries both revisions have;
+    - everything else (which files are CI files, workspace prefixes...): the base's.
+      A pull request that changes them is analysed as the repository stands; the change
+      takes effect once merged."""
+    changes = {}
+    for field in dataclasses.fields(Settings):
+        name = field.name
+        ours, theirs = getattr(base, name), getattr(head, name)
+        if name in CEILINGS:
+            changes[name] = min(max(ours, theirs), CEILINGS[name])
+        elif name in SHRINK_ONLY:
+            changes[name] = tuple(item for item in ours if item in theirs)
+        else:
+            changes[name] = ours
+    return Settings(**changes)
+
+
 def parse_settings(text: str, source: str, table: bool = True) -> Settings:
     """Settings from TOML text; `table` selects `[tool.coverage-diff]` (pyproject)."""
     try:
@@ -105,7 +153,7 @@ def settings_from_mapping(data: dict, source: str) -> Settings:
         elif isinstance(default, str) and not isinstance(value, str):
             raise ConfigError(f"{source}: {raw_key} must be a string")
         changes[key] = value
-    return Settings(**changes)
+    return clamped(Settings(**changes))
 
 
 def _accept_entries(value, source: str) -> tuple[tuple[str, str], ...]:

@@ -30,7 +30,7 @@ from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, 
 from .memo import AskedSnapshot
 from .model import LOSS_KINDS, Finding, Job, Report
 from .shell import JobOutcome, interpret_job
-from .snapshot import FileEntry, GitError, Snapshot, git, match_glob, normalize, resolve
+from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -88,7 +88,7 @@ def _log(repo: Path, selector: list[str]) -> list[Commit]:
         changes = []  # (status, path, entry now); `:old-mode new-mode old-blob new-blob status`, then the path
         for meta, path in zip(fields[0::2], fields[1::2]):
             _, mode, _, blob, status = meta.strip().decode().split()
-            name = path.decode("utf-8", "surrogateescape")  # as `Snapshot.at` decodes paths
+            name = decode_path(path)  # as `Snapshot.at` decodes paths
             changes.append((status, name, FileEntry(name, mode, blob) if status[:1] != "D" else None))
         commits.append(Commit(sha, tree, parents.split()[0] if parents.split() else "", author, email, date, subject,
                               changed=tuple(path for _, path, _ in changes),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult, file_memo
+from . import FrontEndResult, budget, file_memo
 from .buildkite_tiers import Filters, tier_of
 from .buildkite_upload import Upload, uploads
 from .gha_triggers import RANK, best
@@ -99,6 +99,7 @@ def _read_file(snapshot, path, settings, result: FrontEndResult, reader) -> None
     own = file_memo.MEMO.get(key) if key is not None else None
     if own is None:
         own = FrontEndResult()
+        budget.start()
         with contained(Location(path), f"pipeline file {path}") as caught:
             _read_file_uncached(snapshot, path, settings, own, reader)
         if caught.failed:
@@ -351,6 +352,7 @@ def _parallelism(step: Map, path: str, result: FrontEndResult) -> int:
 
 def _shards(job: Job, count: int) -> list[Job]:
     """One job per Buildkite parallel shard, with the index variables Buildkite sets."""
+    budget.charge(max(1, min(count, MAX_SHARDS)))
     if count <= 1:
         return [job]
     return [

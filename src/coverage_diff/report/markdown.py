@@ -253,7 +253,7 @@ def _diagrams(problems: list[Finding]) -> list[str]:
     for f in problems[:MAX_DIAGRAMS]:
         chart = mermaid_for_finding(f) if f.kind in LOSS_KINDS else ""
         if chart:
-            charts.append(f"{md_code(f.subject, 120)}:\n\n{md_fence(unmention(chart), 'mermaid')}")
+            charts.append(f"{md_code(f.subject, 120)}:\n\n{unmention(md_fence(chart, 'mermaid'))}")
     if not charts:
         return []
     summary = "How the lost configurations ran before, and what blocks them now"

@@ -51,6 +51,7 @@ class _UnknownIFS(str):
 
 UNKNOWN_IFS = _UnknownIFS(IFS_DEFAULT)  # `ifs() is UNKNOWN_IFS`: not known statically (splits as the default would)
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
+MAX_APPENDED_ITEMS = 8_192  # elements an array may reach through `+=` (each append copies it: past this, quadratic)
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
 
@@ -822,6 +823,9 @@ class Interpreter:
                     else:
                         merged[k] = v
                 items = merged
+                if len(items) > MAX_APPENDED_ITEMS:  # each `+=` copies the array: bounded, not quadratic
+                    self.incomplete(self.loc(st, node), f"array {name} grows past {MAX_APPENDED_ITEMS} items by `+=`: treated as unknown")
+                    items = None
             elif append and old is not None and old.items is None:
                 items = None
             exported = old.exported if old else False
