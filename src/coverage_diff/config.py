@@ -50,6 +50,9 @@ class Settings:
     # Commands that are tests though no runner is recognised in them (`vllm bench`, `./run-suite`):
     # the first words of the command line, the program by its base name.
     test_commands: tuple[str, ...] = ()
+    # Scripts no job reaches whose config arrays the audit still checks (globs): test
+    # folders, not benchmarks/, examples/ or maintainer tools.
+    audit_scripts: tuple[str, ...] = ("tests/**/*", "test/**/*")
     # Variables CI provides at run time that no job sets: unknown, not unset.
     ambient: tuple[str, ...] = ("BUILDKITE_BRANCH", "BUILDKITE_COMMIT", "BUILDKITE_BUILD_NUMBER", "GITHUB_SHA", "GITHUB_REF", "CI_COMMIT_SHA", "HOME", "PATH", "USER")
     # Bounds on the state space of the shell interpreter.

@@ -67,7 +67,7 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
         for path in scripts:
             if not inventory.snapshot.exists(path) or not _is_script(inventory.snapshot, path):
                 continue  # a config list or data file is never run by itself
-            cwd = _caller_cwd(inventory, path)
+            cwd = caller_cwd(inventory, path)
             opened = inventory.open_script_outcome(path, cwd)
             for run in opened.runs:
                 if run.subject == subject:
@@ -97,7 +97,7 @@ def _specificity(witness: Witness) -> int:
     return env
 
 
-def _caller_cwd(inventory, path: str) -> str:
+def caller_cwd(inventory, path: str) -> str:
     """Where a script is normally run from: the cwd of an existing call, else its repo's `tests/`
     when the path lives there (vLLM), else the root."""
     if inventory.script_calls.get(path):  # keyed by the called path: no scan of every call
