@@ -110,7 +110,7 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
             reason = lost_branch(lost_runs, head.guard_branches, head, _scripts_of(subject, lost_runs, head))
             kind = "narrowed" if reason is not None else "changed"
         what = f"{len(lost)} of its {len(_variants(before))} variants no longer run"
-        message = f"{_describe(subject, before)}: {what}."
+        message = f"{_describe(subject, before)}: {what}{_tests_lost(lost_runs, after)}."
         if kind == "changed":
             message = f"{_describe(subject, before)} runs with different arguments or environment."
         elif reason is not None and reason.guards and not _narrowed(lost, gained):
@@ -135,6 +135,14 @@ def _succeeded(subject: str, before: list[Run], after: list[Run], succession: Su
     reason = Reason(text=f"it was split into {shards}, which together no longer select everything it selected.")
     return _finding("narrowed", subject, before, after, head,
                     f"{_describe(subject, before)} is now split into {shards} that select less than it did.", reason)
+
+
+def _tests_lost(lost: list[Run], after: list[Run]) -> str:
+    """The test files the lost variants ran that no remaining variant runs (one config
+    entry run by several scripts: the one that stopped is named)."""
+    files = lambda runs: {w.split("::", 1)[0] for r in runs for w in r.argv[1:] if w.endswith(".py") or ".py::" in w}  # noqa: E731
+    gone = sorted(files(lost) - files(after))
+    return f" (no longer runs {', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''})" if gone else ""
 
 
 def _edited_entry(before: list[Run], base: Inventory, head: Inventory) -> ConfigEntry | None:
@@ -306,9 +314,11 @@ def _jobs_text(inventory: Inventory, runs: list[Run]) -> str:
 
 def _finding(kind: str, subject: str, before: list[Run], after: list[Run], inventory: Inventory, message: str,
              reason: Reason | None = None, details: tuple = ()) -> Finding:
-    entry = _entry(after) or _entry(before)
-    if entry is not None and subject in inventory.entries:
-        entry = inventory.entries[subject][0]  # where it is written now
+    entry = (_entry(before) or _entry(after)) if kind in LOSS_KINDS else (_entry(after) or _entry(before))
+    if entry is not None and subject in inventory.entries:  # where it is written now, in the same script if it still is
+        written = inventory.entries[subject]
+        entry = next((e for e in written if (e.location.path, e.array) == (entry.location.path, entry.array)),
+                     next((e for e in written if e.location.path == entry.location.path), written[0]))
     locations = tuple(dict.fromkeys([g.condition.location for g in (reason.guards if reason else ())] + ([entry.location] if entry else [])))
     return Finding(
         kind=kind,

@@ -247,3 +247,25 @@ def test_a_deleted_matrix_value_is_one_group(tmp_path):
     losses = [f for f in report.findings if f.kind in ("removed", "silently-dropped", "narrowed")]
     assert losses and len({dict(f.details)["cause"] for f in losses}) == 1
     assert "job(s) gone: models qwen" in dict(losses[0].details)["cause"]
+
+
+ACCURACY = """#!/bin/bash
+set -euo pipefail
+models=(
+  "MODEL=qwen TP=1"
+)
+for cfg in "${models[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest tests/%s
+done
+"""
+
+
+def test_the_same_entry_in_two_scripts_names_the_script_that_stopped(tmp_path):
+    pipeline = "steps:\n  - label: accuracy\n    command: bash ci/accuracy.sh\n  - label: edge cases\n    command: bash ci/edge.sh\n"
+    base = {".buildkite/pipeline.yml": pipeline, "ci/accuracy.sh": ACCURACY % "test_accuracy.py", "ci/edge.sh": ACCURACY % "test_edge_cases.py",
+            "tests/test_accuracy.py": "", "tests/test_edge_cases.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
+    (lost,) = report.findings
+    assert lost.kind == "narrowed" and "tests/test_edge_cases.py" in lost.message
+    assert lost.config.location.path == "ci/edge.sh" and lost.config.location.line == 4
