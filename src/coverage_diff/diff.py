@@ -28,9 +28,8 @@ SEVERITY = {
 def diff(base: Inventory, head: Inventory) -> Report:
     findings: list[Finding] = []
     matched = match_jobs(base, head)  # once: narrowed subjects all consult it
-    gone = {s: runs for s, runs in base.runs_by_subject.items() if s not in head.runs_by_subject}
     new = {s: runs for s, runs in head.runs_by_subject.items() if s not in base.runs_by_subject}
-    succeeded = successions(gone, new, base, head)
+    succeeded = successions(lost_runs(base.runs_by_subject, head.runs_by_subject), new, base, head)
     prefetch_explanations(base, head, ((s, runs, head.runs_by_subject.get(s, [])) for s, runs in base.runs_by_subject.items()
                                        if s not in succeeded), matched)
     for subject, before in base.runs_by_subject.items():
@@ -89,8 +88,9 @@ def root_cause(finding: Finding, base: Inventory, matched: "JobMatch") -> str:
 def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory,
              matched: dict[str, Job] | None = None, succession: Succession | None = None,
              successor_runs: list[Run] = ()) -> Finding | None:
-    if not after and succession is not None:
-        return _succeeded(subject, before, list(successor_runs), succession, head)
+    if succession is not None:
+        gone = [r for r in before if r.variant in _lost_and_gained(before, after)[0]] if after else before
+        return _succeeded(subject, gone, list(successor_runs), succession, head)
     if not after:
         edited = _edited_entry(before, base, head)
         defined = edited is not None or head.is_defined(subject, before, base)
@@ -125,6 +125,11 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
     return None
 def _succeeded(subject: str, before: list[Run], after: list[Run], succession: Succession, head: Inventory) -> Finding:
     """A subject that vanished because it was edited in place, or split into shards."""
+    if succession.how == "edited" and not succession.covered:
+        reason = Reason(text=f"its test selection was edited ({succession.detail}) and no longer selects everything it selected.")
+        return _finding("narrowed", subject, before, after, head,
+                        f"{_describe(subject, before)} now selects fewer tests: it runs as `{succession.new[0]}`.", reason,
+                        details=(("now", succession.new[0]),))
     if succession.how == "edited":
         message = f"{_describe(subject, before)} was edited in place ({succession.detail}); it now runs as `{succession.new[0]}`."
         return _finding("changed", subject, before, after, head, message, details=(("now", succession.new[0]),))
@@ -175,6 +180,16 @@ def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMa
                 matched = matched if matched is not None else match_jobs(base, head)
                 jobs += [matched[r.job_id] for r in before if r.variant in lost and r.job_id in matched]
     return list(dict.fromkeys(jobs))
+
+
+def lost_runs(before: dict[str, list[Run]], after: dict[str, list[Run]]) -> dict[str, list[Run]]:
+    """Subject -> its runs in `before` whose variants `after` does not run (subjects that lose none left out)."""
+    found = {}
+    for subject, runs in before.items():
+        lost, _ = _lost_and_gained(runs, after.get(subject, []))
+        if lost:
+            found[subject] = [r for r in runs if r.variant in lost]
+    return found
 
 
 def _lost_and_gained(before: list[Run], after: list[Run]) -> tuple[set, set]:

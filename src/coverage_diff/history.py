@@ -24,7 +24,7 @@ from . import parallel
 from .cache import Cache, settings_hash
 from .ci import file_memo
 from .config import load_settings
-from .diff import SEVERITY, compare_subject, explanation_jobs, match_jobs
+from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .identity import successions
 from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, open_worlds_here,
                         open_worlds_later, prefetch_open_worlds)
@@ -183,7 +183,7 @@ class HistoryWalk:
                  if not (now[subject] and {r.variant for r in was[subject]} <= {r.variant for r in now[subject]})]
         if not fewer:
             return None
-        vanished = {subject: was[subject] for subject in fewer if not now[subject]}
+        vanished = lost_runs({subject: was[subject] for subject in fewer}, now)
         succeeded = {}
         if vanished:  # an edit in place or a split: the new subjects of the jobs that changed are candidates
             fresh = {s for job_id in changed_jobs(after, before) for s in _subjects_of(after.outcomes[job_id], after.settings)}

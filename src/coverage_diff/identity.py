@@ -49,20 +49,21 @@ def word_diff(old: str, new: str) -> str:
     return " ".join(out) or "(whitespace only)"
 
 
-def successions(gone: dict[str, list[Run]], new: dict[str, list[Run]], base, head) -> dict[str, Succession]:
-    """Base subject -> its succession, for the `gone` subjects (no run at head) that have one
-    among the `new` subjects (no run at base).  Each new subject succeeds at most one."""
+def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, head) -> dict[str, Succession]:
+    """Base subject -> its succession, for the subjects that lost runs (`lost`: subject -> the
+    runs whose variants are gone at head) and have one among the `new` subjects (no run at
+    base).  Each new subject succeeds at most one."""
     found: dict[str, Succession] = {}
     claimed: set[str] = set()
-    for old, runs in sorted(gone.items()):
+    for old, runs in sorted(lost.items()):
         entry = _entry(runs)
-        if entry is not None:
+        if entry is not None and entry.identity not in head.entries:
             now = successor_entry(entry, base, head)
             if now is not None and now.identity in new and now.identity not in claimed:
                 claimed.add(now.identity)
                 found[old] = Succession(old, (now.identity,), "edited", word_diff(entry.text, now.text))
     by_place = _by_place({s: r for s, r in new.items() if _entry(r) is None and s not in claimed})
-    for old, runs in sorted(gone.items()):
+    for old, runs in sorted(lost.items()):
         if old in found or _entry(runs) is not None:
             continue
         candidates = [s for key in _places(runs) for s in by_place.get(key, ()) if s not in claimed]
@@ -98,10 +99,17 @@ def successor_entry(entry: ConfigEntry, base, head) -> ConfigEntry | None:
 def _command_succession(old: str, runs: list[Run], candidates: list[str], new: dict[str, list[Run]]) -> Succession | None:
     if not candidates:
         return None
+    platforms = {r.platform for r in runs}
+    candidates = [s for s in candidates if any(r.platform in platforms for r in new[s])]  # where the lost runs ran
+    if not candidates:
+        return None
     old_argv = _argv(runs)
     unselected = _without_selection(old_argv)
     shards = [s for s in candidates if _without_selection(_argv(new[s])) == unselected and _selection(_argv(new[s])) != _selection(old_argv)]
-    if len(shards) >= 2 or (shards and _selection(old_argv)):
+    if len(shards) == 1:  # the selection itself was edited: still `edited`, unless it now selects less
+        covered = _covers(_selection(old_argv), [_selection(_argv(new[shards[0]]))])
+        return Succession(old, (shards[0],), "edited", word_diff(old, shards[0]), covered)
+    if shards:
         selections = [_selection(_argv(new[s])) for s in shards]
         detail = "; ".join(" ".join(sel) or "(everything)" for sel in selections)
         return Succession(old, tuple(shards), "split", detail, _covers(_selection(old_argv), selections))

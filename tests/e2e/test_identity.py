@@ -269,3 +269,36 @@ def test_the_same_entry_in_two_scripts_names_the_script_that_stopped(tmp_path):
     (lost,) = report.findings
     assert lost.kind == "narrowed" and "tests/test_edge_cases.py" in lost.message
     assert lost.config.location.path == "ci/edge.sh" and lost.config.location.line == 4
+
+
+def test_an_edited_selection_is_changed_when_wider_and_narrowed_when_narrower(tmp_path):
+    pipeline = 'steps:\n  - label: pp\n    command: pytest -v tests/test_pp.py -k "not ray and not jamba"\n'
+    base = {".buildkite/pipeline.yml": pipeline, "tests/test_pp.py": ""}
+    wider = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.replace(" and not jamba", "")})
+    assert set(kinds(wider)) == {"changed"}, kinds(wider)
+    narrower = make(tmp_path / "n", base, {".buildkite/pipeline.yml": pipeline.replace("not ray and", "not ray and not mamba and")})
+    assert set(kinds(narrower)) == {"narrowed"}, kinds(narrower)
+    assert "no longer selects everything" in narrower.findings[0].reason.text
+
+
+def test_a_split_on_one_platform_while_others_keep_the_whole_run_is_moved(tmp_path):
+    pipeline = """steps:
+  - label: models
+    agents: {queue: gpu}
+    command: pytest -v tests/models
+  - label: models amd
+    agents: {queue: amd}
+    command: pytest -v tests/models
+"""
+    head = pipeline.replace("""  - label: models amd
+    agents: {queue: amd}
+    command: pytest -v tests/models
+""", """  - label: models amd 1
+    agents: {queue: amd}
+    command: pytest -v tests/models -k "llama"
+  - label: models amd 2
+    agents: {queue: amd}
+    command: pytest -v tests/models -k "not llama"
+""")
+    report = make(tmp_path, {".buildkite/pipeline.yml": pipeline, "tests/models/test_x.py": ""}, {".buildkite/pipeline.yml": head})
+    assert kinds(report) == {"moved": ["pytest -v tests/models"]}, kinds(report)
