@@ -40,6 +40,8 @@ def is_test(run: Run, settings: Settings) -> bool:
     if run.background:  # a server or proxy the tests talk to
         return False
     program = posixpath.basename(argv[0])
+    if _runs_a_runner(argv[:4]):  # `uv run pytest`, `$PYTHON_BIN -m pytest`, `timeout 600 ctest`
+        return True
     if program in RUNNERS or any(_is_test_file(word) for word in argv[1:] if not word.startswith("-")):
         return True
     if len(argv) > 1 and argv[1] in SUBCOMMANDS.get(argv[0], SUBCOMMANDS.get(program, ())):
@@ -50,6 +52,12 @@ def is_test(run: Run, settings: Settings) -> bool:
         return _python_test(argv[1:])
     # A repository program run in the foreground (`./build/run_tests`, `tests/check.sh` not followed).
     return "/" in argv[0] and not argv[0].startswith(("/", "$")) and not SETUP_PROGRAM.search(argv[0])
+
+
+def _runs_a_runner(words: list[str]) -> bool:
+    if any(posixpath.basename(w) in RUNNERS for w in words):
+        return True
+    return any(a == "-m" and b in PYTHON_MODULES for a, b in zip(words, words[1:]))
 
 
 def _command(argv: tuple[str, ...]) -> list[str]:
