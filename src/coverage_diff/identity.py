@@ -67,7 +67,7 @@ def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, hea
         if old in found or _entry(runs) is not None:
             continue
         candidates = [s for key in _places(runs) for s in by_place.get(key, ()) if s not in claimed]
-        succession = _command_succession(old, runs, list(dict.fromkeys(candidates)), new)
+        succession = _command_succession(old, runs, list(dict.fromkeys(candidates)), new, base)
         if succession is not None:
             claimed.update(succession.new)
             found[old] = succession
@@ -96,7 +96,7 @@ def successor_entry(entry: ConfigEntry, base, head) -> ConfigEntry | None:
     return best
 
 
-def _command_succession(old: str, runs: list[Run], candidates: list[str], new: dict[str, list[Run]]) -> Succession | None:
+def _command_succession(old: str, runs: list[Run], candidates: list[str], new: dict[str, list[Run]], base=None) -> Succession | None:
     if not candidates:
         return None
     platforms = {r.platform for r in runs}
@@ -107,7 +107,8 @@ def _command_succession(old: str, runs: list[Run], candidates: list[str], new: d
     unselected = _without_selection(old_argv)
     shards = [s for s in candidates if _without_selection(_argv(new[s])) == unselected and _selection(_argv(new[s])) != _selection(old_argv)]
     if len(shards) == 1:  # the selection itself was edited: still `edited`, unless it now selects less
-        covered = _covers(_selection(old_argv), [_selection(_argv(new[shards[0]]))])
+        now = _selection(_argv(new[shards[0]]))
+        covered = _covers(_selection(old_argv), [now]) or _only_new_tests_left_out(_selection(old_argv), now, old_argv, base)
         return Succession(old, (shards[0],), "edited", word_diff(old, shards[0]), covered)
     if shards:
         selections = [_selection(_argv(new[s])) for s in shards]
@@ -148,6 +149,19 @@ def _covers(base: list[str], shards: list[list[str]]) -> bool:
     return True
 
 
+def _only_new_tests_left_out(old: list[str], now: list[str], argv: list[str], base) -> bool:
+    """A `-k` selection that only adds terms no test file it names contains at base (it
+    leaves out tests the same change adds): nothing that ran is left out."""
+    terms = lambda sel: {t for k, v in zip(sel[0::2], sel[1::2]) if k == "-k" for t in TOKEN.findall(v)} - OPERATORS  # noqa: E731
+    fresh = terms(now) - terms(old)
+    files = [w.split("::", 1)[0] for w in argv if w.endswith(".py") or ".py::" in w]
+    if base is None or not fresh or not files or not all(base.snapshot.exists(f) for f in files):
+        return False
+    text = "\n".join(base.snapshot.text(f) for f in files)
+    return not any(term in text for term in fresh)
+
+
+OPERATORS = {"and", "or", "not", "(", ")"}
 TOKEN = re.compile(r"\(|\)|[^\s()]+")
 
 

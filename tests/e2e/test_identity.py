@@ -273,7 +273,7 @@ def test_the_same_entry_in_two_scripts_names_the_script_that_stopped(tmp_path):
 
 def test_an_edited_selection_is_changed_when_wider_and_narrowed_when_narrower(tmp_path):
     pipeline = 'steps:\n  - label: pp\n    command: pytest -v tests/test_pp.py -k "not ray and not jamba"\n'
-    base = {".buildkite/pipeline.yml": pipeline, "tests/test_pp.py": ""}
+    base = {".buildkite/pipeline.yml": pipeline, "tests/test_pp.py": "def test_mamba():\n    pass\n"}
     wider = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.replace(" and not jamba", "")})
     assert set(kinds(wider)) == {"changed"}, kinds(wider)
     narrower = make(tmp_path / "n", base, {".buildkite/pipeline.yml": pipeline.replace("not ray and", "not ray and not mamba and")})
@@ -302,3 +302,14 @@ def test_a_split_on_one_platform_while_others_keep_the_whole_run_is_moved(tmp_pa
 """)
     report = make(tmp_path, {".buildkite/pipeline.yml": pipeline, "tests/models/test_x.py": ""}, {".buildkite/pipeline.yml": head})
     assert kinds(report) == {"moved": ["pytest -v tests/models"]}, kinds(report)
+
+
+def test_a_selection_that_leaves_out_only_tests_the_change_adds_is_changed(tmp_path):
+    pipeline = 'steps:\n  - label: chat\n    command: pytest -v tests/test_chat.py -k "not slow"\n'
+    base = {".buildkite/pipeline.yml": pipeline, "tests/test_chat.py": "def test_slow():\n    pass\ndef test_fast():\n    pass\n"}
+    head = {".buildkite/pipeline.yml": pipeline.replace('"not slow"', '"not slow and not test_round_trip"'),
+            "tests/test_chat.py": base["tests/test_chat.py"] + "def test_round_trip():\n    pass\n"}
+    assert set(kinds(make(tmp_path, base, head))) == {"changed"}
+    head["tests/test_chat.py"] = base["tests/test_chat.py"]  # the left-out test existed: a loss
+    head[".buildkite/pipeline.yml"] = pipeline.replace('"not slow"', '"not slow and not test_fast"')
+    assert set(kinds(make(tmp_path / "loss", base, head))) == {"narrowed"}
