@@ -49,6 +49,12 @@ class Settings:
     default_working_dir: str = "tests"
     setup_commands: tuple[str, ...] = DEFAULT_SETUP_COMMANDS
     extra_setup_commands: tuple[str, ...] = ()
+    # Commands that are tests though no runner is recognised in them (`vllm bench`, `./run-suite`):
+    # the first words of the command line, the program by its base name.
+    test_commands: tuple[str, ...] = ()
+    # Scripts no job reaches whose config arrays the audit still checks (globs): test
+    # folders, not benchmarks/, examples/ or maintainer tools.
+    audit_scripts: tuple[str, ...] = ("tests/**/*", "test/**/*")
     # Variables CI provides at run time that no job sets: unknown, not unset.
     ambient: tuple[str, ...] = ("BUILDKITE_BRANCH", "BUILDKITE_COMMIT", "BUILDKITE_BUILD_NUMBER", "GITHUB_SHA", "GITHUB_REF", "CI_COMMIT_SHA", "HOME", "PATH", "USER")
     # Bounds on the state space of the shell interpreter.
@@ -62,6 +68,12 @@ class Settings:
     ignore_paths: tuple[str, ...] = ()  # globs of files never analysed
     # Intended losses of a diff: (glob of a finding id `kind:subject` or a kind, reason).
     accept: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        """The paths that stand for the repository root inside a job: the workspace prefixes,
+        or the interpreter's own `/repo` (what `pwd` answers) when there are none."""
+        return self.workspace_prefixes or ("/repo",)
 
     @property
     def leaf_setup(self) -> frozenset[str]:
@@ -183,10 +195,33 @@ def read_settings_file(path) -> Settings:
 
 
 def load_settings(snapshot) -> Settings:
-    """Settings stored in a snapshot (pyproject.toml first, then .coverage-diff.toml)."""
+    """Settings stored in a snapshot (pyproject.toml first, then .coverage-diff.toml).
+    The container prefix `/vllm-workspace` stands for the root only in vLLM-style
+    repositories unless the settings name prefixes themselves."""
     if snapshot.exists(".coverage-diff.toml"):
-        return parse_settings(snapshot.text(".coverage-diff.toml"), ".coverage-diff.toml", table=False)
-    if snapshot.exists("pyproject.toml"):
-        return parse_settings(snapshot.text("pyproject.toml"), "pyproject.toml")
-    return Settings()
+        text, source, table = snapshot.text(".coverage-diff.toml"), ".coverage-diff.toml", False
+    elif snapshot.exists("pyproject.toml"):
+        text, source, table = snapshot.text("pyproject.toml"), "pyproject.toml", True
+    else:
+        text, source, table = "", "", False
+    settings = parse_settings(text, source, table=table)
+    if settings.workspace_prefixes == Settings.workspace_prefixes and not vllm_style(snapshot) and not _names(text, "workspace-prefixes"):
+        settings = settings.replace(workspace_prefixes=())
+    return settings
+
+
+VLLM_MARKERS = (".buildkite/ci_config.yaml", ".buildkite/test_areas")
+
+
+def vllm_style(snapshot) -> bool:
+    """A repository whose Buildkite steps run in vLLM's container (its generator's layout,
+    or a pipeline that names the container's workspace)."""
+    if any(snapshot.exists(p) or snapshot.is_dir(p) for p in VLLM_MARKERS):
+        return True
+    pipelines = [p for p in snapshot.files if p.startswith(".buildkite/") and p.endswith((".yml", ".yaml"))][:64]
+    return any("/vllm-workspace" in snapshot.text(p) for p in pipelines if snapshot.exists(p))
+
+
+def _names(text: str, key: str) -> bool:
+    return any(line.strip().startswith((key, key.replace("-", "_"))) for line in text.splitlines())
 

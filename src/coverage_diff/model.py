@@ -176,6 +176,7 @@ class Run:
     assumptions: tuple[Assumption, ...] = ()
     platform: str = ""
     entries: tuple[ConfigEntry, ...] = ()  # every entry on the way, outermost (`entry`) first
+    background: bool = False  # started with `&` (a server or proxy the job's tests talk to)
 
     @property
     def conditional(self) -> bool:

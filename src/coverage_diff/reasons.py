@@ -67,7 +67,7 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
         for path in scripts:
             if not inventory.snapshot.exists(path) or not _is_script(inventory.snapshot, path):
                 continue  # a config list or data file is never run by itself
-            cwd = _caller_cwd(inventory, path)
+            cwd = caller_cwd(inventory, path)
             opened = inventory.open_script_outcome(path, cwd)
             for run in opened.runs:
                 if run.subject == subject:
@@ -97,7 +97,7 @@ def _specificity(witness: Witness) -> int:
     return env
 
 
-def _caller_cwd(inventory, path: str) -> str:
+def caller_cwd(inventory, path: str) -> str:
     """Where a script is normally run from: the cwd of an existing call, else its repo's `tests/`
     when the path lives there (vLLM), else the root."""
     if inventory.script_calls.get(path):  # keyed by the called path: no scan of every call
@@ -354,3 +354,39 @@ def _is_script(snapshot, path: str) -> bool:
         return snapshot.read(path).startswith(b"#!")
     except KeyError:
         return False
+
+
+GUARD_ARROW = " → "
+
+
+def guard_branches(runs) -> set[tuple[str, str]]:
+    """(file, `condition → outcome`) of every guard branch the runs went through."""
+    return {(f.location.path, f.text) for run in runs for f in run.path if f.kind == "guard"}
+
+
+def lost_branch(lost: list[Run], head_branches: set[tuple[str, str]], inventory, scripts: list[str]) -> Reason | None:
+    """Why variants vanished though as many new ones run: a guard branch the lost runs took
+    that no job takes at head, while jobs still reach the guard and take its other branch
+    (`X=True` given where the script tests `== "1"`).  None when no such branch explains it
+    (then the arguments merely changed)."""
+    for run in lost:
+        for frame in run.path:
+            if frame.kind != "guard" or (frame.location.path, frame.text) in head_branches:
+                continue
+            condition, _, outcome = frame.text.rpartition(GUARD_ARROW)
+            other = "false" if outcome == "true" else "true"
+            if (frame.location.path, f"{condition}{GUARD_ARROW}{other}") not in head_branches:
+                continue  # the guard itself is gone or no job reaches it: not this explanation
+            variables = tuple(dict.fromkeys(re.findall(r"\$\{?#?!?([A-Za-z_][A-Za-z0-9_]*)", condition)))
+            needed = outcome == "true"
+            provided = provided_values(inventory, variables, [frame.location.path, *scripts])
+            given = ", ".join(f"{job} gives {name}={value}" for job, name, value in provided[:4]) or "no job sets " + ", ".join(variables)
+            guard = Guard(Condition(frame.location, condition, variables, needed), needed, provided)
+            return Reason(
+                text=(f"These runs took the {outcome} branch of `{condition}` ({frame.location}); no job takes it now, "
+                      f"though the guard is still there and reached: {given}."),
+                variables=variables,
+                guards=(guard,),
+                near_misses=near_misses(inventory, variables),
+            )
+    return None

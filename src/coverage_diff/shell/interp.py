@@ -1589,7 +1589,7 @@ class Interpreter:
         entry = entries[0] if entries else None
         frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
         self.rec.runs.append(Run(self.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
-                                 st.assumptions, self.platform, entries))
+                                 st.assumptions, self.platform, entries, _in_background(node)))
 
     def canonical(self, word: str, cwd: str) -> str:
         """`canonical_word`, remembered for this interpreter: its snapshot (and whatever notes
@@ -1735,7 +1735,7 @@ class Interpreter:
         pattern = tuple((v.text, not active) for v, active in pieces if v.text)
         if not patterns.is_glob(pattern):
             return [value]
-        matches = globbing.expand(pattern, st.cwd, self.snapshot, self.settings.workspace_prefixes,
+        matches = globbing.expand(pattern, st.cwd, self.snapshot, self.settings.roots,
                                   dotglob="dotglob" in st.globopts, globstar="globstar" in st.globopts,
                                   made_dirs=st.made_dirs)
         if matches is None:
@@ -1934,7 +1934,7 @@ class Interpreter:
             return unknown("$PWD")
         if st.cwd.startswith("/"):
             return Val(st.cwd)
-        root = self.settings.workspace_prefixes[0] if self.settings.workspace_prefixes else "/repo"
+        root = self.settings.roots[0]
         return Val(root.rstrip("/") + ("/" + st.cwd if st.cwd else ""))
 
     def array_values(self, st: State, name: str) -> list[Val] | None:
@@ -3116,10 +3116,20 @@ def repo_path(text: str | None, cwd: str, settings: Settings) -> str | None:
     """The repository path a shell path names, or None (outside, or not known)."""
     if text is None or text == "":
         return None
-    return _repo_path(text, cwd, settings.workspace_prefixes)
+    return _repo_path(text, cwd, settings.roots)
 
 
 @lru_cache(maxsize=1 << 16)  # every argv word of every run asks: a few thousand distinct (text, cwd)
+def _in_background(node: Node) -> bool:
+    """Whether the command, or a statement around it in its file, ends with `&`."""
+    while node is not None and node.type != "function_definition":
+        after = node.next_sibling
+        if after is not None and after.type == "&":
+            return True
+        node = node.parent
+    return False
+
+
 def _repo_path(text: str, cwd: str, workspace_prefixes: tuple[str, ...]) -> str | None:
     for prefix in workspace_prefixes:
         prefix = prefix.rstrip("/")
