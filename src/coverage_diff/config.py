@@ -39,6 +39,10 @@ class Settings:
         ".buildkite/pipelines/**/*.yml",
         ".buildkite/pipelines/**/*.yaml",
     )
+    # Pipelines vLLM's amd-ci bootstrap renders through its Jinja template (not the generator).
+    buildkite_amd_pipelines: tuple[str, ...] = (".buildkite/test-amd.yaml",)
+    # The hardware tag a test-amd.yaml step must list in `mirror_hardwares` (bootstrap's AMD_MIRROR_HW).
+    buildkite_amd_mirror_hw: str = "amdproduction"
     github_globs: tuple[str, ...] = (".github/workflows/*.yml", ".github/workflows/*.yaml")
     gitlab_globs: tuple[str, ...] = (".gitlab-ci.yml",)
     # Path prefixes inside CI containers that stand for the repository root.

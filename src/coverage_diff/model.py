@@ -32,6 +32,7 @@ class Tier(str, Enum):
     EVERY_PR = "every-pr"  # runs on every pull request
     PATH_FILTERED = "path-filtered"  # runs on a PR only when matching paths change
     MAIN = "main"  # runs on pushes to the default branch
+    RUN_ALL = "run-all"  # runs when the whole suite is asked for (RUN_ALL, a label, core build files) and nightly
     OPTIONAL = "optional"  # waits for a person (optional / manual / blocked)
     NIGHTLY = "nightly"  # scheduled runs only
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..model import Tier
 
-RANK = [Tier.EVERY_PR, Tier.PATH_FILTERED, Tier.MAIN, Tier.NIGHTLY, Tier.OPTIONAL]  # most frequent first
+RANK = [Tier.EVERY_PR, Tier.PATH_FILTERED, Tier.MAIN, Tier.RUN_ALL, Tier.NIGHTLY, Tier.OPTIONAL]  # most frequent first
 MAIN_BRANCHES = {"main", "master"}
 
 
