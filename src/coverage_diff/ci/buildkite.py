@@ -482,6 +482,16 @@ def _vllm_amd_mirror(step: Map, amd: Map, values: dict, base: dict, raw: list, l
     return Job(commands=(Command(joined, Location(path, first)),) if joined else (), **fields)
 
 
+def runs_all(job: Job, path: str) -> bool:
+    """A change to `path` alone makes vLLM's generator run every step of the job's pipeline
+    (its `run_all_patterns`, recorded in the job's attributes)."""
+    includes = [v for k, v in job.attributes if k == "run_all_pattern"]
+    if not includes:
+        return False
+    excludes = [v for k, v in job.attributes if k == "run_all_exclude_pattern"]
+    return PipelineConfig("", "", (), run_all_patterns=tuple(includes), run_all_exclude_patterns=tuple(excludes)).runs_all(path)
+
+
 # --------------------------------------------------------------------------- amd-ci (test-amd.yaml)
 def _amd_ci_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
     """vLLM's AMD pipeline as ci-infra's `bootstrap-amd.sh` renders it through
