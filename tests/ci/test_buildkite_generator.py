@@ -213,3 +213,20 @@ def test_run_all_patterns_are_regexes_matched_at_the_start():
     assert buildkite.runs_all(job, "core/ops.h") and buildkite.runs_all(job, "build.txt.bak")  # re.match: a prefix
     assert not buildkite.runs_all(job, "core/cpu/x.cc")  # excluded
     assert not buildkite.runs_all(job, "src/core/ops.h")
+
+
+def test_a_command_string_handed_to_an_eval_wrapper_is_followed_or_reported():
+    wrapper = ".buildkite/scripts/hardware_ci/run-intel-test.sh"
+    result = read({
+        **area("- label: Wrapped\n  no_plugin: true\n  source_file_dependencies: [x]\n  commands:\n"
+               "  - >-\n    bash " + wrapper + "\n    'cd tests &&\n    pytest -v unit/test_a.py -k \"not slow\"'\n"
+               "- label: Unknown\n  no_plugin: true\n  source_file_dependencies: [x]\n  commands: [bash " + wrapper + "]\n",
+               header=""),
+    })
+    jobs = {j.label: j for j in result.jobs}
+    # the generator's ' -> " rewrite leaves one word: the string run-intel-test.sh evaluates
+    assert jobs["Wrapped"].commands[0].text == "cd tests && pytest -v unit/test_a.py -k not slow"
+    assert dict(jobs["Wrapped"].attributes)["wrapper_call"].startswith("0\tbash " + wrapper + ' "cd tests')
+    assert jobs["Unknown"].commands[0].text == "bash " + wrapper
+    (gap,) = result.incomplete
+    assert gap.location.line == 13 and "not followed" in gap.reason

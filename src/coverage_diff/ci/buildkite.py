@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import shlex
 from dataclasses import dataclass, replace
 
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
@@ -381,20 +382,61 @@ def _vllm_step(step: Map, values: dict, path: str, line: int, file_defaults: boo
     )
     shards = _parallelism(step, path, result, values.get("parallelism") or 0)
     texts = list(raw) + list(env.values())
-    for branch in _branch_samples(texts, config):
+    samples = _branch_samples(texts, config)
+    for branch in samples:
         rewrite = not num_nodes  # the generator's `'` -> `"` unless num_nodes is set at all
         cmds = [_vllm_command(text, rewrite, config, branch) for text in raw]
         job_env = {k: _upload(v, branch) for k, v in env.items()}
+        wrapped: tuple = ()
         if amd_device:  # AMD path: one `&&` chain handed to run-amd-test.sh
             commands = (Command(" && ".join(cmds), Location(path, lines[0])),) if cmds else ()
         else:
-            commands = tuple(Command(text, Location(path, at)) for text, at in zip(cmds, lines))
+            inner = [_unwrapped(text, Location(path, at), settings, result if branch == samples[0] else None)
+                     for text, at in zip(cmds, lines)]
+            wrapped = tuple(("wrapper_call", f"{i}\t{cmds[i]}") for i in range(len(cmds)) if inner[i] != cmds[i])
+            commands = tuple(Command(text, Location(path, at)) for text, at in zip(inner, lines))
         fields = dict(base, env=tuple(job_env.items()), matrix=_branch_matrix(branch, texts, config))
+        if wrapped:
+            fields["attributes"] = base["attributes"] + wrapped
         result.jobs += _shards(Job(commands=commands, **fields), shards)
         mirror = values.get("mirror") or {}
         if isinstance(mirror.get("amd"), dict) and not amd_device:
             amd = _vllm_amd_mirror(step, mirror["amd"], values, fields, raw, lines, path, settings, config, branch)
             result.jobs += _shards(amd, shards)
+
+
+def _unwrapped(text: str, where: Location, settings, result: FrontEndResult | None) -> str:
+    """A call of a configured wrapper script (`bash run-intel-test.sh "<commands>"`) as the
+    commands it evaluates; reported incomplete when the string is not known."""
+    if not settings.buildkite_command_wrappers or ".sh" not in text:
+        return text
+    try:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|<>()")
+        lexer.whitespace_split = True
+        words = list(lexer)
+    except ValueError:
+        return text
+    start = 1 if words[:1] in (["bash"], ["sh"]) else 0
+    if len(words) <= start:
+        return text
+    script = normalize(words[start])
+    for spec in settings.buildkite_command_wrappers:
+        wrapper, _, index = spec.partition(":")
+        if script != normalize(wrapper):
+            continue
+        args = words[start + 1:]
+        operators = [w for w in args if w and all(c in ";&|<>()" for c in w)]
+        if index:
+            chosen = args[int(index) - 1: int(index)] if index.isdigit() else []
+        else:
+            chosen = [" ".join(a for a in args if a != "--dry-run")] if args and not operators else []
+        if operators or not chosen or not chosen[0].strip():
+            if result is not None:
+                result.incomplete.append(Incomplete(where, f"{wrapper} evaluates a command string that is not written "
+                                                           "in the step (or the call is not a simple command): not followed"))
+            return text
+        return chosen[0]
+    return text
 
 
 def _vllm_attributes(step: Map, values: dict, config: PipelineConfig | None) -> tuple:
