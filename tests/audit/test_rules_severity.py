@@ -61,7 +61,8 @@ def test_options_and_inline_programs_are_never_missing_scripts(tmp_path):
     steps = DEFAULT + (
         "- label: Tools\n  source_file_dependencies: [tests/]\n  commands:\n"
         "    - bash sweep/gone.sh || true\n"
+        "    - uv venv .venv && source .venv/bin/activate\n"
         "    - curl -sSf https://example.invalid/install.sh | sh -s -- -y\n")
     found = by_rule(audit(tmp_path, steps), "missing-script")
-    assert not [path for path in found if "-y" in path]
+    assert not [path for path in found if "-y" in path or "activate" in path]
     assert "tests/sweep/gone.sh" in found

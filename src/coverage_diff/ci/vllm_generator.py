@@ -83,18 +83,18 @@ def read_config(data, path: str) -> tuple[PipelineConfig | None, str | None]:
     """The config, or the generator's complaint about it."""
     if not isinstance(data, dict):
         return None, f"a pipeline config must be a mapping, found {type_name(data)}"
-    for key in ("name", "job_dirs", "registries", "repositories"):
+    for key in ("name", "job_dirs"):  # (`registries`, `repositories` too, but nothing here needs them)
         if not data.get(key):
             return None, f"`{key}` is required by vLLM's pipeline generator"
     job_dirs = data["job_dirs"]
     if not isinstance(job_dirs, list) or not all(isinstance(d, str) for d in job_dirs):
         return None, "`job_dirs` must be a list of directories"
-    repos = data["repositories"]
+    repos = data.get("repositories")
     return PipelineConfig(
         path=path,
         name=str(data["name"]),
         job_dirs=tuple(d.strip("/").removeprefix("./") for d in job_dirs),
-        registries=str(data["registries"]),
+        registries=str(data.get("registries") or ""),
         repositories=tuple((str(k), str(v)) for k, v in repos.items()) if isinstance(repos, dict) else (),
         run_all_patterns=_strings(data.get("run_all_patterns")),
         run_all_exclude_patterns=_strings(data.get("run_all_exclude_patterns")),

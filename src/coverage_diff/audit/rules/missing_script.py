@@ -25,8 +25,10 @@ Fix: point the call at the script's new path, or restore the script.
 
 
 def _path_like(path: str) -> bool:
-    """An option (`sh -s -- -y`) or an inline program text is never a repository script."""
-    return bool(path) and not path.rsplit("/", 1)[-1].startswith("-") and not any(c in path for c in " \t\n")
+    """An option (`sh -s -- -y`) or an inline program text is never a repository script, and a
+    virtual environment's `bin/activate` is made when the job runs (`uv venv`, `python -m venv`)."""
+    return (bool(path) and not path.rsplit("/", 1)[-1].startswith("-") and not any(c in path for c in " \t\n")
+            and not path.endswith("/bin/activate"))
 
 
 def check(inventory) -> Iterable[Finding]:
