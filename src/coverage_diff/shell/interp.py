@@ -22,7 +22,7 @@ from . import arith, containers, globbing, patterns
 from .definitions import (FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
                           static_source_path)
 from .outcome import JobOutcome, ScriptCall
-from .parse import Source, parse_errors, parse_source
+from .parse import Source, parse_errors, parse_source, unreadable_region
 from .state import Flow, Function, State, Var
 from .values import EMPTY, IFS_DEFAULT, Val, concat, split_fields, unknown
 
@@ -238,7 +238,7 @@ class Interpreter:
         handler = HANDLERS.get(node.type)
         if handler is None:
             if node.type == "ERROR":
-                self.incomplete(self.loc(st, node), "unparsable shell text skipped")
+                self.incomplete(self.loc(st, node), unreadable_region(node, st.source))
                 return self.exec_block([c for c in node.named_children if c.type in STATEMENTS], [st])
             self.incomplete(self.loc(st, node), f"unsupported shell construct {node.type!r}")
             return [st]
