@@ -64,6 +64,108 @@ SCENARIOS = (
     Scenario("intel", ".buildkite/ci_config_intel.yaml", "feature", ("vllm/platforms/xpu.py",)),
 )
 
+# The AMD pipeline: ci-infra's bootstrap-amd.sh renders test-amd.yaml through test-template-amd.j2
+# (minijinja); here jinja2 in the generator's venv, with minijinja's `split` and `items` filters.
+@dataclass(frozen=True)
+class AmdScenario:
+    name: str
+    branch: str
+    changed: tuple[str, ...]
+    run_all: str = "0"
+    nightly: str = "0"
+
+
+AMD_SCENARIOS = (
+    AmdScenario("amd-pr-one-directory", "feature", ("vllm/distributed/parallel_state.py",)),
+    AmdScenario("amd-pr-kernels", "feature", ("vllm/attention/a.py", "tests/kernels/x.py")),
+    AmdScenario("amd-run-all", "feature", ("zz_unrelated/file.txt",), run_all="1"),
+    AmdScenario("amd-nightly", "main", ("zz_unrelated/file.txt",), nightly="1"),
+)
+
+AMD_RENDERER = r'''
+import json, sys
+import jinja2, yaml
+template_path, data_path, variables = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+env = jinja2.Environment(undefined=jinja2.Undefined, extensions=["jinja2.ext.do"])
+env.filters["split"] = lambda value, sep=None: str(value).split(sep)
+env.filters["items"] = lambda value: list(value.items())
+context = dict(yaml.safe_load(open(data_path)) or {})
+context.update(variables)
+text = env.from_string(open(template_path).read()).render(**context)
+sys.stdout.write("\n".join(line for line in text.splitlines() if line.strip()) + "\n")
+'''
+
+
+def run_amd_template(scenario: AmdScenario, generator: Path, python: str, tree: Path) -> dict:
+    template = (generator / "buildkite" / "test-template-amd.j2") if (generator / "buildkite").is_dir() else generator.parent / "test-template-amd.j2"
+    variables = {"branch": scenario.branch, "list_file_diff": "\n".join(scenario.changed), "run_all": scenario.run_all,
+                 "nightly": scenario.nightly, "torch_nightly": "0", "mirror_hw": "amdproduction", "fail_fast": "false",
+                 "rocm_base_refresh_skip": "0", "rocm_base_refresh_force": "0"}
+    proc = subprocess.run([python, "-c", AMD_RENDERER, str(template), str(tree / ".buildkite/test-amd.yaml"), json.dumps(variables)],
+                          text=True, capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"template failed for {scenario.name}:\n{proc.stderr[-3000:]}")
+    return yaml.safe_load(proc.stdout)
+
+
+AMD_PREFIX = re.compile(r'''^\(command rocm-smi \|\| true\) && echo (["'])ROCm debug agent.*?\1 && cd (\S+) && ''')
+
+
+def amd_template_steps(pipeline: dict, branch: str) -> dict[str, "GenStep"]:
+    """The rendered AMD pipeline's command steps by label (they have no key)."""
+    steps = {}
+    flat = []
+    for group in pipeline if isinstance(pipeline, list) else pipeline.get("steps", []):
+        flat += group.get("steps", [group]) if isinstance(group, dict) else []
+    for step in flat:
+        if "block" in step or "label" not in step or step.get("key", "").endswith("-amd"):
+            continue
+        env = {k: upload(str(v), branch) for k, v in (step.get("env") or {}).items()}
+        chain = env.get("VLLM_TEST_COMMANDS")
+        if chain is not None:
+            match = AMD_PREFIX.match(chain)
+            wd = match.group(2) if match else ""
+            commands = [chain[match.end():] if match else chain]
+            env = {}
+        else:
+            commands, wd = [upload(str(step.get("command") or ""), branch)], "/vllm-workspace/tests"
+        deps = step.get("depends_on")
+        deps = [deps] if isinstance(deps, str) else deps or []
+        steps[step["label"]] = GenStep(key=step["label"], label=step["label"], auto=not any(d.startswith("block-") for d in deps),
+                                       commands=commands, working_dir=_repo_path(wd), env=env,
+                                       parallelism=int(step.get("parallelism") or 1), soft_fail=bool(step.get("soft_fail")))
+    return steps
+
+
+def amd_predicted(inventory: dict) -> dict[str, "CdStep"]:
+    out: dict[str, CdStep] = {}
+    for job in inventory["jobs"]:
+        if job["system"] != "buildkite" or not job["path"].endswith("test-amd.yaml"):
+            continue
+        if job.get("matrix", {}).get("BUILDKITE_PARALLEL_JOB", "0") != "0":
+            out[job["label"]].parallelism += 1
+            continue
+        env = {k: v for k, v in job["env"].items() if not k.startswith("BUILDKITE_PARALLEL_JOB")}
+        out[job["label"]] = CdStep(job["label"], job["label"], job["tier"], [" && ".join(job["commands"])], job["working_dir"], env, 1,
+                                   job["soft_fail"], job["source_file_dependencies"], {k: v for k, v in job.get("attributes", [])})
+    return out
+
+
+def amd_auto(step: "CdStep", scenario: AmdScenario) -> bool:
+    """The template's decision from coverage-diff's tier and dependencies (raw string prefixes)."""
+    if step.tier == "every-pr":
+        return True
+    if step.tier == "nightly":
+        return scenario.nightly == "1"
+    if step.tier == "main":
+        return scenario.nightly == "1" or scenario.branch == "main"
+    if scenario.run_all == "1" or scenario.nightly == "1":
+        return True
+    native = ".buildkite/scripts/hardware_ci/run-amd-test.sh"
+    return any(f.startswith(d) or (d == native and f == d) for d in step.deps for f in scenario.changed if d != native) or \
+        (native in step.deps and native in scenario.changed)
+
+
 # --------------------------------------------------------------------------- the generator, offline
 RUNNER = r'''
 import json, os, socket, sys
@@ -316,7 +418,8 @@ def predicted_auto(step: CdStep, scenario: Scenario, changed: list[str], config:
 FIELDS = ("commands", "working_dir", "env", "parallelism", "soft_fail", "auto")
 
 
-def compare(scenario: Scenario, generated: dict[str, GenStep], predicted: dict[str, CdStep], changed: list[str], config: dict) -> dict:
+def compare(scenario, generated: dict[str, GenStep], predicted: dict[str, CdStep], changed: list[str], config: dict,
+            auto=None) -> dict:
     rows = []
     for key in sorted(set(generated) | set(predicted)):
         gen, cd = generated.get(key), predicted.get(key)
@@ -324,7 +427,7 @@ def compare(scenario: Scenario, generated: dict[str, GenStep], predicted: dict[s
             rows.append({"key": key, "field": "presence", "generator": gen is not None, "coverage_diff": cd is not None})
             continue
         mine = {"commands": cd.commands, "working_dir": cd.working_dir, "env": cd.env, "parallelism": cd.parallelism,
-                "soft_fail": cd.soft_fail, "auto": predicted_auto(cd, scenario, changed, config)}
+                "soft_fail": cd.soft_fail, "auto": auto(cd) if auto else predicted_auto(cd, scenario, changed, config)}
         theirs = {"commands": gen.commands, "working_dir": gen.working_dir, "env": gen.env, "parallelism": gen.parallelism,
                   "soft_fail": gen.soft_fail, "auto": gen.auto}
         for name in FIELDS:
@@ -334,6 +437,14 @@ def compare(scenario: Scenario, generated: dict[str, GenStep], predicted: dict[s
     bad = {r["key"] for r in rows}
     return {"scenario": scenario.name, "steps": steps, "agree": steps - len(bad),
             "auto": sum(1 for g in generated.values() if g.auto), "differences": rows}
+
+
+def _print(result: dict, show: int) -> None:
+    print(f"{result['scenario']:20} {result['agree']}/{result['steps']} steps agree ({result['auto']} run automatically)")
+    for row in result["differences"][:show]:
+        print(f"    {row['key']}: {row['field']}: generator {json.dumps(row['generator'])[:300]} / coverage-diff {json.dumps(row['coverage_diff'])[:300]}")
+    if len(result["differences"]) > show:
+        print(f"    ... {len(result['differences']) - show} more")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,11 +474,15 @@ def main(argv: list[str] | None = None) -> int:
             result = compare(scenario, generated_steps(pipeline, sample), predicted_steps(inventory, scenario.config, tree, scenario.branch),
                              changed, config)
             results.append(result)
-            print(f"{scenario.name:20} {result['agree']}/{result['steps']} steps agree ({result['auto']} run automatically)")
-            for row in result["differences"][: args.show]:
-                print(f"    {row['key']}: {row['field']}: generator {json.dumps(row['generator'])[:300]} / coverage-diff {json.dumps(row['coverage_diff'])[:300]}")
-            if len(result["differences"]) > args.show:
-                print(f"    ... {len(result['differences']) - args.show} more")
+            _print(result, args.show)
+        for amd in AMD_SCENARIOS:
+            if args.scenario and amd.name not in args.scenario or not (tree / ".buildkite/test-amd.yaml").exists():
+                continue
+            rendered = run_amd_template(amd, args.generator, args.python, tree)
+            result = compare(amd, amd_template_steps(rendered, amd.branch), amd_predicted(inventory), list(amd.changed), {},
+                             auto=lambda step, amd=amd: amd_auto(step, amd))
+            results.append(result)
+            _print(result, args.show)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0 if all(not r["differences"] for r in results) else 1

@@ -230,3 +230,14 @@ def test_a_command_string_handed_to_an_eval_wrapper_is_followed_or_reported():
     assert jobs["Unknown"].commands[0].text == "bash " + wrapper
     (gap,) = result.incomplete
     assert gap.location.line == 13 and "not followed" in gap.reason
+
+
+def test_amd_pipeline_commands_pass_through_a_double_quoted_yaml_value():
+    pipeline = ("steps:\n- label: Find\n  agent_pool: mi250_1\n  mirror_hardwares: [amdproduction]\n"
+                "  commands: ['find t -name \"test_*.py\" -exec pytest {} \\\\;']\n"
+                "- label: Bad\n  agent_pool: mi250_1\n  mirror_hardwares: [amdproduction]\n  commands: ['grep \\d x']\n")
+    result = buildkite.jobs(Snapshot.from_files("t", {".buildkite/test-amd.yaml": pipeline}), Settings())
+    jobs = {j.label: j for j in result.jobs}
+    assert jobs["mi250_1: Find"].commands[0].text == 'find t -name "test_*.py" -exec pytest {} \\;'  # `\\` became `\`
+    (bad,) = result.diagnostics
+    assert bad.location.line == 9 and "does not parse" in bad.message

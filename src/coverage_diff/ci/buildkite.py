@@ -19,6 +19,8 @@ import itertools
 import math
 import re
 import shlex
+
+import yaml
 from dataclasses import dataclass, replace
 
 from ..isolation import contained
@@ -528,6 +530,20 @@ def _vllm_amd_mirror(step: Map, amd: Map, values: dict, base: dict, raw: list, l
     return Job(commands=(Command(joined, Location(path, first)),) if joined else (), **fields)
 
 
+def _double_quoted(text: str, where: Location, result: FrontEndResult) -> str:
+    """What a command becomes when the AMD template writes it into `VLLM_TEST_COMMANDS: "..."`
+    with only `"` escaped: YAML's escapes apply (`\\;` is `\;`, a line break folds to a space)."""
+    if "\\" not in text and "\n" not in text:
+        return text
+    try:
+        value = yaml.safe_load('"' + text.replace('"', '\\"') + '"')
+    except yaml.YAMLError:
+        result.diagnostics.append(Diagnostic(where, "the AMD template pastes this command into a double-quoted YAML "
+                                                    "value where its backslashes are not valid escapes: the rendered pipeline does not parse"))
+        return text
+    return value if isinstance(value, str) else text
+
+
 def runs_all(job: Job, path: str) -> bool:
     """A change to `path` alone makes vLLM's generator run every step of the job's pipeline
     (its `run_all_patterns`, recorded in the job's attributes)."""
@@ -563,6 +579,8 @@ def _amd_ci_file(data: Map, path: str, settings, result: FrontEndResult) -> None
         working_dir = _scalar_text(step.get("working_dir")) or "/vllm-workspace/tests"
         num_nodes = step.get("num_nodes") if isinstance(step.get("num_nodes"), int) else 1
         texts = [_upload(t, "feature") for t, _ in commands]
+        if not step.get("no_plugin"):  # the chain is pasted into a double-quoted YAML value
+            texts = [_double_quoted(t, Location(path, at), result) for t, (_, at) in zip(texts, commands)]
         if num_nodes >= 2:  # one command per node; node 0's exit status is the step's
             cmds = tuple(Command(t, Location(path, at)) for t, (_, at) in zip(texts, commands))
         else:
