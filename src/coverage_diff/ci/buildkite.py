@@ -532,7 +532,8 @@ def _vllm_amd_mirror(step: Map, amd: Map, values: dict, base: dict, raw: list, l
 
 def _double_quoted(text: str, where: Location, result: FrontEndResult) -> str:
     """What a command becomes when the AMD template writes it into `VLLM_TEST_COMMANDS: "..."`
-    with only `"` escaped: YAML's escapes apply (`\\;` is `\;`, a line break folds to a space)."""
+    with only `"` escaped: YAML's escapes apply (two backslashes become one, a line break folds to
+    a space)."""
     if "\\" not in text and "\n" not in text:
         return text
     try:
