@@ -41,6 +41,15 @@ class Settings:
         ".buildkite/pipelines/**/*.yml",
         ".buildkite/pipelines/**/*.yaml",
     )
+    # Pipelines vLLM's amd-ci bootstrap renders through its Jinja template (not the generator).
+    buildkite_amd_pipelines: tuple[str, ...] = (".buildkite/test-amd.yaml",)
+    # The hardware tag a test-amd.yaml step must list in `mirror_hardwares` (bootstrap's AMD_MIRROR_HW).
+    buildkite_amd_mirror_hw: str = "amdproduction"
+    # Scripts that take a job's test commands as a string and `eval` it where the interpreter
+    # cannot follow (another container started with `docker create`/`start`): the job runs the
+    # string instead, at the repository root.  `path` joins all arguments; `path:N` takes the
+    # N-th (1-based).
+    buildkite_command_wrappers: tuple[str, ...] = (".buildkite/scripts/hardware_ci/run-intel-test.sh",)
     github_globs: tuple[str, ...] = (".github/workflows/*.yml", ".github/workflows/*.yaml")
     gitlab_globs: tuple[str, ...] = (".gitlab-ci.yml",)
     # Path prefixes inside CI containers that stand for the repository root.

@@ -12,13 +12,14 @@ from dataclasses import replace
 
 from .identity import Succession, successions, successor_entry, word_diff
 from .inventory import Inventory
-from .model import LOSS_KINDS, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
+from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import explain_missing, jobs_reaching, lost_branch
 
 SEVERITY = {
     "silently-dropped": Severity.ERROR,
     "removed": Severity.WARNING,
     "narrowed": Severity.ERROR,
+    "tier-changed": Severity.WARNING,
     "changed": Severity.INFO,
     "moved": Severity.INFO,
     "added": Severity.INFO,
@@ -119,6 +120,10 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
     if gained:
         return _finding("added", subject, [], [r for r in after if r.variant in gained], head,
                         f"{_describe(subject, after)} gains {len(gained)} new variant(s) in {_jobs_text(head, [r for r in after if r.variant in gained])}.")
+    less = _less_often(before, after, base, head)
+    if less is not None:
+        return _finding("tier-changed", subject, before, after, head,
+                        f"{_describe(subject, after)} still runs, but less often: {less}.")
     if _where(before, base) != _where(after, head):
         return _finding("moved", subject, before, after, head,
                         f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
@@ -216,6 +221,21 @@ def _variants(runs: list[Run]) -> set:
 def _where(runs: list[Run], inventory: Inventory) -> set:
     jobs = inventory.jobs_by_id
     return {(jobs[r.job_id].file, jobs[r.job_id].label) if r.job_id in jobs else r.job_id for r in runs}
+
+
+def _less_often(before: list[Run], after: list[Run], base: Inventory, head: Inventory) -> str | None:
+    """A tier change: the most frequent build that runs the subject is rarer at head (every PR ->
+    nightly only, say).  None when it runs as often as before (or more)."""
+    was, now = _best_tier(before, base), _best_tier(after, head)
+    if was is None or now is None or RANK.index(now) <= RANK.index(was):
+        return None
+    return f"it now {TIER_TEXT[now]} (before: {TIER_TEXT[was]})"
+
+
+def _best_tier(runs: list[Run], inventory: Inventory):
+    jobs = inventory.jobs_by_id
+    tiers = [jobs[r.job_id].tier for r in runs if r.job_id in jobs]
+    return min(tiers, key=RANK.index) if tiers else None
 
 
 def _scripts_of(subject: str, runs: list[Run], head: Inventory) -> list[str]:

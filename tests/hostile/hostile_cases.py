@@ -190,8 +190,8 @@ WRONG_TYPES = [
     Case(
         "steps-is-a-mapping",
         {BROKEN: "group: G\nsteps:\n  label: x\n  commands: [pytest a.py]\n"},
+        # vLLM's generator raises on the file: nothing of it runs (known, not partly analysed)
         diagnostics=(Expect(BROKEN, 2, "`steps` must be a list, found a mapping"),),
-        incomplete=(Expect(BROKEN, 2, "steps not analysed"),),
     ),
     Case(
         "plain-pipeline-steps-is-a-mapping",
@@ -202,20 +202,17 @@ WRONG_TYPES = [
     Case(
         "commands-is-a-number",
         {BROKEN: area("- label: x\n  commands: 42\n" + step("still here", "pytest still_here.py"))},
-        diagnostics=(Expect(BROKEN, 6, "commands must be a string or a list of strings, found a number"),),
-        added=("still_here.py",),
+        diagnostics=(Expect(BROKEN, 6, "`commands` must be a list of strings, found a number"),),  # the whole file is rejected
     ),
     Case(
         "command-item-is-a-mapping",
         {BROKEN: area("- label: x\n  commands:\n    - pytest ok_one.py\n    - {a: b}\n")},
-        diagnostics=(Expect(BROKEN, 8, "a command must be a string, found a mapping"),),
-        added=("ok_one.py",),
+        diagnostics=(Expect(BROKEN, 6, "`commands` item 1 must be a string, found a mapping"),),
     ),
     Case(
         "env-is-a-list",
         {BROKEN: area("- label: x\n  env:\n    - 1\n    - 2\n  commands: [pytest env_list.py]\n")},
-        diagnostics=(Expect(BROKEN, 6, "env must be a mapping, found a list"),),
-        added=("env_list.py",),
+        diagnostics=(Expect(BROKEN, 6, "`env` must be a mapping of strings, found a list"),),
     ),
     Case(
         "top-level-is-a-list",
@@ -226,12 +223,11 @@ WRONG_TYPES = [
         "step-is-a-string",
         {BROKEN: area('- "pytest a.py"\n' + step("fine", "pytest fine.py"))},
         diagnostics=(Expect(BROKEN, 5, "a step must be a mapping, found a string"),),
-        added=("fine.py",),
     ),
     Case(
         "step-without-label",
         {BROKEN: area("- commands: [pytest nolabel.py]\n")},
-        diagnostics=(Expect(BROKEN, 5, "no `label`"),),
+        diagnostics=(Expect(BROKEN, 5, "`label` is required"),),
     ),
     Case(
         "github-actions-wrong-types",

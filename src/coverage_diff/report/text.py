@@ -5,11 +5,12 @@ from __future__ import annotations
 from ..model import LOSS_KINDS, Finding, Report
 from .escape import one_line, terminal
 
-ORDER = ("silently-dropped", "removed", "narrowed", "changed", "moved", "added")
+ORDER = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
 TITLES = {
     "silently-dropped": "SILENTLY DROPPED (still defined, no job runs it)",
     "removed": "REMOVED (no longer defined)",
     "narrowed": "NARROWED (some of its runs are gone)",
+    "tier-changed": "TIER CHANGED (still runs, in rarer builds)",
     "changed": "CHANGED",
     "moved": "MOVED",
     "added": "ADDED",
@@ -31,7 +32,7 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
         findings = groups[kind]
         lines.append("")
         lines.append(f"{TITLES.get(kind, kind)}: {len(findings)}")
-        detailed = kind in LOSS_KINDS or report.command != "diff" or verbose
+        detailed = kind in LOSS_KINDS + ("tier-changed",) or report.command != "diff" or verbose
         for cause, members in by_cause(findings):
             if len(members) == 1 or not detailed:
                 for f in members:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ...model import Finding, Severity
-from ...reasons import caller_cwd, explain_missing
+from ...reasons import caller_cwd, explain_missing, jobs_reaching
 from ...snapshot import match_glob
 from ...subjects import is_test
 from ..facts import memo, new_finding, open_outcomes, unique_locations
@@ -29,11 +29,37 @@ that feeds `curl` is no test configuration), and only scripts some job reaches,
 unless `audit-scripts` (globs) opts others in: benchmarks, examples and
 maintainer tools are outside CI's reach by default.
 
+Severity: an error when a guard blocks the entry, or when the entry belongs to
+a test (a script under a `tests/` directory, a config-list file) that no job
+runs.  Entries of a tool or benchmark script no job runs, and values a script
+CI runs hands only to setup commands (files to download, messages), are
+informational: they are not test configurations CI could be missing.
+
 Fix: add (or change) a CI step so that it sets the variable the guard reads,
 for example `SW_ATTN=1 bash .../config_sweep_accuracy_test.sh`; or delete the
 entry if it is meant to be gone; or suppress it with
 `# coverage-diff: ignore[unreachable-config] <why>` above the entry.
 """
+
+
+def _severity(inventory, scripts: list[str], first, reason) -> tuple[Severity, str]:
+    """An error when a guard blocks the entry, or when it belongs to a test (a script under a
+    test directory, a config-list file) that no job runs.  Otherwise the array is not a test
+    config CI could miss: a tool or benchmark script no job runs, or values a reached script
+    hands only to setup commands (files it downloads, messages): informational."""
+    if reason.guards:
+        return SEVERITY, ""
+    reached = bool(jobs_reaching(inventory, scripts))
+    test = first.array == first.location.path or any(_under_tests(p) for p in scripts)
+    if not reached and test:
+        return SEVERITY, ""
+    if reached:
+        return Severity.INFO, " as a test (its values reach no test command)"
+    return Severity.INFO, " (a script outside the test tree that no CI job runs)"
+
+
+def _under_tests(path: str) -> bool:
+    return any(part in ("tests", "test") for part in path.split("/")[:-1])
 
 
 def check(inventory) -> Iterable[Finding]:
@@ -47,11 +73,12 @@ def check(inventory) -> Iterable[Finding]:
         reason = explain_missing(inventory, identity, scripts=scripts)
         first = definitions[0]
         guards = [g.condition.location for g in reason.guards]
+        severity, note = _severity(inventory, scripts, first, reason)
         yield new_finding(
             ID,
-            SEVERITY,
+            severity,
             identity,
-            f"config `{identity}` ({first.array} in {first.location.path}) is defined but no job runs it.",
+            f"config `{identity}` ({first.array} in {first.location.path}) is defined but no job runs it{note}.",
             config=first,
             reason=reason,
             locations=unique_locations([e.location for e in definitions], guards),
