@@ -204,8 +204,8 @@ def test_a_move_from_every_pull_request_to_nightly_is_a_tier_change_not_a_drop()
     assert finding.kind == "tier-changed" and finding.severity.value == "warning"
     assert "it now runs only in the scheduled nightly build (before: runs on pull requests that touch its paths)" in finding.message
     assert _diff(nightly, every_pr).findings == ()  # more often: nothing to warn about
-    gone = _diff(every_pr, area("- label: T\n  source_file_dependencies: [pkg/]\n  commands: [pytest -v tests/test_u.py]\n"))
-    assert {f.kind for f in gone.findings} == {"removed", "added"}  # runs in no tier at all: a loss
+    gone = _diff(every_pr, area("- label: U\n  source_file_dependencies: [pkg/]\n  commands: [make lint]\n"))
+    assert [f.kind for f in gone.findings if f.subject == "pytest -v tests/test_t.py"] == ["removed"]  # in no tier at all
 
 
 def test_run_all_patterns_are_regexes_matched_at_the_start():
