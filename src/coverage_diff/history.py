@@ -26,7 +26,8 @@ from .ci import file_memo
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .identity import successions
-from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, open_worlds_here,
+from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome,
+                        open_worlds_here,
                         open_worlds_later, prefetch_open_worlds)
 from .memo import AskedSnapshot
 from .model import LOSS_KINDS, Finding, Job, Report
@@ -561,7 +562,7 @@ class _WalkInterpreter:
         if before is not None:
             self.walk.reused_jobs += 1
             self.reads[job.id] = before
-            return self.previous.outcomes[job.id]
+            return interpreted_outcome(self.previous, job.id)
         ready = self.ready.pop(job.id, None)
         if ready is not None and ready[0] is job and ready[1] == settings:
             _, _, outcome, self.reads[job.id] = ready

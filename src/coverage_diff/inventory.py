@@ -315,8 +315,8 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     parts = parts or SHARED
     front = front or parts.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
-    outcomes = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
-    outcomes, config_lists = _apply_config_lists(outcomes, snapshot)  # one run per config a `--config-list-file` names
+    interpreted = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
+    outcomes, config_lists = _apply_config_lists(interpreted, snapshot)  # one run per config a `--config-list-file` names
     diagnostics = list(front.diagnostics)
     incomplete = list(front.incomplete)
     for outcome in outcomes.values():
@@ -342,7 +342,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     tree_diagnostics, tree_incomplete = check_tree(snapshot, settings, texts, missing)
     diagnostics += tree_diagnostics
     incomplete += tree_incomplete
-    return Inventory(
+    inventory = Inventory(
         snapshot=snapshot,
         settings=settings,
         jobs=jobs,
@@ -352,6 +352,18 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
         diagnostics=_dedupe(diagnostics),
         incomplete=_dedupe(incomplete),
     )
+    inventory.__dict__[INTERPRETED] = {job_id: o for job_id, o in interpreted.items() if outcomes[job_id] is not o}
+    return inventory
+
+
+INTERPRETED = "_interpreted"  # job id -> the interpreter's outcome, for the jobs whose runs a config list split
+
+
+def interpreted_outcome(inventory: Inventory, job_id: str) -> JobOutcome:
+    """A job's outcome as the interpreter gave it, before a config list split its runs:
+    what another revision reusing the outcome must start from (splitting a split outcome
+    again multiplies its runs by the list's length at every revision)."""
+    return inventory.__dict__.get(INTERPRETED, {}).get(job_id) or inventory.outcomes[job_id]
 
 
 def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, interpret) -> dict[str, JobOutcome]:

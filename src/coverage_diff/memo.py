@@ -167,10 +167,12 @@ class JobMemo(AnswerMemo):
 
     def seed(self, inventory) -> None:
         """Offer a stored inventory's outcomes: the other side of a diff shares most jobs."""
+        from .inventory import interpreted_outcome  # the interpreter's outcome, not the one a config list split
         answers = inventory.__dict__.get(JOB_ANSWERS, {})
         for job in inventory.jobs:
             if job.id in answers:
-                self._seen.setdefault((job.behaviour, inventory.settings, False), []).append((answers[job.id], inventory.outcomes[job.id]))
+                self._seen.setdefault((job.behaviour, inventory.settings, False), []).append(
+                    (answers[job.id], interpreted_outcome(inventory, job.id)))
 
 
 JOB_ANSWERS = "_job_answers"

@@ -250,3 +250,81 @@ def test_the_walk_lists_one_tree_when_no_commit_adds_a_file(edits_repo, monkeypa
     report = walk(repo, "base")
     assert dict(report.summary)["inventories_built"] == len(listed) == 4
     assert listed[-1] == 1  # the first commit's tree; the edit, the drop and the deletion follow from it
+
+
+# ----------------------------------------------------------------------------- config lists
+LM_EVAL = """\
+steps:
+  - label: unit
+    key: unit
+    command: pytest -v tests/test_unit.py
+  - label: lm eval
+    key: lm-eval
+    command: pytest -v evals/test_eval.py --config-list-file=configs/models.txt
+"""
+
+
+@pytest.fixture(scope="module")
+def list_repo(tmp_path_factory):
+    """A job whose run a config list splits in three, and commits that touch only another job."""
+    repo = fixture_history.init_repo(tmp_path_factory.mktemp("lists") / "repo")
+    fixture_history.write_tree(repo, {".buildkite/pipeline.yml": LM_EVAL, "tests/test_unit.py": "def test(): pass\n",
+                                      "evals/test_eval.py": "def test_eval(config_filename): pass\n",
+                                      "evals/configs/models.txt": "a.yaml\nb.yaml\nc.yaml\n",
+                                      "evals/configs/a.yaml": "model_name: a\n", "evals/configs/b.yaml": "model_name: b\n",
+                                      "evals/configs/c.yaml": "model_name: c\n"})
+    fixture_history.commit_all(repo, "base", "2026-01-01T12:00:00Z", tag="base")
+    for day in (2, 3, 4):
+        fixture_history.write_tree(repo, {"tests/test_unit.py": f"def test(): assert {day}\n"})
+        fixture_history.commit_all(repo, f"Edit the unit test ({day})", f"2026-01-0{day}T12:00:00Z")
+    return repo
+
+
+def test_a_reused_outcome_is_split_by_its_config_list_once(list_repo):
+    """The walk reuses the lm-eval job's outcome at each commit: it must be the
+    interpreter's, not the one the list already split, or its runs multiply by three
+    per commit (vLLM's lm-eval jobs went 19 -> 361 -> 6859 runs, and the walk's memory
+    with them).  Every commit's outcomes equal a fresh inventory's."""
+    from coverage_diff.history import Changes, commits_in_range
+    from coverage_diff.inventory import build_inventory
+    from coverage_diff.snapshot import Snapshot
+
+    session = Session(list_repo)
+    try:
+        _, commits = commits_in_range(list_repo, "base")
+        walk_ = HistoryWalk(session.repo, session.reader, Cache.disabled())
+        inventory = walk_.inventory(commits[0].parent, _tree(list_repo, "base"), "base")
+        for commit in commits:
+            changes = Changes(frozenset(dict(commit.entries)), frozenset(commit.structural), tuple(commit.entries))
+            inventory = walk_.inventory(commit.sha, commit.tree, commit.sha[:12], inventory, changes)
+            fresh = build_inventory(Snapshot.at(list_repo, commit.sha, session.reader), inventory.settings)
+            assert inventory.outcomes == fresh.outcomes
+            assert [run.subject for run in inventory.outcomes["buildkite:.buildkite/pipeline.yml:lm-eval"].runs] == [
+                "a.yaml", "b.yaml", "c.yaml"]
+        assert walk_.reused_jobs >= len(commits)  # the lm-eval job was reused, not interpreted again
+    finally:
+        session.close()
+
+
+def test_a_stored_inventory_offers_the_interpreters_outcomes_to_the_next_revision(list_repo, tmp_path, monkeypatch):
+    """A diff whose base inventory comes from the cache seeds the job memo with its
+    outcomes: the head reuses the lm-eval job's, and must split it once, as a fresh build does."""
+    from coverage_diff.cache import ENV_VAR
+    from coverage_diff.inventory import build_inventory
+    from coverage_diff.snapshot import Snapshot
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "cache"))
+    first = Session(list_repo, use_cache=True)
+    try:
+        first.inventory("base")  # stored
+    finally:
+        first.close()
+    session = Session(list_repo, use_cache=True)
+    try:
+        session.inventory("base")  # loaded from the cache: its outcomes seed the memo
+        head = session.inventory("HEAD")
+        fresh = build_inventory(Snapshot.at(list_repo, "HEAD", session.reader), head.settings)
+        assert session.memo.reused  # the lm-eval job's outcome came from the stored inventory
+        assert head.outcomes == fresh.outcomes
+    finally:
+        session.close()
