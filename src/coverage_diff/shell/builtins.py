@@ -11,6 +11,7 @@ import re
 
 from tree_sitter import Node
 
+from . import fanout
 from .parse import Source
 from .state import Flow, State, Var
 from .values import EMPTY, Val, concat, read_split, unknown
@@ -47,6 +48,8 @@ def _change_dir(interp, st: State, target: Val, node: Node) -> list[State]:
     if path is None:
         if target.text.startswith("/") and st.cwd != "?":
             st.cwd = posixpath.normpath(target.text)
+            if st.cwd not in STANDARD_DIRS:
+                interp.assume(st, node, f"{st.cwd} exists")
             return _status(st, 0)
         st.cwd = "?"
         return _status(st, 0)
@@ -54,7 +57,18 @@ def _change_dir(interp, st: State, target: Val, node: Node) -> list[State]:
         st.cwd = path
         st.assign("OLDPWD", old)
         return _status(st, 0)
+    if not interp.snapshot.exists(path) and interp.made_at_run_time(st, path + "/x"):
+        # `cmake -B build && cd build`, `cd .venv/lib`: a directory some command makes as the job runs
+        interp.incomplete(interp.loc(st, node), f"cd into {target.text!r}, not in the repository: assumed made at run time")
+        interp.assume(st, node, f"{target.text} is made before this cd")
+        st.cwd = path
+        st.assign("OLDPWD", old)
+        return _status(st, 0)
     return _status(st, 1)  # no such directory: cd fails, cwd unchanged
+
+
+# Directories every image has: `cd` there is certain to succeed.
+STANDARD_DIRS = frozenset({"/", "/tmp", "/root", "/home", "/usr", "/usr/local", "/usr/bin", "/var", "/etc", "/opt", "/bin"})
 
 
 def pushd(interp, st, args, node):
@@ -386,6 +400,42 @@ def command(interp, st: State, args: list[Val], node: Node) -> list[State]:
     return results
 
 
+def builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`builtin NAME args`: the shell builtin itself, never a function or a program."""
+    if not args:
+        return _status(st, 0)
+    if not args[0].known:
+        interp.incomplete(interp.loc(st, node), f"builtin {args[0].origin!r}, a name not known statically")
+        return _status(st, None)
+    if args[0].text not in BASH_BUILTINS:
+        return _status(st, 1)  # "not a shell builtin"
+    saved = st.funcs
+    st.funcs = {}
+    results = interp.dispatch(st, list(args), [], node)
+    for r in results:
+        r.funcs = saved
+    return results
+
+
+def declaration(keyword: str):
+    """`export`/`declare`/`local`/`readonly`/`typeset` reached as words (`command export X=1`,
+    `FOO=1 export X=2`, `$cmd X=1`): what the parsed declaration does, on expanded words."""
+    def handler(interp, st, args, node):
+        return interp.declare_words(st, keyword, args, node)
+
+    return handler
+
+
+def unset(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    words = []
+    for a in args:
+        if not a.known:
+            interp.incomplete(interp.loc(st, node), f"unset {a.origin!r}, a name not known statically: not modelled")
+            continue
+        words.append(a.text)
+    return interp.unset_names(st, words)
+
+
 def query(interp, st, args, node):
     return _status(st, None)
 
@@ -571,5 +621,15 @@ BUILTIN_HANDLERS = {
     "test": test, "[": test, "let": let, "command": command, "type": query, "hash": query, "which": query,
     "getopts": getopts, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
     "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": shopt, "umask": ignore, "ulimit": ignore,
-    "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": ignore, "sleep": ignore,
+    "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": builtin, "sleep": ignore,
+    "export": declaration("export"), "declare": declaration("declare"), "typeset": declaration("typeset"),
+    "local": declaration("local"), "readonly": declaration("readonly"), "unset": unset,
+    "xargs": fanout.xargs, "find": fanout.find,
 }
+# `compgen -b` of bash 5: names a function may shadow, `builtin` reaches, and that never run a program.
+BASH_BUILTINS = frozenset(
+    ". : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs disown echo "
+    "enable eval exec exit export false fc fg getopts hash help history jobs kill let local logout mapfile popd printf "
+    "pushd pwd read readarray readonly return set shift shopt source suspend test times trap true type typeset ulimit "
+    "umask unalias unset wait".split()
+)

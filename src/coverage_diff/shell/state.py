@@ -65,6 +65,7 @@ class State:
     chain_entries: tuple[ConfigEntry, ...] = ()  # entries that flowed into calls on the chain
     read_exported: frozenset[str] = frozenset()
     status: int | None = 0
+    status_assumed: bool = False  # `status` is an external command's, assumed 0: it may fail in truth
     flow: Flow | None = None
     errexit: bool = False
     nounset: bool = False  # `set -u`: expanding an unset variable ends the script
