@@ -139,7 +139,7 @@ def _format(fmt: str, values: list[str]) -> str | None:
         def sub(m):
             nonlocal i, used
             if m.group(3) is not None:
-                return {"n": "\n", "t": "\t", "\\": "\\"}.get(m.group(3), "\\" + m.group(3))
+                return {"n": "\n", "t": "\t", "\\": "\\", "0": "\0"}.get(m.group(3), "\\" + m.group(3))
             kind = m.group(2)
             if kind == "%":
                 return "%"
@@ -371,10 +371,14 @@ def source(interp, st, args, node):
 
 
 def test(interp, st: State, args: list[Val], node: Node) -> list[State]:
-    if node.child_by_field_name("name") is not None and node.child_by_field_name("name").text == b"[":
-        if args and args[-1].known and args[-1].text == "]":
-            args = args[:-1]
     return interp.run_test_words(st, node, args, node.text.decode("utf-8", "replace"))
+
+
+def bracket(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`[ ... ]` run as a command (`command [ -f x ]`, `$t -n "$x" ]`): `test` without the `]`."""
+    if not args or not args[-1].known or args[-1].text != "]":
+        return _status(st, 2 if args and args[-1].known else None)  # "missing `]'"
+    return test(interp, st, args[:-1], node)
 
 
 def let(interp, st, args, node):
@@ -618,7 +622,7 @@ BUILTIN_HANDLERS = {
     "true": true, ":": true, "false": false, "set": set_builtin, "shift": shift,
     "return": return_builtin, "exit": exit_builtin, "break": _loop_flow("break"), "continue": _loop_flow("continue"),
     "read": read, "mapfile": mapfile, "readarray": mapfile, "eval": eval_builtin, "source": source, ".": source,
-    "test": test, "[": test, "let": let, "command": command, "type": query, "hash": query, "which": query,
+    "test": test, "[": bracket, "let": let, "command": command, "type": query, "hash": query, "which": query,
     "getopts": getopts, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
     "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": shopt, "umask": ignore, "ulimit": ignore,
     "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": builtin, "sleep": ignore,

@@ -64,7 +64,7 @@ def translate(pieces: tuple[tuple[str, bool], ...]) -> str | None:
                 i = end
                 continue
             if c == "{" and not re.match(r"\{\d+(,\d*)?\}", text[i:]):
-                out.append("\\{")  # not an interval: glibc takes the brace literally
+                return None  # not an interval: glibc's answer (an error, or a literal brace) is not modelled
             else:
                 out.append(c)
             i += 1

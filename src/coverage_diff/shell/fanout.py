@@ -34,6 +34,7 @@ def xargs(interp, st: State, args: list[Val], node: Node) -> list[State]:
     rest = list(args)
     replace = None
     per: int | None = None  # arguments per run (-n) or lines per run (-L)
+    by_lines = False
     no_empty = False
     delimiter = None
     while rest and rest[0].known and rest[0].text.startswith("-") and rest[0].text != "-":
@@ -48,6 +49,7 @@ def xargs(interp, st: State, args: list[Val], node: Node) -> list[State]:
                 value = rest.pop(0).text or ""
             if name in ("--max-args", "--max-lines"):
                 per = int(value) if value.isdigit() else None
+                by_lines = name == "--max-lines"
             if name == "--delimiter":
                 delimiter = value
             if name == "--arg-file":
@@ -77,6 +79,7 @@ def xargs(interp, st: State, args: list[Val], node: Node) -> list[State]:
                     replace = value
                 elif letter in "nL":
                     per = int(value) if value.isdigit() else None
+                    by_lines = letter == "L"
                 elif letter == "d":
                     delimiter = value.encode().decode("unicode_escape")[:1] if value else None
                 elif letter == "a":
@@ -105,8 +108,14 @@ def xargs(interp, st: State, args: list[Val], node: Node) -> list[State]:
             return _unknown_input(interp, st, command, node, "", None, data)
         if not words and no_empty:
             return interp.done(st, 0)
-        chunk = per or len(words) or 1
-        groups = [words[i : i + chunk] for i in range(0, len(words), chunk)] or [[]]
+        if by_lines and per:  # -L N: N non-blank lines per run
+            lines = [line.split() for line in data.text.split("\n") if line.strip()]
+            if any(line.endswith((" ", "\t")) for line in data.text.split("\n") if line.strip()):
+                return _unknown_input(interp, st, command, node, "", None, data)  # a trailing blank joins lines
+            groups = [[w for line in lines[i : i + per] for w in line] for i in range(0, len(lines), per)] or [[]]
+        else:
+            chunk = per or len(words) or 1
+            groups = [words[i : i + chunk] for i in range(0, len(words), chunk)] or [[]]
         if len(groups) > MAX_XARGS_RUNS:
             return _unknown_input(interp, st, command, node, "", None, data)
         runs = [command + [Val(w, data.entry, data.sources) for w in group] for group in groups]

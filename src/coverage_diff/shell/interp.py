@@ -544,15 +544,22 @@ class Interpreter:
 
     def case_match(self, st: State, item: Node, pats: list[Node], subject: Val, value_node,
                    head: Node | None = None) -> list[tuple[State, bool]]:
-        pieces = [self.pattern(p, st) for p in pats]
-        shown = [self.text(p) for p in pats]
-        if head is not None and pats:
-            first = self.text(head) + self.text(pats[0]) if head.end_byte == pats[0].start_byte else None
-            node = self._word_node(st, first) if first is not None else None
-            pieces[0] = self.pattern(node, st) if node is not None else (None, frozenset())
-            shown[0] = first or self.text(head)
-            if node is None:
-                self.incomplete(self.loc(st, head), f"case pattern {shown[0]!r} not understood: both outcomes kept")
+        # One pattern may be several nodes: `*"Qwen"*` is a glob, a string and a glob side by side
+        # (no `|` between); a pattern tree-sitter could not read starts in the ERROR node `head`.
+        groups: list[list[Node]] = []
+        for p in pats:
+            if groups and groups[-1][-1].end_byte == p.start_byte:
+                groups[-1].append(p)
+            else:
+                groups.append([p])
+        if head is not None:
+            if groups and head.end_byte == groups[0][0].start_byte and head.named_children:
+                groups[0] = list(head.named_children) + groups[0]
+            else:
+                self.incomplete(self.loc(st, head), f"case pattern {self.text(head)!r} not understood: both outcomes kept")
+                groups = [[head]]
+        pieces = [self.pattern(g[0], st) if len(g) == 1 and g[0] is not head else self.pattern_group(g, st) for g in groups]
+        shown = ["".join(self.text(p) for p in g) for g in groups]
         text = f"case {self.text(value_node) if value_node is not None else ''} in {' | '.join(shown)})"
         sources = subject.sources | frozenset().union(*(src for _, src in pieces)) if pieces else subject.sources
         location = self.loc(st, item)
@@ -1067,8 +1074,18 @@ class Interpreter:
             st.status = None if value is None else (0 if value else 1)
             return self.errexit([st])
         exprs = [c for c in node.named_children]
+        if node.has_error and b"=~" in (node.text or b""):
+            return self.settle(st, node, self.regex_of_text(st, node))
         test = self.eval_ext(exprs[0], st) if exprs else Test(False)
         return self.settle(st, node, test)
+
+    def regex_of_text(self, st: State, node: Node) -> Test:
+        """`[[ word =~ regex ]]` that tree-sitter could not read (`a[]]`, `"lit"(...)`): read from its text."""
+        m = re.fullmatch(r"\s*(\S+)\s+=~\s+(.*?)\s*", inner_of(node, "[[", "]]"), re.DOTALL)
+        if m is None:
+            self.incomplete(self.loc(st, node), f"test {self.text(node)!r} not understood: both outcomes kept")
+            return Test(None)
+        return self.regex_test(self.word_of_text(st, m.group(1)), m.group(2), st, self.loc(st, node))
 
     def settle(self, st: State, node: Node, test: Test) -> list[State]:
         """Record a condition; fork on an unknown result."""
@@ -1172,7 +1189,8 @@ class Interpreter:
                 pattern, psrc = self.pattern(right, st)
                 return self.compare(lval, pattern, psrc, op == "!=", simple_var(left), st)
             if op == "=~":
-                return self.regex_test(lval, right, st)
+                raw = (node.text or b"")[op_node.end_byte - node.start_byte:].decode("utf-8", "replace").strip()
+                return self.regex_test(lval, raw, st, self.loc(st, node))
             rval = self.expand_string(right, st)
             return self.binary_test(op, lval, rval, st, arithmetic=True)
         # A lone word: true when non-empty.
@@ -1195,33 +1213,74 @@ class Interpreter:
             return Test(None, sources, ne, eq, (), refine)
         return Test(None, sources, eq, ne, refine, ())
 
-    def regex_test(self, lval: Val, right: Node, st: State) -> Test:
-        pieces = self.regex_pieces(right, st)
-        shown = lval.origin or lval.shown()
-        unknown_test = Test(None, lval.sources, f"{shown} =~ {self.text(right)}", f"{shown} !~ {self.text(right)}")
+    def regex_test(self, lval: Val, raw: str, st: State, location: Location) -> Test:
+        """`[[ lval =~ raw ]]`, `raw` the right side as written (tree-sitter splits it unreliably)."""
+        pieces = self.regex_pieces(raw, st)
+        shown = lval.shown() if lval.known else lval.origin
+        unknown_test = Test(None, lval.sources, f"{shown} =~ {raw}", f"{shown} !~ {raw}")
         if pieces is None or not lval.known:
             self.set_var(st, "BASH_REMATCH", Var(None, True, origin="${BASH_REMATCH[@]}"))
             return unknown_test
         compiled = ere.compile_ere(pieces)
         if compiled is None:
-            self.incomplete(self.loc(st, right), f"regular expression {self.text(right)!r} not understood: both outcomes kept")
+            self.incomplete(location, f"regular expression {raw!r} not understood: both outcomes kept")
             self.set_var(st, "BASH_REMATCH", Var(None, True, origin="${BASH_REMATCH[@]}"))
             return unknown_test
         groups = ere.search(compiled, lval.text)
         self.set_var(st, "BASH_REMATCH", Var({i: Val(g) for i, g in enumerate(groups or ())}, True))
         return Test(groups is not None, lval.sources)
 
-    def regex_pieces(self, node: Node, st: State) -> tuple[tuple[str, bool], ...] | None:
-        """The right side of `=~` as (text, quoted) parts, neighbours of one kind joined; None if unknown."""
+    def regex_pieces(self, raw: str, st: State) -> tuple[tuple[str, bool], ...] | None:
+        """The right side of `=~` as (text, quoted) parts, as bash reads it: quoted parts and
+        backslash-escaped characters match themselves, unquoted expansions are regex text.
+        None when a part is not known statically."""
         out: list[tuple[str, bool]] = []
-        for val, quoted in self.segments(node, st, False):
-            v = concat(val) if isinstance(val, list) else val
-            if not v.known:
-                return None
-            if out and out[-1][1] == bool(quoted):
-                out[-1] = (out[-1][0] + v.text, bool(quoted))
+
+        def add(text: str, quoted: bool) -> None:
+            if out and out[-1][1] == quoted:
+                out[-1] = (out[-1][0] + text, quoted)
             else:
-                out.append((v.text, bool(quoted)))
+                out.append((text, quoted))
+
+        i = 0
+        while i < len(raw):
+            c = raw[i]
+            if c == "\\" and i + 1 < len(raw):
+                add(raw[i + 1], True)
+                i += 2
+            elif c == "'":
+                end = raw.find("'", i + 1)
+                if end < 0:
+                    return None
+                add(raw[i + 1 : end], True)
+                i = end + 1
+            elif raw.startswith("$'", i):
+                end = _closing_quote(raw, i + 2, "'")
+                if end < 0:
+                    return None
+                add(ansi_c(raw[i + 2 : end]), True)
+                i = end + 1
+            elif c == '"':
+                end = _closing_quote(raw, i + 1, '"')
+                if end < 0:
+                    return None
+                val = self.expand_text(st, raw[i + 1 : end])
+                if not val.known:
+                    return None
+                add(val.text, True)
+                i = end + 1
+            elif c in "$`":
+                end = _expansion_end(raw, i)
+                if end < 0:
+                    return None
+                val = self.expand_text(st, raw[i:end])
+                if not val.known:
+                    return None
+                add(val.text, False)
+                i = end
+            else:
+                add(c, False)
+                i += 1
         return tuple(out)
 
     def unary_test(self, op: str, val: Val, var: str | None, st: State) -> Test:
@@ -1364,6 +1423,12 @@ class Interpreter:
         handler = BUILTIN_HANDLERS.get(name)
         if handler is None and name in BASH_BUILTINS and name not in WRAPPERS:
             handler = builtins.ignore  # a builtin with no bearing on what runs (`jobs`, `bind`...): never a run
+        if handler is not None and name not in BASH_BUILTINS:  # a program modelled here (git, cat, xargs...)
+            results = handler(self, st, args, node) if not prefixes else \
+                self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
+            for r in results:
+                r.status_assumed = r.status_assumed or (r.status == 0 and not r.flow)
+            return results
         if handler is not None and not prefixes:
             return handler(self, st, args, node)
         if handler is not None:
@@ -2267,6 +2332,20 @@ class Interpreter:
             pieces.extend(pat)
         return tuple(pieces), frozenset()
 
+    def pattern_group(self, nodes: list[Node], st: State):
+        """One pattern written as adjacent nodes; None when a part is unknown or unreadable."""
+        pieces: list[tuple[str, bool]] = []
+        sources: frozenset[str] = frozenset()
+        for node in nodes:
+            if node.type == "ERROR":
+                return None, sources
+            pat, src = self.pattern(node, st)
+            sources |= src
+            if pat is None:
+                return None, sources
+            pieces.extend(pat)
+        return tuple(pieces), sources
+
     def pattern(self, node: Node, st: State):
         """A glob pattern from a word: quoted parts literal. None when unknown."""
         pieces: list[tuple[str, bool]] = []
@@ -2516,6 +2595,41 @@ def kept_guards(saved: tuple[Frame, ...], current: tuple[Frame, ...]) -> tuple[F
         if frame.kind == "guard" and (not out or out[-1] != frame):
             out += (frame,)
     return out
+
+
+def _closing_quote(text: str, start: int, quote: str) -> int:
+    """Index of the quote closing a string whose text starts at `start` (a backslash escapes
+    the next character: `"..."` and `$'...'`), or -1."""
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote:
+            return i
+        i += 1
+    return -1
+
+
+def _expansion_end(text: str, start: int) -> int:
+    """End of the `$name`, `${...}`, `$(...)` or backquoted expansion at `start`, or -1."""
+    if text[start] == "`":
+        end = text.find("`", start + 1)
+        return end + 1 if end > 0 else -1
+    if text.startswith(("${", "$("), start):
+        opening, closing = text[start + 1], "}" if text[start + 1] == "{" else ")"
+        depth, i = 0, start + 1
+        while i < len(text):
+            if text[i] == opening:
+                depth += 1
+            elif text[i] == closing:
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return -1
+    m = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])", text[start:])
+    return start + m.end() if m else start + 1
 
 
 def same_effect(a: State, b: State) -> bool:
@@ -2978,12 +3092,12 @@ def posix_test(args: list[Val], interp: Interpreter, st: State) -> Test:
     def three(i: int) -> Test:
         if word(i + 1) in BINARY_TEST_OPS:
             return binary(args[i], word(i + 1), args[i + 2])
+        if word(i + 1) in ("-a", "-o"):  # a binary primary first: `[ ! -a x ]` is `!` and `x`
+            return both(one(i), word(i + 1), one(i + 2))
         if word(i) == "!":
             return negate(two(i + 1))
         if word(i) == "(" and word(i + 2) == ")":
             return one(i + 1)
-        if word(i + 1) in ("-a", "-o"):
-            return both(one(i), word(i + 1), one(i + 2))
         raise ValueError("binary operator expected")
 
     def unary(op: str, val: Val) -> Test:
@@ -3043,7 +3157,7 @@ def posix_test(args: list[Val], interp: Interpreter, st: State) -> Test:
         if pos + 2 < n and word(pos + 1) in BINARY_TEST_OPS:
             pos += 3
             return binary(args[pos - 3], word(pos - 2), args[pos - 1])
-        if w is not None and w.startswith("-") and len(w) == 2 and w not in ("-a", "-o") and pos + 1 < n:
+        if w is not None and w.startswith("-") and len(w) == 2 and pos + 1 < n:
             pos += 2
             return unary(w, args[pos - 1])
         pos += 1
