@@ -365,3 +365,57 @@ def test_variant_command_strings(shell, flags):
 pytest end
 """)
     assert out.runs[0].argv[:3] == ("pytest", "zero", "2")
+
+
+# -- lines that stop every run (issue 20) ------------------------------------------------------------
+def test_set_n_runs_nothing_after_it():
+    out = sound("pytest before\nset -n\npytest never\nset +n\npytest never-again\n").comparison.outcome
+    assert argvs(out) == ["pytest before"] and not out.runs[0].assumptions
+    assert any("set -n" in i.reason for i in out.incomplete)
+
+
+def test_kill_of_the_shell_itself_ends_the_job():
+    out = assert_sound(job("bash ci/s.sh\npytest job-goes-on"),
+                       {**TREE, "ci/s.sh": "pytest a\nkill -0 $$\npytest b\nkill -9 $$\npytest never\n"}).comparison.outcome
+    assert argvs(out) == ["pytest a", "pytest b"]  # the script is killed, the job (errexit) with it
+
+
+def test_unset_path_and_a_path_without_system_directories():
+    out = exact("""name=PATH
+pytest before
+( unset PATH; pytest no-path ) || true
+f() { unset "$name"; pytest in-f; }
+( f ) || true
+pytest after
+unset "$name"
+pytest never
+""")
+    assert argvs(out) == ["pytest before", "pytest after"]
+    found = sound("(PATH=/nonexistent; pytest odd-path) || true\npytest after\n")
+    assert possible(found.comparison.outcome, "pytest odd-path") and certain(found.comparison.outcome, "pytest after")
+
+
+def test_hash_p_binds_a_name_to_another_program():
+    out = exact("pytest before\nhash -p /bin/true pytest\npytest hashed\nhash -r\npytest rehashed\n"
+                "(hash -p /bin/true pytest) && pytest subshell-did-not-bind\n")
+    assert argvs(out) == ["pytest before", "pytest rehashed", "pytest subshell-did-not-bind"]
+
+
+def test_aliases_with_expand_aliases():
+    out = exact("""alias pytest=true
+pytest not-expanded-yet
+shopt -s expand_aliases
+alias env=true
+env pytest hidden
+unalias pytest
+alias pt='pytest -q'
+pt aliased
+"pt" quoted-is-not-an-alias || true
+alias twice='pytest one; pytest two'
+twice x
+unalias -a
+pt gone || true
+bash -c 'shopt -s expand_aliases; pt child' || true
+""")
+    assert argvs(out)[:4] == ["pytest not-expanded-yet", "pytest -q aliased", "pt quoted-is-not-an-alias", "pytest one"]
+    assert argvs(out)[4:] == ["pytest two x", "pt gone", "pt child"]

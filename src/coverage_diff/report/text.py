@@ -82,4 +82,7 @@ def _finding(f: Finding, detailed: bool) -> list[str]:
         if f.reason.fix:
             out.append("      suggested fix:")
             out += ["        " + terminal(line) for line in f.reason.fix.splitlines()]
+    cut = dict(f.details).get("incomplete")
+    if cut:
+        out.append(f"      note: the analysis was cut short on its way ({one_line(cut)}): this may not be a loss")
     return out

@@ -184,6 +184,8 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
             continue
         if text[:1] in "-+" and len(text) > 1:
             on = text[0] == "-"
+            if on and "n" in text[1:] and not text.startswith("--"):  # noexec: bash reads the rest, runs none of it
+                return _noexec(interp, st, node)
             for flag, option in (("e", "errexit"), ("u", "nounset"), ("f", "noglob")):
                 if flag in text[1:]:
                     _set_option(st, option, on)
@@ -197,9 +199,17 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
     return _status(st, 0)
 
 
+def _noexec(interp, st: State, node: Node) -> list[State]:
+    interp.incomplete(interp.loc(st, node), "set -n: bash executes nothing after this line (not even set +n)")
+    st.status, st.flow = 0, Flow("exit")
+    return [st]
+
+
 def _set_option(st: State, option: str | None, on: bool) -> None:
     if option in ("errexit", "nounset", "pipefail"):
         setattr(st, option, on)
+    elif option == "noexec" and on:
+        st.flow = Flow("exit")
     elif option == "noglob":
         st.globopts = st.globopts | {option} if on else st.globopts - {option}
 
@@ -218,7 +228,7 @@ def shopt(interp, st: State, args: list[Val], node: Node) -> list[State]:
         for name in names:
             _set_option(st, name, on)
         return _status(st, 0)
-    changed = names & GLOB_OPTIONS
+    changed = names & (GLOB_OPTIONS | {"expand_aliases"})
     st.globopts = st.globopts | changed if on else st.globopts - changed
     return _status(st, 0)
 
@@ -617,15 +627,76 @@ def ignore(interp, st, args, node):
     return _status(st, 0)
 
 
+# Signals whose default action does not end a non-interactive bash (or that stop it instead).
+HARMLESS_SIGNALS = frozenset({"0", "CHLD", "SIGCHLD", "CONT", "SIGCONT", "WINCH", "SIGWINCH", "URG", "SIGURG", "STOP",
+                              "SIGSTOP", "TSTP", "SIGTSTP", "TTIN", "SIGTTIN", "TTOU", "SIGTTOU", "17", "18", "19", "20", "23", "28"})
+
+
+SIGNAL_NUMBERS = {"HUP": 1, "INT": 2, "QUIT": 3, "ABRT": 6, "KILL": 9, "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13,
+                  "ALRM": 14, "TERM": 15}
+
+
+def kill(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`kill [-SIG] $$` (or `kill 0`, the shell's own group) ends the shell: nothing after it runs."""
+    signal = "TERM"
+    targets = []
+    for a in args:
+        text = a.text if a.known else None
+        if text is not None and text.startswith("-") and not targets and text not in ("--", "-s", "-n") and not text[1:].isdigit() \
+                or text is not None and text[1:].isdigit() and text.startswith("-") and not targets and len(args) > 1:
+            signal = text[1:].upper()
+        elif text == "--":
+            continue
+        else:
+            targets.append(a)
+    own = any((not a.known and a.origin in ("$$", "-$$", "$BASHPID")) or (a.known and a.text == "0") for a in targets)
+    if own and signal not in HARMLESS_SIGNALS:
+        name = signal.removeprefix("SIG")
+        number = int(name) if name.isdigit() else SIGNAL_NUMBERS.get(name)
+        st.status, st.flow = (128 + number if number else None), Flow("exit")  # killed: 128 + the signal
+        return [st]
+    return _status(st, 0)
+
+
+def alias(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    for a in args:
+        if not a.known:
+            interp.incomplete(interp.loc(st, node), f"alias {a.origin!r} not known statically: not modelled")
+        elif "=" in a.text:
+            name, _, value = a.text.partition("=")
+            st.aliases = tuple(p for p in st.aliases if p[0] != name) + ((name, value),)
+    return _status(st, 0)
+
+
+def unalias(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    names = {a.text for a in args if a.known}
+    st.aliases = () if "-a" in names else tuple(p for p in st.aliases if p[0] not in names)
+    return _status(st, 0)
+
+
+def hash_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`hash -p PATH NAME`: NAME runs PATH's program from now on; other forms only ask."""
+    words = [a.text if a.known else None for a in args]
+    if len(words) >= 3 and words[0] == "-p":
+        if words[1] is None or any(w is None for w in words[2:]):
+            interp.incomplete(interp.loc(st, node), "hash -p with a value not known statically: not modelled")
+            return _status(st, 0)
+        st.hashed = st.hashed + tuple((name, words[1]) for name in words[2:])
+        return _status(st, 0)
+    if words[:1] == ["-r"]:
+        st.hashed = ()
+    return _status(st, None)
+
+
 BUILTIN_HANDLERS = {
     "cd": cd, "pushd": pushd, "popd": popd, "pwd": pwd, "echo": echo, "printf": printf,
     "true": true, ":": true, "false": false, "set": set_builtin, "shift": shift,
     "return": return_builtin, "exit": exit_builtin, "break": _loop_flow("break"), "continue": _loop_flow("continue"),
     "read": read, "mapfile": mapfile, "readarray": mapfile, "eval": eval_builtin, "source": source, ".": source,
-    "test": test, "[": bracket, "let": let, "command": command, "type": query, "hash": query, "which": query,
+    "test": test, "[": bracket, "let": let, "command": command, "type": query, "hash": hash_builtin, "kill": kill, "which": query,
     "getopts": getopts, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
     "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": shopt, "umask": ignore, "ulimit": ignore,
-    "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": builtin, "sleep": ignore,
+    "alias": alias, "seq": seq, "git": git, "unalias": unalias, "builtin": builtin, "sleep": ignore,
     "export": declaration("export"), "declare": declaration("declare"), "typeset": declaration("typeset"),
     "local": declaration("local"), "readonly": declaration("readonly"), "unset": unset,
     "xargs": fanout.xargs, "find": fanout.find,

@@ -44,6 +44,9 @@ ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=").match  # `env NAME=value
 # as an element set to "" (`a[1]=""` stores EMPTY), so `${a[1]-d}` can tell them apart.
 NO_ELEMENT = Val("")
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
+# Where images keep their programs: a PATH holding none of them may not find a runner.
+SYSTEM_BIN_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/opt/conda/bin",
+                             "/root/.local/bin", "/usr/local/cuda/bin", "/opt/venv/bin"})
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
 
@@ -142,8 +145,9 @@ class Interpreter:
         )
 
     # ------------------------------------------------------------------ bookkeeping
-    def incomplete(self, location: Location, reason: str) -> None:
-        self.rec.incomplete.setdefault(Incomplete(location, reason), None)
+    def incomplete(self, location: Location, reason: str, cut: bool = False) -> None:
+        """A place where precision was lost; `cut`: what lies beyond it was not analysed at all."""
+        self.rec.incomplete.setdefault(Incomplete(location, reason, cut), None)
 
     def loc(self, st: State, node: Node) -> Location:
         return st.source.location(node)
@@ -156,7 +160,7 @@ class Interpreter:
         if len(states) <= limit:
             return states
         if st_for_loc is not None and node is not None:
-            self.incomplete(self.loc(st_for_loc, node), f"more than {limit} paths: the rest were not explored")
+            self.incomplete(self.loc(st_for_loc, node), f"more than {limit} paths: the rest were not explored", cut=True)
         # Keep an even sample: the list is ordered by earlier forks, so a prefix would
         # keep only the first branch of the first unknown condition.
         step = len(states) / limit
@@ -232,14 +236,15 @@ class Interpreter:
         if self.steps > self.settings.max_steps:
             if not self.stopped:
                 self.stopped = True
-                self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped")
+                self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped",
+                                cut=True)
             st.flow = Flow("exit")
             return [st]
         st.status_assumed = False
         handler = HANDLERS.get(node.type)
         if handler is None:
             if node.type == "ERROR":
-                self.incomplete(self.loc(st, node), "unparsable shell text skipped")
+                self.incomplete(self.loc(st, node), "unparsable shell text skipped", cut=True)
                 return self.exec_block([c for c in node.named_children if c.type in STATEMENTS], [st])
             self.incomplete(self.loc(st, node), f"unsupported shell construct {node.type!r}")
             return [st]
@@ -616,7 +621,7 @@ class Interpreter:
         if st.flow:  # an expansion error (`set -u`, `failglob`): the loop does not run
             return [st]
         if len(items) > self.settings.max_loop:
-            self.incomplete(self.loc(st, node), f"loop over {len(items)} items cut at {self.settings.max_loop}")
+            self.incomplete(self.loc(st, node), f"loop over {len(items)} items cut at {self.settings.max_loop}", cut=True)
             items = items[: self.settings.max_loop]
         if any(not v.known and not v.nonempty for v in items if v.origin.startswith("$") or not v.known):
             if any(not v.known for v in items):
@@ -657,7 +662,7 @@ class Interpreter:
         while active:
             n += 1
             if n > self.settings.max_loop:
-                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations")
+                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations", cut=True)
                 break
             nxt = []
             for s in active:
@@ -723,7 +728,7 @@ class Interpreter:
         while active:
             n += 1
             if n > self.settings.max_loop:
-                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations")
+                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations", cut=True)
                 done += [s for s, _ in active]
                 break
             nxt = []
@@ -778,7 +783,7 @@ class Interpreter:
     def call_function(self, st: State, fn: Function, args: list[Val], node: Node) -> list[State]:
         location = self.loc(st, node)
         if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {fn.name} not followed")
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {fn.name} not followed", cut=True)
             st.status = 0
             return [st]
         saved = (st.positional, st.source, st.frames, st.chain_entries)
@@ -1034,12 +1039,19 @@ class Interpreter:
         words: list[str] = []
         end = -1
         for c in node.named_children:  # tree-sitter reads `unset a[1]` as `a` then `[1]`: glue touching pieces
-            if c.start_byte == end and words:
-                words[-1] += self.text(c)
+            text = self.text(c)
+            if "$" in text or "`" in text:  # `unset "$name"`: the name is the value
+                for v in self.expand_words([c], st):
+                    if v.known:
+                        words.append(v.text)
+                    else:
+                        self.incomplete(self.loc(st, c), f"unset {v.origin!r}, a name not known statically: not modelled")
+            elif c.start_byte == end and words:
+                words[-1] += text
             else:
-                words.append(self.text(c))
+                words.append(text.strip("'\""))
             end = c.end_byte
-        return self.unset_names(st, [w.strip("'\"") for w in words])
+        return self.unset_names(st, words)
 
     def unset_names(self, st: State, words: list[str]) -> list[State]:
         functions = "-f" in words
@@ -1386,6 +1398,8 @@ class Interpreter:
         words = self.expand_words(words_nodes, st)
         if st.flow:  # an expansion error (`set -u`, `${X:?}`): the command does not run
             return [st]
+        if st.aliases and "expand_aliases" in st.globopts and words_nodes[0].type in ("command_name", "word"):
+            words = self.expand_alias(st, words, self.text(words_nodes[0]), node)
         saved_stdin, saved_capture = st.stdin, st.capture
         for r in redirects:
             self.apply_redirect(r, st)
@@ -1397,6 +1411,25 @@ class Interpreter:
                 if saved_capture is not None and r.capture is None:
                     r.capture = saved_capture
         return self.errexit(results)
+
+    def expand_alias(self, st: State, words: list[Val], written: str, node: Node) -> list[Val]:
+        """`shopt -s expand_aliases` + `alias env=true`: a command name written as a plain word
+        that is an alias is replaced by the alias's words (again, for an alias of an alias)."""
+        aliases = dict(st.aliases)
+        seen = set()
+        while words and written in aliases and written not in seen and words[0].known and words[0].text == written:
+            seen.add(written)
+            value = aliases[written]
+            if re.search(r"[;&|<>()$`'\"\\\n]", value):  # shell text: run as `eval` would, the words after it quoted
+                if not all(w.known for w in words[1:]):
+                    self.incomplete(self.loc(st, node), f"alias {written}={value!r} with arguments not known statically")
+                return [Val("eval"), concat([Val(value)] + [Val(" " + quote_for_reuse(w.text or "")) for w in words[1:]])]
+            parts = value.split()
+            if not parts:
+                return words[1:]
+            words = [Val(p) for p in parts] + words[1:]
+            written = parts[0]
+        return words
 
     def assignment_value(self, node: Node, st: State) -> Val:
         value = node.child_by_field_name("value")
@@ -1561,7 +1594,8 @@ class Interpreter:
         at run time (`curl ... | sh`) is an incomplete part of the job, which goes on."""
         text = concat(st.stdin) if st.stdin else None
         if text is None or not text.known:
-            self.incomplete(self.loc(st, node), f"{shell} runs a script read from stdin, not known statically: not followed")
+            self.incomplete(self.loc(st, node), f"{shell} runs a script read from stdin, not known statically: not followed",
+                            cut=True)
             return self.done(st, 0)
         return self.command_string(st, text, [Val(shell), *args], prefixes, node, errexit, options, container_cwd)
 
@@ -1611,7 +1645,7 @@ class Interpreter:
         """A new bash process: exported variables and functions and prefixes only, cwd inherited
         (in a container: the prefixes alone, the container's cwd)."""
         if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached")
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached", cut=True)
             return self.done(st, 0)
         child = st.fork()
         child.vars = {n: v for n, v in st.vars.items() if v.exported}
@@ -1626,6 +1660,7 @@ class Interpreter:
         child.chain_env = st.chain_env + tuple(n for n, _ in prefixes)
         child.chain_entries = st.chain_entries + tuple(v.entry for _, v in prefixes if v.entry is not None)
         child.locals, child.flow, child.no_errexit, child.loop_depth = [], None, 0, 0
+        child.aliases, child.hashed = (), ()  # a new bash: no aliases, an empty hash table
         child.depth = st.depth + 1
         child.capture = [] if st.capture is not None else None
         finals = body(child)
@@ -1691,14 +1726,14 @@ class Interpreter:
             if path is not None and not self.made_at_run_time(st, path):
                 return self.missing(st, node, path)
             where = "outside the repository" if path is None else "made at run time"
-            self.incomplete(self.loc(st, node), f"sourced file {args[0].text!r} is {where}: not followed")
+            self.incomplete(self.loc(st, node), f"sourced file {args[0].text!r} is {where}: not followed", cut=True)
             self.assume(st, node, f"{args[0].text} can be sourced")
             return self.done(st, 0)
         location = self.loc(st, node)
         visible = {n: v for n, v in st.vars.items() if v.exported}
         self.rec.scripts.append(ScriptCall(path, location, *split_known(visible), self.job_id, True))
         if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {path} not followed")
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {path} not followed", cut=True)
             return self.done(st, 0)
         source = self.load(path)
         if source is None:
@@ -1723,8 +1758,21 @@ class Interpreter:
                 r.flow = None
         return results
 
-    def leaf(self, st: State, words: list[Val], prefixes, node: Node) -> list[State]:
+    def leaf(self, st: State, words: list[Val], prefixes, node: Node, looked_up: bool = False) -> list[State]:
         head = words[0].text if words[0].known else None
+        if head is not None and "/" not in head and not looked_up:
+            found, needs = self.lookup_program(st, head, prefixes, node)
+            if found is None:
+                return self.done(st, 127)  # "command not found": no run
+            if found != head:
+                words = [Val(found), *words[1:]]
+                head = found
+            if needs:  # only this run rests on it: what follows does whether or not it was found
+                saved = st.assumptions
+                results = self.leaf(self.assume(st, node, needs), words, prefixes, node, looked_up=True)
+                for r in results:
+                    r.assumptions = saved
+                return results
         if head is not None and posixpath.basename(head) in self.setup:
             return self.setup_command(st, posixpath.basename(head), words[1:], node)
         self.record_run(st, words, prefixes, node)
@@ -1732,6 +1780,26 @@ class Interpreter:
         if st.capture is not None:
             st.capture.append(Val(None, origin="<output>"))
         return [st]
+
+    def lookup_program(self, st: State, name: str, prefixes, node: Node) -> tuple[str | None, str]:
+        """What bash runs for a program name: itself, what `hash -p` bound it to, or nothing
+        (None) when the job unset PATH; and, when a PATH without the system directories may
+        hide it, the assumption its run needs."""
+        for hashed, path in reversed(st.hashed):
+            if hashed == name:
+                return path, ""
+        var = dict(prefixes).get("PATH") if any(n == "PATH" for n, _ in prefixes) else None
+        if var is None:
+            if "PATH" not in st.touched:
+                return name, ""
+            current = st.get("PATH")
+            if current is None or current.scalar is None:
+                return (None, "") if current is None or current.items is not None else (name, "")
+            var = current.scalar
+        if var.known and not any(d.rstrip("/") in SYSTEM_BIN_DIRS for d in var.text.split(":")):
+            self.incomplete(self.loc(st, node), f"PATH is {var.text!r}, without the system directories: {name} may not be found")
+            return name, f"{name} is found on PATH={var.text}"
+        return name, ""
 
     def record_run(self, st: State, words: list[Val], prefixes, node: Node) -> None:
         location = self.loc(st, node)

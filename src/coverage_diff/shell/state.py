@@ -84,6 +84,8 @@ class State:
     sub_status: int | None = None  # status of the last command substitution
     touched: set[str] = field(default_factory=set)  # names the scripts assigned or unset
     dirstack: tuple[str, ...] = ()
+    hashed: tuple[tuple[str, str], ...] = ()  # `hash -p PATH NAME`: NAME runs PATH
+    aliases: tuple[tuple[str, str], ...] = ()  # `alias NAME=VALUE` (used with `shopt -s expand_aliases`)
     exported_funcs: frozenset[str] = frozenset()  # `export -f`: child bash processes define them too
     containers: dict = field(default_factory=dict)  # `docker run --name` -> containers.Container (replaced, never mutated)
 
