@@ -4,7 +4,8 @@
     coverage-diff inventory [REV]
     coverage-diff audit [REV] | explain [REV] QUERY | graph [REV] | comment BASE..HEAD
 
-Exit codes: 0 nothing at or above --fail-on, 1 findings at that level, 2 usage or input error.
+Exit codes: 0 nothing at or above --fail-on, 1 findings at that level, 2 usage or input error,
+3 internal error (a one-line message; the traceback with -v or COVERAGE_DIFF_DEBUG=1).
 
 `main` is the entry point (`entry`, for the console script, adds a quick exit).  A plain diff or inventory that an identical earlier command
 already answered is printed from the stored output (`stored.py`) without loading typer;
@@ -14,8 +15,10 @@ output and exit codes.  The typer app is importable from here too (`cli.app`).
 
 from __future__ import annotations
 
+import os
 import sys
 
+EXIT_INTERNAL = 3
 KNOWN_COMMANDS = {"diff", "inventory", "audit", "explain", "graph", "comment"}
 
 # The options a stored answer understands, per command: option -> (name, takes a value).
@@ -78,7 +81,28 @@ def main(argv: list[str] | None = None) -> None:
         _print(*answer)
     from .commands import app
 
-    app(args=args, prog_name="coverage-diff")
+    try:
+        app(args=args, prog_name="coverage-diff")
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a defect of ours: one line and exit 3, never "losses found"
+        internal_error(exc, show_traceback=any(a in ("-v", "--verbose") for a in args) or bool(os.environ.get("COVERAGE_DIFF_DEBUG")))
+
+
+def internal_error(exc: BaseException, *, show_traceback: bool) -> None:
+    """Report an internal error and exit with EXIT_INTERNAL (3)."""
+    from .isolation import describe
+
+    if show_traceback:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    hint = "" if show_traceback else " (run with -v or COVERAGE_DIFF_DEBUG=1 for the traceback)"
+    try:
+        print(f"coverage-diff: internal error: {describe(exc)}{hint}", file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(EXIT_INTERNAL)
 
 
 def stored_answer(args: list[str]) -> tuple[str, str | None, int] | None:

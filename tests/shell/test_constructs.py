@@ -202,10 +202,25 @@ def test_missing_script_is_reported():
     assert out.missing_scripts and out.missing_scripts[0][1] == "ci/gone.sh"
 
 
-def test_parse_error_gives_diagnostic_and_keeps_going():
+def test_unparsable_text_is_incomplete_and_the_job_goes_on():
+    """tree-sitter-bash's ERROR regions are not diagnostics (it rejects some text bash
+    reads), but an incomplete part at its line; the rest of the job is interpreted."""
     out = interpret({"ci/s.sh": "pytest before\nif [[ ; then\nfi fi )\n"}, "bash ci/s.sh", "pytest after")
-    assert out.diagnostics and out.diagnostics[0].location.path == "ci/s.sh"
+    assert not out.diagnostics
+    assert any(i.location.path == "ci/s.sh" and "could not parse" in i.reason for i in out.incomplete)
     assert "pytest after" in argvs(out)
+
+
+def test_text_bash_reads_is_never_a_diagnostic():
+    """A `;` inside a quoted default value: bash reads it; tree-sitter-bash does not."""
+    script = 'ARCH="${ARCH:-gfx90a;gfx942}"\nrun() {\n  pytest "$1"\n}\nrun a.py\n'
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh")
+    assert not out.diagnostics
+
+
+def test_an_unterminated_quote_is_a_diagnostic():
+    out = interpret({"ci/s.sh": "pytest before\npytest 'never closed\n"}, "bash ci/s.sh")
+    assert [(d.location.path, "unterminated ' quote" in d.message) for d in out.diagnostics] == [("ci/s.sh", True)]
 
 
 def test_loop_cap_gives_incomplete_not_a_hang():

@@ -20,6 +20,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult, file_memo
@@ -98,8 +99,11 @@ def _read_file(snapshot, path, settings, result: FrontEndResult, reader) -> None
     own = file_memo.MEMO.get(key) if key is not None else None
     if own is None:
         own = FrontEndResult()
-        _read_file_uncached(snapshot, path, settings, own, reader)
-        if key is not None:
+        with contained(Location(path), f"pipeline file {path}") as caught:
+            _read_file_uncached(snapshot, path, settings, own, reader)
+        if caught.failed:
+            own = FrontEndResult(diagnostics=caught.diagnostics, incomplete=caught.incomplete)
+        elif key is not None:
             file_memo.MEMO.put(key, own)
     result.jobs += own.jobs
     result.diagnostics += own.diagnostics

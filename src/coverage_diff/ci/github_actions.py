@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..config import Settings
+from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
@@ -35,16 +36,23 @@ def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     reader = _Reader(snapshot, result, settings.max_file_bytes)
     for path in owns(snapshot, settings):
         result.files.append(path)
-        workflow = reader.load(path)
-        if workflow is None:
-            continue
-        own = scenarios(workflow)
-        if not own:
-            continue  # only `workflow_call`: runs through its callers
-        inputs = _dispatch_inputs(workflow) if all(s.event == "workflow_dispatch" for s in own) else {}
-        call = _Call(top=path, file=path, scenarios=tuple(own), inputs=inputs)
-        reader.workflow(workflow, call)
+        with contained(Location(path), f"workflow {path}") as caught:
+            _read_workflow(reader, path)
+        result.diagnostics += caught.diagnostics
+        result.incomplete += caught.incomplete
     return result
+
+
+def _read_workflow(reader: "_Reader", path: str) -> None:
+    workflow = reader.load(path)
+    if workflow is None:
+        return
+    own = scenarios(workflow)
+    if not own:
+        return  # only `workflow_call`: runs through its callers
+    inputs = _dispatch_inputs(workflow) if all(s.event == "workflow_dispatch" for s in own) else {}
+    call = _Call(top=path, file=path, scenarios=tuple(own), inputs=inputs)
+    reader.workflow(workflow, call)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..config import Settings
+from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
@@ -86,10 +87,13 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
-        reader = _Reader(snapshot, settings, result)
-        config = reader.config(path)
-        if config is not None:
-            reader.pipeline(config, path)
+        with contained(Location(path), f"pipeline file {path}") as caught:
+            reader = _Reader(snapshot, settings, result)
+            config = reader.config(path)
+            if config is not None:
+                reader.pipeline(config, path)
+        result.diagnostics += caught.diagnostics
+        result.incomplete += caught.incomplete
     result.files = list(dict.fromkeys(result.files))
     return result
 

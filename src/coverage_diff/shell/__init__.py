@@ -9,6 +9,7 @@ reach would run, found without running anything.
 from __future__ import annotations
 
 from ..config import Settings
+from ..isolation import contained
 from ..model import Env, Job, Location
 from ..snapshot import Snapshot, normalize
 from .definitions import BUILTINS, SHELLS, config_names, config_scalars, entries_of
@@ -25,21 +26,36 @@ def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_worl
     """What the job runs.  It depends on `job.behaviour` only: the interpreter never sees
     the rest (so a timeout change reuses the outcome, see memo.py and history.py)."""
     job = job.without_metadata()
-    interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform)
-    return interp.run_job(job)
+    with contained(job.location, f"job {job.label!r}") as caught:
+        interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform)
+        return interp.run_job(job)
+    return _failed(caught)
 
 
 def interpret_script(path: str, snapshot: Snapshot, settings: Settings, *, env: Env = (), cwd: str = "",
                      job_id: str = "", args: tuple[str, ...] = (), open_world: bool = False) -> JobOutcome:
-    interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job_id)
-    return interp.run_script(path, env, cwd, args)
+    with contained(Location(normalize(path)), f"script {path}") as caught:
+        interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job_id)
+        return interp.run_script(path, env, cwd, args)
+    return _failed(caught)
+
+
+def _failed(caught) -> JobOutcome:
+    """The outcome of a job or script the interpreter failed on: no runs, and why."""
+    return JobOutcome((), (), (), (), tuple(caught.incomplete), tuple(caught.diagnostics), ())
 
 
 def script_definitions(path: str, snapshot: Snapshot, settings: Settings) -> ScriptDefinitions:
     """Config entries, leaf commands and condition variables, read statically from
     a script and the files it sources."""
-    interp = Interpreter(snapshot, settings)
     path = normalize(path)
+    with contained(Location(path), f"script {path}") as caught:
+        return _definitions(path, snapshot, settings)
+    return ScriptDefinitions((), (), (), tuple(caught.diagnostics))
+
+
+def _definitions(path: str, snapshot: Snapshot, settings: Settings) -> ScriptDefinitions:
+    interp = Interpreter(snapshot, settings)
     scans = file_set_scans(interp, path)
     if not scans:
         return ScriptDefinitions((), (), (), tuple(interp.rec.diagnostics) or ((_unreadable(path)),))

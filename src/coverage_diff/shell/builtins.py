@@ -214,7 +214,7 @@ def _set_option(st: State, option: str | None, on: bool) -> None:
         st.globopts = st.globopts | {option} if on else st.globopts - {option}
 
 
-GLOB_OPTIONS = frozenset({"nullglob", "failglob", "dotglob", "globstar"})
+GLOB_OPTIONS = frozenset({"nullglob", "failglob", "dotglob", "globstar", "extglob"})
 
 
 def shopt(interp, st: State, args: list[Val], node: Node) -> list[State]:

@@ -10,11 +10,10 @@ under `dotglob`).  Matches are sorted in byte order, as under `LC_ALL=C`.
 from __future__ import annotations
 
 import posixpath
-import re
 import weakref
 
 from ..snapshot import Snapshot, normalize
-from .patterns import Pattern, glob_regex, is_glob
+from .patterns import Pattern, compile_pattern, ends, is_glob, merged
 
 _CHILDREN: "weakref.WeakKeyDictionary[Snapshot, dict[str, tuple[list[str], set[str]]]]" = weakref.WeakKeyDictionary()
 
@@ -85,10 +84,10 @@ def _components(pattern: Pattern) -> list[tuple[tuple[str, bool], ...]]:
 
 
 def _matching(names: list[str], component, dotglob: bool) -> list[str]:
-    rx = re.compile(glob_regex(component), re.DOTALL)
+    tokens = compile_pattern(merged(component))
     first = component[0][0][:1] if component else ""
     dots = dotglob or first == "."
-    return [n for n in names if (dots or not n.startswith(".")) and n not in (".", "..") and rx.fullmatch(n)]
+    return [n for n in names if (dots or not n.startswith(".")) and n not in (".", "..") and len(n) in ends(tokens, n)]
 
 
 def _children(snapshot: Snapshot, made_dirs: frozenset[str]) -> dict[str, tuple[list[str], set[str]]]:

@@ -22,7 +22,7 @@ from . import arith, containers, ere, globbing, patterns
 from .definitions import (FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
                           static_source_path)
 from .outcome import JobOutcome, ScriptCall
-from .parse import Source, parse_errors, parse_source
+from .parse import Source, parse_errors, parse_source, unreadable_region
 from .state import Flow, Function, State, Var
 from .values import EMPTY, IFS_DEFAULT, Val, concat, split_fields, unknown
 
@@ -244,7 +244,7 @@ class Interpreter:
         handler = HANDLERS.get(node.type)
         if handler is None:
             if node.type == "ERROR":
-                self.incomplete(self.loc(st, node), "unparsable shell text skipped", cut=True)
+                self.incomplete(self.loc(st, node), unreadable_region(node, st.source), cut=True)
                 return self.exec_block([c for c in node.named_children if c.type in STATEMENTS], [st])
             self.incomplete(self.loc(st, node), f"unsupported shell construct {node.type!r}")
             return [st]
@@ -570,7 +570,8 @@ class Interpreter:
         location = self.loc(st, item)
         variables = tuple(sorted(sources))
         if subject.known and all(p is not None for p, _ in pieces):
-            matched = any(patterns.matches(subject.text, p) for p, _ in pieces)
+            extglob = "extglob" in st.globopts
+            matched = any(patterns.matches(subject.text, p, extglob=extglob) for p, _ in pieces)
             cond = Condition(location, text, variables, matched)
             self.rec.conditions.setdefault(cond, None)
             self.pass_guard(st, cond)
@@ -582,7 +583,7 @@ class Interpreter:
         yes.assumptions += (Assumption(Condition(location, text, variables, True), f"{shown} matches {alts}"),)
         no.assumptions += (Assumption(Condition(location, text, variables, False), f"{shown} does not match {alts}"),)
         var = simple_var(value_node)
-        if var and len(pieces) == 1 and pieces[0][0] is not None and not patterns.is_glob(pieces[0][0]):
+        if var and len(pieces) == 1 and pieces[0][0] is not None and not patterns.is_glob(pieces[0][0], extglob="extglob" in st.globopts):
             self.refine(yes, var, Val("".join(t for t, _ in pieces[0][0]), sources=frozenset({var})))
         for s, c in ((yes, Condition(location, text, variables, True)), (no, Condition(location, text, variables, False))):
             self.rec.conditions.setdefault(c, None)
@@ -1216,10 +1217,10 @@ class Interpreter:
         pat_text = "".join(t for t, _ in pattern)
         eq, ne = f"{shown} == {pat_text}", f"{shown} != {pat_text}"
         if lval.known:
-            result = patterns.matches(lval.text, pattern) != negate
+            result = patterns.matches(lval.text, pattern, extglob=True) != negate  # bash reads `[[ == ]]` with extglob on
             return Test(result, sources)
         refine: tuple = ()
-        if var and not patterns.is_glob(pattern) and not lval.nonempty is False:
+        if var and not patterns.is_glob(pattern, extglob=True) and not lval.nonempty is False:
             refine = ((var, Val(pat_text, sources=frozenset({var}))),)
         if negate:
             return Test(None, sources, ne, eq, (), refine)
@@ -2278,7 +2279,7 @@ class Interpreter:
         targets = vals if whole else [value if value is not None else Val("", sources=src)]
         if op in ("#", "##", "%", "%%"):
             pat, _ = self.pattern_nodes(st, node, operands)
-            return ([self.map_known(v, lambda s: patterns.strip(s, pat, suffix=op[0] == "%", longest=len(op) == 2), pat)
+            return ([self.map_known(v, lambda s: patterns.strip(s, pat, suffix=op[0] == "%", longest=len(op) == 2, extglob="extglob" in st.globopts), pat)
                      for v in targets], whole)
         if op in ("/", "//", "/#", "/%"):
             raw = self.operand_text(node, operands)
@@ -2288,7 +2289,7 @@ class Interpreter:
             mode = {"/": "first", "//": "all", "/#": "prefix", "/%": "suffix"}[op]
             if not rep.known:
                 return ([unknown(self.text(node), v.sources) for v in targets], whole)
-            return ([self.map_known(v, lambda s: patterns.substitute(s, pat, rep.text, mode=mode), pat) for v in targets], whole)
+            return ([self.map_known(v, lambda s: patterns.substitute(s, pat, rep.text, mode=mode, extglob="extglob" in st.globopts), pat) for v in targets], whole)
         if op in (",,", ",", "^^", "^"):
             fn = {",,": str.lower, "^^": str.upper, ",": lambda s: s[:1].lower() + s[1:], "^": lambda s: s[:1].upper() + s[1:]}[op]
             return ([self.map_known(v, fn, ()) for v in targets], whole)

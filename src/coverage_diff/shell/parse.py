@@ -57,7 +57,13 @@ def _repaired(tree: Tree, text: str) -> Tree:
 
 
 def parse_errors(tree: Tree, source: Source, limit: int = 20) -> list[Diagnostic]:
-    """ERROR and MISSING nodes as diagnostics naming file:line."""
+    """MISSING nodes (an unterminated quote, a `fi` or `done` that never comes) as
+    diagnostics naming file:line: bash rejects those too.
+
+    ERROR nodes are not diagnostics: tree-sitter-bash rejects some text that bash reads
+    (`;` inside a quoted `${X:-a;b}`, some quoted case patterns), so an ERROR region says
+    only that this parser could not read it.  The interpreter reports such a region as
+    incomplete when a run reaches it (`unreadable_region`)."""
     found: list[Diagnostic] = []
     if not tree.root_node.has_error:
         return found
@@ -67,9 +73,30 @@ def parse_errors(tree: Tree, source: Source, limit: int = 20) -> list[Diagnostic
         if node.is_missing:
             found.append(Diagnostic(source.location(node), f"shell parse error: missing {node.type!r}"))
         elif node.type == "ERROR":
-            snippet = source.slice(node).split("\n", 1)[0][:60]
-            found.append(Diagnostic(source.location(node), f"shell parse error near {snippet!r}"))
-            continue  # one diagnostic per broken region
-        if node.has_error:
+            quote = _unterminated_quote(node, source)
+            if quote:
+                found.append(Diagnostic(source.location(node), f"shell parse error: unterminated {quote} quote"))
+        elif node.has_error:
             stack.extend(reversed(node.children))
     return sorted(found, key=lambda d: d.location)
+
+
+def _unterminated_quote(node: Node, source: Source) -> str:
+    """`"`, `'` or `` ` `` when the ERROR region is a quote opened and never closed before
+    the end of the text (bash: "unexpected EOF while looking for matching quote")."""
+    if source.text.encode()[node.end_byte:].strip():
+        return ""
+    text = source.slice(node).lstrip()
+    if text[:1] in ("\"", "'", "`"):
+        return text[0]
+    # tree-sitter may begin the region inside the string: look back to the opening quote
+    before = source.text.encode()[: node.start_byte].decode("utf-8", "replace").rsplit("\n", 1)[-1]
+    opened = [c for c in before if c in "\"'`"]
+    return opened[-1] if len(opened) % 2 == 1 else ""
+
+
+def unreadable_region(node: Node, source: Source) -> str:
+    """Why an ERROR region is skipped, in words a reader can check."""
+    snippet = source.slice(node).split("\n", 1)[0][:60]
+    return (f"shell text tree-sitter-bash could not parse (near {snippet!r}); bash may read it: "
+            "any run written there is unknown")

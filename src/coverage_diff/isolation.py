@@ -1,0 +1,47 @@
+"""One file or one job that the analysis fails on costs that file or job, never the run.
+
+`contained(location, what)` is a context manager around the analysis of one piece of a
+revision: an exception inside it (a defect of ours, or an input we did not foresee)
+becomes a `Diagnostic` at the piece's file:line and an `Incomplete` entry, both kept
+in `caught`, and the caller goes on with the rest.  Interrupts, exits and memory
+exhaustion of the whole process are not contained: they stop the run.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .model import Diagnostic, Incomplete, Location
+
+
+def describe(exc: BaseException) -> str:
+    """`TypeName: first line of the message` (at most 200 characters)."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@dataclass
+class Contained:
+    """What `contained` caught: empty when the piece was analysed whole."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    incomplete: list[Incomplete] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.diagnostics)
+
+
+@contextmanager
+def contained(location: Location, what: str):
+    caught = Contained()
+    try:
+        yield caught
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the point: one piece fails, the rest goes on
+        reason = f"internal error while analysing {what} ({describe(exc)}); it is left out of the analysis"
+        caught.diagnostics.append(Diagnostic(location, reason))
+        caught.incomplete.append(Incomplete(location, reason))
