@@ -178,7 +178,13 @@ def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settin
         wanted = env_names.get((argv, cwd), set())
         logged[(argv, cwd, tuple(sorted((k, v) for k, v in env.items() if k in wanted)))] += 1
     comparable = not outcome.incomplete and all(not r.assumptions for r in outcome.runs)
-    return Comparison(predicted, logged, outcome, comparable, status, stderr)
+    result = Comparison(predicted, logged, outcome, comparable, status, stderr)
+    tally = os.environ.get(TALLY_VAR)
+    if tally:  # the suite-wide soundness figure: one line per comparison
+        wrong, unknowns = soundness(result)
+        with open(tally, "a") as f:
+            f.write(f"{len(wrong)}\t{unknowns}\t{job.id}\n")
+    return result
 
 
 def assert_agrees_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Comparison:
@@ -225,8 +231,18 @@ def _covers(pattern: tuple[str, ...], argv: tuple[str, ...]) -> bool:
 
 
 def check_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Soundness:
-    settings = settings or Settings()
-    result = compare_with_bash(job, snapshot_files, settings)
+    result = compare_with_bash(job, snapshot_files, settings or Settings())
+    wrong, unknowns = soundness(result)
+    return Soundness(wrong, unknowns, result)
+
+
+# Set to a file name, every comparison under bash appends "wrong<TAB>unknowns<TAB>job" to it
+# (`COVERAGE_DIFF_SOUNDNESS_TALLY=/tmp/t pytest tests/shell tests/e2e`: the suite-wide figure).
+TALLY_VAR = "COVERAGE_DIFF_SOUNDNESS_TALLY"
+
+
+def soundness(result: Comparison) -> tuple[list[str], int]:
+    """(definite predictions bash contradicts and runs it made that were dropped, honest unknowns)."""
     runs = result.outcome.runs
     wrong: list[str] = []
     definite = Counter()
@@ -245,7 +261,7 @@ def check_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | N
         if not any(_covers(r.argv, argv) and (r.cwd == cwd or "?" in r.cwd) for r in possible):
             wrong.append(f"bash ran it, the interpreter dropped it: {(argv, cwd)}")
     unknowns = len(possible) + len(result.outcome.incomplete)
-    return Soundness(wrong, unknowns, result)
+    return wrong, unknowns
 
 
 def assert_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Soundness:
