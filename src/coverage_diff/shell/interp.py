@@ -305,8 +305,9 @@ class Interpreter:
     def if_it_fails(self, st: State, node: Node, run) -> list[State]:
         """`pytest a || pytest b`, `if tool; then ...; else fallback`: `st` took an external
         command's success for granted; the path where it fails runs `run`.  Its runs are kept
-        as possible (assumption: the command fails); its states only where they differ from
-        `st`'s (the same state goes on to the same runs, already predicted for certain)."""
+        as possible (assumption: the command fails); its states only when it ran something, and
+        where they differ from `st`'s (the same state goes on to the same runs, already
+        predicted for certain)."""
         if st.flow or st.status != 0 or not st.status_assumed:
             return []
         before = (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing))
@@ -315,8 +316,11 @@ class Interpreter:
         text = self.text(node)
         failed.assumptions += (Assumption(Condition(self.loc(st, node), text, (), False), f"`{text}` fails"),)
         results = run(failed)
-        did = (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing)) != before
-        return [r for r in results if (did if r.flow else not same_effect(r, st))]
+        if (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing)) == before:
+            # A fallback that runs nothing (`|| LOCAL_FAILED=$?`, `|| exit 1`) is not followed further:
+            # in a loop its states would double per pass, and the assumed success goes on anyway.
+            return []
+        return [r for r in results if r.flow or not same_effect(r, st)]
 
     def x_negated_command(self, node, st):
         out = []
