@@ -45,10 +45,14 @@ def parse_range(spec: str) -> RevisionRange:
 class Session:
     """One repository opened for analysis: a shared blob reader and inventories per revision."""
 
-    def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False):
+    def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False,
+                 settings_from: str = "head"):
         """`use_cache`: keep job outcomes and diff reports in the persistent cache
-        (`cache.py`); outcomes are shared between the revisions of a session either way."""
+        (`cache.py`); outcomes are shared between the revisions of a session either way.
+        `settings_from`: "head" (the revision analysed) or "base" (a diff's base revision,
+        so a pull request cannot change its own gate); `settings`, when given, win."""
         self.repo = repo_root(Path(repo))
+        self.settings_from = settings_from
         self.reader = BlobReader(self.repo)
         self._settings = settings
         self._inventories: dict[str, Inventory] = {}
@@ -135,23 +139,40 @@ class Session:
         resolve(self.repo, base_rev)  # fail early with a clear message
         if head_snapshot_rev:
             resolve(self.repo, head_snapshot_rev)
+        if self._settings is None and self.settings_from == "base":
+            from .config import load_settings
+
+            self._settings = load_settings(self.snapshot(base_rev))
+        # Both sides use one revision's settings: a PR that changes them is analysed consistently.
+        settings = self.settings_for(self.snapshot(head_snapshot_rev))
         stored_as = self._report_key(spec, base_rev, head_snapshot_rev)
         self._report_keys[spec] = stored_as
         stored = self.cache.get("diff-report", *stored_as) if stored_as else None
         if isinstance(stored, Report):
-            return stored
-        # Both sides use the head's settings: a PR that changes them is analysed consistently.
-        settings = self.settings_for(self.snapshot(head_snapshot_rev))
+            return self._acknowledged(stored, base_rev, head_snapshot_rev, settings)
+        report = self._compare(rng, base_rev, head_snapshot_rev, settings)
+        if stored_as:
+            self.cache.put("diff-report", report, *stored_as)
+        return self._acknowledged(report, base_rev, head_snapshot_rev, settings)
+
+    def _acknowledged(self, report: Report, base_rev: str, head_rev: str, settings: Settings) -> Report:
+        """Losses the change acknowledges (`accept` comments at the head, the settings' list),
+        and the commits both sides resolved to."""
+        from dataclasses import replace
+
+        from . import acknowledge
+
+        report = acknowledge.apply(report, self.snapshot(head_rev), settings)
+        return replace(report, base_commit=resolve(self.repo, base_rev), head_commit=resolve(self.repo, head_rev) if head_rev else "")
+
+    def _compare(self, rng: RevisionRange, base_rev: str, head_snapshot_rev: str, settings: Settings) -> Report:
         # Base first: when it comes from the cache, its outcomes seed the memo for the head.
         base = self.inventory(base_rev, settings)
         head = self.inventory(head_snapshot_rev, settings)
         base.snapshot.name = rng.base if not rng.merge_base else f"merge-base({rng.base}, {rng.head})"
         from .diff import diff
 
-        report = diff(base, head)
-        if stored_as:
-            self.cache.put("diff-report", report, *stored_as)
-        return report
+        return diff(base, head)
 
     def _report_key(self, spec: str, base_rev: str, head_rev: str) -> tuple[str, ...] | None:
         """A diff is a function of the two trees and the settings (read from the head tree
@@ -196,8 +217,8 @@ class Session:
         self.reader.close()
 
 
-def diff_range(repo: Path | str, spec: str, settings: Settings | None = None) -> Report:
-    session = Session(repo, settings)
+def diff_range(repo: Path | str, spec: str, settings: Settings | None = None, settings_from: str = "head") -> Report:
+    session = Session(repo, settings, settings_from=settings_from)
     try:
         return session.diff(spec)
     finally:

@@ -80,7 +80,8 @@ def run_comment(report: Report, *, repo: str | None, pr: int | None, api_url: st
                 event_path: str | None, dry_run: bool, out: TextIO, err: TextIO | None = None,
                 env: Mapping[str, str] | None = None, author: str | None = None,
                 sleep: Callable[[float], None] = time.sleep, transport=None) -> int:
-    """Post (or with `dry_run` print) the comment for `report`; 0 when done, 2 when it could not be."""
+    """Post (or with `dry_run` print) the comment for `report`; 0 when done or when the token
+    may not write (the report goes to the job summary and annotations), 2 when it could not be."""
     env = os.environ if env is None else env
     err = err or sys.stderr
     repo = repo or env.get("GITHUB_REPOSITORY") or None
@@ -117,10 +118,37 @@ def run_comment(report: Report, *, repo: str | None, pr: int | None, api_url: st
         with GitHubClient(token, api_url=api_url, sleep=sleep, transport=transport) as client:
             outcome = post_comment(client, repo, pr, body, clean=clean, head_sha=head_sha, author=author)
     except GitHubError as exc:
-        print(f"coverage-diff: could not comment on {target}: {terminal(str(exc)).replace(token, '***')}", file=err)
+        message = terminal(str(exc)).replace(token, "***")
+        if read_only(exc):
+            _read_only_fallback(report, env, target, message, out)
+            return 0
+        print(f"coverage-diff: could not comment on {target}: {message}", file=err)
         return 2
     print(_describe(outcome, target), file=out)
     return 0
+
+
+def read_only(exc: GitHubError) -> bool:
+    """GitHub refused to write with this token (a fork's read-only GITHUB_TOKEN, or a missing
+    `pull-requests: write`), as opposed to a rate limit that did not clear in time."""
+    return exc.status == 403 and "rate limit" not in str(exc).lower()
+
+
+def _read_only_fallback(report: Report, env: Mapping[str, str], target: str, message: str, out: TextIO) -> None:
+    """The comment cannot be posted: the report is in the job summary already; add the
+    annotations (unless the action's own step printed them) and one warning.  Not an error:
+    whether the job fails is for `--fail-on` alone, so a fork's pull request is not red
+    only because its token is read-only."""
+    in_actions = env.get("GITHUB_ACTIONS") == "true"
+    if in_actions and env.get("COVERAGE_DIFF_ANNOTATED") != "true":
+        from .report import github
+
+        print(github.render(report), file=out, end="")
+    note = (f"could not comment on {target} with a read-only token (a fork's pull request?); "
+            "the report is in the job summary and the annotations")
+    if in_actions:
+        print(f"::warning title=coverage-diff::{note}", file=out)
+    print(f"coverage-diff: {note}: {message}", file=out)
 
 
 def _resolved_note(head_sha: str | None) -> str:

@@ -6,6 +6,8 @@
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at that level, 2 usage or input error,
 3 internal error (a one-line message; the traceback with -v or COVERAGE_DIFF_DEBUG=1).
+`--version` prints the version; a first word that nearly spells a command (`invetory`)
+is an error that names the command, not a revision.
 
 `main` is the entry point (`entry`, for the console script, adds a quick exit).  A plain diff or inventory that an identical earlier command
 already answered is printed from the stored output (`stored.py`) without loading typer;
@@ -73,7 +75,17 @@ def entry() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: a first argument that is not a command is a revision range (`diff`)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):
+        from . import __version__
+
+        print(f"coverage-diff {__version__}")
+        raise SystemExit(0)
     only_help = bool(args) and all(a in ("-h", "--help") for a in args)
+    mistyped = _mistyped_command(args)
+    if mistyped:
+        print(f"coverage-diff: error: no command {args[0]!r} (did you mean {mistyped!r}?); a revision range "
+              f"looks like BASE..HEAD", file=sys.stderr)
+        raise SystemExit(2)
     if not only_help and not any(a in KNOWN_COMMANDS for a in args):
         args.insert(0, "diff")
     answer = stored_answer(args)
@@ -103,6 +115,28 @@ def internal_error(exc: BaseException, *, show_traceback: bool) -> None:
     except (OSError, ValueError):
         pass
     raise SystemExit(EXIT_INTERNAL)
+
+
+def _mistyped_command(args: list[str]) -> str | None:
+    """The command a first word nearly spells (`invetory`), unless the word is a
+    revision of the repository after all (a branch may be called `inventroy`)."""
+    if not args or args[0].startswith("-") or args[0] in KNOWN_COMMANDS or any(c in args[0] for c in "./:^~@"):
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(args[0], sorted(KNOWN_COMMANDS), n=1, cutoff=0.75)
+    if not close:
+        return None
+    import subprocess
+
+    options = dict(zip(args, args[1:]))
+    repo = options.get("--repo") or options.get("-C") or "."
+    try:
+        known = subprocess.run(["git", "-C", repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{args[0]}^{{commit}}"],
+                               capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        known = False
+    return None if known else close[0]
 
 
 def stored_answer(args: list[str]) -> tuple[str, str | None, int] | None:
@@ -135,7 +169,12 @@ def stored_answer(args: list[str]) -> tuple[str, str | None, int] | None:
         return None
     if not str(options.get("jobs", "1")).isdigit() or int(options.get("jobs", "1")) < 1:
         return None  # typer says what is wrong with it
-    return found[0], options.get("output"), code
+    text = found[0]
+    if options.get("format", "text") == "text" and options.get("output") is None:
+        from .report.terminal import decorate, display  # wrapped and coloured, as the command would
+
+        text = decorate(text, display())
+    return text, options.get("output"), code
 
 
 def _plain(words: list[str], known: dict[str, tuple[str, bool]]) -> tuple[list[str], dict] | None:

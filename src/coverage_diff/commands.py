@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.core
 
 from . import stored
 
@@ -21,9 +22,20 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     rich_markup_mode=None,
-    help="Which test configurations a CI change stops running, and why.",
+    help="Which test configurations a CI change stops running, and why.  A first argument that is not a command is a "
+         "revision range (`coverage-diff main...HEAD`); `coverage-diff --version` prints the version.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _argument_help_type(self, ctx):
+    """Help shows an argument by its metavar alone: typer would add its Python type
+    (`[REV] QUERY <list[str]>`), which says nothing to a user."""
+    return None if self.metavar else _TYPER_ARGUMENT_TYPE(self, ctx)
+
+
+_TYPER_ARGUMENT_TYPE = typer.core.TyperArgument.display_type_rich
+typer.core.TyperArgument.display_type_rich = _argument_help_type
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -34,6 +46,12 @@ class Format(str, Enum):
     markdown = "markdown"
     sarif = "sarif"
     github = "github"
+    gitlab = "gitlab"
+
+
+class InventoryFormat(str, Enum):
+    text = "text"
+    json = "json"
 
 
 class FailOn(str, Enum):
@@ -43,10 +61,12 @@ class FailOn(str, Enum):
     never = "never"
 
 
-RepoOption = typer.Option(Path("."), "--repo", "-C", help="Path inside the git repository to analyse.")
-FormatOption = typer.Option(Format.text, "--format", "-f", help="Output format.")
-OutputOption = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout.")
-FailOnOption = typer.Option(FailOn.error, "--fail-on", help="Lowest finding severity that makes the exit code 1.")
+RepoOption = typer.Option(Path("."), "--repo", "-C", metavar="PATH", help="Path inside the git repository to analyse.")
+FormatOption = typer.Option(Format.text, "--format", "-f", metavar="FORMAT",
+                            help="Output format: text, json (schema: coverage_diff/schema/report-v2.json), markdown, sarif, github (workflow annotations) or gitlab (Code Quality).")
+OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout.")
+FailOnOption = typer.Option(FailOn.error, "--fail-on", metavar="SEVERITY",
+                            help="Lowest severity that makes the exit code 1: error, warning, info or never. Acknowledged losses never count.")
 
 
 def fail(message: str) -> typer.Exit:
@@ -56,20 +76,57 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
-def emit(text: str, output: Optional[Path]) -> None:
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+ColorOption = typer.Option(Color.auto, "--color", metavar="auto|always|never",
+                           help="Colour the text report: auto (on a terminal, unless NO_COLOR is set), always or never.")
+QuietOption = typer.Option(False, "--quiet", "-q", help="Print only the verdict; the exit code says the rest.")
+
+
+def emit(text: str, output: Optional[Path], fmt: str = "", color: "Color" = Color.auto, quiet: bool = False) -> None:
+    """Print (or write) a report; a text report on stdout is wrapped and coloured for the terminal."""
     if output is None:
+        if fmt == "text":
+            from .report.terminal import decorate, display
+
+            text = decorate(text, display(color.value, quiet))
         sys.stdout.write(text)
     else:
         output.write_text(text)
 
 
+@contextmanager
+def working(message: str, verbose: bool = False):
+    """Progress on stderr for work that may take a while (report/terminal.py)."""
+    from .report.terminal import working as show
+
+    with show(message, verbose) as progress:
+        yield progress
+
+
 def exit_code(report, fail_on: FailOn) -> int:
     if fail_on is FailOn.never:
         return EXIT_OK
+    from .acknowledge import gating
     from .model import Severity
 
     threshold = Severity(fail_on.value).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in gating(report.findings)) else EXIT_OK
+
+
+class SettingsFrom(str, Enum):
+    head = "head"
+    base = "base"
+
+
+ConfigOption = typer.Option(None, "--config", metavar="FILE",
+                            help="Settings from this file (.coverage-diff.toml, or a pyproject.toml's [tool.coverage-diff]) instead of the repository's.")
+SettingsFromOption = typer.Option(SettingsFrom.head, "--settings-from", metavar="head|base",
+                                  help="Revision whose settings a diff uses: head (default) or base, so a pull request cannot change its own gate.")
 
 
 NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")
@@ -78,19 +135,22 @@ JobsOption = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
 
 
 @contextmanager
-def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int | None = None):
+def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int | None = None,
+             config: Optional[Path] = None, settings_from: SettingsFrom = SettingsFrom.head):
     """An open repository for one command: input errors become exit code 2, and the
-    git processes are closed whatever happens.  `jobs`: the `--jobs` option."""
+    git processes are closed whatever happens.  `jobs`, `config`, `settings_from`: the
+    `--jobs`, `--config` and `--settings-from` options."""
     from . import parallel
     from .api import Session
-    from .config import ConfigError
+    from .config import ConfigError, read_settings_file
     from .snapshot import GitError
 
     parallel.configure(jobs)
 
     try:
-        session = Session(repo, use_cache=use_cache)
-    except GitError as exc:
+        settings = read_settings_file(config) if config is not None else None
+        session = Session(repo, settings, use_cache=use_cache, settings_from=settings_from.value)
+    except (GitError, ConfigError) as exc:
         raise fail(str(exc)) from None
     try:
         yield session
@@ -108,22 +168,27 @@ def diff_command(
     output: Optional[Path] = OutputOption,
     fail_on: FailOn = FailOnOption,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Explain moves, changes and additions too."),
-    repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
+    repo_url: Optional[str] = typer.Option(None, "--repo-url", metavar="URL", help="Web URL of the repository, for links in markdown."),
     no_cache: bool = NoCacheOption,
     jobs: Optional[int] = JobsOption,
+    config: Optional[Path] = ConfigOption,
+    settings_from: SettingsFrom = SettingsFromOption,
+    color: Color = ColorOption,
+    quiet: bool = QuietOption,
 ) -> None:
     """Compare what CI runs at two revisions and explain every loss."""
     from .report import renderer
 
-    with analysis(repo, use_cache=not no_cache, jobs=jobs) as session:
+    with analysis(repo, use_cache=not no_cache, jobs=jobs, config=config, settings_from=settings_from) as session:
         spec = revisions or session.default_range()
-        report = session.diff(spec)
+        with working(f"comparing {spec}", verbose):
+            report = session.diff(spec)
         stored_as = session.report_key(spec)
     text = renderer(fmt.value)(report, verbose=verbose, repo_url=repo_url)
     if stored_as is not None:  # for `cli.main` to answer the same command again
         codes = {level.value: exit_code(report, level) for level in FailOn}
         session.cache.put(stored.DIFF_OUTPUT, (text, codes), *stored.diff_output_parts(stored_as, fmt.value, verbose, repo_url))
-    emit(text, output)
+    emit(text, output, fmt.value, color, quiet)
     raise typer.Exit(exit_code(report, fail_on))
 
 
@@ -131,34 +196,36 @@ def diff_command(
 def inventory_command(
     revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to inventory (default HEAD; '.' for the working tree)."),
     repo: Path = RepoOption,
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
+    fmt: InventoryFormat = typer.Option(InventoryFormat.text, "--format", "-f", metavar="text|json", help="text or json."),
     output: Optional[Path] = OutputOption,
     no_cache: bool = NoCacheOption,
     jobs: Optional[int] = JobsOption,
+    color: Color = ColorOption,
 ) -> None:
     """List what CI runs at a revision: every run, and every config entry no job reaches."""
     from .report import inventory as inventory_report
 
     with analysis(repo, use_cache=not no_cache, jobs=jobs) as session:
-        inventory = session.inventory(_rev(revision))
+        with working(f"reading what CI runs at {revision}"):
+            inventory = session.inventory(_rev(revision))
         stored_as = session.inventory_output_key(_rev(revision), fmt.value)
-    if fmt not in (Format.text, Format.json):
-        raise fail("inventory supports --format text or json")
     text = inventory_report.render(inventory, fmt.value)
     if stored_as is not None:  # for `cli.main` to answer the same command again
         session.cache.put(stored.INVENTORY_OUTPUT, (text, {}), *stored_as)
-    emit(text, output)
+    emit(text, output, fmt.value, color)
 
 
 @app.command("comment")
 def comment_command(
     revisions: Optional[str] = typer.Argument(None, metavar="[BASE..HEAD]", help="Default: BASE...HEAD of the pull request in GITHUB_EVENT_PATH."),
     repo: Path = RepoOption,
-    github_repo: Optional[str] = typer.Option(None, "--github-repo", help="OWNER/NAME (default GITHUB_REPOSITORY)."),
-    pr: Optional[int] = typer.Option(None, "--pr", help="Pull request number (default from GITHUB_EVENT_PATH)."),
-    api_url: Optional[str] = typer.Option(None, "--api-url", help="GitHub API URL (default GITHUB_API_URL, else https://api.github.com)."),
+    github_repo: Optional[str] = typer.Option(None, "--github-repo", metavar="OWNER/NAME", help="OWNER/NAME (default GITHUB_REPOSITORY)."),
+    pr: Optional[int] = typer.Option(None, "--pr", metavar="N", help="Pull request number (default from GITHUB_EVENT_PATH)."),
+    api_url: Optional[str] = typer.Option(None, "--api-url", metavar="URL", help="GitHub API URL (default GITHUB_API_URL, else https://api.github.com)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the comment instead of posting it."),
     jobs: Optional[int] = JobsOption,
+    config: Optional[Path] = ConfigOption,
+    settings_from: SettingsFrom = SettingsFromOption,
 ) -> None:
     """Keep one sticky pull-request comment with the diff (token from GITHUB_TOKEN only)."""
     import os
@@ -174,7 +241,7 @@ def comment_command(
         except EventError as exc:
             raise fail(str(exc)) from None
         revisions = f"{base}...{head}"
-    with analysis(repo, jobs=jobs) as session:
+    with analysis(repo, use_cache=True, jobs=jobs, config=config, settings_from=settings_from) as session:
         report = session.diff(revisions)
     raise typer.Exit(run_comment(report, repo=github_repo, pr=pr, api_url=api_url, token=None, event_path=None,
                                  dry_run=dry_run, out=sys.stdout))
@@ -200,10 +267,10 @@ def _rev(revision: str) -> str:
 @app.command("explain")
 def explain_command(
     arguments: list[str] = typer.Argument(..., metavar="[REV] QUERY", help="Revision (default HEAD; '.' for the working tree), then a substring or glob of a config entry or test command, or PATH:LINE of an entry or guard."),
-    base: Optional[str] = typer.Option(None, "--base", help="Also show how the matches were reached at this revision."),
-    limit: int = typer.Option(50, "--limit", min=1, help="Explain at most this many matches."),
+    base: Optional[str] = typer.Option(None, "--base", metavar="REV", help="Also show how the matches were reached at this revision."),
+    limit: int = typer.Option(50, "--limit", min=1, metavar="N", help="Explain at most this many matches."),
     repo: Path = RepoOption,
-    fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="text or json."),
+    fmt: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", metavar="text|json", help="text or json."),
     output: Optional[Path] = OutputOption,
     jobs: Optional[int] = JobsOption,
 ) -> None:
@@ -226,9 +293,9 @@ def explain_command(
 @app.command("graph")
 def graph_command(
     revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to draw (default HEAD; '.' for the working tree)."),
-    focus: Optional[str] = typer.Option(None, "--focus", help="Keep only the neighbourhood of what this query matches (as in explain)."),
+    focus: Optional[str] = typer.Option(None, "--focus", metavar="QUERY", help="Keep only the neighbourhood of what this query matches (as in explain)."),
     repo: Path = RepoOption,
-    fmt: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f", help="dot, mermaid, graphml, json or svg (svg needs Graphviz)."),
+    fmt: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f", metavar="FORMAT", help="dot, mermaid, graphml, json or svg (svg needs Graphviz)."),
     output: Optional[Path] = OutputOption,
     jobs: Optional[int] = JobsOption,
 ) -> None:
@@ -254,18 +321,21 @@ def graph_command(
 @app.command("audit")
 def audit_command(
     revision: str = typer.Argument("HEAD", metavar="[REV]", help="Revision to audit (default HEAD; '.' for the working tree)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Walk first-parent history after this revision or date and report every loss, with the commit that introduced it."),
-    until: str = typer.Option("HEAD", "--until", help="Last revision of the --since walk."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="REV|DATE", help="Walk first-parent history after this revision or date and report every loss, with the commit that introduced it."),
+    until: str = typer.Option("HEAD", "--until", metavar="REV", help="Last revision of the --since walk."),
     repo: Path = RepoOption,
     fmt: Format = FormatOption,
     output: Optional[Path] = OutputOption,
     fail_on: FailOn = FailOnOption,
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings that are not in this baseline file."),
-    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Write every current finding to this baseline file."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", help="Report only findings that are not in this baseline file."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", metavar="FILE", help="Write every current finding to this baseline file."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache."),
     jobs: Optional[int] = JobsOption,
-    rules: Optional[list[str]] = typer.Option(None, "--rule", help="Run only this rule (repeatable)."),
-    repo_url: Optional[str] = typer.Option(None, "--repo-url", help="Web URL of the repository, for links in markdown."),
+    rules: Optional[list[str]] = typer.Option(None, "--rule", metavar="RULE", help="Run only this rule (repeatable)."),
+    repo_url: Optional[str] = typer.Option(None, "--repo-url", metavar="URL", help="Web URL of the repository, for links in markdown."),
+    color: Color = ColorOption,
+    quiet: bool = QuietOption,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say on stderr what is being analysed, also when stderr is not a terminal."),
 ) -> None:
     """Audit a revision (rules) or a range of history (--since) for tests CI never runs."""
     from . import baseline as baselines
@@ -275,11 +345,19 @@ def audit_command(
     if since is not None and rules:
         raise fail("--rule selects rules for an audit of one revision; --since reports losses along history (drop one of them)")
     with analysis(repo, errors=(baselines.BaselineError, KeyError), jobs=jobs) as session:
-        report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache)
+        with working(f"walking history from {since} to {until}" if since is not None else f"auditing {revision}", verbose) as progress:
+            report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache,
+                                          progress=progress)
+        if since is None and _rev(revision):  # links in markdown hold the commit, not a branch name
+            from dataclasses import replace
+
+            from .snapshot import resolve
+
+            report = replace(report, head_commit=resolve(session.repo, _rev(revision)))
         if write_baseline is not None:
             baselines.write(report, write_baseline)
         if baseline is not None:
             report = baselines.only_new(report, baselines.read(baseline))
     render = audit_markdown.render if fmt is Format.markdown else renderer(fmt.value)
-    emit(render(report, repo_url=repo_url), output)
+    emit(render(report, repo_url=repo_url), output, fmt.value, color, quiet)
     raise typer.Exit(exit_code(report, fail_on))

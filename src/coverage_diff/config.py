@@ -58,6 +58,8 @@ class Settings:
     max_file_bytes: int = 2_000_000
     ignore: tuple[str, ...] = ()  # finding ids or rule ids to ignore (`rule` or `rule:subject`)
     ignore_paths: tuple[str, ...] = ()  # globs of files never analysed
+    # Intended losses of a diff: (glob of a finding id `kind:subject` or a kind, reason).
+    accept: tuple[tuple[str, str], ...] = ()
 
     @property
     def leaf_setup(self) -> frozenset[str]:
@@ -90,7 +92,9 @@ def settings_from_mapping(data: dict, source: str) -> Settings:
         if key not in known:
             raise ConfigError(f"{source}: unknown setting {raw_key!r} (known: {', '.join(sorted(k.replace('_', '-') for k in known))})")
         default = getattr(Settings(), key)
-        if isinstance(default, tuple):
+        if key == "accept":
+            value = _accept_entries(value, source)
+        elif isinstance(default, tuple):
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -102,6 +106,32 @@ def settings_from_mapping(data: dict, source: str) -> Settings:
             raise ConfigError(f"{source}: {raw_key} must be a string")
         changes[key] = value
     return Settings(**changes)
+
+
+def _accept_entries(value, source: str) -> tuple[tuple[str, str], ...]:
+    """`accept = ["silently-dropped:*gemma-3*", {finding = "removed:*", reason = "..."}]`."""
+    entries = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and item.strip():
+            entries.append((item.strip(), "accepted in the settings"))
+        elif (isinstance(item, dict) and set(item) <= {"finding", "reason"} and isinstance(item.get("finding"), str)
+              and item["finding"].strip() and isinstance(item.get("reason", ""), str)):
+            entries.append((item["finding"].strip(), item.get("reason", "").strip() or "accepted in the settings"))
+        else:
+            raise ConfigError(f"{source}: accept entries are finding globs or {{finding = \"...\", reason = \"...\"}} tables")
+    return tuple(entries)
+
+
+def read_settings_file(path) -> Settings:
+    """`--config FILE`: a `.coverage-diff.toml` (top level) or a `pyproject.toml` ([tool.coverage-diff])."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the settings: {exc}") from None
+    return parse_settings(text, str(path), table=path.name == "pyproject.toml")
 
 
 def load_settings(snapshot) -> Settings:

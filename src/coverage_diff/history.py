@@ -341,9 +341,11 @@ class _Explainer:
         self.batch = []
 
 
-def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None) -> Report:
+def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None,
+                  progress=None) -> Report:
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
-    `session` is an `api.Session` (its repository, blob reader and settings are used)."""
+    `session` is an `api.Session` (its repository, blob reader and settings are used);
+    `progress(done, total)`, when given, hears of each commit walked."""
     cache = cache or Cache.disabled()
     file_memo.use_cache(cache)
     base, commits = commits_in_range(session.repo, since, until)
@@ -360,6 +362,8 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     pending_structural: set[str] = set()
     try:
         for index, commit in enumerate(commits):
+            if progress is not None:
+                progress(index, len(commits))
             if not commit.parent:
                 latest = None  # a root commit introduces coverage, it cannot lose any
                 continue

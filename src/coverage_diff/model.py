@@ -246,6 +246,20 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Acknowledgement:
+    """Why a loss is intended: an `accept` comment in the change (its location) or an
+    entry of the settings' `accept` list (location None).  An acknowledged finding stays
+    in the report and does not set the exit code."""
+
+    reason: str
+    location: Location | None = None
+
+    @property
+    def source(self) -> str:
+        return str(self.location) if self.location else "settings (accept)"
+
+
+@dataclass(frozen=True)
 class Finding:
     """One result of an analysis: data only, renderers present it."""
 
@@ -260,6 +274,7 @@ class Finding:
     head_runs: tuple[Run, ...] = ()
     details: tuple[tuple[str, str], ...] = ()  # extra key/values (commit, tier...)
     rule: str = ""  # set for audit findings
+    acknowledged: Acknowledgement | None = None  # an intended loss (acknowledge.py)
 
     @property
     def id(self) -> str:
@@ -282,3 +297,7 @@ class Report:
     diagnostics: tuple[Diagnostic, ...] = ()
     incomplete: tuple[Incomplete, ...] = ()
     summary: tuple[tuple[str, int], ...] = field(default=())
+    # The commits `base` and `head` resolved to (for links that hold when a branch moves);
+    # "" when not known or the working tree.
+    base_commit: str = ""
+    head_commit: str = ""

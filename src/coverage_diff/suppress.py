@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .model import Finding, Location
 
-_COMMENT = re.compile(r"#\s*coverage-diff:\s*ignore(?:\[([^\]]*)\])?(.*)$")
+_COMMENTS = {verb: re.compile(rf"#\s*coverage-diff:\s*{verb}(?:\[([^\]]*)\])?(.*)$") for verb in ("ignore", "accept")}
 
 
 @dataclass(frozen=True)
@@ -31,23 +31,23 @@ class Suppression:
         return not self.rules or rule in self.rules or "*" in self.rules
 
 
-def parse_line(line: str) -> tuple[tuple[str, ...], str] | None:
-    """(rules, reason) of an ignore comment on the line, or None."""
-    match = _COMMENT.search(line)
+def parse_line(line: str, verb: str = "ignore") -> tuple[tuple[str, ...], str] | None:
+    """(rules, reason) of an ignore (or `accept`, acknowledge.py) comment on the line, or None."""
+    match = _COMMENTS[verb].search(line)
     if match is None:
         return None
     rules = tuple(r.strip() for r in (match.group(1) or "").split(",") if r.strip())
     return rules, match.group(2).strip()
 
 
-def inline(snapshot, path: str) -> dict[int, Suppression]:
-    """Line number -> the ignore comment written on it, for one file of the snapshot."""
+def inline(snapshot, path: str, verb: str = "ignore") -> dict[int, Suppression]:
+    """Line number -> the ignore (or `verb`) comment written on it, for one file of the snapshot."""
     if not snapshot.exists(path):
         return {}
     found = {}
     for number, line in enumerate(snapshot.text(path).splitlines(), start=1):
         if "coverage-diff" in line:
-            parsed = parse_line(line)
+            parsed = parse_line(line, verb)
             if parsed is not None:
                 found[number] = Suppression(Location(path, number), *parsed)
     return found
@@ -60,11 +60,13 @@ def finding_lines(finding: Finding) -> list[Location]:
     return [loc for loc in locations if loc.path and loc.line]
 
 
-def suppressed_inline(finding: Finding, snapshot, cache: dict) -> Suppression | None:
+def suppressed_inline(finding: Finding, snapshot, cache: dict, verb: str = "ignore",
+                      lines: list[Location] | None = None) -> Suppression | None:
+    """The comment on one of the finding's lines (or just above one) that covers its rule."""
     rule = finding.rule or finding.kind
-    for loc in finding_lines(finding):
+    for loc in finding_lines(finding) if lines is None else lines:
         if loc.path not in cache:
-            cache[loc.path] = inline(snapshot, loc.path)
+            cache[loc.path] = inline(snapshot, loc.path, verb)
         comments = cache[loc.path]
         for line in (loc.line, loc.line - 1):
             comment = comments.get(line)

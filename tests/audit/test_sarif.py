@@ -94,7 +94,10 @@ def test_markdown_report_groups_by_rule_and_links_the_guard(pd_repo, capsys):
     _, out = run_cli(["audit", "head", "--repo", str(pd_repo), "--format", "markdown", "--repo-url", "https://example.invalid/o/r"], capsys)
     assert out.startswith("## ❌ coverage-diff audit of `head`: 4 findings")
     assert "### unreachable-config (3)" in out and "### unset-switch (1)" in out
-    link = "(https://example.invalid/o/r/blob/HEAD/tests/v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh#L33)"
+    import subprocess
+
+    head = subprocess.run(["git", "-C", str(pd_repo), "rev-parse", "head"], capture_output=True, text=True, check=True).stdout.strip()
+    link = f"(https://example.invalid/o/r/blob/{head}/tests/v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh#L33)"
     assert out.count(link) == 4
     assert "<details><summary>Suggested fix</summary>" in out and "SW_ATTN=1 bash" in out
 

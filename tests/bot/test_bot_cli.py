@@ -34,7 +34,7 @@ def fake_session(monkeypatch):
     FakeSession.ranges = []
     import coverage_diff.api
 
-    monkeypatch.setattr(coverage_diff.api, "Session", lambda repo, **_: FakeSession(fx.gemma_report()))
+    monkeypatch.setattr(coverage_diff.api, "Session", lambda repo, *_, **__: FakeSession(fx.gemma_report()))
     return FakeSession
 
 
@@ -70,7 +70,8 @@ def test_composite_action_passes_values_through_env_only():
             assert "${{" not in step["run"], step["name"]
             assert step["shell"] == "bash"
     commands = " ".join(step.get("run", "") for step in steps)
-    assert re.search(r'coverage-diff" "\$BASE\.\.\.\$HEAD" --repo \. --format github', commands)
+    assert re.search(r'coverage-diff" "\$BASE\.\.\.\$HEAD" --repo \. --settings-from "\$SETTINGS_FROM"', commands)
+    assert "run --format github --fail-on never" in commands
     assert "comment" in commands and "$ACTION_PATH" in commands
     comment_step = next(s for s in steps if s.get("name") == "Comment on the pull request")
     assert comment_step["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"

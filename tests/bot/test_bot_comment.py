@@ -116,11 +116,27 @@ def test_missing_settings_are_a_usage_error(github, sleeps, missing, message):
 
 def test_api_errors_exit_2_with_the_hint_and_no_token(github, sleeps, caplog):
     caplog.set_level(logging.DEBUG)
-    github.always = Scripted(403, {}, {"message": f"Resource not accessible by integration {TOKEN}"}, "GET")
+    github.always = Scripted(404, {}, {"message": f"Not Found {TOKEN}"}, "GET")
     code, out, err = comment(fx.gemma_report(), github, sleeps)
     assert code == 2
-    assert "could not comment on octo/vllm#7" in err and "pull-requests: write" in err
+    assert "could not comment on octo/vllm#7" in err and "--github-repo" in err
     assert TOKEN not in out + err + caplog.text
+
+
+def test_a_read_only_token_leaves_the_report_in_the_summary_and_annotations(github, sleeps, tmp_path, caplog):
+    """A fork's pull request: 403 on posting is a warning, not a failed step."""
+    caplog.set_level(logging.DEBUG)
+    github.always = Scripted(403, {}, {"message": f"Resource not accessible by integration {TOKEN}"}, "POST")
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    code, out, err = comment(fx.gemma_report(), github, sleeps, env=env)
+    assert code == 0, err
+    assert "gemma-3-4b-it" in summary.read_text()
+    assert "::warning title=coverage-diff::could not comment on octo/vllm#7 with a read-only token" in out
+    assert "::error " in out  # the loss as an annotation on its guard
+    assert TOKEN not in out + err + caplog.text
+    code, out, _ = comment(fx.gemma_report(), github, sleeps, env={**env, "COVERAGE_DIFF_ANNOTATED": "true"})
+    assert code == 0 and "::error " not in out and "::warning title=coverage-diff::" in out
 
 
 def test_author_filter_skips_a_lookalike_comment(github, sleeps):

@@ -9,6 +9,12 @@ from hypothesis import given, settings, strategies as st
 from markdown_it import MarkdownIt
 
 import bot_reports as fx
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "explain"))
+import mermaid_check  # noqa: E402
+from coverage_diff.report import graph as markdown_graph  # noqa: E402
 from coverage_diff.model import Report
 from coverage_diff.report import markdown
 from coverage_diff.report.escape import md_code, md_prose, md_text
@@ -16,8 +22,11 @@ from coverage_diff.report.escape import md_code, md_prose, md_text
 REPO_URL = "https://github.com/vllm-project/vllm"
 PARSER = MarkdownIt("commonmark").enable("table")
 # The only HTML a comment may contain is the renderer's own.
-OWN_HTML = re.compile(r"(<!-- coverage-diff:comment -->|<details>\n<summary>[^<>]*</summary>|</details>)\n?")
+OWN_HTML = re.compile(r"(<!-- coverage-diff:comment -->|<details>\n<summary>[^<>]*</summary>|</details>|<sub>|</sub>)\n?")
 MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9]")
+
+
+COLUMNS = 3  # configuration, what happened, why: narrow enough for GitHub's comment column
 
 
 def tokens(text: str):
@@ -44,7 +53,7 @@ def assert_inert(text: str) -> None:
             cells.append(0)
         elif token.type in ("th_open", "td_open"):
             cells[-1] += 1
-    assert all(n == 4 for n in cells), cells
+    assert all(n == COLUMNS for n in cells), cells
 
 
 def render(report: Report, **kw) -> str:
@@ -58,22 +67,75 @@ def test_marker_is_the_first_line_and_the_verdict_follows():
     assert lines[2] == "### ❌ coverage-diff: 1 test configuration stops running (1 silently dropped)"
 
 
-def test_loss_row_names_subject_job_file_and_guard_with_links():
+def table(text: str) -> list[list[str]]:
+    """The comment's table as rendered by markdown-it: header and rows, cell texts."""
+    rows, row = [], None
+    all_tokens = list(PARSER.parse(text))
+    for i, token in enumerate(all_tokens):
+        if token.type == "tr_open":
+            row = []
+            rows.append(row)
+        elif token.type == "inline" and row is not None and all_tokens[i - 1].type in ("th_open", "td_open"):
+            row.append(token.content)
+        elif token.type == "table_close":
+            row = None
+    return rows
+
+
+def test_table_columns_are_configuration_what_happened_why():
     text = render(fx.gemma_report())
-    row = next(line for line in text.splitlines() if "gemma-3-4b-it" in line and line.startswith("|"))
-    cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
-    assert len(cells) == 4
-    assert f"{REPO_URL}/blob/{fx.HEAD_SHA}/{fx.SWEEP}#L31" in cells[0]  # the entry, at head
-    assert cells[1] == "silently-dropped"
-    assert "NixlConnector PD accuracy tests" in cells[2]
-    assert f"{REPO_URL}/blob/{fx.BASE_SHA}/{fx.PIPELINE}#L40" in cells[2]  # the job, at base
-    assert '`[[ -n "${SW_ATTN:-}" ]]`' in cells[3]
-    assert f"{REPO_URL}/blob/{fx.HEAD_SHA}/{fx.SWEEP}#L44" in cells[3]  # the blocking guard, at head
+    header, row = table(text)
+    assert header == ["Configuration", "What happened", "Why"]
+    assert "gemma-3-4b-it" in row[0] and len(row[0]) < 80  # clipped: the whole text is in the details
+    assert row[1].startswith("**silently dropped**")
+    assert '`[[ -n "${SW_ATTN:-}" ]]`' in row[2] and "no job sets `SW_ATTN`" in row[2]
+    assert f"{REPO_URL}/blob/{fx.HEAD_SHA}/{fx.SWEEP}#L44" in row[2]  # the blocking guard, at head
 
 
-def test_no_links_without_repository_url():
+def test_details_name_entry_job_file_and_guard_with_links():
+    text = render(fx.gemma_report())
+    details = text[text.index("#### Details"):text.index("#### Suggested fix")]
+    assert fx.GEMMA in details  # the whole configuration, as written
+    assert f"{REPO_URL}/blob/{fx.HEAD_SHA}/{fx.SWEEP}#L31" in details  # the entry, at head
+    assert "NixlConnector PD accuracy tests" in details
+    assert f"{REPO_URL}/blob/{fx.BASE_SHA}/{fx.PIPELINE}#L40" in details  # the job, at base
+    assert f"{REPO_URL}/blob/{fx.HEAD_SHA}/{fx.SWEEP}#L44" in details
+
+
+def test_footer_has_version_docs_and_how_to_acknowledge():
+    from coverage_diff import DOCS_URL, __version__
+
+    last = render(fx.gemma_report()).rstrip("\n").splitlines()[-1]
+    assert last.startswith(f"<sub>coverage-diff {__version__} · [docs]({DOCS_URL}/bot.md)")
+    assert "`# coverage-diff: accept[KIND] reason`" in last
+    assert "accept[" not in render(fx.clean_report())  # nothing to acknowledge
+
+
+def test_an_acknowledged_loss_is_shown_and_does_not_make_the_verdict():
+    from coverage_diff.model import Acknowledgement, Location
+
+    ack = Acknowledgement("moved to the nightly sweep", Location(fx.SWEEP, 30))
+    report = fx.gemma_report(dataclasses.replace(fx.dropped(), acknowledged=ack))
+    report = dataclasses.replace(report, findings=tuple(f for f in report.findings if f.kind != "silently-dropped" or f.acknowledged))
+    text = render(report)
+    assert text.splitlines()[2] == "### ✅ coverage-diff: no test configuration stops running (1 intended loss acknowledged)"
+    [_, row] = table(text)
+    assert row[1].startswith("✅ **acknowledged**: moved to the nightly sweep")
+    assert f"acknowledged at [`{fx.SWEEP}:30`]" in text
+    assert "Suggested fix" not in text and "mermaid" not in text
+    assert markdown.is_clean(report)
+
+
+def test_symbolic_revisions_link_to_the_commits_they_resolved_to():
+    report = dataclasses.replace(fx.gemma_report(), base="origin/main", head="HEAD",
+                                 base_commit=fx.BASE_SHA, head_commit=fx.HEAD_SHA)
+    text = markdown.render(report, repo_url=REPO_URL)
+    assert f"/blob/{fx.HEAD_SHA}/{fx.SWEEP}#L44" in text and f"/blob/{fx.BASE_SHA}/{fx.PIPELINE}#L40" in text
+
+
+def test_no_links_into_the_repository_without_its_url():
     text = markdown.render(fx.gemma_report())
-    assert "](" not in text and "/blob/" not in text
+    assert "vllm" not in text.lower().split("<sub>")[-1] and f"/blob/{fx.HEAD_SHA}" not in text and "/blob/1111" not in text
 
 
 def test_base_links_only_when_the_base_is_a_commit():
@@ -142,7 +204,7 @@ def test_truncation_counts_omitted_findings_and_fits():
     report = Report(command="diff", base=fx.BASE_SHA, head=fx.HEAD_SHA, findings=many + (fx.moved(),))
     text = render(report, max_chars=20_000)
     assert len(text) <= 20_000
-    shown = len(re.findall(r"^\| \[`", text, re.M))
+    shown = len(table(text)) - 1
     assert 0 < shown < 400
     assert f"_{401 - shown} more findings not shown" in text
     assert "400 test configurations stop running" in text  # the verdict counts everything
@@ -160,8 +222,8 @@ def test_default_limit_fits_github():
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
 def test_any_text_stays_inside_its_cell(value):
-    row = f"| {md_code(value)} | {md_text(value)} | {md_prose(value)} | {md_prose('`' + value + '`')} |"
-    text = "| a | b | c | d |\n|---|---|---|---|\n" + row + "\n"
+    row = f"| {md_code(value)} {md_text(value)} | {md_prose(value)} | {md_prose('`' + value + '`')} |"
+    text = "| a | b | c |\n|---|---|---|\n" + row + "\n"
     assert_inert(text)
 
 
@@ -171,4 +233,8 @@ def test_losses_get_a_folded_diagram_of_their_old_path_and_blocking_guard():
     assert len(charts) == 1
     assert charts[0].content.startswith("flowchart LR")
     assert "blocks it now" in charts[0].content
+    chart = mermaid_check.parse(charts[0].content)
+    # Only the blocking path: job -> script -> array -> entry, and the guard that blocks it.
+    assert len(chart.nodes) == 5 <= markdown_graph.MAX_FINDING_NODES
+    assert [chart.decoded(n).split("\n")[0] for n in list(chart.nodes)[:3]] == [fx.JOB_LABEL, fx.SWEEP, "tp_configs"]
     assert "<summary>How the lost configurations ran before, and what blocks them now</summary>" in text

@@ -24,6 +24,7 @@ def test_lost_gemma_shows_old_path_and_blocking_guard(base, head):
     labels = [chart.decoded(n) for n in chart.nodes]
     assert any(label.startswith("NixlConnector PD accuracy tests") for label in labels)
     assert "tp_configs" in labels  # the array it was selected from
+    assert len(labels) == 5 and not any(label in ("run_tests", "bash v1/kv_connector/nixl_integration/config_sweep_accuracy_test.sh") for label in labels)
     assert sum("gemma-3" in label for label in labels) == 1  # the path stops at the entry
     guard = next(n for n in chart.nodes if n.startswith("g"))
     assert '[[ -n "${SW_ATTN:-}" ]] needs true' in chart.decoded(guard)
@@ -39,7 +40,7 @@ def test_hostile_finding_stays_inert():
 
     finding = hostile_report().findings[0]
     chart = mermaid_check.parse(mermaid_for_finding(finding))
-    assert len(chart.nodes) == len(finding.base_runs[0].path) + 1
+    assert 1 < len(chart.nodes) <= 6
 
 
 def test_nothing_to_draw_without_a_base_run():

@@ -73,7 +73,7 @@ def sort_key(finding: Finding) -> tuple:
 
 
 def audit_command_report(session, revision: str = "HEAD", *, since: str | None = None, until: str = "HEAD",
-                         rules: list[str] | None = None, use_cache: bool = True) -> Report:
+                         rules: list[str] | None = None, use_cache: bool = True, progress=None) -> Report:
     """What `coverage-diff audit` reports: the rules at one revision, or with `since`, every
     loss introduced along first-parent history.  Inventories of commits come from the
     persistent cache when it has them ("" = the working tree, never cached)."""
@@ -83,7 +83,7 @@ def audit_command_report(session, revision: str = "HEAD", *, since: str | None =
 
     cache = Cache.for_repo(session.repo, enabled=use_cache)
     if since is not None:
-        return audit_history(session, since, until, cache=cache)
+        return audit_history(session, since, until, cache=cache, progress=progress)
     if revision == "":
         return run_audit(session.inventory(""), rules=rules)
     commit = resolve(session.repo, revision)

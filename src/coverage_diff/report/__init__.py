@@ -12,6 +12,7 @@ FORMATS = {
     "markdown": "markdown",
     "sarif": "sarif",
     "github": "github",
+    "gitlab": "gitlab",
 }
 
 

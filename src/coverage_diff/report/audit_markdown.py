@@ -15,7 +15,27 @@ ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 MAX_PER_RULE = 50
 
 
-def render(report: Report, *, repo_url: str | None = None, **_options) -> str:
+MAX_CHARS = 65_000  # GitHub keeps 65,536 characters of a comment, an issue or a job summary
+
+
+def render(report: Report, *, repo_url: str | None = None, max_chars: int = MAX_CHARS, **_options) -> str:
+    """The report, at most `max_chars` long: when all would not fit, fewer findings per rule
+    are listed (the largest number that fits), each rule saying how many are left out."""
+    text = _compose(report, repo_url, MAX_PER_RULE)
+    if len(text) <= max_chars:
+        return text
+    low, high = 0, MAX_PER_RULE
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_compose(report, repo_url, middle)) <= max_chars:
+            low = middle
+        else:
+            high = middle - 1
+    text = _compose(report, repo_url, low)
+    return text if len(text) <= max_chars else text[: max_chars - 80].rsplit("\n", 1)[0] + "\n\n_… cut to fit; see the JSON or SARIF report._\n"
+
+
+def _compose(report: Report, repo_url: str | None, per_rule: int) -> str:
     lines = [_title(report), ""]
     if report.findings:
         lines += _overview(report)
@@ -24,10 +44,10 @@ def render(report: Report, *, repo_url: str | None = None, **_options) -> str:
         groups.setdefault(f.rule or f.kind, []).append(f)
     for rule, findings in groups.items():
         lines += ["", f"### {md_text(rule)} ({len(findings)})", ""]
-        for f in findings[:MAX_PER_RULE]:
-            lines += _finding(f, repo_url, report.head)
-        if len(findings) > MAX_PER_RULE:
-            lines.append(f"- … and {len(findings) - MAX_PER_RULE} more (see the JSON or SARIF report)")
+        for f in findings[:per_rule]:
+            lines += _finding(f, repo_url, report.head_commit or report.head)
+        if len(findings) > per_rule:
+            lines.append(f"- … and {len(findings) - per_rule} more (see the JSON or SARIF report)")
     if report.diagnostics:
         lines += ["", f"<details><summary>Problems reading the repository ({len(report.diagnostics)})</summary>", ""]
         lines += [f"- {md_code(str(d.location))}: {md_text(d.message)}" for d in report.diagnostics[:50]]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ..explain import ExplainResult, ReachPath, Side, Step, SubjectExplanation
 from .escape import one_line, terminal
-from .json import SCHEMA_VERSION, config_dict, dumps, location_dict, reason_dict, run_dict
+from .json import config_dict, dumps, location_dict, reason_dict, run_dict
 
 MAX_RUNS_SHOWN = 5
 TITLES = {"entry": "config entry", "command": "test command", "guard": "guard", "step": "CI command line"}
+
+EXPLAIN_VERSION = 1  # the explain JSON's own version (the report's is json.SCHEMA_VERSION)
 
 
 def render(result: ExplainResult, fmt: str = "text") -> str:
@@ -126,7 +128,7 @@ def _reason(side: Side) -> list[str]:
 # ----------------------------------------------------------------------------- json
 def to_dict(result: ExplainResult) -> dict:
     return {
-        "version": SCHEMA_VERSION,
+        "version": EXPLAIN_VERSION,
         "command": "explain",
         "query": result.query,
         "head": result.head,

@@ -56,7 +56,11 @@ def annotation_location(finding: Finding) -> Location | None:
 def _finding_item(f: Finding, limit: int) -> tuple[str, Location | None, str, str]:
     level = _LEVELS.get(f.severity, "warning")
     title = f"{f.rule or f.kind}: {clip(one_line(f.subject), 160)}"
-    return level, annotation_location(f), title, clip(_message(f), limit)
+    message = _message(f)
+    if f.acknowledged is not None:  # intended: a notice that says why, not an error
+        level, title = "notice", f"acknowledged {title}"
+        message = f"Acknowledged at {f.acknowledged.source}: {f.acknowledged.reason}\n{message}"
+    return level, annotation_location(f), title, clip(message, limit)
 
 
 def _message(f: Finding) -> str:

@@ -238,14 +238,16 @@ def svg(g: nx.DiGraph) -> str:
 
 
 # ----------------------------------------------------------------------------- one finding
+MAX_FINDING_NODES = 6
+
+
 def mermaid_for_finding(finding: Finding) -> str:
-    """A small flowchart of a lost subject: its old path (from the first base run) and
-    the guard that now blocks it.  Empty when the finding has no base run."""
+    """A small flowchart of a lost subject: the blocking path only (the job it ran in, the
+    script, the array it was selected from, the entry) and the guard that now blocks it,
+    at most six nodes.  Empty when the finding has no base run."""
     if not finding.base_runs:
         return ""
-    frames = run_frames(finding.base_runs[0], {})
-    entry = next((i for i, f in enumerate(frames) if f.kind == "entry"), None)
-    frames = frames[: entry + 1] if entry is not None else frames  # the old path to the subject
+    frames = _blocking_path(run_frames(finding.base_runs[0], {}))
     lines = ["flowchart LR"]
     ids = [f"p{i}" for i in range(len(frames))]
     for node, frame in zip(ids, frames):
@@ -253,7 +255,7 @@ def mermaid_for_finding(finding: Finding) -> str:
         lines.append(f"  {node}{_mermaid_shape(frame.kind, clip(one_line(frame.text), LABEL_LIMIT) + where)}")
     lines += [f"  {a} --> {b}" for a, b in zip(ids, ids[1:])]
     target = ids[-1] if ids else ""
-    guards = finding.reason.guards if finding.reason else ()
+    guards = (finding.reason.guards if finding.reason else ())[: max(1, MAX_FINDING_NODES - len(frames))]
     for i, guard in enumerate(guards):
         need = "true" if guard.required else "false"
         text = f"{clip(one_line(guard.condition.text), LABEL_LIMIT)} needs {need}\n{guard.condition.location}"
@@ -270,3 +272,14 @@ def mermaid_for_finding(finding: Finding) -> str:
         first = len(ids) - 1
         lines.append(f"  linkStyle {','.join(str(first + i) for i in range(len(guards)))} stroke:#c53030,stroke-width:2px")
     return "\n".join(lines) + "\n"
+
+
+def _blocking_path(frames: list) -> list:
+    """Of a run's path to its entry: the job, the last script, the last array and the entry
+    (commands, functions and the guards it passed then are left out)."""
+    entry = next((i for i, f in enumerate(frames) if f.kind == "entry"), None)
+    frames = frames[: entry + 1] if entry is not None else frames
+    picked = [next((f for f in frames if f.kind == "job"), None)]
+    picked += [next((f for f in reversed(frames) if f.kind == kind), None) for kind in ("script", "array", "entry")]
+    kept = [f for f in picked if f is not None]
+    return kept or frames[-1:]

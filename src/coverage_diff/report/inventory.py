@@ -18,7 +18,8 @@ def render(inventory, fmt: str = "text") -> str:
         for run in job["runs"]:
             env = " ".join(f"{k}={v}" for k, v in run["env"].items())
             cond = "  (conditional)" if run["conditional"] else ""
-            lines.append(f"  {one_line(env + ' ' if env else '')}{one_line(' '.join(run['argv']))}{cond}")
+            prefix = one_line(env) + " " if env else ""  # one_line strips: the space goes after it
+            lines.append(f"  {prefix}{one_line(' '.join(run['argv']))}{cond}")
     if data["unreached_entries"]:
         lines.append("")
         lines.append("Config entries no job reaches:")

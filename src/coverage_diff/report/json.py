@@ -1,9 +1,12 @@
-"""JSON output: the contract other tools rely on (see docs/architecture.md).
+"""JSON output: the contract other tools rely on, published as a JSON Schema
+(`coverage_diff/schema/report-v2.json`; README.md, JSON).
 
-`{"command", "base", "head", "summary", "findings": [...], "diagnostics": [...],
-"incomplete": [...]}`; each finding has `kind` (diff) or `rule` (audit),
-`subject`, `config` ({text, path, line, array} or null) and `reason`
-({text, variables, guards, near_misses, fix} or null).
+`{"version", "command", "base", "head", "summary", "stats", "findings": [...],
+"diagnostics": [...], "incomplete": [...]}`; each finding has `kind` (diff) or `rule` (audit),
+`subject`, `config` ({text, path, line, array} or null), `reason` ({text, variables, guards,
+near_misses, fix} or null) and `acknowledged` ({reason, path, line} or null).  `summary`
+holds counts a consumer may rely on; `stats` the analysis's own counters, which may
+change in any release.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ import json
 
 from ..model import ConfigEntry, Finding, Location, Reason, Report, Run
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SCHEMA_ID = f"urn:coverage-diff:schema:report:{SCHEMA_VERSION}"  # the schema's `$id`
+# The counters of how the analysis went (sizes, cache use): `stats`, outside the contract.
+STATS = frozenset({"base_runs", "head_runs", "base_jobs", "head_jobs", "inventories_built", "job_outcomes_reused",
+                   "cache_hits", "cache_misses"})
 
 
 def render(report: Report, **_options) -> str:
@@ -36,7 +43,8 @@ def to_dict(report: Report) -> dict:
         "command": report.command,
         "base": report.base,
         "head": report.head,
-        "summary": dict(report.summary),
+        "summary": {name: n for name, n in report.summary if name not in STATS},
+        "stats": {name: n for name, n in report.summary if name in STATS},
         "findings": [finding_dict(f) for f in report.findings],
         "diagnostics": [{"path": d.location.path, "line": d.location.line, "severity": d.severity, "message": d.message} for d in report.diagnostics],
         "incomplete": [{"path": i.location.path, "line": i.location.line, "reason": i.reason} for i in report.incomplete],
@@ -58,9 +66,19 @@ def finding_dict(f: Finding) -> dict:
         locations=[location_dict(loc) for loc in f.locations],
         base_runs=[run_dict(r) for r in f.base_runs],
         head_runs=[run_dict(r) for r in f.head_runs],
+        acknowledged=acknowledgement_dict(f),
     )
     out.update(dict(f.details))
     return out
+
+
+def acknowledgement_dict(f: Finding) -> dict | None:
+    """An intended loss: the reason and where it is written (path null: the settings)."""
+    ack = f.acknowledged
+    if ack is None:
+        return None
+    return {"reason": ack.reason, "path": ack.location.path if ack.location else None,
+            "line": ack.location.line if ack.location else None}
 
 
 def location_dict(loc: Location) -> dict:

@@ -1,9 +1,11 @@
 """A diff as the markdown of one pull-request comment (GitHub, Buildkite annotations).
 
-A reviewer should get the verdict from the first line and the why from the
-table.  Everything that comes from the analysed repository goes through
-`report.escape`, and the comment always fits GitHub's size limit: when it
-would not, whole findings are left out and counted, never cut mid-markup.
+A reviewer should get the verdict from the first line and the why from a table narrow
+enough for GitHub's comment column (configuration, what happened, why); the full
+paths, jobs and links follow under it, then the fix, the blocking path as a picture and
+a footer (version, docs, how to acknowledge).  Everything that comes from the analysed
+repository goes through `report.escape`, and the comment always fits GitHub's size
+limit: when it would not, whole findings are left out and counted, never cut mid-markup.
 """
 
 from __future__ import annotations
@@ -13,14 +15,21 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from .. import DOCS_URL, __version__
 from ..model import LOSS_KINDS, Finding, Location, Report
-from .escape import md_code, md_fence, md_link, md_prose, md_text, unmention
+from .escape import clip, md_code, md_fence, md_link, md_prose, md_text, unmention
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
 INFORMATIONAL = ("moved", "changed", "added")  # folded away: nothing is lost
 MAX_JOBS_PER_ROW = 3
 MAX_NOTES = 20  # diagnostics / incomplete places listed before "and N more"
+CELL_CODE = 64  # characters of a configuration shown in the table (the full text is below it)
+HAPPENED = {
+    "silently-dropped": "**silently dropped**: still defined, runs nowhere",
+    "removed": "**removed**: no longer defined",
+    "narrowed": "**narrowed**: some of its runs are gone",
+}
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _KIND_ORDER = {kind: i for i, kind in enumerate(LOSS_KINDS + INFORMATIONAL)}
@@ -31,7 +40,8 @@ def render(report: Report, *, repo_url: str | None = None, head_sha: str | None 
            max_chars: int = 65000, verbose: bool = False) -> str:
     """The comment body; at most `max_chars` characters.  (`verbose` is accepted for the
     renderer interface: moves, changes and additions are always listed, folded.)"""
-    links = _Links(repo_url, head_sha or _commit(report.head), _commit(report.base))
+    links = _Links(repo_url, head_sha or _commit(report.head_commit) or _commit(report.head),
+                   _commit(report.base_commit) or _commit(report.base))
     findings = _ordered(report.findings)
     full = _compose(report, findings, len(findings), links)
     if len(full) <= max_chars:
@@ -52,13 +62,13 @@ def render(report: Report, *, repo_url: str | None = None, head_sha: str | None 
 
 def is_clean(report: Report) -> bool:
     """Nothing a reviewer must act on: no loss and no audit finding."""
-    return not any(f.kind not in INFORMATIONAL for f in report.findings)
+    return not any(f.kind not in INFORMATIONAL and f.acknowledged is None for f in report.findings)
 
 
 def _ordered(findings: tuple[Finding, ...]) -> list[Finding]:
     def key(f: Finding):
         informational = f.kind in INFORMATIONAL
-        return (informational, _SEVERITY_ORDER.get(f.severity.value, 3),
+        return (informational, f.acknowledged is not None, _SEVERITY_ORDER.get(f.severity.value, 3),
                 _KIND_ORDER.get(f.kind, len(_KIND_ORDER)), f.kind, f.subject)
     return sorted(findings, key=key)
 
@@ -70,17 +80,27 @@ def _compose(report: Report, findings: list[Finding], shown: int, links: "_Links
     parts = [MARKER, _verdict(report, findings), _range(report)]
     if problems:
         parts.append(_problem_table(problems, links))
-        parts.extend(_fixes(problems))
-        parts.extend(_diagrams(problems))
+        parts.append(_details(problems, links))
+        parts.extend(_fixes([f for f in problems if f.acknowledged is None]))
+        parts.extend(_diagrams([f for f in problems if f.acknowledged is None]))
     if others:
         parts.append(_folded_others(others, links))
     parts.extend(_analysis_notes(report))
     if shown < len(findings):
         parts.append(_omitted_note(len(findings) - shown))
+    parts.append(_footer(problems))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def _verdict(report: Report, findings: list[Finding]) -> str:
+    acknowledged = sum(1 for f in findings if f.acknowledged is not None)
+    verdict = _open_verdict([f for f in findings if f.acknowledged is None])
+    if acknowledged:
+        verdict += f" ({_plural(acknowledged, 'intended loss', 'intended losses')} acknowledged)"
+    return verdict
+
+
+def _open_verdict(findings: list[Finding]) -> str:
     kinds = Counter(f.kind for f in findings)
     stopped = kinds["silently-dropped"] + kinds["removed"]
     narrowed = kinds["narrowed"]
@@ -109,12 +129,66 @@ def _range(report: Report) -> str:
 
 
 def _problem_table(problems: list[Finding], links: "_Links") -> str:
-    rows = ["| Test configuration | Kind | Ran before in | Why it no longer runs |", "|---|---|---|---|"]
-    for f in problems:
-        subject = md_link(md_code(f.subject, 200), links.head(f.config.location) if f.config else None)
-        cells = (subject, md_text(f.kind, 40), _ran_before(f, links), _why(f, links))
+    """Three narrow columns: a reviewer reads the verdict and the reason without scrolling."""
+    rows = ["| Configuration | What happened | Why |", "|---|---|---|"]
+    for n, f in enumerate(problems, start=1):
+        shown = f.config.text if f.config else f.subject  # as written in the script
+        cells = (f"{n}. {md_code(_one_clip(shown, CELL_CODE), CELL_CODE + 8)}", _happened(f), _short_why(f, links))
         rows.append("| " + " | ".join(c or "—" for c in cells) + " |")
     return "\n".join(rows)
+
+
+def _happened(f: Finding) -> str:
+    text = HAPPENED.get(f.kind, f"**{md_text(f.kind, 40)}**")
+    jobs = len({run.job[0] for run in f.base_runs})
+    if jobs and f.kind in LOSS_KINDS:
+        text += f" (ran in {_plural(jobs, 'job')})"
+    if f.acknowledged is not None:
+        text = f"✅ **acknowledged**: {md_prose(f.acknowledged.reason, 160)} ({text})"
+    return text
+
+
+def _short_why(f: Finding, links: "_Links") -> str:
+    """The blocking guards, by file name and line, and what the jobs give their variables."""
+    reason = f.reason
+    if reason is None or not reason.guards:
+        return md_prose(_one_clip((reason.text if reason else "") or f.message, 160))
+    parts = []
+    for guard in reason.guards[:2]:
+        where = guard.condition.location
+        name = f"{where.path.rsplit('/', 1)[-1]}:{where.line}"
+        needs = "" if guard.required else " is false"
+        parts.append(f"needs {md_code(_one_clip(guard.condition.text, 60), 68)}{needs} ({md_link(md_code(name, 80), links.head(where))})")
+    unset = sorted({var for g in reason.guards for _, var, value in g.provided if value == "<unset>"}
+                   - {var for g in reason.guards for _, var, value in g.provided if value != "<unset>"})
+    if unset:
+        parts.append("no job sets " + ", ".join(md_code(v, 40) for v in unset[:3]))
+    for set_name, read_name, _ in reason.near_misses[:1]:
+        parts.append(f"a job sets {md_code(set_name, 40)}, the script reads {md_code(read_name, 40)}")
+    return "; ".join(parts)
+
+
+def _details(problems: list[Finding], links: "_Links") -> str:
+    """Per row of the table: the whole configuration, where it is, where it ran, the full why."""
+    items = []
+    for n, f in enumerate(problems, start=1):
+        shown = f.config.text if f.config else f.subject
+        lines = [f"{n}. {md_code(shown, 400)}"]
+        if f.config is not None:
+            lines.append(f"   - entry: {md_link(md_code(str(f.config.location), 200), links.head(f.config.location))}"
+                         f" in {md_code(f.config.array, 80)}")
+        ran = _ran_before(f, links)
+        if ran:
+            lines.append(f"   - ran before in: {ran}")
+        why = _why(f, links)
+        if why:
+            lines.append(f"   - why: {why}")
+        if f.acknowledged is not None:
+            where = f.acknowledged.location
+            source = md_link(md_code(str(where), 200), links.head(where)) if where else "the settings' `accept` list"
+            lines.append(f"   - acknowledged at {source}: {md_prose(f.acknowledged.reason, 300)}")
+        items.append("\n".join(lines))
+    return "#### Details\n\n" + "\n".join(items)
 
 
 def _ran_before(f: Finding, links: "_Links") -> str:
@@ -230,8 +304,21 @@ def _short(revision: str) -> str:
     return re.sub(r"\b([0-9a-f]{12})[0-9a-f]{28}\b", r"\1", revision)
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _plural(n: int, noun: str, nouns: str = "") -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {nouns or noun + 's'}"
+
+
+def _one_clip(text: str, limit: int) -> str:
+    return clip(" ".join(text.split()), limit)
+
+
+def _footer(problems: list[Finding]) -> str:
+    """Version, documentation, and how to acknowledge a loss that is meant."""
+    how = ""
+    if any(f.kind in LOSS_KINDS and f.acknowledged is None for f in problems):
+        how = (" · an intended loss? add `# coverage-diff: accept[KIND] reason` on the line of its entry or guard"
+               f" ([how]({DOCS_URL}/bot.md#acknowledging-an-intended-loss))")
+    return f"<sub>coverage-diff {__version__} · [docs]({DOCS_URL}/bot.md){how}</sub>"
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import hashlib
 
-from .. import __version__
+from .. import DOCS_URL, HOMEPAGE, __version__
 from ..model import Finding, Location, Report, Severity
 from .json import dumps
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
+NAMES = {  # short human names; the ids stay the stable keys
+    "silently-dropped": "TestConfigurationSilentlyDropped",
+    "removed": "TestConfigurationRemoved",
+    "narrowed": "TestConfigurationNarrowed",
+    "changed": "TestConfigurationChanged",
+    "moved": "TestConfigurationMoved",
+    "added": "TestConfigurationAdded",
+}
 DIFF_KINDS = {
     "silently-dropped": (Severity.ERROR, "A test configuration ran before and runs nowhere now, although it is still defined."),
     "removed": (Severity.WARNING, "A test configuration ran before and is no longer defined."),
@@ -37,6 +45,8 @@ def to_sarif(report: Report, repo_url: str | None = None) -> dict:
         "tool": {"driver": {
             "name": "coverage-diff",
             "version": __version__,
+            "semanticVersion": __version__,
+            "informationUri": HOMEPAGE,
             "rules": [descriptor(rule_id) for rule_id in rule_ids],
         }},
         "automationDetails": {"id": f"coverage-diff/{report.command}/"},
@@ -72,10 +82,11 @@ def descriptor(rule_id: str) -> dict:
     short = text.strip().split("\n\n")[0].replace("\n", " ")
     return {
         "id": rule_id,
-        "name": "".join(part.capitalize() for part in rule_id.split("-")),
+        "name": NAMES.get(rule_id) or "Audit" + "".join(part.capitalize() for part in rule_id.split("-")),
         "shortDescription": {"text": short},
         "fullDescription": {"text": " ".join(text.split())},
         "help": {"text": text.strip(), "markdown": text.strip()},
+        "helpUri": f"{DOCS_URL}/{'bot.md' if rule_id in DIFF_KINDS else 'audit.md'}",
         "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": {"tags": ["ci", "test-coverage"]},
     }
@@ -99,7 +110,10 @@ def result(f: Finding, rule_index: int) -> dict:
         "partialFingerprints": {"coverageDiffId/v1": hashlib.sha256(f.id.encode()).hexdigest()},
         "properties": {"subject": f.subject, **{k: v for k, v in f.details}},
     }
-    locations = _locations(f)
+    if f.acknowledged is not None:  # an intended loss: reported, and suppressed with its reason
+        out["suppressions"] = [{"kind": "inSource" if f.acknowledged.location else "external",
+                                "status": "accepted", "justification": f.acknowledged.reason}]
+    locations = places(f)
     if locations:
         out["locations"] = [physical(locations[0])]
         if len(locations) > 1:
@@ -116,12 +130,26 @@ def _message(f: Finding) -> str:
     return text
 
 
-def _locations(f: Finding) -> list[Location]:
-    """The place to fix first (the blocking guard), then the entry and the others."""
+def places(f: Finding) -> list[Location]:
+    """The place to fix first (the blocking guard), then the entry and the others; a
+    finding with none of these (a removed test command) is placed where it ran, or at
+    its job's CI file: code scanning rejects a result without a location."""
     ordered = [g.condition.location for g in (f.reason.guards if f.reason else ())]
     ordered += [f.config.location] if f.config else []
     ordered += list(f.locations)
-    return [loc for loc in dict.fromkeys(ordered) if loc.path]
+    if not any(loc.path for loc in ordered):
+        ordered += [run.location for run in f.head_runs + f.base_runs]
+        ordered += [job_file for run in f.head_runs + f.base_runs if (job_file := _job_file(run.job_id))]
+    return [loc for loc in dict.fromkeys(ordered) if loc.path][:MAX_LOCATIONS]
+
+
+MAX_LOCATIONS = 10  # GitHub keeps the first location and up to a few related ones; more is noise
+
+
+def _job_file(job_id: str) -> Location | None:
+    """The CI file in a job id (`system:file:key ...`)."""
+    parts = job_id.split(":", 2)
+    return Location(parts[1]) if len(parts) == 3 and parts[1] else None
 
 
 def physical(loc: Location) -> dict:

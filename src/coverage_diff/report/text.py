@@ -50,28 +50,43 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
 def verdict(report: Report) -> str:
     losses = [f for f in report.findings if f.kind in LOSS_KINDS and not f.rule]
     if report.command == "diff":
-        if not losses:
-            return "OK: no test configuration stops running."
-        subjects = len({f.subject for f in losses})
-        return f"LOSS: {subjects} test configuration(s) stop running or run less."
+        acknowledged = len({f.subject for f in losses if f.acknowledged is not None})
+        open_losses = len({f.subject for f in losses if f.acknowledged is None})
+        also = f" ({acknowledged} more acknowledged as intended)" if acknowledged else ""
+        if not open_losses:
+            return f"OK: no test configuration stops running unacknowledged{also}." if acknowledged else "OK: no test configuration stops running."
+        return f"LOSS: {open_losses} test configuration(s) stop running or run less{also}."
     return f"{len(report.findings)} finding(s)."
 
 
-def _job_label(run) -> str:
-    label, location = run.job
-    where = location.path if location else run.job_id.split(":")[1] if run.job_id.count(":") >= 2 else ""
-    return f"{label} ({where})"
+def ran_in(runs, limit: int = 4) -> str:
+    """The jobs of `runs` by file, each file named once (a matrix combination is named by
+    its values in the job's label): `ci.yml: test (python=3.11), test (python=3.12)`."""
+    by_file: dict[str, set[str]] = {}
+    for run in runs:
+        label, location = run.job
+        where = location.path if location else run.job_id.split(":")[1] if run.job_id.count(":") >= 2 else ""
+        by_file.setdefault(where, set()).add(label)
+    parts, shown = [], 0
+    for where in sorted(by_file):
+        labels = sorted(by_file[where])[: max(limit - shown, 0)]
+        shown += len(labels)
+        if labels:
+            parts.append(f"{where}: {', '.join(labels)}" if where else ", ".join(labels))
+    total = sum(len(v) for v in by_file.values())
+    return "; ".join(parts) + (f" and {total - shown} more" if total > shown else "")
 
 
 def _finding(f: Finding, detailed: bool) -> list[str]:
     where = f"  [{f.config.location}]" if f.config else ""
-    out = [f"  - {one_line(f.subject)}{terminal(where)}"]
+    out = [f"  - {one_line(f.config.text if f.config else f.subject)}{terminal(where)}"]  # as written
+    if f.acknowledged is not None:
+        out.append(f"      ACKNOWLEDGED ({terminal(f.acknowledged.source)}): {one_line(f.acknowledged.reason)}")
     if not detailed:
         return out
     out.append(f"      {one_line(f.message)}")
     if f.base_runs and not f.rule:
-        jobs = sorted({_job_label(r) for r in f.base_runs})
-        out.append(f"      ran before in: {one_line(', '.join(jobs[:4]))}{' ...' if len(jobs) > 4 else ''}")
+        out.append(f"      ran before in: {one_line(ran_in(f.base_runs))}")
     if f.reason:
         out.append(f"      why: {one_line(f.reason.text)}")
         for g in f.reason.guards:
