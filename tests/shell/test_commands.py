@@ -163,15 +163,16 @@ def test_fallback_of_an_external_command_is_possible():
     found = sound("""pytest first || pytest fallback
 if pytest probe; then pytest then-branch; else pytest else-branch; fi
 if ! pytest negated; then pytest when-failed; fi
+! pytest negated-list && pytest when-list-failed
 git diff --quiet || pytest changed
 bash ci/run.sh || pytest script-failed
 pip install x || { echo failed; exit 1; }
 pytest after
 """)
     out = found.comparison.outcome
-    for fallback in ("fallback", "else-branch", "changed", "script-failed"):
+    for fallback in ("fallback", "else-branch", "changed", "script-failed", "when-failed", "when-list-failed"):
         assert possible(out, f"pytest {fallback}"), fallback
-    for run in ("first", "probe", "then-branch", "after"):
+    for run in ("first", "probe", "then-branch", "negated", "negated-list", "after"):
         assert certain(out, f"pytest {run}"), run
 
 

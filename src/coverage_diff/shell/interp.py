@@ -295,32 +295,35 @@ class Interpreter:
         out = []
         for s in self.exec_cond(left, st):
             if s.flow or (s.status == 0) != (op == "&&"):
-                out.append(s)
-                if op == "||":
-                    out += self.if_it_fails(s, left, lambda f: self.exec(right, f))
+                out.append(s)  # `a || b` with a's success assumed (or `! a && b`): b runs where that fails
+                out += self.if_it_fails(s, left, lambda f: self.exec(right, f))
             else:
                 out.extend(self.exec(right, s))
         return out
 
-    def if_it_fails(self, st: State, node: Node, run) -> list[State]:
+    def if_it_fails(self, st: State, node: Node, run, against: list[State] | None = None) -> list[State]:
         """`pytest a || pytest b`, `if tool; then ...; else fallback`: `st` took an external
         command's success for granted; the path where it fails runs `run`.  Its runs are kept
         as possible (assumption: the command fails); its states only when it ran something, and
-        where they differ from `st`'s (the same state goes on to the same runs, already
-        predicted for certain)."""
-        if st.flow or st.status != 0 or not st.status_assumed:
+        where they differ from those in `against` (default `st`: the same state goes on to the
+        same runs, already predicted for certain).  Under `!` the assumed status is 1 and the
+        other one 0."""
+        if st.flow or st.status is None or not st.status_assumed:
             return []
         before = (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing))
         failed = st.fork()
-        failed.status, failed.status_assumed = 1, False
+        failed.status, failed.status_assumed = (1 if st.status == 0 else 0), False
         text = self.text(node)
-        failed.assumptions += (Assumption(Condition(self.loc(st, node), text, (), False), f"`{text}` fails"),)
+        outcome = failed.status == 0
+        failed.assumptions += (Assumption(Condition(self.loc(st, node), text, (), outcome),
+                                          f"`{text}` {'succeeds' if outcome else 'fails'}"),)
         results = run(failed)
         if (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing)) == before:
             # A fallback that runs nothing (`|| LOCAL_FAILED=$?`, `|| exit 1`) is not followed further:
             # in a loop its states would double per pass, and the assumed success goes on anyway.
             return []
-        return [r for r in results if r.flow or not same_effect(r, st)]
+        others = [st] if against is None else against
+        return [r for r in results if r.flow or not any(same_effect(r, o) for o in others)]
 
     def x_negated_command(self, node, st):
         out = []
@@ -470,10 +473,13 @@ class Interpreter:
                         out.append(c)
                     elif c.status == 0:
                         later = clauses[clauses.index((cond, body)) + 1:]
-                        failed = self.if_it_fails(c, cond[-1], lambda f: self.if_rest(later, f))
-                        out.extend(self.exec_block(body, [c]))
-                        out.extend(failed)
+                        seed = c.fork()
+                        taken = self.exec_block(body, [c])
+                        out.extend(taken)
+                        out.extend(self.if_it_fails(seed, cond[-1], lambda f: self.if_rest(later, f), taken))
                     else:
+                        # `if ! tool; then ...`: the tool's assumed success skips the body; if it fails, the body runs
+                        out.extend(self.if_it_fails(c.fork(), cond[-1], lambda f, b=body: self.exec_block(b, [f]), [c]))
                         nxt.append(c)
             pending = nxt
         for s in pending:
@@ -2706,8 +2712,9 @@ def _expansion_end(text: str, start: int) -> int:
 
 
 def same_effect(a: State, b: State) -> bool:
-    """Two live paths that go on identically (assumptions aside)."""
-    return (a.status == b.status and a.cwd == b.cwd and a.vars == b.vars and a.funcs.keys() == b.funcs.keys()
+    """Two live paths that go on identically (assumptions and the last status aside: a status
+    read as `$?` right after is the only difference, and `set -e` acted on it already)."""
+    return (a.cwd == b.cwd and a.vars == b.vars and a.funcs.keys() == b.funcs.keys()
             and a.positional == b.positional and a.made_dirs == b.made_dirs and a.globopts == b.globopts
             and a.errexit == b.errexit and a.dirstack == b.dirstack)
 
