@@ -472,14 +472,15 @@ class Interpreter:
                     if c.flow:
                         out.append(c)
                     elif c.status == 0:
-                        later = clauses[clauses.index((cond, body)) + 1:]
-                        seed = c.fork()
+                        seed = c.fork() if c.status_assumed else None  # the path where the tool fails, if any
                         taken = self.exec_block(body, [c])
                         out.extend(taken)
-                        out.extend(self.if_it_fails(seed, cond[-1], lambda f: self.if_rest(later, f), taken))
+                        if seed is not None:
+                            later = clauses[clauses.index((cond, body)) + 1:]
+                            out.extend(self.if_it_fails(seed, cond[-1], lambda f: self.if_rest(later, f), taken))
                     else:
-                        # `if ! tool; then ...`: the tool's assumed success skips the body; if it fails, the body runs
-                        out.extend(self.if_it_fails(c.fork(), cond[-1], lambda f, b=body: self.exec_block(b, [f]), [c]))
+                        if c.status_assumed:  # `if ! tool; then ...`: if the tool fails, the body runs
+                            out.extend(self.if_it_fails(c, cond[-1], lambda f, b=body: self.exec_block(b, [f]), [c]))
                         nxt.append(c)
             pending = nxt
         for s in pending:
