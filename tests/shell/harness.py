@@ -12,6 +12,11 @@ materialises the files in a temporary directory (workspace prefixes such as
 first on PATH that logs argv, cwd and environment and exits 0, then compares the
 multiset of logged runs with the predicted ones: argv (repository paths made
 root-relative on both sides), cwd, and env on the variables the prediction lists.
+
+A comparison is `comparable` when the prediction is definite: nothing incomplete, no run
+resting on an assumption, no run with a word or prefix whose value is unknown.  A comparable
+prediction bash contradicts is definite but wrong, which must never happen; the rest are
+honest unknowns.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from pathlib import Path
 
 from coverage_diff.config import Settings
 from coverage_diff.model import Job
-from coverage_diff.shell import JobOutcome, canonical_word, interpret_job
+from coverage_diff.shell import JobOutcome, canonical_word
+from coverage_diff.shell.interp import Interpreter
 from coverage_diff.snapshot import Snapshot
 
 RUNNERS = ("pytest", "python", "python3", "torchrun", "lm_eval", "vllm", "accelerate", "deepspeed", "coverage")
@@ -46,7 +52,7 @@ class Comparison:
     predicted: Counter
     logged: Counter
     outcome: JobOutcome
-    comparable: bool  # every predicted run certain, nothing given up
+    comparable: bool  # every predicted run certain and known, nothing given up
     bash_status: int
     stderr: str
 
@@ -162,10 +168,23 @@ def _parse_log(data: bytes, repo: Path, prefixes: list[str]) -> list[tuple[tuple
     return runs
 
 
+class _Watched(Interpreter):
+    """The interpreter, noting whether a run it records has a value it does not know."""
+
+    unknown_values = False
+
+    def record_run(self, st, words, prefixes, node):
+        if any(not w.known for w in words) or any(not v.known for _, v in prefixes):
+            self.unknown_values = True
+        super().record_run(st, words, prefixes, node)
+
+
 def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Comparison:
     settings = settings or Settings()
     snapshot = Snapshot.from_files("harness", snapshot_files)
-    outcome = interpret_job(job, snapshot, settings)
+    bare = job.without_metadata()  # as `interpret_job` does
+    interp = _Watched(snapshot, settings, job_id=bare.id, platform=bare.platform)
+    outcome = interp.run_job(bare)
     names = {posixpath.basename(r.argv[0]) for r in outcome.runs if r.argv}
     logged_raw, status, stderr, _ = run_under_bash(job, snapshot_files, settings, names)
     predicted = Counter((r.argv, r.cwd, r.env) for r in outcome.runs)
@@ -177,13 +196,13 @@ def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settin
         argv = tuple(canonical_word(w, cwd, snapshot, settings) for w in argv)
         wanted = env_names.get((argv, cwd), set())
         logged[(argv, cwd, tuple(sorted((k, v) for k, v in env.items() if k in wanted)))] += 1
-    comparable = not outcome.incomplete and all(not r.assumptions for r in outcome.runs)
+    comparable = not outcome.incomplete and not interp.unknown_values and all(not r.assumptions for r in outcome.runs)
     result = Comparison(predicted, logged, outcome, comparable, status, stderr)
     tally = os.environ.get(TALLY_VAR)
     if tally:  # the suite-wide soundness figure: one line per comparison
         wrong, unknowns = soundness(result)
         with open(tally, "a") as f:
-            f.write(f"{len(wrong)}\t{unknowns}\t{job.id}\n")
+            f.write(f"{len(wrong)}\t{unknowns + int(interp.unknown_values)}\t{job.id}\n")
     return result
 
 

@@ -276,55 +276,106 @@ def _loop_flow(kind: str):
     return handler
 
 
+READ_OPTIONS_WITH_ARGUMENT = "adpntNui"
+
+
 def read(interp, st: State, args: list[Val], node: Node) -> list[State]:
     names: list[str] = []
     array = None
     delim = "\n"
+    raw = False
     i = 0
     while i < len(args):
-        a = args[i]
-        text = a.text if a.known else ""
-        if text in ("-a",) and i + 1 < len(args):
-            array = args[i + 1].text
-            i += 2
-            continue
-        if text in ("-d",) and i + 1 < len(args):
-            delim = (args[i + 1].text or "")[:1] or "\0"
-            i += 2
-            continue
-        if text in ("-p", "-t", "-n", "-N", "-u", "-i") and i + 1 < len(args):
-            i += 2
-            continue
-        if text.startswith("-") and len(text) > 1:
-            if "a" in text[1:] and i + 1 < len(args):
-                array = args[i + 1].text
-                i += 2
-                continue
-            i += 1
-            continue
-        names.append(text)
+        text = args[i].text if args[i].known else ""
         i += 1
-    if not names and array is None:
+        if names or not text.startswith("-") or len(text) < 2:
+            names.append(text)
+            continue
+        if text == "--":
+            names.extend(a.text if a.known else "" for a in args[i:])
+            break
+        for j, letter in enumerate(text[1:], 1):  # `-r`, `-ra arr`, `-rd ''`, `-d:`
+            if letter == "r":
+                raw = True
+            elif letter in READ_OPTIONS_WITH_ARGUMENT:
+                value = text[j + 1 :]
+                if not value and i < len(args):
+                    value = args[i].text if args[i].known else None
+                    i += 1
+                if letter == "a":
+                    array = value
+                elif letter == "d":
+                    delim = (value or "")[:1] or "\0"
+                break
+    whole_line = not names and array is None  # REPLY takes the line as it is, blanks and all
+    if whole_line:
         names = ["REPLY"]
     line, status = _take_line(st, delim)
-    ifs = interp.ifs(st)
+    escaped = not raw and line is not None and line.known and "\\" in (line.text or "")
+    if escaped:
+        line, status = _unescape_line(st, line, status, delim)
+    ifs = interp.ifs(st, node)
     for n in names + ([array] if array else []):
         if n:
             st.touched.add(n)
-    if line is None:
+    if line is not None and ifs.__class__ is not str:  # IFS not known: neither are the fields
+        line = Val(None, line.entry, line.sources, "<read line>")
+    if line is None or not line.known:
         if array:
             st.set(array, Var(None, True, origin=f"${{{array}[@]}}"))
         for n in names:
             st.assign(n, unknown(f"${n}"))
-        return _status(st, None)
+        return _status(st, None if line is None else status)
     if array:
         fields = read_split(line, 0, ifs)
+        fields = [_restore(v) for v in fields] if escaped else fields
         st.set(array, Var({k: v for k, v in enumerate(fields)}, True, exported=bool(st.get(array) and st.get(array).exported)))
     else:
-        fields = read_split(line, len(names), ifs) if names != ["REPLY"] else [line]
+        fields = read_split(line, len(names), ifs) if not whole_line else [line]
+        if escaped:
+            fields = [_restore(v) for v in fields]
+        if escaped and not whole_line and len(read_split(line, 0, ifs)) > len(names):
+            # The last name takes the rest of the line: bash strips its trailing blanks, escaped or not.
+            last = fields[-1]
+            fields[-1] = Val((last.text or "").rstrip("".join(c for c in ifs if c in " \t\n")), last.entry, last.sources)
         for k, n in enumerate(names):
             st.assign(n, fields[k] if k < len(fields) else Val("", line.entry))
     return _status(st, status)
+
+
+# Without `-r`, a backslash keeps the next character from splitting: while the line is split,
+# each escaped character stands in as a character of a private-use plane no IFS holds.
+_ESCAPED = 0xF0000
+
+
+def _unescape_line(st: State, line: Val, status: int, delim: str) -> tuple[Val, int]:
+    """`read` without `-r`: a backslash before the end of the line joins the next line; before
+    any other character it is removed and that character is taken as it is."""
+    text = line.text or ""
+    while status == 0 and delim == "\n" and (len(text) - len(text.rstrip("\\"))) % 2 == 1:
+        more, status = _take_line(st, delim)
+        if more is None or not more.known:
+            return Val(None, line.entry, line.sources, "<read line>"), status
+        text = text[:-1] + (more.text or "")
+    out = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text) and ord(text[i + 1]) < 0x10000:
+            out.append(chr(_ESCAPED + ord(text[i + 1])))
+            i += 2
+            continue
+        if c != "\\":
+            out.append(c)
+        i += 1
+    return Val("".join(out), line.entry, line.sources), status
+
+
+def _restore(v: Val) -> Val:
+    if not v.known or not any(ord(c) >= _ESCAPED for c in v.text or ""):
+        return v
+    return Val("".join(chr(ord(c) - _ESCAPED) if _ESCAPED <= ord(c) < _ESCAPED + 0x10000 else c for c in v.text or ""),
+               v.entry, v.sources)
 
 
 def _take_line(st: State, delim: str) -> tuple[Val | None, int]:

@@ -18,7 +18,7 @@ from tree_sitter import Node
 from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
-from . import arith, containers, ere, globbing, patterns
+from . import arith, braces, containers, ere, globbing, patterns
 from .definitions import (FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
                           static_source_path)
 from .outcome import JobOutcome, ScriptCall
@@ -43,6 +43,13 @@ ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=").match  # `env NAME=value
 # What `element` gives for an index the array does not hold: empty, but not the same object
 # as an element set to "" (`a[1]=""` stores EMPTY), so `${a[1]-d}` can tell them apart.
 NO_ELEMENT = Val("")
+
+
+class _UnknownIFS(str):
+    pass
+
+
+UNKNOWN_IFS = _UnknownIFS(IFS_DEFAULT)  # `ifs() is UNKNOWN_IFS`: not known statically (splits as the default would)
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
 # Where images keep their programs: a PATH holding none of them may not find a runner.
 SYSTEM_BIN_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/opt/conda/bin",
@@ -268,10 +275,10 @@ class Interpreter:
                 st.flow = Flow("exit")
         return states
 
-    def exec_cond(self, node: Node, st: State) -> list[State]:
+    def exec_cond(self, node: Node, st: State, run=None) -> list[State]:
         """Run a condition (`set -e` off); an unknown status forks both ways."""
         st.no_errexit += 1
-        results = self.exec(node, st)
+        results = (run or self.exec)(node, st)
         out = []
         for r in results:
             r.no_errexit -= 1
@@ -387,6 +394,31 @@ class Interpreter:
         tail = heredoc_tail(node)
         if tail is not None:
             return self.heredoc_pipeline(node, st, tail)
+        chain = heredoc_chain(node)
+        if chain is not None:
+            return self.heredoc_chain(node, st, chain)
+        return self.redirected(node, st)
+
+    def heredoc_chain(self, node: Node, st: State, chain: list[tuple[str, Node]] | None) -> list[State]:
+        """`cat <<EOF && a || b`: tree-sitter hangs what follows the marker on the here-document;
+        bash runs it as the rest of an and-or list, left to right."""
+        if not chain:
+            self.incomplete(self.loc(st, node), "command after a here-document marker not followed")
+            return self.redirected(node, st)
+        states = self.exec_cond(node, st, self.redirected)
+        for i, (op, part) in enumerate(chain):
+            out = []
+            for s in states:
+                if s.flow or (s.status == 0) != (op == "&&"):
+                    out.append(s)
+                elif i == len(chain) - 1:
+                    out.extend(self.exec(part, s))
+                else:
+                    out.extend(self.exec_cond(part, s))
+            states = out
+        return states
+
+    def redirected(self, node: Node, st: State) -> list[State]:
         body = node.child_by_field_name("body")
         saved_stdin, saved_capture = st.stdin, st.capture
         for redirect in redirects_of(node):
@@ -432,8 +464,6 @@ class Interpreter:
             st.stdin = [concat([value, Val("\n")])]
         elif t == "heredoc_redirect":
             st.stdin = [self.heredoc(redirect, st)]
-            if any(c.type in ("list", "command") for c in redirect.named_children):
-                self.incomplete(self.loc(st, redirect), "command after a here-document marker not followed")
         elif t == "file_redirect":
             op = next((c.type for c in redirect.children if not c.is_named), "")
             dest = redirect.child_by_field_name("destination")
@@ -452,9 +482,18 @@ class Interpreter:
         if body is None:
             return EMPTY
         quoted = start is not None and any(q in self.text(start) for q in "'\"\\")
+        lead = heredoc_layout(redirect)[1]
+        if lead is None or (not quoted and ("$" in lead or "`" in lead)):
+            self.incomplete(self.loc(st, redirect), "here-document tree-sitter does not read whole: its text is unknown")
+            return unknown("<here-document>")
         if quoted:
-            return Val(self.text(body))
-        return concat(self.quoted_pieces(body, st, body.start_byte, body.end_byte, heredoc=True))
+            value = Val(lead + self.text(body))
+        else:
+            value = concat([Val(unescape_dq(lead, heredoc=True)),
+                            *self.quoted_pieces(body, st, body.start_byte, body.end_byte, heredoc=True)])
+        if any(c.type == "<<-" for c in redirect.children):  # `<<-`: leading tabs go from every line
+            value = value.with_text(re.sub(r"(?m)^\t+", "", value.text)) if value.known else value
+        return value
 
     # -- if / case / loops ---------------------------------------------------------------
     def x_if_statement(self, node, st):
@@ -912,8 +951,9 @@ class Interpreter:
         return items
 
     def subscript_key(self, st: State, text: str, assoc: bool):
-        if assoc:
-            val = self.expand_text(st, text)
+        if assoc:  # expanded as a word without splitting: `M['a b']`, `M["$k"]`, `M[a b]`
+            node = self._word_node(st, text) if "'" in text or '"' in text else None
+            val = self.expand_string(node, st) if node is not None else self.expand_text(st, text)
             return val.text
         return self.arith_eval(st, text)
 
@@ -946,6 +986,9 @@ class Interpreter:
             return [st]
         st.sub_status = None
         for c, t, text in operands:
+            if t == "variable_assignment" and braces.has_braces(self.text(c)) and braces.expand(self.text(c)) != [self.text(c)]:
+                # `export E={p,q}` is `export E=p E=q` to bash: not followed
+                self.incomplete(self.loc(st, c), f"brace expansion in {keyword} {self.text(c)!r} not followed")
             if t == "variable_assignment" and "n" in flags and keyword != "export":
                 self.declare_nameref(c, st, local)
             elif t == "variable_assignment":
@@ -1016,9 +1059,10 @@ class Interpreter:
 
     def declare_name(self, st: State, name: str, local: bool, export: bool | None, flags: str) -> None:
         if local:
+            fresh = bool(st.locals) and name not in st.locals[-1]
             st.declare_local(name)
-            if st.locals and st.locals[-1].get(name, 0) is not None and "A" not in flags and "a" not in flags:
-                st.bind(name, None)  # `local x` makes x unset inside the function
+            if fresh:  # `local x` makes x unset inside the function, `local -a x` an empty array
+                st.bind(name, None)
         old = st.get(name)
         st.touched.add(name)
         if "A" in flags or "a" in flags:
@@ -1394,7 +1438,9 @@ class Interpreter:
     def x_command(self, node, st):
         st.sub_status = None
         prefixes: list[tuple[str, Val]] = []
-        prefix_nodes, redirects, words_nodes, reads_stdin = command_shape(node)
+        prefix_nodes, redirects, words_nodes, reads_stdin, before = command_shape(node)
+        for c in before:  # `x=1 arr=(a)` on a line of its own, which tree-sitter joins to the next
+            self.assign(c, st)
         if not words_nodes:
             for c, _ in prefix_nodes:
                 self.assign(c, st)
@@ -1854,8 +1900,15 @@ class Interpreter:
 
     # -- expansion -------------------------------------------------------------------
     def expand_words(self, nodes: list[Node], st: State) -> list[Val]:
-        out: list[Val] = []
         plans = _PLANS[False]
+        if len(nodes) > 1:  # words tree-sitter split (`pre{$x,$y}post`), noted on the first word's plan
+            first = plans.get(nodes[0].id) or word_plan(nodes[0], False)
+            joined = first.joined
+            if joined is None or joined[0] != len(nodes):
+                joined = first.joined = (len(nodes), joined_words(nodes))
+            if joined[1] is not None:
+                return [v for g in joined[1] for v in (self.fields(g[0], st) if len(g) == 1 else self.joined_fields(g, st))]
+        out: list[Val] = []
         for node in nodes:
             plan = plans.get(node.id)
             if plan is not None and plan.fields is not None:  # as `fields` would answer, without the call
@@ -1866,10 +1919,15 @@ class Interpreter:
 
     def fields(self, node: Node, st: State) -> list[Val]:
         """Word expansion with splitting of unquoted expansions and `"$@"` arrays,
-        then pathname expansion of the unquoted glob characters."""
+        then pathname expansion of the unquoted glob characters (after brace expansion)."""
         plan = word_plan(node, False)
         if plan.fields is not None:  # a word with no expansion and nothing to glob: as it was
             return list(plan.fields)
+        if plan.braces is not None:
+            if plan.braces is UNCHECKED:
+                plan.braces = brace_words(node, st.source)
+            if plan.braces is not None:
+                return self.brace_fields(node, plan.braces, st)
         segs = self.expansion_alone(plan, st)
         if segs is None:
             segs = self.run_plan(plan, st)
@@ -1905,12 +1963,17 @@ class Interpreter:
                         current.append((seg, True))
                     continue
                 if ifs is None:
-                    ifs = self.ifs(st)
+                    ifs = self.ifs(st, node)
+                if ifs is UNKNOWN_IFS:  # how the value splits is not known
+                    current.append((Val(None, seg.entry, seg.sources, "<split on an unknown IFS>"), True))
+                    started = True
+                    continue
                 parts = split_fields(seg, ifs)
                 white = [c for c in ifs if c in " \t\n"]
                 lead = text[0] in ifs
                 trail = text[-1] in ifs and (text[-1] in white or len(parts) > 0)
-                if lead and (current or started):
+                # (an empty unquoted piece kept for its provenance starts no field)
+                if lead and (started or any(v.text or not v.known for v, _ in current)):
                     fields.append(current)
                     current, started = [], False
                 for i, p in enumerate(parts):
@@ -1930,6 +1993,27 @@ class Interpreter:
         if plan.fixed:
             plan.fields = tuple(result)
         return result
+
+    def joined_fields(self, group: list[Node], st: State) -> list[Val]:
+        """One bash word that tree-sitter split in several nodes (`pre{$x,$y}post`)."""
+        text = "".join(node_text(n) for n in group)
+        words = brace_words_text(text, group[0].start_point[0], st.source.path) if braces.has_braces(text) else None
+        if words is None:
+            # Read again as the value of an assignment, where tree-sitter may take it whole.
+            node = self._word_node(st, text)
+            if node is not None and node_text(node) == text:
+                return self.fields(node, st)
+            words = "tree-sitter reads it as several words"
+        return self.brace_fields(group[0], words, st, text)
+
+    def brace_fields(self, node: Node, words: tuple[Node, ...] | str, st: State, text: str | None = None) -> list[Val]:
+        """The fields of the words a brace expression became, each expanded in turn."""
+        if isinstance(words, str):
+            text = text or self.text(node)
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            self.incomplete(self.loc(st, node), f"word {shown!r} not followed: {words}")
+            return [unknown(text)]
+        return [v for w in words for v in self.fields(w, st)]
 
     def glob_field(self, st: State, node: Node, pieces: list[tuple[Val, bool]]) -> list[Val]:
         """A field with unquoted `*`, `?` or `[` names the repository files it matches (bash's
@@ -1957,11 +2041,17 @@ class Interpreter:
             st.flow, st.status = Flow("discard"), 1
         return [value]
 
-    def ifs(self, st: State) -> str:
+    def ifs(self, st: State, node: Node | None = None) -> str:
+        """IFS as word splitting uses it; UNKNOWN_IFS (which `is` compares) when its value is
+        not known statically."""
         var = st.get("IFS")
-        if var is None or var.scalar is None:
+        if var is None or (var.items is not None and var.scalar is None):
             return IFS_DEFAULT
-        return var.scalar.text if var.scalar.known else IFS_DEFAULT
+        if var.scalar is not None and var.scalar.known:
+            return var.scalar.text
+        where = self.loc(st, node) if node is not None else Location(st.source.path, st.source.line_offset + 1)
+        self.incomplete(where, "IFS not known statically: how values split is unknown")
+        return UNKNOWN_IFS
 
     def expand_string(self, node: Node | None, st: State) -> Val:
         """Expansion without splitting (assignments, `[[ ]]` operands, case subjects)."""
@@ -1980,6 +2070,8 @@ class Interpreter:
             else:
                 parts.append(seg)
         value = concat(parts) if parts else EMPTY
+        if value.origin == "<literal>":  # the string is a value now: `$x` of it splits
+            value = as_field(value)
         if plan.static is not None:
             plan.string = value
         return value
@@ -2010,7 +2102,11 @@ class Interpreter:
             elif kind is VAR:
                 out.append(self.simple_expansion(payload, st, quoted))
             elif kind is PARAM:
-                out.append(self.parameter(payload, st, quoted))
+                seg = self.parameter(payload, st, quoted)
+                if seg.__class__ is Pieces:
+                    out.extend(seg)
+                else:
+                    out.append(seg)
             else:
                 out.extend(self.dynamic_segments(payload, st, quoted))
         return out
@@ -2025,7 +2121,8 @@ class Interpreter:
         if kind is VAR:
             return [self.simple_expansion(payload, st, quoted)]
         if kind is PARAM:
-            return [self.parameter(payload, st, quoted)]
+            seg = self.parameter(payload, st, quoted)
+            return seg if seg.__class__ is Pieces else [seg]
         return None
 
     def dynamic_segments(self, node: Node, st: State, in_quotes: bool) -> list[tuple]:
@@ -2213,7 +2310,9 @@ class Interpreter:
             is_set = val is not None
             vals = [val] if val is not None else []
         if op:
-            result = self.apply_operator(st, node, name, index, op, operands, vals, is_set, whole)
+            result = self.apply_operator(st, node, name, index, op, operands, vals, is_set, whole, quoted)
+            if result.__class__ is Pieces:
+                return result
             if result is not None:
                 vals, whole = result
         else:
@@ -2250,7 +2349,7 @@ class Interpreter:
             pass
         return val
 
-    def apply_operator(self, st, node, name, index, op, operands, vals, is_set, whole):
+    def apply_operator(self, st, node, name, index, op, operands, vals, is_set, whole, quoted=False):
         src = frozenset({name}) if name not in st.touched and is_env_name(name) else frozenset()
         value = vals[0] if vals and not whole else (join_values(vals, " ") if vals else None)
         colon = op.startswith(":") and op not in (":",)
@@ -2267,17 +2366,19 @@ class Interpreter:
             if op[-1] in "-=":
                 if not empty:
                     return None
+                if op[-1] == "-":
+                    return self.operand_pieces(st, node, op, operands, quoted, src)
                 word = self.operand(st, node, operands)
                 word = Val(word.text, word.entry, word.sources | src, word.origin, word.nonempty)
-                if op[-1] == "=":
-                    st.assign(name, word)
-                    st.touched.add(name)
+                st.assign(name, word)
+                st.touched.add(name)
                 return ([word], False)
             if op[-1] == "+":
                 if empty:
+                    if whole and quoted and index == "@" and not vals:  # `"${a[@]+...}"`, no element: no word
+                        return Pieces([([], True)])
                     return ([Val("", sources=src)], False)
-                word = self.operand(st, node, operands)
-                return ([Val(word.text, word.entry, word.sources | src, word.origin, word.nonempty)], False)
+                return self.operand_pieces(st, node, op, operands, quoted, src)
             if op[-1] == "?":
                 if empty:
                     self.incomplete(self.loc(st, node), f"{name} unset: the script would stop here")
@@ -2300,12 +2401,15 @@ class Interpreter:
             mode = {"/": "first", "//": "all", "/#": "prefix", "/%": "suffix"}[op]
             if not rep.known:
                 return ([unknown(self.text(node), v.sources) for v in targets], whole)
+            if not pat_text and mode in ("prefix", "suffix"):  # an empty pattern matches at the start / end
+                glue = (lambda s: rep.text + s) if mode == "prefix" else (lambda s: s + rep.text)
+                return ([self.map_known(v, glue, ()) for v in targets], whole)
             return ([self.map_known(v, lambda s: patterns.substitute(s, pat, rep.text, mode=mode, extglob="extglob" in st.globopts), pat) for v in targets], whole)
         if op in (",,", ",", "^^", "^"):
             fn = {",,": str.lower, "^^": str.upper, ",": lambda s: s[:1].lower() + s[1:], "^": lambda s: s[:1].upper() + s[1:]}[op]
             return ([self.map_known(v, fn, ()) for v in targets], whole)
         if op == ":":
-            return self.substring(st, node, operands, targets, whole)
+            return self.substring(st, node, name, operands, targets, whole)
         if op == "@":
             if not is_set and not whole:  # an unset variable transforms to nothing
                 return ([Val("", sources=src)], False)
@@ -2328,7 +2432,9 @@ class Interpreter:
             return Val(None, v.entry, v.sources, v.origin or "<transformed>")
         return Val(fn(v.text), v.entry, v.sources)
 
-    def substring(self, st, node, operands, targets, whole):
+    def substring(self, st, node, name, operands, targets, whole):
+        """`${x:off:len}` on a string; on `$@` / `$*` (where `$0` is number 0) and on arrays
+        (`${a[@]:off:len}`: the elements whose index is at least `off`), a slice of elements."""
         text = "".join(self.text(c) for c in operands)
         off_text, _, len_text = text.partition(":")
         offset = self.arith_eval(st, off_text) if off_text.strip() else 0
@@ -2336,19 +2442,41 @@ class Interpreter:
         if offset is None or (len_text.strip() and length is None):
             return ([unknown(self.text(node))], False)
         if whole:
-            seq = targets[offset:] if offset >= 0 else targets[len(targets) + offset:]
-            if length is not None:
-                seq = seq[:length] if length >= 0 else seq[: max(len(seq) + length, 0)]
-            return (seq, True)
+            seq = self.slice_of(st, name, targets, offset)
+            if seq is None or (length is not None and length < 0):  # bash: `substring expression < 0`
+                if seq is not None:
+                    self.incomplete(self.loc(st, node), f"{self.text(node)!r}: a negative length is an error in bash")
+                return ([unknown(self.text(node))], False)
+            return (seq[:length] if length is not None else seq, True)
         v = targets[0]
         if not v.known:
             return ([unknown(self.text(node), v.sources)], False)
         s = v.text
-        start = offset if offset >= 0 else max(len(s) + offset, 0)
+        start = offset if offset >= 0 else len(s) + offset
+        if start < 0 or start > len(s):
+            return ([Val("", v.entry, v.sources)], False)
         out = s[start:]
         if length is not None:
-            out = out[:length] if length >= 0 else out[: max(len(out) + length, 0)]
+            if length < 0 and len(out) + length < 0:
+                self.incomplete(self.loc(st, node), f"{self.text(node)!r}: a length before the offset is an error in bash")
+                return ([unknown(self.text(node))], False)
+            out = out[:length] if length >= 0 else out[: len(out) + length]
         return ([Val(out, v.entry, v.sources)], False)
+
+    def slice_of(self, st: State, name: str, targets: list[Val], offset: int) -> list[Val] | None:
+        """The elements from `offset` on, as bash numbers them (None: not known)."""
+        if name in ("@", "*"):
+            seq = [Val(st.script), *targets]
+            start = offset if offset >= 0 else len(seq) + offset
+            return seq[start:] if start >= 0 else []
+        var = st.get(name)
+        if var is None:
+            return []
+        if var.items is None or var.assoc:  # an associative array's order is bash's hash order
+            return None
+        keys = sorted(var.items)
+        start = offset if offset >= 0 else (keys[-1] + 1 if keys else 0) + offset
+        return [var.items[k] for k in keys if k >= start] if start >= 0 else []
 
     def operand(self, st: State, node: Node, operands: list[Node]) -> Val:
         """The word after an operator (`${X:-word}`), expanded without splitting."""
@@ -2370,6 +2498,38 @@ class Interpreter:
             pos = c.end_byte
         del end
         return concat(pieces) if pieces else Val("")
+
+    def operand_pieces(self, st: State, node: Node, op: str, operands: list[Node], quoted: bool,
+                       src: frozenset[str]) -> "Pieces":
+        """The word of `${x:-word}` / `${x:+word}` as the pieces it expands to, each keeping its
+        own quoting: unquoted, its quoted parts do not split and the rest does (`${y:+--flag "$y"}`
+        is two words); in double quotes everything is quoted, single quotes are plain text and an
+        inner `${a[@]}` still makes one word per element (`"${a[@]+"${a[@]}"}"`)."""
+        out = Pieces()
+        if quoted:
+            string = quoted_operand(node)
+            if string is None:
+                self.incomplete(self.loc(st, node), f"quotes inside the double-quoted {self.text(node)!r} not modelled")
+                return Pieces([(unknown(self.text(node), src), True)])
+            out.extend(self.segments(string, st, False))
+        for part in () if quoted else operand_parts(node, op, operands):
+            if isinstance(part, str):
+                self.operand_text_piece(part, out)
+            else:
+                out.extend(self.segments(part, st, False))
+        if quoted and not out:
+            out.append((Val(""), True))
+        if src:
+            out[:] = [(Val(v.text, v.entry, v.sources | src, v.origin, v.nonempty), q) if isinstance(v, Val) else (v, q)
+                      for v, q in out]
+        return out
+
+    @staticmethod
+    def operand_text_piece(text: str, out: list) -> None:
+        """Literal text of an unquoted operand: escaped characters are quoted, the rest splits
+        like an expansion's value."""
+        for v, q in escaped_pieces(text):
+            out.append((v, True) if q else (Val(v.text), False))
 
     def operand_text(self, node: Node, operands: list[Node]) -> str:
         """The raw source between an expansion's operator and its closing brace."""
@@ -2442,6 +2602,10 @@ class Interpreter:
         return tuple(pieces), sources
 
     def command_substitution(self, node: Node, st: State) -> Val:
+        inner = arithmetic_inner(self.text(node))
+        if inner is not None:  # `$((n+1))` that tree-sitter read as `$( (n+1) )` (here-documents, `${x:-$((..))}`)
+            value = self.arith_text(st, node, inner)
+            return Val(str(value)) if value is not None else unknown(self.text(node))
         body = [c for c in node.named_children if c.type in STATEMENTS]
         if not body:  # `$(< file)` and friends
             redirect = next((c for c in node.named_children if c.type == "file_redirect"), None)
@@ -2560,10 +2724,17 @@ DYNAMIC = "dynamic"  # payload: a node whose segments `Interpreter.dynamic_segme
 LITERAL_WORDS = frozenset({"word", "number", "extglob_pattern", "regex", "test_operator", "variable_name"})
 
 
-class WordPlan:
-    __slots__ = ("ops", "static", "fixed", "fields", "string")
+UNCHECKED = object()  # `WordPlan.braces` not worked out yet
 
-    def __init__(self, ops: list[tuple]):
+
+class Pieces(list):
+    """What one `${...}` expands to when it is more than one piece: [(Val or list[Val], quoted)]."""
+
+
+class WordPlan:
+    __slots__ = ("ops", "static", "fixed", "fields", "string", "braces", "joined")
+
+    def __init__(self, ops: list[tuple], braces=None):
         self.ops = ops
         # Only literal pieces: the segments themselves, the same every time.
         self.static = tuple(payload for _, payload, _ in ops) if all(k is STATIC for k, _, _ in ops) else None
@@ -2573,6 +2744,11 @@ class WordPlan:
             for val, quoted in self.static)
         self.fields: tuple[Val, ...] | None = None  # `Interpreter.fields` of a fixed plan, once known
         self.string: Val | None = None  # `Interpreter.expand_string` of a static plan, once known
+        # The words a brace expression in the word becomes (`brace_words`), UNCHECKED when the
+        # word may hold one, None when it holds none.
+        self.braces = braces
+        # (how many words, `joined_words` of them) for the first word of a command's words.
+        self.joined: tuple | None = None
 
 
 _PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
@@ -2584,14 +2760,58 @@ MAX_MEMO = 4096
 
 def word_plan(node: Node, in_quotes: bool) -> WordPlan:
     if node.__class__ is _Literal:  # stand-ins are made afresh on each use
-        return WordPlan(word_ops(node, in_quotes))
+        return WordPlan(word_ops(node, in_quotes), may_brace(node, in_quotes))
     plans = _PLANS[in_quotes]
     plan = plans.get(node.id)
     if plan is None:
         if len(plans) >= MAX_MEMO:
             plans.clear()
-        plan = plans[node.id] = WordPlan(word_ops(node, in_quotes))
+        plan = plans[node.id] = WordPlan(word_ops(node, in_quotes), may_brace(node, in_quotes))
     return plan
+
+
+def may_brace(node: Node, in_quotes: bool):
+    """UNCHECKED when brace expansion may change the word, else None."""
+    if in_quotes or node.type not in ("word", "concatenation", "brace_expression"):
+        return None
+    return UNCHECKED if braces.has_braces(node_text(node)) else None
+
+
+def joined_words(nodes: list[Node]) -> list[list[Node]] | None:
+    """The nodes grouped into bash's words where tree-sitter split one word in touching nodes
+    (`pre{$x,$y}post`); None when every node is a word of its own."""
+    groups = [[nodes[0]]]
+    for node in nodes[1:]:
+        # (one line only: touching nodes across lines are a misparse of more than a word)
+        if node.start_byte == groups[-1][-1].end_byte and node.end_point[0] == groups[-1][0].start_point[0]:
+            groups[-1].append(node)
+        else:
+            groups.append([node])
+    return groups if len(groups) < len(nodes) else None
+
+
+def brace_words(node: Node, source: Source) -> tuple[Node, ...] | str | None:
+    """The words bash's brace expansion makes of this word, parsed again (each then expands
+    as any word does); None when it makes none; a reason (str) when they cannot be followed."""
+    return brace_words_text(node_text(node), node.start_point[0], source.path)
+
+
+def brace_words_text(text: str, row: int, path: str) -> tuple[Node, ...] | str | None:
+    words = braces.expand(text)
+    if words is None:
+        return f"brace expansion gives {braces.GIVE_UP}"
+    if words == [text]:
+        return None
+    kept = [w for w in words if w]  # an empty unquoted word is no word
+    if not kept:
+        return ()
+    # The same line as the word, so what is said about a part names the right line.
+    tree = parse_source(Source(path, "\n" * row + ": " + " ".join(kept)))
+    cmds = tree.root_node.named_children
+    args = cmds[0].children_by_field_name("argument") if len(cmds) == 1 and cmds[0].type == "command" else []
+    if tree.root_node.has_error or len(args) != len(kept) or any(node_text(a) != w for a, w in zip(args, kept)):
+        return "a word brace expansion makes is not a plain word"
+    return tuple(args)
 
 
 def word_ops(node: Node, in_quotes: bool) -> list[tuple]:
@@ -2771,13 +2991,22 @@ def assignment_shape(node: Node) -> tuple:
 @per_node
 def command_shape(node: Node) -> tuple:
     """(prefix assignments with the name each sets, redirects, name and argument words, whether
-    a redirect feeds stdin) of a simple command; no words when it has no name."""
+    a redirect feeds stdin, assignments that are a statement of their own) of a simple command;
+    no words when it has no name."""
     prefix_nodes = [(c, node_text(c.child_by_field_name("name"))) for c in node.children if c.type == "variable_assignment"]
     redirects = [c for c in node.children if c.type.endswith("_redirect")]
     name_node = node.child_by_field_name("name")
     words_nodes = [name_node, *node.children_by_field_name("argument")] if name_node is not None else []
     reads_stdin = any(x.type in ("herestring_redirect", "heredoc_redirect") or "<" in node_text(x)[:3] for x in redirects)
-    return prefix_nodes, redirects, words_nodes, reads_stdin
+    before: list[Node] = []
+    if prefix_nodes and name_node is not None:
+        # tree-sitter-bash reads `x=1 arr=(a b)` and the command on the next line as one command;
+        # bash ends the assignments at the newline.
+        last = prefix_nodes[-1][0]
+        gap = (node.text or b"")[last.end_byte - node.start_byte : name_node.start_byte - node.start_byte]
+        if b"\n" in gap.replace(b"\\\n", b""):
+            before, prefix_nodes = [c for c, _ in prefix_nodes], []
+    return prefix_nodes, redirects, words_nodes, reads_stdin, before
 
 
 @per_node
@@ -2855,11 +3084,178 @@ def redirects_of(node: Node) -> list[Node]:
     return [c for c in node.children if c.type.endswith("_redirect")]
 
 
+@per_node
+def heredoc_layout(redirect: Node) -> tuple[int, str | None]:
+    """(where the line holding the marker ends, the start of the body tree-sitter leaves out of
+    its `heredoc_body` node: blank lines, leading blanks, a line it misread as words after a
+    backslash; None when that text cannot be told apart from another document's)."""
+    start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
+    body = next((c for c in redirect.children if c.type == "heredoc_body"), None)
+    if start is None or body is None:
+        return redirect.end_byte, ""
+    root = redirect
+    while root.parent is not None:
+        root = root.parent
+    text = root.text or b""
+    base = root.start_byte  # the program node starts after leading blank lines
+    line_end = text.find(b"\n", start.end_byte - base, body.start_byte - base)
+    if line_end < 0:
+        return body.start_byte, ""
+    gap = (text[line_end + 1 : body.start_byte - base]).decode("utf-8", "replace")
+    line_end += base
+    marker = re.sub(r"[\"'\\]", "", node_text(start))
+    if any(line.strip("\t") == marker for line in gap.split("\n")):  # another document's body
+        return line_end, None
+    return line_end, gap
+
+
 def heredoc_tail(node: Node) -> Node | None:
     for redirect in redirects_of(node):
         if redirect.type == "heredoc_redirect":
             return next((c for c in redirect.named_children if c.type == "pipeline"), None)
     return None
+
+
+@per_node
+def quoted_operand(node: Node) -> Node | None:
+    """The word of a double-quoted `${x:-word}` as bash reads it there: without its own double
+    quotes, the rest expanded as double-quoted text (`"${y+"$y"a}"` reads `$ya`; `${a[@]}` still
+    gives one word each), parsed as a string; None when that is not modelled (a backslash there
+    is read in ways of bash's own: `"${a[@]+\\ x}"` splits)."""
+    start, end = operand_span(node, expansion_shape(node)[4])
+    text = drop_double_quotes((node.text or b"")[start - node.start_byte : end - node.start_byte].decode("utf-8", "replace"))
+    if text is None or "\\" in text:
+        return None
+    tree = parse_source(Source("", "\n" * node.start_point[0] + f'_x="{text}"'))  # on the word's line
+    assignment = tree.root_node.named_children[0] if tree.root_node.named_children else None
+    if tree.root_node.has_error or assignment is None or assignment.type != "variable_assignment":
+        return None
+    value = assignment.child_by_field_name("value")
+    return value if value is not None and value.type == "string" else None
+
+
+def drop_double_quotes(text: str) -> str | None:
+    """The word of a double-quoted `${x:-word}` without its own double quotes (those inside
+    `$(...)`, `${...}` and backquotes stay); None when the text does not close them."""
+    out = []
+    stack: list[str] = []  # closers of the substitutions we are inside
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if text.startswith("${", i) or text.startswith("$(", i):
+            stack.append("}" if text[i + 1] == "{" else ")")
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if stack and c == stack[-1]:
+            stack.pop()
+        elif stack and c == "(" and stack[-1] == ")":
+            stack.append(")")
+        elif c == '"' and not stack:
+            i += 1
+            continue
+        elif c == "`":
+            close = text.find("`", i + 1)
+            if close < 0:
+                return None
+            out.append(text[i : close + 1])
+            i = close + 1
+            continue
+        out.append(c)
+        i += 1
+    return None if stack else "".join(out)
+
+
+def operand_span(node: Node, op: str) -> tuple[int, int]:
+    """Where the word of `${x<op>word}` starts and ends (bytes)."""
+    start = next((c.end_byte for c in node.children if not c.is_named and c.type == op), node.start_byte)
+    return start, node.end_byte - (1 if (node.text or b"").endswith(b"}") else 0)
+
+
+def operand_parts(node: Node, op: str, operands: list[Node]) -> list:
+    """The word between an operator and `}` as literal text (str: words, the text tree-sitter
+    leaves between nodes, joined so that `\\` and the character it escapes stay together) and
+    the nodes that expand (strings, expansions, substitutions)."""
+    raw = node.text or b""
+    parts: list = []
+    start, end = operand_span(node, op)
+    pos = start
+
+    def text(upto: int) -> None:
+        if upto > pos:
+            chunk = raw[pos - node.start_byte : upto - node.start_byte].decode("utf-8", "replace")
+            if parts and isinstance(parts[-1], str):
+                parts[-1] += chunk
+            else:
+                parts.append(chunk)
+
+    def walk(c: Node) -> None:
+        nonlocal pos
+        if c.type == "concatenation":
+            for k in c.children:
+                walk(k)
+            return
+        text(c.start_byte)
+        pos = c.start_byte
+        if c.type == "word" and not (node_text(c).startswith("~") and c.start_byte == start) or not c.is_named:
+            text(c.end_byte)
+        else:
+            parts.append(c)
+        pos = c.end_byte
+
+    for c in operands:
+        walk(c)
+    text(end)
+    return parts
+
+
+def heredoc_chain(node: Node) -> list[tuple[str, Node]] | None:
+    """The `&& a || b` tree-sitter hangs on a here-document marker, as (operator, command)
+    pairs left to right; [] when something follows the marker that is not that; None: nothing."""
+    for redirect in redirects_of(node):
+        if redirect.type != "heredoc_redirect":
+            continue
+        line_end = heredoc_layout(redirect)[0]
+        kids = [c for c in redirect.children  # what starts below the marker's line is body text
+                if c.type not in ("<<", "<<-", "heredoc_start", "heredoc_body", "heredoc_end", "file_redirect")
+                and c.start_byte < line_end]
+        if not kids:
+            return None
+        if len(kids) != 2 or kids[0].type not in ("&&", "||") or kids[1].type not in ("command", "list", "pipeline"):
+            return []
+        return and_or_parts(kids[0].type, kids[1])
+    return None
+
+
+def and_or_parts(op: str, node: Node) -> list[tuple[str, Node]]:
+    """`a && b || c` (tree-sitter nests lists to the left) as [(op, a), ("&&", b), ("||", c)]."""
+    if node.type != "list":
+        return [(op, node)]
+    inner = next((c.type for c in node.children if c.type in ("&&", "||")), None)
+    if inner is None or len(node.named_children) != 2:
+        return [(op, node)]
+    left, right = node.named_children
+    return and_or_parts(op, left) + and_or_parts(inner, right)
+
+
+def arithmetic_inner(text: str) -> str | None:
+    """The expression of `$((...))` when the text is one (its inner parentheses balance)."""
+    if not (text.startswith("$((") and text.endswith("))")):
+        return None
+    inner = text[3:-2]
+    depth = 0
+    for c in inner:
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+    return inner if depth == 0 else None
 
 
 def node_text(node: Node) -> str:
