@@ -202,7 +202,8 @@ def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settin
     if tally:  # the suite-wide soundness figure: one line per comparison
         wrong, unknowns = soundness(result)
         with open(tally, "a") as f:
-            f.write(f"{len(wrong)}\t{unknowns + int(interp.unknown_values)}\t{job.id}\n")
+            first = wrong[0].replace("\t", " ").replace("\n", " ") if wrong else ""
+            f.write(f"{len(wrong)}\t{unknowns + int(interp.unknown_values)}\t{len(outcome.incomplete)}\t{first}\n")
     return result
 
 
@@ -255,7 +256,8 @@ def check_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | N
     return Soundness(wrong, unknowns, result)
 
 
-# Set to a file name, every comparison under bash appends "wrong<TAB>unknowns<TAB>job" to it
+# Set to a file name, every comparison under bash appends "wrong<TAB>unknowns<TAB>incomplete notes<TAB>first
+# wrong" to it
 # (`COVERAGE_DIFF_SOUNDNESS_TALLY=/tmp/t pytest tests/shell tests/e2e`: the suite-wide figure).
 TALLY_VAR = "COVERAGE_DIFF_SOUNDNESS_TALLY"
 
