@@ -46,6 +46,10 @@ class Command:
 
     text: str
     location: Location
+    # Where a multi-line text is written when its rows are not consecutive file lines (a folded
+    # YAML scalar, an expression that expanded to several lines): (row, byte column, file line)
+    # from which on the text is written at that line.  Empty: row N is at `location.line + N`.
+    lines: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from coverage_diff.ci import github_actions
 from coverage_diff.config import Settings
 from coverage_diff.model import Tier
 from coverage_diff.snapshot import Snapshot
+from placing import own_unknown
+from placing import placed
 
 DATA = Path(__file__).parent / "data"
 
@@ -37,13 +39,13 @@ def test_pytorch_reusable_workflow_expands_the_json_test_matrix():
     assert job.key == "linux-jammy-py3_10-gcc11-test/test/test"
     assert job.label == "linux-jammy-py3.10-gcc11 / test / Test"
     assert job.location.path == ".github/workflows/_linux-test.yml" and job.location.line == 43
-    assert [(c.text, c.location.line) for c in job.commands] == [("set -x", 44), ("bash .ci/pytorch/test.sh", 45)]
+    assert [placed(c) for c in job.commands] == [[("set -x", 44), ("bash .ci/pytorch/test.sh", 45)]]  # one script
     env = dict(job.env)
     assert env["BUILD_ENVIRONMENT"] == "linux-jammy-py3.10-gcc11"
     assert env["DOCKER_IMAGE"] == "pytorch-linux-jammy-py3.10-gcc11"  # the callee's default
     assert env["SHARD_NUMBER"] == "1" and env["NUM_TEST_SHARDS"] == "1"
     assert "CALLER_ONLY" not in env  # a caller's workflow env is not inherited
-    assert job.unknown_env == ("GIT_DEFAULT_BRANCH",)
+    assert own_unknown(job) == ("GIT_DEFAULT_BRANCH",)
     assert job.platform == "linux.g4dn.12xlarge.nvidia.gpu"
     assert dict(job.matrix)["config"] == "distributed"
     assert job.tier == Tier.EVERY_PR
@@ -75,7 +77,7 @@ def test_llama_cpp_job_passes_the_prefix_assignment_through():
     result = github_actions.jobs(tree("gha_llama"), Settings())
     (job,) = result.jobs
     assert job.key == "ggml-ci-x64-nvidia-cuda/ggml-ci"
-    assert [c.text for c in job.commands] == ["nvidia-smi", "GG_BUILD_CUDA=1 bash ./ci/run.sh ./tmp/results ./tmp/mnt"]
+    assert [c.text for c in job.commands] == ["nvidia-smi\nGG_BUILD_CUDA=1 bash ./ci/run.sh ./tmp/results ./tmp/mnt\n"]
     assert job.platform == "self-hosted,Linux,X64,NVIDIA"
     # pull_request with `paths:` is the most frequent trigger; push to master is rarer
     assert job.tier == Tier.PATH_FILTERED
@@ -91,9 +93,9 @@ def test_composite_action_steps_get_inputs_and_the_callers_env():
     job = result.jobs[0]
     assert job.key == "suites/1/0"
     assert job.location.path == ".github/actions/setup-and-test/action.yml" and job.location.line == 16
-    assert [(c.text, c.location.line) for c in job.commands] == [("bash ci/dispatch.sh --verbose", 17)]
+    assert [placed(c) for c in job.commands] == [[("bash ci/dispatch.sh --verbose", 17)]]
     assert dict(job.env)["LEVEL"] == "job" and dict(job.env)["FROM_CALLER"] == "yes"
-    assert [i.reason for i in result.incomplete] == ["runs under 'python', not a POSIX shell: not analysed"] * 2
+    assert [i.reason for i in result.incomplete] == ["runs under python, not bash: not analysed"] * 2
 
 
 def test_missing_local_action_is_a_diagnostic():
@@ -135,7 +137,7 @@ def test_env_precedence_workflow_job_step_and_github_env():
     result = one(ENV_WORKFLOW)
     first, second, third = result.jobs
     assert dict(second.env) == {"A": "workflow", "B": "job", "C": "step", "SUITE": "core", "D": "job-derived", "N": "3"}
-    assert second.unknown_env == ("T",)
+    assert own_unknown(second) == ("T",)
     assert "SUITE" not in dict(first.env)  # only later steps see $GITHUB_ENV writes
     assert (second.working_dir, third.working_dir) == ("src", "tests/unit")
 
@@ -229,12 +231,12 @@ jobs:
 def test_unknown_expressions_in_run_become_unknown_variables():
     (job,) = one("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: ./deploy ${{ secrets.KEY }} ${{ github.sha }}\n").jobs
     assert job.commands[0].text == "./deploy ${GHA_SECRETS_KEY} ${GHA_GITHUB_SHA}"
-    assert job.unknown_env == ("GHA_SECRETS_KEY", "GHA_GITHUB_SHA")
+    assert own_unknown(job) == ("GHA_SECRETS_KEY", "GHA_GITHUB_SHA")
 
 
 def test_run_lines_keep_their_file_lines():
     (job,) = one("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: multi\n        run: |\n          one\n\n          two\n").jobs
-    assert [(c.text, c.location.line) for c in job.commands] == [("one", 8), ("two", 10)]
+    assert [placed(c) for c in job.commands] == [[("one", 8), ("two", 10)]]
     assert job.location.line == 7 and job.label == "a / multi"
 
 

@@ -8,6 +8,7 @@ from coverage_diff.ci import github_actions
 from coverage_diff.ci.gha_matrix import MatrixError, expand
 from coverage_diff.config import Settings
 from coverage_diff.snapshot import Snapshot
+from placing import own_unknown
 
 
 def combos(yaml_matrix: str) -> list[dict]:
@@ -182,10 +183,10 @@ jobs:
           COLOR: ${{{{ matrix.color }}}}
         run: bash test.sh
 """)
-    assert len(result.jobs) == 1  # the job still runs, with its matrix unknown
-    assert result.jobs[0].unknown_env == ("COLOR",)
-    assert ("matrix", "unknown until run time") in result.jobs[0].attributes
-    assert len(result.incomplete) == 1 and result.incomplete[0].location.line == 7
+    assert len(result.jobs) == 1  # the job still runs, one job standing for the unknown dimension's values
+    assert own_unknown(result.jobs[0]) == ("COLOR",)
+    assert [k for k, _ in result.jobs[0].matrix] == ["color"] and result.jobs[0].matrix[0][1].startswith("<")
+    assert len(result.incomplete) == 1 and result.incomplete[0].location.line == 8
 
 
 def test_exclude_in_a_workflow_drops_those_jobs():

@@ -10,6 +10,7 @@ from coverage_diff.ci.yamlload import load
 from coverage_diff.config import Settings
 from coverage_diff.model import Tier
 from coverage_diff.snapshot import Snapshot
+from placing import placed
 
 
 def one(workflow: str, extra: dict | None = None):
@@ -57,8 +58,10 @@ jobs:
 
 def test_folded_and_quoted_multiline_runs_keep_per_line_numbers():
     folded, quoted = one(FOLDED).jobs
-    assert [(c.text, c.location.line) for c in folded.commands] == [("pytest tests/a --maxfail 1", 7), ("pytest tests/b", 10)]
-    assert [(c.text, c.location.line) for c in quoted.commands] == [("python -m one --fast", 11), ("python -m two", 14)]
+    assert [c.text for c in folded.commands] == ["pytest tests/a --maxfail 1\npytest tests/b\n"]  # folded as YAML does
+    assert [placed(c) for c in folded.commands] == [[("pytest tests/a", 7), ("--maxfail 1", 8), ("pytest tests/b", 10)]]
+    assert [c.text for c in quoted.commands] == ["python -m one --fast\npython -m two"]
+    assert [placed(c) for c in quoted.commands] == [[("python -m one", 11), ("--fast", 12), ("python -m two", 14)]]
 
 
 CALLER = """on:

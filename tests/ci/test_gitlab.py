@@ -6,6 +6,8 @@ from coverage_diff.ci import gitlab
 from coverage_diff.config import Settings
 from coverage_diff.model import Tier
 from coverage_diff.snapshot import Snapshot
+from placing import own_unknown
+from placing import placed
 
 
 def run(files):
@@ -140,8 +142,9 @@ job:
       fi
 """)
     (job,) = result.jobs
-    assert [(c.text, c.location.line) for c in job.commands] == [
-        ("echo one", 4), ("echo two", 5), ('if [ -n "$X" ]; then', 10), ("  run-x", 11), ("fi", 12)]
+    assert [placed(c) for c in job.commands] == [
+        [("echo one", 4)], [("echo two", 5)], [('if [ -n "$X" ]; then', 10), ("run-x", 11), ("fi", 12)]]
+    assert job.commands[2].text == 'if [ -n "$X" ]; then\n  run-x\nfi\n'  # one piece of the job's script
 
 
 def test_after_script_is_its_own_shell():
@@ -159,7 +162,7 @@ def test_after_script_is_its_own_shell():
     ("  rules:\n    - changes: [src/**/*]\n", Tier.PATH_FILTERED),
     ("  only: [schedules]\n", Tier.NIGHTLY),
     ("  only: [main]\n", Tier.MAIN),
-    ("  except: [merge_requests, branches]\n", None),
+    ("  except: [merge_requests, branches]\n", Tier.OPTIONAL),  # tag pipelines remain
     ("  rules:\n    - if: $CI_PIPELINE_SOURCE\n      when: never\n    - when: always\n", None),
     ("  rules:\n    - exists: [Dockerfile]\n", Tier.EVERY_PR),
     ("  rules:\n    - exists: [nothing-here]\n", None),
@@ -207,7 +210,7 @@ job:
 
 def test_variables_referencing_predefined_ones_are_unknown():
     (job,) = run("variables:\n  IMG: registry/$CI_PROJECT_PATH:latest\n  ESC: \"$$HOME\"\njob:\n  script: [make]\n").jobs
-    assert job.unknown_env == ("IMG",) and dict(job.env) == {"ESC": "$HOME"}
+    assert own_unknown(job) == ("IMG",) and dict(job.env) == {"ESC": "$HOME"}
 
 
 def test_broken_inputs_give_diagnostics_with_lines():

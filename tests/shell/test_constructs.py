@@ -198,8 +198,11 @@ def test_non_exported_variable_is_not_seen_by_child_script():
 
 
 def test_missing_script_is_reported():
-    out = interpret({}, "bash ci/gone.sh")
+    out = interpret({"ci/other.sh": "true\n"}, "bash ci/gone.sh")
     assert out.missing_scripts and out.missing_scripts[0][1] == "ci/gone.sh"
+    # Under a top-level directory without any repository file, a path is made by the job itself.
+    out = interpret({}, "bash build/generated.sh")
+    assert not out.missing_scripts and "made at run time" in out.incomplete[0].reason
 
 
 def test_unparsable_text_is_incomplete_and_the_job_goes_on():

@@ -305,10 +305,91 @@ def _format(template, *args):
 
 
 def _from_json(text):
+    """GitHub parses with a lenient JSON reader: unquoted property names, single-quoted
+    strings, trailing commas and comments are accepted (PyTorch-style test matrices use them)."""
+    text = to_string(text)
     try:
-        return json.loads(to_string(text))
+        return json.loads(text)
     except ValueError as exc:
-        raise ExpressionError(f"fromJSON(): invalid JSON ({exc.msg})") from None
+        try:
+            return _LenientJson(text).document()
+        except ValueError:
+            raise ExpressionError(f"fromJSON(): invalid JSON ({exc.msg})") from None
+
+
+class _LenientJson:
+    _TOKEN = re.compile(r"""\s*(?:(?P<comment>//[^\n]*|/\*.*?\*/)|(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+                         |(?P<punct>[{}\[\],:])|(?P<word>[^\s{}\[\],:'"/]+))""", re.VERBOSE | re.DOTALL)
+
+    def __init__(self, text: str):
+        self.tokens = []
+        pos = 0
+        while pos < len(text):
+            match = self._TOKEN.match(text, pos)
+            if match is None or match.end() == pos:
+                if text[pos:].strip():
+                    raise ValueError(f"unexpected {text[pos]!r}")
+                break
+            pos = match.end()
+            if match.lastgroup and match.lastgroup != "comment":
+                self.tokens.append((match.lastgroup, match.group(match.lastgroup)))
+        self.i = 0
+
+    def next(self):
+        if self.i >= len(self.tokens):
+            raise ValueError("unexpected end")
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def peek(self, value: str) -> bool:
+        return self.i < len(self.tokens) and self.tokens[self.i] == ("punct", value)
+
+    def document(self):
+        value = self.value()
+        if self.i != len(self.tokens):
+            raise ValueError("trailing text")
+        return value
+
+    def value(self):
+        kind, tok = self.next()
+        if kind == "string":
+            return json.loads('"' + tok[1:-1].replace('\\\'', "'").replace('"', '\\"') + '"') if tok[0] == "'" else json.loads(tok)
+        if kind == "word":
+            literals = {"true": True, "false": False, "null": None}
+            return literals[tok] if tok in literals else _number_or_text(tok)
+        if tok == "{":
+            return self.items("}", self.pair, {})
+        if tok == "[":
+            return self.items("]", self.value, [])
+        raise ValueError(f"unexpected {tok!r}")
+
+    def pair(self):
+        kind, key = self.next()
+        if kind not in ("string", "word"):
+            raise ValueError("a property name")
+        key = json.loads(key) if kind == "string" and key[0] == '"' else key.strip("'")
+        if self.next() != ("punct", ":"):
+            raise ValueError("expected ':'")
+        return key, self.value()
+
+    def items(self, end: str, item, into):
+        while not self.peek(end):
+            got = item()
+            if isinstance(into, dict):
+                into[got[0]] = got[1]
+            else:
+                into.append(got)
+            if not self.peek(end) and self.next() != ("punct", ","):
+                raise ValueError("expected ','")
+        self.next()
+        return into
+
+
+def _number_or_text(word: str):
+    try:
+        return _number(word)
+    except ValueError:
+        raise ValueError(f"unexpected {word!r}") from None
 
 
 _FUNCTIONS = {

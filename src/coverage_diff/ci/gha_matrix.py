@@ -83,8 +83,6 @@ def _equal(a, b) -> bool:
 
 def flatten(combination: dict) -> tuple[tuple[str, str], ...]:
     """A combination as `Job.matrix` (object values become dotted keys)."""
-    from .gha_expressions import to_string
-
     out: list[tuple[str, str]] = []
 
     def walk(prefix: str, value) -> None:
@@ -92,8 +90,14 @@ def flatten(combination: dict) -> tuple[tuple[str, str], ...]:
             for key, inner in value.items():
                 walk(f"{prefix}.{key}", inner)
         else:
-            out.append((prefix, to_string(value) if not isinstance(value, list) else ",".join(map(to_string, value))))
+            out.append((prefix, _text(value) if not isinstance(value, list) else ",".join(map(_text, value))))
 
     for key, value in combination.items():
         walk(str(key), value)
     return tuple(out)
+
+
+def _text(value) -> str:
+    from .gha_expressions import Unknown, to_string
+
+    return f"<{value.origin}>" if isinstance(value, Unknown) else to_string(value)

@@ -9,6 +9,7 @@ only known at run time stays unknown, never guessed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field, replace
 
@@ -17,14 +18,27 @@ from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
-from .gha_expressions import (ExpressionError, Scope, Unknown, condition, resolve, substitute, to_string)
+from .gha_expressions import ExpressionError, Scope, Unknown, condition, evaluate, resolve, segments, to_string
 from .gha_matrix import MAX_JOBS, MatrixError, expand, flatten
+from .scalar_lines import command, fallback, locate
 from .gha_triggers import Scenario, best, scenarios, triggers
 from .yamlload import Map, YamlError, load_file, type_name
 
 SYSTEM = "github-actions"
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
 NON_SHELLS = ("python", "pwsh", "powershell", "cmd")
+POSIX_SHELLS = ("bash", "sh", "zsh", "dash", "ksh")
+# Default variables of every step's shell whose values depend on the run: unknown, never unset.  Paths
+# (`GITHUB_WORKSPACE`, `RUNNER_TEMP`) are left out: unset reads as the repository root for the interpreter.
+RUNNER_ENV = tuple((
+    "GITHUB_ACTOR", "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_HEAD_REF", "GITHUB_JOB", "GITHUB_REF_NAME",
+    "GITHUB_REF_TYPE", "GITHUB_REPOSITORY", "GITHUB_REPOSITORY_OWNER", "GITHUB_RUN_ATTEMPT", "GITHUB_RUN_ID",
+    "GITHUB_RUN_NUMBER", "GITHUB_SERVER_URL", "GITHUB_API_URL", "GITHUB_WORKFLOW", "RUNNER_ARCH", "RUNNER_NAME",
+    "RUNNER_OS", "CI", "GITHUB_ACTIONS"))
+# Outside reusable workflows known to run one input as a bash script (`set -eou pipefail`) in the
+# repository's checkout: PyTorch's job templates, which PyTorch-ecosystem projects call with `script:`.
+SCRIPT_WRAPPERS = {f"pytorch/test-infra/.github/workflows/{name}.yml": "script"
+                   for name in ("linux_job", "linux_job_v2", "linux_job_v3", "macos_job")}
 
 
 def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
@@ -68,6 +82,7 @@ class _Call:
     matrix: tuple = ()  # caller matrix values
     attributes: tuple = ()
     depth: int = 0
+    needs: dict = field(default_factory=dict)  # job id -> {"outputs": ..., "result": ...} of jobs already read
 
 
 @dataclass
@@ -149,26 +164,63 @@ class _Reader:
             return
         base = self.context(call, env={})
         workflow_env = self.env_block(workflow, base, call.file)
-        for job_id, job in jobs_map.items():
+        runs_in: dict[str, tuple[Scenario, ...]] = {}  # job id -> the scenarios it runs in
+        needs: dict[str, dict] = {}
+        for job_id in _needs_first(jobs_map):
+            job = jobs_map[job_id]
             line = jobs_map.line_of(job_id) if isinstance(jobs_map, Map) else 0
             if not isinstance(job, dict):
                 self.error(call.file, line, f"job {job_id!r} must be a mapping, not {type_name(job)}")
+                runs_in[job_id] = ()
                 continue
-            self.job(str(job_id), job, line, workflow, workflow_env, call)
+            scenarios = call.scenarios
+            if not _checks_status(job.get("if")):  # a job whose needed job is skipped is skipped too
+                for needed in _needs_of(job):
+                    if needed not in jobs_map:
+                        self.error(call.file, _line(job, "needs", line), f"job {job_id!r} needs {needed!r}, which is not a job of this workflow")
+                    scenarios = tuple(s for s in scenarios if s in runs_in.get(needed, scenarios))
+            inner = replace(call, scenarios=scenarios, needs=dict(needs))
+            runnable, attributes = self.filter_if(job, scenarios, inner, lambda s, c=inner: self.context(c, {}, None, s))
+            runs_in[str(job_id)] = runnable
+            needs[str(job_id)] = {"outputs": self.job_outputs(job_id, job, inner, line), "result": Unknown(f"needs.{job_id}.result")}
+            if runnable:
+                self.job(str(job_id), job, line, workflow, workflow_env,
+                         replace(inner, scenarios=runnable, attributes=call.attributes + attributes))
 
-    def context(self, call: _Call, env: dict, matrix=None, scenario: Scenario | None = None) -> dict:
+    def job_outputs(self, job_id, job: dict, call: _Call, line: int) -> dict:
+        """A job's `outputs:` as far as they are known before it runs (an input passed through,
+        a literal); what a step computes stays unknown."""
+        if "uses" in job:  # a reusable workflow's outputs come from its own jobs at run time
+            return Scope(f"needs.{job_id}.outputs")
+        outputs = job.get("outputs")
+        if not isinstance(outputs, dict):
+            return {}  # an output the job does not declare is empty
+        matrix = Scope("matrix") if "strategy" in job else {}
+        context = self.context(call, {}, matrix, call.scenarios)
+        known = {}
+        for name, value in outputs.items():
+            try:
+                known[str(name)] = resolve(value, context)
+            except ExpressionError as exc:
+                self.error(call.file, _line(outputs, name, line), str(exc))
+                known[str(name)] = Unknown(f"outputs.{name}")
+        return known
+
+    def context(self, call: _Call, env: dict, matrix=None, scenario: Scenario | tuple | None = None) -> dict:
+        """Expression contexts; `scenario` (or several, of which what they all share) fixes the event and ref."""
         github = {"workspace": ".", "repository_owner_id": Unknown("github.repository_owner_id")}
-        if scenario is not None:
-            github["event_name"] = scenario.event
-            if scenario.ref:
-                github["ref"] = scenario.ref
-                github["ref_name"] = scenario.ref.rsplit("/", 1)[-1]
+        chosen = scenario if isinstance(scenario, tuple) else (scenario,) if scenario is not None else ()
+        if chosen and len({s.event for s in chosen}) == 1:
+            github["event_name"] = chosen[0].event
+        if chosen and len({s.ref for s in chosen}) == 1 and chosen[0].ref:
+            github["ref"] = chosen[0].ref
+            github["ref_name"] = chosen[0].ref.rsplit("/", 1)[-1]
         return {
             "github": Scope("github", github),
             "inputs": dict(call.inputs),
             "vars": Scope("vars", has_default=True),
             "secrets": Scope("secrets"),
-            "needs": Scope("needs"),
+            "needs": Scope("needs", call.needs),
             "steps": Scope("steps"),
             "runner": Scope("runner"),
             "job": Scope("job"),
@@ -178,10 +230,7 @@ class _Reader:
         }
 
     def job(self, job_id: str, job: dict, line: int, workflow: dict, workflow_env: dict, call: _Call) -> None:
-        runnable, attributes = self.filter_if(job, call.scenarios, call, lambda s: self.context(call, {}, None, s))
-        if not runnable:
-            return
-        call = replace(call, scenarios=runnable, attributes=call.attributes + attributes)
+        """One job of a workflow, read for the scenarios in which its `if:` and `needs` let it run."""
         combos = self.combinations(job, call)
         if combos is None:  # only known at run time: keep the job, matrix unknown
             combos, unknown_matrix = [None], True
@@ -232,10 +281,17 @@ class _Reader:
             return [{}]
         matrix = strategy["matrix"]
         line = _line(job["strategy"], "matrix", line)
-        unknown = _first_unknown(matrix)
-        if unknown is not None:
-            self.incomplete(call.file, line, f"matrix depends on {unknown.origin}, known only at run time")
+        whole = matrix if isinstance(matrix, Unknown) else next(
+            (matrix[k] for k in ("include", "exclude") if isinstance(matrix, dict) and isinstance(matrix.get(k), Unknown)), None)
+        if whole is not None:
+            self.incomplete(call.file, line, f"matrix depends on {whole.origin}, known only at run time")
             return None
+        if isinstance(matrix, dict):  # an unknown dimension is one unknown value; unknown fields stay unknown values
+            for key, values in list(matrix.items()):
+                if isinstance(values, Unknown):
+                    self.incomplete(call.file, _line(job["strategy"].get("matrix"), key, line),
+                                    f"matrix key {key} depends on {values.origin}, known only at run time: one job stands for its values")
+                    matrix = {**matrix, key: [values]}
         if not isinstance(matrix, dict):
             self.error(call.file, line, f"`strategy.matrix` must be a mapping, not {type_name(matrix)}")
             return [{}]
@@ -280,6 +336,11 @@ class _Reader:
     def reusable(self, job_id: str, job: dict, uses: str, call: _Call, matrix_ctx, matrix_values: tuple) -> None:
         line = job.line_of("uses") if isinstance(job, Map) else 0
         if not uses.startswith("./"):
+            wrapper = SCRIPT_WRAPPERS.get(uses.split("@", 1)[0])
+            given = job.get("with")
+            if wrapper is not None and isinstance(given, dict) and isinstance(given.get(wrapper), str):
+                self.wrapped_script(job_id, job, given, wrapper, call, matrix_ctx, matrix_values)
+                return
             self.incomplete(call.file, line, f"reusable workflow {uses} lives outside the repository: not analysed")
             return
         callee = normalize(uses.split("@", 1)[0])
@@ -309,6 +370,21 @@ class _Reader:
                 prefix=f"{call.prefix}{job_id}/", label_prefix=f"{call.label_prefix}{label} / ",
                 matrix=matrix_values + events, attributes=call.attributes + (("workflow", callee),), depth=call.depth + 1))
 
+    def wrapped_script(self, job_id: str, job: dict, given: dict, key: str, call: _Call, matrix_ctx, matrix_values) -> None:
+        """A job of a known outside workflow that runs its `key` input as a bash script in the
+        repository checkout (`SCRIPT_WRAPPERS`): that script is the job's one command."""
+        context = self.context(call, {}, matrix_ctx, call.scenarios)
+        line = _line(given, key, _line(job, "with", 0))
+        name = self.resolve(job.get("name", job_id), context, call.file, line)
+        runner = self.resolve(given.get("runner", ""), context, call.file, _line(given, "runner", line))
+        here = _Step(
+            call=call, file=call.file, key=f"{call.prefix}{job_id}",
+            label=call.label_prefix + (to_string(name) if not isinstance(name, Unknown) else job_id),
+            context=context, env={}, runtime_env={}, working_dir="", shell=None,
+            platform=f"<{runner.origin}>" if isinstance(runner, Unknown) else to_string(runner), matrix=matrix_values,
+            scenarios=call.scenarios, attributes=call.attributes + (("workflow", job["uses"]),), depth=call.depth)
+        self.script_job(given[key], key, line, here, {}, True, key)
+
     def inputs_per_event(self, with_values: dict, call: _Call, matrix_ctx, line: int) -> list[tuple[dict, list]]:
         """`with:` evaluated under each scenario of the caller, scenarios grouped by the inputs they give."""
         groups: dict[str, tuple[dict, list]] = {}
@@ -321,7 +397,7 @@ class _Reader:
 
     # -- steps -----------------------------------------------------------------------
     def job_steps(self, job_id, job, line, workflow, workflow_env, call: _Call, matrix_ctx, matrix_values) -> None:
-        context = self.context(call, dict(workflow_env), matrix_ctx, call.scenarios[0])
+        context = self.context(call, dict(workflow_env), matrix_ctx, call.scenarios)
         job_env = self.env_block(job, context, call.file)
         env = {**workflow_env, **job_env}
         name = self.resolve(job.get("name", job_id), context, call.file, line)
@@ -406,70 +482,112 @@ class _Reader:
             self.error(here.file, run_line, f"`run` must be a string, not {type_name(step['run'])}")
             return
         shell = step.get("shell", here.shell)
-        errexit = self.errexit(shell, here, run_line)
+        errexit = self.errexit(shell, here, _line(step, "shell", run_line) if "shell" in step else run_line)
         if errexit is None:
             return
-        unknown_names: list[str] = []
-        commands = self.commands(script, here, run_line, unknown_names)
         self.record_github_env(script, here)
         name = self.resolve(step.get("name"), here.context, here.file, line) if "name" in step else None
-        first = next((ln.strip() for ln in script.split("\n") if ln.strip()), "")
+        self.script_job(script, "run", run_line, here, env, errexit, name)
+
+    def script_job(self, script: str, key: str, line: int, here: _Step, env: dict, errexit: bool, name) -> None:
+        """The Job of one script written under `key:` at `line` (a `run:` step, a wrapper's script input)."""
+        unknown_names: list[str] = []
+        commands = self.commands(script, here, line, unknown_names, key)
+        first = next((ln.strip() for ln in script.split("\n") if ln.strip() and not ln.strip().startswith("#")), "")
         step_label = to_string(name) if name is not None and not isinstance(name, Unknown) else first[:80]
         known = tuple((k, v) for k, v in env.items() if not isinstance(v, Unknown))
         unknown = tuple(k for k, v in env.items() if isinstance(v, Unknown)) + tuple(unknown_names)
+        unknown += tuple(k for k in RUNNER_ENV if k not in env)  # the runner's defaults: set, value unknown
         tier = best(s.tier for s in here.scenarios) or Tier.OPTIONAL
         paths = tuple(p for s in here.scenarios if s.tier == tier for p in s.paths)
         self.result.jobs.append(Job(
             system=SYSTEM, file=here.call.top, key=here.key, label=f"{here.label} / {step_label}",
-            location=Location(here.file, run_line), commands=commands, env=known,
+            location=Location(here.file, line), commands=commands, env=known,
             unknown_env=tuple(dict.fromkeys(unknown)), working_dir=here.working_dir, tier=tier, matrix=here.matrix,
             platform=here.platform, soft_fail=here.soft_fail, errexit=errexit,
             source_file_dependencies=tuple(dict.fromkeys(paths)),
             attributes=here.attributes + (("events", ",".join(dict.fromkeys(s.event for s in here.scenarios))),)))
 
     def errexit(self, shell, here: _Step, line: int) -> bool | None:
-        """Whether the shell stops at the first failing command; None = not a POSIX shell."""
+        """Whether the step's script stops at its first failing command, as the runner starts
+        it (`bash -e {0}` by default, `bash --noprofile --norc -eo pipefail {0}` for `bash`,
+        `sh -e {0}`, or a custom command with `{0}`); None (with an `incomplete` entry) when
+        the script is not run by a POSIX shell."""
         if shell is not None:
             shell = self.resolve(shell, here.context, here.file, line)
-        if shell is None:
-            if "windows" in here.platform.lower():
-                self.incomplete(here.file, line, "runs under pwsh (the Windows default shell): not analysed")
+        windows = _on_windows(here.platform)
+        if shell is None or shell == "":
+            if windows:
+                self.incomplete(here.file, line, "runs under pwsh (the Windows default shell), not bash: not analysed")
                 return None
-            return True  # `bash -e {0}`
-        text = to_string(shell) if not isinstance(shell, Unknown) else ""
-        words = text.split()
-        program = words[0].rsplit("/", 1)[-1] if words else ""
-        if program not in ("bash", "sh", "zsh", "dash", "ksh"):
-            self.incomplete(here.file, line, f"runs under {text or 'an unknown shell'!r}, not a POSIX shell: not analysed")
+            return True
+        if isinstance(shell, Unknown):
+            self.incomplete(here.file, line, f"shell depends on {shell.origin}, known only at run time: not analysed")
             return None
-        if len(words) == 1:
-            return True  # `bash` = `bash --noprofile --norc -eo pipefail {0}`, `sh` = `sh -e {0}`
-        flags = [w for w in words[1:] if w.startswith("-") and not w.startswith("--")]
-        return any("e" in f[1:] for f in flags) or "errexit" in words
+        text = to_string(shell).strip()
+        if text in ("bash", "sh"):
+            return True
+        if text in NON_SHELLS:
+            self.incomplete(here.file, line, f"runs under {text}, not bash: not analysed")
+            return None
+        if "{0}" not in text:
+            self.error(here.file, line, f"shell {text!r} is neither a built-in shell nor a command with {{0}}")
+            return None
+        words = text.split()
+        index = next((i for i, w in enumerate(words) if _program(w) in POSIX_SHELLS), None)
+        if index is None or "{0}" not in " ".join(words[index + 1:]):
+            self.incomplete(here.file, line, f"runs under {text!r}, not a POSIX shell: not analysed")
+            return None
+        errexit = False
+        flags = words[index + 1 : words.index("{0}")] if "{0}" in words else words[index + 1:]
+        for position, word in enumerate(flags):
+            if word.startswith("--"):
+                continue
+            if word.startswith(("-", "+")) and "e" in word[1:]:
+                errexit = word[0] == "-"
+            elif word in ("-o", "+o") and flags[position + 1 : position + 2] == ["errexit"]:
+                errexit = word == "-o"
+        return errexit
 
-    def commands(self, script: str, here: _Step, run_line: int, unknown_names: list[str]) -> tuple[Command, ...]:
-        file_lines = self.lines(here.file)
-        first_line, per_line = _block_lines(file_lines, run_line)
-        value_lines = script.split("\n")
-        numbers = ([first_line + i for i in range(len(value_lines))] if per_line
-                   else _source_lines(value_lines, file_lines, first_line, run_line))
+    def commands(self, script: str, here: _Step, run_line: int, unknown_names: list[str], key: str = "run") -> tuple[Command, ...]:
+        """The `run:` text as the one script the runner writes to a file: expressions
+        substituted, every row located at the file line it is written on."""
+        if not script.strip():
+            return ()
+        lines = self.lines(here.file)
+        offsets = locate(lines, run_line, key, script) or fallback(lines, run_line, script)
 
         def placeholder(expression: str) -> str:
             name = "GHA_" + re.sub(r"\W+", "_", expression.strip()).strip("_").upper()[:60]
             unknown_names.append(name)
             return "${" + name + "}"
 
-        out = []
-        for raw, line in zip(value_lines, numbers):
-            if not raw.strip():
-                continue
-            try:
-                text = substitute(raw, here.context, placeholder)
-            except ExpressionError as exc:
-                self.error(here.file, line, str(exc))
-                text = raw
-            out.append(Command(text, Location(here.file, line)))
-        return tuple(out)
+        try:
+            pieces = segments(script)
+        except ExpressionError as exc:
+            self.error(here.file, run_line, str(exc))
+            pieces = [(False, script)]
+        text, moved, source, target = [], [], 0, 0  # moved: (source offset, text offset, is expression)
+        for is_expr, part in pieces:
+            raw = "${{" + part + "}}" if is_expr else part
+            value = part
+            if is_expr:
+                try:
+                    result = evaluate(part, here.context)
+                    value = placeholder(part) if isinstance(result, Unknown) else to_string(result)
+                except ExpressionError as exc:
+                    self.error(here.file, _offset_line(offsets, source), str(exc))
+                    value = raw
+            moved.append((source, target, is_expr))
+            text.append(value)
+            source += len(raw)
+            target += len(value)
+        mapped = []
+        for offset, line in offsets:
+            index = bisect.bisect_right(moved, (offset, 1 << 62, True)) - 1
+            start, out, is_expr = moved[index] if index >= 0 else (0, 0, False)
+            mapped.append((out if is_expr else out + offset - start, line))
+        return (command(here.file, "".join(text), tuple(mapped)),)
 
     def record_github_env(self, script: str, here: _Step) -> None:
         """`echo "NAME=value" >> $GITHUB_ENV` sets NAME for the job's later steps."""
@@ -524,19 +642,6 @@ def _frozen(value) -> str:
     return f"<unknown {value.origin}>" if isinstance(value, Unknown) else repr(value)
 
 
-def _first_unknown(value) -> Unknown | None:
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list):
-        for item in value:
-            found = _first_unknown(item)
-            if found is not None:
-                return found
-    return None
-
-
 def _defaults_run(node: dict) -> dict:
     defaults = node.get("defaults")
     run = defaults.get("run") if isinstance(defaults, dict) else None
@@ -585,37 +690,45 @@ def _action_inputs(action: dict, given: dict) -> dict:
     return inputs
 
 
-def _block_lines(lines: list[str], key_line: int) -> tuple[int, bool]:
-    """Where a `run:` value's first line is written, and whether its lines map
-    one-to-one onto file lines (a literal `|` block does; folded text does not)."""
-    text = lines[key_line - 1] if 0 < key_line <= len(lines) else ""
-    match = re.search(r"\brun\s*:\s*(.*)$", text)
-    rest = match.group(1).strip() if match else ""
-    if rest.startswith("|"):
-        return key_line + 1, True
-    if rest.startswith(">") or not rest or rest.startswith("#"):
-        following = next((i for i in range(key_line + 1, len(lines) + 1) if lines[i - 1].strip()), key_line)
-        return following, False
-    return key_line, not rest.startswith(("'", '"'))
+def _offset_line(offsets, offset: int) -> int:
+    index = bisect.bisect_right(offsets, (offset, 1 << 62)) - 1
+    return offsets[max(index, 0)][1]
 
 
-def _source_lines(value_lines: list[str], file_lines: list[str], first: int, key_line: int) -> list[int]:
-    """File lines where each line of a folded (`>`) or quoted multi-line value starts.
-    Folding joins source lines, so a value line is found as the next source line
-    that begins it; a line not found keeps the previous line's number."""
-    out: list[int] = []
-    cursor = first
-    for value_line in value_lines:
-        wanted = " ".join(value_line.split())
-        found = None
-        for number in range(cursor, min(len(file_lines), cursor + 500) + 1):
-            source = file_lines[number - 1]
-            if number == key_line:
-                source = re.sub(r"^.*?\brun\s*:\s*", "", source)
-            source = " ".join(source.strip().lstrip("'\"").rstrip("'\"").split())
-            if wanted and source and wanted.startswith(source[:60]):
-                found = number
-                break
-        out.append(found or (out[-1] if out else first))
-        cursor = found + 1 if found else cursor
-    return out
+def _program(word: str) -> str:
+    """`/usr/bin/bash`, `C:\\msys64\\usr\\bin\\bash.exe` -> `bash`."""
+    name = re.split(r"[\\/]", word)[-1].lower()
+    return name[:-4] if name.endswith(".exe") else name
+
+
+def _on_windows(platform: str) -> bool:
+    return "windows" in platform.lower()
+
+
+def _needs_of(job: dict) -> list[str]:
+    needs = job.get("needs")
+    return [needs] if isinstance(needs, str) else [str(n) for n in needs] if isinstance(needs, list) else []
+
+
+def _needs_first(jobs_map: dict) -> list[str]:
+    """Job ids in file order, except that a job comes after the jobs it needs."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(job_id) -> None:
+        if job_id in order or job_id in visiting or job_id not in jobs_map:
+            return
+        visiting.add(job_id)
+        job = jobs_map[job_id]
+        for needed in _needs_of(job) if isinstance(job, dict) else []:
+            visit(needed)
+        order.append(job_id)
+
+    for job_id in jobs_map:
+        visit(job_id)
+    return order
+
+
+def _checks_status(condition) -> bool:
+    """An `if:` with a status function runs even when a needed job did not (`always()`, `failure()`...)."""
+    return isinstance(condition, str) and re.search(r"\b(always|failure|cancelled)\s*\(", condition) is not None

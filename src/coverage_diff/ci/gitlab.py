@@ -21,6 +21,7 @@ from ..snapshot import Snapshot, normalize
 from . import FrontEndResult
 from .gha_triggers import RANK, best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
+from .scalar_lines import command, fallback, locate
 from .yamlload import Map, Seq, YamlError, load_file, type_name
 
 SYSTEM = "gitlab"
@@ -56,7 +57,26 @@ SCENARIOS = (
         ("CI_PIPELINE_SOURCE", "schedule"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
     Scenario("web", Tier.OPTIONAL, _BRANCH + (
         ("CI_PIPELINE_SOURCE", "web"), ("CI_COMMIT_BRANCH", "main"), ("CI_COMMIT_REF_NAME", "main"))),
+    # A release: the push of a tag (no branch); jobs that only run then wait for a release, like manual ones.
+    Scenario("tag", Tier.OPTIONAL, (
+        ("CI_DEFAULT_BRANCH", "main"), ("CI_MERGE_REQUEST_IID", None), ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", None), ("CI_COMMIT_TAG", "v1.0.0"), ("CI_COMMIT_REF_NAME", "v1.0.0"))),
 )
+# Predefined variables every job's shell has; their values depend on the pipeline (`CI_COMMIT_TAG` only in
+# tag pipelines...), so they are unknown, never unset. Paths (`CI_PROJECT_DIR`) are left out: unset reads
+# as the repository root for the interpreter, an unknown value would not.
+RUNNER_VARIABLES = tuple((
+    "CI_API_V4_URL", "CI_COMMIT_BEFORE_SHA", "CI_COMMIT_BRANCH", "CI_COMMIT_MESSAGE", "CI_COMMIT_REF_NAME",
+    "CI_COMMIT_REF_SLUG", "CI_COMMIT_SHA", "CI_COMMIT_SHORT_SHA", "CI_COMMIT_TAG", "CI_COMMIT_TITLE",
+    "CI_CONCURRENT_ID", "CI_DEFAULT_BRANCH", "CI_JOB_ID", "CI_JOB_NAME", "CI_JOB_STAGE", "CI_JOB_TOKEN",
+    "CI_JOB_URL", "CI_MERGE_REQUEST_IID", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+    "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "CI_PIPELINE_ID", "CI_PIPELINE_IID", "CI_PIPELINE_SOURCE",
+    "CI_PIPELINE_URL", "CI_PROJECT_ID", "CI_PROJECT_NAME", "CI_PROJECT_NAMESPACE", "CI_PROJECT_PATH",
+    "CI_PROJECT_URL", "CI_REGISTRY", "CI_REGISTRY_IMAGE", "CI_REGISTRY_PASSWORD", "CI_REGISTRY_USER",
+    "CI_RUNNER_ID", "CI_RUNNER_TAGS", "CI_SERVER_FQDN", "CI_SERVER_HOST", "CI_SERVER_URL", "GITLAB_USER_EMAIL",
+    "GITLAB_USER_LOGIN"))
+
+
 @dataclass(frozen=True)
 class _Child:
     """A child pipeline being read: what its trigger job hands down."""
@@ -68,11 +88,11 @@ class _Child:
 
 _ONLY_REFS = {  # `only:`/`except:` keywords and the scenarios they match
     "merge_requests": {"merge_request_event"},
-    "branches": {"push", "push-default-branch", "schedule", "web"},
-    "pushes": {"push", "push-default-branch"},
+    "branches": {"push", "push-default-branch", "schedule", "web"},  # not "tag"
+    "pushes": {"push", "push-default-branch", "tag"},
     "schedules": {"schedule"},
     "web": {"web"},
-    "tags": set(), "api": set(), "triggers": set(), "pipelines": set(), "external": set(), "chat": set(),
+    "tags": {"tag"}, "api": set(), "triggers": set(), "pipelines": set(), "external": set(), "chat": set(),
     "external_pull_requests": set(),
 }
 
@@ -87,13 +107,17 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
+        reader = _Reader(snapshot, settings, result)
+        before, problems = len(result.jobs), len(result.diagnostics) + len(result.incomplete)
+        config = None
         with contained(Location(path), f"pipeline file {path}") as caught:
-            reader = _Reader(snapshot, settings, result)
             config = reader.config(path)
             if config is not None:
                 reader.pipeline(config, path)
         result.diagnostics += caught.diagnostics
         result.incomplete += caught.incomplete
+        if len(result.jobs) == before:
+            reader.no_jobs(config, path, len(result.diagnostics) + len(result.incomplete) - problems)
     result.files = list(dict.fromkeys(result.files))
     return result
 
@@ -136,6 +160,7 @@ class _Reader:
         self._includes = 0
         self.base_scenarios: tuple[Scenario, ...] = SCENARIOS  # a child pipeline has its own
         self.restricted: dict[str, frozenset[str]] = {}  # job -> scenarios of the conditional include defining it
+        self.external: list[str] = []  # includes from outside the repository: their keys are unknown
 
     def error(self, path: str, line: int, message: str) -> None:
         diagnostic = Diagnostic(Location(path, line), message)
@@ -144,6 +169,22 @@ class _Reader:
 
     def incomplete(self, path: str, line: int, reason: str) -> None:
         self.result.incomplete.append(Incomplete(Location(path, line), reason))
+
+    def no_jobs(self, config, path: str, problems: int) -> None:
+        """A pipeline the analysis makes nothing of is a problem to show, never a clean result."""
+        defined = [n for n in (config or {}) if isinstance(n, str) and n not in RESERVED and not n.startswith(".")]
+        if config is not None and not defined and not self.external:
+            return  # a file without jobs (templates only) makes no pipeline of its own
+        why = []
+        if config is None:
+            why.append("the file could not be read")
+        if problems:
+            why.append(f"{problems} problem(s) or incomplete part(s) reported while reading it")
+        if self.external:
+            why.append("jobs may come from includes outside the repository: " + ", ".join(self.external[:3]))
+        if defined and not why:
+            why.append("no job runs in any pipeline analysed (merge request, push, default-branch push, schedule, web)")
+        self.error(path, 1, f"the pipeline of {path} analyses to no jobs: " + "; ".join(why))
 
     def lines(self, path: str) -> list[str]:
         if path not in self._lines:
@@ -206,14 +247,14 @@ class _Reader:
     def local_include(self, entry, path: str, line: int) -> list[str]:
         if isinstance(entry, str):
             if re.match(r"^https?://", entry):
-                self.incomplete(path, line, f"remote include {entry} is not analysed")
+                self.outside(path, line, "remote", entry)
                 return []
             pattern = entry
         elif isinstance(entry, dict) and isinstance(entry.get("local"), str):
             pattern = entry["local"]
         elif isinstance(entry, dict) and any(k in entry for k in ("project", "remote", "template", "component")):
             kind = next(k for k in ("project", "remote", "template", "component") if k in entry)
-            self.incomplete(path, line, f"{kind} include {entry[kind]} lives outside the repository: not analysed")
+            self.outside(path, line, kind, entry[kind])
             return []
         else:
             self.error(path, line, f"cannot understand include entry ({type_name(entry)})")
@@ -223,6 +264,11 @@ class _Reader:
         if not targets:
             self.error(path, line, f"included file {pattern} not found")
         return targets
+
+    def outside(self, path: str, line: int, kind: str, target) -> None:
+        self.external.append(f"{kind} {target}")
+        self.incomplete(path, line, f"{kind} include {target} lives outside the repository: its jobs and templates are "
+                                    "unknown (jobs extending them keep what the repository says)")
 
     def include_scenarios(self, entry, data: dict, path: str, line: int) -> frozenset[str]:
         """The scenarios in which an include entry applies: its `rules` are evaluated like a
@@ -241,6 +287,7 @@ class _Reader:
     # -- the pipeline --------------------------------------------------------------------
     def pipeline(self, config: dict, path: str, child: _Child | None = None) -> None:
         child = child or _Child()
+        config = self.dereference(config, config)
         stages = config.get("stages", DEFAULT_STAGES)
         stages = stages if isinstance(stages, list) else DEFAULT_STAGES
         global_vars = self.variables(config.get("variables"), path, config.line_of("variables") if isinstance(config, Map) else 0)
@@ -286,6 +333,10 @@ class _Reader:
         merged.line, merged.key_lines, merged.path = line, {}, path
         for parent in parents:
             target = config.get(parent) if isinstance(parent, str) else None
+            if not isinstance(target, dict) and self.external:
+                self.incomplete(path, _line(job, "extends", line), f"{name!r} extends {parent!r}, defined in no file of the "
+                                "repository (an outside include may define it): the job keeps what is known")
+                continue
             if not isinstance(target, dict):
                 self.error(path, job.line_of("extends") if isinstance(job, Map) else line,
                            f"{name!r} extends {parent!r}, which is not defined")
@@ -341,9 +392,10 @@ class _Reader:
         rules = workflow.get("rules") if isinstance(workflow, dict) else None
         if rules is None:
             return list(self.base_scenarios)
+        path = _path_of(workflow, path)
         kept = []
         for scenario in self.base_scenarios:
-            whens, _, _ = self.rules(rules, {**variables, **dict(scenario.variables)}, path, workflow.line_of("rules"))
+            whens, _, _ = self.rules(rules, {**variables, **dict(scenario.variables)}, path, _line(workflow, "rules", 1))
             if any(w != "never" for w in whens):
                 kept.append(scenario)
         return kept
@@ -355,8 +407,7 @@ class _Reader:
             self.error(path, line, f"`rules` must be a list, not {type_name(rules)}")
             return ["on_success"], [], None
         whens, assumed = [], []
-        for index, rule in enumerate(rules):
-            rule_line = rules.line_at(index) if isinstance(rules, Seq) else line
+        for rule, path, rule_line in _flattened(rules, path, line):
             if not isinstance(rule, dict):
                 self.error(path, rule_line, f"a rule must be a mapping, not {type_name(rule)}")
                 continue
@@ -437,12 +488,21 @@ class _Reader:
             self.trigger(name, job, defaults, global_vars, scenarios, location, child)
             return
         if "script" not in job:
-            self.error(path, location.line, f"job {name!r} has no `script`")
+            if self.external:
+                self.incomplete(path, location.line, f"job {name!r} has no `script` in the repository (an outside "
+                                "include may give it one): not analysed")
+            else:
+                self.error(path, location.line, f"job {name!r} has no `script`")
             return
         stage = str(job.get("stage", "test"))
         if stage not in stages and stage not in (".pre", ".post"):
             self.error(path, _line(job, "stage", location.line), f"job {name!r}: stage {stage!r} is not in `stages`")
         job, inherited = self.inherit(job, defaults, global_vars)
+        windows = _windows_sign(job, self.job_script(job, "before_script", config, path) + self.job_script(job, "script", config, path))
+        if windows:
+            self.incomplete(path, location.line, f"job {name!r} runs on a Windows runner ({windows}): its script is "
+                            "PowerShell, not bash: not analysed")
+            return
         own = self.variables(job.get("variables"), path, _line(job, "variables", location.line), inherited)
         variables = {**inherited, **own}
         for combo in self.combinations(job, name, path, location.line):
@@ -532,6 +592,7 @@ class _Reader:
             variables = {**variables, **self.variables(rule_vars, path, location.line, variables)}
         env = tuple((k, v) for k, v in variables.items() if v is not UNKNOWN)
         unknown = tuple(k for k, v in variables.items() if v is UNKNOWN)
+        unknown += tuple(k for k in RUNNER_VARIABLES if k not in variables)  # predefined: set, value unknown
         attributes = [("stage", stage)] + [("rules", f"{text} (assumed true: known only at run time)") for text in dict.fromkeys(assumed)]
         before = self.job_script(job, "before_script", config, path)
         main = self.job_script(job, "script", config, path)
@@ -608,14 +669,15 @@ class _Reader:
 
     def job_script(self, job: dict, key: str, config: dict, path: str) -> tuple[Command, ...]:
         file = getattr(job, "sources", {}).get(key) or _path_of(job, path)
-        return self.script(job.get(key), config, file, _line(job, key, 0))
+        return self.script(job.get(key), config, file, _line(job, key, 0), key=key)
 
-    def script(self, value, config: dict, path: str, line: int = 0, depth: int = 0) -> tuple[Command, ...]:
-        """Script lines with their own file:line; nested lists (anchors, `!reference`) are flattened."""
+    def script(self, value, config: dict, path: str, line: int = 0, depth: int = 0, key: str | None = None) -> tuple[Command, ...]:
+        """One command per script item (a multi-line item is one piece of the job's shell script),
+        located line by line; nested lists (anchors, `!reference`) are flattened."""
         if value is None:
             return ()
         if isinstance(value, str):
-            return tuple(self.scalar_commands(value, path, line, path))
+            return tuple(self.scalar_commands(value, path, line, key))
         if not isinstance(value, list):
             self.error(path, line, f"a script must be a string or a list, not {type_name(value)}")
             return ()
@@ -624,36 +686,66 @@ class _Reader:
         for index, item in enumerate(value):
             line = value.line_at(index) if isinstance(value, Seq) else 0
             if isinstance(item, list):
-                if depth < 10 and self.is_reference(item, file):
-                    target = self.reference(item, config, file)
-                    out += self.script(target, config, _path_of(target, file), line, depth + 1)
+                if depth < 10:
+                    out += self.script(item, config, _path_of(item, file), line, depth + 1)
                 else:
-                    out += self.script(item, config, file, line, depth + 1)
+                    self.error(file, line, "script lists nest deeper than 10 levels")
             elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
-                out += self.scalar_commands(str(item), file, line, path)
+                out += self.scalar_commands(str(item), file, line, None)
             else:
                 self.error(file, line, f"a script line must be a string, not {type_name(item)}")
         return tuple(out)
 
-    def scalar_commands(self, text: str, file: str, line: int, path: str) -> list[Command]:
-        first, per_line = _scalar_start(self.lines(file), line)
-        out = []
-        for offset, raw in enumerate(text.split("\n")):
-            if raw.strip():
-                out.append(Command(raw, Location(file, first + offset if per_line else first)))
-        return out
-
-    def is_reference(self, item: list, file: str) -> bool:
-        line = getattr(item, "line", 0)
+    def scalar_commands(self, text: str, file: str, line: int, key: str | None) -> list[Command]:
+        if not text.strip():
+            return []
         lines = self.lines(file)
-        return 0 < line <= len(lines) and "!reference" in lines[line - 1]
+        offsets = locate(lines, line, key, text) or fallback(lines, line, text)
+        return [command(file, text, offsets)]
 
-    def reference(self, item: list, config: dict, file: str):
+    # -- `!reference` ------------------------------------------------------------------------
+    def dereference(self, value, config: dict, depth: int = 0):
+        """`value` with every `!reference [key, ...]` replaced by what it points to (GitLab resolves
+        them after includes are merged and before `extends`, nesting at most 10 deep);
+        an unresolvable one is dropped (`_MISSING`)."""
+        if isinstance(value, Seq) and value.tag == "!reference":
+            if depth >= 10:
+                self.error(_path_of(value, ""), value.line, "!reference tags nest deeper than 10 levels")
+                return _MISSING
+            target = self.reference(value, config)
+            return _MISSING if target is None else self.dereference(target, config, depth + 1)
+        if isinstance(value, dict):
+            items = {k: self.dereference(v, config, depth) for k, v in value.items()}
+            if all(items[k] is value[k] for k in value):
+                return value
+            copy = Map({k: v for k, v in items.items() if v is not _MISSING})
+            for attribute in ("line", "key_lines", "path", "sources"):
+                if hasattr(value, attribute):
+                    setattr(copy, attribute, getattr(value, attribute))
+            return copy
+        if isinstance(value, list):
+            items = [self.dereference(v, config, depth) for v in value]
+            if all(a is b for a, b in zip(items, value)):
+                return value
+            kept = [(v, value.line_at(i) if isinstance(value, Seq) else 0) for i, v in enumerate(items) if v is not _MISSING]
+            copy = Seq(v for v, _ in kept)
+            copy.line, copy.item_lines = getattr(value, "line", 0), [line for _, line in kept]
+            if hasattr(value, "path"):
+                copy.path = value.path
+            return copy
+        return value
+
+    def reference(self, item: list, config: dict):
         value = config
         for key in item:
             value = value.get(key) if isinstance(value, dict) else None
         if value is None:
-            self.error(file, getattr(item, "line", 0), f"!reference {list(item)} points to nothing")
+            where = (_path_of(item, ""), getattr(item, "line", 0))
+            if self.external:
+                self.incomplete(*where, f"!reference {list(item)} points to nothing in the repository (an outside "
+                                "include may define it): left out")
+            else:
+                self.error(*where, f"!reference {list(item)} points to nothing")
         return value
 
 
@@ -669,10 +761,43 @@ def _scalar(value) -> str:
     return str(value)
 
 
-def _scalar_start(lines: list[str], line: int) -> tuple[int, bool]:
-    """Where a scalar written at `line` starts, and whether its lines map one-to-one onto file lines."""
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    match = re.search(r"(?:^\s*-\s+|:\s+|^\s*)([|>])[-+0-9]*\s*(?:#.*)?$", text)
-    if match:
-        return line + 1, match.group(1) == "|"
-    return line, True
+_MISSING = object()  # an unresolvable `!reference`: left out of its mapping or list
+
+
+def _flattened(rules: list, path: str, line: int, depth: int = 0):
+    """Each rule with its file and line; lists inside `rules` (from `!reference`) are spliced in."""
+    path = _path_of(rules, path)
+    for index, rule in enumerate(rules):
+        rule_line = rules.line_at(index) if isinstance(rules, Seq) else line
+        if isinstance(rule, list) and depth < 10:
+            yield from _flattened(rule, path, rule_line, depth + 1)
+        else:
+            yield rule, _path_of(rule, path), rule_line
+
+
+def _tags(job: dict) -> list[str]:
+    tags = job.get("tags")
+    return [str(t) for t in tags] if isinstance(tags, list) else [str(tags)] if isinstance(tags, str) else []
+
+
+_POWERSHELL = re.compile(r"\$env:\w|\$LASTEXITCODE\b|\bWrite-(?:Host|Output|Error)\b|-ErrorAction\b|"
+                         r"^\s*\$\w+\s*=\s|^\s*(?:Get|Set|New|Remove|Invoke|Start|Stop|Test|Import|Add|Copy|Move|Expand|Out|Select)-[A-Z]\w+",
+                         re.MULTILINE)
+
+
+def _windows_sign(job: dict, commands) -> str:
+    """Why a job is for a Windows runner, whose shell is PowerShell (the default of Windows executors and
+    of GitLab's hosted Windows runners): a tag or image naming Windows, or a script in PowerShell's syntax.
+    Empty when nothing says so."""
+    tags = [t for t in _tags(job) if "windows" in t.lower()]
+    if tags:
+        return f"tags {tags}"
+    image = job.get("image")
+    image = str(image.get("name") if isinstance(image, dict) else image or "")
+    if re.search(r"windows|servercore|nanoserver", image, re.IGNORECASE):
+        return f"image {image}"
+    for command in commands:
+        match = _POWERSHELL.search(command.text)
+        if match:
+            return f"PowerShell at {command.location}: {match.group(0).strip()!r}"
+    return ""

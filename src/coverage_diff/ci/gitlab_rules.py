@@ -119,9 +119,62 @@ class _Regex:
     def __init__(self, literal: str):
         body, _, flags = literal[1:].rpartition("/")
         try:
-            self.pattern = re.compile(body, re.IGNORECASE if "i" in flags else 0)
-        except re.error as exc:
+            self.pattern = re.compile(from_re2(body), re.IGNORECASE if "i" in flags else 0)
+        except (re.error, RuleError) as exc:
             raise RuleError(f"invalid regular expression {literal}: {exc}") from None
+
+
+_POSIX_CLASSES = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ", "cntrl": "\\x00-\\x1f\\x7f",
+                  "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~", "punct": "!-/:-@\\[-`{-~",
+                  "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f"}
+_RE2_ESCAPES = {"z": "\\Z", "C": "."}  # RE2's end of text and any byte; Python has `\\Z` and `.`
+
+
+def from_re2(pattern: str) -> str:
+    """An RE2 pattern (GitLab's regex engine) in Python's syntax: `\\z`, `\\C`, `\\Q...\\E` and POSIX
+    classes `[[:alpha:]]` are rewritten; a construct RE2 refuses (backreferences, lookaround) is an error."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt == "Q":
+                end = pattern.find("\\E", i + 2)
+                end = len(pattern) if end < 0 else end
+                out.append(re.escape(pattern[i + 2 : end]))
+                i = end + 2
+                continue
+            if nxt.isdigit() and nxt != "0" and not in_class:
+                raise RuleError("RE2 has no backreferences")
+            out.append(_RE2_ESCAPES.get(nxt, ch + nxt) if not in_class else ch + nxt)
+            i += 2
+            continue
+        if in_class and ch == "[" and pattern.startswith("[:", i):
+            end = pattern.find(":]", i + 2)
+            name = pattern[i + 2 : end] if end > 0 else ""
+            negated = name.startswith("^")
+            if name.lstrip("^") in _POSIX_CLASSES and not negated:
+                out.append(_POSIX_CLASSES[name])
+                i = end + 2
+                continue
+        if not in_class and pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            raise RuleError("RE2 has no lookaround")
+        if ch == "[" and not in_class:
+            in_class = True
+            out.append(ch)
+            i += 1
+            if pattern[i : i + 1] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i : i + 1] == "]":
+                out.append("\\]")
+                i += 1
+            continue
+        if ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _compare(op: str, left, right):

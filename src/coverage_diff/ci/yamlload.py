@@ -48,6 +48,7 @@ class Map(dict):
 class Seq(list):
     line: int = 0
     item_lines: list
+    tag: str = ""  # a local tag such as GitLab's `!reference`
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -131,6 +132,8 @@ def _build(node, path: str, count: list[int], memo: dict, core: bool = False):
         seq = Seq(_build(child, path, count, memo, core) for child in node.value)
         seq.line = node.start_mark.line + 1
         seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+        if node.tag.startswith("!"):
+            seq.tag = node.tag
         return seq
     result = Map()
     result.line = node.start_mark.line + 1

@@ -113,7 +113,7 @@ class Interpreter:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
-        sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0)) for c in job.commands]
+        sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
         scans = [self._scan_source(s) for s in sources]
         st.config_names = config_names(scans)
         st.config_scalars = config_scalars(scans, st.config_names)
@@ -349,6 +349,7 @@ class Interpreter:
             back = st.fork()
             back.status, back.status_assumed = f.status, f.status_assumed
             back.assumptions = f.assumptions
+            back.made_dirs = st.made_dirs | f.made_dirs  # directories a subshell made stay made
             if st.capture is not None:  # a subshell writes to the same stdout: `$(a | b)`, `$( (a) )`
                 back.capture = list(f.capture) if f.capture is not None else None
             out.append(back)
@@ -1667,6 +1668,13 @@ class Interpreter:
                                                 "interpreted as bash, a POSIX sh may stop there")
 
     def missing(self, st: State, node: Node, path: str) -> list[State]:
+        made = next((d for d in st.made_dirs if path.startswith(d + "/") and not self.snapshot.is_dir(d)), None)
+        top = path.split("/", 1)[0]
+        if made is None and "/" in path and not self.snapshot.is_dir(top):
+            made = top  # no repository file lies there: what the job makes (`python -m venv venv`, a clone)
+        if made is not None:  # under a directory made at run time (a venv, a scratch dir): made then too
+            self.incomplete(self.loc(st, node), f"{path} is not in the repository: it lies under {made}, made at run time")
+            return self.done(st, 0)
         self.rec.missing.setdefault((self.loc(st, node), path), None)
         return self.done(st, 127)
 
@@ -1727,6 +1735,8 @@ class Interpreter:
             back = st.fork()
             back.status, back.status_assumed = f.status, f.status_assumed
             back.assumptions = f.assumptions
+            if container_cwd is None:  # directories a child made stay made
+                back.made_dirs = st.made_dirs | f.made_dirs
             if st.capture is not None:
                 back.capture = (back.capture or []) + (f.capture if f.capture is not None else [Val(None, origin="<output>")])
             out.append(back)

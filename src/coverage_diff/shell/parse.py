@@ -6,6 +6,7 @@ without touching callers.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import dataclass
 
@@ -29,9 +30,15 @@ class Source:
     text: str
     line_offset: int = 0  # added to 1-based tree lines (a command written at line N)
     blob: str = ""
+    lines: tuple[tuple[int, int, int], ...] = ()  # `Command.lines`: (row, byte column, file line) breakpoints
 
     def location(self, node: Node) -> Location:
-        return Location(self.path, node.start_point[0] + 1 + self.line_offset)
+        row, column = node.start_point
+        if self.lines:
+            index = bisect.bisect_right(self.lines, (row, column, 1 << 62)) - 1
+            if index >= 0:
+                return Location(self.path, self.lines[index][2])
+        return Location(self.path, row + 1 + self.line_offset)
 
     def slice(self, node: Node) -> str:
         return node.text.decode("utf-8", "replace") if node.text is not None else ""
