@@ -1,5 +1,5 @@
-"""The persistent cache writes each pickle as it is made, checksum last, and
-unpickles with the cyclic collector off."""
+"""The persistent cache writes each pickle as it is made, its HMAC last, and
+unpickles with the cyclic collector off.  Trust and eviction: tests/hostile/test_hostile_cache.py."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ def test_a_large_value_round_trips_and_its_checksum_is_checked(tmp_path):
     assert data.startswith(MAGIC) and pickle.loads(data[len(MAGIC) + 32:]) == value
     assert Cache(tmp_path).get("ns", "k") == value
 
-    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit off: ignored and removed
+    entry.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit off: never unpickled, removed
     assert cache.get("ns", "k") is None and not entry.exists()
 
 
 def test_a_value_that_fails_halfway_through_pickling_leaves_nothing(tmp_path, monkeypatch):
     writes = []
-    original = cache_module._Hashed.write
-    monkeypatch.setattr(cache_module._Hashed, "write", lambda self, data: writes.append(len(data)) or original(self, data))
+    original = cache_module._Signed.write
+    monkeypatch.setattr(cache_module._Signed, "write", lambda self, data: writes.append(len(data)) or original(self, data))
     cache = Cache(tmp_path)
     assert cache.put("ns", [list(range(100_000)), lambda: 1], "k") is False
     assert writes, "some frames were written before pickling failed"

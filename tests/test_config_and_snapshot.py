@@ -36,7 +36,12 @@ def test_bad_settings_name_the_file_and_key(text, message):
 def test_settings_read_from_the_snapshot():
     snap = Snapshot.from_files("t", {".coverage-diff.toml": 'default-working-dir = "src"\n'})
     assert load_settings(snap).default_working_dir == "src"
-    assert load_settings(Snapshot.from_files("t", {})) == Settings()
+    # The vLLM container prefix is a default only where the repository is vLLM-style.
+    assert load_settings(Snapshot.from_files("t", {})) == Settings(workspace_prefixes=())
+    vllm = Snapshot.from_files("t", {".buildkite/ci_config.yaml": "name: vllm_ci\n"})
+    assert load_settings(vllm) == Settings()
+    named = Snapshot.from_files("t", {".coverage-diff.toml": 'workspace-prefixes = ["/vllm-workspace", "/src"]\n'})
+    assert load_settings(named).workspace_prefixes == ("/vllm-workspace", "/src")
 
 
 def test_parse_range_forms():

@@ -64,10 +64,10 @@ def test_a_pipeline_file_a_front_end_fails_on_is_a_diagnostic(repo, monkeypatch)
     monkeypatch.setattr(file_memo, "MEMO", file_memo.FileMemo())  # read the files, not what an earlier test kept
     real = buildkite._read_file_uncached
 
-    def read(snapshot, path, settings, result, reader):
+    def read(snapshot, path, settings, result, reader, *context):
         if path.endswith("distributed.yaml"):
             raise KeyError("surprise")
-        return real(snapshot, path, settings, result, reader)
+        return real(snapshot, path, settings, result, reader, *context)
 
     monkeypatch.setattr(buildkite, "_read_file_uncached", read)
     session = Session(repo, use_cache=False)

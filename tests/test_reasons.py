@@ -68,3 +68,13 @@ def test_near_miss(a, b, near):
 def test_edit_distance():
     assert edit_distance("kitten", "sitting") == 3
     assert edit_distance("abc", "abc") == 0
+
+
+def test_buildkite_step_keeps_every_preparation_command_before_the_calling_one():
+    commands = (Command("bash /workspace/scripts/install-connectors.sh", Location("ci.yml", 5)),
+                Command("export MODE=fast", Location("ci.yml", 6)),
+                Command("bash ci/run.sh", Location("ci.yml", 7)),
+                Command("pytest -v ci/after.py", Location("ci.yml", 8)))
+    j = job("buildkite", commands=commands)
+    step = yaml.safe_load(render_step(j, "SW_ATTN=1 bash ci/run.sh", ["SW_ATTN=1"], calling="bash ci/run.sh"))[0]
+    assert step["commands"] == ["bash /workspace/scripts/install-connectors.sh", "export MODE=fast", "SW_ATTN=1 bash ci/run.sh"]

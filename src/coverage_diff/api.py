@@ -82,6 +82,14 @@ class Session:
 
         return self._settings if self._settings is not None else load_settings(snapshot)
 
+    def diff_settings(self, base_rev: str, head_rev: str) -> Settings:
+        """The settings of a diff: given ones, else `config.for_diff` of both revisions'."""
+        if self._settings is not None:
+            return self._settings
+        from .config import for_diff
+
+        return for_diff(self.settings_for(self.snapshot(base_rev)), self.settings_for(self.snapshot(head_rev)))
+
     def inventory(self, rev: str, settings: Settings | None = None) -> Inventory:
         key = resolve(self.repo, rev) if rev else ""
         if key and key in self._inventories:
@@ -143,8 +151,9 @@ class Session:
             from .config import load_settings
 
             self._settings = load_settings(self.snapshot(base_rev))
-        # Both sides use one revision's settings: a PR that changes them is analysed consistently.
-        settings = self.settings_for(self.snapshot(head_snapshot_rev))
+        # Both sides use one set of settings: the base's, which the head may only make stricter
+        # (config.for_diff), or those given (--config, --settings-from base).
+        settings = self.diff_settings(base_rev, head_snapshot_rev)
         stored_as = self._report_key(spec, base_rev, head_snapshot_rev)
         self._report_keys[spec] = stored_as
         stored = self.cache.get("diff-report", *stored_as) if stored_as else None

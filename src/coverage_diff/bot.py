@@ -87,7 +87,7 @@ def run_comment(report: Report, *, repo: str | None, pr: int | None, api_url: st
     repo = repo or env.get("GITHUB_REPOSITORY") or None
     token = token or env.get("GITHUB_TOKEN") or None
     api_url = api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL
-    author = author or env.get("COVERAGE_DIFF_COMMENT_AUTHOR") or None
+    author = comment_author(author, env)
     event_path = event_path or env.get("GITHUB_EVENT_PATH") or None
     head_sha = report.head if _SHA.fullmatch(report.head) else None
     if event_path:
@@ -126,6 +126,17 @@ def run_comment(report: Report, *, repo: str | None, pr: int | None, api_url: st
         return 2
     print(_describe(outcome, target), file=out)
     return 0
+
+
+ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN's comments are by
+
+
+def comment_author(given: str | None, env: Mapping[str, str]) -> str | None:
+    """Whose marked comment is the bot's: `given`, else COVERAGE_DIFF_COMMENT_AUTHOR (`*`: anyone's),
+    else, in GitHub Actions, github-actions[bot], so a comment someone else starts with the
+    marker is never taken for the bot's (and never makes it try to edit that comment)."""
+    chosen = given or env.get("COVERAGE_DIFF_COMMENT_AUTHOR") or (ACTIONS_BOT if env.get("GITHUB_ACTIONS") == "true" else None)
+    return None if chosen == "*" else chosen
 
 
 def read_only(exc: GitHubError) -> bool:

@@ -60,11 +60,12 @@ def entry() -> None:
     if code is None:
         code = 0
     elif not isinstance(code, int):  # `sys.exit("message")`, as the interpreter would show it
-        print(code, file=sys.stderr)
+        say(str(code))
         code = 1
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (OSError, ValueError):  # a closed pipe (`| head`): nothing more can be shown
             pass
     import os
@@ -74,6 +75,7 @@ def entry() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: a first argument that is not a command is a revision range (`diff`)."""
+    _tolerant_streams()
     args = list(sys.argv[1:] if argv is None else argv)
     if args in (["--version"], ["-V"]):
         from . import __version__
@@ -206,20 +208,65 @@ def _plain(words: list[str], known: dict[str, tuple[str, bool]]) -> tuple[list[s
 
 def _print(text: str, output: str | None, code: int) -> None:
     """Print (or write) a stored answer and exit as the typer command would have."""
-    if output is None:
-        try:
-            sys.stdout.write(text)
-        except BrokenPipeError:  # as click does: quietly, exit code 1
-            sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
-            raise SystemExit(1) from None
-    else:
+    if output is not None:
         from pathlib import Path
 
         try:
-            Path(output).write_text(text)
+            Path(output).write_text(text, encoding="utf-8")
         except OSError:
             return  # the typer command meets the same error and reports it
+    else:
+        write_output(text, None)
     raise SystemExit(code)
+
+
+EXIT_ERROR = 2
+
+
+def write_output(text: str, output) -> None:
+    """The report on stdout (flushed) or in the `--output` file.  When it cannot be
+    written (a missing directory, a full disk, stdout closed) that is one line on stderr
+    and exit 2; a pipe closed by its reader (`| head`) ends quietly with exit 1, as
+    click does."""
+    where = "standard output" if output is None else str(output)
+    try:
+        if output is not None:
+            from pathlib import Path
+
+            Path(output).write_text(text, encoding="utf-8")
+        elif sys.stdout is None:
+            raise OSError("standard output is closed")
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
+        raise SystemExit(1) from None
+    except (OSError, ValueError) as exc:  # ValueError: a stream closed inside this process
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        say(f"coverage-diff: error: cannot write the report to {where}: {reason}")
+        raise SystemExit(EXIT_ERROR) from None
+
+
+def say(line: str) -> None:
+    """One line on stderr, if there is a stderr."""
+    try:
+        if sys.stderr is not None:
+            print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _tolerant_streams() -> None:
+    """Characters the output encoding lacks (PYTHONIOENCODING=ascii, a C locale) are
+    written as escapes instead of stopping the run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):
+                pass
 
 
 class _Pacified:

@@ -88,15 +88,15 @@ QuietOption = typer.Option(False, "--quiet", "-q", help="Print only the verdict;
 
 
 def emit(text: str, output: Optional[Path], fmt: str = "", color: "Color" = Color.auto, quiet: bool = False) -> None:
-    """Print (or write) a report; a text report on stdout is wrapped and coloured for the terminal."""
-    if output is None:
-        if fmt == "text":
-            from .report.terminal import decorate, display
+    """Print (or write) a report; a text report on stdout is wrapped and coloured for the terminal.
+    A report that cannot be written is one line and exit 2 (`cli.write_output`)."""
+    from .cli import write_output
 
-            text = decorate(text, display(color.value, quiet))
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
+    if output is None and fmt == "text":
+        from .report.terminal import decorate, display
+
+        text = decorate(text, display(color.value, quiet))
+    write_output(text, output)
 
 
 @contextmanager
@@ -126,7 +126,7 @@ class SettingsFrom(str, Enum):
 ConfigOption = typer.Option(None, "--config", metavar="FILE",
                             help="Settings from this file (.coverage-diff.toml, or a pyproject.toml's [tool.coverage-diff]) instead of the repository's.")
 SettingsFromOption = typer.Option(SettingsFrom.head, "--settings-from", metavar="head|base",
-                                  help="Revision whose settings a diff uses: head (default) or base, so a pull request cannot change its own gate.")
+                                  help="Settings a diff uses: head (default: the base's, which the head may only make stricter) or base (the base's as they are).")
 
 
 NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the persistent cache (COVERAGE_DIFF_CACHE_DIR places it).")

@@ -1,7 +1,9 @@
 """`[tool.coverage-diff]` in `pyproject.toml`, or the top level of `.coverage-diff.toml`.
 
-Settings are read from the analysed revision's head (or the working tree) so a
-repository carries its own configuration.  Every key has a default that fits a
+Settings are read from the analysed revision (or the working tree) so a repository
+carries its own configuration.  A diff does not let the change under review weaken its
+own gate: `for_diff` takes the base revision's settings, which the head may only make
+stricter, and every cap stays below a hard ceiling (`CEILINGS`) whoever sets it.  Every key has a default that fits a
 vLLM-style repository, so most projects need no configuration at all.
 """
 
@@ -39,6 +41,15 @@ class Settings:
         ".buildkite/pipelines/**/*.yml",
         ".buildkite/pipelines/**/*.yaml",
     )
+    # Pipelines vLLM's amd-ci bootstrap renders through its Jinja template (not the generator).
+    buildkite_amd_pipelines: tuple[str, ...] = (".buildkite/test-amd.yaml",)
+    # The hardware tag a test-amd.yaml step must list in `mirror_hardwares` (bootstrap's AMD_MIRROR_HW).
+    buildkite_amd_mirror_hw: str = "amdproduction"
+    # Scripts that take a job's test commands as a string and `eval` it where the interpreter
+    # cannot follow (another container started with `docker create`/`start`): the job runs the
+    # string instead, at the repository root.  `path` joins all arguments; `path:N` takes the
+    # N-th (1-based).
+    buildkite_command_wrappers: tuple[str, ...] = (".buildkite/scripts/hardware_ci/run-intel-test.sh",)
     github_globs: tuple[str, ...] = (".github/workflows/*.yml", ".github/workflows/*.yaml")
     gitlab_globs: tuple[str, ...] = (".gitlab-ci.yml",)
     # Path prefixes inside CI containers that stand for the repository root.
@@ -47,6 +58,12 @@ class Settings:
     default_working_dir: str = "tests"
     setup_commands: tuple[str, ...] = DEFAULT_SETUP_COMMANDS
     extra_setup_commands: tuple[str, ...] = ()
+    # Commands that are tests though no runner is recognised in them (`vllm bench`, `./run-suite`):
+    # the first words of the command line, the program by its base name.
+    test_commands: tuple[str, ...] = ()
+    # Scripts no job reaches whose config arrays the audit still checks (globs): test
+    # folders, not benchmarks/, examples/ or maintainer tools.
+    audit_scripts: tuple[str, ...] = ("tests/**/*", "test/**/*")
     # Variables CI provides at run time that no job sets: unknown, not unset.
     ambient: tuple[str, ...] = ("BUILDKITE_BRANCH", "BUILDKITE_COMMIT", "BUILDKITE_BUILD_NUMBER", "GITHUB_SHA", "GITHUB_REF", "CI_COMMIT_SHA", "HOME", "PATH", "USER")
     # Bounds on the state space of the shell interpreter.
@@ -62,6 +79,12 @@ class Settings:
     accept: tuple[tuple[str, str], ...] = ()
 
     @property
+    def roots(self) -> tuple[str, ...]:
+        """The paths that stand for the repository root inside a job: the workspace prefixes,
+        or the interpreter's own `/repo` (what `pwd` answers) when there are none."""
+        return self.workspace_prefixes or ("/repo",)
+
+    @property
     def leaf_setup(self) -> frozenset[str]:
         return frozenset(self.setup_commands) | frozenset(self.extra_setup_commands)
 
@@ -71,6 +94,52 @@ class Settings:
 
 class ConfigError(Exception):
     pass
+
+
+# Hard ceilings on the caps, whoever sets them: a settings file cannot buy unbounded
+# time or memory.  (max-file-bytes stays below snapshot.MAX_BLOB, the most of one
+# object ever read.)
+CEILINGS = {
+    "max_paths": 4096,
+    "max_depth": 48,
+    "max_loop": 100_000,
+    "max_steps": 1_000_000,
+    "max_total_steps": 10_000_000,
+    "max_file_bytes": 16_000_000,
+}
+# Lists a pull request may shorten but never lengthen: each entry it adds would hide
+# something from the gate (an ignored finding, a skipped file, a test command taken for
+# setup, a variable CI supposedly sets, an accepted loss).
+SHRINK_ONLY = ("ignore", "ignore_paths", "setup_commands", "extra_setup_commands", "ambient", "accept")
+
+
+def clamped(settings: Settings) -> Settings:
+    """`settings` with every cap at most its ceiling."""
+    over = {name: ceiling for name, ceiling in CEILINGS.items() if getattr(settings, name) > ceiling}
+    return settings.replace(**over) if over else settings
+
+
+def for_diff(base: Settings, head: Settings) -> Settings:
+    """The settings both sides of a diff are analysed with, when each revision carries
+    its own: what the base revision (already accepted) says, which the head (the change
+    under review, possibly hostile) may only make stricter.
+
+    - caps: the head may raise them (more precision), up to CEILINGS; never lower them;
+    - SHRINK_ONLY lists: the entries both revisions have;
+    - everything else (which files are CI files, workspace prefixes...): the base's.
+      A pull request that changes them is analysed as the repository stands; the change
+      takes effect once merged."""
+    changes = {}
+    for field in dataclasses.fields(Settings):
+        name = field.name
+        ours, theirs = getattr(base, name), getattr(head, name)
+        if name in CEILINGS:
+            changes[name] = min(max(ours, theirs), CEILINGS[name])
+        elif name in SHRINK_ONLY:
+            changes[name] = tuple(item for item in ours if item in theirs)
+        else:
+            changes[name] = ours
+    return Settings(**changes)
 
 
 def parse_settings(text: str, source: str, table: bool = True) -> Settings:
@@ -105,7 +174,7 @@ def settings_from_mapping(data: dict, source: str) -> Settings:
         elif isinstance(default, str) and not isinstance(value, str):
             raise ConfigError(f"{source}: {raw_key} must be a string")
         changes[key] = value
-    return Settings(**changes)
+    return clamped(Settings(**changes))
 
 
 def _accept_entries(value, source: str) -> tuple[tuple[str, str], ...]:
@@ -135,10 +204,33 @@ def read_settings_file(path) -> Settings:
 
 
 def load_settings(snapshot) -> Settings:
-    """Settings stored in a snapshot (pyproject.toml first, then .coverage-diff.toml)."""
+    """Settings stored in a snapshot (pyproject.toml first, then .coverage-diff.toml).
+    The container prefix `/vllm-workspace` stands for the root only in vLLM-style
+    repositories unless the settings name prefixes themselves."""
     if snapshot.exists(".coverage-diff.toml"):
-        return parse_settings(snapshot.text(".coverage-diff.toml"), ".coverage-diff.toml", table=False)
-    if snapshot.exists("pyproject.toml"):
-        return parse_settings(snapshot.text("pyproject.toml"), "pyproject.toml")
-    return Settings()
+        text, source, table = snapshot.text(".coverage-diff.toml"), ".coverage-diff.toml", False
+    elif snapshot.exists("pyproject.toml"):
+        text, source, table = snapshot.text("pyproject.toml"), "pyproject.toml", True
+    else:
+        text, source, table = "", "", False
+    settings = parse_settings(text, source, table=table)
+    if settings.workspace_prefixes == Settings.workspace_prefixes and not vllm_style(snapshot) and not _names(text, "workspace-prefixes"):
+        settings = settings.replace(workspace_prefixes=())
+    return settings
+
+
+VLLM_MARKERS = (".buildkite/ci_config.yaml", ".buildkite/test_areas")
+
+
+def vllm_style(snapshot) -> bool:
+    """A repository whose Buildkite steps run in vLLM's container (its generator's layout,
+    or a pipeline that names the container's workspace)."""
+    if any(snapshot.exists(p) or snapshot.is_dir(p) for p in VLLM_MARKERS):
+        return True
+    pipelines = [p for p in snapshot.files if p.startswith(".buildkite/") and p.endswith((".yml", ".yaml"))][:64]
+    return any("/vllm-workspace" in snapshot.text(p) for p in pipelines if snapshot.exists(p))
+
+
+def _names(text: str, key: str) -> bool:
+    return any(line.strip().startswith((key, key.replace("-", "_"))) for line in text.splitlines())
 

@@ -8,14 +8,18 @@ or relabelling a step is a `moved`, not a loss.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from .identity import Succession, successions, successor_entry, word_diff
 from .inventory import Inventory
-from .model import ConfigEntry, Finding, Job, Reason, Report, Run, Severity
-from .reasons import cuts_on_the_way, explain_missing, jobs_reaching
+from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
+from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
 
 SEVERITY = {
     "silently-dropped": Severity.ERROR,
     "removed": Severity.WARNING,
     "narrowed": Severity.ERROR,
+    "tier-changed": Severity.WARNING,
     "changed": Severity.INFO,
     "moved": Severity.INFO,
     "added": Severity.INFO,
@@ -25,14 +29,20 @@ SEVERITY = {
 def diff(base: Inventory, head: Inventory) -> Report:
     findings: list[Finding] = []
     matched = match_jobs(base, head)  # once: narrowed subjects all consult it
-    prefetch_explanations(base, head, ((s, runs, head.runs_by_subject.get(s, [])) for s, runs in base.runs_by_subject.items()), matched)
+    new = {s: runs for s, runs in head.runs_by_subject.items() if s not in base.runs_by_subject}
+    succeeded = successions(lost_runs(base.runs_by_subject, head.runs_by_subject), new, base, head)
+    prefetch_explanations(base, head, ((s, runs, head.runs_by_subject.get(s, [])) for s, runs in base.runs_by_subject.items()
+                                       if s not in succeeded), matched)
     for subject, before in base.runs_by_subject.items():
         after = head.runs_by_subject.get(subject, [])
-        finding = compare_subject(subject, before, after, base, head, matched)
+        succession = succeeded.get(subject)
+        now = [run for s in succession.new for run in new[s]] if succession else []
+        finding = compare_subject(subject, before, after, base, head, matched, succession, now)
         if finding is not None:
             findings.append(finding)
-    for subject, after in head.runs_by_subject.items():
-        if subject not in base.runs_by_subject:
+    successors = {s for succession in succeeded.values() for s in succession.new}
+    for subject, after in new.items():
+        if subject not in successors:
             findings.append(_finding("added", subject, [], after, head, f"{_describe(subject, after)} now runs in {_jobs_text(head, after)}."))
     findings.sort(key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
     return Report(
@@ -47,31 +57,110 @@ def diff(base: Inventory, head: Inventory) -> Report:
 
 
 def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory,
-                    matched: dict[str, Job] | None = None) -> Finding | None:
+                    matched: dict[str, Job] | None = None, succession: Succession | None = None,
+                    successor_runs: list[Run] = ()) -> Finding | None:
+    """The finding for one base subject (None when it runs the same), a loss with its root cause."""
+    finding = _compare(subject, before, after, base, head, matched, succession, successor_runs)
+    if finding is None or finding.kind not in LOSS_KINDS:
+        return finding
+    cause = root_cause(finding, base, matched if matched is not None else match_jobs(base, head))
+    return replace(finding, details=finding.details + (("cause", cause),))
+
+
+def root_cause(finding: Finding, base: Inventory, matched: "JobMatch") -> str:
+    """What made a subject stop running, the same words for every subject it took: the guard
+    that blocks it, the jobs (or matrix values) that ran it and are gone, the file it was
+    deleted from."""
+    reason = finding.reason
+    if reason is not None and reason.guards:
+        guard = reason.guards[0].condition
+        return f"guard `{guard.text}` ({guard.location})"
+    jobs = base.jobs_by_id
+    gone = sorted({jobs[r.job_id].display + f" ({jobs[r.job_id].file})" for r in finding.base_runs
+                   if r.job_id in jobs and r.job_id not in matched})
+    if gone:
+        return "job(s) gone: " + ", ".join(gone)
+    if finding.kind == "removed":
+        where = finding.config.location.path if finding.config else finding.base_runs[0].location.path
+        return f"deleted from {where}"
+    return finding.subject
+
+
+def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory,
+             matched: dict[str, Job] | None = None, succession: Succession | None = None,
+             successor_runs: list[Run] = ()) -> Finding | None:
+    if succession is not None:
+        gone = [r for r in before if r.variant in _lost_and_gained(before, after)[0]] if after else before
+        return _succeeded(subject, gone, list(successor_runs), succession, head)
     if not after:
-        defined = head.is_defined(subject, before, base)
+        edited = _edited_entry(before, base, head)
+        defined = edited is not None or head.is_defined(subject, before, base)
         kind = "silently-dropped" if defined else "removed"
-        reason = _why_gone(subject, before, head, defined)
+        reason = _why_gone(edited.identity if edited else subject, before, head, defined)
         verb = "no longer runs anywhere" if defined else "was removed"
-        message = f"{_describe(subject, before)} {verb}" + _now_defined(subject, before, head) + "."
+        if edited is not None:
+            verb = f"was edited in place ({word_diff(_entry(before).text, edited.text)}) and no longer runs anywhere"
+        message = f"{_describe(subject, before)} {verb}" + _now_defined(edited.identity if edited else subject, before, head) + "."
         return _finding(kind, subject, before, after, head, message, reason)
     lost, gained = _lost_and_gained(before, after)
     if lost:
         lost_runs = [r for r in before if r.variant in lost]
         kind = "narrowed" if _narrowed(lost, gained) else "changed"
         reason = _why_narrowed(subject, lost_runs, base, head, matched) if kind == "narrowed" else None
+        if kind == "changed":  # as many variants: narrowed only when a guard branch they took is lost
+            reason = lost_branch(lost_runs, head.guard_branches, head, _scripts_of(subject, lost_runs, head))
+            kind = "narrowed" if reason is not None else "changed"
         what = f"{len(lost)} of its {len(_variants(before))} variants no longer run"
-        message = f"{_describe(subject, before)}: {what}."
+        message = f"{_describe(subject, before)}: {what}{_tests_lost(lost_runs, after)}."
         if kind == "changed":
             message = f"{_describe(subject, before)} runs with different arguments or environment."
+        elif reason is not None and reason.guards and not _narrowed(lost, gained):
+            message = f"{_describe(subject, before)}: {len(lost)} of its {len(_variants(before))} variants no longer run as they did (a guard branch is lost)."
         return _finding(kind, subject, lost_runs, [r for r in after if r.variant in gained] or after, head, message, reason)
     if gained:
         return _finding("added", subject, [], [r for r in after if r.variant in gained], head,
                         f"{_describe(subject, after)} gains {len(gained)} new variant(s) in {_jobs_text(head, [r for r in after if r.variant in gained])}.")
+    less = _less_often(before, after, base, head)
+    if less is not None:
+        return _finding("tier-changed", subject, before, after, head,
+                        f"{_describe(subject, after)} still runs, but less often: {less}.")
     if _where(before, base) != _where(after, head):
         return _finding("moved", subject, before, after, head,
                         f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
     return None
+def _succeeded(subject: str, before: list[Run], after: list[Run], succession: Succession, head: Inventory) -> Finding:
+    """A subject that vanished because it was edited in place, or split into shards."""
+    if succession.how == "edited" and not succession.covered:
+        reason = Reason(text=f"its test selection was edited ({succession.detail}) and no longer selects everything it selected.")
+        return _finding("narrowed", subject, before, after, head,
+                        f"{_describe(subject, before)} now selects fewer tests: it runs as `{succession.new[0]}`.", reason,
+                        details=(("now", succession.new[0]),))
+    if succession.how == "edited":
+        message = f"{_describe(subject, before)} was edited in place ({succession.detail}); it now runs as `{succession.new[0]}`."
+        return _finding("changed", subject, before, after, head, message, details=(("now", succession.new[0]),))
+    shards = f"{len(succession.new)} shard(s) ({succession.detail})"
+    if succession.covered:
+        return _finding("moved", subject, before, after, head,
+                        f"{_describe(subject, before)} is now split into {shards} that together run what it ran.")
+    reason = Reason(text=f"it was split into {shards}, which together no longer select everything it selected.")
+    return _finding("narrowed", subject, before, after, head,
+                    f"{_describe(subject, before)} is now split into {shards} that select less than it did.", reason)
+
+
+def _tests_lost(lost: list[Run], after: list[Run]) -> str:
+    """The test files the lost variants ran that no remaining variant runs (one config
+    entry run by several scripts: the one that stopped is named)."""
+    files = lambda runs: {w.split("::", 1)[0] for r in runs for w in r.argv[1:] if w.endswith(".py") or ".py::" in w}  # noqa: E731
+    gone = sorted(files(lost) - files(after))
+    return f" (no longer runs {', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''})" if gone else ""
+
+
+def _edited_entry(before: list[Run], base: Inventory, head: Inventory) -> ConfigEntry | None:
+    """The head entry a vanished config entry became when it was edited in place."""
+    entry = _entry(before)
+    if entry is None or entry.identity in head.entries:
+        return None
+    return successor_entry(entry, base, head)
 
 
 def prefetch_explanations(base: Inventory, head: Inventory, compared, matched: "JobMatch | None" = None) -> None:
@@ -98,6 +187,16 @@ def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMa
     return list(dict.fromkeys(jobs))
 
 
+def lost_runs(before: dict[str, list[Run]], after: dict[str, list[Run]]) -> dict[str, list[Run]]:
+    """Subject -> its runs in `before` whose variants `after` does not run (subjects that lose none left out)."""
+    found = {}
+    for subject, runs in before.items():
+        lost, _ = _lost_and_gained(runs, after.get(subject, []))
+        if lost:
+            found[subject] = [r for r in runs if r.variant in lost]
+    return found
+
+
 def _lost_and_gained(before: list[Run], after: list[Run]) -> tuple[set, set]:
     """The variants only `before` runs, and those only `after` runs."""
     if _same_runs(before, after):  # the usual case: an outcome both revisions share
@@ -122,6 +221,21 @@ def _variants(runs: list[Run]) -> set:
 def _where(runs: list[Run], inventory: Inventory) -> set:
     jobs = inventory.jobs_by_id
     return {(jobs[r.job_id].file, jobs[r.job_id].label) if r.job_id in jobs else r.job_id for r in runs}
+
+
+def _less_often(before: list[Run], after: list[Run], base: Inventory, head: Inventory) -> str | None:
+    """A tier change: the most frequent build that runs the subject is rarer at head (every PR ->
+    nightly only, say).  None when it runs as often as before (or more)."""
+    was, now = _best_tier(before, base), _best_tier(after, head)
+    if was is None or now is None or RANK.index(now) <= RANK.index(was):
+        return None
+    return f"it now {TIER_TEXT[now]} (before: {TIER_TEXT[was]})"
+
+
+def _best_tier(runs: list[Run], inventory: Inventory):
+    jobs = inventory.jobs_by_id
+    tiers = [jobs[r.job_id].tier for r in runs if r.job_id in jobs]
+    return min(tiers, key=RANK.index) if tiers else None
 
 
 def _scripts_of(subject: str, runs: list[Run], head: Inventory) -> list[str]:
@@ -233,18 +347,21 @@ def _jobs_text(inventory: Inventory, runs: list[Run]) -> str:
     return shown + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
 
 
-def _finding(kind: str, subject: str, before: list[Run], after: list[Run], inventory: Inventory, message: str, reason: Reason | None = None) -> Finding:
-    entry = _entry(after) or _entry(before)
-    if entry is not None and subject in inventory.entries:
-        entry = inventory.entries[subject][0]  # where it is written now
+def _finding(kind: str, subject: str, before: list[Run], after: list[Run], inventory: Inventory, message: str,
+             reason: Reason | None = None, details: tuple = ()) -> Finding:
+    entry = (_entry(before) or _entry(after)) if kind in LOSS_KINDS else (_entry(after) or _entry(before))
+    if entry is not None and subject in inventory.entries:  # where it is written now, in the same script if it still is
+        written = inventory.entries[subject]
+        entry = next((e for e in written if (e.location.path, e.array) == (entry.location.path, entry.array)),
+                     next((e for e in written if e.location.path == entry.location.path), written[0]))
     locations = tuple(dict.fromkeys([g.condition.location for g in (reason.guards if reason else ())] + ([entry.location] if entry else [])))
-    details: tuple[tuple[str, str], ...] = (("conditional", "yes"),) if any(r.conditional for r in after) else ()
+    details = tuple(details) + ((("conditional", "yes"),) if any(r.conditional for r in after) else ())
     severity = SEVERITY[kind]
     # A loss no guard explains, whose runs went through a place head's analysis cut short, may be
     # the cut and not the change: said so, and not an error.  A loss a guard explains stays one
     # (a hostile prelude that hits a cap must not turn a real loss into a warning).
     explained = reason is not None and bool(reason.guards)
-    cuts = cuts_on_the_way(before, inventory) if kind in ("silently-dropped", "removed", "narrowed") and not explained else []
+    cuts = cuts_on_the_way(before, inventory) if kind in LOSS_KINDS and not explained else []
     if cuts:
         details += (("confidence", "incomplete"), ("incomplete", f"{cuts[0].location}: {cuts[0].reason}"))
         severity = Severity.WARNING if severity is Severity.ERROR else severity

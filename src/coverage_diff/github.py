@@ -10,6 +10,7 @@ message this module builds.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -62,7 +63,8 @@ class GitHubClient:
         if not token or any(c in token for c in "\r\n "):
             raise GitHubError(None, "no usable GitHub token", _HINTS[401])
         self._token = token
-        self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        self.api_url = _api_url(api_url or DEFAULT_API_URL)
+        self.shown_url = public_url(self.api_url)
         self._sleep, self._clock = sleep, clock
         self._max_attempts, self._max_wait = max(1, max_attempts), max_wait
         self._http = httpx.Client(
@@ -75,8 +77,8 @@ class GitHubClient:
             timeout=timeout, transport=transport, follow_redirects=False,
         )
 
-    def __repr__(self) -> str:  # never show the token
-        return f"GitHubClient(api_url={self.api_url!r})"
+    def __repr__(self) -> str:  # never show the token, nor credentials in the URL
+        return f"GitHubClient(api_url={self.shown_url!r})"
 
     def __enter__(self) -> "GitHubClient":
         return self
@@ -129,9 +131,12 @@ class GitHubClient:
                 response = self._http.request(method, url, json=body)
             except httpx.TransportError as exc:
                 if attempt == self._max_attempts:
-                    raise GitHubError(None, f"{what}: cannot reach {self.api_url}: {self._redact(str(exc))}") from None
+                    raise GitHubError(None, f"{what}: cannot reach {self.shown_url}: {self._redact(str(exc))}") from None
                 self._sleep(min(2.0 ** attempt, self._max_wait))
                 continue
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a body that does not decode (bad gzip...), a bad URL
+                raise GitHubError(None, f"{what}: unusable response from {self.shown_url}: "
+                                        f"{type(exc).__name__}: {self._redact(str(exc))}") from None
             if response.is_success:
                 return response
             wait = self._retry_delay(response, attempt)
@@ -154,7 +159,8 @@ class GitHubClient:
         if "retry-after" in headers:
             return _seconds(headers["retry-after"], self._clock())
         if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
-            return max(1.0, float(headers["x-ratelimit-reset"]) - self._clock())
+            reset = _finite(headers["x-ratelimit-reset"])
+            return 60.0 if reset is None else max(1.0, reset - self._clock())  # an unreadable reset: GitHub's advice
         if status == 429 or "secondary rate limit" in response.text.lower():
             return 60.0  # GitHub's advice when it gives no figure: wait at least a minute
         return None
@@ -168,7 +174,7 @@ class GitHubClient:
             errors = data.get("errors") if isinstance(data, dict) else None
             if errors:
                 detail += f" {errors}"
-        except ValueError:
+        except (ValueError, RecursionError):
             detail = response.text[:200]
         message = f"{what} failed with {status} {response.reason_phrase}" + (f" ({detail.strip()[:300]})" if detail.strip() else "")
         return GitHubError(status, self._redact(message), _HINTS.get(status, ""))
@@ -184,18 +190,45 @@ class GitHubClient:
         return url
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "***")
+        text = text.replace(self._token, "***")
+        return text.replace(self.api_url, self.shown_url) if self.api_url != self.shown_url else text
+
+
+def _api_url(text: str) -> str:
+    """The API URL, checked: http(s), a host, nothing that makes it ambiguous."""
+    try:
+        url = httpx.URL(text.strip().rstrip("/"))
+        usable = url.scheme in ("http", "https") and bool(url.host) and not url.query and not url.fragment
+    except (httpx.InvalidURL, TypeError, ValueError):
+        usable = False
+    if not usable or any(c in text for c in "\r\n\t "):
+        raise GitHubError(None, f"not a usable API URL: {public_url(text)!r}",
+                          "give --api-url / GITHUB_API_URL as https://HOST[/api/v3]")
+    return str(url)
+
+
+def public_url(text: str) -> str:
+    """A URL as it may be shown: user name and password replaced by `***`."""
+    return re.sub(r"(?<=//)[^/@\s]*@", "***@", text)
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _seconds(retry_after: str, now: float) -> float:
     """`Retry-After` as seconds: a number or an HTTP date."""
+    seconds = _finite(retry_after)
+    if seconds is not None:
+        return max(0.0, seconds)
     try:
-        return max(0.0, float(retry_after))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now)
-        except (TypeError, ValueError):
-            return 60.0
+        return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now)
+    except (TypeError, ValueError, OverflowError):
+        return 60.0
 
 
 def _number(value: int) -> int:
@@ -207,7 +240,7 @@ def _number(value: int) -> int:
 def _json(response: httpx.Response, kind: type):
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
         data = None
     if not isinstance(data, kind):
         raise GitHubError(response.status_code, f"unexpected response from {response.request.url.path}: not a JSON {kind.__name__}")

@@ -16,7 +16,7 @@ job whose job and consulted files are unchanged keeps its outcome.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -24,13 +24,14 @@ from . import parallel
 from .cache import Cache, settings_hash
 from .ci import file_memo
 from .config import load_settings
-from .diff import SEVERITY, compare_subject, explanation_jobs, match_jobs
-from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, open_worlds_here, open_worlds_later,
-                        prefetch_open_worlds)
+from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
+from .identity import successions
+from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, open_worlds_here,
+                        open_worlds_later, prefetch_open_worlds)
 from .memo import AskedSnapshot
 from .model import LOSS_KINDS, Finding, Job, Report
 from .shell import JobOutcome, interpret_job
-from .snapshot import FileEntry, GitError, Snapshot, git, match_glob, normalize, resolve
+from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -88,7 +89,7 @@ def _log(repo: Path, selector: list[str]) -> list[Commit]:
         changes = []  # (status, path, entry now); `:old-mode new-mode old-blob new-blob status`, then the path
         for meta, path in zip(fields[0::2], fields[1::2]):
             _, mode, _, blob, status = meta.strip().decode().split()
-            name = path.decode("utf-8", "surrogateescape")  # as `Snapshot.at` decodes paths
+            name = decode_path(path)  # as `Snapshot.at` decodes paths
             changes.append((status, name, FileEntry(name, mode, blob) if status[:1] != "D" else None))
         commits.append(Commit(sha, tree, parents.split()[0] if parents.split() else "", author, email, date, subject,
                               changed=tuple(path for _, path, _ in changes),
@@ -174,13 +175,23 @@ class HistoryWalk:
         open worlds computed together."""
         gone = changed_jobs(before, after)
         index = subject_jobs(after, before, gone)  # the next commit derives its own from it
-        suspects = {subject for job_id in gone for subject in _subjects_of(before.outcomes[job_id])}
+        suspects = {subject for job_id in gone for subject in _subjects_of(before.outcomes[job_id], before.settings)}
         if not suspects:
             return None
         was, now = runs_of(before, suspects), runs_of(after, suspects, index)
         fewer = [subject for subject in sorted(suspects)  # every variant still running: moved, changed or added at most
                  if not (now[subject] and {r.variant for r in was[subject]} <= {r.variant for r in now[subject]})]
-        return LossPlan(before, after, [(subject, was[subject], now[subject]) for subject in fewer]) if fewer else None
+        if not fewer:
+            return None
+        vanished = lost_runs({subject: was[subject] for subject in fewer}, now)
+        succeeded = {}
+        if vanished:  # an edit in place or a split: the new subjects of the jobs that changed are candidates
+            fresh = {s for job_id in changed_jobs(after, before) for s in _subjects_of(after.outcomes[job_id], after.settings)}
+            fresh -= set(subject_jobs(before))
+            new = runs_of(after, fresh, index)
+            succeeded = {old: (succession, [r for s in succession.new for r in new[s]])
+                         for old, succession in successions(vanished, new, before, after).items()}
+        return LossPlan(before, after, [(subject, was[subject], now[subject]) for subject in fewer], succeeded)
 
 
 @dataclass
@@ -191,11 +202,13 @@ class LossPlan:
     before: Inventory
     after: Inventory
     fewer: list[tuple[str, list, list]]  # (subject, runs before, runs after), sorted by subject
+    succeeded: dict = field(default_factory=dict)  # subject -> (its succession, the successors' runs after)
 
     def open_jobs(self) -> list[Job]:
         """The jobs of `after` whose open worlds explaining these losses asks for."""
         if "_open_jobs" not in self.__dict__:
-            self.__dict__["_open_jobs"] = explanation_jobs(self.before, self.after, self.fewer)
+            unexplained = [item for item in self.fewer if item[0] not in self.succeeded]
+            self.__dict__["_open_jobs"] = explanation_jobs(self.before, self.after, unexplained)
         return self.__dict__["_open_jobs"]
 
     def losses(self) -> list[Finding]:
@@ -204,7 +217,8 @@ class LossPlan:
         for subject, runs, still in self.fewer:
             if matched is None and still:  # only a narrowed subject consults the job matching
                 matched = match_jobs(self.before, self.after)
-            finding = compare_subject(subject, runs, still, self.before, self.after, matched)
+            succession, successor_runs = self.succeeded.get(subject, (None, []))
+            finding = compare_subject(subject, runs, still, self.before, self.after, matched, succession, successor_runs)
             if finding is not None and finding.kind in LOSS_KINDS:
                 found.append(finding)
         return sorted(found, key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
@@ -228,7 +242,7 @@ def subject_jobs(inventory: Inventory, previous: Inventory | None = None, gone: 
     if earlier is None:
         found: dict[str, set] = {}
         for job_id, outcome in inventory.outcomes.items():
-            for subject in _subjects_of(outcome):
+            for subject in _subjects_of(outcome, inventory.settings):
                 found.setdefault(subject, set()).add(job_id)
         index = {subject: frozenset(ids) for subject, ids in found.items()}
     else:  # never changed in place: an index may be the previous commit's very dict
@@ -236,14 +250,14 @@ def subject_jobs(inventory: Inventory, previous: Inventory | None = None, gone: 
         new = changed_jobs(inventory, previous)
         index = dict(earlier) if gone or new else earlier
         for job_id in gone:
-            for subject in _subjects_of(previous.outcomes[job_id]):
+            for subject in _subjects_of(previous.outcomes[job_id], previous.settings):
                 left = index[subject] - {job_id}
                 if left:
                     index[subject] = left
                 else:
                     del index[subject]
         for job_id in new:
-            for subject in _subjects_of(inventory.outcomes[job_id]):
+            for subject in _subjects_of(inventory.outcomes[job_id], inventory.settings):
                 index[subject] = index.get(subject, frozenset()) | {job_id}
     inventory.__dict__[_SUBJECT_JOBS] = index
     return index
@@ -261,7 +275,7 @@ def runs_of(inventory: Inventory, subjects, index: dict | None = None) -> dict[s
         if len(ids) > 1:
             order = order or {job.id: position for position, job in enumerate(inventory.jobs)}
             ids = sorted(ids, key=order.__getitem__)
-        found[subject] = [run for job_id in ids for run in _subjects_of(outcomes[job_id])[subject]]
+        found[subject] = [run for job_id in ids for run in _subjects_of(outcomes[job_id], inventory.settings)[subject]]
     return found
 
 
@@ -476,15 +490,16 @@ def _outcome_words(outcome) -> frozenset[str]:
     return _with_names(words)
 
 
-def _runs_by_subject(outcome) -> dict[str, list]:
-    grouped: dict[str, list] = {}
-    for run in outcome.runs:
-        grouped.setdefault(run.subject, []).append(run)
-    return grouped
-
-
 _words_of = PerObject(_outcome_words)
-_subjects_of = PerObject(_runs_by_subject)
+_grouped = PerObject(lambda outcome: {})  # outcome -> {settings: its test runs by subject}
+
+
+def _subjects_of(outcome, settings) -> dict[str, list]:
+    """`group_by_subject` of one outcome's runs, kept per outcome object."""
+    kept = _grouped(outcome)
+    if settings not in kept:
+        kept[settings] = group_by_subject(outcome.runs, settings)
+    return kept[settings]
 
 
 @lru_cache(maxsize=PerObject.KEPT)

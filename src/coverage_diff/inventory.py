@@ -3,6 +3,7 @@ defined anywhere, and which of them some job reaches."""
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -15,6 +16,7 @@ from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, interpret_script, script_definitions
 from .memo import SHARED, AnswerMemo
 from .snapshot import Snapshot, match_glob
+from .subjects import is_test
 from .treecheck import check_tree
 
 SCRIPT_SUFFIXES = (".sh", ".bash")
@@ -38,10 +40,15 @@ class Inventory:
 
     @cached_property
     def runs_by_subject(self) -> dict[str, list[Run]]:
-        grouped: dict[str, list[Run]] = defaultdict(list)
-        for run in self.runs:
-            grouped[run.subject].append(run)
-        return dict(grouped)
+        """The test runs (`subjects.is_test`) by subject; setup commands are left out."""
+        return group_by_subject(self.runs, self.settings)
+
+    @cached_property
+    def guard_branches(self) -> set[tuple[str, str]]:
+        """(file, `condition → outcome`) of every guard branch some run went through."""
+        from .reasons import guard_branches
+
+        return guard_branches(self.runs)
 
     @cached_property
     def jobs_by_id(self) -> dict[str, Job]:
@@ -90,6 +97,19 @@ class Inventory:
                 found.setdefault(identity, []).extend(entries)
         return found
 
+    def array_members(self, path: str, array: str) -> list[ConfigEntry]:
+        """The entries of one config array as written in `path`, in order (its neighbours
+        tell an entry edited in place from one removed)."""
+        arrays = self.__dict__.get("_arrays")
+        if arrays is None:
+            found: dict[tuple[str, str], dict[ConfigEntry, None]] = defaultdict(dict)
+            for definitions in self.definitions.values():
+                for entry in definitions.entries:
+                    found[(entry.location.path, entry.array)][entry] = None
+            arrays = self.__dict__["_arrays"] = {key: sorted(members, key=lambda e: (e.location.line, e.location.column))
+                                                 for key, members in found.items()}
+        return arrays.get((path, array), [])
+
     @cached_property
     def reached(self) -> set[str]:
         return {e.identity for run in self.runs for e in (run.entries or ([run.entry] if run.entry else []))}
@@ -117,19 +137,24 @@ class Inventory:
         return {text for texts in self.commands_at.values() for text in texts}
 
     def is_defined(self, subject: str, runs: list[Run], before: "Inventory | None" = None) -> bool:
-        """Whether a subject still exists in this revision's files: its config entry, or
-        the command as written where it ran in `before` (a leaf whose text is unchanged
-        but whose arguments come out differently is still defined)."""
+        """Whether a subject still exists in this revision's files, whichever file defined it
+        before: its config entry, or the command as written where it ran in `before` (a leaf
+        whose text is unchanged but whose arguments come out differently is still defined),
+        unless a repository file it ran at `before` (its test file) is gone."""
         if subject in self.entries:
             return True
         if any(run.entry is not None for run in runs):
+            return False
+        if before is not None and any(_input_deleted(run, before, self) for run in runs):
             return False
         written = set()
         for run in runs:
             loc = run.location
             written |= (before.commands_at if before else self.commands_at).get((loc.path, loc.line), set())
-        if written:
-            return bool(written & self.defined_commands)
+        if written & self.defined_commands:
+            return True
+        if before is not None and any(_line_still_written(run, before, self) for run in runs):
+            return True
         return any(_command_still_written(run, self) for run in runs)
 
     # -- graph ---------------------------------------------------------------------
@@ -157,6 +182,14 @@ class Inventory:
                 for name, value in call.env:
                     found[name][(label, value)] = None
         return {name: list(values) for name, values in found.items()}
+
+
+def group_by_subject(runs, settings: Settings) -> dict[str, list[Run]]:
+    grouped: dict[str, list[Run]] = defaultdict(list)
+    for run in runs:
+        if is_test(run, settings):
+            grouped[run.subject].append(run)
+    return dict(grouped)
 
 
 def prefetch_open_worlds(wanted: list[tuple[Inventory, Job]]) -> None:
@@ -225,6 +258,44 @@ def _missing_open(wanted: list[tuple[Inventory, Job]]) -> list[tuple[Inventory, 
 def _keep_open(pairs: list[tuple[Inventory, Job]], outcomes: list[JobOutcome]) -> None:
     for (inventory, job), outcome in zip(pairs, outcomes):
         inventory.__dict__.setdefault("_open_outcomes", {})[job] = outcome
+
+
+def _input_deleted(run: Run, before: Inventory, now: Inventory) -> bool:
+    """A repository file the run named at `before` (`tests/x.py`, `tests/x.py::test_y`) is gone."""
+    for word in run.argv[1:]:
+        path = word.split("::", 1)[0]
+        if "/" in path and not path.startswith(("/", "-", "$")) and before.snapshot.exists(path) and not now.snapshot.exists(path):
+            return True
+    return False
+
+
+def _line_still_written(run: Run, before: Inventory, now: Inventory) -> bool:
+    """The line where the run's command was written at `before` is still, word for word, in
+    that file (a job that ran it was deleted, the script that holds it was not)."""
+    path, line = run.location.path, run.location.line
+    if not line or not before.snapshot.exists(path) or not now.snapshot.exists(path):
+        return False
+    text = _lines(before.snapshot, path)
+    if line > len(text) or not text[line - 1]:
+        return False
+    written = text[line - 1]
+    # The files it tests must be written there too: a generic `pytest "$@"` defines no test.
+    named = [posixpath.basename(w.split("::", 1)[0]) for w in run.argv[1:] if "/" in w and not w.startswith("-")]
+    return written in set(_lines(now.snapshot, path)) and all(name in written for name in named)
+
+
+def _lines(snapshot: Snapshot, path: str) -> list[str]:
+    """A file's lines, whitespace collapsed, kept per blob."""
+    blob = snapshot.entry(path).blob
+    found = _LINES.get(blob)
+    if found is None:
+        if len(_LINES) >= 256:
+            _LINES.clear()
+        found = _LINES[blob] = [" ".join(line.split()) for line in snapshot.text(path).splitlines()]
+    return found
+
+
+_LINES: dict[str, list[str]] = {}
 
 
 def _command_still_written(run: Run, inventory: Inventory) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .ci.budget import Exhausted
 from .model import Diagnostic, Incomplete, Location
 
 
@@ -41,6 +42,16 @@ def contained(location: Location, what: str):
         yield caught
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
+    except Exhausted as exc:  # a file that fans out too far: bad input, said as such
+        reason = f"{what} {exc}"
+        at = Location(location.path, location.line or 1)
+        caught.diagnostics.append(Diagnostic(at, reason))
+        caught.incomplete.append(Incomplete(at, reason))
+    except RecursionError:  # input nested past Python's stack: bad input, said as such
+        reason = (f"{what} nests constructs too deeply to analyse (hundreds of `&&`, `$(`, `${{` or brackets "
+                  "inside one another); it is left out of the analysis")
+        caught.diagnostics.append(Diagnostic(location, reason))
+        caught.incomplete.append(Incomplete(location, reason))
     except Exception as exc:  # noqa: BLE001 - the point: one piece fails, the rest goes on
         reason = f"internal error while analysing {what} ({describe(exc)}); it is left out of the analysis"
         caught.diagnostics.append(Diagnostic(location, reason))

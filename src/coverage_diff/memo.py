@@ -198,6 +198,7 @@ class AskedSnapshot(Snapshot):
         self.name = inner.name
         self.commit = inner.commit
         self._reader = inner._reader
+        self.undecodable = inner.undecodable
         self._paths: set[str] = set()
         self._dirs: set[str] = set()
         self._listed = False

@@ -32,12 +32,25 @@ class Tier(str, Enum):
     EVERY_PR = "every-pr"  # runs on every pull request
     PATH_FILTERED = "path-filtered"  # runs on a PR only when matching paths change
     MAIN = "main"  # runs on pushes to the default branch
+    RUN_ALL = "run-all"  # runs when the whole suite is asked for (RUN_ALL, a label, core build files) and nightly
     OPTIONAL = "optional"  # waits for a person (optional / manual / blocked)
     NIGHTLY = "nightly"  # scheduled runs only
 
     @property
     def automatic(self) -> bool:
+        """Runs on pull requests or pushes without anyone asking for it."""
         return self in (Tier.EVERY_PR, Tier.PATH_FILTERED, Tier.MAIN)
+
+
+RANK = [Tier.EVERY_PR, Tier.PATH_FILTERED, Tier.MAIN, Tier.RUN_ALL, Tier.NIGHTLY, Tier.OPTIONAL]  # most frequent first
+TIER_TEXT = {
+    Tier.EVERY_PR: "runs on every pull request",
+    Tier.PATH_FILTERED: "runs on pull requests that touch its paths",
+    Tier.MAIN: "runs on pushes to the default branch",
+    Tier.RUN_ALL: "runs only when the whole suite is asked for (run-all builds) and nightly",
+    Tier.NIGHTLY: "runs only in the scheduled nightly build",
+    Tier.OPTIONAL: "runs only when someone starts or unblocks it by hand",
+}
 
 
 @dataclass(frozen=True)
@@ -176,6 +189,7 @@ class Run:
     assumptions: tuple[Assumption, ...] = ()
     platform: str = ""
     entries: tuple[ConfigEntry, ...] = ()  # every entry on the way, outermost (`entry`) first
+    background: bool = False  # started with `&` (a server or proxy the job's tests talk to)
 
     @property
     def conditional(self) -> bool:
@@ -287,7 +301,7 @@ class Finding:
 
 
 LOSS_KINDS = ("silently-dropped", "removed", "narrowed")
-DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "changed", "moved", "added")
+DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,8 @@ def _start(fn, share: list) -> _Child | None:
         out = tempfile.TemporaryFile()
     except OSError:
         return None
+    parent = os.getpid()
+    _prctl()
     try:
         pid = os.fork()
     except OSError:  # no memory or process slots left: this process does the work
@@ -245,7 +247,7 @@ def _start(fn, share: list) -> _Child | None:
     if pid == 0:  # the child: compute, write, and leave without running the parent's cleanup
         status = 1
         try:
-            _become_child()
+            _become_child(parent)
             for item in share:
                 out.write(pickle.dumps(fn(item), protocol=pickle.HIGHEST_PROTOCOL))
             out.flush()
@@ -259,8 +261,38 @@ def _start(fn, share: list) -> _Child | None:
     return _Child(pid, out, len(share))
 
 
-def _become_child() -> None:
+def _become_child(parent: int) -> None:
     global _in_child
     _in_child = True
+    _die_with(parent)
     for hook in _after_fork_in_child:
         hook()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when its parent dies (SIGKILL, SIGTERM, a crash):
+    a worker never goes on computing for nobody.  Linux only (prctl through ctypes);
+    elsewhere a dead parent is still noticed below, when it died before this line."""
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died between the fork and the prctl
+        os._exit(1)
+
+
+_PRCTL: list = []
+
+
+def _prctl():
+    """libc's prctl, looked up once (in the parent, before forking), or None."""
+    if not _PRCTL:
+        try:
+            import ctypes
+
+            _PRCTL.append(ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None)
+        except (OSError, AttributeError, ImportError):
+            _PRCTL.append(None)
+    return _PRCTL[0]

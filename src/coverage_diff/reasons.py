@@ -67,7 +67,7 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
         for path in scripts:
             if not inventory.snapshot.exists(path) or not _is_script(inventory.snapshot, path):
                 continue  # a config list or data file is never run by itself
-            cwd = _caller_cwd(inventory, path)
+            cwd = caller_cwd(inventory, path)
             opened = inventory.open_script_outcome(path, cwd)
             for run in opened.runs:
                 if run.subject == subject:
@@ -97,7 +97,7 @@ def _specificity(witness: Witness) -> int:
     return env
 
 
-def _caller_cwd(inventory, path: str) -> str:
+def caller_cwd(inventory, path: str) -> str:
     """Where a script is normally run from: the cwd of an existing call, else its repo's `tests/`
     when the path lives there (vLLM), else the root."""
     if inventory.script_calls.get(path):  # keyed by the called path: no scan of every call
@@ -217,7 +217,7 @@ def suggest_fix(witness: Witness, inventory) -> str:
     job = witness.job
     if job is None:
         return f"Add a CI step that runs `{new_command}`."
-    return _wrong_value_hints(witness, assignments) + render_step(job, new_command, assignments)
+    return _wrong_value_hints(witness, assignments) + render_step(job, new_command, assignments, calling=command)
 
 
 def _rename_hints(near) -> str:
@@ -243,21 +243,18 @@ def _calling_command(witness: Witness) -> str:
     """The job command line that starts the path to the run, without its own prefixes."""
     for frame in witness.run.path:
         if frame.kind == "command":
-            words = frame.text.split()
-            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
-                words.pop(0)
-            return " ".join(words)
+            return _without_assignments(frame.text)
     return ""
 
 
-def render_step(job: Job, command: str, assignments: list[str]) -> str:
+def render_step(job: Job, command: str, assignments: list[str], calling: str = "") -> str:
     """The smallest CI change that runs the subject: a copy of the job with the variables set
     (or, when a variable comes from the job's matrix, the value to add to that matrix)."""
     suffix = " ".join(assignments) or "variant"
     values = dict(a.split("=", 1) for a in assignments)
     matrix_hint = _matrix_hint(job, values)
     if job.system == "buildkite":
-        return matrix_hint + _buildkite_step(job, command, suffix)
+        return matrix_hint + _buildkite_step(job, command, suffix, calling)
     if job.system == "github-actions":
         bare = " ".join(w for w in command.split() if w.split("=", 1)[0] not in values)
         env = "".join(f"\n    {name}: {json.dumps(value)}" for name, value in values.items())
@@ -280,7 +277,25 @@ def _matrix_hint(job: Job, values: dict[str, str]) -> str:
     return "\n".join(hints) + ("\n" if hints else "")
 
 
-def _buildkite_step(job: Job, command: str, suffix: str) -> str:
+def _preparation(job: Job, calling: str) -> list[str]:
+    """The job's commands before the one that starts the path to the run (installs, exports):
+    the new step needs them too.  Without that command known, the recognised setup commands."""
+    before = []
+    for c in job.commands:
+        if calling and _without_assignments(c.text) == calling:
+            return before
+        before.append(c.text)
+    return [c.text for c in job.commands if c.text.split()[:1] and _is_setup(c.text)]
+
+
+def _without_assignments(text: str) -> str:
+    words = text.split()
+    while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+        words.pop(0)
+    return " ".join(words)
+
+
+def _buildkite_step(job: Job, command: str, suffix: str, calling: str = "") -> str:
     lines = [f"- label: {job.label} ({suffix})"]
     lines.append(f"  key: {job.key}-{re.sub(r'[^a-z0-9]+', '-', suffix.lower()).strip('-')}")
     deps = [d for d in job.source_file_dependencies if d != job.file]
@@ -297,7 +312,7 @@ def _buildkite_step(job: Job, command: str, suffix: str) -> str:
         lines.append("  source_file_dependencies:")
         lines += [f"    - {d}" for d in deps]
     lines.append("  commands:")
-    lines += [f"    - {c.text}" for c in job.commands if c.text.split()[:1] and _is_setup(c.text)]
+    lines += [f"    - {text}" for text in _preparation(job, calling)]
     lines.append(f"    - {command}")
     return "\n".join(lines)
 
@@ -371,3 +386,39 @@ def _is_script(snapshot, path: str) -> bool:
         return snapshot.read(path).startswith(b"#!")
     except KeyError:
         return False
+
+
+GUARD_ARROW = " → "
+
+
+def guard_branches(runs) -> set[tuple[str, str]]:
+    """(file, `condition → outcome`) of every guard branch the runs went through."""
+    return {(f.location.path, f.text) for run in runs for f in run.path if f.kind == "guard"}
+
+
+def lost_branch(lost: list[Run], head_branches: set[tuple[str, str]], inventory, scripts: list[str]) -> Reason | None:
+    """Why variants vanished though as many new ones run: a guard branch the lost runs took
+    that no job takes at head, while jobs still reach the guard and take its other branch
+    (`X=True` given where the script tests `== "1"`).  None when no such branch explains it
+    (then the arguments merely changed)."""
+    for run in lost:
+        for frame in run.path:
+            if frame.kind != "guard" or (frame.location.path, frame.text) in head_branches:
+                continue
+            condition, _, outcome = frame.text.rpartition(GUARD_ARROW)
+            other = "false" if outcome == "true" else "true"
+            if (frame.location.path, f"{condition}{GUARD_ARROW}{other}") not in head_branches:
+                continue  # the guard itself is gone or no job reaches it: not this explanation
+            variables = tuple(dict.fromkeys(re.findall(r"\$\{?#?!?([A-Za-z_][A-Za-z0-9_]*)", condition)))
+            needed = outcome == "true"
+            provided = provided_values(inventory, variables, [frame.location.path, *scripts])
+            given = ", ".join(f"{job} gives {name}={value}" for job, name, value in provided[:4]) or "no job sets " + ", ".join(variables)
+            guard = Guard(Condition(frame.location, condition, variables, needed), needed, provided)
+            return Reason(
+                text=(f"These runs took the {outcome} branch of `{condition}` ({frame.location}); no job takes it now, "
+                      f"though the guard is still there and reached: {given}."),
+                variables=variables,
+                guards=(guard,),
+                near_misses=near_misses(inventory, variables),
+            )
+    return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import parallel
+from . import gitcmd, parallel
 
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
@@ -39,27 +39,31 @@ class FileEntry:
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
+    """The output of `git ARGS` run in `repo`, with nothing the repository configures
+    executed (`gitcmd`)."""
     try:
-        proc = subprocess.run(
-            ["git", "-C", str(repo), *args],
-            input=input,
-            capture_output=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
-        )
-    except FileNotFoundError as exc:  # pragma: no cover - git is a hard requirement
-        raise GitError("git is not installed or not on PATH") from exc
+        proc = subprocess.run(gitcmd.command(repo, *args), input=input, capture_output=True, check=False,
+                              env=gitcmd.environment())
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH: coverage-diff reads repositories through it") from None
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror or exc}") from None
     if proc.returncode != 0:
-        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or f"git {' '.join(args)} failed")
+        message = proc.stderr.decode("utf-8", "replace").strip()
+        raise GitError(gitcmd.refusal(message, repo) or message or f"git {' '.join(args)} failed")
     return proc.stdout
 
 
 def repo_root(path: Path) -> Path:
+    if not Path(path).is_dir():
+        raise GitError(f"{path} is not a directory")
     try:
         out = git(path, "rev-parse", "--show-toplevel")
-    except GitError:
+    except GitError as exc:
+        if str(exc).startswith(("git is not installed", "cannot run git", "git refuses")):
+            raise
         raise GitError(f"{path} is not inside a git repository") from None
-    return Path(out.decode().strip())
+    return Path(out.decode("utf-8", "surrogateescape").strip())
 
 
 def is_shallow(repo: Path) -> bool:
@@ -93,9 +97,19 @@ def merge_base(repo: Path, a: str, b: str) -> str:
         raise GitError(f"no merge base between {a} and {b}.{hint}") from None
 
 
+MAX_BLOB = 32 * 1024 * 1024  # bytes of one object ever held: above every max-file-bytes allowed (config.CEILINGS)
+
+
 class BlobReader:
     """One `git cat-file --batch` process shared by every snapshot of a repository.
-    A forked worker (`parallel.py`) starts its own: a pipe has one reader."""
+    A forked worker (`parallel.py`) starts its own: a pipe has one reader.
+
+    An object is never read whole when it is larger than MAX_BLOB: its first
+    MAX_BLOB + 1 bytes are kept (so every size check still sees it as too large)
+    and the rest is skipped in chunks; a 1 GB workflow compressed into a small git
+    object costs one chunk of memory, not a gigabyte."""
+
+    CHUNK = 1 << 20
 
     def __init__(self, repo: Path):
         self.repo = repo
@@ -107,29 +121,53 @@ class BlobReader:
         if blob in self._cache:
             return self._cache[blob]
         if self._proc is None:
-            self._proc = subprocess.Popen(
-                ["git", "-C", str(self.repo), "cat-file", "--batch"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
-        assert self._proc.stdin and self._proc.stdout
+            try:
+                self._proc = subprocess.Popen(gitcmd.command(self.repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
+                                              stdout=subprocess.PIPE, env=gitcmd.environment())
+            except OSError as exc:
+                raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+        try:
+            data = self._read(blob)
+        except GitError:
+            raise
+        except BaseException:  # the pipe is out of step now (MemoryError, an interrupt): start afresh next time
+            self.close()
+            raise
+        self._cache[blob] = data
+        return data
+
+    def _read(self, blob: str) -> bytes:
+        assert self._proc is not None and self._proc.stdin and self._proc.stdout
         self._proc.stdin.write(blob.encode() + b"\n")
         self._proc.stdin.flush()
         header = self._proc.stdout.readline().split()
         if len(header) < 3 or header[1] == b"missing":
             raise GitError(f"blob {blob} is missing from {self.repo}")
         size = int(header[2])
-        data = self._proc.stdout.read(size)
+        data = self._proc.stdout.read(min(size, MAX_BLOB + 1))
+        left = size - len(data)
+        while left > 0:  # too large to keep: skipped, never held
+            left -= len(self._proc.stdout.read(min(left, self.CHUNK)) or b"x" * left)
         self._proc.stdout.read(1)  # trailing newline
-        self._cache[blob] = data
         return data
 
     def close(self) -> None:
-        if self._proc is not None:
-            if self._proc.stdin:
-                self._proc.stdin.close()
-            self._proc.wait()
-            self._proc = None
+        """Stop the git process.  Its pipes are closed first, so a process still writing
+        an object nobody reads gets EPIPE instead of blocking the wait."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for pipe in (proc.stdin, proc.stdout):
+            try:
+                if pipe:
+                    pipe.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 _READERS: "weakref.WeakSet[BlobReader]" = weakref.WeakSet()
@@ -145,6 +183,8 @@ parallel.after_fork_in_child(_forget_parent_pipes)
 
 class Snapshot:
     """The files of one revision.  Paths are POSIX, relative to the repository root."""
+
+    undecodable: tuple[str, ...] = ()  # paths whose stored name is not UTF-8 (shown with \\xNN escapes)
 
     def __init__(self, name: str, files: dict[str, FileEntry], reader, commit: str = ""):
         self.name = name  # what the user typed, or "working tree"
@@ -163,36 +203,45 @@ class Snapshot:
                 continue
             meta, _, path = record.partition(b"\t")
             mode, _kind, blob = meta.decode().split()
-            p = path.decode("utf-8", "surrogateescape")
+            p = decode_path(path)
             files[p] = FileEntry(p, mode, blob)
-        return cls(rev, files, (reader or BlobReader(repo)).read, commit)
+        snapshot = cls(rev, files, (reader or BlobReader(repo)).read, commit)
+        snapshot.undecodable = _undecodable(out.split(b"\0"), lambda record: record.partition(b"\t")[2])
+        return snapshot
 
     @classmethod
     def worktree(cls, repo: Path) -> "Snapshot":
-        """Tracked and untracked (not ignored) files as they are on disk."""
+        """Tracked and untracked (not ignored) files as they are on disk.  Files are
+        hashed as a stream and read again when asked for: the snapshot holds paths and
+        blob ids, never the whole tree's contents."""
         out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
         files: dict[str, FileEntry] = {}
-        contents: dict[str, bytes] = {}
+        where: dict[str, Path | bytes] = {}  # blob -> the file to read, or a symlink's target
         for raw in out.split(b"\0"):
             if not raw:
                 continue
-            p = raw.decode("utf-8", "surrogateescape")
-            full = repo / p
-            if full.is_symlink():
-                target = os.readlink(full).encode()
-                mode, data = SYMLINK_MODE, target
-            elif full.is_dir():  # a submodule checkout
-                files[p] = FileEntry(p, SUBMODULE_MODE, "")
-                continue
-            elif full.is_file():
-                data = full.read_bytes()
-                mode = "100755" if os.access(full, os.X_OK) else "100644"
-            else:
-                continue  # deleted but still in the index
-            blob = _blob_id(data)
-            contents[blob] = data
+            p = decode_path(raw)
+            full = repo / os.fsdecode(raw)
+            try:
+                if full.is_symlink():
+                    target = os.fsencode(os.readlink(full))
+                    mode, blob = SYMLINK_MODE, _blob_id(target)
+                    where[blob] = target
+                elif full.is_dir():  # a submodule checkout
+                    files[p] = FileEntry(p, SUBMODULE_MODE, "")
+                    continue
+                elif full.is_file():
+                    blob = _file_blob_id(full)
+                    mode = "100755" if os.access(full, os.X_OK) else "100644"
+                    where.setdefault(blob, full)
+                else:
+                    continue  # deleted but still in the index
+            except OSError:
+                continue  # gone or unreadable since git listed it
             files[p] = FileEntry(p, mode, blob)
-        return cls("working tree", files, contents.__getitem__)
+        snapshot = cls("working tree", files, _DiskReader(where).read)
+        snapshot.undecodable = _undecodable(out.split(b"\0"), lambda raw: raw)
+        return snapshot
 
     @classmethod
     def from_files(cls, name: str, files: dict[str, str | bytes]) -> "Snapshot":
@@ -249,8 +298,55 @@ class Snapshot:
         return sorted(p for p, e in self.files.items() if e.is_regular and any(match_glob(p, pat) for pat in patterns))
 
 
+def decode_path(raw: bytes) -> str:
+    """A file name as git stores it (bytes) as text.  A name that is not UTF-8 keeps its
+    bad bytes as `\\xNN`: printable, encodable everywhere the name is shown or hashed,
+    and distinct from every UTF-8 name a CI file could spell."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _undecodable(records: list[bytes], name_of) -> tuple[str, ...]:
+    """The names among `records` that are not UTF-8, as `decode_path` shows them."""
+    bad = []
+    for record in records:
+        name = name_of(record)
+        if name and not name.isascii():
+            try:
+                name.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(decode_path(name))
+    return tuple(sorted(bad))
+
+
 def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _file_blob_id(path: Path) -> str:
+    """git's blob id of a file, read in chunks."""
+    with open(path, "rb") as f:
+        digest = hashlib.sha1(b"blob %d\0" % os.fstat(f.fileno()).st_size)
+        for chunk in iter(lambda: f.read(BlobReader.CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _DiskReader:
+    """Blob -> bytes for the working tree, read from disk when asked (at most
+    MAX_BLOB + 1 bytes, as from git)."""
+
+    def __init__(self, where: dict[str, "Path | bytes"]):
+        self.where = where
+
+    def read(self, blob: str) -> bytes:
+        source = self.where[blob]
+        if isinstance(source, bytes):
+            return source
+        try:
+            with open(source, "rb") as f:
+                return f.read(MAX_BLOB + 1)
+        except OSError as exc:
+            raise GitError(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
 @lru_cache(maxsize=1 << 16)

@@ -10,7 +10,7 @@ for it: one `git rev-parse` (plus `git merge-base` for `BASE...HEAD`) and one ca
 read, without importing typer, the model or any analysis module.  Anything this
 module cannot answer, the full command line answers.
 
-This module stays light: it imports only `cache` (hashlib, pickle) and subprocess.
+This module stays light: it imports only `cache` (hashlib, hmac, pickle), `gitcmd` and subprocess.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ import re
 import subprocess
 from pathlib import Path
 
+from . import gitcmd
 from .cache import ENV_VAR, Cache, directory_in
 
 DIFF_OUTPUT = "diff-output"
 INVENTORY_OUTPUT = "inventory-output"
-HEAD_SETTINGS = "head-settings"  # a report's settings tag when they come from the head tree
+HEAD_SETTINGS = "head-settings"  # a report's settings tag when they come from its two trees (config.for_diff)
 OWN_SETTINGS = "own-settings"  # an inventory's settings tag when they come from its tree
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
@@ -116,8 +117,7 @@ def _rev_parse(repo: str, revisions: list[str]) -> tuple[Cache, list[str]] | Non
 def _git(repo: str, *args: str) -> str | None:
     """The stripped output of a git command, None when it fails."""
     try:
-        proc = subprocess.run(["git", "-C", repo, *args], capture_output=True, check=False,
-                              env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+        proc = subprocess.run(gitcmd.command(repo, *args), capture_output=True, check=False, env=gitcmd.environment())
     except OSError:
         return None
     return proc.stdout.decode("utf-8", "surrogateescape").strip() if proc.returncode == 0 else None

@@ -1,5 +1,5 @@
 """What a revision stores that cannot be analysed as written: CI files or called
-scripts that are symlinks or submodules, text that is not UTF-8.
+scripts that are symlinks or submodules, text and file names that are not UTF-8.
 
 The analysis reads only blobs stored in git, so a symlink is never followed (it
 could point anywhere, `/etc/passwd` included) and a submodule's files are not
@@ -16,6 +16,7 @@ from .model import Diagnostic, Incomplete, Location
 from .snapshot import SUBMODULE_MODE, SYMLINK_MODE, Snapshot, match_glob
 
 BINARY_PROBE = 8192  # bytes looked at for a NUL, as git does
+MAX_NAMES = 20  # file names that are not UTF-8 reported one by one
 
 
 def check_tree(
@@ -37,6 +38,13 @@ def check_tree(
         problem = None if b"\0" in data[:BINARY_PROBE] else _encoding_problem(data)
         if problem:
             diagnostics.append(Diagnostic(Location(path, problem[0]), problem[1], "warning"))
+    for path in snapshot.undecodable[:MAX_NAMES]:
+        diagnostics.append(Diagnostic(Location(path, 1), "file name is not valid UTF-8 (shown with \\xNN escapes): "
+                                      "no CI file or script written as text can name it", "warning"))
+    if len(snapshot.undecodable) > MAX_NAMES:
+        first = snapshot.undecodable[MAX_NAMES]
+        diagnostics.append(Diagnostic(Location(first, 1), f"{len(snapshot.undecodable) - MAX_NAMES} more file names "
+                                      "are not valid UTF-8", "warning"))
     for location, path in missing:
         stop = _non_file_ancestor(snapshot, path)
         if stop is not None:

@@ -146,7 +146,8 @@ def test_guard_evaluator(guard, value, expected):
 def test_optional_only(tmp_path):
     steps = DEFAULT + step("Rare", "pytest -v sweep/test_model.py -k rare", extra="  optional: true\n")
     finding = by_rule(audit(tmp_path, steps), "optional-only")["pytest -v tests/sweep/test_model.py -k rare"]
-    assert finding.severity is Severity.INFO and dict(finding.details)["tiers"] == "optional"
+    assert finding.severity is Severity.INFO and dict(finding.details)["tiers"] == "nightly"
+    assert "runs only in the scheduled nightly build, never on an ordinary pull request" in finding.message
 
 
 def test_subject_also_run_automatically_is_not_optional_only(tmp_path):

@@ -5,7 +5,8 @@ from coverage_diff.config import Settings
 from coverage_diff.model import Tier
 from coverage_diff.snapshot import Snapshot
 
-CI_CONFIG = "name: vllm_ci\njob_dirs:\n  - .buildkite/test_areas\n"
+CI_CONFIG = ("name: vllm_ci\njob_dirs:\n  - .buildkite/test_areas\nregistries: registry.example\n"
+             "repositories:\n  main: post\n  premerge: pre\n")
 
 
 def jobs_of(files: dict[str, str]):
@@ -45,7 +46,7 @@ def test_vllm_singular_command_is_ignored_and_recorded():
 def test_vllm_quotes_and_dollars_are_rewritten_like_the_generator():
     step = "- label: T\n  commands:\n    - pytest -k 'not slow' --shard=$$BUILDKITE_PARALLEL_JOB $UNSET_AT_UPLOAD $REGISTRY\n"
     (job,), _ = jobs_of(area(step))
-    assert job.commands[0].text == 'pytest -k "not slow" --shard=$BUILDKITE_PARALLEL_JOB  $REGISTRY'
+    assert job.commands[0].text == 'pytest -k "not slow" --shard=$BUILDKITE_PARALLEL_JOB  registry.example'
     assert job.commands[0].location.line == 7
 
 
@@ -63,11 +64,11 @@ def test_vllm_parallelism_makes_shards_and_mirror_makes_amd_variant():
     assert ("mirror.amd.parallelism" in [k for k, _ in amd.ignored_keys])
 
 
-def test_vllm_optional_and_missing_dependencies_are_not_automatic():
+def test_vllm_optional_steps_run_nightly_and_steps_without_dependencies_in_run_all_builds():
     jobs, _ = jobs_of(area("- label: O\n  optional: true\n  source_file_dependencies: [x]\n  commands: [a]\n"))
-    assert jobs[0].tier is Tier.OPTIONAL
+    assert jobs[0].tier is Tier.NIGHTLY  # blocked on PRs, run by the scheduled nightly build
     jobs, _ = jobs_of(area("- label: N\n  commands: [a]\n", depends="depends_on: []\n"))
-    assert jobs[0].tier is Tier.OPTIONAL  # an empty dependency list never matches
+    assert jobs[0].tier is Tier.RUN_ALL  # an empty dependency list never matches: only when everything runs
     jobs, _ = jobs_of(area("- label: P\n  source_file_dependencies: [x]\n  commands: [a]\n"))
     assert jobs[0].tier is Tier.PATH_FILTERED
 
@@ -81,11 +82,10 @@ def test_wrong_types_give_diagnostics_with_lines_and_other_files_still_read():
         ".buildkite/test_areas/good.yaml": "steps:\n- label: G\n  commands: [pytest g]\n",
     }
     jobs, diagnostics = jobs_of(files)
-    assert [j.label for j in jobs] == ["T", "G"]
+    assert [j.label for j in jobs] == ["G"]  # the generator raises on the others: none of their steps run
     messages = {(d.location.path.split("/")[-1], d.location.line): d.message for d in diagnostics}
     assert "`steps` must be a list" in messages[("bad.yaml", 1)]
-    assert "commands must be" in messages[("bad2.yaml", 3)]
-    assert "env must be a mapping" in messages[("bad2.yaml", 4)]
+    assert "`commands` must be a list of strings, found a number" in messages[("bad2.yaml", 3)]
     assert any(k[0] == "broken.yaml" and "invalid YAML" in m for k, m in messages.items())
 
 

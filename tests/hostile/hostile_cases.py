@@ -190,8 +190,8 @@ WRONG_TYPES = [
     Case(
         "steps-is-a-mapping",
         {BROKEN: "group: G\nsteps:\n  label: x\n  commands: [pytest a.py]\n"},
+        # vLLM's generator raises on the file: nothing of it runs (known, not partly analysed)
         diagnostics=(Expect(BROKEN, 2, "`steps` must be a list, found a mapping"),),
-        incomplete=(Expect(BROKEN, 2, "steps not analysed"),),
     ),
     Case(
         "plain-pipeline-steps-is-a-mapping",
@@ -202,20 +202,17 @@ WRONG_TYPES = [
     Case(
         "commands-is-a-number",
         {BROKEN: area("- label: x\n  commands: 42\n" + step("still here", "pytest still_here.py"))},
-        diagnostics=(Expect(BROKEN, 6, "commands must be a string or a list of strings, found a number"),),
-        added=("still_here.py",),
+        diagnostics=(Expect(BROKEN, 6, "`commands` must be a list of strings, found a number"),),  # the whole file is rejected
     ),
     Case(
         "command-item-is-a-mapping",
         {BROKEN: area("- label: x\n  commands:\n    - pytest ok_one.py\n    - {a: b}\n")},
-        diagnostics=(Expect(BROKEN, 8, "a command must be a string, found a mapping"),),
-        added=("ok_one.py",),
+        diagnostics=(Expect(BROKEN, 6, "`commands` item 1 must be a string, found a mapping"),),
     ),
     Case(
         "env-is-a-list",
         {BROKEN: area("- label: x\n  env:\n    - 1\n    - 2\n  commands: [pytest env_list.py]\n")},
-        diagnostics=(Expect(BROKEN, 6, "env must be a mapping, found a list"),),
-        added=("env_list.py",),
+        diagnostics=(Expect(BROKEN, 6, "`env` must be a mapping of strings, found a list"),),
     ),
     Case(
         "top-level-is-a-list",
@@ -226,12 +223,11 @@ WRONG_TYPES = [
         "step-is-a-string",
         {BROKEN: area('- "pytest a.py"\n' + step("fine", "pytest fine.py"))},
         diagnostics=(Expect(BROKEN, 5, "a step must be a mapping, found a string"),),
-        added=("fine.py",),
     ),
     Case(
         "step-without-label",
         {BROKEN: area("- commands: [pytest nolabel.py]\n")},
-        diagnostics=(Expect(BROKEN, 5, "no `label`"),),
+        diagnostics=(Expect(BROKEN, 5, "`label` is required"),),
     ),
     Case(
         "github-actions-wrong-types",
@@ -567,7 +563,6 @@ CAPS = [
     Case(
         "caps-are-configurable",
         {
-            ".coverage-diff.toml": "max-paths = 4\n",
             **_script_area(
                 "few_guards.sh",
                 "#!/bin/bash\nargs=()\n"
@@ -576,7 +571,128 @@ CAPS = [
             ),
         },
         incomplete=(Expect("tests/pd/few_guards.sh", None, ""),),
+        base={".coverage-diff.toml": "max-paths = 4\n"},  # a lower cap counts once the repository has it
     ),
 ]
 
-CASES = YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS
+# --------------------------------------------------------------------------- issue 20: scalars and nesting
+HEX = "0x" + "f" * 5000
+SEXAGESIMAL = ":".join(["1"] * 3000)
+WORKFLOW = ".github/workflows/ci.yml"
+TOO_DEEP = "nests constructs too deeply to analyse"
+NESTING = [
+    Case(
+        "yaml-huge-hex-and-sexagesimal-scalars",
+        {".buildkite/test_areas/x.yaml": area(f"- label: hex\n  parallelism: {HEX}\n  timeout_in_minutes: {SEXAGESIMAL}\n"
+                                               f"  env:\n    BIG: {'9' * 5000}\n  commands:\n    - pytest hex.py\n"),
+         ".gitlab-ci.yml": f"t:\n  parallel: {SEXAGESIMAL}\n  script: [pytest gl.py]\n",
+         WORKFLOW: f"on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    timeout-minutes: {HEX}\n"
+                   f"    strategy:\n      matrix:\n        n: [{HEX}, {SEXAGESIMAL}]\n    steps:\n      - run: pytest gha.py\n"},
+        diagnostics=(Expect(".gitlab-ci.yml", 2, "`parallel` must be a number"),),
+        added=("hex.py", "gha.py"),
+        heavy=True,
+    ),
+    Case(
+        "yaml-tagged-scalar-that-is-not-its-type",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: !!int abc\n    timeout-minutes: !!float xyz\n"
+                   "    steps:\n      - run: pytest tagged.py\n",
+         ".gitlab-ci.yml": "t:\n  parallel: !!int many\n  script: [pytest tagged_gl.py]\n"},
+        added=("tagged.py",),
+    ),
+    *(
+        Case(name, _script_area(script, body), diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
+             incomplete=(Expect(BROKEN, 5, TOO_DEEP),), heavy=True)
+        for name, script, body in [
+            ("shell-400-and-operators", "chain.sh", "#!/bin/bash\n" + " && ".join(["true"] * 400) + " && pytest chain.py\n"),
+            ("shell-120-nested-command-substitutions", "cs.sh",
+             "#!/bin/bash\nx=" + "$(echo " * 120 + "a" + ")" * 120 + "\npytest cs.py\n"),
+            ("shell-200-nested-defaults", "dflt.sh", "#!/bin/bash\nx=" + "${y:-" * 200 + "a" + "}" * 200 + "\npytest dflt.py\n"),
+        ]
+    ),
+    Case(
+        "github-run-with-400-and-operators",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "
+                   + " && ".join(["true"] * 400) + " && pytest run.py\n      - run: pytest after.py\n"},
+        diagnostics=(Expect(WORKFLOW, 6, TOO_DEEP),),
+        heavy=True,
+    ),
+    Case(
+        "github-expression-nested-2000-deep",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    if: ${{ " + "(" * 2000 + "true"
+                   + ")" * 2000 + " }}\n    steps:\n      - run: pytest expr.py\n  u:\n    runs-on: ubuntu-latest\n"
+                   "    if: ${{ " + "!" * 5001 + "false }}\n    steps:\n      - run: pytest nots.py\n"},
+        diagnostics=(Expect(WORKFLOW, 5, "nested more than 64 deep"),),
+        added=("nots.py",),
+    ),
+    Case(
+        "github-fromjson-nested-3000-deep",
+        {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+                   "        x: ${{ fromJSON('" + "[" * 3000 + "]" * 3000 + "') }}\n    steps:\n      - run: pytest fj.py\n"},
+        diagnostics=(Expect(WORKFLOW, 5, "JSON nested more than 64 deep"),),
+    ),
+]
+
+# --------------------------------------------------------------------------- issue 20: fan-out across files and levels
+def gitlab_extends(width: int = 8, depth: int = 10) -> str:
+    """Templates `extends` every template of the level below: width ** depth merges unbounded."""
+    text = ".l0_0:\n  script: [pytest base.py]\n"
+    for d in range(1, depth):
+        parents = ", ".join(f".l{d - 1}_{x}" for x in range(width)) if d > 1 else ".l0_0"
+        text += "".join(f".l{d}_{w}:\n  extends: [{parents}]\n  variables:\n    V{d}_{w}: '1'\n" for w in range(width))
+    return text + "job:\n  extends: [" + ", ".join(f".l{depth - 1}_{x}" for x in range(width)) + "]\n"
+
+
+def gitlab_references(width: int = 8, depth: int = 10) -> str:
+    text = ".r0_0:\n  script: [pytest ref.py]\n"
+    for d in range(1, depth):
+        refs = "".join(f"    - !reference [.r{d - 1}_{x}, script]\n" for x in range(width if d > 1 else 1))
+        text += "".join(f".r{d}_{w}:\n  script:\n{refs}" for w in range(width))
+    return text + "job:\n  script:\n" + "".join(f"    - !reference [.r{depth - 1}_{x}, script]\n" for x in range(width))
+
+
+def reusable_workflows(width: int = 6, depth: int = 10) -> Tree:
+    files = {}
+    for d in range(depth):
+        files[f".github/workflows/r{d}.yml"] = "on: workflow_call\njobs:\n" + (
+            "  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest leaf.py\n" if d == depth - 1
+            else "".join(f"  c{w}:\n    uses: ./.github/workflows/r{d + 1}.yml\n" for w in range(width)))
+    files[WORKFLOW] = "on: [pull_request]\njobs:\n" + "".join(f"  c{w}:\n    uses: ./.github/workflows/r0.yml\n" for w in range(width))
+    return files
+
+
+def composite_actions(width: int = 6, depth: int = 10) -> Tree:
+    files = {}
+    for d in range(depth):
+        steps = ("    - run: pytest comp.py\n      shell: bash\n" if d == depth - 1
+                 else "".join(f"    - uses: ./.github/actions/a{d + 1}\n" for _ in range(width)))
+        files[f".github/actions/a{d}/action.yml"] = f"name: a{d}\nruns:\n  using: composite\n  steps:\n{steps}"
+    files[WORKFLOW] = ("on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+                       + "".join("      - uses: ./.github/actions/a0\n" for _ in range(width)))
+    return files
+
+
+FANS_OUT = "fans out to more than"
+FAN_OUT = [
+    Case(name, files, diagnostics=(Expect(where, 1, FANS_OUT),), incomplete=(Expect(where, 1, FANS_OUT),), heavy=True)
+    for name, where, files in [
+        ("gitlab-extends-8-wide-10-deep", ".gitlab-ci.yml", {".gitlab-ci.yml": gitlab_extends()}),
+        ("gitlab-references-8-wide-10-deep", ".gitlab-ci.yml", {".gitlab-ci.yml": gitlab_references()}),
+        ("github-reusable-workflows-6-wide-10-deep", WORKFLOW, reusable_workflows()),
+        ("github-composite-actions-6-wide-10-deep", WORKFLOW, composite_actions()),
+        ("buildkite-matrix-1024-times-parallelism-1024", ".buildkite/pipeline.yml",
+         {".buildkite/pipeline.yml": "steps:\n  - label: m\n    command: pytest m.py {{matrix}}\n    matrix: ["
+          + ", ".join(f"v{i}" for i in range(1024)) + "]\n    parallelism: 1024\n"}),
+    ]
+]
+
+APPENDS = [
+    Case(
+        "array-appends-in-nested-loops",
+        _script_area("app.sh", '#!/bin/bash\narr=()\nfor i in $(seq 1 400); do\n  for j in $(seq 1 200); do\n'
+                               '    arr+=("$i-$j")\n  done\ndone\npytest app.py "${#arr[@]}"\n'),
+        incomplete=(Expect("tests/pd/app.sh", 5, "grows past 8192 items by `+=`"),),
+        heavy=True,
+    ),
+]
+
+CASES = APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT

@@ -32,7 +32,7 @@ GIT_ENV = {
     "GIT_AUTHOR_DATE": "2026-01-01T12:00:00Z",
     "GIT_COMMITTER_DATE": "2026-01-01T12:00:00Z",
 }
-MEMORY_LIMIT = 2 * 1024**3  # address space of a heavy child run
+MEMORY_LIMIT = 1024**3  # address space of a heavy child run: the 1 GB every hostile case must fit in (issue 20)
 TIMEOUT = 180  # seconds: a safety net against hangs, never a speed assertion
 
 

@@ -1,7 +1,10 @@
 """Property-based fuzzing (issue 7): random and mutated YAML for each CI system,
 random bash-like token soups and mutated real sweep scripts.  Whatever comes in,
 the front-ends and the interpreter return data (never raise), stay within the
-caps, and every location they report names a file of the snapshot.
+caps, and every location they report names a file of the snapshot.  Issue 20 adds
+random settings for both sides of a diff (the head never weakens the base's) and
+random fan-out shapes (extends, !reference, reusable workflows, composite actions,
+matrix x parallelism), which stay within the per-file budget.
 
 A short run is part of the normal suite; `make fuzz-hostile` runs the same
 properties with HOSTILE_FUZZ_EXAMPLES examples each (>= 10,000 in total).
@@ -221,3 +224,87 @@ def test_whole_inventory_never_raises(path, text, script):
     assert_well_formed(snapshot, inventory.diagnostics)
     assert_well_formed(snapshot, inventory.incomplete)
     assert len(inventory.runs) <= CAPS.max_steps * max(len(inventory.jobs), 1)
+
+
+# --------------------------------------------------------------------------- settings (issue 20)
+from contextlib import contextmanager  # noqa: E402
+
+from hostile_cases import composite_actions, gitlab_extends, gitlab_references, reusable_workflows  # noqa: E402
+
+from coverage_diff.ci import budget  # noqa: E402
+from coverage_diff.config import CEILINGS, SHRINK_ONLY, ConfigError, for_diff, settings_from_mapping  # noqa: E402
+
+SETTING_NAMES = [f.replace("_", "-") for f in Settings.__dataclass_fields__]
+SETTING_VALUE = st.one_of(st.integers(-3, 2**63 - 1), st.integers(0, 5000), st.booleans(), st.text(max_size=8),
+                          st.lists(st.sampled_from(["silently-dropped", "narrowed", "pytest", "bash", "SW_ATTN", "HOME",
+                                                    "tests/**", "*.yml", ""]) | st.text(max_size=6), max_size=5))
+SETTINGS_DOC = st.dictionaries(st.sampled_from(SETTING_NAMES), SETTING_VALUE, max_size=8)
+
+
+def read_settings(doc: dict) -> Settings:
+    try:
+        return settings_from_mapping(doc, "fuzz.toml")
+    except ConfigError:
+        return Settings()  # an invalid file stops the command (exit 2); no settings come from it
+
+
+@FUZZ
+@given(SETTINGS_DOC, SETTINGS_DOC)
+def test_head_settings_never_weaken_the_base(base_doc, head_doc):
+    base, head = read_settings(base_doc), read_settings(head_doc)
+    for side in (base, head):
+        assert all(getattr(side, cap) <= ceiling for cap, ceiling in CEILINGS.items())
+    merged = for_diff(base, head)
+    for name in Settings.__dataclass_fields__:
+        value = getattr(merged, name)
+        if name in CEILINGS:
+            assert getattr(base, name) <= value <= CEILINGS[name]
+        elif name in SHRINK_ONLY:
+            assert set(value) <= set(getattr(base, name)) and set(value) <= set(getattr(head, name))
+        else:
+            assert value == getattr(base, name)
+
+
+# --------------------------------------------------------------------------- front-end fan-out (issue 20)
+LOW_BUDGET = 400  # units per file in these runs: each example stays cheap, and big shapes still exhaust it
+
+
+@contextmanager
+def budget_of(units: int):
+    kept = budget.MAX_UNITS
+    budget.MAX_UNITS = units
+    try:
+        yield
+    finally:
+        budget.MAX_UNITS = kept
+
+
+def fan_out(shape: str, width: int, depth: int, matrix: int, shards: int) -> tuple[str, dict, int]:
+    """(system, files, the work the shape asks for) of one fan-out shape."""
+    if shape == "extends":
+        return "gitlab", {".gitlab-ci.yml": gitlab_extends(width, depth)}, width ** (depth - 1)
+    if shape == "references":
+        return "gitlab", {".gitlab-ci.yml": gitlab_references(width, depth)}, width ** (depth - 1)
+    if shape == "reusable":
+        return "github", reusable_workflows(width, depth), width ** depth
+    if shape == "composite":
+        return "github", composite_actions(width, depth), width ** depth
+    values = ", ".join(f"v{i}" for i in range(matrix))
+    text = f"steps:\n  - label: m\n    command: pytest m.py {{{{matrix}}}}\n    matrix: [{values}]\n    parallelism: {shards}\n"
+    return "buildkite", {".buildkite/pipeline.yml": text}, matrix * shards
+
+
+@FUZZ
+@given(st.sampled_from(["extends", "references", "reusable", "composite", "matrix"]), st.integers(1, 8),
+       st.integers(2, 10), st.integers(1, 1024), st.integers(1, 1024))
+def test_front_end_fan_out_stays_within_the_budget(shape, width, depth, matrix, shards):
+    system, files, work = fan_out(shape, width, depth, matrix, shards)
+    snapshot = snapshot_with(files)
+    with budget_of(LOW_BUDGET):
+        result = FRONT_ENDS[system].jobs(snapshot, CAPS)
+    assert_well_formed(snapshot, result.diagnostics)
+    assert len(result.jobs) <= LOW_BUDGET
+    exhausted = [d for d in result.diagnostics if "fans out to more than" in d.message]
+    if work > 2 * LOW_BUDGET:
+        assert exhausted, f"{shape} {width}x{depth} asks for {work} and was not stopped"
+    assert all(d.location.line >= 1 for d in exhausted)

@@ -14,10 +14,10 @@ def test_work_across_jobs_is_bounded_by_one_budget(tmp_path):
     case = Case(
         "budget",
         {
-            ".coverage-diff.toml": "max-steps = 2000\nmax-total-steps = 4000\n",
             ".buildkite/pipeline.yml": f"steps:\n  - label: m\n    command: bash tests/pd/fork.sh {{{{matrix}}}}\n    matrix: [{matrix}]\n",
             "tests/pd/fork.sh": FORK,
         },
+        base={".coverage-diff.toml": "max-steps = 2000\nmax-total-steps = 4000\n"},
     )
     repo = build_repo(tmp_path / "repo", case.layers())
     result = run_cli_isolated(["base..head", "--repo", str(repo), "--format", "json"])

@@ -18,14 +18,19 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import shlex
+
+import yaml
 from dataclasses import dataclass, replace
 
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult, file_memo
+from . import FrontEndResult, budget, file_memo
 from .buildkite_tiers import Filters, tier_of
 from .buildkite_upload import Upload, uploads
+from . import vllm_generator
+from .vllm_generator import PipelineConfig
 from .gha_triggers import RANK, best
 from .yamlload import Map, Seq, YamlError, load, type_name
 
@@ -50,57 +55,98 @@ MAX_MATRIX_COMBINATIONS = 1024  # like parallelism: beyond this no pipeline is r
 
 
 # --------------------------------------------------------------------------- discovery
-def _vllm_job_dirs(snapshot: Snapshot) -> tuple[list[str], list[Diagnostic]]:
-    dirs: list[str] = []
+@dataclass
+class _Files:
+    """Which reader reads which file."""
+
+    vllm: dict[str, PipelineConfig | None]  # job-dir file -> the generator config that reads it
+    amd: list[str]  # amd-ci Jinja pipelines (`test-amd.yaml`)
+    plain: list[str]
+    diagnostics: list[Diagnostic]
+
+
+def _configs(snapshot: Snapshot) -> tuple[list[PipelineConfig], list[Diagnostic]]:
+    configs: list[PipelineConfig] = []
     diagnostics: list[Diagnostic] = []
-    for path in snapshot.glob(".buildkite/ci_config*.yaml"):
+    for path in sorted(snapshot.glob(".buildkite/ci_config*.yaml")):
         try:
             data = load(snapshot.text(path), path)
         except YamlError as exc:
             diagnostics.append(exc.diagnostic)
             continue
-        job_dirs = data.get("job_dirs") if isinstance(data, dict) else None
-        if isinstance(job_dirs, list):
-            dirs += [normalize(str(d)) for d in job_dirs if isinstance(d, str)]
-    return sorted(set(dirs)), diagnostics
+        config, problem = vllm_generator.read_config(data, path)
+        if config is None:
+            line = getattr(data, "line", 1) or 1
+            diagnostics.append(Diagnostic(Location(path, line), (
+                f"vLLM's pipeline generator would reject this config ({problem}): a bootstrap that runs it uploads "
+                "nothing; its job dirs are not read as this pipeline"), "warning"))
+            continue
+        for job_dir in config.job_dirs:
+            if not snapshot.is_dir(job_dir):
+                diagnostics.append(Diagnostic(Location(path, data.line_of("job_dirs") if isinstance(data, Map) else 1),
+                                              f"job dir {job_dir} does not exist: vLLM's pipeline generator stops, none of {path}'s steps run"))
+        configs.append(config)
+    return configs, diagnostics
 
 
-def _classify(snapshot: Snapshot, settings) -> tuple[list[str], list[str], list[Diagnostic]]:
-    """(vLLM test-area files, plain pipeline files, diagnostics)."""
-    job_dirs, diagnostics = _vllm_job_dirs(snapshot)
-    vllm = set(snapshot.glob(*(f"{d}/**/*.yaml" for d in job_dirs))) if job_dirs else set()
+def _classify(snapshot: Snapshot, settings) -> _Files:
+    configs, diagnostics = _configs(snapshot)
+    vllm: dict[str, PipelineConfig | None] = {}
+    for config in configs:  # a file in several configs' dirs is read with the first (ci_config.yaml first)
+        for path in snapshot.glob(*(f"{d}/**/*.yaml" for d in config.job_dirs)):
+            vllm.setdefault(path, config)
     candidates = set(snapshot.glob(*settings.buildkite_globs))
-    if not job_dirs:  # no generator config: test_areas-style dirs still use its dialect
-        vllm |= {p for p in candidates if "/test_areas/" in p or "/hardware_tests/" in p or "/intel_jobs/" in p}
-    plain = candidates - vllm - {p for p in candidates if p.split("/")[-1].startswith("ci_config")}
-    return sorted(vllm), sorted(plain), diagnostics
+    if not configs:  # no generator config: test_areas-style dirs still use its dialect
+        vllm.update({p: None for p in sorted(candidates) if "/test_areas/" in p or "/hardware_tests/" in p or "/intel_jobs/" in p})
+    amd = sorted(set(snapshot.glob(*settings.buildkite_amd_pipelines)) - set(vllm))
+    plain = candidates - set(vllm) - set(amd) - {p for p in candidates if p.split("/")[-1].startswith("ci_config")}
+    return _Files(dict(sorted(vllm.items())), amd, sorted(plain), diagnostics)
 
 
 def owns(snapshot: Snapshot, settings) -> list[str]:
-    vllm, plain, _ = _classify(snapshot, settings)
-    return vllm + plain
+    files = _classify(snapshot, settings)
+    return list(files.vllm) + files.amd + files.plain
 
 
 def jobs(snapshot: Snapshot, settings) -> FrontEndResult:
-    vllm, plain, diagnostics = _classify(snapshot, settings)
-    result = FrontEndResult(diagnostics=list(diagnostics), files=vllm + plain)
-    for path in vllm:
-        _read_file(snapshot, path, settings, result, _vllm_file)
-    _plain_pipelines(snapshot, plain, settings, result)
+    files = _classify(snapshot, settings)
+    result = FrontEndResult(diagnostics=list(files.diagnostics), files=list(files.vllm) + files.amd + files.plain)
+    for path, config in files.vllm.items():
+        _read_file(snapshot, path, settings, result, _vllm_file, config)
+    for path in files.amd:
+        _read_file(snapshot, path, settings, result, _amd_ci_file)
+    _plain_pipelines(snapshot, files.plain, settings, result)
+    _unread_pipelines(snapshot, set(result.files), result)
     return result
 
 
-def _read_file(snapshot, path, settings, result: FrontEndResult, reader) -> None:
+def _unread_pipelines(snapshot: Snapshot, read: set[str], result: FrontEndResult) -> None:
+    """A `.buildkite` YAML with a `steps` list that nothing reads: say so, so a pipeline
+    nobody models cannot go unseen."""
+    for path in snapshot.glob(".buildkite/**/*.yaml", ".buildkite/**/*.yml"):
+        if path in read or path.split("/")[-1].startswith("ci_config"):
+            continue
+        text = snapshot.text(path)
+        if not re.search(r"(?m)^steps\s*:", text):
+            continue
+        result.diagnostics.append(Diagnostic(Location(path, 1), (
+            "looks like a Buildkite pipeline (top-level `steps`), but no pipeline coverage-diff reads includes or "
+            "uploads it: its jobs are not analysed (add it to `buildkite-globs` if a Buildkite pipeline runs it)"), "note"))
+        result.incomplete.append(Incomplete(Location(path, 1), "pipeline file not read"))
+
+
+def _read_file(snapshot, path, settings, result: FrontEndResult, reader, context=None) -> None:
     """One file's jobs and diagnostics, remembered by blob (`file_memo`): a history walk
     reads the same unchanged test-area files at every commit, and a PR's next push too."""
     entry = snapshot.entry(path)
-    cacheable = reader in (_vllm_file, _plain_file) and entry is not None and entry.blob  # not closures
-    key = (entry.blob, path, reader.__name__, settings) if cacheable else None
+    cacheable = reader in (_vllm_file, _plain_file, _amd_ci_file) and entry is not None and entry.blob  # not closures
+    key = (entry.blob, path, reader.__name__, settings, context) if cacheable else None
     own = file_memo.MEMO.get(key) if key is not None else None
     if own is None:
         own = FrontEndResult()
+        budget.start()
         with contained(Location(path), f"pipeline file {path}") as caught:
-            _read_file_uncached(snapshot, path, settings, own, reader)
+            _read_file_uncached(snapshot, path, settings, own, reader, context)
         if caught.failed:
             own = FrontEndResult(diagnostics=caught.diagnostics, incomplete=caught.incomplete)
         elif key is not None:
@@ -110,7 +156,7 @@ def _read_file(snapshot, path, settings, result: FrontEndResult, reader) -> None
     result.incomplete += own.incomplete
 
 
-def _read_file_uncached(snapshot, path, settings, result: FrontEndResult, reader) -> None:
+def _read_file_uncached(snapshot, path, settings, result: FrontEndResult, reader, context=None) -> None:
     if len(snapshot.read(path)) > settings.max_file_bytes:
         result.diagnostics.append(Diagnostic(Location(path, 1), f"file larger than {settings.max_file_bytes} bytes; skipped"))
         result.incomplete.append(Incomplete(Location(path, 1), "file too large to analyse"))
@@ -126,7 +172,10 @@ def _read_file_uncached(snapshot, path, settings, result: FrontEndResult, reader
     if not isinstance(data, dict):
         result.diagnostics.append(Diagnostic(Location(path, getattr(data, "line", 1)), f"expected a mapping at the top level, found {type_name(data)}"))
         return
-    reader(data, path, settings, result)
+    if context is not None:
+        reader(data, path, settings, result, context)
+    else:
+        reader(data, path, settings, result)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -136,7 +185,9 @@ _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-
 def upload_interpolate(text: str, env: dict[str, str], keep: frozenset[str] = frozenset()) -> str:
     """What `buildkite-agent pipeline upload` does to `$` in step attributes:
     `$$` is a literal `$`, `$X`/`${X}`/`${X:-d}` are replaced from the uploader's
-    environment (pipeline `env:`), which in CI usually means an empty string."""
+    environment (pipeline `env:`), which in CI usually means an empty string.  The
+    uploading job's `BUILDKITE_*` variables are never empty: they stay references,
+    which the job's shell sees with the same value (ambient)."""
 
     def replace(match: re.Match) -> str:
         if match.group(0) == "$$":
@@ -146,6 +197,8 @@ def upload_interpolate(text: str, env: dict[str, str], keep: frozenset[str] = fr
             return match.group(0)
         if name in env:
             return env[name]
+        if name.startswith("BUILDKITE_"):  # the uploading job's own build variables: the same at run time
+            return match.group(0)
         default = match.group(2)
         return default if default is not None else ""
 
@@ -228,71 +281,205 @@ def _top_steps(data: Map, path: str, result: FrontEndResult) -> list | None:
 
 
 # --------------------------------------------------------------------------- vLLM dialect
-def _vllm_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
-    steps = _top_steps(data, path, result)
-    if steps is None:
+def _vllm_file(data: Map, path: str, settings, result: FrontEndResult, config: PipelineConfig | None = None) -> None:
+    """One job-dir file as vLLM's pipeline generator reads it (`step.read_steps_from_job_dir`)."""
+    steps = data.get("steps")
+    if steps is not None and not isinstance(steps, list):
+        _rejected(path, data.line_of("steps"), f"`steps` must be a list, found {type_name(steps)}", config, result)
         return
     file_depends = data.get("depends_on")
-    file_defaults = isinstance(file_depends, list) and bool(file_depends)
-    for index, step in enumerate(steps):
+    file_defaults = bool(file_depends)
+    group = data.get("group")
+    validated = []
+    for index, step in enumerate(steps or []):
         line = steps.line_at(index) if isinstance(steps, Seq) else data.line
         if not isinstance(step, dict):
-            result.diagnostics.append(Diagnostic(Location(path, line), f"a step must be a mapping, found {type_name(step)}"))
-            continue
-        _vllm_step(step, path, line, file_defaults, settings, result)
+            _rejected(path, line, f"a step must be a mapping, found {type_name(step)}", config, result)
+            return
+        try:
+            values = vllm_generator.validate(step)
+            if isinstance(step.get("mirror"), dict) and isinstance(step["mirror"].get("amd"), dict):
+                _check_amd(step["mirror"]["amd"], values)
+            elif _amd_gpus(values.get("device")) is not None:
+                _check_amd(values, values)
+        except vllm_generator.Rejected as exc:
+            key_line = step.line_of(exc.key) if exc.key in step else line
+            if exc.key == "mirror" and isinstance(step.get("mirror"), dict):
+                key_line = step["mirror"].line_of("amd") if isinstance(step["mirror"], Map) else key_line
+            _rejected(path, key_line, f"step {step.get('label')!r}: {exc}", config, result)
+            return
+        if group:
+            values["group"] = group
+        validated.append((step, values, line))
+    for step, values, line in validated:
+        _vllm_step(step, values, path, line, file_defaults, settings, result, config)
 
 
-def _vllm_step(step: Map, path: str, line: int, file_defaults: bool, settings, result: FrontEndResult) -> None:
-    label = step.get("label")
-    if not isinstance(label, str) or not label:
-        result.diagnostics.append(Diagnostic(Location(path, line), "step has no `label` (required by vLLM's pipeline generator); skipped"))
-        return
+def _rejected(path: str, line: int, problem: str, config: PipelineConfig | None, result: FrontEndResult) -> None:
+    """The generator raises on this file: nothing of its pipeline is uploaded."""
+    pipeline = config.path if config else "the pipeline"
+    result.diagnostics.append(Diagnostic(Location(path, line), (
+        f"vLLM's pipeline generator rejects this file ({problem}): it raises before uploading, so no step of "
+        f"{pipeline} runs; this file's steps are counted as not running")))
+
+
+_AMD_DEVICE = re.compile(r"mi(250|300|325|355)_([1248])")
+
+
+def _amd_gpus(device) -> int | None:
+    match = _AMD_DEVICE.fullmatch(device) if isinstance(device, str) else None
+    return int(match.group(2)) if match else None
+
+
+def _check_amd(amd, values: dict) -> None:
+    """`mirror.amd` (or a step on an AMD device) as the generator checks it while building the
+    step: a known `mi*_N` device whose GPU count agrees with `num_devices`."""
+    mirror = amd is not values
+    if "device" not in amd:
+        raise vllm_generator.Rejected("mirror", "`mirror.amd` has no `device`")
+    device = amd["device"]
+    gpus = _amd_gpus(device)
+    if gpus is None:
+        raise vllm_generator.Rejected("mirror" if mirror else "device", f"invalid AMD device {device!r}")
+    no_gpu = amd.get("no_gpu", values.get("no_gpu") or False) if mirror else values.get("no_gpu")
+    counts = (amd.get("num_devices"), amd.get("num_gpus"), values.get("num_devices")) if mirror else (values.get("num_devices"),)
+    count = next((v for v in counts if v is not None), None)
+    if not no_gpu and count is not None and count != gpus:
+        raise vllm_generator.Rejected("mirror" if mirror else "num_devices",
+                                      f"AMD device {device} provides {gpus} GPUs, but num_devices={count}")
+
+
+def _vllm_step(step: Map, values: dict, path: str, line: int, file_defaults: bool, settings, result: FrontEndResult,
+               config: PipelineConfig | None) -> None:
+    label = values["label"]
     ignored = tuple((k, Location(path, step.line_of(k))) for k in step if k not in VLLM_STEP_KEYS)
-    key = str(step.get("key") or _key_from_label(label))
-    multi_node = isinstance(step.get("num_nodes"), int) and step["num_nodes"] >= 2
-    working_dir = step.get("working_dir")
-    if working_dir is None and file_defaults:
+    key = values.get("key") or _key_from_label(label)
+    num_nodes = values.get("num_nodes")
+    multi_node = bool(num_nodes and num_nodes >= 2)
+    working_dir = values.get("working_dir")
+    if not working_dir and file_defaults:
         working_dir = "/vllm-workspace/" + settings.default_working_dir
+    values["working_dir"] = working_dir  # what a mirror with its own commands inherits
     if multi_node or label.startswith(":docker:"):
         working_dir = None  # no `cd working_dir` is generated for these
-    env = _str_map(step.get("env"), path, step.line_of("env"), "env", result)
-    deps = [str(d) for d in step.get("source_file_dependencies") or [] if isinstance(d, (str, int))]
+    deps = list(values.get("source_file_dependencies") or [])
     if file_defaults:
         deps.append(path)
-    commands = _commands(step.get("commands"), path, step.line_of("commands"), result)
-    rewrite_quotes = not multi_node
-    tier = Tier.OPTIONAL if step.get("optional") is True or not deps else Tier.PATH_FILTERED
+    amd_device = _amd_gpus(values.get("device")) is not None
+    if amd_device and not values["dind"]:
+        deps.append(vllm_generator.AMD_NATIVE_RUNTIME)  # checked before run_all, after `optional`
+    raw = values.get("commands") or []
+    lines = [step["commands"].line_at(i) if isinstance(step.get("commands"), Seq) else step.line_of("commands") for i in range(len(raw))]
+    env = values.get("env") or {}
+    if key == "refresh-rocm-base-amd":  # the generator binds the bootstrap's refresh controls (default off)
+        env = {**env, "ROCM_BASE_REFRESH_SKIP": "0", "ROCM_BASE_REFRESH_FORCE": "0"}
     base = dict(
         system=SYSTEM,
         file=path,
         key=key,
-        label=label,
+        label=f"AMD: {label} ({values['device']})" if amd_device else label,
         location=Location(path, line),
-        env=tuple(env.items()),
         working_dir=_workspace_path(str(working_dir), settings) if working_dir else "",
-        tier=tier,
-        platform=_vllm_platform(step.get("device"), step.get("num_devices")),
-        soft_fail=_soft_fail(step.get("soft_fail")),
+        tier=vllm_generator.tier(key, values["optional"], deps),
+        platform=_vllm_platform(values.get("device"), values.get("num_devices")),
+        soft_fail=bool(values["soft_fail"]),
         source_file_dependencies=tuple(deps),
         ignored_keys=ignored,
-        attributes=tuple((k, _scalar_text(step[k])) for k in ("timeout_in_minutes", "group") if k in step),
+        attributes=_vllm_attributes(step, values, config),
     )
-    lines = [_vllm_command(text, rewrite_quotes) for text, _ in commands]
-    cmds = tuple(Command(text, Location(path, cmd_line)) for text, (_, cmd_line) in zip(lines, commands))
-    shards = _parallelism(step, path, result)
-    for job in _shards(Job(commands=cmds, **base), shards):
-        result.jobs.append(job)
-    mirror = step.get("mirror")
-    if isinstance(mirror, dict) and isinstance(mirror.get("amd"), dict):
-        amd = _vllm_amd_mirror(step, mirror["amd"], base, commands, cmds, path, settings, result)
-        if amd is not None:
+    shards = _parallelism(step, path, result, values.get("parallelism") or 0)
+    texts = list(raw) + list(env.values())
+    samples = _branch_samples(texts, config)
+    for branch in samples:
+        rewrite = not num_nodes  # the generator's `'` -> `"` unless num_nodes is set at all
+        cmds = [_vllm_command(text, rewrite, config, branch) for text in raw]
+        job_env = {k: _upload(v, branch) for k, v in env.items()}
+        wrapped: tuple = ()
+        if amd_device:  # AMD path: one `&&` chain handed to run-amd-test.sh
+            commands = (Command(" && ".join(cmds), Location(path, lines[0])),) if cmds else ()
+        else:
+            inner = [_unwrapped(text, Location(path, at), settings, result if branch == samples[0] else None)
+                     for text, at in zip(cmds, lines)]
+            wrapped = tuple(("wrapper_call", f"{i}\t{cmds[i]}") for i in range(len(cmds)) if inner[i] != cmds[i])
+            commands = tuple(Command(text, Location(path, at)) for text, at in zip(inner, lines))
+        fields = dict(base, env=tuple(job_env.items()), matrix=_branch_matrix(branch, texts, config))
+        if wrapped:
+            fields["attributes"] = base["attributes"] + wrapped
+        result.jobs += _shards(Job(commands=commands, **fields), shards)
+        mirror = values.get("mirror") or {}
+        if isinstance(mirror.get("amd"), dict) and not amd_device:
+            amd = _vllm_amd_mirror(step, mirror["amd"], values, fields, raw, lines, path, settings, config, branch)
             result.jobs += _shards(amd, shards)
 
 
-def _vllm_command(text: str, rewrite_quotes: bool) -> str:
+def _unwrapped(text: str, where: Location, settings, result: FrontEndResult | None) -> str:
+    """A call of a configured wrapper script (`bash run-intel-test.sh "<commands>"`) as the
+    commands it evaluates; reported incomplete when the string is not known."""
+    if not settings.buildkite_command_wrappers or ".sh" not in text:
+        return text
+    try:
+        lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|<>()")
+        lexer.whitespace_split = True
+        words = list(lexer)
+    except ValueError:
+        return text
+    start = 1 if words[:1] in (["bash"], ["sh"]) else 0
+    if len(words) <= start:
+        return text
+    script = normalize(words[start])
+    for spec in settings.buildkite_command_wrappers:
+        wrapper, _, index = spec.partition(":")
+        if script != normalize(wrapper):
+            continue
+        args = words[start + 1:]
+        operators = [w for w in args if w and all(c in ";&|<>()" for c in w)]
+        if index:
+            chosen = args[int(index) - 1: int(index)] if index.isdigit() else []
+        else:
+            chosen = [" ".join(a for a in args if a != "--dry-run")] if args and not operators else []
+        if operators or not chosen or not chosen[0].strip():
+            if result is not None:
+                result.incomplete.append(Incomplete(where, f"{wrapper} evaluates a command string that is not written "
+                                                           "in the step (or the call is not a simple command): not followed"))
+            return text
+        return chosen[0]
+    return text
+
+
+def _vllm_attributes(step: Map, values: dict, config: PipelineConfig | None) -> tuple:
+    attrs = tuple((k, _scalar_text(values[k])) for k in ("timeout_in_minutes", "group") if values.get(k) not in (None, ""))
+    if config is not None:
+        attrs += (("pipeline", config.path),)
+        attrs += tuple(("run_all_pattern", p) for p in config.run_all_patterns)
+        attrs += tuple(("run_all_exclude_pattern", p) for p in config.run_all_exclude_patterns)
+    if values["optional"]:
+        attrs += (("optional", "true"),)
+    return attrs
+
+
+def _branch_samples(texts, config) -> tuple[str, ...]:
+    """The builds whose upload differs: main and a PR branch when the step reads the branch."""
+    if vllm_generator.branch_dependent(texts, config):
+        return vllm_generator.BRANCH_SAMPLES
+    return (vllm_generator.BRANCH_SAMPLES[1],)
+
+
+def _branch_matrix(branch: str, texts, config) -> tuple:
+    return (("BUILDKITE_BRANCH", branch),) if vllm_generator.branch_dependent(texts, config) else ()
+
+
+def _upload(text: str, branch: str) -> str:
+    """Buildkite's upload interpolation with the bootstrap job's environment in a `branch` build."""
+    pull_request = "false" if branch == "main" else vllm_generator.PR_NUMBER
+    return upload_interpolate(text, {"BUILDKITE_BRANCH": branch, "BUILDKITE_PULL_REQUEST": pull_request})
+
+
+def _vllm_command(text: str, rewrite_quotes: bool, config: PipelineConfig | None = None, branch: str = "feature") -> str:
     if rewrite_quotes:
         text = text.replace("'", '"')  # the generator rewrites every single quote
-    return upload_interpolate(text, {}, keep=VLLM_INJECTED)
+    if config is not None:
+        text = vllm_generator.inject(text, config.variables(branch))
+    return _upload(text, branch)
 
 
 def _vllm_platform(device, num_devices) -> str:
@@ -300,46 +487,133 @@ def _vllm_platform(device, num_devices) -> str:
     return f"{device or 'gpu'}x{count}"
 
 
-def _vllm_amd_mirror(step, amd: Map, base: dict, commands, cmds, path, settings, result) -> Job | None:
-    device = amd.get("device")
-    if not isinstance(device, str):
-        result.diagnostics.append(Diagnostic(Location(path, amd.line), "mirror.amd needs a `device`; no AMD variant generated"))
-        return None
+def _vllm_amd_mirror(step: Map, amd: Map, values: dict, base: dict, raw: list, lines: list, path: str, settings,
+                     config: PipelineConfig | None, branch: str) -> Job:
+    """The `amd-<key>` copy (`convert_group_step_to_buildkite_step`): `mirror.amd` values are
+    read raw, without the model's coercions."""
+    device = str(amd["device"])
     ignored = tuple((f"mirror.amd.{k}", Location(path, amd.line_of(k))) for k in amd if k not in VLLM_MIRROR_KEYS)
     if "parallelism" in amd:
         ignored += (("mirror.amd.parallelism", Location(path, amd.line_of("parallelism"))),)
-    own = _commands(amd.get("commands"), path, amd.line_of("commands"), result) if "commands" in amd else None
-    working_dir = base["working_dir"]
-    if own is not None and amd.get("working_dir"):
-        working_dir = _workspace_path(str(amd["working_dir"]), settings)
-    source = own if own is not None else commands
-    joined = " && ".join(_vllm_command(text, True) for text, _ in source)  # AMD joins lines with &&
-    first_line = source[0][1] if source else amd.line
-    env = dict(base["env"]) | _str_map(amd.get("env"), path, amd.line_of("env"), "mirror.amd.env", result)
-    deps = tuple(dict.fromkeys(base["source_file_dependencies"] + tuple(str(d) for d in amd.get("source_file_dependencies") or [])))
-    optional = amd.get("optional", step.get("optional"))
+    custom = amd.get("commands")
+    source, source_lines, working_dir = raw, lines, base["working_dir"]
+    if custom:
+        source = [str(c) for c in custom] if isinstance(custom, list) else [str(custom)]
+        source_lines = [amd["commands"].line_at(i) if isinstance(custom, Seq) else amd.line_of("commands") for i in range(len(source))]
+        wd = amd.get("working_dir", values.get("working_dir"))
+        working_dir = _workspace_path(str(wd), settings) if wd else ""
+    rewrite = not values.get("num_nodes")
+    joined = " && ".join(_vllm_command(text, rewrite, config, branch) for text in source)
+    own_env = amd.get("env") if isinstance(amd.get("env"), dict) else {}
+    env = dict(base["env"]) | {str(k): _upload(_scalar_text(v), branch) for k, v in own_env.items()}
+    own_deps = amd.get("source_file_dependencies") or []
+    deps = list(dict.fromkeys([str(d) for d in own_deps if d is not None] + list(base["source_file_dependencies"])))
+    if not amd.get("dind", True):
+        deps.append(vllm_generator.AMD_NATIVE_RUNTIME)
+    optional = amd.get("optional", values["optional"])  # raw: any truthy value blocks
+    attributes = tuple(a for a in base["attributes"] if a[0] != "optional") + (
+        ("forced-by-change", vllm_generator.ROCM_BASE_DOCKERFILE),) + ((("optional", "true"),) if optional else ())
     fields = dict(base)
     fields.update(
         key=f"amd-{base['key']}",
-        label=str(amd.get("label") or f"AMD: {base['label']} ({device})"),
+        label=str(amd.get("label") or f"AMD: {values['label']} ({device})"),
         location=Location(path, amd.line),
         env=tuple(env.items()),
         working_dir=working_dir,
-        platform=f"{device}",
-        tier=Tier.OPTIONAL if optional is True else base["tier"],
-        source_file_dependencies=deps,
+        platform=device,
+        tier=vllm_generator.tier("", optional, deps),
+        source_file_dependencies=tuple(deps),
         ignored_keys=base["ignored_keys"] + ignored,
-        soft_fail=_soft_fail(amd.get("soft_fail", base["soft_fail"])),
+        soft_fail=bool(amd.get("soft_fail", values["soft_fail"])),
+        attributes=attributes,
     )
-    return Job(commands=(Command(joined, Location(path, first_line)),) if joined else (), **fields)
+    first = source_lines[0] if source_lines else amd.line
+    return Job(commands=(Command(joined, Location(path, first)),) if joined else (), **fields)
+
+
+def _double_quoted(text: str, where: Location, result: FrontEndResult) -> str:
+    """What a command becomes when the AMD template writes it into `VLLM_TEST_COMMANDS: "..."`
+    with only `"` escaped: YAML's escapes apply (two backslashes become one, a line break folds to
+    a space)."""
+    if "\\" not in text and "\n" not in text:
+        return text
+    try:
+        value = yaml.safe_load('"' + text.replace('"', '\\"') + '"')
+    except yaml.YAMLError:
+        result.diagnostics.append(Diagnostic(where, "the AMD template pastes this command into a double-quoted YAML "
+                                                    "value where its backslashes are not valid escapes: the rendered pipeline does not parse"))
+        return text
+    return value if isinstance(value, str) else text
+
+
+def runs_all(job: Job, path: str) -> bool:
+    """A change to `path` alone makes vLLM's generator run every step of the job's pipeline
+    (its `run_all_patterns`, recorded in the job's attributes)."""
+    includes = [v for k, v in job.attributes if k == "run_all_pattern"]
+    if not includes:
+        return False
+    excludes = [v for k, v in job.attributes if k == "run_all_exclude_pattern"]
+    return PipelineConfig("", "", (), run_all_patterns=tuple(includes), run_all_exclude_patterns=tuple(excludes)).runs_all(path)
+
+
+# --------------------------------------------------------------------------- amd-ci (test-amd.yaml)
+def _amd_ci_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
+    """vLLM's AMD pipeline as ci-infra's `bootstrap-amd.sh` renders it through
+    `test-template-amd.j2`: a step runs only if `mirror_hardwares` lists the production
+    tag; its `command`/`commands` become one `&&` chain after `cd <working_dir>` in
+    run-amd-test.sh; every step is soft-fail; `env` reaches only `no_plugin` steps."""
+    steps = _top_steps(data, path, result)
+    for index, step in enumerate(steps or []):
+        line = steps.line_at(index) if isinstance(steps, Seq) else data.line
+        if not isinstance(step, dict):
+            result.diagnostics.append(Diagnostic(Location(path, line), f"a step must be a mapping, found {type_name(step)}"))
+            continue
+        hardware = step.get("mirror_hardwares")
+        if not isinstance(hardware, list) or settings.buildkite_amd_mirror_hw not in hardware:
+            continue
+        label = _scalar_text(step.get("label"))
+        pool = _scalar_text(step.get("agent_pool"))
+        slug = (f"{pool}-" if pool else "") + label.replace(" ", "-").lower()
+        for a, b in (("(", ""), (")", ""), ("%", ""), (",", "-"), ("+", "-")):
+            slug = slug.replace(a, b)
+        raw = step.get("command") or step.get("commands")
+        commands = _commands(raw, path, step.line_of("command" if "command" in step else "commands"), result)
+        working_dir = _scalar_text(step.get("working_dir")) or "/vllm-workspace/tests"
+        num_nodes = step.get("num_nodes") if isinstance(step.get("num_nodes"), int) else 1
+        texts = [_upload(t, "feature") for t, _ in commands]
+        if not step.get("no_plugin"):  # the chain is pasted into a double-quoted YAML value
+            texts = [_double_quoted(t, Location(path, at), result) for t, (_, at) in zip(texts, commands)]
+        if num_nodes >= 2:  # one command per node; node 0's exit status is the step's
+            cmds = tuple(Command(t, Location(path, at)) for t, (_, at) in zip(texts, commands))
+        else:
+            cmds = (Command(" && ".join(texts), Location(path, commands[0][1])),) if commands else ()
+        deps = tuple(str(d) for d in step.get("source_file_dependencies") or [] if isinstance(d, (str, int)))
+        if step.get("dind") is False:
+            deps += (vllm_generator.AMD_NATIVE_RUNTIME,)
+        optional = bool(step.get("optional"))
+        if optional:
+            tier = Tier.MAIN if step.get("autorun_on_main") is True else Tier.NIGHTLY
+        else:
+            tier = Tier.PATH_FILTERED if deps else Tier.EVERY_PR  # an empty list always runs here
+        env = _str_map(step.get("env"), path, step.line_of("env"), "env", result) if step.get("no_plugin") else {}
+        gpus = step.get("num_gpus") if isinstance(step.get("num_gpus"), int) else 1
+        job = Job(
+            system=SYSTEM, file=path, key=slug, label=f"{pool}: {label}", location=Location(path, line), commands=cmds,
+            env=tuple((k, _upload(v, "feature")) for k, v in env.items()), working_dir=_workspace_path(working_dir, settings),
+            tier=tier, platform=f"amd_{pool}x{gpus}", soft_fail=True, source_file_dependencies=deps,
+            attributes=(("pipeline", "amd-ci"), ("dependency_match", "string prefix"))
+            + ((("optional", "true"),) if optional else ()),
+        )
+        result.jobs += _shards(job, _parallelism(step, path, result))
 
 
 MAX_SHARDS = 1024
 
 
-def _parallelism(step: Map, path: str, result: FrontEndResult) -> int:
-    """A step's `parallelism`, capped (with a diagnostic) so a hostile value stays cheap."""
-    value = step.get("parallelism")
+def _parallelism(step: Map, path: str, result: FrontEndResult, value=None) -> int:
+    """A step's `parallelism` (`value`: as the generator coerced it), capped with a diagnostic so
+    a hostile value stays cheap."""
+    value = step.get("parallelism") if value is None else value
     if not isinstance(value, int) or isinstance(value, bool) or value <= 1:
         return 1
     if value > MAX_SHARDS:
@@ -351,6 +625,7 @@ def _parallelism(step: Map, path: str, result: FrontEndResult) -> int:
 
 def _shards(job: Job, count: int) -> list[Job]:
     """One job per Buildkite parallel shard, with the index variables Buildkite sets."""
+    budget.charge(max(1, min(count, MAX_SHARDS)))
     if count <= 1:
         return [job]
     return [

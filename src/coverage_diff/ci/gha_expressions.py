@@ -70,11 +70,20 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 # -- parser: recursive descent producing closures over a context ----------------
 
 
+MAX_NESTING = 64  # parentheses, calls, indexes and `!` inside one another; GitHub's own limit is lower
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExpressionError(f"expression nested more than {MAX_NESTING} deep: not analysed")
 
     def peek(self, value: str | None = None) -> bool:
         kind, tok = self.toks[self.i]
@@ -94,10 +103,12 @@ class _Parser:
         return node
 
     def or_(self):
+        self._deeper()
         left = self.and_()
         while self.peek("||"):
             self.take()
             left = ("||", left, self.and_())
+        self.depth -= 1
         return left
 
     def and_(self):
@@ -122,10 +133,14 @@ class _Parser:
         return left
 
     def unary(self):
-        if self.peek("!"):
+        nots = 0
+        while self.peek("!"):  # a run of `!` is a loop, not a recursion
             self.take()
-            return ("!", self.unary())
-        return self.postfix(self.primary())
+            nots += 1
+        node = self.postfix(self.primary())
+        for _ in range(nots % 2 or min(nots, 2)):  # `!!!x` is `!x`, `!!!!x` is `!!x` (a boolean)
+            node = ("!", node)
+        return node
 
     def primary(self):
         kind, tok = self.toks[self.i]
@@ -309,12 +324,33 @@ def _from_json(text):
     strings, trailing commas and comments are accepted (PyTorch-style test matrices use them)."""
     text = to_string(text)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError as exc:
         try:
-            return _LenientJson(text).document()
+            value = _LenientJson(text).document()
         except ValueError:
             raise ExpressionError(f"fromJSON(): invalid JSON ({exc.msg})") from None
+        except RecursionError:
+            value = _TOO_DEEP
+    except RecursionError:
+        value = _TOO_DEEP
+    if value is _TOO_DEEP or _nesting(value) > MAX_NESTING:
+        raise ExpressionError(f"fromJSON(): JSON nested more than {MAX_NESTING} deep: not analysed")
+    return value
+
+
+_TOO_DEEP = object()
+
+
+def _nesting(value) -> int:
+    """How deeply lists and objects nest in a JSON value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 class _LenientJson:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Tier
+from ..model import RANK, Tier  # noqa: F401  (RANK: most frequent first; imported from here by others)
 
-RANK = [Tier.EVERY_PR, Tier.PATH_FILTERED, Tier.MAIN, Tier.NIGHTLY, Tier.OPTIONAL]  # most frequent first
 MAIN_BRANCHES = {"main", "master"}
 
 

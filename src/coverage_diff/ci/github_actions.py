@@ -17,7 +17,7 @@ from ..config import Settings
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult
+from . import FrontEndResult, budget
 from .gha_expressions import ExpressionError, Scope, Unknown, condition, evaluate, resolve, segments, to_string
 from .gha_matrix import MAX_JOBS, MatrixError, expand, flatten
 from .scalar_lines import command, fallback, locate
@@ -50,6 +50,7 @@ def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     reader = _Reader(snapshot, result, settings.max_file_bytes)
     for path in owns(snapshot, settings):
         result.files.append(path)
+        budget.start()
         with contained(Location(path), f"workflow {path}") as caught:
             _read_workflow(reader, path)
         result.diagnostics += caught.diagnostics
@@ -237,6 +238,7 @@ class _Reader:
         else:
             unknown_matrix = False
         for combo in combos:
+            budget.charge()
             matrix_ctx = Scope("matrix") if unknown_matrix else (combo or {})
             matrix_values = call.matrix + (flatten(combo) if combo else ())
             extra = (("matrix", "unknown until run time"),) if unknown_matrix else ()
@@ -454,6 +456,7 @@ class _Reader:
             self.step(index, step, line, parent)
 
     def step(self, index: int, step: dict, line: int, parent: _Step) -> None:
+        budget.charge()
         context = {**parent.context, "env": {**parent.env, **parent.runtime_env}}
         call = replace(parent.call, file=parent.file)
         runnable, assumed = self.filter_if(step, parent.scenarios, call,

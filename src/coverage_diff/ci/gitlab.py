@@ -18,7 +18,7 @@ from ..config import Settings
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult
+from . import FrontEndResult, budget
 from .gha_triggers import RANK, best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
 from .scalar_lines import command, fallback, locate
@@ -107,6 +107,7 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
+        budget.start()
         reader = _Reader(snapshot, settings, result)
         before, problems = len(result.jobs), len(result.diagnostics) + len(result.incomplete)
         config = None
@@ -322,6 +323,7 @@ class _Reader:
         return out
 
     def extends(self, name: str, job: dict, config: dict, path: str, line: int, chain: tuple[str, ...]):
+        budget.charge()
         if "extends" not in job:
             return job
         if len(chain) >= MAX_EXTENDS or name in chain:
@@ -583,6 +585,7 @@ class _Reader:
         return found, assumed, rule_vars
 
     def variant(self, name, job, config, variables, combo, scenarios, stage, location: Location, prefix: str = "") -> None:
+        budget.charge()
         path = location.path
         found, assumed, rule_vars = self.runs_in(job, variables, scenarios, location)
         tiers = [tier for _, tier in found]
@@ -736,6 +739,7 @@ class _Reader:
         return value
 
     def reference(self, item: list, config: dict):
+        budget.charge()
         value = config
         for key in item:
             value = value.get(key) if isinstance(value, dict) else None

@@ -163,10 +163,16 @@ _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 
 
+MAX_NUMBER_CHARS = 64  # a longer "number" stays text: `0x` + 5,000 digits, `1:1:1:...` (sexagesimal), 10**5000
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
 def _scalar(node: yaml.ScalarNode, path: str):
     tag = node.tag
     if tag == "tag:yaml.org,2002:str" or tag.startswith("!"):
         return node.value
+    if tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
+        return node.value  # converting it costs quadratic time, and no CI value is such a number
     try:
         return _constructor.construct_object(node, deep=True)
     except Exception:  # a malformed timestamp or the like: keep the text
@@ -185,7 +191,9 @@ def _core_scalar(node: yaml.ScalarNode):
     """A plain scalar under the YAML 1.2 core schema (explicit `!tags` keep their meaning)."""
     text = node.value
     if node.tag.startswith("!") or node.tag != _resolver.resolve(yaml.ScalarNode, text, (True, False)):
-        return text if node.tag.startswith("!") else _constructor.construct_object(node, deep=True)  # `!!str 12`
+        return text if node.tag.startswith("!") else _scalar(node, "")  # `!!str 12`; `!!int abc` stays text
+    if len(text) > MAX_NUMBER_CHARS:
+        return text
     if text in _CORE_NULL:
         return None
     if text in _CORE_BOOL:

@@ -22,21 +22,45 @@ _ANSI = re.compile(
     r"|\x1b[@-Z\\-_]"  # other two-byte escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
-# Remaining C0/C1 controls (except tab and newline) and the bidirectional
-# overrides that make text read differently from what it is.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Remaining C0/C1 controls (except tab and newline); bidirectional overrides,
+# isolates and marks, which make text read differently from what it is; and
+# invisible characters (zero-width spaces and joiners, word joiner, BOM, line and
+# paragraph separators, interlinear annotations), which hide text or split it.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb]"
+)
+# GitHub's runner treats `##[command]` anywhere in a log line as a command, and
+# `::command` at the start of a line (after blanks).  A word joiner (invisible, and
+# removed again by `_CONTROL` if the text is ever read back) keeps both inert.
+WJ = "\u2060"
+_LEGACY_COMMAND = re.compile(r"##\[")
+_LINE_COMMAND = re.compile(r"^([ \t]*):(?=:)", re.M)
 
 # ASCII punctuation that means something inline in CommonMark/GFM.  `<` and
 # `&` are escaped as entities (inert even where a backslash is not honoured),
 # the others with a backslash.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~>$])")  # `$`: no math
 _MENTION = re.compile(r"@(?=\w)")
+# GFM autolinks bare `www.`, `http://`, `https://`, `ftp://` and e-mail addresses;
+# a word joiner inside the trigger keeps them text (e-mail: `unmention` breaks the `@`).
+_AUTOLINK = re.compile(r"(?i)\b(www)(\.)|\b(https?|ftp|mailto|xmpp)(:)")
 
 
 def terminal(text: str) -> str:
     """Text safe to print to a terminal or a CI log: no escape sequences, no
-    control characters other than tab and newline."""
-    return _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n"))).replace("\r", "")
+    control, bidi or invisible characters other than tab and newline, and no GitHub
+    workflow command (`##[` anywhere, `::` where a line starts)."""
+    return inert(_CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n"))).replace("\r", ""))
+
+
+def inert(text: str) -> str:
+    """`text` with GitHub workflow commands broken by a word joiner."""
+    if "##[" in text:
+        text = _LEGACY_COMMAND.sub("#" + WJ + "#[", text)
+    if "::" in text:
+        text = _LINE_COMMAND.sub(r"\1:" + WJ, text)
+    return text
 
 
 def one_line(text: str) -> str:
@@ -61,6 +85,7 @@ def md_text(text: str, limit: int = 300) -> str:
 
 def _inline(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;")
+    text = _AUTOLINK.sub(lambda m: (m[1] or m[3]) + ZWJ + (m[2] or m[4]), text)
     return unmention(_MD_SPECIAL.sub(r"\\\1", text))
 
 
@@ -115,7 +140,7 @@ def _longest_run(text: str, char: str) -> int:
 # GitHub workflow commands (`::error file=..::message`): the runner decodes
 # these percent escapes; properties additionally use `:` and `,` as syntax.
 def command_data(text: str) -> str:
-    text = _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n")))
+    text = inert(_CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n"))))
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

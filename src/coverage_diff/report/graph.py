@@ -18,7 +18,7 @@ import networkx as nx
 
 from ..graph import BLOCKED, FLOW, NODE_KINDS, STATIC, run_frames
 from ..model import Finding
-from .escape import clip, one_line
+from .escape import clip, one_line, terminal
 
 FORMATS = ("dot", "mermaid", "graphml", "json", "svg")
 LABEL_LIMIT = 80
@@ -126,8 +126,8 @@ def dot(g: nx.DiGraph) -> str:
 
 def dot_string(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, newlines as `\\n`."""
-    text = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + text.replace("\r", "").replace("\n", "\\n") + '"'
+    text = terminal(text).replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text.replace("\n", "\\n") + '"'
 
 
 def edge_text(data: dict) -> tuple[str, str]:
@@ -201,16 +201,40 @@ def _mermaid_classes(g: nx.DiGraph, ids: dict[str, str]) -> list[str]:
 
 # ----------------------------------------------------------------------------- graphml, json, svg
 def graphml(g: nx.DiGraph) -> str:
+    """GraphML (XML 1.0): every string, node ids included, without the control and
+    invisible characters XML forbids or that would hide text (`terminal`)."""
     flat = exported(g)
     for _, data in flat.nodes(data=True):
         for key, value in list(data.items()):
             if isinstance(value, list):
-                data[key] = "\n".join(map(str, value))
+                data[key] = terminal("\n".join(map(str, value)))
             elif value is None:
                 del data[key]
+            elif isinstance(value, str):
+                data[key] = terminal(value)
+    for _, _, data in flat.edges(data=True):
+        for key, value in list(data.items()):
+            if isinstance(value, str):
+                data[key] = terminal(value)
+    flat = nx.relabel_nodes(flat, _clean_ids(flat))
     buffer = io.BytesIO()
     nx.write_graphml(flat, buffer, encoding="utf-8", prettyprint=True)
     return buffer.getvalue().decode("utf-8")
+
+
+def _clean_ids(g: nx.DiGraph) -> dict[str, str]:
+    """Node id -> the id as `terminal` shows it, kept distinct (`#2`, `#3`... on a clash)."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for node in sorted(g.nodes):
+        clean = base = terminal(str(node))
+        suffix = 1
+        while clean in taken:
+            suffix += 1
+            clean = f"{base}#{suffix}"
+        taken.add(clean)
+        names[node] = clean
+    return names
 
 
 def node_link(g: nx.DiGraph) -> dict:

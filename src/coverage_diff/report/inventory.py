@@ -45,6 +45,7 @@ def to_dict(inventory) -> dict:
             {
                 "id": job.id,
                 "system": job.system,
+                "key": job.key,
                 "label": job.label,
                 "path": job.file,
                 "line": job.location.line,
@@ -52,6 +53,11 @@ def to_dict(inventory) -> dict:
                 "platform": job.platform,
                 "env": dict(job.env),
                 "working_dir": job.working_dir,
+                "commands": [c.text for c in job.commands],
+                "matrix": dict(job.matrix),
+                "soft_fail": job.soft_fail,
+                "source_file_dependencies": list(job.source_file_dependencies),
+                "attributes": [list(a) for a in job.attributes],
                 "runs": [dict(run_dict(r), subject=r.subject, config=config_dict(r.entry)) for r in runs_by_job.get(job.id, [])],
             }
             for job in inventory.jobs

@@ -46,9 +46,25 @@ def to_dict(report: Report) -> dict:
         "summary": {name: n for name, n in report.summary if name not in STATS},
         "stats": {name: n for name, n in report.summary if name in STATS},
         "findings": [finding_dict(f) for f in report.findings],
+        "groups": groups(report),
         "diagnostics": [{"path": d.location.path, "line": d.location.line, "severity": d.severity, "message": d.message} for d in report.diagnostics],
         "incomplete": [{"path": i.location.path, "line": i.location.line, "reason": i.reason} for i in report.incomplete],
     }
+
+
+def groups(report: Report) -> list[dict]:
+    """The losses by root cause: one removed matrix value, deleted job or unset switch is
+    one group, with its subjects and one fix."""
+    found: dict[str, dict] = {}
+    for f in report.findings:
+        cause = dict(f.details).get("cause")
+        if not cause:
+            continue
+        group = found.setdefault(cause, {"cause": cause, "severity": f.severity.value, "kinds": [], "findings": [],
+                                         "fix": (f.reason.fix if f.reason else "") or None})
+        group["kinds"] = sorted(set(group["kinds"]) | {f.kind})
+        group["findings"].append(f.id)
+    return list(found.values())
 
 
 def finding_dict(f: Finding) -> dict:

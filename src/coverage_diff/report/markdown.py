@@ -104,13 +104,15 @@ def _open_verdict(findings: list[Finding]) -> str:
     kinds = Counter(f.kind for f in findings)
     stopped = kinds["silently-dropped"] + kinds["removed"]
     narrowed = kinds["narrowed"]
-    audits = sum(n for kind, n in kinds.items() if kind not in LOSS_KINDS + INFORMATIONAL)
+    audits = sum(n for kind, n in kinds.items() if kind not in LOSS_KINDS + INFORMATIONAL + ("tier-changed",))
     clauses = []
     if stopped:
         detail = ", ".join(f"{kinds[k]} {k.replace('-', ' ')}" for k in ("silently-dropped", "removed") if kinds[k])
         clauses.append(f"{_plural(stopped, 'test configuration')} {'stops' if stopped == 1 else 'stop'} running ({detail})")
     if narrowed:
         clauses.append(f"{_plural(narrowed, 'test configuration')} {'loses' if narrowed == 1 else 'lose'} some of {'its' if narrowed == 1 else 'their'} runs")
+    if kinds["tier-changed"]:
+        clauses.append(f"{_plural(kinds['tier-changed'], 'test configuration')} {'runs' if kinds['tier-changed'] == 1 else 'run'} in rarer builds")
     if audits:
         clauses.append(_plural(audits, "audit finding"))
     if not clauses:
@@ -255,7 +257,7 @@ def _diagrams(problems: list[Finding]) -> list[str]:
     for f in problems[:MAX_DIAGRAMS]:
         chart = mermaid_for_finding(f) if f.kind in LOSS_KINDS else ""
         if chart:
-            charts.append(f"{md_code(f.subject, 120)}:\n\n{md_fence(unmention(chart), 'mermaid')}")
+            charts.append(f"{md_code(f.subject, 120)}:\n\n{unmention(md_fence(chart, 'mermaid'))}")
     if not charts:
         return []
     summary = "How the lost configurations ran before, and what blocks them now"

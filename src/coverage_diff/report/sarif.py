@@ -29,6 +29,7 @@ DIFF_KINDS = {
     "silently-dropped": (Severity.ERROR, "A test configuration ran before and runs nowhere now, although it is still defined."),
     "removed": (Severity.WARNING, "A test configuration ran before and is no longer defined."),
     "narrowed": (Severity.ERROR, "A test configuration still runs, but some of its variants (backend, job, platform) are gone."),
+    "tier-changed": (Severity.WARNING, "A test configuration still runs, but in rarer builds (every pull request -> nightly only, say)."),
     "changed": (Severity.INFO, "A test configuration runs with different arguments or environment."),
     "moved": (Severity.INFO, "A test configuration runs the same, from other jobs or files."),
     "added": (Severity.INFO, "A test configuration, or a variant of one, now runs."),

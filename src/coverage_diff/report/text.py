@@ -5,11 +5,12 @@ from __future__ import annotations
 from ..model import LOSS_KINDS, Finding, Report
 from .escape import one_line, terminal
 
-ORDER = ("silently-dropped", "removed", "narrowed", "changed", "moved", "added")
+ORDER = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
 TITLES = {
     "silently-dropped": "SILENTLY DROPPED (still defined, no job runs it)",
     "removed": "REMOVED (no longer defined)",
     "narrowed": "NARROWED (some of its runs are gone)",
+    "tier-changed": "TIER CHANGED (still runs, in rarer builds)",
     "changed": "CHANGED",
     "moved": "MOVED",
     "added": "ADDED",
@@ -31,9 +32,16 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
         findings = groups[kind]
         lines.append("")
         lines.append(f"{TITLES.get(kind, kind)}: {len(findings)}")
-        detailed = kind in LOSS_KINDS or report.command != "diff" or verbose
-        for f in findings:
-            lines += _finding(f, detailed)
+        detailed = kind in LOSS_KINDS + ("tier-changed",) or report.command != "diff" or verbose
+        for cause, members in by_cause(findings):
+            if len(members) == 1 or not detailed:
+                for f in members:
+                    lines += _finding(f, detailed)
+                continue
+            lines.append(f"  cause: {one_line(cause)} ({len(members)} subjects, one fix)")
+            for f in members:
+                lines += _finding(f, detailed, reason=False)
+            lines += _reason(members[0], "    ")
     if report.diagnostics:
         lines.append("")
         lines.append(f"Problems reading the repository ({len(report.diagnostics)}):")
@@ -77,7 +85,16 @@ def ran_in(runs, limit: int = 4) -> str:
     return "; ".join(parts) + (f" and {total - shown} more" if total > shown else "")
 
 
-def _finding(f: Finding, detailed: bool) -> list[str]:
+def by_cause(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings grouped by their root cause (`cause` in details), in first-seen order; a
+    finding without one is its own group."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(dict(f.details).get("cause") or f"\0{f.id}", []).append(f)
+    return list(groups.items())
+
+
+def _finding(f: Finding, detailed: bool, reason: bool = True) -> list[str]:
     where = f"  [{f.config.location}]" if f.config else ""
     out = [f"  - {one_line(f.config.text if f.config else f.subject)}{terminal(where)}"]  # as written
     if f.acknowledged is not None:
@@ -87,17 +104,22 @@ def _finding(f: Finding, detailed: bool) -> list[str]:
     out.append(f"      {one_line(f.message)}")
     if f.base_runs and not f.rule:
         out.append(f"      ran before in: {one_line(ran_in(f.base_runs))}")
+    return out + (_reason(f, "      ") if reason else [])
+
+
+def _reason(f: Finding, indent: str) -> list[str]:
+    out: list[str] = []
     if f.reason:
-        out.append(f"      why: {one_line(f.reason.text)}")
+        out.append(f"{indent}why: {one_line(f.reason.text)}")
         for g in f.reason.guards:
             need = "true" if g.required else "false"
-            out.append(f"      blocked by {terminal(str(g.condition.location))}: {one_line(g.condition.text)} (needs {need})")
+            out.append(f"{indent}blocked by {terminal(str(g.condition.location))}: {one_line(g.condition.text)} (needs {need})")
         for name, wanted, job in f.reason.near_misses:
-            out.append(f"      near miss: job {one_line(job)!r} sets {one_line(name)}, the guard reads {one_line(wanted)}")
+            out.append(f"{indent}near miss: job {one_line(job)!r} sets {one_line(name)}, the guard reads {one_line(wanted)}")
         if f.reason.fix:
-            out.append("      suggested fix:")
-            out += ["        " + terminal(line) for line in f.reason.fix.splitlines()]
+            out.append(f"{indent}suggested fix:")
+            out += [f"{indent}  " + terminal(line) for line in f.reason.fix.splitlines()]
     cut = dict(f.details).get("incomplete")
     if cut:
-        out.append(f"      note: the analysis was cut short on its way ({one_line(cut)}): this may not be a loss")
+        out.append(f"{indent}note: the analysis was cut short on its way ({one_line(cut)}): this may not be a loss")
     return out

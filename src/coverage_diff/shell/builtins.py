@@ -600,7 +600,7 @@ def git(interp, st: State, args: list[Val], node: Node) -> list[State]:
     """`git rev-parse --show-toplevel` is the repository root; any other git output is unknown."""
     words = [a.text for a in args]
     if words == ["rev-parse", "--show-toplevel"]:
-        root = interp.settings.workspace_prefixes[0].rstrip("/") if interp.settings.workspace_prefixes else "/repo"
+        root = interp.settings.roots[0].rstrip("/")
         _out(st, Val(root + "\n"))
         return _status(st, 0)
     _out(st, unknown("$(git ...)"))

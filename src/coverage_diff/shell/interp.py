@@ -54,6 +54,7 @@ MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is tr
 # Where images keep their programs: a PATH holding none of them may not find a runner.
 SYSTEM_BIN_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/opt/conda/bin",
                              "/root/.local/bin", "/usr/local/cuda/bin", "/opt/venv/bin"})
+MAX_APPENDED_ITEMS = 8_192  # elements an array may reach through `+=` (each append copies it: past this, quadratic)
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
 
@@ -896,6 +897,9 @@ class Interpreter:
                     else:
                         merged[k] = v
                 items = merged
+                if len(items) > MAX_APPENDED_ITEMS:  # each `+=` copies the array: bounded, not quadratic
+                    self.incomplete(self.loc(st, node), f"array {name} grows past {MAX_APPENDED_ITEMS} items by `+=`: treated as unknown")
+                    items = None
             elif append and old is not None and old.items is None:
                 items = None
             exported = old.exported if old else False
@@ -1890,7 +1894,7 @@ class Interpreter:
         entry = entries[0] if entries else None
         frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
         self.rec.runs.append(Run(self.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
-                                 st.assumptions, self.platform, entries))
+                                 st.assumptions, self.platform, entries, _in_background(node)))
 
     def canonical(self, word: str, cwd: str) -> str:
         """`canonical_word`, remembered for this interpreter: its snapshot (and whatever notes
@@ -2037,7 +2041,7 @@ class Interpreter:
         pattern = tuple((v.text, not active) for v, active in pieces if v.text)
         if not patterns.is_glob(pattern):
             return [value]
-        matches = globbing.expand(pattern, st.cwd, self.snapshot, self.settings.workspace_prefixes,
+        matches = globbing.expand(pattern, st.cwd, self.snapshot, self.settings.roots,
                                   dotglob="dotglob" in st.globopts, globstar="globstar" in st.globopts,
                                   made_dirs=st.made_dirs)
         if matches is None:
@@ -2236,7 +2240,7 @@ class Interpreter:
             return unknown("$PWD")
         if st.cwd.startswith("/"):
             return Val(st.cwd)
-        root = self.settings.workspace_prefixes[0] if self.settings.workspace_prefixes else "/repo"
+        root = self.settings.roots[0]
         return Val(root.rstrip("/") + ("/" + st.cwd if st.cwd else ""))
 
     def array_values(self, st: State, name: str) -> list[Val] | None:
@@ -3475,10 +3479,20 @@ def repo_path(text: str | None, cwd: str, settings: Settings) -> str | None:
     """The repository path a shell path names, or None (outside, or not known)."""
     if text is None or text == "":
         return None
-    return _repo_path(text, cwd, settings.workspace_prefixes)
+    return _repo_path(text, cwd, settings.roots)
 
 
 @lru_cache(maxsize=1 << 16)  # every argv word of every run asks: a few thousand distinct (text, cwd)
+def _in_background(node: Node) -> bool:
+    """Whether the command, or a statement around it in its file, ends with `&`."""
+    while node is not None and node.type != "function_definition":
+        after = node.next_sibling
+        if after is not None and after.type == "&":
+            return True
+        node = node.parent
+    return False
+
+
 def _repo_path(text: str, cwd: str, workspace_prefixes: tuple[str, ...]) -> str | None:
     for prefix in workspace_prefixes:
         prefix = prefix.rstrip("/")

@@ -24,12 +24,20 @@ Fix: point the call at the script's new path, or restore the script.
 """
 
 
+def _path_like(path: str) -> bool:
+    """An option (`sh -s -- -y`) or an inline program text is never a repository script, and a
+    virtual environment's `bin/activate` is made when the job runs (`uv venv`, `python -m venv`)."""
+    return (bool(path) and not path.rsplit("/", 1)[-1].startswith("-") and not any(c in path for c in " \t\n")
+            and not path.endswith("/bin/activate"))
+
+
 def check(inventory) -> Iterable[Finding]:
     calls: dict[str, list] = {}
     for job in inventory.jobs:
         outcome = inventory.outcomes.get(job.id)
         for location, path in outcome.missing_scripts if outcome else ():
-            calls.setdefault(path, []).append((location, job))
+            if _path_like(path):
+                calls.setdefault(path, []).append((location, job))
     for path in sorted(calls):
         places = list(dict.fromkeys(loc for loc, _ in calls[path]))
         labels = sorted({job.label for _, job in calls[path]})

@@ -6,6 +6,7 @@ from typing import Iterable
 
 from ...model import Finding, Location, Severity
 from ...snapshot import normalize
+from ...ci.buildkite import runs_all
 from ..facts import dependency_covers, new_finding
 
 ID = "path-filter-gap"
@@ -22,6 +23,9 @@ entries exclude.  The files considered are the scripts the step's commands
 enter (followed through nested calls) and config files (`.yaml`, `.json`,
 `.txt`, `.toml`, ...) named in the arguments of the test commands it runs.
 
+A file matched by the pipeline's `run_all_patterns` (and none of its
+`run_all_exclude_patterns`) is not a gap: editing it runs every step.
+
 Fix: add the file, or a directory containing it, to the step's
 `source_file_dependencies`.
 """
@@ -36,7 +40,7 @@ def check(inventory) -> Iterable[Finding]:
         if job.system != "buildkite" or not deps:
             continue
         for path, where in sorted(_files_run(inventory, job).items()):
-            if dependency_covers(deps, path) or (job.file, job.key, path) in reported:
+            if dependency_covers(deps, path) or runs_all(job, path) or (job.file, job.key, path) in reported:
                 continue
             reported.add((job.file, job.key, path))
             yield new_finding(

@@ -1,0 +1,51 @@
+"""unreachable-config counts only test configurations (issue 17): arrays whose elements flow
+into a test run, in scripts CI reaches or that the settings opt in."""
+
+from __future__ import annotations
+
+from .conftest import audit_repo, by_rule, make_repo, repo_files, step
+
+FETCH = """\
+#!/usr/bin/env bash
+set -euo pipefail
+files=(
+  "requirements.txt"
+  "requirements/test.txt"
+)
+for f in "${files[@]}"; do
+  curl -fsSL "https://example.invalid/$f" -o "/tmp/$f"
+done
+FAILED=()
+for t in a b; do
+  pytest -v sweep/test_model.py -k "$t" || FAILED+=("run $t failed at $(date)")
+done
+for line in "${FAILED[@]}"; do
+  echo "$line"
+done
+"""
+BENCH = """\
+#!/usr/bin/env bash
+QPS=(
+  "1"
+  "10"
+)
+for q in "${QPS[@]}"; do
+  python3 benchmarks/serve.py --qps "$q"
+done
+"""
+
+
+def test_arrays_that_feed_only_setup_or_accumulate_are_not_configs(tmp_path):
+    files = repo_files(step("Fetch", "bash sweep/fetch.sh"), extra={"tests/sweep/fetch.sh": FETCH})
+    report = audit_repo(make_repo(tmp_path, files), rules=["unreachable-config"])
+    assert not [s for s in by_rule(report, "unreachable-config") if "requirements" in s or "failed" in s]
+
+
+def test_scripts_outside_ci_reach_are_audited_only_when_opted_in(tmp_path):
+    steps = step("Default sweep", "SPECIAL=1 bash sweep/run_sweep.sh") + step("Other", "bash sweep/run_sweep.sh")
+    extra = {"benchmarks/run_qps.sh": BENCH, "benchmarks/serve.py": ""}
+    plain = audit_repo(make_repo(tmp_path, repo_files(steps, extra=extra)), rules=["unreachable-config"])
+    assert not by_rule(plain, "unreachable-config")
+    opted = dict(extra, **{".coverage-diff.toml": 'audit-scripts = ["benchmarks/*.sh"]\n'})
+    report = audit_repo(make_repo(tmp_path, repo_files(steps, extra=opted), name="opted"), rules=["unreachable-config"])
+    assert set(by_rule(report, "unreachable-config")) == {"1", "10"}

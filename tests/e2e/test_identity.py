@@ -1,0 +1,315 @@
+"""Identity that survives edits (issue 17): an entry or a command edited in place is
+`changed`, a test split into shards that still cover it is `moved`, a job deleted
+while its test stays written is `silently-dropped`, and setup is never a subject.
+Each case is a small repository written here from scratch."""
+
+import history
+
+from coverage_diff.api import diff_range
+
+SWEEP = """#!/bin/bash
+set -euo pipefail
+configs=(
+  "MODEL=llama TP=1 EXTRA=--enforce-eager"  # first
+  "MODEL=qwen TP=2 EXTRA=--enforce-eager"
+  "MODEL=mistral TP=4"
+)
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest tests/test_model.py
+done
+"""
+PIPELINE = """steps:
+  - label: sweep
+    command: bash ci/sweep.sh
+"""
+
+
+def make(tmp_path, base: dict, head: dict):
+    repo = history.init_repo(tmp_path / "repo")
+    history.write_tree(repo, base)
+    history.commit_all(repo, "base", tag="base")
+    history.write_tree(repo, head)
+    history.commit_all(repo, "head", tag="head")
+    return diff_range(repo, "base..head")
+
+
+def kinds(report) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for f in report.findings:
+        found.setdefault(f.kind, []).append(f.subject)
+    return found
+
+
+def test_entries_edited_in_place_are_changed_with_a_word_diff(tmp_path):
+    base = {"ci/sweep.sh": SWEEP, ".buildkite/pipeline.yml": PIPELINE, "tests/test_model.py": ""}
+    report = make(tmp_path, base, {"ci/sweep.sh": SWEEP.replace(" EXTRA=--enforce-eager", "")})
+    assert set(kinds(report)) == {"changed"}, kinds(report)
+    changed = {f.subject: f for f in report.findings}
+    first = changed["EXTRA=--enforce-eager MODEL=llama TP=1"]
+    assert "-EXTRA=--enforce-eager" in first.message and "`MODEL=llama TP=1`" in first.message
+    assert first.config.text == "MODEL=llama TP=1" and first.config.location.line == 4
+    assert dict(first.details)["now"] == "MODEL=llama TP=1"
+
+
+def test_an_edited_entry_moved_behind_a_guard_is_silently_dropped(tmp_path):
+    guarded = SWEEP.replace('  "MODEL=mistral TP=4"\n)', ')\nbig=(\n  "MODEL=mistral TP=8"\n)\nif [[ -n "${BIG:-}" ]]; then configs=("${big[@]}"); fi')
+    base = {"ci/sweep.sh": SWEEP, ".buildkite/pipeline.yml": PIPELINE, "tests/test_model.py": ""}
+    report = make(tmp_path, base, {"ci/sweep.sh": guarded})
+    (lost,) = [f for f in report.findings if f.kind in ("silently-dropped", "removed", "narrowed")]
+    assert lost.kind == "removed", lost  # TP=4 -> TP=8 in another array: not the same place
+
+
+def test_a_command_that_gains_a_test_file_is_changed(tmp_path):
+    pipeline = "steps:\n  - label: unit\n    command: pytest -v tests/test_a.py\n"
+    base = {".buildkite/pipeline.yml": pipeline, "tests/test_a.py": "", "tests/test_b.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.replace("tests/test_a.py", "tests/test_a.py tests/test_b.py")})
+    assert kinds(report) == {"changed": ["pytest -v tests/test_a.py"]}
+    (f,) = report.findings
+    assert "+tests/test_b.py" in f.message
+
+
+def test_a_version_bump_in_an_argument_is_changed_not_dropped(tmp_path):
+    script = "#!/bin/bash\nVERSION=1.5.5\npytest tests/test_zstd.py --zstd-version \"$VERSION\" --cache /mnt/cache\n"
+    pipeline = "steps:\n  - label: zstd\n    command: bash ci/run.sh\n"
+    base = {".buildkite/pipeline.yml": pipeline, "ci/run.sh": script, "tests/test_zstd.py": ""}
+    report = make(tmp_path, base, {"ci/run.sh": script.replace("1.5.5", "1.5.6").replace("/mnt/cache", "~/mnt/cache")})
+    assert set(kinds(report)) == {"changed"}, kinds(report)
+
+
+SPLIT_BASE = """steps:
+  - label: models
+    command: pytest -v tests/models
+"""
+SPLIT_HALVES = """steps:
+  - label: models (part 1)
+    command: pytest -v tests/models -k "llama or qwen"
+  - label: models (part 2)
+    command: pytest -v tests/models -k "not (llama or qwen)"
+"""
+
+
+def test_a_test_split_into_k_halves_that_cover_it_is_moved(tmp_path):
+    base = {".buildkite/pipeline.yml": SPLIT_BASE, "tests/models/test_x.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": SPLIT_HALVES})
+    assert kinds(report) == {"moved": ["pytest -v tests/models"]}, kinds(report)
+    (f,) = report.findings
+    assert "2 shard(s)" in f.message and len(f.head_runs) == 2
+
+
+def test_a_split_that_leaves_tests_out_is_narrowed(tmp_path):
+    base = {".buildkite/pipeline.yml": SPLIT_BASE, "tests/models/test_x.py": ""}
+    head = SPLIT_HALVES.replace('"not (llama or qwen)"', '"mistral"')
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": head})
+    assert kinds(report) == {"narrowed": ["pytest -v tests/models"]}, kinds(report)
+    assert "no longer select everything" in report.findings[0].reason.text
+
+
+def test_shards_by_index_cover_the_run(tmp_path):
+    base = {".buildkite/pipeline.yml": SPLIT_BASE, "tests/models/test_x.py": ""}
+    head = ("steps:\n  - label: models\n    parallelism: 2\n"
+            "    command: pytest -v tests/models --num-shards=2 --shard-id=$$BUILDKITE_PARALLEL_JOB\n")
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": head})
+    assert set(kinds(report)) == {"moved"}, kinds(report)
+
+
+RUNNER = """#!/bin/bash
+set -e
+case "$1" in
+  fast) pytest tests/test_fast.py ;;
+  slow) pytest tests/test_slow.py ;;
+esac
+"""
+
+
+def test_a_deleted_job_whose_test_is_still_written_is_silently_dropped(tmp_path):
+    pipeline = "steps:\n  - label: fast\n    command: bash ci/run.sh fast\n  - label: slow\n    command: bash ci/run.sh slow\n"
+    base = {".buildkite/pipeline.yml": pipeline, "ci/run.sh": RUNNER, "tests/test_fast.py": "", "tests/test_slow.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.split("  - label: slow")[0]})
+    assert kinds(report) == {"silently-dropped": ["pytest tests/test_slow.py"]}, kinds(report)
+    assert "no longer contains it" not in (report.findings[0].reason.text if report.findings[0].reason else "")
+
+
+def test_a_deleted_job_and_test_file_is_removed(tmp_path):
+    pipeline = "steps:\n  - label: fast\n    command: bash ci/run.sh fast\n  - label: slow\n    command: bash ci/run.sh slow\n"
+    base = {".buildkite/pipeline.yml": pipeline, "ci/run.sh": RUNNER, "tests/test_fast.py": "", "tests/test_slow.py": ""}
+    head = {".buildkite/pipeline.yml": pipeline.split("  - label: slow")[0], "tests/test_slow.py": None}
+    report = make(tmp_path, base, head)
+    assert kinds(report) == {"removed": ["pytest tests/test_slow.py"]}, kinds(report)
+
+
+SERVING = """#!/bin/bash
+set -e
+exec 9>/tmp/lock
+flock 9
+aws ecr-public get-login-password --region us-east-1
+sha256sum requirements.txt
+python3 tests/proxy_server.py --port 8000 &
+ps -p $!
+jobs -pr
+pytest tests/test_serving.py
+"""
+
+
+def test_setup_commands_are_not_subjects(tmp_path):
+    pipeline = "steps:\n  - label: serving\n    command: bash ci/serve.sh\n"
+    base = {".buildkite/pipeline.yml": pipeline, "ci/serve.sh": SERVING, "tests/test_serving.py": "", "tests/proxy_server.py": "",
+            "requirements.txt": ""}
+    trimmed = "\n".join(line for line in SERVING.splitlines() if not line.startswith(("flock", "aws", "sha256sum", "python3", "ps", "jobs"))) + "\n"
+    report = make(tmp_path, base, {"ci/serve.sh": trimmed})
+    assert kinds(report) == {}, kinds(report)
+
+
+def test_the_vllm_workspace_prefix_stays_in_vllm_style_repositories(tmp_path):
+    from coverage_diff.api import Session
+
+    pipeline = "steps:\n  - label: t\n    command: pytest /vllm-workspace/tests/test_a.py\n"
+    repo = history.init_repo(tmp_path / "repo")
+    history.write_tree(repo, {".buildkite/pipeline.yml": "steps:\n  - label: t\n    command: pytest tests/test_a.py\n", "tests/test_a.py": ""})
+    history.commit_all(repo, "plain", tag="plain")
+    history.write_tree(repo, {".buildkite/pipeline.yml": pipeline})
+    history.commit_all(repo, "vllm", tag="vllm")
+    session = Session(repo)
+    assert session.settings_for(session.snapshot("plain")).workspace_prefixes == ()
+    assert session.settings_for(session.snapshot("vllm")).workspace_prefixes == ("/vllm-workspace",)
+    (run,) = session.inventory("vllm").runs
+    assert run.argv == ("pytest", "tests/test_a.py")
+
+
+FLAGGED = """#!/bin/bash
+set -euo pipefail
+configs=(
+  "MODEL=llama TP=1"
+  "MODEL=qwen TP=2"
+)
+extra=()
+if [[ "${ENABLE_FOO:-0}" == "1" ]]; then
+  extra+=(--enable-foo)
+fi
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest tests/test_model.py "${extra[@]}"
+done
+"""
+FLAG_PIPELINE = """steps:
+  - label: sweep
+    command: bash ci/sweep.sh
+  - label: sweep with foo
+    command: ENABLE_FOO={value} bash ci/sweep.sh
+"""
+
+
+def test_a_value_the_guard_no_longer_accepts_narrows_every_config(tmp_path):
+    base = {"ci/sweep.sh": FLAGGED, ".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="1"), "tests/test_model.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="True")})
+    assert kinds(report) == {"narrowed": ["MODEL=llama TP=1", "MODEL=qwen TP=2"]}, kinds(report)
+    for f in report.findings:
+        (guard,) = f.reason.guards
+        assert guard.condition.text == '[[ "${ENABLE_FOO:-0}" == "1" ]]' and guard.condition.location.line == 8
+        assert ("sweep with foo", "ENABLE_FOO", "True") in guard.provided
+        assert "true branch" in f.reason.text and "ENABLE_FOO=True" in f.reason.text
+        assert all("--enable-foo" in r.argv for r in f.base_runs)
+
+
+def test_a_changed_value_with_no_lost_branch_is_changed(tmp_path):
+    base = {"ci/sweep.sh": FLAGGED, ".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="1"), "tests/test_model.py": ""}
+    sweep = FLAGGED.replace("pytest tests/test_model.py", "pytest tests/test_model.py --seed 1")
+    report = make(tmp_path, base, {"ci/sweep.sh": sweep})
+    assert set(kinds(report)) == {"changed"}, kinds(report)
+
+
+def test_losses_are_grouped_by_root_cause_in_text_and_json(tmp_path):
+    import json as jsonlib
+
+    from coverage_diff.report import json as json_report, text as text_report
+
+    base = {"ci/sweep.sh": FLAGGED, ".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="1"), "tests/test_model.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="True")})
+    (group,) = jsonlib.loads(json_report.render(report))["groups"]
+    assert group["cause"] == 'guard `[[ "${ENABLE_FOO:-0}" == "1" ]]` (ci/sweep.sh:8)'
+    assert group["findings"] == ["narrowed:MODEL=llama TP=1", "narrowed:MODEL=qwen TP=2"] and group["kinds"] == ["narrowed"]
+    text = text_report.render(report)
+    assert "cause: guard" in text and "(2 subjects, one fix)" in text
+    assert text.count("why: ") == 1
+
+
+def test_a_deleted_matrix_value_is_one_group(tmp_path):
+    pipeline = """steps:
+  - label: "models {{matrix}}"
+    key: models
+    command: pytest tests/test_{{matrix}}.py tests/test_common.py
+    matrix:
+      - llama
+      - qwen
+"""
+    base = {".buildkite/pipeline.yml": pipeline, "tests/test_llama.py": "", "tests/test_qwen.py": "", "tests/test_common.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.replace("      - qwen\n", "")})
+    losses = [f for f in report.findings if f.kind in ("removed", "silently-dropped", "narrowed")]
+    assert losses and len({dict(f.details)["cause"] for f in losses}) == 1
+    assert "job(s) gone: models qwen" in dict(losses[0].details)["cause"]
+
+
+ACCURACY = """#!/bin/bash
+set -euo pipefail
+models=(
+  "MODEL=qwen TP=1"
+)
+for cfg in "${models[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest tests/%s
+done
+"""
+
+
+def test_the_same_entry_in_two_scripts_names_the_script_that_stopped(tmp_path):
+    pipeline = "steps:\n  - label: accuracy\n    command: bash ci/accuracy.sh\n  - label: edge cases\n    command: bash ci/edge.sh\n"
+    base = {".buildkite/pipeline.yml": pipeline, "ci/accuracy.sh": ACCURACY % "test_accuracy.py", "ci/edge.sh": ACCURACY % "test_edge_cases.py",
+            "tests/test_accuracy.py": "", "tests/test_edge_cases.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
+    (lost,) = report.findings
+    assert lost.kind == "narrowed" and "tests/test_edge_cases.py" in lost.message
+    assert lost.config.location.path == "ci/edge.sh" and lost.config.location.line == 4
+
+
+def test_an_edited_selection_is_changed_when_wider_and_narrowed_when_narrower(tmp_path):
+    pipeline = 'steps:\n  - label: pp\n    command: pytest -v tests/test_pp.py -k "not ray and not jamba"\n'
+    base = {".buildkite/pipeline.yml": pipeline, "tests/test_pp.py": "def test_mamba():\n    pass\n"}
+    wider = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.replace(" and not jamba", "")})
+    assert set(kinds(wider)) == {"changed"}, kinds(wider)
+    narrower = make(tmp_path / "n", base, {".buildkite/pipeline.yml": pipeline.replace("not ray and", "not ray and not mamba and")})
+    assert set(kinds(narrower)) == {"narrowed"}, kinds(narrower)
+    assert "no longer selects everything" in narrower.findings[0].reason.text
+
+
+def test_a_split_on_one_platform_while_others_keep_the_whole_run_is_moved(tmp_path):
+    pipeline = """steps:
+  - label: models
+    agents: {queue: gpu}
+    command: pytest -v tests/models
+  - label: models amd
+    agents: {queue: amd}
+    command: pytest -v tests/models
+"""
+    head = pipeline.replace("""  - label: models amd
+    agents: {queue: amd}
+    command: pytest -v tests/models
+""", """  - label: models amd 1
+    agents: {queue: amd}
+    command: pytest -v tests/models -k "llama"
+  - label: models amd 2
+    agents: {queue: amd}
+    command: pytest -v tests/models -k "not llama"
+""")
+    report = make(tmp_path, {".buildkite/pipeline.yml": pipeline, "tests/models/test_x.py": ""}, {".buildkite/pipeline.yml": head})
+    assert kinds(report) == {"moved": ["pytest -v tests/models"]}, kinds(report)
+
+
+def test_a_selection_that_leaves_out_only_tests_the_change_adds_is_changed(tmp_path):
+    pipeline = 'steps:\n  - label: chat\n    command: pytest -v tests/test_chat.py -k "not slow"\n'
+    base = {".buildkite/pipeline.yml": pipeline, "tests/test_chat.py": "def test_slow():\n    pass\ndef test_fast():\n    pass\n"}
+    head = {".buildkite/pipeline.yml": pipeline.replace('"not slow"', '"not slow and not test_round_trip"'),
+            "tests/test_chat.py": base["tests/test_chat.py"] + "def test_round_trip():\n    pass\n"}
+    assert set(kinds(make(tmp_path, base, head))) == {"changed"}
+    head["tests/test_chat.py"] = base["tests/test_chat.py"]  # the left-out test existed: a loss
+    head[".buildkite/pipeline.yml"] = pipeline.replace('"not slow"', '"not slow and not test_fast"')
+    assert set(kinds(make(tmp_path / "loss", base, head))) == {"narrowed"}
