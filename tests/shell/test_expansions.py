@@ -70,3 +70,16 @@ def test_brace_expansion_gives_up_past_its_cap():
 def test_brace_words_keep_their_line():
     out = interpret({"ci/s.sh": "true\n\npytest {a,b}$(false)\n"}, "bash ci/s.sh")
     assert argvs(out) == ["pytest a b"] and out.runs[0].location.line == 3
+
+
+def test_what_tree_sitter_misreads_is_never_stated_as_certain():
+    """`<<A; cmd` (a here-document marker followed by `;`) and `export E={p,q}`: bash's runs are
+    all among the predicted ones, and no predicted run is stated as certain (each carries an
+    assumption or shows its unknown word)."""
+    from .harness import soundness
+
+    for script in ('while read -r a; do pytest "$a"; done <<A; pytest mid\none\nA\npytest end\n',
+                   'export E={p,q}\npytest "$E"\nf() { local L={a,b}; pytest "$L"; }\nf\n'):
+        result = check(script)
+        wrong, unknowns = soundness(result)
+        assert not wrong and unknowns, (script, wrong)

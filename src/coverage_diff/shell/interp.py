@@ -401,12 +401,36 @@ class Interpreter:
             return self.heredoc_chain(node, st, chain)
         return self.redirected(node, st)
 
+    def run_text(self, source: Source, states: list[State]) -> list[State]:
+        """Shell text found outside the tree (tree-sitter misread it) run in the current states."""
+        out = []
+        for s in states:
+            if s.flow:
+                out.append(s)
+                continue
+            saved, s.source = s.source, source
+            for r in self.run_program(source, [s]):
+                r.source = saved
+                out.append(r)
+        return out
+
     def heredoc_chain(self, node: Node, st: State, chain: list[tuple[str, Node]] | None) -> list[State]:
         """`cat <<EOF && a || b`: tree-sitter hangs what follows the marker on the here-document;
         bash runs it as the rest of an and-or list, left to right."""
         if not chain:
-            self.incomplete(self.loc(st, node), "command after a here-document marker not followed")
-            return self.redirected(node, st)
+            self.incomplete(self.loc(st, node), "command after a here-document marker not followed", cut=True)
+            # what follows is read as tree-sitter misreads it: every later run is only possible
+            first = self.text(node).split("\n", 1)[0]
+            misread = Condition(self.loc(st, node), first, (), True)
+            st.assumptions += (Assumption(misread, "the lines after this here-document are read as written"),)
+            states = self.redirected(node, st)
+            # the rest of the marker's line (`<<A; pytest mid`) runs after the here-document's command,
+            # and the lines after the delimiter that tree-sitter took into the body run after that
+            row = node.start_point[0] + st.source.line_offset
+            for text, offset in ((heredoc_line_rest(first), row), heredoc_after_body(node, self.text(node), row)):
+                if text:
+                    states = self.run_text(Source(st.source.path, text, offset, ""), states)
+            return states
         states = self.exec_cond(node, st, self.redirected)
         for i, (op, part) in enumerate(chain):
             out = []
@@ -992,8 +1016,14 @@ class Interpreter:
         st.sub_status = None
         for c, t, text in operands:
             if t == "variable_assignment" and braces.has_braces(self.text(c)) and braces.expand(self.text(c)) != [self.text(c)]:
-                # `export E={p,q}` is `export E=p E=q` to bash: not followed
+                # `export E={p,q}` is `export E=p E=q` to bash: not followed, the value is unknown
                 self.incomplete(self.loc(st, c), f"brace expansion in {keyword} {self.text(c)!r} not followed")
+                self.assign(c, st, local=local, export=export)  # where and how the name is kept
+                name = self.text(c).split("=", 1)[0].split("[", 1)[0].rstrip("+")
+                kept = st.get(name)
+                self.set_var(st, name, replace(kept, items={0: unknown(f"<{name}: brace expansion not followed>")},
+                                               is_array=False) if kept else Var({0: unknown(f"<{name}>")}))
+                continue
             if t == "variable_assignment" and "n" in flags and keyword != "export":
                 self.declare_nameref(c, st, local)
             elif t == "variable_assignment":
@@ -2026,7 +2056,7 @@ class Interpreter:
             text = text or self.text(node)
             shown = text if len(text) <= 80 else text[:77] + "..."
             self.incomplete(self.loc(st, node), f"word {shown!r} not followed: {words}")
-            return [unknown(text)]
+            return [unknown(f"<word {text} not followed>")]  # shown so: never taken for the literal text
         return [v for w in words for v in self.fields(w, st)]
 
     def glob_field(self, st: State, node: Node, pieces: list[tuple[Val, bool]]) -> list[Val]:
@@ -2802,6 +2832,36 @@ def joined_words(nodes: list[Node]) -> list[list[Node]] | None:
         else:
             groups.append([node])
     return groups if len(groups) < len(nodes) else None
+
+
+_HEREDOC_MARK = re.compile(r"""<<-?\s*(?:'[^']*'|"[^"]*"|\\?[A-Za-z_0-9]+)""")
+
+
+def heredoc_line_rest(line: str) -> str:
+    """What follows a here-document marker on its line after `;` (`cmd <<A; more`), else ""."""
+    found = _HEREDOC_MARK.search(line)
+    if found is None:
+        return ""
+    rest = line[found.end():].lstrip()
+    return rest[1:].strip() if rest.startswith(";") and not rest.startswith(";;") else ""
+
+
+def heredoc_after_body(node: Node, text: str, row: int) -> tuple[str, int]:
+    """(the lines after the here-document's delimiter, their row) when tree-sitter ran the body to
+    the end of the text for want of the delimiter (`<<A; cmd`), else ("", row)."""
+    redirect = next((c for c in node.children if c.type == "heredoc_redirect"), None)
+    if redirect is None or not any(c.is_missing for c in redirect.children):
+        return "", row
+    start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
+    if start is None:
+        return "", row
+    delimiter = node_text(start).strip().rstrip(";").strip("'\"").lstrip("\\")  # tree-sitter keeps the `;`
+    strip_tabs = any(c.type == "<<-" for c in redirect.children)
+    lines = text.split("\n")
+    for k in range(1, len(lines)):
+        if (lines[k].lstrip("\t") if strip_tabs else lines[k]) == delimiter:
+            return "\n".join(lines[k + 1 :]), row + k + 1
+    return "", row
 
 
 def brace_words(node: Node, source: Source) -> tuple[Node, ...] | str | None:
