@@ -13,7 +13,7 @@ from dataclasses import replace
 from .identity import Succession, successions, successor_entry, word_diff
 from .inventory import Inventory
 from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
-from .reasons import explain_missing, jobs_reaching, lost_branch
+from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
 
 SEVERITY = {
     "silently-dropped": Severity.ERROR,
@@ -355,18 +355,29 @@ def _finding(kind: str, subject: str, before: list[Run], after: list[Run], inven
         entry = next((e for e in written if (e.location.path, e.array) == (entry.location.path, entry.array)),
                      next((e for e in written if e.location.path == entry.location.path), written[0]))
     locations = tuple(dict.fromkeys([g.condition.location for g in (reason.guards if reason else ())] + ([entry.location] if entry else [])))
+    details = tuple(details) + ((("conditional", "yes"),) if any(r.conditional for r in after) else ())
+    severity = SEVERITY[kind]
+    # A loss no guard explains, whose runs went through a place head's analysis cut short, may be
+    # the cut and not the change: said so, and not an error.  A loss a guard explains stays one
+    # (a hostile prelude that hits a cap must not turn a real loss into a warning).
+    explained = reason is not None and bool(reason.guards)
+    cuts = cuts_on_the_way(before, inventory) if kind in LOSS_KINDS and not explained else []
+    if cuts:
+        details += (("confidence", "incomplete"), ("incomplete", f"{cuts[0].location}: {cuts[0].reason}"))
+        severity = Severity.WARNING if severity is Severity.ERROR else severity
     return Finding(
         kind=kind,
         subject=subject,
-        severity=SEVERITY[kind],
+        severity=severity,
         message=message,
         config=entry,
         reason=reason,
         locations=locations,
         base_runs=tuple(before),
         head_runs=tuple(after),
-        details=details + ((("conditional", "yes"),) if any(r.conditional for r in after) else ()),
+        details=details,
     )
+
 
 
 def _summary(findings: list[Finding], base: Inventory, head: Inventory) -> tuple[tuple[str, int], ...]:

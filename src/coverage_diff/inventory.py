@@ -379,7 +379,7 @@ def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, inte
     for job in jobs:
         if left <= 0:
             reason = f"total step budget (max-total-steps = {settings.max_total_steps}) used up: job {job.label!r} not analysed"
-            outcomes[job.id] = JobOutcome((), (), (), (), (Incomplete(job.location, reason),), (), ())
+            outcomes[job.id] = JobOutcome((), (), (), (), (Incomplete(job.location, reason, cut=True),), (), ())
             continue
         budget = settings if left >= settings.max_steps else settings.replace(max_steps=left)
         outcome = interpret(job, snapshot, budget)

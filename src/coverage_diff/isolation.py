@@ -51,8 +51,8 @@ def contained(location: Location, what: str):
         reason = (f"{what} nests constructs too deeply to analyse (hundreds of `&&`, `$(`, `${{` or brackets "
                   "inside one another); it is left out of the analysis")
         caught.diagnostics.append(Diagnostic(location, reason))
-        caught.incomplete.append(Incomplete(location, reason))
+        caught.incomplete.append(Incomplete(location, reason, cut=True))
     except Exception as exc:  # noqa: BLE001 - the point: one piece fails, the rest goes on
         reason = f"internal error while analysing {what} ({describe(exc)}); it is left out of the analysis"
         caught.diagnostics.append(Diagnostic(location, reason))
-        caught.incomplete.append(Incomplete(location, reason))
+        caught.incomplete.append(Incomplete(location, reason, cut=True))

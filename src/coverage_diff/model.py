@@ -223,6 +223,7 @@ class Incomplete:
 
     location: Location
     reason: str
+    cut: bool = False  # what follows this place was not analysed (a cap, a part skipped): a loss there may be none
 
 
 @dataclass(frozen=True)

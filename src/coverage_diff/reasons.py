@@ -359,7 +359,24 @@ def _unexplained(inventory, subject: str, scripts: list[str], jobs: list[Job], b
         return Reason(text=text)
     if not present and scripts:
         return Reason(text=f"{', '.join(scripts)} no longer exists.")
+    cuts = cuts_in(inventory, set(scripts) | {j.file for j in jobs}) or cuts_on_the_way(before or [], inventory)
+    if cuts:
+        return Reason(text=f"No analysed path reaches it at this revision, but the analysis was cut short on the way "
+                           f"({cuts[0].location}: {cuts[0].reason}); it may still run.")
     return Reason(text="No path through the scripts reaches it at this revision, even with every environment variable free; it is unreachable as written.")
+
+
+def cuts_in(inventory, files: set[str], locations: frozenset = frozenset()) -> list:
+    """The places in `files` (or at `locations`) past which the analysis of this revision did not go."""
+    return [i for i in inventory.incomplete if i.cut and (i.location.path in files or i.location in locations)]
+
+
+def cuts_on_the_way(runs, inventory) -> list:
+    """Cuts of `inventory`'s analysis in the scripts `runs` (of another revision) went through,
+    or at their jobs and commands: where a run that vanished may have been lost to a cap."""
+    files = {r.location.path for r in runs} | {f.location.path for r in runs for f in r.path if f.kind == "script"}
+    places = frozenset(f.location for r in runs for f in r.path if f.kind in ("job", "command"))
+    return cuts_in(inventory, files, places)
 
 
 def _is_script(snapshot, path: str) -> bool:

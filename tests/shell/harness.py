@@ -197,7 +197,14 @@ def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settin
         wanted = env_names.get((argv, cwd), set())
         logged[(argv, cwd, tuple(sorted((k, v) for k, v in env.items() if k in wanted)))] += 1
     comparable = not outcome.incomplete and not interp.unknown_values and all(not r.assumptions for r in outcome.runs)
-    return Comparison(predicted, logged, outcome, comparable, status, stderr)
+    result = Comparison(predicted, logged, outcome, comparable, status, stderr)
+    tally = os.environ.get(TALLY_VAR)
+    if tally:  # the suite-wide soundness figure: one line per comparison
+        wrong, unknowns = soundness(result)
+        with open(tally, "a") as f:
+            first = wrong[0].replace("\t", " ").replace("\n", " ") if wrong else ""
+            f.write(f"{len(wrong)}\t{unknowns + int(interp.unknown_values)}\t{len(outcome.incomplete)}\t{first}\n")
+    return result
 
 
 def assert_agrees_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Comparison:
@@ -210,3 +217,76 @@ def assert_agrees_with_bash(job: Job, snapshot_files: dict[str, str], settings: 
 
 def bash_available() -> bool:
     return shutil.which("bash") is not None and os.name == "posix"
+
+
+# -- soundness: what the interpreter may leave unknown, never state wrongly ------------------
+UNKNOWN_MARKS = ("$", "<", "`")  # how an unknown word is shown (`$X`, `<output>`, `$(cmd)`)
+
+
+@dataclass
+class Soundness:
+    """A run of the job under bash set against the prediction, where the prediction may say
+    "unknown": a run kept as possible (with an assumption), or a word not known statically.
+
+    `wrong` lists the definite predictions bash contradicts (a certain run bash did not make)
+    and the runs bash made that the interpreter dropped (no predicted run covers them).
+    `unknowns` counts the honest unknowns: possible runs, runs with unknown words, notes."""
+
+    wrong: list[str]
+    unknowns: int
+    comparison: Comparison
+
+    def explain(self) -> str:
+        return "\n".join(["wrong: " + w for w in self.wrong] + [self.comparison.explain()])
+
+
+def _covers(pattern: tuple[str, ...], argv: tuple[str, ...]) -> bool:
+    """A predicted argv covers a logged one: known words equal, an unknown word any 0+ words."""
+    if not pattern:
+        return not argv
+    head, rest = pattern[0], pattern[1:]
+    if any(m in head for m in UNKNOWN_MARKS):
+        return any(_covers(rest, argv[i:]) for i in range(len(argv) + 1)) or (bool(argv) and head == argv[0] and _covers(rest, argv[1:]))
+    return bool(argv) and head == argv[0] and _covers(rest, argv[1:])
+
+
+def check_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Soundness:
+    result = compare_with_bash(job, snapshot_files, settings or Settings())
+    wrong, unknowns = soundness(result)
+    return Soundness(wrong, unknowns, result)
+
+
+# Set to a file name, every comparison under bash appends "wrong<TAB>unknowns<TAB>incomplete notes<TAB>first
+# wrong" to it
+# (`COVERAGE_DIFF_SOUNDNESS_TALLY=/tmp/t pytest tests/shell tests/e2e`: the suite-wide figure).
+TALLY_VAR = "COVERAGE_DIFF_SOUNDNESS_TALLY"
+
+
+def soundness(result: Comparison) -> tuple[list[str], int]:
+    """(definite predictions bash contradicts and runs it made that were dropped, honest unknowns)."""
+    runs = result.outcome.runs
+    wrong: list[str] = []
+    definite = Counter()
+    possible = []
+    for r in runs:
+        vague = bool(r.assumptions) or "?" in r.cwd or any(any(m in w for m in UNKNOWN_MARKS) for w in r.argv)
+        if vague:
+            possible.append(r)
+        else:
+            definite[(r.argv, r.cwd, r.env)] += 1
+    for key, count in definite.items():
+        if result.logged[key] < count:
+            wrong.append(f"predicted for certain, bash ran it {result.logged[key]} of {count} times: {key}")
+    spare = result.logged - definite
+    for (argv, cwd, env), count in spare.items():
+        if not any(_covers(r.argv, argv) and (r.cwd == cwd or "?" in r.cwd) for r in possible):
+            wrong.append(f"bash ran it, the interpreter dropped it: {(argv, cwd)}")
+    unknowns = len(possible) + len(result.outcome.incomplete)
+    return wrong, unknowns
+
+
+def assert_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Soundness:
+    """No definite prediction bash contradicts, no run bash makes left out."""
+    found = check_sound(job, snapshot_files, settings)
+    assert not found.wrong, f"interpreter contradicts bash for {job.id}:\n{found.explain()}"
+    return found

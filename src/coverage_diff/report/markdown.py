@@ -213,8 +213,10 @@ def _job_cell(label: str, location: Location | None, links: "_Links") -> str:
 
 def _why(f: Finding, links: "_Links") -> str:
     reason = f.reason
+    cut = dict(f.details).get("incomplete")
+    note = [f"the analysis was cut short on its way ({md_code(cut, 200)}): this may not be a loss"] if cut else []
     if reason is None:
-        return md_prose(f.message)
+        return "; ".join([md_prose(f.message)] + note)
     parts = [md_prose((reason.text or f.message).rstrip(". "))]
     for guard in reason.guards:
         condition = guard.condition
@@ -225,7 +227,7 @@ def _why(f: Finding, links: "_Links") -> str:
             parts.append(f"blocked by {md_code(condition.text, 160)} at {where}")
     for set_name, read_name, job in reason.near_misses:
         parts.append(f"{md_text(job, 80)} sets {md_code(set_name, 60)}, the script reads {md_code(read_name, 60)}")
-    return "; ".join(parts)
+    return "; ".join(parts + note)
 
 
 def _fixes(problems: list[Finding]) -> list[str]:

@@ -119,4 +119,7 @@ def _reason(f: Finding, indent: str) -> list[str]:
         if f.reason.fix:
             out.append(f"{indent}suggested fix:")
             out += [f"{indent}  " + terminal(line) for line in f.reason.fix.splitlines()]
+    cut = dict(f.details).get("incomplete")
+    if cut:
+        out.append(f"{indent}note: the analysis was cut short on its way ({one_line(cut)}): this may not be a loss")
     return out

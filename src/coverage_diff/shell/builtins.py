@@ -11,6 +11,7 @@ import re
 
 from tree_sitter import Node
 
+from . import fanout
 from .parse import Source
 from .state import Flow, State, Var
 from .values import EMPTY, Val, concat, read_split, unknown
@@ -47,6 +48,8 @@ def _change_dir(interp, st: State, target: Val, node: Node) -> list[State]:
     if path is None:
         if target.text.startswith("/") and st.cwd != "?":
             st.cwd = posixpath.normpath(target.text)
+            if st.cwd not in STANDARD_DIRS:
+                interp.assume(st, node, f"{st.cwd} exists")
             return _status(st, 0)
         st.cwd = "?"
         return _status(st, 0)
@@ -54,7 +57,18 @@ def _change_dir(interp, st: State, target: Val, node: Node) -> list[State]:
         st.cwd = path
         st.assign("OLDPWD", old)
         return _status(st, 0)
+    if not interp.snapshot.exists(path) and interp.made_at_run_time(st, path + "/x"):
+        # `cmake -B build && cd build`, `cd .venv/lib`: a directory some command makes as the job runs
+        interp.incomplete(interp.loc(st, node), f"cd into {target.text!r}, not in the repository: assumed made at run time")
+        interp.assume(st, node, f"{target.text} is made before this cd")
+        st.cwd = path
+        st.assign("OLDPWD", old)
+        return _status(st, 0)
     return _status(st, 1)  # no such directory: cd fails, cwd unchanged
+
+
+# Directories every image has: `cd` there is certain to succeed.
+STANDARD_DIRS = frozenset({"/", "/tmp", "/root", "/home", "/usr", "/usr/local", "/usr/bin", "/var", "/etc", "/opt", "/bin"})
 
 
 def pushd(interp, st, args, node):
@@ -125,7 +139,7 @@ def _format(fmt: str, values: list[str]) -> str | None:
         def sub(m):
             nonlocal i, used
             if m.group(3) is not None:
-                return {"n": "\n", "t": "\t", "\\": "\\"}.get(m.group(3), "\\" + m.group(3))
+                return {"n": "\n", "t": "\t", "\\": "\\", "0": "\0"}.get(m.group(3), "\\" + m.group(3))
             kind = m.group(2)
             if kind == "%":
                 return "%"
@@ -170,6 +184,8 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
             continue
         if text[:1] in "-+" and len(text) > 1:
             on = text[0] == "-"
+            if on and "n" in text[1:] and not text.startswith("--"):  # noexec: bash reads the rest, runs none of it
+                return _noexec(interp, st, node)
             for flag, option in (("e", "errexit"), ("u", "nounset"), ("f", "noglob")):
                 if flag in text[1:]:
                     _set_option(st, option, on)
@@ -183,9 +199,17 @@ def set_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
     return _status(st, 0)
 
 
+def _noexec(interp, st: State, node: Node) -> list[State]:
+    interp.incomplete(interp.loc(st, node), "set -n: bash executes nothing after this line (not even set +n)")
+    st.status, st.flow = 0, Flow("exit")
+    return [st]
+
+
 def _set_option(st: State, option: str | None, on: bool) -> None:
     if option in ("errexit", "nounset", "pipefail"):
         setattr(st, option, on)
+    elif option == "noexec" and on:
+        st.flow = Flow("exit")
     elif option == "noglob":
         st.globopts = st.globopts | {option} if on else st.globopts - {option}
 
@@ -204,7 +228,7 @@ def shopt(interp, st: State, args: list[Val], node: Node) -> list[State]:
         for name in names:
             _set_option(st, name, on)
         return _status(st, 0)
-    changed = names & GLOB_OPTIONS
+    changed = names & (GLOB_OPTIONS | {"expand_aliases"})
     st.globopts = st.globopts | changed if on else st.globopts - changed
     return _status(st, 0)
 
@@ -408,10 +432,14 @@ def source(interp, st, args, node):
 
 
 def test(interp, st: State, args: list[Val], node: Node) -> list[State]:
-    if node.child_by_field_name("name") is not None and node.child_by_field_name("name").text == b"[":
-        if args and args[-1].known and args[-1].text == "]":
-            args = args[:-1]
     return interp.run_test_words(st, node, args, node.text.decode("utf-8", "replace"))
+
+
+def bracket(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`[ ... ]` run as a command (`command [ -f x ]`, `$t -n "$x" ]`): `test` without the `]`."""
+    if not args or not args[-1].known or args[-1].text != "]":
+        return _status(st, 2 if args and args[-1].known else None)  # "missing `]'"
+    return test(interp, st, args[:-1], node)
 
 
 def let(interp, st, args, node):
@@ -435,6 +463,42 @@ def command(interp, st: State, args: list[Val], node: Node) -> list[State]:
     for r in results:
         r.funcs = saved
     return results
+
+
+def builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`builtin NAME args`: the shell builtin itself, never a function or a program."""
+    if not args:
+        return _status(st, 0)
+    if not args[0].known:
+        interp.incomplete(interp.loc(st, node), f"builtin {args[0].origin!r}, a name not known statically")
+        return _status(st, None)
+    if args[0].text not in BASH_BUILTINS:
+        return _status(st, 1)  # "not a shell builtin"
+    saved = st.funcs
+    st.funcs = {}
+    results = interp.dispatch(st, list(args), [], node)
+    for r in results:
+        r.funcs = saved
+    return results
+
+
+def declaration(keyword: str):
+    """`export`/`declare`/`local`/`readonly`/`typeset` reached as words (`command export X=1`,
+    `FOO=1 export X=2`, `$cmd X=1`): what the parsed declaration does, on expanded words."""
+    def handler(interp, st, args, node):
+        return interp.declare_words(st, keyword, args, node)
+
+    return handler
+
+
+def unset(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    words = []
+    for a in args:
+        if not a.known:
+            interp.incomplete(interp.loc(st, node), f"unset {a.origin!r}, a name not known statically: not modelled")
+            continue
+        words.append(a.text)
+    return interp.unset_names(st, words)
 
 
 def query(interp, st, args, node):
@@ -614,13 +678,84 @@ def ignore(interp, st, args, node):
     return _status(st, 0)
 
 
+# Signals whose default action does not end a non-interactive bash (or that stop it instead).
+HARMLESS_SIGNALS = frozenset({"0", "CHLD", "SIGCHLD", "CONT", "SIGCONT", "WINCH", "SIGWINCH", "URG", "SIGURG", "STOP",
+                              "SIGSTOP", "TSTP", "SIGTSTP", "TTIN", "SIGTTIN", "TTOU", "SIGTTOU", "17", "18", "19", "20", "23", "28"})
+
+
+SIGNAL_NUMBERS = {"HUP": 1, "INT": 2, "QUIT": 3, "ABRT": 6, "KILL": 9, "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13,
+                  "ALRM": 14, "TERM": 15}
+
+
+def kill(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`kill [-SIG] $$` (or `kill 0`, the shell's own group) ends the shell: nothing after it runs."""
+    signal = "TERM"
+    targets = []
+    for a in args:
+        text = a.text if a.known else None
+        if text is not None and text.startswith("-") and not targets and text not in ("--", "-s", "-n") and not text[1:].isdigit() \
+                or text is not None and text[1:].isdigit() and text.startswith("-") and not targets and len(args) > 1:
+            signal = text[1:].upper()
+        elif text == "--":
+            continue
+        else:
+            targets.append(a)
+    own = any((not a.known and a.origin in ("$$", "-$$", "$BASHPID")) or (a.known and a.text == "0") for a in targets)
+    if own and signal not in HARMLESS_SIGNALS:
+        name = signal.removeprefix("SIG")
+        number = int(name) if name.isdigit() else SIGNAL_NUMBERS.get(name)
+        st.status, st.flow = (128 + number if number else None), Flow("exit")  # killed: 128 + the signal
+        return [st]
+    return _status(st, 0)
+
+
+def alias(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    for a in args:
+        if not a.known:
+            interp.incomplete(interp.loc(st, node), f"alias {a.origin!r} not known statically: not modelled")
+        elif "=" in a.text:
+            name, _, value = a.text.partition("=")
+            st.aliases = tuple(p for p in st.aliases if p[0] != name) + ((name, value),)
+    return _status(st, 0)
+
+
+def unalias(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    names = {a.text for a in args if a.known}
+    st.aliases = () if "-a" in names else tuple(p for p in st.aliases if p[0] not in names)
+    return _status(st, 0)
+
+
+def hash_builtin(interp, st: State, args: list[Val], node: Node) -> list[State]:
+    """`hash -p PATH NAME`: NAME runs PATH's program from now on; other forms only ask."""
+    words = [a.text if a.known else None for a in args]
+    if len(words) >= 3 and words[0] == "-p":
+        if words[1] is None or any(w is None for w in words[2:]):
+            interp.incomplete(interp.loc(st, node), "hash -p with a value not known statically: not modelled")
+            return _status(st, 0)
+        st.hashed = st.hashed + tuple((name, words[1]) for name in words[2:])
+        return _status(st, 0)
+    if words[:1] == ["-r"]:
+        st.hashed = ()
+    return _status(st, None)
+
+
 BUILTIN_HANDLERS = {
     "cd": cd, "pushd": pushd, "popd": popd, "pwd": pwd, "echo": echo, "printf": printf,
     "true": true, ":": true, "false": false, "set": set_builtin, "shift": shift,
     "return": return_builtin, "exit": exit_builtin, "break": _loop_flow("break"), "continue": _loop_flow("continue"),
     "read": read, "mapfile": mapfile, "readarray": mapfile, "eval": eval_builtin, "source": source, ".": source,
-    "test": test, "[": test, "let": let, "command": command, "type": query, "hash": query, "which": query,
+    "test": test, "[": bracket, "let": let, "command": command, "type": query, "hash": hash_builtin, "kill": kill, "which": query,
     "getopts": getopts, "dirname": dirname, "basename": basename, "realpath": realpath, "readlink": readlink,
     "mkdir": mkdir, "cat": cat, "trap": ignore, "wait": ignore, "shopt": shopt, "umask": ignore, "ulimit": ignore,
-    "alias": ignore, "seq": seq, "git": git, "unalias": ignore, "builtin": ignore, "sleep": ignore,
+    "alias": alias, "seq": seq, "git": git, "unalias": unalias, "builtin": builtin, "sleep": ignore,
+    "export": declaration("export"), "declare": declaration("declare"), "typeset": declaration("typeset"),
+    "local": declaration("local"), "readonly": declaration("readonly"), "unset": unset,
+    "xargs": fanout.xargs, "find": fanout.find,
 }
+# `compgen -b` of bash 5: names a function may shadow, `builtin` reaches, and that never run a program.
+BASH_BUILTINS = frozenset(
+    ". : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs disown echo "
+    "enable eval exec exit export false fc fg getopts hash help history jobs kill let local logout mapfile popd printf "
+    "pushd pwd read readarray readonly return set shift shopt source suspend test times trap true type typeset ulimit "
+    "umask unalias unset wait".split()
+)

@@ -18,7 +18,7 @@ from tree_sitter import Node
 from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
-from . import arith, braces, containers, globbing, patterns
+from . import arith, braces, containers, ere, globbing, patterns
 from .definitions import (FileScan, config_names, config_scalars, entry_text, is_literal, scan_file,
                           static_source_path)
 from .outcome import JobOutcome, ScriptCall
@@ -51,6 +51,9 @@ class _UnknownIFS(str):
 
 UNKNOWN_IFS = _UnknownIFS(IFS_DEFAULT)  # `ifs() is UNKNOWN_IFS`: not known statically (splits as the default would)
 MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
+# Where images keep their programs: a PATH holding none of them may not find a runner.
+SYSTEM_BIN_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/opt/conda/bin",
+                             "/root/.local/bin", "/usr/local/cuda/bin", "/opt/venv/bin"})
 MAX_APPENDED_ITEMS = 8_192  # elements an array may reach through `+=` (each append copies it: past this, quadratic)
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
@@ -150,8 +153,9 @@ class Interpreter:
         )
 
     # ------------------------------------------------------------------ bookkeeping
-    def incomplete(self, location: Location, reason: str) -> None:
-        self.rec.incomplete.setdefault(Incomplete(location, reason), None)
+    def incomplete(self, location: Location, reason: str, cut: bool = False) -> None:
+        """A place where precision was lost; `cut`: what lies beyond it was not analysed at all."""
+        self.rec.incomplete.setdefault(Incomplete(location, reason, cut), None)
 
     def loc(self, st: State, node: Node) -> Location:
         return st.source.location(node)
@@ -164,7 +168,7 @@ class Interpreter:
         if len(states) <= limit:
             return states
         if st_for_loc is not None and node is not None:
-            self.incomplete(self.loc(st_for_loc, node), f"more than {limit} paths: the rest were not explored")
+            self.incomplete(self.loc(st_for_loc, node), f"more than {limit} paths: the rest were not explored", cut=True)
         # Keep an even sample: the list is ordered by earlier forks, so a prefix would
         # keep only the first branch of the first unknown condition.
         step = len(states) / limit
@@ -240,13 +244,15 @@ class Interpreter:
         if self.steps > self.settings.max_steps:
             if not self.stopped:
                 self.stopped = True
-                self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped")
+                self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped",
+                                cut=True)
             st.flow = Flow("exit")
             return [st]
+        st.status_assumed = False
         handler = HANDLERS.get(node.type)
         if handler is None:
             if node.type == "ERROR":
-                self.incomplete(self.loc(st, node), unreadable_region(node, st.source))
+                self.incomplete(self.loc(st, node), unreadable_region(node, st.source), cut=True)
                 return self.exec_block([c for c in node.named_children if c.type in STATEMENTS], [st])
             self.incomplete(self.loc(st, node), f"unsupported shell construct {node.type!r}")
             return [st]
@@ -297,10 +303,35 @@ class Interpreter:
         out = []
         for s in self.exec_cond(left, st):
             if s.flow or (s.status == 0) != (op == "&&"):
-                out.append(s)
+                out.append(s)  # `a || b` with a's success assumed (or `! a && b`): b runs where that fails
+                out += self.if_it_fails(s, left, lambda f: self.exec(right, f))
             else:
                 out.extend(self.exec(right, s))
         return out
+
+    def if_it_fails(self, st: State, node: Node, run, against: list[State] | None = None) -> list[State]:
+        """`pytest a || pytest b`, `if tool; then ...; else fallback`: `st` took an external
+        command's success for granted; the path where it fails runs `run`.  Its runs are kept
+        as possible (assumption: the command fails); its states only when it ran something, and
+        where they differ from those in `against` (default `st`: the same state goes on to the
+        same runs, already predicted for certain).  Under `!` the assumed status is 1 and the
+        other one 0."""
+        if st.flow or st.status is None or not st.status_assumed:
+            return []
+        before = (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing))
+        failed = st.fork()
+        failed.status, failed.status_assumed = (1 if st.status == 0 else 0), False
+        text = self.text(node)
+        outcome = failed.status == 0
+        failed.assumptions += (Assumption(Condition(self.loc(st, node), text, (), outcome),
+                                          f"`{text}` {'succeeds' if outcome else 'fails'}"),)
+        results = run(failed)
+        if (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing)) == before:
+            # A fallback that runs nothing (`|| LOCAL_FAILED=$?`, `|| exit 1`) is not followed further:
+            # in a loop its states would double per pass, and the assumed success goes on anyway.
+            return []
+        others = [st] if against is None else against
+        return [r for r in results if r.flow or not any(same_effect(r, o) for o in others)]
 
     def x_negated_command(self, node, st):
         out = []
@@ -317,7 +348,7 @@ class Interpreter:
         out = []
         for f in finals:
             back = st.fork()
-            back.status = f.status
+            back.status, back.status_assumed = f.status, f.status_assumed
             back.assumptions = f.assumptions
             back.made_dirs = st.made_dirs | f.made_dirs  # directories a subshell made stay made
             if st.capture is not None:  # a subshell writes to the same stdout: `$(a | b)`, `$( (a) )`
@@ -482,8 +513,15 @@ class Interpreter:
                     if c.flow:
                         out.append(c)
                     elif c.status == 0:
-                        out.extend(self.exec_block(body, [c]))
+                        seed = c.fork() if c.status_assumed else None  # the path where the tool fails, if any
+                        taken = self.exec_block(body, [c])
+                        out.extend(taken)
+                        if seed is not None:
+                            later = clauses[clauses.index((cond, body)) + 1:]
+                            out.extend(self.if_it_fails(seed, cond[-1], lambda f: self.if_rest(later, f), taken))
                     else:
+                        if c.status_assumed:  # `if ! tool; then ...`: if the tool fails, the body runs
+                            out.extend(self.if_it_fails(c, cond[-1], lambda f, b=body: self.exec_block(b, [f]), [c]))
                         nxt.append(c)
             pending = nxt
         for s in pending:
@@ -492,6 +530,22 @@ class Interpreter:
         for s in out:
             s.frames = kept_guards(frames, s.frames)
         return self.cap(out, st, node)
+
+    def if_rest(self, clauses, st: State) -> list[State]:
+        """The rest of an `if` after a condition failed: the next elif / else, or nothing."""
+        for cond, body in clauses:
+            if cond is None:
+                return self.exec_block(body, [st])
+            out, pending = [], []
+            for c in self.exec_conds(cond, st):
+                (out if c.flow else pending if c.status else out).append(c)
+            if not pending and all(c.flow for c in out):
+                return out
+            later = clauses[clauses.index((cond, body)) + 1:]
+            done = [r for c in out if not c.flow for r in self.exec_block(body, [c])] + [c for c in out if c.flow]
+            return done + [r for c in pending for r in self.if_rest(later, c)]
+        st.status = 0
+        return [st]
 
     def exec_conds(self, nodes: list[Node], st: State) -> list[State]:
         states = [st]
@@ -507,6 +561,10 @@ class Interpreter:
         value_node = node.child_by_field_name("value")
         subject = self.expand_string(value_node, st) if value_node is not None else EMPTY
         items = [c for c in node.named_children if c.type == "case_item"]
+        # tree-sitter cannot read a pattern that opens with a glob and goes on with a quoted part
+        # (`*"Qwen"*"Emb"*)`): the start lands in an ERROR node right before the item.
+        broken = {c.next_named_sibling.id: c for c in node.named_children
+                  if c.type == "ERROR" and c.next_named_sibling is not None and c.next_named_sibling.type == "case_item"}
         out: list[State] = []
         pending = [(st, False)]  # (state, run this arm's body without testing: fall-through)
         for item in items:
@@ -518,7 +576,7 @@ class Interpreter:
                 if forced:
                     branches = [(s, True)]
                 else:
-                    branches = self.case_match(s, item, pats, subject, value_node)
+                    branches = self.case_match(s, item, pats, subject, value_node, broken.get(item.id))
                 for b, matched in branches:
                     if not matched:
                         nxt.append((b, False))
@@ -541,9 +599,25 @@ class Interpreter:
                 s.status = 0
         return self.cap(out, st, node)
 
-    def case_match(self, st: State, item: Node, pats: list[Node], subject: Val, value_node) -> list[tuple[State, bool]]:
-        pieces = [self.pattern(p, st) for p in pats]
-        text = f"case {self.text(value_node) if value_node is not None else ''} in {' | '.join(self.text(p) for p in pats)})"
+    def case_match(self, st: State, item: Node, pats: list[Node], subject: Val, value_node,
+                   head: Node | None = None) -> list[tuple[State, bool]]:
+        # One pattern may be several nodes: `*"Qwen"*` is a glob, a string and a glob side by side
+        # (no `|` between); a pattern tree-sitter could not read starts in the ERROR node `head`.
+        groups: list[list[Node]] = []
+        for p in pats:
+            if groups and groups[-1][-1].end_byte == p.start_byte:
+                groups[-1].append(p)
+            else:
+                groups.append([p])
+        if head is not None:
+            if groups and head.end_byte == groups[0][0].start_byte and head.named_children:
+                groups[0] = list(head.named_children) + groups[0]
+            else:
+                self.incomplete(self.loc(st, head), f"case pattern {self.text(head)!r} not understood: both outcomes kept")
+                groups = [[head]]
+        pieces = [self.pattern(g[0], st) if len(g) == 1 and g[0] is not head else self.pattern_group(g, st) for g in groups]
+        shown = ["".join(self.text(p) for p in g) for g in groups]
+        text = f"case {self.text(value_node) if value_node is not None else ''} in {' | '.join(shown)})"
         sources = subject.sources | frozenset().union(*(src for _, src in pieces)) if pieces else subject.sources
         location = self.loc(st, item)
         variables = tuple(sorted(sources))
@@ -556,8 +630,8 @@ class Interpreter:
             st.status = 0
             return [(st, matched)]
         yes, no = st.fork(), st
+        alts = " | ".join(shown)
         shown = subject.origin or self.text(value_node)
-        alts = " | ".join(self.text(p) for p in pats)
         yes.assumptions += (Assumption(Condition(location, text, variables, True), f"{shown} matches {alts}"),)
         no.assumptions += (Assumption(Condition(location, text, variables, False), f"{shown} does not match {alts}"),)
         var = simple_var(value_node)
@@ -600,7 +674,7 @@ class Interpreter:
         if st.flow:  # an expansion error (`set -u`, `failglob`): the loop does not run
             return [st]
         if len(items) > self.settings.max_loop:
-            self.incomplete(self.loc(st, node), f"loop over {len(items)} items cut at {self.settings.max_loop}")
+            self.incomplete(self.loc(st, node), f"loop over {len(items)} items cut at {self.settings.max_loop}", cut=True)
             items = items[: self.settings.max_loop]
         if any(not v.known and not v.nonempty for v in items if v.origin.startswith("$") or not v.known):
             if any(not v.known for v in items):
@@ -641,7 +715,7 @@ class Interpreter:
         while active:
             n += 1
             if n > self.settings.max_loop:
-                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations")
+                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations", cut=True)
                 break
             nxt = []
             for s in active:
@@ -707,7 +781,7 @@ class Interpreter:
         while active:
             n += 1
             if n > self.settings.max_loop:
-                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations")
+                self.incomplete(self.loc(st, node), f"loop stopped after {self.settings.max_loop} iterations", cut=True)
                 done += [s for s, _ in active]
                 break
             nxt = []
@@ -762,7 +836,7 @@ class Interpreter:
     def call_function(self, st: State, fn: Function, args: list[Val], node: Node) -> list[State]:
         location = self.loc(st, node)
         if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {fn.name} not followed")
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {fn.name} not followed", cut=True)
             st.status = 0
             return [st]
         saved = (st.positional, st.source, st.frames, st.chain_entries)
@@ -931,6 +1005,50 @@ class Interpreter:
         st.status = st.sub_status if st.sub_status is not None and keyword not in ("local", "declare", "typeset", "export", "readonly") else 0
         return [st]
 
+    def declare_words(self, st: State, keyword: str, args: list[Val], node: Node) -> list[State]:
+        """A declaration builtin run on expanded words (reached through `command`, `builtin`,
+        a prefix assignment or a variable): the same effect as the parsed form."""
+        flags = unflags = ""
+        operands = []
+        for a in args:
+            if not operands and a.known and len(a.text) > 1 and a.text[0] in "-+" and a.text != "--":
+                if a.text[0] == "-":
+                    flags += a.text[1:]
+                else:
+                    unflags += a.text[1:]
+            elif not (not operands and a.known and a.text == "--"):
+                operands.append(a)
+        if keyword == "local" and not st.locals:
+            return self.done(st, 1)  # "can only be used in a function"
+        local = keyword == "local" or (keyword in ("declare", "typeset") and bool(st.locals) and "g" not in flags)
+        export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
+        if keyword == "export" and "f" in flags:
+            st.exported_funcs = st.exported_funcs | {a.text for a in operands if a.known}
+            return self.done(st, 0)
+        status = 0
+        for a in operands:
+            if not a.known:
+                self.incomplete(self.loc(st, node), f"{keyword} {a.origin!r}, a name not known statically: not modelled")
+                continue
+            name, eq, value = a.text.partition("=")
+            append = name.endswith("+")
+            name = name[:-1] if append else name
+            if not is_env_name(name) or (append and not eq):
+                status = 1  # "not a valid identifier"
+                continue
+            if not eq:
+                self.declare_name(st, name, local, export, flags)
+                continue
+            if local:
+                st.declare_local(name)
+            st.touched.add(name)
+            val = Val(value, a.entry, a.sources)
+            if append:
+                cur = self.read_var(st, name, track=False)
+                val = concat([cur if cur is not None else EMPTY, val])
+            st.assign(name, val, export=export)
+        return self.done(st, status)
+
     def declare_nameref(self, node: Node, st: State, local: bool) -> None:
         """`local -n ref=arr`: `ref` stands for `arr` from now on (array helper functions)."""
         name = self.text(node.child_by_field_name("name"))
@@ -982,16 +1100,25 @@ class Interpreter:
         words: list[str] = []
         end = -1
         for c in node.named_children:  # tree-sitter reads `unset a[1]` as `a` then `[1]`: glue touching pieces
-            if c.start_byte == end and words:
-                words[-1] += self.text(c)
+            text = self.text(c)
+            if "$" in text or "`" in text:  # `unset "$name"`: the name is the value
+                for v in self.expand_words([c], st):
+                    if v.known:
+                        words.append(v.text)
+                    else:
+                        self.incomplete(self.loc(st, c), f"unset {v.origin!r}, a name not known statically: not modelled")
+            elif c.start_byte == end and words:
+                words[-1] += text
             else:
-                words.append(self.text(c))
+                words.append(text.strip("'\""))
             end = c.end_byte
+        return self.unset_names(st, words)
+
+    def unset_names(self, st: State, words: list[str]) -> list[State]:
         functions = "-f" in words
         for word in words:
             if word.startswith("-"):
                 continue
-            word = word.strip("'\"")
             if functions:
                 st.funcs.pop(word, None)
                 continue
@@ -1020,8 +1147,18 @@ class Interpreter:
             st.status = None if value is None else (0 if value else 1)
             return self.errexit([st])
         exprs = [c for c in node.named_children]
+        if node.has_error and b"=~" in (node.text or b""):
+            return self.settle(st, node, self.regex_of_text(st, node))
         test = self.eval_ext(exprs[0], st) if exprs else Test(False)
         return self.settle(st, node, test)
+
+    def regex_of_text(self, st: State, node: Node) -> Test:
+        """`[[ word =~ regex ]]` that tree-sitter could not read (`a[]]`, `"lit"(...)`): read from its text."""
+        m = re.fullmatch(r"\s*(\S+)\s+=~\s+(.*?)\s*", inner_of(node, "[[", "]]"), re.DOTALL)
+        if m is None:
+            self.incomplete(self.loc(st, node), f"test {self.text(node)!r} not understood: both outcomes kept")
+            return Test(None)
+        return self.regex_test(self.word_of_text(st, m.group(1)), m.group(2), st, self.loc(st, node))
 
     def settle(self, st: State, node: Node, test: Test) -> list[State]:
         """Record a condition; fork on an unknown result."""
@@ -1125,7 +1262,8 @@ class Interpreter:
                 pattern, psrc = self.pattern(right, st)
                 return self.compare(lval, pattern, psrc, op == "!=", simple_var(left), st)
             if op == "=~":
-                return self.regex_test(lval, right, st)
+                raw = (node.text or b"")[op_node.end_byte - node.start_byte:].decode("utf-8", "replace").strip()
+                return self.regex_test(lval, raw, st, self.loc(st, node))
             rval = self.expand_string(right, st)
             return self.binary_test(op, lval, rval, st, arithmetic=True)
         # A lone word: true when non-empty.
@@ -1148,28 +1286,75 @@ class Interpreter:
             return Test(None, sources, ne, eq, (), refine)
         return Test(None, sources, eq, ne, refine, ())
 
-    def regex_test(self, lval: Val, right: Node, st: State) -> Test:
-        rx = self.regex_text(right, st)
-        if rx is None or not lval.known:
-            return Test(None, lval.sources, f"{lval.origin} =~ {self.text(right)}", f"{lval.origin} !~ {self.text(right)}")
-        try:
-            m = re.search(rx, lval.text)
-        except re.error:
-            self.incomplete(self.loc(st, right), f"regular expression {rx!r} not understood")
-            return Test(None, lval.sources)
-        if m:
-            groups = {i: Val(g or "") for i, g in enumerate([m.group(0), *m.groups()])}
-            self.set_var(st, "BASH_REMATCH", Var(groups, True))
-        return Test(bool(m), lval.sources)
+    def regex_test(self, lval: Val, raw: str, st: State, location: Location) -> Test:
+        """`[[ lval =~ raw ]]`, `raw` the right side as written (tree-sitter splits it unreliably)."""
+        pieces = self.regex_pieces(raw, st)
+        shown = lval.shown() if lval.known else lval.origin
+        unknown_test = Test(None, lval.sources, f"{shown} =~ {raw}", f"{shown} !~ {raw}")
+        if pieces is None or not lval.known:
+            self.set_var(st, "BASH_REMATCH", Var(None, True, origin="${BASH_REMATCH[@]}"))
+            return unknown_test
+        compiled = ere.compile_ere(pieces)
+        if compiled is None:
+            self.incomplete(location, f"regular expression {raw!r} not understood: both outcomes kept")
+            self.set_var(st, "BASH_REMATCH", Var(None, True, origin="${BASH_REMATCH[@]}"))
+            return unknown_test
+        groups = ere.search(compiled, lval.text)
+        self.set_var(st, "BASH_REMATCH", Var({i: Val(g) for i, g in enumerate(groups or ())}, True))
+        return Test(groups is not None, lval.sources)
 
-    def regex_text(self, node: Node, st: State) -> str | None:
-        out = []
-        for val, quoted in self.segments(node, st, False):
-            v = concat(val) if isinstance(val, list) else val
-            if not v.known:
-                return None
-            out.append(re.escape(v.text) if quoted else v.text)
-        return "".join(out)
+    def regex_pieces(self, raw: str, st: State) -> tuple[tuple[str, bool], ...] | None:
+        """The right side of `=~` as (text, quoted) parts, as bash reads it: quoted parts and
+        backslash-escaped characters match themselves, unquoted expansions are regex text.
+        None when a part is not known statically."""
+        out: list[tuple[str, bool]] = []
+
+        def add(text: str, quoted: bool) -> None:
+            if out and out[-1][1] == quoted:
+                out[-1] = (out[-1][0] + text, quoted)
+            else:
+                out.append((text, quoted))
+
+        i = 0
+        while i < len(raw):
+            c = raw[i]
+            if c == "\\" and i + 1 < len(raw):
+                add(raw[i + 1], True)
+                i += 2
+            elif c == "'":
+                end = raw.find("'", i + 1)
+                if end < 0:
+                    return None
+                add(raw[i + 1 : end], True)
+                i = end + 1
+            elif raw.startswith("$'", i):
+                end = _closing_quote(raw, i + 2, "'")
+                if end < 0:
+                    return None
+                add(ansi_c(raw[i + 2 : end]), True)
+                i = end + 1
+            elif c == '"':
+                end = _closing_quote(raw, i + 1, '"')
+                if end < 0:
+                    return None
+                val = self.expand_text(st, raw[i + 1 : end])
+                if not val.known:
+                    return None
+                add(val.text, True)
+                i = end + 1
+            elif c in "$`":
+                end = _expansion_end(raw, i)
+                if end < 0:
+                    return None
+                val = self.expand_text(st, raw[i:end])
+                if not val.known:
+                    return None
+                add(val.text, False)
+                i = end
+            else:
+                add(c, False)
+                i += 1
+        return tuple(out)
 
     def unary_test(self, op: str, val: Val, var: str | None, st: State) -> Test:
         sources = val.sources
@@ -1188,32 +1373,48 @@ class Interpreter:
         if op == "-v":
             name = val.text or ""
             return Test(None if not val.known else self.lookup(st, name)[1], sources | {name})
-        if op in ("-f", "-d", "-e", "-r", "-x", "-s", "-w", "-L", "-h"):
+        if op in ("-f", "-d", "-e", "-a", "-r", "-x", "-s", "-w", "-L", "-h"):
             return Test(self.file_test(op, val, st), sources)
         if op in ("-o",):
             return Test(None, sources)
         return Test(None, sources, f"{op} {val.shown()}", f"! {op} {val.shown()}")
 
     def file_test(self, op: str, val: Val, st: State) -> bool | None:
+        """A file test on a path: decided for repository files and for absent paths whose
+        directory the repository has; None where the file may be made at run time or lies
+        outside the repository (`/dev/kfd`, `/opt/rocm`, `build/...`, a mkdir'd tree)."""
         if not val.known:
             return None
+        if val.text == "":
+            return False
         path = self.repo_path(val.text, st.cwd)
         if path is None:
             return None
         if path in st.made_dirs:
-            return op in ("-d", "-e", "-r", "-x", "-w")
-        is_file = self.snapshot.exists(path)
+            return True if op in ("-d", "-e", "-a", "-r", "-x", "-w", "-s") else (False if op in ("-f", "-L", "-h") else None)
+        entry = self.snapshot.entry(path)
+        is_file = entry is not None and self.snapshot.exists(path)
         is_dir = path == "" or self.snapshot.is_dir(path)
+        if not is_file and not is_dir and entry is None:
+            parent = posixpath.dirname(path)
+            if parent in st.made_dirs or not (parent == "" or self.snapshot.is_dir(parent)):
+                return None  # in a directory made at run time (or by a checkout step): anything may be there
+            return False
+        if op in ("-L", "-h"):
+            return bool(entry and entry.mode == "120000")
+        if entry is not None and entry.mode == "120000":
+            return None  # a symbolic link: what it points to is not followed
         if op == "-f":
             return is_file
         if op == "-d":
             return is_dir
-        if op in ("-L", "-h"):
-            entry = self.snapshot.entry(path)
-            return bool(entry and entry.mode == "120000")
         if op == "-s":
-            return is_file and len(self.snapshot.read(path)) > 0 or is_dir
-        return is_file or is_dir
+            return is_dir or len(self.snapshot.read(path)) > 0
+        if op == "-x":
+            return True if is_dir or entry.mode == "100755" else None  # a checkout or chmod may set the bit
+        if op in ("-e", "-a", "-r", "-w"):
+            return True
+        return None
 
     def binary_test(self, op: str, a: Val, b: Val, st: State, arithmetic: bool) -> Test:
         sources = a.sources | b.sources
@@ -1260,6 +1461,8 @@ class Interpreter:
         words = self.expand_words(words_nodes, st)
         if st.flow:  # an expansion error (`set -u`, `${X:?}`): the command does not run
             return [st]
+        if st.aliases and "expand_aliases" in st.globopts and words_nodes[0].type in ("command_name", "word"):
+            words = self.expand_alias(st, words, self.text(words_nodes[0]), node)
         saved_stdin, saved_capture = st.stdin, st.capture
         for r in redirects:
             self.apply_redirect(r, st)
@@ -1271,6 +1474,25 @@ class Interpreter:
                 if saved_capture is not None and r.capture is None:
                     r.capture = saved_capture
         return self.errexit(results)
+
+    def expand_alias(self, st: State, words: list[Val], written: str, node: Node) -> list[Val]:
+        """`shopt -s expand_aliases` + `alias env=true`: a command name written as a plain word
+        that is an alias is replaced by the alias's words (again, for an alias of an alias)."""
+        aliases = dict(st.aliases)
+        seen = set()
+        while words and written in aliases and written not in seen and words[0].known and words[0].text == written:
+            seen.add(written)
+            value = aliases[written]
+            if re.search(r"[;&|<>()$`'\"\\\n]", value):  # shell text: run as `eval` would, the words after it quoted
+                if not all(w.known for w in words[1:]):
+                    self.incomplete(self.loc(st, node), f"alias {written}={value!r} with arguments not known statically")
+                return [Val("eval"), concat([Val(value)] + [Val(" " + quote_for_reuse(w.text or "")) for w in words[1:]])]
+            parts = value.split()
+            if not parts:
+                return words[1:]
+            words = [Val(p) for p in parts] + words[1:]
+            written = parts[0]
+        return words
 
     def assignment_value(self, node: Node, st: State) -> Val:
         value = node.child_by_field_name("value")
@@ -1295,6 +1517,14 @@ class Interpreter:
         if name in st.funcs:
             return self.with_prefixes(st, prefixes, lambda s: self.call_function(s, s.funcs[name], args, node))
         handler = BUILTIN_HANDLERS.get(name)
+        if handler is None and name in BASH_BUILTINS and name not in WRAPPERS:
+            handler = builtins.ignore  # a builtin with no bearing on what runs (`jobs`, `bind`...): never a run
+        if handler is not None and name not in BASH_BUILTINS:  # a program modelled here (git, cat, xargs...)
+            results = handler(self, st, args, node) if not prefixes else \
+                self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
+            for r in results:
+                r.status_assumed = r.status_assumed or (r.status == 0 and not r.flow)
+            return results
         if handler is not None and not prefixes:
             return handler(self, st, args, node)
         if handler is not None:
@@ -1372,24 +1602,38 @@ class Interpreter:
         (only `prefixes` for environment, that working directory)."""
         rest = list(args)
         options: set[str] = set()
+        command_mode = stdin_mode = False
         while rest and rest[0].known and rest[0].text.startswith(("-", "+")) and rest[0].text not in ("-", "--"):
             flag = rest.pop(0).text
-            if flag == "-c":
-                if not rest:
-                    return self.done(st, 2)
-                return self.command_string(st, rest[0], rest[1:], prefixes, node, "errexit" in options, frozenset(options),
-                                           container_cwd)
-            if flag.startswith("-") and not flag.startswith("--"):
-                options |= {option for letter, option in (("e", "errexit"), ("u", "nounset")) if letter in flag[1:]}
-            if flag in ("-o", "+o") and rest:
-                option = rest.pop(0).text
-                if option in ("errexit", "nounset", "pipefail"):
-                    options = options | {option} if flag == "-o" else options - {option}
-        errexit = "errexit" in options
+            if flag.startswith("--"):  # --login, --norc, --posix, --noprofile...
+                if flag in ("--rcfile", "--init-file") and rest:
+                    rest.pop(0)
+                continue
+            on = flag[0] == "-"
+            for letter in flag[1:]:
+                option = {"e": "errexit", "u": "nounset"}.get(letter)
+                if option:
+                    options = options | {option} if on else options - {option}
+                elif letter == "c":
+                    command_mode = True
+                elif letter == "s":
+                    stdin_mode = True
+                elif letter == "o" and rest:
+                    option = rest.pop(0).text
+                    if option in ("errexit", "nounset", "pipefail"):
+                        options = options | {option} if on else options - {option}
+                elif letter == "O" and rest:
+                    rest.pop(0)
         if rest and rest[0].known and rest[0].text == "--":
             rest.pop(0)
-        if not rest:
-            return self.done(st, 0)
+        if command_mode:  # `bash -c TEXT [$0 [$1...]]`, `sh -ec TEXT`, `bash -lc TEXT`
+            if not rest:
+                return self.done(st, 2)
+            return self.command_string(st, rest[0], rest[1:], prefixes, node, "errexit" in options, frozenset(options),
+                                       container_cwd)
+        errexit = "errexit" in options
+        if stdin_mode or not rest:  # the script is read from stdin: `curl ... | sh -s -- -y`, `bash -s < x.sh`
+            return self.stdin_script(st, shell, rest, prefixes, node, errexit, frozenset(options), container_cwd)
         script = rest[0]
         if not script.known:
             self.incomplete(self.loc(st, node), f"script path {script.origin!r} not known statically")
@@ -1405,6 +1649,18 @@ class Interpreter:
             self.posix_sh_caveat(st, node, path)
         return self.call_script(st, path, script.text, rest[1:], prefixes, self.loc(st, node), errexit=errexit,
                                 options=frozenset(options), container_cwd=container_cwd)
+
+    def stdin_script(self, st: State, shell: str, args: list[Val], prefixes, node, errexit: bool, options,
+                     container_cwd: str | None) -> list[State]:
+        """`sh -s args` / `bash` with no script: the text on stdin is the script, args its $1...
+        Text known statically (a repository file, a here-document) is interpreted; text fetched
+        at run time (`curl ... | sh`) is an incomplete part of the job, which goes on."""
+        text = concat(st.stdin) if st.stdin else None
+        if text is None or not text.known:
+            self.incomplete(self.loc(st, node), f"{shell} runs a script read from stdin, not known statically: not followed",
+                            cut=True)
+            return self.done(st, 0)
+        return self.command_string(st, text, [Val(shell), *args], prefixes, node, errexit, options, container_cwd)
 
     def posix_sh_caveat(self, st: State, node: Node, path: str) -> None:
         """`sh x.sh` is interpreted as bash; where x.sh needs bash, a POSIX sh may fail instead: say so."""
@@ -1436,6 +1692,7 @@ class Interpreter:
 
         def body(child: State) -> list[State]:
             child.positional = tuple(args[1:])
+            child.script = args[0].text if args and args[0].known else "bash"  # $0: the first word after the text
             child.errexit = errexit
             child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
             child.globopts = frozenset()
@@ -1458,7 +1715,7 @@ class Interpreter:
         """A new bash process: exported variables and functions and prefixes only, cwd inherited
         (in a container: the prefixes alone, the container's cwd)."""
         if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached")
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached", cut=True)
             return self.done(st, 0)
         child = st.fork()
         child.vars = {n: v for n, v in st.vars.items() if v.exported}
@@ -1473,13 +1730,14 @@ class Interpreter:
         child.chain_env = st.chain_env + tuple(n for n, _ in prefixes)
         child.chain_entries = st.chain_entries + tuple(v.entry for _, v in prefixes if v.entry is not None)
         child.locals, child.flow, child.no_errexit, child.loop_depth = [], None, 0, 0
+        child.aliases, child.hashed = (), ()  # a new bash: no aliases, an empty hash table
         child.depth = st.depth + 1
         child.capture = [] if st.capture is not None else None
         finals = body(child)
         out = []
         for f in merge_by_status(finals, st):
             back = st.fork()
-            back.status = f.status
+            back.status, back.status_assumed = f.status, f.status_assumed
             back.assumptions = f.assumptions
             if container_cwd is None:  # directories a child made stay made
                 back.made_dirs = st.made_dirs | f.made_dirs
@@ -1519,21 +1777,35 @@ class Interpreter:
 
         return self.child_process(st, prefixes, location, body, container_cwd)
 
+    def assume(self, st: State, node: Node, detail: str) -> State:
+        """What follows holds only if `node` did what it was taken to do (a directory or file made
+        at run time is there): the runs after it are kept as possible, with that assumption."""
+        st.assumptions += (Assumption(Condition(self.loc(st, node), self.text(node), (), True), detail),)
+        return st
+
+    def made_at_run_time(self, st: State, path: str) -> bool:
+        """A repository path absent from the snapshot whose directory is absent too (or made
+        by the job): a build tree, a virtualenv... something a command makes as the job runs."""
+        parent = posixpath.dirname(path)
+        return parent in st.made_dirs or not (parent == "" or self.snapshot.is_dir(parent))
+
     def source_file(self, st: State, args: list[Val], node: Node) -> list[State]:
         if not args or not args[0].known:
             self.incomplete(self.loc(st, node), "sourced path not known statically")
             return self.done(st, 0)
         path = self.repo_path(args[0].text, st.cwd)
         if path is None or not self.snapshot.exists(path):
-            if path is not None:
+            if path is not None and not self.made_at_run_time(st, path):
                 return self.missing(st, node, path)
-            self.incomplete(self.loc(st, node), f"sourced file {args[0].text!r} is outside the repository")
-            return self.done(st, 1)
+            where = "outside the repository" if path is None else "made at run time"
+            self.incomplete(self.loc(st, node), f"sourced file {args[0].text!r} is {where}: not followed", cut=True)
+            self.assume(st, node, f"{args[0].text} can be sourced")
+            return self.done(st, 0)
         location = self.loc(st, node)
         visible = {n: v for n, v in st.vars.items() if v.exported}
         self.rec.scripts.append(ScriptCall(path, location, *split_known(visible), self.job_id, True))
         if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {path} not followed")
+            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {path} not followed", cut=True)
             return self.done(st, 0)
         source = self.load(path)
         if source is None:
@@ -1558,15 +1830,48 @@ class Interpreter:
                 r.flow = None
         return results
 
-    def leaf(self, st: State, words: list[Val], prefixes, node: Node) -> list[State]:
+    def leaf(self, st: State, words: list[Val], prefixes, node: Node, looked_up: bool = False) -> list[State]:
         head = words[0].text if words[0].known else None
+        if head is not None and "/" not in head and not looked_up:
+            found, needs = self.lookup_program(st, head, prefixes, node)
+            if found is None:
+                return self.done(st, 127)  # "command not found": no run
+            if found != head:
+                words = [Val(found), *words[1:]]
+                head = found
+            if needs:  # only this run rests on it: what follows does whether or not it was found
+                saved = st.assumptions
+                results = self.leaf(self.assume(st, node, needs), words, prefixes, node, looked_up=True)
+                for r in results:
+                    r.assumptions = saved
+                return results
         if head is not None and posixpath.basename(head) in self.setup:
             return self.setup_command(st, posixpath.basename(head), words[1:], node)
         self.record_run(st, words, prefixes, node)
-        st.status = 0
+        st.status, st.status_assumed = 0, True
         if st.capture is not None:
             st.capture.append(Val(None, origin="<output>"))
         return [st]
+
+    def lookup_program(self, st: State, name: str, prefixes, node: Node) -> tuple[str | None, str]:
+        """What bash runs for a program name: itself, what `hash -p` bound it to, or nothing
+        (None) when the job unset PATH; and, when a PATH without the system directories may
+        hide it, the assumption its run needs."""
+        for hashed, path in reversed(st.hashed):
+            if hashed == name:
+                return path, ""
+        var = dict(prefixes).get("PATH") if any(n == "PATH" for n, _ in prefixes) else None
+        if var is None:
+            if "PATH" not in st.touched:
+                return name, ""
+            current = st.get("PATH")
+            if current is None or current.scalar is None:
+                return (None, "") if current is None or current.items is not None else (name, "")
+            var = current.scalar
+        if var.known and not any(d.rstrip("/") in SYSTEM_BIN_DIRS for d in var.text.split(":")):
+            self.incomplete(self.loc(st, node), f"PATH is {var.text!r}, without the system directories: {name} may not be found")
+            return name, f"{name} is found on PATH={var.text}"
+        return name, ""
 
     def record_run(self, st: State, words: list[Val], prefixes, node: Node) -> None:
         location = self.loc(st, node)
@@ -1604,6 +1909,7 @@ class Interpreter:
         if st.capture is not None:
             st.capture.append(Val(None, origin=f"<output of {name}>"))
         st.status = None if name in QUERIES else 0
+        st.status_assumed = st.status == 0 and name not in ("true", ":", "echo", "printf")
         return [st]
 
     # -- expansion -------------------------------------------------------------------
@@ -2280,6 +2586,20 @@ class Interpreter:
             pieces.extend(pat)
         return tuple(pieces), frozenset()
 
+    def pattern_group(self, nodes: list[Node], st: State):
+        """One pattern written as adjacent nodes; None when a part is unknown or unreadable."""
+        pieces: list[tuple[str, bool]] = []
+        sources: frozenset[str] = frozenset()
+        for node in nodes:
+            if node.type == "ERROR":
+                return None, sources
+            pat, src = self.pattern(node, st)
+            sources |= src
+            if pat is None:
+                return None, sources
+            pieces.extend(pat)
+        return tuple(pieces), sources
+
     def pattern(self, node: Node, st: State):
         """A glob pattern from a word: quoted parts literal. None when unknown."""
         pieces: list[tuple[str, bool]] = []
@@ -2589,6 +2909,49 @@ def kept_guards(saved: tuple[Frame, ...], current: tuple[Frame, ...]) -> tuple[F
         if frame.kind == "guard" and (not out or out[-1] != frame):
             out += (frame,)
     return out
+
+
+def _closing_quote(text: str, start: int, quote: str) -> int:
+    """Index of the quote closing a string whose text starts at `start` (a backslash escapes
+    the next character: `"..."` and `$'...'`), or -1."""
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote:
+            return i
+        i += 1
+    return -1
+
+
+def _expansion_end(text: str, start: int) -> int:
+    """End of the `$name`, `${...}`, `$(...)` or backquoted expansion at `start`, or -1."""
+    if text[start] == "`":
+        end = text.find("`", start + 1)
+        return end + 1 if end > 0 else -1
+    if text.startswith(("${", "$("), start):
+        opening, closing = text[start + 1], "}" if text[start + 1] == "{" else ")"
+        depth, i = 0, start + 1
+        while i < len(text):
+            if text[i] == opening:
+                depth += 1
+            elif text[i] == closing:
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return -1
+    m = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])", text[start:])
+    return start + m.end() if m else start + 1
+
+
+def same_effect(a: State, b: State) -> bool:
+    """Two live paths that go on identically (assumptions and the last status aside: a status
+    read as `$?` right after is the only difference, and `set -e` acted on it already)."""
+    return (a.cwd == b.cwd and a.vars == b.vars and a.funcs.keys() == b.funcs.keys()
+            and a.positional == b.positional and a.made_dirs == b.made_dirs and a.globopts == b.globopts
+            and a.errexit == b.errexit and a.dirstack == b.dirstack)
 
 
 def merge_by_status(finals: list[State], parent: State) -> list[State]:
@@ -3204,97 +3567,147 @@ def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
 
 # ---------------------------------------------------------------------------- builtins
 def posix_test(args: list[Val], interp: Interpreter, st: State) -> Test:
-    """`test` / `[`: POSIX argument-count rules, then -a/-o/! with precedence."""
-    if any(not a.known for a in args):
-        if len(args) == 2 and args[0].known and args[0].text in ("-n", "-z"):
-            return interp.unary_test(args[0].text, args[1], None, st)
-        if len(args) == 3 and args[1].known and args[1].text in ("=", "==", "!="):
-            a, b = args[0], args[2]
-            if b.known and not a.known:
-                neg = args[1].text == "!="
-                eq, ne = f"{a.origin} == {b.text}", f"{a.origin} != {b.text}"
-                return Test(None, frozenset(), ne if neg else eq, eq if neg else ne)
-        if len(args) == 1:
-            return interp.unary_test("-n", args[0], None, st)
-        return Test(None)
-    words = [a.text for a in args]
+    """`test` / `[`: POSIX argument-count rules, then -a/-o/! with precedence, in three values:
+    a primary the interpreter cannot decide (an unknown word, a path outside the repository or
+    made at run time) makes the result unknown, never "malformed".  Only known words are
+    operators.  A test bash rejects (`[ -f ]` missing its operand...) raises ValueError."""
+    n = len(args)
+
+    def word(i: int) -> str | None:
+        return args[i].text if 0 <= i < n else None
+
+    def negate(t: Test) -> Test:
+        return Test(None if t.value is None else not t.value, t.sources, t.detail_false, t.detail_true, t.refine_false, t.refine_true)
+
+    def one(i: int) -> Test:
+        return interp.unary_test("-n", args[i], None, st)
+
+    def two(i: int) -> Test:
+        if word(i) == "!":
+            return negate(one(i + 1))
+        op = word(i)
+        if op is not None and op.startswith("-") and len(op) == 2:
+            return unary(op, args[i + 1])
+        raise ValueError("unary operator expected")
+
+    def three(i: int) -> Test:
+        if word(i + 1) in BINARY_TEST_OPS:
+            return binary(args[i], word(i + 1), args[i + 2])
+        if word(i + 1) in ("-a", "-o"):  # a binary primary first: `[ ! -a x ]` is `!` and `x`
+            return both(one(i), word(i + 1), one(i + 2))
+        if word(i) == "!":
+            return negate(two(i + 1))
+        if word(i) == "(" and word(i + 2) == ")":
+            return one(i + 1)
+        raise ValueError("binary operator expected")
+
+    def unary(op: str, val: Val) -> Test:
+        if op in ("-n", "-z"):
+            return interp.unary_test(op, val, None, st)
+        if op in UNARY_TEST_OPS:
+            return interp.unary_test(op, val, None, st)
+        raise ValueError(f"{op}: unary operator expected")
+
+    def binary(a: Val, op: str, b: Val) -> Test:
+        if op in ("-nt", "-ot", "-ef"):
+            return Test(None, a.sources | b.sources)
+        if op in ("-eq", "-ne", "-lt", "-le", "-gt", "-ge") and a.known and b.known and \
+                (int_or_none(a.text.strip()) is None or int_or_none(b.text.strip()) is None):
+            raise ValueError("integer expression expected")
+        if op in ("-eq", "-ne", "-lt", "-le", "-gt", "-ge") and a.known and b.known:
+            a, b = Val(a.text.strip(), sources=a.sources), Val(b.text.strip(), sources=b.sources)
+        return interp.binary_test(op, a, b, st, arithmetic=False)
+
     pos = 0
 
-    def expr_or() -> bool:
+    def expr_or() -> Test:
         nonlocal pos
         v = expr_and()
-        while pos < len(words) and words[pos] == "-o":
+        while pos < n and word(pos) == "-o":
             pos += 1
-            v = expr_and() or v
+            v = both(v, "-o", expr_and())
         return v
 
-    def expr_and() -> bool:
+    def expr_and() -> Test:
         nonlocal pos
         v = expr_not()
-        while pos < len(words) and words[pos] == "-a":
+        while pos < n and word(pos) == "-a":
             pos += 1
-            v = expr_not() and v
+            v = both(v, "-a", expr_not())
         return v
 
-    def expr_not() -> bool:
+    def expr_not() -> Test:
         nonlocal pos
-        if pos < len(words) and words[pos] == "!" and pos + 1 < len(words):
+        if pos + 1 < n and word(pos) == "!":
             pos += 1
-            return not expr_not()
+            return negate(expr_not())
         return primary()
 
-    def primary() -> bool:
+    def primary() -> Test:
         nonlocal pos
-        if pos >= len(words):
-            raise ValueError("missing argument")
-        w = words[pos]
-        if w == "(" and pos + 2 < len(words):
+        if pos >= n:
+            raise ValueError("argument expected")
+        w = word(pos)
+        if w == "(" and pos + 2 < n:
             pos += 1
             v = expr_or()
-            if pos >= len(words) or words[pos] != ")":
-                raise ValueError("missing )")
+            if word(pos) != ")":
+                raise ValueError("`)' expected")
             pos += 1
             return v
-        if pos + 2 < len(words) + 0 and words[pos + 1] in BINARY_TEST_OPS:
-            a, op, b = w, words[pos + 1], words[pos + 2]
+        if pos + 2 < n and word(pos + 1) in BINARY_TEST_OPS:
             pos += 3
-            r = interp.binary_test(op, Val(a), Val(b), st, arithmetic=False)
-            if r.value is None:
-                raise ValueError(op)
-            return r.value
-        if w.startswith("-") and len(w) == 2 and pos + 1 < len(words):
+            return binary(args[pos - 3], word(pos - 2), args[pos - 1])
+        if w is not None and w.startswith("-") and len(w) == 2 and pos + 1 < n:
             pos += 2
-            if w in ("-n", "-z"):
-                return bool(words[pos - 1]) == (w == "-n")
-            r = interp.unary_test(w, Val(words[pos - 1]), None, st)
-            if r.value is None:
-                raise ValueError(w)
-            return r.value
+            return unary(w, args[pos - 1])
         pos += 1
-        return bool(w)
+        return one(pos - 1)
 
-    n = len(words)
     if n == 0:
         return Test(False)
     if n == 1:
-        return Test(bool(words[0]))
+        return one(0)
     if n == 2:
-        if words[0] == "!":
-            return Test(not words[1])
-    if n == 3 and words[1] in BINARY_TEST_OPS:
-        r = interp.binary_test(words[1], args[0], args[2], st, arithmetic=False)
-        if r.value is None:
-            raise ValueError(words[1])
-        return Test(r.value)
+        return two(0)
+    if n == 3:
+        return three(0)
+    if n == 4 and word(0) == "!":
+        return negate(three(1))
+    if n == 4 and word(0) == "(" and word(3) == ")":
+        return two(1)
     v = expr_or()
     if pos != n:
         raise ValueError("too many arguments")
-    return Test(v)
+    return v
 
 
+def both(a: Test, op: str, b: Test) -> Test:
+    """`-a` / `-o` (and `&&` / `||` inside `[[ ]]`) on three-valued results."""
+    sources = a.sources | b.sources
+    decisive = op in ("-o", "||")  # the value that settles the result on its own
+    if a.value == decisive or b.value == decisive:
+        return Test(decisive, sources)
+    if a.value is not None and b.value is not None:
+        return Test(not decisive, sources)
+    unknown_side = a if a.value is None else b
+    if a.value is not None or b.value is not None:  # the other side is neutral: the unknown one decides
+        return Test(None, sources, unknown_side.detail_true, unknown_side.detail_false, unknown_side.refine_true,
+                    unknown_side.refine_false)
+    if not decisive:
+        return Test(None, sources, _and(a.detail_true, b.detail_true), "", a.refine_true + b.refine_true)
+    return Test(None, sources, "", _and(a.detail_false, b.detail_false), (), a.refine_false + b.refine_false)
+
+
+def _and(x: str, y: str) -> str:
+    return " and ".join(d for d in (x, y) if d)
+
+
+UNARY_TEST_OPS = frozenset("-a -b -c -d -e -f -g -h -k -p -r -s -t -u -w -x -G -L -N -O -S -n -z -o -v -R".split())
 BINARY_TEST_OPS = frozenset({"=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef"})
 
 
 HANDLERS = {name[2:]: fn for name, fn in vars(Interpreter).items() if name.startswith("x_")}  # node type -> x_ method
 
-from .builtins import BUILTIN_HANDLERS  # noqa: E402  (the handlers call back into Interpreter)
+from . import builtins  # noqa: E402  (the handlers call back into Interpreter)
+from .builtins import BASH_BUILTINS, BUILTIN_HANDLERS  # noqa: E402

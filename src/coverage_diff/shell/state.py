@@ -65,6 +65,7 @@ class State:
     chain_entries: tuple[ConfigEntry, ...] = ()  # entries that flowed into calls on the chain
     read_exported: frozenset[str] = frozenset()
     status: int | None = 0
+    status_assumed: bool = False  # `status` is an external command's, assumed 0: it may fail in truth
     flow: Flow | None = None
     errexit: bool = False
     nounset: bool = False  # `set -u`: expanding an unset variable ends the script
@@ -83,6 +84,8 @@ class State:
     sub_status: int | None = None  # status of the last command substitution
     touched: set[str] = field(default_factory=set)  # names the scripts assigned or unset
     dirstack: tuple[str, ...] = ()
+    hashed: tuple[tuple[str, str], ...] = ()  # `hash -p PATH NAME`: NAME runs PATH
+    aliases: tuple[tuple[str, str], ...] = ()  # `alias NAME=VALUE` (used with `shopt -s expand_aliases`)
     exported_funcs: frozenset[str] = frozenset()  # `export -f`: child bash processes define them too
     containers: dict = field(default_factory=dict)  # `docker run --name` -> containers.Container (replaced, never mutated)
 
