@@ -6,6 +6,9 @@ Every fixture is written here; the expected values are what the generator
 checked by hand against its code and by tools/compare_vllm_generator.py on vLLM.
 """
 
+import json
+from importlib import resources
+
 from coverage_diff.ci import buildkite
 from coverage_diff.config import Settings
 from coverage_diff.model import Tier
@@ -180,9 +183,19 @@ def test_a_pipeline_file_nothing_reads_gets_a_note():
     result = read({**area("- label: A\n  source_file_dependencies: [x]\n  commands: [a]\n"),
                    ".buildkite/extra/pipeline-other.yaml": "steps:\n  - command: make nightly\n",
                    ".buildkite/configs/model.yaml": "model: x\nsteps_per_epoch: 3\n"})
-    notes = [d for d in result.diagnostics if d.severity == "note"]
+    notes = [d for d in result.diagnostics if d.severity == "info"]
     assert [d.location.path for d in notes] == [".buildkite/extra/pipeline-other.yaml"]
     assert any(i.location.path == ".buildkite/extra/pipeline-other.yaml" for i in result.incomplete)
+
+
+def test_the_unread_pipeline_note_has_a_severity_the_json_schema_allows():
+    # `--format json` prints each diagnostic's severity as is; report-v2.json allows three.
+    schema = json.loads(resources.files("coverage_diff").joinpath("schema/report-v2.json").read_text())
+    allowed = schema["properties"]["diagnostics"]["items"]["properties"]["severity"]["enum"]
+    result = read({".buildkite/nightly/weekly.yml": "steps:\n  - label: W\n    command: ./weekly.sh\n"})
+    unread = [d for d in result.diagnostics if d.location.path == ".buildkite/nightly/weekly.yml"]
+    assert len(unread) == 1
+    assert unread[0].severity in allowed
 
 
 def _diff(base_files: dict[str, str], head_files: dict[str, str]):

@@ -131,7 +131,7 @@ def _unread_pipelines(snapshot: Snapshot, read: set[str], result: FrontEndResult
             continue
         result.diagnostics.append(Diagnostic(Location(path, 1), (
             "looks like a Buildkite pipeline (top-level `steps`), but no pipeline coverage-diff reads includes or "
-            "uploads it: its jobs are not analysed (add it to `buildkite-globs` if a Buildkite pipeline runs it)"), "note"))
+            "uploads it: its jobs are not analysed (add it to `buildkite-globs` if a Buildkite pipeline runs it)"), "info"))
         result.incomplete.append(Incomplete(Location(path, 1), "pipeline file not read"))
 
 
