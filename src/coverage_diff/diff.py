@@ -36,7 +36,7 @@ def diff(base: Inventory, head: Inventory) -> Report:
     for subject, before in base.runs_by_subject.items():
         after = head.runs_by_subject.get(subject, [])
         succession = succeeded.get(subject)
-        now = [run for s in succession.new for run in new[s]] if succession else []
+        now = [run for s in succession.new for run in (new.get(s) or head.runs_by_subject.get(s, []))] if succession else []
         finding = compare_subject(subject, before, after, base, head, matched, succession, now)
         if finding is not None:
             findings.append(finding)

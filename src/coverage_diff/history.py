@@ -190,7 +190,7 @@ class HistoryWalk:
             fresh = {s for job_id in changed_jobs(after, before) for s in _subjects_of(after.outcomes[job_id], after.settings)}
             fresh -= set(subject_jobs(before))
             new = runs_of(after, fresh, index)
-            succeeded = {old: (succession, [r for s in succession.new for r in new[s]])
+            succeeded = {old: (succession, [r for s in succession.new for r in (new.get(s) or runs_of(after, [s], index)[s])])
                          for old, succession in successions(vanished, new, before, after).items()}
         return LossPlan(before, after, [(subject, was[subject], now[subject]) for subject in fewer], succeeded)
 

@@ -71,7 +71,37 @@ def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, hea
         if succession is not None:
             claimed.update(succession.new)
             found[old] = succession
+    for old, runs in sorted(lost.items()):
+        if old not in found and _entry(runs) is None and _sharded(_argv(runs)):
+            succession = _resharded(old, runs, head)
+            if succession is not None:
+                found[old] = succession
     return found
+
+
+def _sharded(argv: list[str]) -> bool:
+    return any(word.partition("=")[0] in ("--shard-id", "--num-shards") for word in argv)
+
+
+def _resharded(old: str, runs: list[Run], head) -> Succession | None:
+    """A shard of a command whose shard count changed (`parallelism: 4` -> `5`) or whose
+    sharding was removed: the head commands with the same words but the selection, on the
+    platforms the lost runs ran on, whether or not they ran at base (another job may have
+    run them already).  Covered when they are one unsharded run or a whole set of shards."""
+    unselected = _without_selection(_argv(runs))
+    platforms = {r.platform for r in runs}
+    same = [s for s, now in head.runs_by_subject.items()
+            if s != old and any(r.platform in platforms for r in now) and _without_selection(_argv(now)) == unselected]
+    if not same:
+        return None
+    selections = [_selection(_argv(head.runs_by_subject[s])) for s in same]
+    whole = any(not _sharded(sel) for sel in selections)
+    counts = {dict(zip(sel[0::2], sel[1::2])).get("--num-shards") for sel in selections if _sharded(sel)}
+    covered = whole or (len(counts) == 1 and _covers(_selection(_argv(runs)), [sel for sel in selections if _sharded(sel)]))
+    if not covered:
+        return None
+    detail = "; ".join(" ".join(sel) or "(everything)" for sel in selections)
+    return Succession(old, tuple(same), "split", detail, True)
 
 
 def successor_entry(entry: ConfigEntry, base, head) -> ConfigEntry | None:

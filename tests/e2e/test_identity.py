@@ -313,3 +313,33 @@ def test_a_selection_that_leaves_out_only_tests_the_change_adds_is_changed(tmp_p
     head["tests/test_chat.py"] = base["tests/test_chat.py"]  # the left-out test existed: a loss
     head[".buildkite/pipeline.yml"] = pipeline.replace('"not slow"', '"not slow and not test_fast"')
     assert set(kinds(make(tmp_path / "loss", base, head))) == {"narrowed"}
+
+
+RESHARDED = ("steps:\n"
+             "  - label: kernels\n    parallelism: {n}\n"
+             "    command: pytest -v tests/kernels --shard-id=$$BUILDKITE_PARALLEL_JOB --num-shards=$$BUILDKITE_PARALLEL_JOB_COUNT\n"
+             "  - label: kernels again\n    parallelism: 5\n"
+             "    command: pytest -v tests/kernels --shard-id=$$BUILDKITE_PARALLEL_JOB --num-shards=$$BUILDKITE_PARALLEL_JOB_COUNT\n")
+
+
+def test_a_shard_count_changed_to_one_another_job_already_runs_is_no_loss(tmp_path):
+    """`parallelism: 4` -> `5` where another job already ran the 5 shards: the 4-shard
+    subjects vanish, but the whole set of 5 shards still runs what they ran."""
+    files = {"tests/kernels/test_k.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": RESHARDED.format(n=4), **files},
+                  {".buildkite/pipeline.yml": RESHARDED.format(n=5), **files})
+    found = kinds(report)
+    assert "silently-dropped" not in found and "narrowed" not in found and "removed" not in found, found
+    assert {s for s in found["moved"] if "num-shards=4" in s} == {
+        f"pytest -v tests/kernels --shard-id={k} --num-shards=4" for k in range(4)}
+
+
+def test_sharding_removed_is_covered_by_the_whole_run(tmp_path):
+    base = ("steps:\n  - label: kernels\n    parallelism: 2\n"
+            "    command: pytest -v tests/kernels --shard-id=$$BUILDKITE_PARALLEL_JOB --num-shards=$$BUILDKITE_PARALLEL_JOB_COUNT\n"
+            "  - label: all kernels\n    command: pytest -v tests/kernels\n")
+    head = "steps:\n  - label: all kernels\n    command: pytest -v tests/kernels\n"
+    files = {"tests/kernels/test_k.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head, **files})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+
