@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 
 from .model import ConfigEntry, Run
+from .subjects import PYTHONS
+from .words import is_assignment
 
-ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-PYTHONS = re.compile(r"^python(\d+(\.\d+)?)?$")
 # Options that select a part of a test run: (option, takes a value).
 SELECTION = {"-k": True, "-m": True, "--shard-id": True, "--num-shards": True, "--shard": True, "--splits": True,
              "--group": True, "--deselect": True, "--ignore": True, "--ignore-glob": True}
@@ -71,37 +71,47 @@ def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, hea
         if succession is not None:
             claimed.update(succession.new)
             found[old] = succession
-    for old, runs in sorted(lost.items()):
-        if old not in found and _entry(runs) is None and _sharded(_argv(runs)):
-            succession = _resharded(old, runs, head)
+    resharded = [(old, runs) for old, runs in sorted(lost.items())
+                 if old not in found and _entry(runs) is None and _sharded(_argv(runs))]
+    if resharded:
+        unselected = _by_unselected(head.runs_by_subject)
+        for old, runs in resharded:
+            succession = _resharded(old, runs, unselected)
             if succession is not None:
                 found[old] = succession
     return found
+
+
+def _by_unselected(runs_by_subject: dict[str, list[Run]]) -> dict[tuple, list[tuple[str, list[Run]]]]:
+    """Subjects by their words without the test selection."""
+    index: dict[tuple, list[tuple[str, list[Run]]]] = {}
+    for subject, runs in runs_by_subject.items():
+        index.setdefault(tuple(_without_selection(_argv(runs))), []).append((subject, runs))
+    return index
 
 
 def _sharded(argv: list[str]) -> bool:
     return any(word.partition("=")[0] in ("--shard-id", "--num-shards") for word in argv)
 
 
-def _resharded(old: str, runs: list[Run], head) -> Succession | None:
+def _resharded(old: str, runs: list[Run], unselected: dict[tuple, list[tuple[str, list[Run]]]]) -> Succession | None:
     """A shard of a command whose shard count changed (`parallelism: 4` -> `5`) or whose
     sharding was removed: the head commands with the same words but the selection, on the
     platforms the lost runs ran on, whether or not they ran at base (another job may have
     run them already).  Covered when they are one unsharded run or a whole set of shards."""
-    unselected = _without_selection(_argv(runs))
     platforms = {r.platform for r in runs}
-    same = [s for s, now in head.runs_by_subject.items()
-            if s != old and any(r.platform in platforms for r in now) and _without_selection(_argv(now)) == unselected]
+    same = [(s, now) for s, now in unselected.get(tuple(_without_selection(_argv(runs))), ())
+            if s != old and any(r.platform in platforms for r in now)]
     if not same:
         return None
-    selections = [_selection(_argv(head.runs_by_subject[s])) for s in same]
+    selections = [_selection(_argv(now)) for _, now in same]
     whole = any(not _sharded(sel) for sel in selections)
     counts = {dict(zip(sel[0::2], sel[1::2])).get("--num-shards") for sel in selections if _sharded(sel)}
     covered = whole or (len(counts) == 1 and _covers(_selection(_argv(runs)), [sel for sel in selections if _sharded(sel)]))
     if not covered:
         return None
     detail = "; ".join(" ".join(sel) or "(everything)" for sel in selections)
-    return Succession(old, tuple(same), "split", detail, True)
+    return Succession(old, tuple(s for s, _ in same), "split", detail, True)
 
 
 def successor_entry(entry: ConfigEntry, base, head) -> ConfigEntry | None:
@@ -265,7 +275,7 @@ def _places(runs: list[Run]) -> list[tuple]:
 
 
 def _program(argv) -> str:
-    words = [w for w in argv if not ASSIGNMENT.match(w)] or list(argv)
+    words = [w for w in argv if not is_assignment(w)] or list(argv)
     if not words:
         return ""
     program = posixpath.basename(words[0])

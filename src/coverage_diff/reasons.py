@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from .model import Assumption, Condition, Guard, Job, Reason, Run
+from .words import is_assignment, without_leading_assignments
 
 UNSET = "<unset>"
 
@@ -84,7 +85,7 @@ def _aims_at(witness: Witness) -> bool:
     names = {n for n, _ in witness.job.env} if witness.job else set()
     for frame in witness.run.path:
         if frame.kind == "command":
-            names |= {w.split("=", 1)[0] for w in frame.text.split() if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)}
+            names |= {w.split("=", 1)[0] for w in frame.text.split() if is_assignment(w)}
     return bool(wanted & names)
 
 
@@ -93,7 +94,7 @@ def _specificity(witness: Witness) -> int:
     env = len(witness.job.env) if witness.job else 0
     for frame in witness.run.path:
         if frame.kind == "command":
-            return env + sum(1 for w in frame.text.split() if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w))
+            return env + sum(1 for w in frame.text.split() if is_assignment(w))
     return env
 
 
@@ -229,7 +230,7 @@ def _wrong_value_hints(witness: Witness, assignments: list[str]) -> str:
     """`# or change ...` when the job already sets a needed variable, to another value."""
     job = witness.job
     command = next((f for f in witness.run.path if f.kind == "command"), None)
-    prefixes = dict(w.split("=", 1) for w in (command.text.split() if command else []) if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w))
+    prefixes = dict(w.split("=", 1) for w in (command.text.split() if command else []) if is_assignment(w))
     hints = []
     for name, value in (a.split("=", 1) for a in assignments):
         if name in prefixes and prefixes[name] != value:
@@ -289,10 +290,7 @@ def _preparation(job: Job, calling: str) -> list[str]:
 
 
 def _without_assignments(text: str) -> str:
-    words = text.split()
-    while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
-        words.pop(0)
-    return " ".join(words)
+    return " ".join(without_leading_assignments(text.split()))
 
 
 def _buildkite_step(job: Job, command: str, suffix: str, calling: str = "") -> str:

@@ -16,6 +16,7 @@ import re
 
 from .config import Settings
 from .model import Run
+from .words import without_leading_assignments
 
 RUNNERS = frozenset({"pytest", "py.test", "ctest", "lm_eval", "lm-eval", "tox", "nox", "bats", "torchrun", "nosetests",
                      "jest", "vitest", "mocha", "phpunit", "rspec", "prove"})
@@ -62,10 +63,7 @@ def _runs_a_runner(words: list[str]) -> bool:
 
 def _command(argv: tuple[str, ...]) -> list[str]:
     """argv without leading `NAME=value` words (an `env` prefix the interpreter kept)."""
-    words = list(argv)
-    while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
-        words.pop(0)
-    return words
+    return without_leading_assignments(list(argv))
 
 
 def _named(argv: list[str], commands: tuple[str, ...]) -> bool:
