@@ -29,8 +29,9 @@ from .identity import successions
 from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome,
                         open_worlds_here,
                         open_worlds_later, prefetch_open_worlds)
+from .kinds import LOSS_KINDS
 from .memo import AskedSnapshot
-from .model import LOSS_KINDS, Finding, Job, Report
+from .model import Finding, Job, Report
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve
 

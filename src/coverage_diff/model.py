@@ -281,7 +281,7 @@ class Acknowledgement:
 class Finding:
     """One result of an analysis: data only, renderers present it."""
 
-    kind: str  # diff kind ("silently-dropped"...) or audit rule id
+    kind: str  # diff kind (kinds.py: "silently-dropped"...) or audit rule id
     subject: str
     severity: Severity
     message: str
@@ -298,10 +298,6 @@ class Finding:
     def id(self) -> str:
         """Stable across line moves: kind/rule plus subject."""
         return f"{self.rule or self.kind}:{self.subject}"
-
-
-LOSS_KINDS = ("silently-dropped", "removed", "narrowed")
-DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
 
 
 @dataclass(frozen=True)
