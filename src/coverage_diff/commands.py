@@ -17,6 +17,7 @@ import typer
 import typer.core
 
 from . import stored
+from .report import FORMATS
 
 app = typer.Typer(
     add_completion=False,
@@ -40,13 +41,7 @@ typer.core.TyperArgument.display_type_rich = _argument_help_type
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
-    github = "github"
-    gitlab = "gitlab"
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # report/__init__.py's registry
 
 
 class InventoryFormat(str, Enum):

@@ -69,7 +69,7 @@ class Command:
 class Job:
     """What CI runs once: one step / job / matrix combination / shard."""
 
-    system: str  # "buildkite" | "github-actions" | "gitlab"
+    system: str  # its front-end's SYSTEM: "buildkite" | "github-actions" | "gitlab" (ci/__init__.py)
     file: str  # repository path of the YAML that defines it
     key: str  # stable id within the system (Buildkite key, GHA job id, GitLab job name)
     label: str  # what a person sees

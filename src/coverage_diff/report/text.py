@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..ci import ci_names
 from ..kinds import DIFF_KINDS, KINDS, LOSS_KINDS
 from ..model import Finding, Report
 from .escape import one_line, terminal
@@ -16,7 +17,7 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
     lines.append(verdict(report))
     summary = dict(report.summary)
     if summary.get("base_ci_files") == 0 and summary.get("head_ci_files") == 0:
-        lines.append("Found no CI files (Buildkite, GitHub Actions, GitLab CI) at either revision: nothing to compare.")
+        lines.append(f"Found no CI files ({ci_names()}) at either revision: nothing to compare.")
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(f.rule or f.kind, []).append(f)
