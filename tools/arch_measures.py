@@ -41,9 +41,9 @@ import networkx as nx
 # The pipeline as the design draws it, first to last; an arrow from a unit to one
 # ranked later climbs back up.  Units absent here are left out of that count.
 PIPELINE = (
-    ("model", "words", "isolation", "gitcmd", "__init__"),
-    ("snapshot", "config", "treecheck", "cache", "parallel", "stored"),
-    ("ci",),
+    ("model", "kinds", "words", "isolation", "gitcmd", "__init__"),
+    ("snapshot", "config", "cache", "parallel", "stored"),
+    ("ci", "treecheck"),  # treecheck checks the files the front-ends read
     ("shell",),
     ("memo", "subjects", "graph", "inventory"),
     ("reasons", "identity", "diff", "audit", "explain", "history", "acknowledge", "baseline", "suppress"),
