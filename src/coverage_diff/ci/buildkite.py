@@ -27,7 +27,8 @@ from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from ..words import without_leading_assignments
-from . import FrontEndResult, budget, file_memo, variant_key, variant_name
+from . import budget, file_memo
+from .frontend import FrontEndResult, variant_key, variant_name
 from .buildkite_tiers import Filters, tier_of
 from .buildkite_upload import Upload, uploads
 from . import vllm_generator

@@ -18,7 +18,8 @@ from ..config import Settings
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult, budget, variant_name
+from . import budget
+from .frontend import FrontEndResult, variant_name
 from .gha_expressions import ExpressionError, Scope, Unknown, condition, evaluate, resolve, segments, to_string
 from .gha_matrix import MAX_JOBS, MatrixError, expand, flatten
 from .scalar_lines import command, fallback, locate

@@ -19,7 +19,8 @@ from ..config import Settings
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult, budget, variant_key
+from . import budget
+from .frontend import FrontEndResult, variant_key
 from .gha_triggers import RANK, best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
 from .scalar_lines import command, fallback, locate
