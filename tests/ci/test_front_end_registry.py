@@ -1,6 +1,6 @@
-"""A CI system is one module that is a `FrontEnd` (ci/frontend.py) plus one line in `ci.front_ends()`: the
-inventory, the suggested fix, the history walk's file test and the text report all read
-it through the registry."""
+"""A CI system is one module that is a `FrontEnd` (ci/frontend.py) plus one line in
+`ci.front_ends()`: the inventory, the suggested fix, the history walk's file test and the
+text report all read it through the registry."""
 
 from __future__ import annotations
 
