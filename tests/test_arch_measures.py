@@ -23,7 +23,8 @@ FILES = {
     "model.py": "from dataclasses import dataclass\n\n@dataclass(frozen=True)\nclass Entry:\n    text: str\n",
     # a deferred import that closes a cycle, and an arrow from `model`'s layer up to `report`
     "words.py": "def split(text):\n    from .report import render\n    return render(text)\n",
-    "report/__init__.py": "from ..words import split\n\n\ndef render(text):\n    return text\n",
+    "report/__init__.py": ("from ..words import split\n\n\ndef render(text):\n    return text\n\n\n"
+                           "def files(settings):\n    return settings.github_globs, 'moved', 'moved'\n"),
     "inventory.py": (
         "from functools import lru_cache\n"
         "from . import parallel\n"
@@ -91,6 +92,8 @@ def test_measures_of_a_small_package(tmp_path):
     assert got["forks"] == 1
     assert got["inventory parameters"] == 2
     assert got["inventory parameters without annotation"] == 1
+    assert m.places["modules naming a diff kind"] == ["report:9 moved"]  # once per module
+    assert m.places["modules outside ci/ naming a CI system"] == ["report:9 github_globs"]
 
 
 def test_the_command_prints_json_of_the_project(capsys):

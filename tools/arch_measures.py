@@ -52,6 +52,10 @@ PIPELINE = (
     ("github", "bot", "commands", "cli", "__main__"),
 )
 LONG_FUNCTION = 80
+# What the issue counts as declared in several places: the diff kinds' ids, and the CI
+# systems (their `Job.system` names and their settings' globs) outside `ci/`.
+KIND_IDS = {"silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added"}
+CI_NAMES = {"buildkite", "github-actions", "gitlab", "buildkite_globs", "github_globs", "gitlab_globs"}
 MUTATORS = {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "clear", "remove",
             "discard", "move_to_end", "__setitem__"}
 CONTAINER_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque", "WeakKeyDictionary",
@@ -253,10 +257,21 @@ def _shapes(m: Measures, module: Module, node: ast.AST) -> None:
         methods = sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in node.body)
         m.places.setdefault("classes", []).append(
             f"{module.name}:{node.lineno} {node.name} {node.end_lineno - node.lineno + 1} {methods}")
+    name = node.value if isinstance(node, ast.Constant) else node.attr if isinstance(node, ast.Attribute) else None
+    if isinstance(name, str) and name in KIND_IDS and isinstance(node, ast.Constant):
+        _once(m, "modules naming a diff kind", module, node.lineno, name)
+    if isinstance(name, str) and name in CI_NAMES and module.unit != "ci":
+        _once(m, "modules outside ci/ naming a CI system", module, node.lineno, name)
     if isinstance(node, ast.Call):
         name = ast.unparse(node.func)
         if name in ("os.fork", "os.register_at_fork", "multiprocessing.Process", "os.forkpty"):
             m.note("forks", module, node.lineno, name)
+
+
+def _once(m: Measures, measure: str, module: Module, line: int, detail: str) -> None:
+    """Count a module once per measure (the first place it does it)."""
+    if not any(p.split(":")[0] == module.name for p in m.places.get(measure, [])):
+        m.note(measure, module, line, detail)
 
 
 def _project_classes(modules: dict[str, Module]) -> dict[str, bool]:
@@ -385,6 +400,8 @@ def summary(m: Measures) -> dict:
         "module-level instances": count.get("module-level instances", 0),
         "process-wide caches (lru_cache)": count.get("process-wide caches (lru_cache)", 0),
         "forks": count.get("forks", 0),
+        "modules naming a diff kind": count.get("modules naming a diff kind", 0),
+        "modules outside ci/ naming a CI system": count.get("modules outside ci/ naming a CI system", 0),
         "inventory parameters": count.get("inventory parameters", 0),
         "inventory parameters without annotation": count.get("inventory parameters without annotation", 0),
     }
@@ -392,7 +409,8 @@ def summary(m: Measures) -> dict:
 
 LISTED = ("__dict__ writes", "__dict__ reads", "private attribute writes (module)", "private attribute writes (object)",
           "private attribute reads (object)", "private names imported from another module", "module-level switches (global)", "module-level containers mutated",
-          "module-level instances", "process-wide caches (lru_cache)", "forks", f"functions over {LONG_FUNCTION} lines",
+          "module-level instances", "process-wide caches (lru_cache)", "forks", "modules naming a diff kind",
+          "modules outside ci/ naming a CI system", f"functions over {LONG_FUNCTION} lines",
           "inventory parameters without annotation")
 
 
