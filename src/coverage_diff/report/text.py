@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..ci import ci_names
 from ..kinds import DIFF_KINDS, KINDS, LOSS_KINDS
 from ..model import Finding, Report
 from .escape import one_line, terminal
@@ -17,6 +16,8 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
     lines.append(verdict(report))
     summary = dict(report.summary)
     if summary.get("base_ci_files") == 0 and summary.get("head_ci_files") == 0:
+        from ..ci import ci_names  # here only: a stored report is rendered without loading the front-ends
+
         lines.append(f"Found no CI files ({ci_names()}) at either revision: nothing to compare.")
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:
