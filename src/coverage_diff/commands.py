@@ -84,8 +84,8 @@ QuietOption = typer.Option(False, "--quiet", "-q", help="Print only the verdict;
 
 def emit(text: str, output: Optional[Path], fmt: str = "", color: "Color" = Color.auto, quiet: bool = False) -> None:
     """Print (or write) a report; a text report on stdout is wrapped and coloured for the terminal.
-    A report that cannot be written is one line and exit 2 (`cli.write_output`)."""
-    from .cli import write_output
+    A report that cannot be written is one line and exit 2 (`delivery.write_output`)."""
+    from .delivery import write_output
 
     if output is None and fmt == "text":
         from .report.terminal import decorate, display
