@@ -49,7 +49,7 @@ PIPELINE = (
     ("reasons", "identity", "diff", "audit", "explain", "history", "acknowledge", "baseline", "suppress"),
     ("report",),
     ("api",),
-    ("github", "bot", "commands", "cli", "__main__"),
+    ("github", "bot", "delivery", "commands", "cli", "__main__"),
 )
 LONG_FUNCTION = 80
 # What the issue counts as declared in several places: the diff kinds' ids, and the CI
