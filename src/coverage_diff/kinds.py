@@ -4,7 +4,8 @@
 here, read by the diff (severity, order of the summary), acknowledgements (which kinds
 are losses) and every renderer (headings, the comment's cells, SARIF descriptors).
 A new kind is one `DiffKind` in `DIFF_KINDS` plus the code in `diff.py` that finds it;
-the JSON Schema's `kind` enum is checked against this table by the tests.
+the JSON Schema's `kind` enum and the README's table are checked against this
+table by the tests (tests/test_kinds.py).
 """
 
 from __future__ import annotations
