@@ -101,3 +101,22 @@ def test_the_command_prints_json_of_the_project(capsys):
     assert tool.main(["--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["modules"] > 50 and got["largest file"]["lines"] > 0
+
+
+def test_the_trace_counts_the_calls_of_one_diff(tmp_path):
+    import history  # fixtures/history.py (tests/conftest.py puts fixtures/ on the path)
+
+    tool = _tool()
+    repo = history.build(Path(__file__).resolve().parent.parent / "fixtures" / "vllm_pd_split", tmp_path / "repo")
+    try:
+        found = tool.trace(TOOL.parent.parent / "src" / "coverage_diff", repo, "base..head")
+    finally:
+        from coverage_diff import parallel
+
+        parallel.configure(None)  # `--jobs 1` set the process-wide switch (issue 19): back to the default
+    assert "commands.diff_command -> api.diff" in found["calls entering api"]
+    assert all(not call.startswith("api.") for call in found["calls entering api"])
+    rank = {unit: i for i, group in enumerate(tool.PIPELINE) for unit in group}
+    for call in found["calls climbing the pipeline"]:
+        caller, callee = call.split(" -> ")
+        assert rank[caller.split(".")[0]] < rank[callee.split(".")[0]], call

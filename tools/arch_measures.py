@@ -24,13 +24,22 @@ Reads every module's syntax tree (nothing is imported or run) and prints:
 - parameters named `inventory` and how many carry no annotation.
 
 `--list` names every place counted; `--json` prints the numbers as one object.
+
+`--trace REPO RANGE` runs `coverage-diff RANGE --repo REPO` (json, no cache, one process) with the
+package at `--root` under a profiler and counts, as distinct caller -> callee function pairs, the
+calls that enter `api` from another module and the calls that climb the pipeline (a function of
+a unit `PIPELINE` ranks earlier calling one ranked later: a callback up the layers).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import importlib
+import io
 import json
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -436,12 +445,57 @@ def text(m: Measures, listed: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def trace(root: Path, repo: Path, spec: str) -> dict[str, list[str]]:
+    """Distinct `caller -> callee` function pairs of one diff, by what they do (see the docstring)."""
+    sys.path.insert(0, str(root.resolve().parent))
+    cli = importlib.import_module(f"{root.name}.cli")
+    prefix = str(root.resolve()) + os.sep
+    rank = {unit: i for i, group in enumerate(PIPELINE) for unit in group}
+    calls: set[tuple[str, str, str, str]] = set()
+
+    def module_of(filename: str) -> str:
+        parts = list(Path(filename[len(prefix):]).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 1 else parts)
+
+    def profile(frame, event, _arg):
+        if event != "call" or not frame.f_code.co_filename.startswith(prefix):
+            return
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename.startswith(prefix):
+            calls.add((module_of(caller.f_code.co_filename), caller.f_code.co_name,
+                       module_of(frame.f_code.co_filename), frame.f_code.co_name))
+
+    args = [spec, "--repo", str(repo), "--format", "json", "--fail-on", "never", "--no-cache", "--jobs", "1"]
+    sys.setprofile(profile)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli.main(args)
+    except SystemExit:
+        pass
+    finally:
+        sys.setprofile(None)
+    out: dict[str, list[str]] = {"calls entering api": [], "calls climbing the pipeline": []}
+    for source, caller, target, callee in sorted(calls):
+        a, b = source.split(".")[0], target.split(".")[0]
+        if target == "api" and source != "api":
+            out["calls entering api"].append(f"{source}.{caller} -> {target}.{callee}")
+        if a in rank and b in rank and rank[b] > rank[a]:
+            out["calls climbing the pipeline"].append(f"{source}.{caller} -> {target}.{callee}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent / "src" / "coverage_diff")
     parser.add_argument("--json", action="store_true", help="the numbers as one JSON object")
     parser.add_argument("--list", action="store_true", help="name every place counted")
+    parser.add_argument("--trace", nargs=2, metavar=("REPO", "RANGE"), help="count the calls of one diff (see above)")
     args = parser.parse_args(argv)
+    if args.trace:
+        found = trace(args.root, Path(args.trace[0]), args.trace[1])
+        for key, pairs in found.items():
+            print(f"{key}: {len(pairs)}" + "".join(f"\n    {p}" for p in pairs if args.list))
+        return 0
     m = measure(args.root)
     sys.stdout.write(json.dumps(summary(m), indent=2) + "\n" if args.json else text(m, args.list))
     return 0
