@@ -8,6 +8,7 @@ from ...model import Finding, Severity
 from ...reasons import caller_cwd, explain_missing, jobs_reaching
 from ...snapshot import match_glob
 from ...subjects import is_test
+from ...world import open_world
 from ..facts import memo, new_finding, open_outcomes, unique_locations
 
 ID = "unreachable-config"
@@ -98,7 +99,7 @@ def test_arrays(inventory) -> set[tuple[str, str]]:
         reached = {call.path for outcome in open_outcomes(inventory).values() for call in outcome.scripts}
         for path in sorted(inventory.definitions):
             if path not in reached and path not in inventory.script_calls and any(match_glob(path, g) for g in settings.audit_scripts):
-                runs += inventory.open_script_outcome(path, caller_cwd(inventory, path)).runs
+                runs += open_world(inventory).script_outcome(path, caller_cwd(inventory, path)).runs
         return {(e.location.path, e.array) for run in runs if is_test(run, settings) for e in run.entries or ()}
 
     return memo(inventory, "test_arrays", compute)
