@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...model import Finding, Severity
 from ...reasons import caller_cwd, explain_missing, jobs_reaching
@@ -10,6 +10,9 @@ from ...snapshot import match_glob
 from ...subjects import is_test
 from ...world import open_world
 from ..facts import memo, new_finding, open_outcomes, unique_locations
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "unreachable-config"
 SEVERITY = Severity.ERROR
@@ -43,7 +46,7 @@ entry if it is meant to be gone; or suppress it with
 """
 
 
-def _severity(inventory, scripts: list[str], first, reason) -> tuple[Severity, str]:
+def _severity(inventory: Inventory, scripts: list[str], first, reason) -> tuple[Severity, str]:
     """An error when a guard blocks the entry, or when it belongs to a test (a script under a
     test directory, a config-list file) that no job runs.  Otherwise the array is not a test
     config CI could miss: a tool or benchmark script no job runs, or values a reached script
@@ -63,7 +66,7 @@ def _under_tests(path: str) -> bool:
     return any(part in ("tests", "test") for part in path.split("/")[:-1])
 
 
-def check(inventory) -> Iterable[Finding]:
+def check(inventory: Inventory) -> Iterable[Finding]:
     by_identity: dict[str, list] = {}
     arrays = test_arrays(inventory)
     for entry in inventory.unreached_entries():
@@ -86,7 +89,7 @@ def check(inventory) -> Iterable[Finding]:
         )
 
 
-def test_arrays(inventory) -> set[tuple[str, str]]:
+def test_arrays(inventory: Inventory) -> set[tuple[str, str]]:
     """(file, array) of the config arrays whose elements flow into a test run: in some job's
     run, real or with every inherited variable open.  An array that feeds only setup (file
     names for `curl`, a runtime list of failures) is no test configuration.  Scripts no job
