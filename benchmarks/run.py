@@ -46,7 +46,7 @@ class Sample:
     seconds: float
     peak_kb: int
     stdout: bytes = b""
-    cpu: float = 0.0  # user + system seconds of the child and the processes it waited for
+    cpu: float = 0.0  # user + system seconds of the child and what it waited for
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Figure:
     name: str
     seconds: list[float]
     peak_kb: int
-    cpu: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # on a shared machine the figure to compare
 
     @property
     def median(self) -> float:
@@ -63,6 +63,12 @@ class Figure:
     @property
     def median_cpu(self) -> float:
         return statistics.median(self.cpu) if self.cpu else 0.0
+
+
+def figure(name: str, samples: list[Sample]) -> Figure:
+    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s wall "
+          f"{statistics.median(s.cpu for s in samples):8.3f} s CPU", file=sys.stderr)
+    return Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples), [s.cpu for s in samples])
 
 
 @dataclass
@@ -188,9 +194,7 @@ def run_many(name: str, argv: list[str], repeat: int, fresh_cache: bool = False,
         with tempfile.TemporaryDirectory(prefix="cd-cache-") as cache:
             env = {"COVERAGE_DIFF_CACHE_DIR": cache} if fresh_cache else {}
             samples.append(measure([*argv, *extra], env))
-    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s", file=sys.stderr)
-    return Many(Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples), [s.cpu for s in samples]),
-                [s.stdout for s in samples])
+    return Many(figure(name, samples), [s.stdout for s in samples])
 
 
 def run_warm(name: str, argv: list[str], repeat: int) -> tuple[Figure, list[bytes]]:
@@ -199,8 +203,7 @@ def run_warm(name: str, argv: list[str], repeat: int) -> tuple[Figure, list[byte
         env = {"COVERAGE_DIFF_CACHE_DIR": cache}
         measure(argv, env)
         samples = [measure(argv, env) for _ in range(repeat)]
-    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s", file=sys.stderr)
-    return Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples), [s.cpu for s in samples]), [s.stdout for s in samples]
+    return figure(name, samples), [s.stdout for s in samples]
 
 
 def run_primed(name: str, argv: list[str], prime: list[str], repeat: int) -> Figure:
@@ -211,8 +214,7 @@ def run_primed(name: str, argv: list[str], prime: list[str], repeat: int) -> Fig
             env = {"COVERAGE_DIFF_CACHE_DIR": cache}
             measure(prime, env)
             samples.append(measure(argv, env))
-    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s", file=sys.stderr)
-    return Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples), [s.cpu for s in samples])
+    return figure(name, samples)
 
 
 def check_identical(cold: list[bytes], warm: list[bytes], what: str) -> None:
@@ -266,7 +268,7 @@ def render(results: list[TreeResult], info: dict[str, str], repeat: int) -> str:
     for tree in results:
         for name, fig in tree.figures.items():
             lines.append(f"| {tree.name} ({tree.files} files, {tree.runs} runs) | {name} | {fig.median:.3f} | {tree.ratio(name):.1f} "
-                         f"| {fig.median_cpu:.2f} | {fig.peak_kb / 1024:.0f} |")
+                         f"| {fig.median_cpu:.3f} | {fig.peak_kb / 1024:.0f} |")
     lines += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
     for label, value, limit in TARGETS:
         try:
@@ -305,8 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(results, info, args.repeat)
     print(text)
     (args.dir / "results.json").write_text(json.dumps({"machine": info, "repeat": args.repeat, "trees": [
-        {**{k: v for k, v in asdict(t).items() if k != "figures"}, "figures": {n: {"seconds": f.seconds, "median": f.median, "ratio": t.ratio(n), "cpu": f.cpu, "median_cpu": f.median_cpu,
-                        "peak_kb": f.peak_kb} for n, f in t.figures.items()}}
+        {**{k: v for k, v in asdict(t).items() if k != "figures"}, "figures": {n: {"seconds": f.seconds, "median": f.median, "cpu": f.cpu, "median_cpu": f.median_cpu, "ratio": t.ratio(n), "peak_kb": f.peak_kb} for n, f in t.figures.items()}}
         for t in results
     ]}, indent=2))
     return 0
