@@ -98,7 +98,9 @@ class Session:
         snapshot.name = rev or "working tree"
         settings = settings or self.settings_for(snapshot)
         inventory = self._stored_inventory(key, snapshot, settings) or self._build_inventory(key, snapshot, settings)
-        inventory.__dict__["_job_memo"] = self.memo  # open-world outcomes for explanations, reused too
+        from .world import use_memo
+
+        use_memo(inventory, self.memo)  # open-world outcomes for explanations, reused too
         if key:
             self._inventories[key] = inventory
         return inventory

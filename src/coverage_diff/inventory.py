@@ -13,7 +13,7 @@ from .ci import FrontEndResult, collect_jobs
 from .ci.config_lists import apply as apply_config_lists, list_option
 from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
-from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, interpret_script, script_definitions
+from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, script_definitions
 from .memo import SHARED, AnswerMemo
 from .snapshot import Snapshot, match_glob
 from .subjects import is_test
@@ -53,29 +53,6 @@ class Inventory:
     @cached_property
     def jobs_by_id(self) -> dict[str, Job]:
         return {job.id: job for job in self.jobs}
-
-    # -- the open world ("what could it run") ----------------------------------
-    def open_outcome(self, job: Job) -> JobOutcome:
-        """The job interpreted with every inherited variable unknown.  Computed once
-        per job: explanations ask for it again for every lost subject."""
-        memo = self.__dict__.setdefault("_open_outcomes", {})
-        if job not in memo:
-            shared = self.__dict__.get("_job_memo")  # a session's memo.JobMemo, when there is one
-            memo[job] = (shared.interpret(job, self.snapshot, self.settings, open_world=True) if shared
-                         else interpret_job(job, self.snapshot, self.settings, open_world=True))
-        return memo[job]
-
-    def prefetch_open(self, jobs: list[Job]) -> None:
-        """`open_outcome` of each job, the missing ones computed on every core
-        (explanations ask for several jobs' open worlds at once)."""
-        prefetch_open_worlds([(self, job) for job in jobs])
-
-    def open_script_outcome(self, path: str, cwd: str) -> JobOutcome:
-        """A script run on its own with every variable unknown, once per (path, cwd)."""
-        memo = self.__dict__.setdefault("_open_scripts", {})
-        if (path, cwd) not in memo:
-            memo[path, cwd] = interpret_script(path, self.snapshot, self.settings, cwd=cwd, open_world=True)
-        return memo[path, cwd]
 
     # -- scripts ---------------------------------------------------------------
     @cached_property
@@ -190,74 +167,6 @@ def group_by_subject(runs, settings: Settings) -> dict[str, list[Run]]:
         if is_test(run, settings):
             grouped[run.subject].append(run)
     return dict(grouped)
-
-
-def prefetch_open_worlds(wanted: list[tuple[Inventory, Job]]) -> None:
-    """`inventory.open_outcome(job)` for each pair, the missing ones computed together on
-    every core (each costs tens of milliseconds: worth a fork for two).  The pairs may
-    come from several inventories, as in a history walk that explains many commits."""
-    by_memo: dict[int, tuple[object, Inventory, list[Job]]] = {}  # inventories sharing a session's memo: one batch each
-    alone = []
-    for inventory, job in _missing_open(wanted):
-        shared = inventory.__dict__.get("_job_memo")
-        if shared is None:
-            alone.append((inventory, job))
-        else:
-            by_memo.setdefault(id(inventory), (shared, inventory, []))[2].append(job)
-    for shared, inventory, jobs in by_memo.values():
-        if len(jobs) >= 2:  # one job: computed when asked for, as without this
-            found = shared.interpret_many(jobs, inventory.snapshot, inventory.settings, open_world=True)
-            inventory.__dict__.setdefault("_open_outcomes", {}).update(zip(jobs, found))
-    if len(alone) >= 2:
-        _keep_open(alone, parallel.fork_map(_open_world, alone))
-
-
-def open_worlds_here(wanted: list[tuple[Inventory, Job]]) -> None:
-    """The missing open worlds of `wanted`, computed in this process only (another one is busy)."""
-    todo = _missing_open(wanted)
-    _keep_open(todo, [_open_world(pair) for pair in todo])
-
-
-def open_worlds_later(wanted: list[tuple[Inventory, Job]]):
-    """Start computing the missing open worlds of `wanted` in a forked child, while this
-    process goes on; the returned function waits for them and keeps them (a history walk
-    builds the next commits' inventories meanwhile).  Inventories without a session's memo."""
-    todo = _missing_open(wanted)
-    return _OpenWorldsLater(todo, parallel.fork_later(_open_world, todo))
-
-
-class _OpenWorldsLater:
-    """`open_worlds_later`'s handle: `ready()` without waiting, `()` to wait and keep them."""
-
-    def __init__(self, pairs: list[tuple[Inventory, Job]], later: "parallel.Later"):
-        self.pairs, self.later = pairs, later
-
-    def ready(self) -> bool:
-        return self.later.ready()
-
-    def cancel(self) -> None:
-        self.later.cancel()
-
-    def __call__(self) -> None:
-        _keep_open(self.pairs, self.later.result())
-
-
-def _open_world(pair: tuple[Inventory, Job]) -> JobOutcome:
-    inventory, job = pair
-    return interpret_job(job, inventory.snapshot, inventory.settings, open_world=True)
-
-
-def _missing_open(wanted: list[tuple[Inventory, Job]]) -> list[tuple[Inventory, Job]]:
-    unique: dict[tuple[int, Job], tuple[Inventory, Job]] = {}
-    for inventory, job in wanted:
-        if job not in inventory.__dict__.get("_open_outcomes", {}):
-            unique.setdefault((id(inventory), job), (inventory, job))
-    return list(unique.values())
-
-
-def _keep_open(pairs: list[tuple[Inventory, Job]], outcomes: list[JobOutcome]) -> None:
-    for (inventory, job), outcome in zip(pairs, outcomes):
-        inventory.__dict__.setdefault("_open_outcomes", {})[job] = outcome
 
 
 def _input_deleted(run: Run, before: Inventory, now: Inventory) -> bool:
