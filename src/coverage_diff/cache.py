@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__
+from . import __version__, deadline
 
 ENV_VAR = "COVERAGE_DIFF_CACHE_DIR"
 SIZE_VAR = "COVERAGE_DIFF_CACHE_MAX_MB"
@@ -258,7 +258,7 @@ class Cache:
         """Store a value; False (and nothing written) if it cannot be pickled or written.
         The pickle is written as it is made, its HMAC filled in last: an inventory
         pickles to tens of MB, which need not be held in memory as well."""
-        if self.directory is None:
+        if self.directory is None or deadline.tripped():  # (a result cut by the clock is not stored)
             return False
         key = user_key()
         if isinstance(key, str):

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
+from .. import deadline
 from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
@@ -92,6 +93,7 @@ class Interpreter:
         self.rec = Recorder()
         self.steps = 0
         self.stopped = False
+        self.clock_at = CLOCK_STEPS  # when `step` next looks at the wall-clock budget
         self._scans: dict[str, FileScan | None] = {}
         self._names: dict[str, frozenset[str]] = {}
         self._scalars: dict[str, dict[str, str]] = {}
@@ -254,15 +256,24 @@ class Interpreter:
         return handler(self, node, st)
 
     def step(self, node: Node, st: State, count: int = 1) -> bool:
-        """Count `count` steps at `node`; past the step limit `st` exits and True is returned."""
+        """Count `count` steps at `node`; past the step limit, or once the revision's
+        wall-clock budget has run out (looked at every CLOCK_STEPS steps), `st` exits and
+        True is returned."""
         self.steps += count
-        if self.steps > self.settings.max_steps:
+        if self.steps > self.settings.max_steps or self.stopped:
             if not self.stopped:
                 self.stopped = True
                 self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped",
                                 cut=True)
             st.flow = Flow("exit")
             return True
+        if self.steps >= self.clock_at:
+            self.clock_at = self.steps + CLOCK_STEPS
+            if deadline.expired():
+                self.stopped = True
+                self.incomplete(self.loc(st, node), deadline.current().reason("interpretation stopped"), cut=True)
+                st.flow = Flow("exit")
+                return True
         st.status_assumed = False
         return False
 
@@ -2914,6 +2925,7 @@ class WordPlan:
         self.joined: tuple | None = None
 
 
+CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
 _PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
 # Entries one memo keeps before it starts again: the words and commands of the scripts being
 # interpreted now are what repeats (a sweep's loop body, the script it calls per config); a
