@@ -746,4 +746,12 @@ CASE_ARMS = [
     ),
 ]
 
-CASES = CASE_ARMS + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
+# An accept comment the pull request adds beside its own loss: accepted once merged, still gating.
+OWN_ACCEPT = [
+    Case(
+        "accept-comment-beside-its-own-loss",
+        {SWEEP: HEAD_SWEEP.replace(f'  "{GEMMA}"\n', f'  # coverage-diff: accept[silently-dropped] nothing to see\n  "{GEMMA}"\n')},
+    ),
+]
+
+CASES = CASE_ARMS + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
