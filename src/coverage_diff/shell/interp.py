@@ -255,11 +255,11 @@ class Interpreter:
             return [st]
         return handler(self, node, st)
 
-    def step(self, node: Node, st: State, count: int = 1) -> bool:
-        """Count `count` steps at `node`; past the step limit, or once the revision's
-        wall-clock budget has run out (looked at every CLOCK_STEPS steps), `st` exits and
-        True is returned."""
-        self.steps += count
+    def step(self, node: Node, st: State) -> bool:
+        """Count a step at `node`; past the step limit, or once the revision's wall-clock
+        budget has run out (looked at every CLOCK_STEPS steps), `st` exits and True is
+        returned."""
+        self.steps += 1
         if self.steps > self.settings.max_steps or self.stopped:
             if not self.stopped:
                 self.stopped = True
