@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from . import parallel
+from . import deadline, parallel
 from .ci import FrontEndResult, collect_jobs
 from .ci.config_lists import apply as apply_config_lists, list_option
 from .config import Settings
@@ -221,7 +221,15 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     """`interpret(job, snapshot, settings) -> JobOutcome` defaults to the shell interpreter;
     history walks pass one that reuses outcomes of unchanged jobs.  `parts` keeps the
     front-ends' output and script definitions (default: one memo for the process)."""
-    parts = parts or SHARED
+    deadline.start(settings.max_seconds)
+    try:
+        return _build_inventory(snapshot, settings, front, interpret, parts or SHARED)
+    finally:
+        deadline.stop()
+
+
+def _build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None, interpret,
+                     parts: AnswerMemo) -> Inventory:
     front = front or parts.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
     interpreted = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
@@ -251,6 +259,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     tree_diagnostics, tree_incomplete = check_tree(snapshot, settings, texts, missing)
     diagnostics += tree_diagnostics
     incomplete += tree_incomplete
+    diagnostics += _out_of_time(incomplete)
     inventory = Inventory(
         snapshot=snapshot,
         settings=settings,
@@ -295,6 +304,16 @@ def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, inte
         left -= max(outcome.steps, 1)
         outcomes[job.id] = outcome
     return outcomes
+
+
+def _out_of_time(incomplete: list[Incomplete]) -> list[Diagnostic]:
+    """One diagnostic for a revision whose wall-clock budget ran out, where it did."""
+    cut = [item for item in incomplete if item.reason.startswith(deadline.REASON)]
+    if not cut:
+        return []
+    first = min(cut, key=lambda item: location_sort_key(item.location))
+    return [Diagnostic(first.location, f"the analysis of this revision took longer than max-seconds = {deadline.current().seconds}: "
+                       f"{len(cut)} CI file(s), job(s) or interpretation(s) were cut there and are listed as incomplete")]
 
 
 class PerObject:
