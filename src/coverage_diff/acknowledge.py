@@ -23,7 +23,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import replace
 
-from .model import LOSS_KINDS, Acknowledgement, Diagnostic, Finding, Location, Report
+from .kinds import LOSS_KINDS
+from .model import Acknowledgement, Diagnostic, Finding, Location, Report
 from .suppress import Suppression, finding_lines, inline, suppressed_inline
 
 

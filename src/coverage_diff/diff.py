@@ -12,19 +12,12 @@ from dataclasses import replace
 
 from .identity import Succession, successions, successor_entry, word_diff
 from .inventory import Inventory
-from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
+from .kinds import DIFF_KINDS, LOSS_KINDS
+from .model import RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
 from .world import open_world
 
-SEVERITY = {
-    "silently-dropped": Severity.ERROR,
-    "removed": Severity.WARNING,
-    "narrowed": Severity.ERROR,
-    "tier-changed": Severity.WARNING,
-    "changed": Severity.INFO,
-    "moved": Severity.INFO,
-    "added": Severity.INFO,
-}
+SEVERITY = {kind.id: kind.severity for kind in DIFF_KINDS}
 
 
 def diff(base: Inventory, head: Inventory) -> Report:

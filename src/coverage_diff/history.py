@@ -22,13 +22,14 @@ from pathlib import Path, PurePosixPath
 
 from . import parallel
 from .cache import Cache, settings_hash
-from .ci import file_memo
+from .ci import ci_directories, ci_globs, file_memo
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .identity import successions
 from .inventory import SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
+from .kinds import LOSS_KINDS
 from .memo import AskedSnapshot
-from .model import LOSS_KINDS, Finding, Job, Report
+from .model import Finding, Job, Report
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve
 from . import world
@@ -39,7 +40,6 @@ _DATE = re.compile(
     re.I,
 )
 SETTINGS_FILES = ("pyproject.toml", ".coverage-diff.toml")
-CI_DIRS = (".buildkite/", ".github/", ".gitlab/", ".gitlab-ci")
 
 
 @dataclass(frozen=True)
@@ -458,12 +458,11 @@ def touches(inventory: Inventory, changed: tuple[str, ...]) -> bool:
     jobs and scripts reach or name.  Unsure means yes."""
     if not changed:
         return False
-    settings = inventory.settings
-    globs = settings.buildkite_globs + settings.github_globs + settings.gitlab_globs
+    globs, ci_dirs = ci_globs(inventory.settings), ci_directories()
     for path in changed:
         if path in inventory.definitions or path in inventory.ci_files or path in SETTINGS_FILES:
             return True
-        if path.endswith(SCRIPT_SUFFIXES) or path.startswith(CI_DIRS) or any(match_glob(path, g) for g in globs):
+        if path.endswith(SCRIPT_SUFFIXES) or path.startswith(ci_dirs) or any(match_glob(path, g) for g in globs):
             return True
     names = {path for path in changed} | {PurePosixPath(path).name for path in changed}
     return _names_any(inventory, names)

@@ -69,7 +69,7 @@ class Command:
 class Job:
     """What CI runs once: one step / job / matrix combination / shard."""
 
-    system: str  # "buildkite" | "github-actions" | "gitlab"
+    system: str  # its front-end's SYSTEM: "buildkite" | "github-actions" | "gitlab" (ci/__init__.py)
     file: str  # repository path of the YAML that defines it
     key: str  # stable id within the system (Buildkite key, GHA job id, GitLab job name)
     label: str  # what a person sees
@@ -281,7 +281,7 @@ class Acknowledgement:
 class Finding:
     """One result of an analysis: data only, renderers present it."""
 
-    kind: str  # diff kind ("silently-dropped"...) or audit rule id
+    kind: str  # diff kind (kinds.py: "silently-dropped"...) or audit rule id
     subject: str
     severity: Severity
     message: str
@@ -300,10 +300,6 @@ class Finding:
     def id(self) -> str:
         """Stable across line moves: kind/rule plus subject."""
         return f"{self.rule or self.kind}:{self.subject}"
-
-
-LOSS_KINDS = ("silently-dropped", "removed", "narrowed")
-DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
 
 
 @dataclass(frozen=True)

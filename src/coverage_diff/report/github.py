@@ -10,9 +10,9 @@ plain log line, so nothing is lost from the log.
 
 from __future__ import annotations
 
+from ..kinds import INFORMATIONAL
 from ..model import Finding, Location, Report, Severity
 from .escape import clip, command_data, command_property, one_line
-from .markdown import INFORMATIONAL
 
 MAX_PER_LEVEL = 10  # what GitHub displays per type per step
 MAX_MESSAGE = 4000
