@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .identity import Succession, successions, successor_entry, word_diff
+from .identity import Succession, narrower_cut, resharded, shard_detail, shard_key, successions, successor_entry, word_diff
 from .inventory import Inventory
 from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
@@ -92,7 +92,22 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
     if succession is not None:
         gone = [r for r in before if r.variant in _lost_and_gained(before, after)[0]] if after else before
         return _succeeded(subject, gone, list(successor_runs), succession, head)
+    lost, gained = _lost_and_gained(before, after)
+    shards = {r.variant: resharded(r, base, head) for r in before if r.variant in lost}
+    if shards and all(shards.values()):  # only how it is cut changed (shards, a `-k` split), or its job's platform
+        now = list(dict.fromkeys(s for subjects in shards.values() for s in subjects))
+        runs = [r for s in now for r in head.runs_by_subject.get(s, ())]
+        moved = {r.platform for r in before if r.variant in lost} - {r.platform for r in runs}
+        where = f"; its job now runs on {', '.join(sorted({r.platform for r in runs} - {r.platform for r in before}))}" if moved else ""
+        return _finding("changed" if moved else "moved", subject, [r for r in before if r.variant in lost], runs, head,
+                        f"{_describe(subject, before)} is now cut differently ({shard_detail(now, head)}), "
+                        f"and together those runs run what it ran{where}.")
+    if any(shards.values()):  # the re-sharded variants are not lost; what they became is not new
+        keys = {shard_key(r) for r in before if shards.get(r.variant)}
+        lost = {v for v in lost if not shards[v]}
+        gained = {r.variant for r in after if r.variant in gained and shard_key(r) not in keys}
     if not after:
+        before = [r for r in before if r.variant in lost]
         edited = _edited_entry(before, base, head)
         defined = edited is not None or head.is_defined(subject, before, base)
         kind = "silently-dropped" if defined else "removed"
@@ -102,7 +117,6 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
             verb = f"was edited in place ({word_diff(_entry(before).text, edited.text)}) and no longer runs anywhere"
         message = f"{_describe(subject, before)} {verb}" + _now_defined(edited.identity if edited else subject, before, head) + "."
         return _finding(kind, subject, before, after, head, message, reason)
-    lost, gained = _lost_and_gained(before, after)
     if lost:
         lost_runs = [r for r in before if r.variant in lost]
         kind = "narrowed" if _narrowed(lost, gained) else "changed"
@@ -256,6 +270,9 @@ def _why_gone(subject: str, before: list[Run], head: Inventory, defined: bool) -
 
 def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventory, matched: dict[str, Job] | None = None) -> Reason:
     """Explain lost variants through the head jobs that correspond to the base jobs that ran them."""
+    cut = narrower_cut(lost, base, head)
+    if cut is not None:
+        return Reason(text=cut)
     matched = matched if matched is not None else match_jobs(base, head)
     jobs = [matched[r.job_id] for r in lost if r.job_id in matched]
     jobs = list({j.id: j for j in jobs}.values())

@@ -71,47 +71,143 @@ def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, hea
         if succession is not None:
             claimed.update(succession.new)
             found[old] = succession
-    resharded = [(old, runs) for old, runs in sorted(lost.items())
-                 if old not in found and _entry(runs) is None and _sharded(_argv(runs))]
-    if resharded:
-        unselected = _by_unselected(head.runs_by_subject)
-        for old, runs in resharded:
-            succession = _resharded(old, runs, unselected)
+    for old, runs in sorted(lost.items()):
+        if old not in found and _entry(runs) is None:
+            succession = _resharded(old, runs, base, head)
             if succession is not None:
                 found[old] = succession
     return found
 
 
-def _by_unselected(runs_by_subject: dict[str, list[Run]]) -> dict[tuple, list[tuple[str, list[Run]]]]:
-    """Subjects by their words without the test selection."""
-    index: dict[tuple, list[tuple[str, list[Run]]]] = {}
-    for subject, runs in runs_by_subject.items():
-        index.setdefault(tuple(_without_selection(_argv(runs))), []).append((subject, runs))
+# Options that cut a run into shards: (count option, index option, first index).
+SHARDINGS = (("--num-shards", "--shard-id", 0), ("--splits", "--group", 1))
+_SHARD_WORDS = {word for count, index, _ in SHARDINGS for word in (count, index)}
+# Variables CI sets to a job's place in its parallel set (Buildkite `parallelism`, GitLab `parallel`).
+SHARD_VARIABLES = {"BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", "CI_NODE_INDEX", "CI_NODE_TOTAL"}
+
+
+def _shard_of(selection: list[str]) -> tuple[str, str, int] | None:
+    """(count, index, first index) of a sharded selection, None when it is not sharded."""
+    values = dict(zip(selection[0::2], selection[1::2]))
+    for count, index, first in SHARDINGS:
+        if count in values or index in values:
+            return values.get(count, "?"), values.get(index, "?"), first
+    return None
+
+
+def _unsharded(selection: list[str]) -> tuple[str, ...]:
+    """A selection without its shard options."""
+    return tuple(w for k, v in zip(selection[0::2], selection[1::2]) if k not in _SHARD_WORDS for w in (k, v))
+
+
+EXCLUSIONS = ("--ignore", "--ignore-glob", "--deselect")
+
+
+def _options(selection) -> tuple[list[str], set[tuple[str, str]]]:
+    """A selection's options other than `-k`, `-m` and shards: (the ones that must match,
+    the exclusions)."""
+    pairs = [(k, v) for k, v in zip(selection[0::2], selection[1::2]) if k not in ("-k", "-m") and k not in _SHARD_WORDS]
+    return [w for k, v in pairs if k not in EXCLUSIONS for w in (k, v)], {(k, v) for k, v in pairs if k in EXCLUSIONS}
+
+
+def _chosen(selection) -> list[str]:
+    """The `-k` and `-m` options of a selection."""
+    return [w for k, v in zip(selection[0::2], selection[1::2]) if k in ("-k", "-m") for w in (k, v)]
+
+
+def shard_key(run: Run) -> tuple:
+    """A run as its shards and selections share it: the command without its test selection,
+    the environment without the shard variables."""
+    return tuple(_without_selection(run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES))
+
+
+def shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:
+    """(shard_key, platform) -> [(selection, subject)] over every test run of `head`, and
+    (system, file, key) -> platforms of its jobs.  Kept with the inventory: each lost
+    variant asks it."""
+    index = head.__dict__.get("_shard_index")
+    if index is None:
+        index = {}
+        for subject, runs in head.runs_by_subject.items():
+            for run in runs:
+                index.setdefault((shard_key(run), run.platform), {})[(tuple(_selection(run.argv)), subject)] = None
+        index = {key: [(list(sel), subject) for sel, subject in found] for key, found in index.items()}
+        for job in head.jobs:
+            index.setdefault((job.system, job.file, job.key), set()).add(job.platform)
+        head.__dict__["_shard_index"] = index
     return index
 
 
-def _sharded(argv: list[str]) -> bool:
-    return any(word.partition("=")[0] in ("--shard-id", "--num-shards") for word in argv)
+def recut(run: Run, base, head) -> dict[tuple, tuple[str, ...]]:
+    """How head runs `run`'s command on the platform it ran on, or where its job runs now:
+    selection without shards -> the subjects of an unsharded run or a whole set of shards
+    (sets left incomplete are not there)."""
+    index = shard_index(head)
+    job = base.jobs_by_id.get(run.job_id)
+    platforms = [run.platform] + sorted(index.get((job.system, job.file, job.key), set()) - {run.platform} if job else [])
+    wanted = _selection(run.argv)
+    others = _options(wanted)
+    pieces: dict[tuple, dict[str, str]] = {}  # (selection without shards, count, first) -> index -> subject
+    for platform in platforms:
+        for selection, subject in index.get((shard_key(run), platform), ()):
+            rest = _unsharded(selection)
+            kept, left_out = _options(rest)
+            if kept != others[0] or not left_out <= others[1]:  # a piece may leave out less, never more
+                continue
+            shard = _shard_of(selection) or ("1", "0", 0)
+            pieces.setdefault((rest,) + shard[0::2], {})[shard[1]] = subject
+    whole = {}
+    for (rest, count, first), shards in pieces.items():
+        if any(i.startswith("$") for i in shards) or not count.isdigit():
+            whole[rest] = tuple(shards.values())  # indices known only at run time: no claim of a loss
+        elif {str(i) for i in range(first, first + int(count))} <= set(shards):
+            whole.setdefault(rest, tuple(shards[str(i)] for i in range(first, first + int(count))))
+    return whole
 
 
-def _resharded(old: str, runs: list[Run], unselected: dict[tuple, list[tuple[str, list[Run]]]]) -> Succession | None:
-    """A shard of a command whose shard count changed (`parallelism: 4` -> `5`) or whose
-    sharding was removed: the head commands with the same words but the selection, on the
-    platforms the lost runs ran on, whether or not they ran at base (another job may have
-    run them already).  Covered when they are one unsharded run or a whole set of shards."""
-    platforms = {r.platform for r in runs}
-    same = [(s, now) for s, now in unselected.get(tuple(_without_selection(_argv(runs))), ())
-            if s != old and any(r.platform in platforms for r in now)]
-    if not same:
+def narrower_cut(runs: list[Run], base, head) -> str | None:
+    """Why lost runs are lost when head still runs their command where they ran, but cut
+    to a selection that leaves tests out: a sentence, or None."""
+    for run in runs:
+        whole = recut(run, base, head)
+        if whole:
+            was = " ".join(_selection(run.argv)) or "everything"
+            now = "; ".join(" ".join(rest) or "everything" for rest in whole)
+            return (f"where it ran ({run.platform}, or where its job runs now) the same command now selects only "
+                    f"`{now}`, which leaves out tests that `{was}` selected.")
+    return None
+
+
+def resharded(run: Run, base, head) -> tuple[str, ...]:
+    """The head subjects that together run what `run` ran when only how it is cut changed
+    (a shard count, sharding added or removed, a `-k` split of it): the same command on the
+    platform it ran on, or where its job runs now, as unsharded runs or whole sets of shards
+    whose selections cover its own.  Empty when they do not (a shard set left incomplete,
+    a selection that leaves tests out, a command head runs nowhere there)."""
+    whole = recut(run, base, head)
+    if not whole or not _covers(_chosen(_selection(run.argv)), [_chosen(rest) for rest in whole]):
+        return ()
+    return tuple(dict.fromkeys(s for subjects in whole.values() for s in subjects))
+
+
+def _resharded(old: str, runs: list[Run], base, head) -> Succession | None:
+    """A command whose runs head makes in other shards (a count changed, sharding added or
+    removed) on the platforms they ran on, whether or not they ran at base (another job
+    may have run them already): split, covered."""
+    found = [resharded(run, base, head) for run in runs]
+    if not all(found):
         return None
-    selections = [_selection(_argv(now)) for _, now in same]
-    whole = any(not _sharded(sel) for sel in selections)
-    counts = {dict(zip(sel[0::2], sel[1::2])).get("--num-shards") for sel in selections if _sharded(sel)}
-    covered = whole or (len(counts) == 1 and _covers(_selection(_argv(runs)), [sel for sel in selections if _sharded(sel)]))
-    if not covered:
+    every = tuple(dict.fromkeys(s for subjects in found for s in subjects))
+    new = tuple(s for s in every if s != old)
+    if not new:
         return None
-    detail = "; ".join(" ".join(sel) or "(everything)" for sel in selections)
-    return Succession(old, tuple(s for s, _ in same), "split", detail, True)
+    return Succession(old, new, "split", shard_detail(every, head), True)
+
+
+def shard_detail(subjects, head) -> str:
+    """The selections of shards, as a succession shows them."""
+    selections = [_selection(_argv(head.runs_by_subject[s])) for s in subjects if head.runs_by_subject.get(s)]
+    return "; ".join(" ".join(sel) or "(everything)" for sel in selections)
 
 
 def successor_entry(entry: ConfigEntry, base, head) -> ConfigEntry | None:
@@ -174,9 +270,12 @@ def _covers(base: list[str], shards: list[list[str]]) -> bool:
             return True  # shard count not known statically: cannot tell, no claim of a loss
         total = int(next(iter(counts)))
         ids = {pairs(s).get("--shard-id") for s in shards}
-        return all(i.startswith("$") for i in ids if i) or {str(i) for i in range(total)} <= ids
-    if any(k not in ("-k", "-m") for s in shards for k in pairs(s)) or any(k not in ("-k", "-m") for k in pairs(base)):
-        return True
+        if not (all(i.startswith("$") for i in ids if i) or {str(i) for i in range(total)} <= ids):
+            return False
+        base, shards = list(_unsharded(base)), [list(_unsharded(s)) for s in shards]  # a whole set: what it selects
+    others = lambda sel: [w for k, v in zip(sel[0::2], sel[1::2]) if k not in ("-k", "-m") for w in (k, v)]  # noqa: E731
+    if any(others(s) != others(base) for s in shards):
+        return True  # other options edited too: no claim
     for option in ("-k", "-m"):
         wanted = pairs(base).get(option)
         exprs = [pairs(s).get(option) for s in shards]

@@ -343,3 +343,104 @@ def test_sharding_removed_is_covered_by_the_whole_run(tmp_path):
     report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head, **files})
     assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
 
+
+
+# Re-sharding that comes with lost variants of a subject another queue still runs (issue 17:
+# the variant on the re-sharded queue is gone, its shards are not a loss).
+SHARDED_SWEEP = """#!/bin/bash
+set -euo pipefail
+configs=(
+  "MODEL=llama TP=1"
+  "MODEL=qwen TP=2"
+)
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest -v tests/test_model.py "$@"
+done
+"""
+
+
+def _steps(*steps: str) -> str:
+    return "steps:\n" + "".join(steps)
+
+
+def _step(label: str, queue: str, command: str, parallelism: int = 0) -> str:
+    extra = f"    parallelism: {parallelism}\n" if parallelism else ""
+    return f"  - label: {label}\n    agents: {{queue: {queue}}}\n{extra}    command: {command}\n"
+
+
+SHARDS = "--shard-id=$$BUILDKITE_PARALLEL_JOB --num-shards=$$BUILDKITE_PARALLEL_JOB_COUNT"
+
+
+def test_config_entries_whose_queue_stops_sharding_them_are_not_lost(tmp_path):
+    base = {"ci/sweep.sh": SHARDED_SWEEP, "tests/test_model.py": "",
+            ".buildkite/pipeline.yml": _steps(_step("sweep", "gpu", "bash ci/sweep.sh"),
+                                              _step("sweep amd", "amd", f"bash ci/sweep.sh {SHARDS}", 4))}
+    head = {".buildkite/pipeline.yml": _steps(_step("sweep", "gpu", "bash ci/sweep.sh"), _step("sweep amd", "amd", "bash ci/sweep.sh"))}
+    report = make(tmp_path, base, head)
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    assert set(kinds(report)["moved"]) == {"MODEL=llama TP=1", "MODEL=qwen TP=2"}
+    head[".buildkite/pipeline.yml"] = _steps(_step("sweep", "gpu", "bash ci/sweep.sh"))  # the amd queue dropped: a loss
+    assert set(kinds(make(tmp_path / "loss", base, head))) == {"narrowed"}
+
+
+def test_a_selected_command_resharded_beside_another_shard_set_is_moved(tmp_path):
+    """`-k ... parallelism: 2 -> 6` on one queue, while the same queue also runs the
+    command without `-k` in 4 shards: the two shard sets are told apart by their selection."""
+    k = 'pytest -v tests/test_init.py -k "not small"'
+    base = _steps(_step("init", "gpu", f"{k} {SHARDS}", 2), _step("init amd", "amd", f"{k} {SHARDS}", 2),
+                  _step("init all amd", "amd", f"pytest -v tests/test_init.py {SHARDS}", 4))
+    head = base.replace(f"{k} {SHARDS}\n  - label: init all amd", "x").replace(
+        _step("init amd", "amd", f"{k} {SHARDS}", 2), _step("init amd", "amd", f"{k} {SHARDS}", 6))
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/test_init.py": ""}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    assert f"{k.replace(chr(34), '')} --shard-id=1 --num-shards=2" in kinds(report)["moved"]
+
+
+def test_a_resharded_selection_that_selects_less_is_narrowed(tmp_path):
+    k = 'pytest -v tests/k --ignore tests/k/test_a.py'
+    base = _steps(_step("k", "gpu", f'{k} -k "x"'), _step("k amd", "amd", f'{k} -k "x" {SHARDS}', 2))
+    head = _steps(_step("k", "gpu", f'{k} -k "x"'), _step("k amd", "amd", f'{k} -k "x and y" {SHARDS}', 3))
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/k/test_a.py": "", "tests/k/test_b.py": ""},
+                  {".buildkite/pipeline.yml": head})
+    assert "narrowed" in kinds(report) and "moved" not in kinds(report), kinds(report)
+
+
+def test_an_incomplete_shard_set_on_the_queue_is_still_narrowed(tmp_path):
+    base = _steps(_step("k gpu", "gpu", "pytest -v tests/k --num-shards=2 --shard-id=0"),
+                  _step("k gpu 2", "gpu", "pytest -v tests/k --num-shards=2 --shard-id=1"),
+                  _step("k amd", "amd", "pytest -v tests/k --num-shards=2 --shard-id=0"),
+                  _step("k amd 2", "amd", "pytest -v tests/k --num-shards=2 --shard-id=1"))
+    head = base.replace(_step("k amd 2", "amd", "pytest -v tests/k --num-shards=2 --shard-id=1"),
+                        _step("k amd 2", "amd", "pytest -v tests/k --num-shards=3 --shard-id=1"))
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/k/test_k.py": ""}, {".buildkite/pipeline.yml": head})
+    assert kinds(report).get("narrowed") == ["pytest -v tests/k --num-shards=2 --shard-id=1"], kinds(report)
+
+
+def test_a_command_with_an_option_sharded_on_one_queue_is_moved(tmp_path):
+    """The same directory run with and without `--ignore`; the `--ignore` one is sharded
+    on the amd queue: its shards cover it.  Without them, the run without `--ignore` runs
+    all it ran (it leaves out less)."""
+    ign = "pytest -v tests/mm --ignore tests/mm/test_schema.py"
+    base = _steps(_step("mm", "cpu", ign), _step("mm amd", "amd", ign), _step("mm all", "amd", "pytest -v tests/mm"))
+    head = base.replace(_step("mm amd", "amd", ign), _step("mm amd", "amd", f"{ign} {SHARDS}", 4))
+    files = {"tests/mm/test_schema.py": "", "tests/mm/test_p.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    head = base.replace(_step("mm amd", "amd", ign), "")  # only the one without --ignore left on amd: it runs
+    assert "narrowed" not in kinds(make(tmp_path / "b", {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head}))
+
+
+def test_a_job_moved_to_another_queue_and_split_across_two_is_not_a_loss(tmp_path):
+    """One job moved from queue l4 to h200 and sharded there, another split by a `-k`
+    complement into an l4 half and a sharded h200 half; the same commands still run on amd."""
+    q = "pytest -v tests/quant"
+    h = "pytest -v tests/gen -m hybrid"
+    base = _steps(_step("quant", "l4", q), _step("quant amd", "amd", q),
+                  _step("hybrid", "l4", f"{h} {SHARDS}", 2), _step("hybrid amd", "amd", f"{h} {SHARDS}", 2))
+    head = _steps(_step("quant", "h200", f"{q} {SHARDS}", 3), _step("quant amd", "amd", q),
+                  _step("hybrid", "h200", f'{h} -k "not tiny" {SHARDS}', 2), _step("hybrid tiny", "l4", f'{h} -k tiny'),
+                  _step("hybrid amd", "amd", f"{h} {SHARDS}", 2))
+    files = {"tests/quant/test_q.py": "", "tests/gen/test_g.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
