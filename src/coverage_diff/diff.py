@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .identity import Succession, narrower_cut, resharded, shard_detail, shard_key, successions, successor_entry, word_diff
+from .identity import Succession, narrower_cut, resharded, shard_detail, shard_key, successions, swept, successor_entry, word_diff
 from .inventory import Inventory
 from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
@@ -106,6 +106,15 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
         keys = {shard_key(r) for r in before if shards.get(r.variant)}
         lost = {v for v in lost if not shards[v]}
         gained = {r.variant for r in after if r.variant in gained and shard_key(r) not in keys}
+    entries = {r.variant: swept(r, head) for r in before if r.variant in lost}
+    if entries and all(entries.values()):  # the same command, now run once per config of a sweep
+        arrays = sorted({f"`{e.array}` ({e.location.path})" for found in entries.values() for e in found})
+        count = len({e for found in entries.values() for e in found})
+        return _finding("changed", subject, [r for r in before if r.variant in lost], after, head,
+                        f"{_describe(subject, before)} now runs once per config entry ({count} of {', '.join(arrays)}), "
+                        f"with each entry's values, where it ran.")
+    if any(entries.values()):
+        lost = {v for v in lost if not entries[v]}
     if not after:
         before = [r for r in before if r.variant in lost]
         edited = _edited_entry(before, base, head)

@@ -165,6 +165,23 @@ def recut(run: Run, base, head) -> dict[tuple, tuple[str, ...]]:
     return whole
 
 
+def swept(run: Run, head) -> tuple[ConfigEntry, ...]:
+    """The config entries under which head runs `run`'s very command on its platform, when
+    `run` came from no entry: the command is now run once per config by a sweep (a loop
+    over an array that sets each entry's variables), the same test with other values."""
+    if run.entry is not None:
+        return ()
+    index = head.__dict__.get("_swept_index")
+    if index is None:
+        index = {}
+        for runs in head.runs_by_subject.values():
+            for now in runs:
+                if now.entry is not None:
+                    index.setdefault((now.argv, now.platform), {})[now.entry] = None
+        head.__dict__["_swept_index"] = index
+    return tuple(index.get((run.argv, run.platform), ()))
+
+
 def narrower_cut(runs: list[Run], base, head) -> str | None:
     """Why lost runs are lost when head still runs their command where they ran, but cut
     to a selection that leaves tests out: a sentence, or None."""

@@ -444,3 +444,42 @@ def test_a_job_moved_to_another_queue_and_split_across_two_is_not_a_loss(tmp_pat
     files = {"tests/quant/test_q.py": "", "tests/gen/test_g.py": ""}
     report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
     assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+
+
+ACCEPT = """#!/bin/bash
+set -euo pipefail
+MODEL="${MODEL:-small}"
+python3 -m pytest -x tests/test_accept.py --model "$MODEL"
+"""
+SWEEP_WRAPPER = """#!/bin/bash
+set -uo pipefail
+SCRIPT=ci/accept.sh
+configs=(
+  "MODEL=small STEPS=1"
+  "MODEL=large STEPS=3"
+)
+failed=0
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  if ! env "${parts[@]}" bash "$SCRIPT"; then
+    failed=1
+  fi
+done
+exit "$failed"
+"""
+
+
+def test_a_command_now_run_once_per_config_by_a_sweep_wrapper_is_changed(tmp_path):
+    """A job that ran a test script directly now runs a wrapper that runs the same script
+    once per config (`env "${parts[@]}" bash "$SCRIPT"` in a loop, under `if !`): the
+    command still runs where it ran, with each config's values."""
+    base = {"ci/accept.sh": ACCEPT, "tests/test_accept.py": "",
+            ".buildkite/pipeline.yml": _steps(_step("accept", "gpu", "bash ci/accept.sh"), _step("accept amd", "amd", "bash ci/accept.sh"))}
+    head = {"ci/sweep.sh": SWEEP_WRAPPER,
+            ".buildkite/pipeline.yml": _steps(_step("accept", "gpu", "bash ci/sweep.sh"), _step("accept amd", "amd", "bash ci/accept.sh"))}
+    report = make(tmp_path, base, head)
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    (changed,) = [f for f in report.findings if f.kind == "changed"]
+    assert "once per config entry (1 of `configs` (ci/sweep.sh))" in changed.message  # the MODEL=small one
+    head[".buildkite/pipeline.yml"] = _steps(_step("accept amd", "amd", "bash ci/accept.sh"))  # the gpu job deleted: a loss
+    assert "narrowed" in kinds(make(tmp_path / "loss", base, head))
