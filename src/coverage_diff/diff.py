@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .identity import Succession, narrower_cut, resharded, shard_detail, shard_key, successions, swept, successor_entry, word_diff
+from .identity import Succession, edited_in_job, narrower_cut, resharded, shard_detail, shard_key, successions, swept, successor_entry, word_diff
 from .inventory import Inventory
 from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
@@ -115,6 +115,15 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
                         f"with each entry's values, where it ran.")
     if any(entries.values()):
         lost = {v for v in lost if not entries[v]}
+    matched = matched if matched is not None or not lost else match_jobs(base, head)
+    edits = {r.variant: edited_in_job(r, base, head, matched) for r in before if r.variant in lost and r.entry is None}
+    if edits and all(edits.values()) and len(edits) == len(lost):  # its job runs it with an argument edited
+        now = " ".join(next(iter(edits.values())))
+        return _finding("changed", subject, [r for r in before if r.variant in lost], after, head,
+                        f"{_describe(subject, before)} was edited in place in the job(s) that ran it "
+                        f"({word_diff(subject, now)}); it now runs as `{now}` there.", details=(("now", now),))
+    if any(edits.values()):
+        lost = {v for v in lost if not edits.get(v)}
     if not after:
         before = [r for r in before if r.variant in lost]
         edited = _edited_entry(before, base, head)

@@ -182,6 +182,28 @@ def swept(run: Run, head) -> tuple[ConfigEntry, ...]:
     return tuple(index.get((run.argv, run.platform), ()))
 
 
+def edited_in_job(run: Run, base, head, matched) -> tuple[str, ...] | None:
+    """The command the job that made `run` runs instead at head, when it was edited in
+    place: the head job that is the same job runs a command its base self did not, written
+    in the same file, with the same program and every path `run` named, and most of its
+    words (an argument added, removed or given another value).  None when there is none."""
+    if matched is None or run.job_id not in matched:
+        return None
+    job = matched[run.job_id]
+    had = {r.argv for r in base.outcomes[run.job_id].runs}
+    paths = {w for w in run.argv if "/" in w and not w.startswith("-")}
+    best, score = None, 0.5
+    for now in head.outcomes[job.id].runs:
+        if now.argv in had or now.platform != run.platform or now.location.path != run.location.path:
+            continue
+        if _program(now.argv) != _program(run.argv) or not paths <= set(now.argv):
+            continue
+        shared = _jaccard(run.argv, now.argv)
+        if shared >= score:
+            best, score = now.argv, shared
+    return best
+
+
 def narrower_cut(runs: list[Run], base, head) -> str | None:
     """Why lost runs are lost when head still runs their command where they ran, but cut
     to a selection that leaves tests out: a sentence, or None."""

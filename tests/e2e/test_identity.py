@@ -483,3 +483,20 @@ def test_a_command_now_run_once_per_config_by_a_sweep_wrapper_is_changed(tmp_pat
     assert "once per config entry (1 of `configs` (ci/sweep.sh))" in changed.message  # the MODEL=small one
     head[".buildkite/pipeline.yml"] = _steps(_step("accept amd", "amd", "bash ci/accept.sh"))  # the gpu job deleted: a loss
     assert "narrowed" in kinds(make(tmp_path / "loss", base, head))
+
+
+def test_an_argument_added_or_removed_in_one_job_is_changed(tmp_path):
+    """One queue's job gives the same example an extra argument (and another drops one):
+    the command still runs in that job, edited; not `narrowed` "unreachable as written"."""
+    base = _steps(_step("chat", "gpu", "python3 examples/chat.py"), _step("chat amd", "amd", "python3 examples/chat.py"),
+                  _step("gen", "gpu", "python3 examples/gen.py --backend triton"), _step("gen amd", "amd", "python3 examples/gen.py --backend triton"))
+    head = (base.replace(_step("chat amd", "amd", "python3 examples/chat.py"), _step("chat amd", "amd", "python3 examples/chat.py --backend triton"))
+                .replace(_step("gen amd", "amd", "python3 examples/gen.py --backend triton"), _step("gen amd", "amd", "python3 examples/gen.py")))
+    files = {"examples/chat.py": "", "examples/gen.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    changed = {f.subject: f for f in report.findings if f.kind == "changed"}
+    assert "+--backend triton" in changed["python3 examples/chat.py"].message
+    assert "--backend triton" in changed["python3 examples/gen.py --backend triton"].message
+    head = base.replace(_step("chat amd", "amd", "python3 examples/chat.py"), _step("chat amd", "amd", "python3 examples/gen.py"))
+    assert "narrowed" in kinds(make(tmp_path / "loss", {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head}))
