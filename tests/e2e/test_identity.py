@@ -500,3 +500,16 @@ def test_an_argument_added_or_removed_in_one_job_is_changed(tmp_path):
     assert "--backend triton" in changed["python3 examples/gen.py --backend triton"].message
     head = base.replace(_step("chat amd", "amd", "python3 examples/chat.py"), _step("chat amd", "amd", "python3 examples/gen.py"))
     assert "narrowed" in kinds(make(tmp_path / "loss", {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head}))
+
+
+def test_a_guard_on_an_agent_secret_keeps_the_runs_possible(tmp_path):
+    """`HF_TOKEN` comes from the agent's environment, never from the YAML: a guard that
+    skips the model tests without it may go either way, so nothing is lost."""
+    script = "#!/bin/bash\nset -e\nrun_all() {\n  pytest -x tests/test_kernels.py\n{guard}  pytest -x tests/test_models.py\n}\nrun_all\n"
+    guard = '  if [ -z "$HF_TOKEN" ]; then\n    echo "no token: skipping model tests"\n    return\n  fi\n'
+    base = {"ci/arm.sh": script.replace("{guard}", ""), "tests/test_kernels.py": "", "tests/test_models.py": "",
+            ".buildkite/pipeline.yml": _steps(_step("arm", "arm", "bash ci/arm.sh"))}
+    report = make(tmp_path, base, {"ci/arm.sh": script.replace("{guard}", guard)})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    mine = guard.replace("HF_TOKEN", "MY_FLAG")  # a variable no job sets and no agent provides: unset, the tests are lost
+    assert {"narrowed", "silently-dropped"} & set(kinds(make(tmp_path / "unset", base, {"ci/arm.sh": script.replace("{guard}", mine)})))
