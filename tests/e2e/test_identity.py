@@ -513,3 +513,21 @@ def test_a_guard_on_an_agent_secret_keeps_the_runs_possible(tmp_path):
     assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
     mine = guard.replace("HF_TOKEN", "MY_FLAG")  # a variable no job sets and no agent provides: unset, the tests are lost
     assert {"narrowed", "silently-dropped"} & set(kinds(make(tmp_path / "unset", base, {"ci/arm.sh": script.replace("{guard}", mine)})))
+
+
+def test_the_why_of_a_queue_retired_names_the_deleted_job_and_queue(tmp_path):
+    """The same job mirrored on three queues, one queue's copy deleted: the why names that
+    job and queue (not the copy on another queue that "reaches it although nothing guards
+    it"), and says where it still runs."""
+    mirror = lambda q: _step(f"{q} core", q, "pytest -v tests/core")  # noqa: E731
+    edited = _step("unit", "gpu", "pytest -v tests/unit")
+    base = _steps(mirror("mi250"), mirror("mi300"), mirror("mi355"), edited, _step("unit amd", "amd", "pytest -v tests/unit"))
+    head = _steps(mirror("mi300"), mirror("mi355"), _step("unit", "gpu", "pytest -v tests/other"), _step("unit amd", "amd", "pytest -v tests/unit"))
+    files = {"tests/core/test_c.py": "", "tests/unit/test_u.py": "", "tests/other/test_o.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    lost = {f.subject: f for f in report.findings if f.kind == "narrowed"}
+    core = lost["pytest -v tests/core"].reason.text
+    assert "mi250 core" in core and "queue=mi250" in core and "still runs on queue=mi300, queue=mi355" in core, core
+    assert "nothing guards it" not in core
+    unit = lost["pytest -v tests/unit"].reason.text
+    assert unit.startswith("the commands of its job 'unit' (.buildkite/pipeline.yml) were edited"), unit
