@@ -233,6 +233,19 @@ def test_losses_are_grouped_by_root_cause_in_text_and_json(tmp_path):
     assert text.count("why: ") == 1
 
 
+def test_markdown_and_the_bot_comment_group_losses_by_root_cause(tmp_path):
+    from coverage_diff.report import markdown
+
+    base = {"ci/sweep.sh": FLAGGED, ".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="1"), "tests/test_model.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="True")})
+    body = markdown.render(report)
+    table = [line for line in body.splitlines() if line.startswith("| ")]
+    assert table[1].startswith("| **2 configurations, one cause**: guard `[[ \"${ENABLE_FOO:-0}\" == \"1\" ]]`"), table
+    assert [row.rsplit("|", 2)[1].strip() for row in table[2:]] == ["same cause ↑", "same cause ↑"]
+    details = body.split("#### Details", 1)[1].split("####", 1)[0]
+    assert details.count("**2 configurations, one cause**") == 1 and details.count("- why: ") == 1, details
+
+
 def test_a_deleted_matrix_value_is_one_group(tmp_path):
     pipeline = """steps:
   - label: "models {{matrix}}"
