@@ -288,9 +288,6 @@ def _why_gone(subject: str, before: list[Run], head: Inventory, defined: bool) -
 
 def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventory, matched: dict[str, Job] | None = None) -> Reason:
     """Explain lost variants through the head jobs that correspond to the base jobs that ran them."""
-    cut = narrower_cut(lost, base, head)
-    if cut is not None:
-        return Reason(text=cut)
     matched = matched if matched is not None else match_jobs(base, head)
     jobs = [matched[r.job_id] for r in lost if r.job_id in matched]
     jobs = list({j.id: j for j in jobs}.values())
@@ -301,8 +298,43 @@ def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventor
         if reason.guards:
             return reason
     if gone:
-        return Reason(text=f"the job(s) that ran them are gone: {', '.join(gone)}.")
+        return Reason(text=_gone_text(gone, lost, head, subject))
+    cut = narrower_cut(lost, base, head)
+    if cut is not None:
+        return Reason(text=cut)
+    kept = _kept_job_text(lost, base, head, matched)
+    if kept is not None:
+        return Reason(text=kept)
     return explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
+
+
+def _kept_job_text(lost: list[Run], base: Inventory, head: Inventory, matched) -> str | None:
+    """Lost variants whose job is still there at head, without a guard to blame: the job
+    moved to another platform, or its own commands were edited (and, when head's analysis
+    could not follow the edited command, why)."""
+    for run in lost:
+        if run.job_id not in matched or run.job_id not in base.jobs_by_id:
+            continue
+        was, now = base.jobs_by_id[run.job_id], matched[run.job_id]
+        if now.platform != was.platform:
+            return (f"its job {now.label!r} now runs on {now.platform or 'another platform'} (was {was.platform}); "
+                    f"no job runs it on {was.platform} any more.")
+        if [c.text for c in now.commands] != [c.text for c in was.commands]:
+            lines = {(c.location.path, c.location.line) for c in now.commands}
+            cut = next((i for i in head.incomplete if (i.location.path, i.location.line) in lines), None)
+            text = f"the commands of its job {now.label!r} ({now.file}) were edited and no longer run it"
+            return text + (f"; at {cut.location}: {cut.reason}." if cut else ".")
+    return None
+
+
+def _gone_text(gone: list[str], lost: list[Run], head: Inventory, subject: str) -> str:
+    """The jobs behind lost variants were deleted: which, on which platform, and where the
+    subject still runs (the usual case: one queue retired, the others kept)."""
+    platforms = sorted({r.platform for r in lost if r.platform})
+    still = sorted({r.platform for r in head.runs_by_subject.get(subject, ()) if r.platform} - set(platforms))
+    where = f" on {', '.join(platforms)}" if platforms else ""
+    text = f"the job(s) that ran it{where} were deleted: {', '.join(gone)}; no job runs it there any more"
+    return text + (f" (it still runs on {', '.join(still)})." if still else ".")
 
 
 def match_jobs(base: Inventory, head: Inventory) -> "JobMatch":
@@ -344,6 +376,8 @@ class JobMatch:
             if way == len(self._indexes):
                 index: dict = {}
                 for candidate in self._head:
+                    if way == len(self._WAYS) - 1 and candidate.id in self._base:
+                        continue  # by its commands only a job base did not have: not another queue's copy that ran already
                     index.setdefault(key(candidate), candidate)  # the first head job with that key
                 self._indexes.append(index)
             found = self._indexes[way].get(key(job))

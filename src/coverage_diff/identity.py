@@ -191,7 +191,7 @@ def edited_in_job(run: Run, base, head, matched) -> tuple[str, ...] | None:
         return None
     job = matched[run.job_id]
     had = {r.argv for r in base.outcomes[run.job_id].runs}
-    paths = {w for w in run.argv if "/" in w and not w.startswith("-")}
+    paths = _paths(run.argv, base.snapshot)
     best, score = None, 0.5
     for now in head.outcomes[job.id].runs:
         if now.argv in had or now.platform != run.platform or now.location.path != run.location.path:
@@ -292,6 +292,8 @@ def _command_succession(old: str, runs: list[Run], candidates: list[str], new: d
     best, score = None, 0.0
     for candidate in candidates:
         shared = _jaccard(old_argv, _argv(new[candidate]))
+        if base is not None and not _paths(old_argv, base.snapshot) <= set(_argv(new[candidate])):
+            continue  # a test path dropped: not an edit that keeps what it ran
         if shared >= 0.5 and shared > score:
             best, score = candidate, shared
     if best is None:
@@ -427,6 +429,13 @@ def _program(argv) -> str:
 
 def _argv(runs: list[Run]) -> list[str]:
     return list(runs[0].argv)
+
+
+def _paths(argv, snapshot) -> set[str]:
+    """The words of a command that name repository paths (its test files and directories);
+    not model names or paths outside the repository."""
+    return {w for w in argv if "/" in w and not w.startswith("-") and not is_assignment(w)
+            and (snapshot.exists(w.split("::", 1)[0]) or snapshot.is_dir(w.rstrip("/")))}
 
 
 def _jaccard(a, b) -> float:

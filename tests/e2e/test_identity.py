@@ -233,6 +233,19 @@ def test_losses_are_grouped_by_root_cause_in_text_and_json(tmp_path):
     assert text.count("why: ") == 1
 
 
+def test_markdown_and_the_bot_comment_group_losses_by_root_cause(tmp_path):
+    from coverage_diff.report import markdown
+
+    base = {"ci/sweep.sh": FLAGGED, ".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="1"), "tests/test_model.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="True")})
+    body = markdown.render(report)
+    table = [line for line in body.splitlines() if line.startswith("| ")]
+    assert table[1].startswith("| **2 configurations, one cause**: guard `[[ \"${ENABLE_FOO:-0}\" == \"1\" ]]`"), table
+    assert [row.rsplit("|", 2)[1].strip() for row in table[2:]] == ["same cause ↑", "same cause ↑"]
+    details = body.split("#### Details", 1)[1].split("####", 1)[0]
+    assert details.count("**2 configurations, one cause**") == 1 and details.count("- why: ") == 1, details
+
+
 def test_a_deleted_matrix_value_is_one_group(tmp_path):
     pipeline = """steps:
   - label: "models {{matrix}}"
@@ -513,6 +526,24 @@ def test_a_guard_on_an_agent_secret_keeps_the_runs_possible(tmp_path):
     assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
     mine = guard.replace("HF_TOKEN", "MY_FLAG")  # a variable no job sets and no agent provides: unset, the tests are lost
     assert {"narrowed", "silently-dropped"} & set(kinds(make(tmp_path / "unset", base, {"ci/arm.sh": script.replace("{guard}", mine)})))
+
+
+def test_the_why_of_a_queue_retired_names_the_deleted_job_and_queue(tmp_path):
+    """The same job mirrored on three queues, one queue's copy deleted: the why names that
+    job and queue (not the copy on another queue that "reaches it although nothing guards
+    it"), and says where it still runs."""
+    mirror = lambda q: _step(f"{q} core", q, "pytest -v tests/core")  # noqa: E731
+    edited = _step("unit", "gpu", "pytest -v tests/unit")
+    base = _steps(mirror("mi250"), mirror("mi300"), mirror("mi355"), edited, _step("unit amd", "amd", "pytest -v tests/unit"))
+    head = _steps(mirror("mi300"), mirror("mi355"), _step("unit", "gpu", "pytest -v tests/other"), _step("unit amd", "amd", "pytest -v tests/unit"))
+    files = {"tests/core/test_c.py": "", "tests/unit/test_u.py": "", "tests/other/test_o.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    lost = {f.subject: f for f in report.findings if f.kind == "narrowed"}
+    core = lost["pytest -v tests/core"].reason.text
+    assert "mi250 core" in core and "queue=mi250" in core and "still runs on queue=mi300, queue=mi355" in core, core
+    assert "nothing guards it" not in core
+    unit = lost["pytest -v tests/unit"].reason.text
+    assert unit.startswith("the commands of its job 'unit' (.buildkite/pipeline.yml) were edited"), unit
 
 
 LEGACY_XPU = """#!/bin/bash
