@@ -117,8 +117,9 @@ def _chosen(selection) -> list[str]:
 
 def shard_key(run: Run) -> tuple:
     """A run as its shards and selections share it: the command without its test selection,
-    the environment without the shard variables."""
-    return tuple(_without_selection(run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES))
+    the environment without the shard variables (a listed config's run: the config it runs,
+    not the list that named it, which names others too)."""
+    return tuple(_without_selection(run.chosen or run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES))
 
 
 def shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:
