@@ -14,6 +14,7 @@ from .identity import Succession, edited_in_job, narrower_cut, resharded, shard_
 from .inventory import Inventory
 from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
+from .subjects import ran_nothing
 
 SEVERITY = {
     "silently-dropped": Severity.ERROR,
@@ -93,6 +94,13 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
         gone = [r for r in before if r.variant in _lost_and_gained(before, after)[0]] if after else before
         return _succeeded(subject, gone, list(successor_runs), succession, head)
     lost, gained = _lost_and_gained(before, after)
+    dead = {r.variant: why for r in before if r.variant in lost and (why := ran_nothing(r, base.snapshot, base.settings))}
+    if dead:  # a command that could not run at base (a path fixed since): nothing it ran is lost
+        lost -= set(dead)
+        before = [r for r in before if r.variant not in dead]
+        if not lost:
+            return _finding("changed", subject, [], after, head,
+                            f"This command ran nothing at base: {next(iter(dead.values()))}. Nothing it ran is lost.")
     shards = {r.variant: resharded(r, base, head) for r in before if r.variant in lost}
     if shards and all(shards.values()):  # only how it is cut changed (shards, a `-k` split), or its job's platform
         now = list(dict.fromkeys(s for subjects in shards.values() for s in subjects))
@@ -161,7 +169,24 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
                         f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
     return None
 def _succeeded(subject: str, before: list[Run], after: list[Run], succession: Succession, head: Inventory) -> Finding:
-    """A subject that vanished because it was edited in place, or split into shards."""
+    """A subject that vanished because it was edited in place, split into shards, or its
+    files were renamed."""
+    if succession.how == "renamed":
+        now = succession.new[0] if len(succession.new) == 1 else ", ".join(succession.new)
+        if succession.covered and succession.edits:
+            return _finding("changed", subject, before, after, head,
+                            f"{_describe(subject, before)} now runs as `{now}`: git renamed {succession.detail}, "
+                            f"and the other list(s) naming it now name a sibling config in its place ({succession.edits}).", details=(("now", now),))
+        if succession.covered:
+            return _finding("moved", subject, before, after, head,
+                            f"{_describe(subject, before)} now runs as `{now}`: git renamed {succession.detail}.",
+                            details=(("now", now),))
+        where = sorted({r.platform for r in before} - {r.platform for r in after})
+        reason = Reason(text=f"git renamed {succession.detail}, and head runs the renamed command only in some of the "
+                             f"places it ran" + (f" (no longer on {', '.join(where)})." if where else "."))
+        return _finding("narrowed", subject, before, after, head,
+                        f"{_describe(subject, before)} now runs as `{now}`, but not everywhere it ran.", reason,
+                        details=(("now", now),))
     if succession.how == "edited" and not succession.covered:
         reason = Reason(text=f"its test selection was edited ({succession.detail}) and no longer selects everything it selected.")
         return _finding("narrowed", subject, before, after, head,

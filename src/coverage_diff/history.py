@@ -139,7 +139,9 @@ class HistoryWalk:
         can (no git process per commit), else `git ls-tree`."""
         files = files_after(previous.snapshot.files, changed) if previous is not None and changed is not None else None
         if files is not None:
-            return Snapshot(name, files, self.reader.read, commit)
+            snapshot = Snapshot(name, files, self.reader.read, commit)
+            snapshot.repo = self.repo
+            return snapshot
         self.trees_listed += 1
         real = Snapshot.at(self.repo, commit, self.reader)
         real.name = name

@@ -143,6 +143,6 @@ def _chosen(argv: tuple[str, ...], config: str) -> tuple[str, ...]:
         elif not word.startswith(OPTION + "="):
             out.append(word)
             continue
-        out.append(f"<config {config}>")
+        out.append(f"--listed-config={config}")
     return tuple(out)
 
