@@ -14,6 +14,7 @@ from .identity import Succession, edited_in_job, narrower_cut, resharded, shard_
 from .inventory import Inventory
 from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
+from .selection import holders
 from .subjects import ran_nothing
 
 SEVERITY = {
@@ -114,6 +115,16 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
         keys = {shard_key(r) for r in before if shards.get(r.variant)}
         lost = {v for v in lost if not shards[v]}
         gained = {r.variant for r in after if r.variant in gained and shard_key(r) not in keys}
+    held = {r.variant: holders(r, base, head) for r in before if r.variant in lost}
+    if held and all(held.values()):  # the same tests, selected differently (a directory, `-k`, tests listed)
+        now = list(dict.fromkeys(s for subjects in held.values() for s in subjects))
+        runs = [r for s in now for r in head.runs_by_subject.get(s, ())]
+        shown = "; ".join(f"`{s}`" for s in now[:3]) + (f" and {len(now) - 3} more" if len(now) > 3 else "")
+        return _finding("moved", subject, [r for r in before if r.variant in lost], runs, head,
+                        f"{_describe(subject, before)} is now selected differently, by {shown}, which together select every "
+                        f"test it selected where it ran.", details=(("now", now[0]),))
+    if any(held.values()):
+        lost = {v for v in lost if not held[v]}
     entries = {r.variant: swept(r, head) for r in before if r.variant in lost}
     if entries and all(entries.values()):  # the same command, now run once per config of a sweep
         arrays = sorted({f"`{e.array}` ({e.location.path})" for found in entries.values() for e in found})

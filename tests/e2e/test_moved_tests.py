@@ -2,6 +2,8 @@
 renamed whose command now names the new path, a directory moved whole, a listed config
 renamed, a path that never existed fixed.  Each case is a small repository written here."""
 
+import hashlib
+
 from test_identity import kinds, make
 
 DEMO = """import argparse
@@ -33,7 +35,7 @@ def test_scheduler_empty():
 
 def steps(*commands: str, queues=("gpu", "amd")) -> str:
     """One job per command and queue, labelled by both (a job keeps its label when others go)."""
-    label = lambda c: "-".join(w.rsplit("/", 1)[-1] for w in c.split()[1:3])  # noqa: E731
+    label = lambda c: hashlib.sha1(c.encode()).hexdigest()[:10]  # noqa: E731
     return "steps:\n" + "".join(f"  - label: {q} {label(c)}\n    agents: {{queue: {q}}}\n    command: {c}\n"
                                 for c in commands for q in queues)
 
@@ -144,3 +146,43 @@ def test_a_command_whose_test_path_never_existed_ran_nothing(tmp_path):
     made = {".buildkite/pipeline.yml": steps("pytest -v build/gen/test_made.py", "pytest -v tests/models")}
     report = make(tmp_path / "made", {**base, **made}, {".buildkite/pipeline.yml": steps("pytest -v tests/models")})
     assert kinds(report)["removed"] == ["pytest -v build/gen/test_made.py"]
+
+
+SAMPLER = TESTS + """
+
+def test_sampler_topk():
+    assert max([3, 1, 2]) == 3
+
+
+def test_sampler_topp():
+    assert min([3, 1, 2]) == 1
+"""
+
+
+def test_the_same_tests_selected_another_way_are_not_removed(tmp_path):
+    """Files now run through their directory; `path::test[ID]` now `path::test -k ID`; a
+    file whose deselects were dropped, its tests listed one by one; a directory two
+    commands split between their `--ignore`s.  Each still selects what it did, where it
+    ran.  A selection that leaves a test out stays a loss."""
+    files = {"tests/sample/test_logits.py": TESTS, "tests/sample/test_sampler.py": SAMPLER, "tests/engine/test_a.py": TESTS,
+             "tests/engine/test_b.py": TESTS, "tests/engine/test_c.py": TESTS}
+    old = ["pytest -v tests/sample/test_logits.py", "pytest -v tests/sample/test_sampler.py",
+           "pytest -v tests/sample/test_logits.py::test_scheduler_keeps_order[2]",
+           "pytest -v tests/sample/test_sampler.py --deselect tests/sample/test_sampler.py::test_sampler_topk",
+           "pytest -v tests/engine"]
+    new = ["pytest -v tests/sample", "pytest -v tests/sample/test_logits.py::test_scheduler_keeps_order -k 2",
+           *(f"pytest -v tests/sample/test_sampler.py::{name}" for name in ("test_scheduler_keeps_order", "test_scheduler_empty",
+                                                                        "test_sampler_topp")),
+           "pytest -v tests/engine --ignore tests/engine/test_a.py", "pytest -v tests/engine --ignore=tests/engine/test_b.py"]
+    base = {".buildkite/pipeline.yml": steps(*old), **files}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": steps(*new)})
+    assert not [f for f in report.findings if f.severity.value != "info"], kinds(report)
+    assert set(kinds(report)["moved"]) == set(old), kinds(report)
+    narrower = list(new)
+    narrower[0] = "pytest -v tests/sample -k 'not topk'"  # test_sampler_topk is left out now
+    report = make(tmp_path / "less", base, {".buildkite/pipeline.yml": steps(*narrower)})
+    # test_logits.py may hold a test named after topk (a parameter id): not claimed to be selected
+    assert set(kinds(report).get("removed", [])) == {old[0], old[1]}, kinds(report)
+    narrower[2] = "pytest -v tests/sample/test_sampler.py::test_sampler_topk"  # keeps_order of test_sampler.py: by none
+    report = make(tmp_path / "less2", base, {".buildkite/pipeline.yml": steps(*narrower)})
+    assert old[3] in kinds(report).get("removed", []), kinds(report)
