@@ -37,9 +37,7 @@ def diff(base: Inventory, head: Inventory) -> Report:
         after = head.runs_by_subject.get(subject, [])
         succession = succeeded.get(subject)
         now = [run for s in succession.new for run in (new.get(s) or head.runs_by_subject.get(s, []))] if succession else []
-        finding = compare_subject(subject, before, after, base, head, matched, succession, now)
-        if finding is not None:
-            findings.append(finding)
+        findings += compare_subject(subject, before, after, base, head, matched, succession, now)
     successors = {s for succession in succeeded.values() for s in succession.new}
     for subject, after in new.items():
         if subject not in successors:
@@ -58,13 +56,41 @@ def diff(base: Inventory, head: Inventory) -> Report:
 
 def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory,
                     matched: dict[str, Job] | None = None, succession: Succession | None = None,
-                    successor_runs: list[Run] = ()) -> Finding | None:
-    """The finding for one base subject (None when it runs the same), a loss with its root cause."""
+                    successor_runs: list[Run] = ()) -> list[Finding]:
+    """The findings for one base subject (none when it runs the same), a loss with its root
+    cause: one per script when several scripts define the entry's text."""
     finding = _compare(subject, before, after, base, head, matched, succession, successor_runs)
     if finding is None or finding.kind not in LOSS_KINDS:
-        return finding
+        return [finding] if finding is not None else []
     cause = root_cause(finding, base, matched if matched is not None else match_jobs(base, head))
-    return replace(finding, details=finding.details + (("cause", cause),))
+    return per_script(replace(finding, details=finding.details + (("cause", cause),)), base, head)
+
+
+def per_script(finding: Finding, base: Inventory, head: Inventory) -> list[Finding]:
+    """A loss of a config entry whose text more than one script defines, as one finding per
+    script its lost runs came from, its subject naming the script (`TEXT [path]`): the same
+    text in two scripts is two configurations.  A text one script defines keeps its subject,
+    so finding ids and baselines stay as they were."""
+    if finding.config is None:
+        return [finding]
+    written = base.entries.get(finding.subject, []) + head.entries.get(finding.subject, [])
+    if len({e.location.path for e in written}) < 2:
+        return [finding]
+    by_script: dict[str, list[Run]] = {}
+    for run in finding.base_runs:
+        by_script.setdefault(run.entry.location.path if run.entry is not None else run.location.path, []).append(run)
+    still = {r.entry.location.path for r in head.runs_by_subject.get(finding.subject, ()) if r.entry is not None}
+    defined = {e.location.path for e in head.entries.get(finding.subject, [])}
+    out = []
+    for path, runs in by_script.items():
+        entry = next((e for e in written if e.location.path == path), finding.config)
+        kind = finding.kind
+        if kind == "narrowed" and path not in still:  # this script's configuration runs nowhere now
+            kind = "silently-dropped" if path in defined else "removed"
+        out.append(replace(finding, kind=kind, severity=SEVERITY[kind] if finding.severity is SEVERITY[finding.kind] else finding.severity,
+                           subject=f"{finding.subject} [{path}]", config=entry, base_runs=tuple(runs),
+                           details=finding.details + (("defined-in", path),)))
+    return out
 
 
 def root_cause(finding: Finding, base: Inventory, matched: "JobMatch") -> str:

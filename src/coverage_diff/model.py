@@ -299,6 +299,17 @@ class Finding:
         """Stable across line moves: kind/rule plus subject."""
         return f"{self.rule or self.kind}:{self.subject}"
 
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """`id`, and for a config entry whose text several scripts define (its subject then
+        names the script: `TEXT [path]`) the id without the script, as baselines and
+        `accept` patterns written before the split name it."""
+        script = dict(self.details).get("defined-in")
+        suffix = f" [{script}]"
+        if script and self.subject.endswith(suffix):
+            return self.id, f"{self.rule or self.kind}:{self.subject[:-len(suffix)]}"
+        return (self.id,)
+
 
 LOSS_KINDS = ("silently-dropped", "removed", "narrowed")
 DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")

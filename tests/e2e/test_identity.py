@@ -280,8 +280,18 @@ def test_the_same_entry_in_two_scripts_names_the_script_that_stopped(tmp_path):
             "tests/test_accuracy.py": "", "tests/test_edge_cases.py": ""}
     report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
     (lost,) = report.findings
-    assert lost.kind == "narrowed" and "tests/test_edge_cases.py" in lost.message
+    assert lost.subject == "MODEL=qwen TP=1 [ci/edge.sh]" and lost.kind == "silently-dropped", lost
+    assert "tests/test_edge_cases.py" in lost.message
     assert lost.config.location.path == "ci/edge.sh" and lost.config.location.line == 4
+    # Baselines and accept patterns written with the text alone still name it.
+    from coverage_diff.baseline import only_new
+
+    assert lost.ids == ("silently-dropped:MODEL=qwen TP=1 [ci/edge.sh]", "silently-dropped:MODEL=qwen TP=1")
+    assert not only_new(report, frozenset({"silently-dropped:MODEL=qwen TP=1"})).findings
+    # The text in one script only keeps its subject: ids stay as they were.
+    single = make(tmp_path / "one", {**base, "ci/accuracy.sh": ACCURACY.replace("qwen", "llama") % "test_accuracy.py"},
+                  {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
+    assert [f.subject for f in single.findings] == ["MODEL=qwen TP=1"]
 
 
 def test_an_edited_selection_is_changed_when_wider_and_narrowed_when_narrower(tmp_path):
