@@ -150,6 +150,8 @@ def recut(run: Run, base, head) -> dict[tuple, tuple[str, ...]]:
     pieces: dict[tuple, dict[str, str]] = {}  # (selection without shards, count, first) -> index -> subject
     for platform in platforms:
         for selection, subject in index.get((shard_key(run), platform), ()):
+            if platform != run.platform and not _new_there(subject, platform, base, head):
+                continue  # its job moved onto machines that already ran this: the move gains nothing
             rest = _unsharded(selection)
             kept, left_out = _options(rest)
             if kept != others[0] or not left_out <= others[1]:  # a piece may leave out less, never more
@@ -215,6 +217,12 @@ def narrower_cut(runs: list[Run], base, head) -> str | None:
             return (f"where it ran ({run.platform}, or where its job runs now) the same command now selects only "
                     f"`{now}`, which leaves out tests that `{was}` selected.")
     return None
+
+
+def _new_there(subject: str, platform: str, base, head) -> bool:
+    """Whether head runs `subject` on `platform` in a way base did not."""
+    had = {r.variant for r in base.runs_by_subject.get(subject, ())}
+    return any(r.platform == platform and r.variant not in had for r in head.runs_by_subject.get(subject, ()))
 
 
 def resharded(run: Run, base, head) -> tuple[str, ...]:
