@@ -48,7 +48,7 @@ def gating(findings) -> list[Finding]:
 
 def _acknowledgement(finding: Finding, snapshot, settings, cache: dict) -> Acknowledgement | None:
     for pattern, reason in settings.accept:
-        if pattern == finding.kind or fnmatch.fnmatchcase(finding.id, pattern):
+        if pattern == finding.kind or any(fnmatch.fnmatchcase(i, pattern) for i in finding.ids):
             return Acknowledgement(reason)
     if snapshot is None:
         return None

@@ -39,9 +39,7 @@ def diff(base: Inventory, head: Inventory) -> Report:
         after = head.runs_by_subject.get(subject, [])
         succession = succeeded.get(subject)
         now = [run for s in succession.new for run in (new.get(s) or head.runs_by_subject.get(s, []))] if succession else []
-        finding = compare_subject(subject, before, after, base, head, matched, succession, now)
-        if finding is not None:
-            findings.append(finding)
+        findings += compare_subject(subject, before, after, base, head, matched, succession, now)
     successors = {s for succession in succeeded.values() for s in succession.new}
     for subject, after in new.items():
         if subject not in successors:
@@ -60,13 +58,42 @@ def diff(base: Inventory, head: Inventory) -> Report:
 
 def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory,
                     matched: dict[str, Job] | None = None, succession: Succession | None = None,
-                    successor_runs: list[Run] = ()) -> Finding | None:
-    """The finding for one base subject (None when it runs the same), a loss with its root cause."""
+                    successor_runs: list[Run] = ()) -> list[Finding]:
+    """The findings for one base subject (none when it runs the same), a loss with its root
+    cause: one per script when several scripts define the entry's text."""
     finding = _compare(subject, before, after, base, head, matched, succession, successor_runs)
     if finding is None or finding.kind not in LOSS_KINDS:
-        return finding
+        return [finding] if finding is not None else []
     cause = root_cause(finding, base, matched if matched is not None else match_jobs(base, head))
-    return replace(finding, details=finding.details + (("cause", cause),))
+    return per_script(replace(finding, details=finding.details + (("cause", cause),)), base, head)
+
+
+def per_script(finding: Finding, base: Inventory, head: Inventory) -> list[Finding]:
+    """A loss of a config entry whose text more than one script defines, as one finding per
+    script its lost runs came from, its subject naming the script (`TEXT [path]`): the same
+    text in two scripts is two configurations.  A text one script defines keeps its subject,
+    so finding ids and baselines stay as they were."""
+    if finding.config is None:
+        return [finding]
+    was, now = base.entries.get(finding.subject, []), head.entries.get(finding.subject, [])
+    if len({e.location.path for e in was}) < 2 and len({e.location.path for e in now}) < 2:
+        return [finding]  # one script defines it on each side (perhaps another one now): one configuration
+    written = was + now
+    by_script: dict[str, list[Run]] = {}
+    for run in finding.base_runs:
+        by_script.setdefault(run.entry.location.path if run.entry is not None else run.location.path, []).append(run)
+    still = {r.entry.location.path for r in head.runs_by_subject.get(finding.subject, ()) if r.entry is not None}
+    defined = {e.location.path for e in head.entries.get(finding.subject, [])}
+    out = []
+    for path, runs in by_script.items():
+        entry = next((e for e in written if e.location.path == path), finding.config)
+        kind = finding.kind
+        if kind == "narrowed" and path not in still:  # this script's configuration runs nowhere now
+            kind = "silently-dropped" if path in defined else "removed"
+        out.append(replace(finding, kind=kind, severity=SEVERITY[kind] if finding.severity is SEVERITY[finding.kind] else finding.severity,
+                           subject=f"{finding.subject} [{path}]", config=entry, base_runs=tuple(runs),
+                           details=finding.details + (("defined-in", path),)))
+    return out
 
 
 def root_cause(finding: Finding, base: Inventory, matched: "JobMatch") -> str:
@@ -82,6 +109,9 @@ def root_cause(finding: Finding, base: Inventory, matched: "JobMatch") -> str:
                    if r.job_id in jobs and r.job_id not in matched})
     if gone:
         return "job(s) gone: " + ", ".join(gone)
+    moves = sorted({(old, new) for _, old, new in _platform_moves(finding.base_runs, base, matched)})
+    if moves:
+        return "job(s) moved to machines that already ran them: " + ", ".join(f"{old} -> {new}" for old, new in moves)
     if finding.kind == "removed":
         where = finding.config.location.path if finding.config else finding.base_runs[0].location.path
         return f"deleted from {where}"
@@ -333,6 +363,10 @@ def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventor
         reason = explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
         if reason.guards:
             return reason
+    moved = _platform_moves(lost, base, matched)
+    if moved and not gone:
+        text = "; ".join(f"{label} now runs on {new} instead of {old}" for label, old, new in moved)
+        return Reason(text=f"{text}, where it already ran: nothing runs it on {', '.join(sorted({m[1] for m in moved}))} any more.")
     if gone:
         return Reason(text=_gone_text(gone, lost, head, subject))
     cut = narrower_cut(lost, base, head)
@@ -371,6 +405,15 @@ def _gone_text(gone: list[str], lost: list[Run], head: Inventory, subject: str) 
     where = f" on {', '.join(platforms)}" if platforms else ""
     text = f"the job(s) that ran it{where} were deleted: {', '.join(gone)}; no job runs it there any more"
     return text + (f" (it still runs on {', '.join(still)})." if still else ".")
+
+
+def _platform_moves(runs, base: Inventory, matched) -> list[tuple[str, str, str]]:
+    """(label, old platform, new platform) of the jobs behind `runs` that still exist under
+    the same key but now run on other machines."""
+    jobs = base.jobs_by_id
+    return sorted({(jobs[r.job_id].label, r.platform, matched[r.job_id].platform) for r in runs
+                   if r.job_id in jobs and r.job_id in matched and matched[r.job_id].platform != r.platform
+                   and matched[r.job_id].key == jobs[r.job_id].key})
 
 
 def match_jobs(base: Inventory, head: Inventory) -> "JobMatch":

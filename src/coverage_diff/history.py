@@ -221,9 +221,8 @@ class LossPlan:
             if matched is None and still:  # only a narrowed subject consults the job matching
                 matched = match_jobs(self.before, self.after)
             succession, successor_runs = self.succeeded.get(subject, (None, []))
-            finding = compare_subject(subject, runs, still, self.before, self.after, matched, succession, successor_runs)
-            if finding is not None and finding.kind in LOSS_KINDS:
-                found.append(finding)
+            found += [finding for finding in compare_subject(subject, runs, still, self.before, self.after, matched, succession, successor_runs)
+                      if finding.kind in LOSS_KINDS]
         return sorted(found, key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
 
 

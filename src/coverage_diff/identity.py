@@ -225,9 +225,10 @@ def _chosen(selection) -> list[str]:
 
 def shard_key(run: Run) -> tuple:
     """A run as its shards and selections share it: the command without its test selection,
-    the environment without the shard variables (a listed config's run: the config it runs,
-    not the list that named it, which names others too)."""
-    return tuple(_without_selection(run.chosen or run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES))
+    the environment without the shard variables, the config entry it runs (a listed config's run:
+    the config file it runs, not the list that named it, which names others too)."""
+    return (tuple(_without_selection(run.chosen or run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES)),
+            run.entry.identity if run.entry is not None else None)  # one config list's entries share a command
 
 
 def shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:
@@ -259,6 +260,8 @@ def recut(run: Run, base, head) -> dict[tuple, tuple[str, ...]]:
     pieces: dict[tuple, dict[str, str]] = {}  # (selection without shards, count, first) -> index -> subject
     for platform in platforms:
         for selection, subject in index.get((shard_key(run), platform), ()):
+            if platform != run.platform and not _new_there(subject, platform, base, head):
+                continue  # its job moved onto machines that already ran this: the move gains nothing
             rest = _unsharded(selection)
             kept, left_out = _options(rest)
             if kept != others[0] or not left_out <= others[1]:  # a piece may leave out less, never more
@@ -324,6 +327,12 @@ def narrower_cut(runs: list[Run], base, head) -> str | None:
             return (f"where it ran ({run.platform}, or where its job runs now) the same command now selects only "
                     f"`{now}`, which leaves out tests that `{was}` selected.")
     return None
+
+
+def _new_there(subject: str, platform: str, base, head) -> bool:
+    """Whether head runs `subject` on `platform` in a way base did not."""
+    had = {r.variant for r in base.runs_by_subject.get(subject, ())}
+    return any(r.platform == platform and r.variant not in had for r in head.runs_by_subject.get(subject, ()))
 
 
 def resharded(run: Run, base, head) -> tuple[str, ...]:

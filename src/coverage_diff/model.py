@@ -303,6 +303,17 @@ class Finding:
         """Stable across line moves: kind/rule plus subject."""
         return f"{self.rule or self.kind}:{self.subject}"
 
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """`id`, and for a config entry whose text several scripts define (its subject then
+        names the script: `TEXT [path]`) the id without the script, as baselines and
+        `accept` patterns written before the split name it."""
+        script = dict(self.details).get("defined-in")
+        suffix = f" [{script}]"
+        if script and self.subject.endswith(suffix):
+            return self.id, f"{self.rule or self.kind}:{self.subject[:-len(suffix)]}"
+        return (self.id,)
+
 
 LOSS_KINDS = ("silently-dropped", "removed", "narrowed")
 DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
@@ -323,3 +334,10 @@ class Report:
     # "" when not known or the working tree.
     base_commit: str = ""
     head_commit: str = ""
+
+    @property
+    def downgraded(self) -> int:
+        """Findings whose evidence passes through a part the analysis cut short (`confidence:
+        incomplete`): never errors, so every report counts them where a reader looks first;
+        a prelude that exhausts a cap cannot turn losses into warnings unseen."""
+        return sum(1 for f in self.findings if dict(f.details).get("confidence") == "incomplete")

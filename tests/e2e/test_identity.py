@@ -280,8 +280,18 @@ def test_the_same_entry_in_two_scripts_names_the_script_that_stopped(tmp_path):
             "tests/test_accuracy.py": "", "tests/test_edge_cases.py": ""}
     report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
     (lost,) = report.findings
-    assert lost.kind == "narrowed" and "tests/test_edge_cases.py" in lost.message
+    assert lost.subject == "MODEL=qwen TP=1 [ci/edge.sh]" and lost.kind == "silently-dropped", lost
+    assert "tests/test_edge_cases.py" in lost.message
     assert lost.config.location.path == "ci/edge.sh" and lost.config.location.line == 4
+    # Baselines and accept patterns written with the text alone still name it.
+    from coverage_diff.baseline import only_new
+
+    assert lost.ids == ("silently-dropped:MODEL=qwen TP=1 [ci/edge.sh]", "silently-dropped:MODEL=qwen TP=1")
+    assert not only_new(report, frozenset({"silently-dropped:MODEL=qwen TP=1"})).findings
+    # The text in one script only keeps its subject: ids stay as they were.
+    single = make(tmp_path / "one", {**base, "ci/accuracy.sh": ACCURACY.replace("qwen", "llama") % "test_accuracy.py"},
+                  {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
+    assert [f.subject for f in single.findings] == ["MODEL=qwen TP=1"]
 
 
 def test_an_edited_selection_is_changed_when_wider_and_narrowed_when_narrower(tmp_path):
@@ -544,6 +554,54 @@ def test_the_why_of_a_queue_retired_names_the_deleted_job_and_queue(tmp_path):
     assert "nothing guards it" not in core
     unit = lost["pytest -v tests/unit"].reason.text
     assert unit.startswith("the commands of its job 'unit' (.buildkite/pipeline.yml) were edited"), unit
+
+
+VLLM_CONFIG = "name: vllm_ci\njob_dirs:\n  - .buildkite/areas\n"
+MIRRORED_AREA = """group: Spec
+depends_on: [image-build]
+steps:
+- label: Spec decode
+  source_file_dependencies: [vllm/]
+  commands:
+    - pytest -v -s tests/test_spec.py
+"""
+AMD_SAME_RUN = """steps:
+- label: Spec decode
+  agent_pool: mi325_1
+  mirror_hardwares: [amdproduction]
+  source_file_dependencies: [vllm/]
+  working_dir: "/vllm-workspace/tests"
+  commands:
+    - pytest -v -s tests/test_spec.py
+"""
+
+
+def test_a_mirror_dropped_while_the_amd_pipeline_runs_it_on_the_same_queue_is_no_loss(tmp_path):
+    # `mirror.amd.device: mi325_1` and test-amd.yaml's `agent_pool: mi325_1` both run on the
+    # queue `amd_mi325_1`: the same run there is one variant, whichever file schedules it.
+    mirror = "  mirror:\n    amd:\n      device: mi325_1\n"
+    base = {".buildkite/ci_config.yaml": VLLM_CONFIG, ".buildkite/areas/spec.yaml": MIRRORED_AREA + mirror,
+            ".buildkite/test-amd.yaml": AMD_SAME_RUN, "tests/test_spec.py": "def test_a():\n    pass\n"}
+    report = make(tmp_path, base, {".buildkite/areas/spec.yaml": MIRRORED_AREA})
+    losses = [f for f in report.findings if f.kind in ("narrowed", "silently-dropped", "removed")]
+    assert losses == [], losses
+    # Without the AMD pipeline's job the mirror's run is lost for real.
+    report = make(tmp_path / "alone", {**base, ".buildkite/test-amd.yaml": "steps: []\n"}, {".buildkite/areas/spec.yaml": MIRRORED_AREA})
+    assert [f.kind for f in report.findings if f.kind in ("narrowed", "silently-dropped", "removed")] == ["narrowed"]
+
+
+def test_a_mirror_moved_onto_machines_the_amd_pipeline_already_covers_narrows_with_that_cause(tmp_path):
+    # The mirror leaves mi325_1 for mi300_1, where test-amd.yaml already runs the same test:
+    # nothing runs it on mi325_1 any more, and the move gains no new run.
+    base = {".buildkite/ci_config.yaml": VLLM_CONFIG,
+            ".buildkite/areas/spec.yaml": MIRRORED_AREA + "  mirror:\n    amd:\n      device: mi325_1\n",
+            ".buildkite/test-amd.yaml": AMD_SAME_RUN.replace("mi325_1", "mi300_1"),
+            "tests/test_spec.py": "def test_a():\n    pass\n"}
+    report = make(tmp_path, base, {".buildkite/areas/spec.yaml": MIRRORED_AREA + "  mirror:\n    amd:\n      device: mi300_1\n"})
+    (lost,) = [f for f in report.findings if f.kind in ("narrowed", "silently-dropped", "removed")]
+    assert lost.kind == "narrowed"
+    assert "now runs on amd_mi300_1 instead of amd_mi325_1" in lost.reason.text
+    assert dict(lost.details)["cause"] == "job(s) moved to machines that already ran them: amd_mi325_1 -> amd_mi300_1"
 
 
 LEGACY_XPU = """#!/bin/bash
