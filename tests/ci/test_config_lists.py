@@ -122,6 +122,8 @@ def test_a_config_two_lists_name_still_runs_while_one_list_does(tmp_path):
     """`Shared.yaml` is in both lists of one directory; the job of one list is deleted: the
     other list's job runs that very config on the same queue: the same run, so only `Large.yaml`
     is lost and `Shared.yaml` is only `moved` (the job that runs it is another).
-    Lists in two directories name two files called `Shared.yaml`: each is its own run."""
+    Lists in two directories name two files called `Shared.yaml`: each is its own subject,
+    and the one no job runs any more is lost."""
     assert _two_lists(tmp_path / "same", "ci/evals", "fast") == [("silently-dropped", "Large.yaml"), ("moved", "Shared.yaml")]
-    assert _two_lists(tmp_path / "apart", "ci/evals2", "fast") == [("narrowed", "Shared.yaml"), ("silently-dropped", "Large.yaml")]
+    assert _two_lists(tmp_path / "apart", "ci/evals2", "fast") == [("silently-dropped", "Large.yaml"),
+                                                                   ("silently-dropped", "Shared.yaml [ci/evals2/configs/more.txt]")]
