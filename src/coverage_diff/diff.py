@@ -16,6 +16,7 @@ from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reaso
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
 from .selection import holders
 from .subjects import ran_nothing
+from .world import open_world
 
 SEVERITY = {
     "silently-dropped": Severity.ERROR,
@@ -265,7 +266,7 @@ def prefetch_explanations(base: Inventory, head: Inventory, compared, matched: "
     """Compute at once, on every core, the open worlds that explaining the losses among
     `compared` will ask `head` for.  Only a head start: `compare_subject` asks for what
     it needs either way."""
-    head.prefetch_open(explanation_jobs(base, head, compared, matched))
+    open_world(head).outcomes(explanation_jobs(base, head, compared, matched))
 
 
 def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMatch | None" = None) -> list[Job]:
