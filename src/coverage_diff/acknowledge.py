@@ -63,7 +63,7 @@ def gating(findings) -> list[Finding]:
 def _acknowledgement(finding: Finding, snapshot, settings, cache: dict) -> tuple[Acknowledgement | None, Suppression | None]:
     """(the acknowledgement, the comment it comes from: None for the settings' list)."""
     for pattern, reason in settings.accept:
-        if pattern == finding.kind or fnmatch.fnmatchcase(finding.id, pattern):
+        if pattern == finding.kind or any(fnmatch.fnmatchcase(i, pattern) for i in finding.ids):
             return Acknowledgement(reason), None
     if snapshot is None:
         return None, None

@@ -46,6 +46,6 @@ def read(path: Path) -> frozenset[str]:
 
 def only_new(report: Report, known: frozenset[str]) -> Report:
     """The report without the findings the baseline already knows."""
-    new = tuple(f for f in report.findings if f.id not in known)
+    new = tuple(f for f in report.findings if not known.intersection(f.ids))
     summary = tuple(report.summary) + (("baselined", len(report.findings) - len(new)),)
     return replace(report, findings=new, summary=summary)

@@ -30,6 +30,12 @@ DEFAULT_SETUP_COMMANDS = (
 )
 
 
+# Secrets CI agents commonly carry in their environment (vLLM's agents: a Hugging Face
+# token for gated models, registry and package-index tokens).
+AGENT_SECRETS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "PYPI_TOKEN", "DOCKERHUB_TOKEN",
+                 "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CODECOV_TOKEN")
+
+
 @dataclass(frozen=True)
 class Settings:
     buildkite_globs: tuple[str, ...] = (
@@ -64,8 +70,12 @@ class Settings:
     # Scripts no job reaches whose config arrays the audit still checks (globs): test
     # folders, not benchmarks/, examples/ or maintainer tools.
     audit_scripts: tuple[str, ...] = ("tests/**/*", "test/**/*")
-    # Variables CI provides at run time that no job sets: unknown, not unset.
-    ambient: tuple[str, ...] = ("BUILDKITE_BRANCH", "BUILDKITE_COMMIT", "BUILDKITE_BUILD_NUMBER", "GITHUB_SHA", "GITHUB_REF", "CI_COMMIT_SHA", "HOME", "PATH", "USER")
+    # Variables CI provides at run time that no job sets: unknown, not unset.  Besides the
+    # CI's own, the secrets agents are given in their environment (hooks, secret stores),
+    # never in the YAML: a script's guard on them (`[ -z "$HF_TOKEN" ] && return`) may go
+    # either way.
+    ambient: tuple[str, ...] = ("BUILDKITE_BRANCH", "BUILDKITE_COMMIT", "BUILDKITE_BUILD_NUMBER", "GITHUB_SHA", "GITHUB_REF", "CI_COMMIT_SHA", "HOME", "PATH", "USER",
+                                *AGENT_SECRETS)
     # Bounds on the state space of the shell interpreter.
     max_paths: int = 256
     max_depth: int = 24

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .identity import Succession, successions, successor_entry, word_diff
+from .identity import Succession, edited_in_job, narrower_cut, resharded, shard_detail, shard_key, successions, swept, successor_entry, word_diff
 from .inventory import Inventory
 from .kinds import DIFF_KINDS, LOSS_KINDS
 from .model import RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
+from .selection import holders
+from .subjects import ran_nothing
 from .world import open_world
 
 SEVERITY = {kind.id: kind.severity for kind in DIFF_KINDS}
@@ -31,9 +33,7 @@ def diff(base: Inventory, head: Inventory) -> Report:
         after = head.runs_by_subject.get(subject, [])
         succession = succeeded.get(subject)
         now = [run for s in succession.new for run in (new.get(s) or head.runs_by_subject.get(s, []))] if succession else []
-        finding = compare_subject(subject, before, after, base, head, matched, succession, now)
-        if finding is not None:
-            findings.append(finding)
+        findings += compare_subject(subject, before, after, base, head, matched, succession, now)
     successors = {s for succession in succeeded.values() for s in succession.new}
     for subject, after in new.items():
         if subject not in successors:
@@ -52,13 +52,42 @@ def diff(base: Inventory, head: Inventory) -> Report:
 
 def compare_subject(subject: str, before: list[Run], after: list[Run], base: Inventory, head: Inventory,
                     matched: dict[str, Job] | None = None, succession: Succession | None = None,
-                    successor_runs: list[Run] = ()) -> Finding | None:
-    """The finding for one base subject (None when it runs the same), a loss with its root cause."""
+                    successor_runs: list[Run] = ()) -> list[Finding]:
+    """The findings for one base subject (none when it runs the same), a loss with its root
+    cause: one per script when several scripts define the entry's text."""
     finding = _compare(subject, before, after, base, head, matched, succession, successor_runs)
     if finding is None or finding.kind not in LOSS_KINDS:
-        return finding
+        return [finding] if finding is not None else []
     cause = root_cause(finding, base, matched if matched is not None else match_jobs(base, head))
-    return replace(finding, details=finding.details + (("cause", cause),))
+    return per_script(replace(finding, details=finding.details + (("cause", cause),)), base, head)
+
+
+def per_script(finding: Finding, base: Inventory, head: Inventory) -> list[Finding]:
+    """A loss of a config entry whose text more than one script defines, as one finding per
+    script its lost runs came from, its subject naming the script (`TEXT [path]`): the same
+    text in two scripts is two configurations.  A text one script defines keeps its subject,
+    so finding ids and baselines stay as they were."""
+    if finding.config is None:
+        return [finding]
+    was, now = base.entries.get(finding.subject, []), head.entries.get(finding.subject, [])
+    if len({e.location.path for e in was}) < 2 and len({e.location.path for e in now}) < 2:
+        return [finding]  # one script defines it on each side (perhaps another one now): one configuration
+    written = was + now
+    by_script: dict[str, list[Run]] = {}
+    for run in finding.base_runs:
+        by_script.setdefault(run.entry.location.path if run.entry is not None else run.location.path, []).append(run)
+    still = {r.entry.location.path for r in head.runs_by_subject.get(finding.subject, ()) if r.entry is not None}
+    defined = {e.location.path for e in head.entries.get(finding.subject, [])}
+    out = []
+    for path, runs in by_script.items():
+        entry = next((e for e in written if e.location.path == path), finding.config)
+        kind = finding.kind
+        if kind == "narrowed" and path not in still:  # this script's configuration runs nowhere now
+            kind = "silently-dropped" if path in defined else "removed"
+        out.append(replace(finding, kind=kind, severity=SEVERITY[kind] if finding.severity is SEVERITY[finding.kind] else finding.severity,
+                           subject=f"{finding.subject} [{path}]", config=entry, base_runs=tuple(runs),
+                           details=finding.details + (("defined-in", path),)))
+    return out
 
 
 def root_cause(finding: Finding, base: Inventory, matched: "JobMatch") -> str:
@@ -89,7 +118,57 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
     if succession is not None:
         gone = [r for r in before if r.variant in _lost_and_gained(before, after)[0]] if after else before
         return _succeeded(subject, gone, list(successor_runs), succession, head)
+    lost, gained = _lost_and_gained(before, after)
+    dead = {r.variant: why for r in before if r.variant in lost and (why := ran_nothing(r, base.snapshot, base.settings))}
+    if dead:  # a command that could not run at base (a path fixed since): nothing it ran is lost
+        lost -= set(dead)
+        before = [r for r in before if r.variant not in dead]
+        if not lost:
+            return _finding("changed", subject, [], after, head,
+                            f"This command ran nothing at base: {next(iter(dead.values()))}. Nothing it ran is lost.")
+    shards = {r.variant: resharded(r, base, head) for r in before if r.variant in lost}
+    if shards and all(shards.values()):  # only how it is cut changed (shards, a `-k` split), or its job's platform
+        now = list(dict.fromkeys(s for subjects in shards.values() for s in subjects))
+        runs = [r for s in now for r in head.runs_by_subject.get(s, ())]
+        moved = {r.platform for r in before if r.variant in lost} - {r.platform for r in runs}
+        where = f"; its job now runs on {', '.join(sorted({r.platform for r in runs} - {r.platform for r in before}))}" if moved else ""
+        return _finding("changed" if moved else "moved", subject, [r for r in before if r.variant in lost], runs, head,
+                        f"{_describe(subject, before)} is now cut differently ({shard_detail(now, head)}), "
+                        f"and together those runs run what it ran{where}.")
+    if any(shards.values()):  # the re-sharded variants are not lost; what they became is not new
+        keys = {shard_key(r) for r in before if shards.get(r.variant)}
+        lost = {v for v in lost if not shards[v]}
+        gained = {r.variant for r in after if r.variant in gained and shard_key(r) not in keys}
+    held = {r.variant: holders(r, base, head) for r in before if r.variant in lost}
+    if held and all(held.values()):  # the same tests, selected differently (a directory, `-k`, tests listed)
+        now = list(dict.fromkeys(s for subjects in held.values() for s in subjects))
+        runs = [r for s in now for r in head.runs_by_subject.get(s, ())]
+        shown = "; ".join(f"`{s}`" for s in now[:3]) + (f" and {len(now) - 3} more" if len(now) > 3 else "")
+        return _finding("moved", subject, [r for r in before if r.variant in lost], runs, head,
+                        f"{_describe(subject, before)} is now selected differently, by {shown}, which together select every "
+                        f"test it selected where it ran.", details=(("now", now[0]),))
+    if any(held.values()):
+        lost = {v for v in lost if not held[v]}
+    entries = {r.variant: swept(r, head) for r in before if r.variant in lost}
+    if entries and all(entries.values()):  # the same command, now run once per config of a sweep
+        arrays = sorted({f"`{e.array}` ({e.location.path})" for found in entries.values() for e in found})
+        count = len({e for found in entries.values() for e in found})
+        return _finding("changed", subject, [r for r in before if r.variant in lost], after, head,
+                        f"{_describe(subject, before)} now runs once per config entry ({count} of {', '.join(arrays)}), "
+                        f"with each entry's values, where it ran.")
+    if any(entries.values()):
+        lost = {v for v in lost if not entries[v]}
+    matched = matched if matched is not None or not lost else match_jobs(base, head)
+    edits = {r.variant: edited_in_job(r, base, head, matched) for r in before if r.variant in lost and r.entry is None}
+    if edits and all(edits.values()) and len(edits) == len(lost):  # its job runs it with an argument edited
+        now = " ".join(next(iter(edits.values())))
+        return _finding("changed", subject, [r for r in before if r.variant in lost], after, head,
+                        f"{_describe(subject, before)} was edited in place in the job(s) that ran it "
+                        f"({word_diff(subject, now)}); it now runs as `{now}` there.", details=(("now", now),))
+    if any(edits.values()):
+        lost = {v for v in lost if not edits.get(v)}
     if not after:
+        before = [r for r in before if r.variant in lost]
         edited = _edited_entry(before, base, head)
         defined = edited is not None or head.is_defined(subject, before, base)
         kind = "silently-dropped" if defined else "removed"
@@ -99,7 +178,6 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
             verb = f"was edited in place ({word_diff(_entry(before).text, edited.text)}) and no longer runs anywhere"
         message = f"{_describe(subject, before)} {verb}" + _now_defined(edited.identity if edited else subject, before, head) + "."
         return _finding(kind, subject, before, after, head, message, reason)
-    lost, gained = _lost_and_gained(before, after)
     if lost:
         lost_runs = [r for r in before if r.variant in lost]
         kind = "narrowed" if _narrowed(lost, gained) else "changed"
@@ -126,7 +204,24 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
                         f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
     return None
 def _succeeded(subject: str, before: list[Run], after: list[Run], succession: Succession, head: Inventory) -> Finding:
-    """A subject that vanished because it was edited in place, or split into shards."""
+    """A subject that vanished because it was edited in place, split into shards, or its
+    files were renamed."""
+    if succession.how == "renamed":
+        now = succession.new[0] if len(succession.new) == 1 else ", ".join(succession.new)
+        if succession.covered and succession.edits:
+            return _finding("changed", subject, before, after, head,
+                            f"{_describe(subject, before)} now runs as `{now}`: git renamed {succession.detail}, "
+                            f"and the other list(s) naming it now name a sibling config in its place ({succession.edits}).", details=(("now", now),))
+        if succession.covered:
+            return _finding("moved", subject, before, after, head,
+                            f"{_describe(subject, before)} now runs as `{now}`: git renamed {succession.detail}.",
+                            details=(("now", now),))
+        where = sorted({r.platform for r in before} - {r.platform for r in after})
+        reason = Reason(text=f"git renamed {succession.detail}, and head runs the renamed command only in some of the "
+                             f"places it ran" + (f" (no longer on {', '.join(where)})." if where else "."))
+        return _finding("narrowed", subject, before, after, head,
+                        f"{_describe(subject, before)} now runs as `{now}`, but not everywhere it ran.", reason,
+                        details=(("now", now),))
     if succession.how == "edited" and not succession.covered:
         reason = Reason(text=f"its test selection was edited ({succession.detail}) and no longer selects everything it selected.")
         return _finding("narrowed", subject, before, after, head,
@@ -267,8 +362,43 @@ def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventor
         text = "; ".join(f"{label} now runs on {new} instead of {old}" for label, old, new in moved)
         return Reason(text=f"{text}, where it already ran: nothing runs it on {', '.join(sorted({m[1] for m in moved}))} any more.")
     if gone:
-        return Reason(text=f"the job(s) that ran them are gone: {', '.join(gone)}.")
+        return Reason(text=_gone_text(gone, lost, head, subject))
+    cut = narrower_cut(lost, base, head)
+    if cut is not None:
+        return Reason(text=cut)
+    kept = _kept_job_text(lost, base, head, matched)
+    if kept is not None:
+        return Reason(text=kept)
     return explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
+
+
+def _kept_job_text(lost: list[Run], base: Inventory, head: Inventory, matched) -> str | None:
+    """Lost variants whose job is still there at head, without a guard to blame: the job
+    moved to another platform, or its own commands were edited (and, when head's analysis
+    could not follow the edited command, why)."""
+    for run in lost:
+        if run.job_id not in matched or run.job_id not in base.jobs_by_id:
+            continue
+        was, now = base.jobs_by_id[run.job_id], matched[run.job_id]
+        if now.platform != was.platform:
+            return (f"its job {now.label!r} now runs on {now.platform or 'another platform'} (was {was.platform}); "
+                    f"no job runs it on {was.platform} any more.")
+        if [c.text for c in now.commands] != [c.text for c in was.commands]:
+            lines = {(c.location.path, c.location.line) for c in now.commands}
+            cut = next((i for i in head.incomplete if (i.location.path, i.location.line) in lines), None)
+            text = f"the commands of its job {now.label!r} ({now.file}) were edited and no longer run it"
+            return text + (f"; at {cut.location}: {cut.reason}." if cut else ".")
+    return None
+
+
+def _gone_text(gone: list[str], lost: list[Run], head: Inventory, subject: str) -> str:
+    """The jobs behind lost variants were deleted: which, on which platform, and where the
+    subject still runs (the usual case: one queue retired, the others kept)."""
+    platforms = sorted({r.platform for r in lost if r.platform})
+    still = sorted({r.platform for r in head.runs_by_subject.get(subject, ()) if r.platform} - set(platforms))
+    where = f" on {', '.join(platforms)}" if platforms else ""
+    text = f"the job(s) that ran it{where} were deleted: {', '.join(gone)}; no job runs it there any more"
+    return text + (f" (it still runs on {', '.join(still)})." if still else ".")
 
 
 def _platform_moves(runs, base: Inventory, matched) -> list[tuple[str, str, str]]:
@@ -319,6 +449,8 @@ class JobMatch:
             if way == len(self._indexes):
                 index: dict = {}
                 for candidate in self._head:
+                    if way == len(self._WAYS) - 1 and candidate.id in self._base:
+                        continue  # by its commands only a job base did not have: not another queue's copy that ran already
                     index.setdefault(key(candidate), candidate)  # the first head job with that key
                 self._indexes.append(index)
             found = self._indexes[way].get(key(job))

@@ -138,7 +138,9 @@ class HistoryWalk:
         can (no git process per commit), else `git ls-tree`."""
         files = files_after(previous.snapshot.files, changed) if previous is not None and changed is not None else None
         if files is not None:
-            return Snapshot(name, files, self.reader.read, commit)
+            snapshot = Snapshot(name, files, self.reader.read, commit)
+            snapshot.repo = self.repo
+            return snapshot
         self.trees_listed += 1
         real = Snapshot.at(self.repo, commit, self.reader)
         real.name = name
@@ -218,9 +220,8 @@ class LossPlan:
             if matched is None and still:  # only a narrowed subject consults the job matching
                 matched = match_jobs(self.before, self.after)
             succession, successor_runs = self.succeeded.get(subject, (None, []))
-            finding = compare_subject(subject, runs, still, self.before, self.after, matched, succession, successor_runs)
-            if finding is not None and finding.kind in LOSS_KINDS:
-                found.append(finding)
+            found += [finding for finding in compare_subject(subject, runs, still, self.before, self.after, matched, succession, successor_runs)
+                      if finding.kind in LOSS_KINDS]
         return sorted(found, key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
 
 
@@ -614,7 +615,7 @@ def _tree(repo: Path, commit: str) -> str:
 _READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
 _PARTS = "_walk_parts"  # the parts `_Parts` kept for the next commit (not stored: one commit computes them again)
 _SUBJECT_JOBS = "_subject_jobs"  # subject_jobs(), derived from the previous commit's (not stored)
-_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", world.KEY, "graph")
+_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", world.KEY, "graph", "_selection_index")
 
 
 def freeze(inventory: Inventory) -> dict:

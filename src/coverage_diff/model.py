@@ -190,6 +190,9 @@ class Run:
     platform: str = ""
     entries: tuple[ConfigEntry, ...] = ()  # every entry on the way, outermost (`entry`) first
     background: bool = False  # started with `&` (a server or proxy the job's tests talk to)
+    # For a run split per line of a `--config-list-file` list: its argv with the list replaced
+    # by the config file the line names.  Two lists naming one config run the same thing.
+    chosen: tuple[str, ...] = ()
 
     @property
     def conditional(self) -> bool:
@@ -207,8 +210,9 @@ class Run:
 
     @property
     def variant(self) -> tuple:
-        """What distinguishes two runs of one subject, independent of job naming."""
-        return (self.argv, tuple(sorted(self.env)), self.platform)
+        """What distinguishes two runs of one subject, independent of job naming (and of the
+        list file that chose a listed config)."""
+        return (self.chosen or self.argv, tuple(sorted(self.env)), self.platform)
 
 
 def subject_of(run: Run) -> str:
@@ -300,6 +304,17 @@ class Finding:
     def id(self) -> str:
         """Stable across line moves: kind/rule plus subject."""
         return f"{self.rule or self.kind}:{self.subject}"
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """`id`, and for a config entry whose text several scripts define (its subject then
+        names the script: `TEXT [path]`) the id without the script, as baselines and
+        `accept` patterns written before the split name it."""
+        script = dict(self.details).get("defined-in")
+        suffix = f" [{script}]"
+        if script and self.subject.endswith(suffix):
+            return self.id, f"{self.rule or self.kind}:{self.subject[:-len(suffix)]}"
+        return (self.id,)
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,19 @@ def test_losses_are_grouped_by_root_cause_in_text_and_json(tmp_path):
     assert text.count("why: ") == 1
 
 
+def test_markdown_and_the_bot_comment_group_losses_by_root_cause(tmp_path):
+    from coverage_diff.report import markdown
+
+    base = {"ci/sweep.sh": FLAGGED, ".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="1"), "tests/test_model.py": ""}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": FLAG_PIPELINE.format(value="True")})
+    body = markdown.render(report)
+    table = [line for line in body.splitlines() if line.startswith("| ")]
+    assert table[1].startswith("| **2 configurations, one cause**: guard `[[ \"${ENABLE_FOO:-0}\" == \"1\" ]]`"), table
+    assert [row.rsplit("|", 2)[1].strip() for row in table[2:]] == ["same cause ↑", "same cause ↑"]
+    details = body.split("#### Details", 1)[1].split("####", 1)[0]
+    assert details.count("**2 configurations, one cause**") == 1 and details.count("- why: ") == 1, details
+
+
 def test_a_deleted_matrix_value_is_one_group(tmp_path):
     pipeline = """steps:
   - label: "models {{matrix}}"
@@ -267,8 +280,18 @@ def test_the_same_entry_in_two_scripts_names_the_script_that_stopped(tmp_path):
             "tests/test_accuracy.py": "", "tests/test_edge_cases.py": ""}
     report = make(tmp_path, base, {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
     (lost,) = report.findings
-    assert lost.kind == "narrowed" and "tests/test_edge_cases.py" in lost.message
+    assert lost.subject == "MODEL=qwen TP=1 [ci/edge.sh]" and lost.kind == "silently-dropped", lost
+    assert "tests/test_edge_cases.py" in lost.message
     assert lost.config.location.path == "ci/edge.sh" and lost.config.location.line == 4
+    # Baselines and accept patterns written with the text alone still name it.
+    from coverage_diff.baseline import only_new
+
+    assert lost.ids == ("silently-dropped:MODEL=qwen TP=1 [ci/edge.sh]", "silently-dropped:MODEL=qwen TP=1")
+    assert not only_new(report, frozenset({"silently-dropped:MODEL=qwen TP=1"})).findings
+    # The text in one script only keeps its subject: ids stay as they were.
+    single = make(tmp_path / "one", {**base, "ci/accuracy.sh": ACCURACY.replace("qwen", "llama") % "test_accuracy.py"},
+                  {".buildkite/pipeline.yml": pipeline.split("  - label: edge")[0]})
+    assert [f.subject for f in single.findings] == ["MODEL=qwen TP=1"]
 
 
 def test_an_edited_selection_is_changed_when_wider_and_narrowed_when_narrower(tmp_path):
@@ -345,6 +368,194 @@ def test_sharding_removed_is_covered_by_the_whole_run(tmp_path):
 
 
 
+# Re-sharding that comes with lost variants of a subject another queue still runs (issue 17:
+# the variant on the re-sharded queue is gone, its shards are not a loss).
+SHARDED_SWEEP = """#!/bin/bash
+set -euo pipefail
+configs=(
+  "MODEL=llama TP=1"
+  "MODEL=qwen TP=2"
+)
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  env "${parts[@]}" pytest -v tests/test_model.py "$@"
+done
+"""
+
+
+def _steps(*steps: str) -> str:
+    return "steps:\n" + "".join(steps)
+
+
+def _step(label: str, queue: str, command: str, parallelism: int = 0) -> str:
+    extra = f"    parallelism: {parallelism}\n" if parallelism else ""
+    return f"  - label: {label}\n    agents: {{queue: {queue}}}\n{extra}    command: {command}\n"
+
+
+SHARDS = "--shard-id=$$BUILDKITE_PARALLEL_JOB --num-shards=$$BUILDKITE_PARALLEL_JOB_COUNT"
+
+
+def test_config_entries_whose_queue_stops_sharding_them_are_not_lost(tmp_path):
+    base = {"ci/sweep.sh": SHARDED_SWEEP, "tests/test_model.py": "",
+            ".buildkite/pipeline.yml": _steps(_step("sweep", "gpu", "bash ci/sweep.sh"),
+                                              _step("sweep amd", "amd", f"bash ci/sweep.sh {SHARDS}", 4))}
+    head = {".buildkite/pipeline.yml": _steps(_step("sweep", "gpu", "bash ci/sweep.sh"), _step("sweep amd", "amd", "bash ci/sweep.sh"))}
+    report = make(tmp_path, base, head)
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    assert set(kinds(report)["moved"]) == {"MODEL=llama TP=1", "MODEL=qwen TP=2"}
+    head[".buildkite/pipeline.yml"] = _steps(_step("sweep", "gpu", "bash ci/sweep.sh"))  # the amd queue dropped: a loss
+    assert set(kinds(make(tmp_path / "loss", base, head))) == {"narrowed"}
+
+
+def test_a_selected_command_resharded_beside_another_shard_set_is_moved(tmp_path):
+    """`-k ... parallelism: 2 -> 6` on one queue, while the same queue also runs the
+    command without `-k` in 4 shards: the two shard sets are told apart by their selection."""
+    k = 'pytest -v tests/test_init.py -k "not small"'
+    base = _steps(_step("init", "gpu", f"{k} {SHARDS}", 2), _step("init amd", "amd", f"{k} {SHARDS}", 2),
+                  _step("init all amd", "amd", f"pytest -v tests/test_init.py {SHARDS}", 4))
+    head = base.replace(f"{k} {SHARDS}\n  - label: init all amd", "x").replace(
+        _step("init amd", "amd", f"{k} {SHARDS}", 2), _step("init amd", "amd", f"{k} {SHARDS}", 6))
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/test_init.py": ""}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    assert f"{k.replace(chr(34), '')} --shard-id=1 --num-shards=2" in kinds(report)["moved"]
+
+
+def test_a_resharded_selection_that_selects_less_is_narrowed(tmp_path):
+    k = 'pytest -v tests/k --ignore tests/k/test_a.py'
+    base = _steps(_step("k", "gpu", f'{k} -k "x"'), _step("k amd", "amd", f'{k} -k "x" {SHARDS}', 2))
+    head = _steps(_step("k", "gpu", f'{k} -k "x"'), _step("k amd", "amd", f'{k} -k "x and y" {SHARDS}', 3))
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/k/test_a.py": "", "tests/k/test_b.py": ""},
+                  {".buildkite/pipeline.yml": head})
+    assert "narrowed" in kinds(report) and "moved" not in kinds(report), kinds(report)
+
+
+def test_an_incomplete_shard_set_on_the_queue_is_still_narrowed(tmp_path):
+    base = _steps(_step("k gpu", "gpu", "pytest -v tests/k --num-shards=2 --shard-id=0"),
+                  _step("k gpu 2", "gpu", "pytest -v tests/k --num-shards=2 --shard-id=1"),
+                  _step("k amd", "amd", "pytest -v tests/k --num-shards=2 --shard-id=0"),
+                  _step("k amd 2", "amd", "pytest -v tests/k --num-shards=2 --shard-id=1"))
+    head = base.replace(_step("k amd 2", "amd", "pytest -v tests/k --num-shards=2 --shard-id=1"),
+                        _step("k amd 2", "amd", "pytest -v tests/k --num-shards=3 --shard-id=1"))
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/k/test_k.py": ""}, {".buildkite/pipeline.yml": head})
+    assert kinds(report).get("narrowed") == ["pytest -v tests/k --num-shards=2 --shard-id=1"], kinds(report)
+
+
+def test_a_command_with_an_option_sharded_on_one_queue_is_moved(tmp_path):
+    """The same directory run with and without `--ignore`; the `--ignore` one is sharded
+    on the amd queue: its shards cover it.  Without them, the run without `--ignore` runs
+    all it ran (it leaves out less)."""
+    ign = "pytest -v tests/mm --ignore tests/mm/test_schema.py"
+    base = _steps(_step("mm", "cpu", ign), _step("mm amd", "amd", ign), _step("mm all", "amd", "pytest -v tests/mm"))
+    head = base.replace(_step("mm amd", "amd", ign), _step("mm amd", "amd", f"{ign} {SHARDS}", 4))
+    files = {"tests/mm/test_schema.py": "", "tests/mm/test_p.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    head = base.replace(_step("mm amd", "amd", ign), "")  # only the one without --ignore left on amd: it runs
+    assert "narrowed" not in kinds(make(tmp_path / "b", {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head}))
+
+
+def test_a_job_moved_to_another_queue_and_split_across_two_is_not_a_loss(tmp_path):
+    """One job moved from queue l4 to h200 and sharded there, another split by a `-k`
+    complement into an l4 half and a sharded h200 half; the same commands still run on amd."""
+    q = "pytest -v tests/quant"
+    h = "pytest -v tests/gen -m hybrid"
+    base = _steps(_step("quant", "l4", q), _step("quant amd", "amd", q),
+                  _step("hybrid", "l4", f"{h} {SHARDS}", 2), _step("hybrid amd", "amd", f"{h} {SHARDS}", 2))
+    head = _steps(_step("quant", "h200", f"{q} {SHARDS}", 3), _step("quant amd", "amd", q),
+                  _step("hybrid", "h200", f'{h} -k "not tiny" {SHARDS}', 2), _step("hybrid tiny", "l4", f'{h} -k tiny'),
+                  _step("hybrid amd", "amd", f"{h} {SHARDS}", 2))
+    files = {"tests/quant/test_q.py": "", "tests/gen/test_g.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+
+
+ACCEPT = """#!/bin/bash
+set -euo pipefail
+MODEL="${MODEL:-small}"
+python3 -m pytest -x tests/test_accept.py --model "$MODEL"
+"""
+SWEEP_WRAPPER = """#!/bin/bash
+set -uo pipefail
+SCRIPT=ci/accept.sh
+configs=(
+  "MODEL=small STEPS=1"
+  "MODEL=large STEPS=3"
+)
+failed=0
+for cfg in "${configs[@]}"; do
+  read -r -a parts <<< "$cfg"
+  if ! env "${parts[@]}" bash "$SCRIPT"; then
+    failed=1
+  fi
+done
+exit "$failed"
+"""
+
+
+def test_a_command_now_run_once_per_config_by_a_sweep_wrapper_is_changed(tmp_path):
+    """A job that ran a test script directly now runs a wrapper that runs the same script
+    once per config (`env "${parts[@]}" bash "$SCRIPT"` in a loop, under `if !`): the
+    command still runs where it ran, with each config's values."""
+    base = {"ci/accept.sh": ACCEPT, "tests/test_accept.py": "",
+            ".buildkite/pipeline.yml": _steps(_step("accept", "gpu", "bash ci/accept.sh"), _step("accept amd", "amd", "bash ci/accept.sh"))}
+    head = {"ci/sweep.sh": SWEEP_WRAPPER,
+            ".buildkite/pipeline.yml": _steps(_step("accept", "gpu", "bash ci/sweep.sh"), _step("accept amd", "amd", "bash ci/accept.sh"))}
+    report = make(tmp_path, base, head)
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    (changed,) = [f for f in report.findings if f.kind == "changed"]
+    assert "once per config entry (1 of `configs` (ci/sweep.sh))" in changed.message  # the MODEL=small one
+    head[".buildkite/pipeline.yml"] = _steps(_step("accept amd", "amd", "bash ci/accept.sh"))  # the gpu job deleted: a loss
+    assert "narrowed" in kinds(make(tmp_path / "loss", base, head))
+
+
+def test_an_argument_added_or_removed_in_one_job_is_changed(tmp_path):
+    """One queue's job gives the same example an extra argument (and another drops one):
+    the command still runs in that job, edited; not `narrowed` "unreachable as written"."""
+    base = _steps(_step("chat", "gpu", "python3 examples/chat.py"), _step("chat amd", "amd", "python3 examples/chat.py"),
+                  _step("gen", "gpu", "python3 examples/gen.py --backend triton"), _step("gen amd", "amd", "python3 examples/gen.py --backend triton"))
+    head = (base.replace(_step("chat amd", "amd", "python3 examples/chat.py"), _step("chat amd", "amd", "python3 examples/chat.py --backend triton"))
+                .replace(_step("gen amd", "amd", "python3 examples/gen.py --backend triton"), _step("gen amd", "amd", "python3 examples/gen.py")))
+    files = {"examples/chat.py": "", "examples/gen.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    changed = {f.subject: f for f in report.findings if f.kind == "changed"}
+    assert "+--backend triton" in changed["python3 examples/chat.py"].message
+    assert "--backend triton" in changed["python3 examples/gen.py --backend triton"].message
+    head = base.replace(_step("chat amd", "amd", "python3 examples/chat.py"), _step("chat amd", "amd", "python3 examples/gen.py"))
+    assert "narrowed" in kinds(make(tmp_path / "loss", {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head}))
+
+
+def test_a_guard_on_an_agent_secret_keeps_the_runs_possible(tmp_path):
+    """`HF_TOKEN` comes from the agent's environment, never from the YAML: a guard that
+    skips the model tests without it may go either way, so nothing is lost."""
+    script = "#!/bin/bash\nset -e\nrun_all() {\n  pytest -x tests/test_kernels.py\n{guard}  pytest -x tests/test_models.py\n}\nrun_all\n"
+    guard = '  if [ -z "$HF_TOKEN" ]; then\n    echo "no token: skipping model tests"\n    return\n  fi\n'
+    base = {"ci/arm.sh": script.replace("{guard}", ""), "tests/test_kernels.py": "", "tests/test_models.py": "",
+            ".buildkite/pipeline.yml": _steps(_step("arm", "arm", "bash ci/arm.sh"))}
+    report = make(tmp_path, base, {"ci/arm.sh": script.replace("{guard}", guard)})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    mine = guard.replace("HF_TOKEN", "MY_FLAG")  # a variable no job sets and no agent provides: unset, the tests are lost
+    assert {"narrowed", "silently-dropped"} & set(kinds(make(tmp_path / "unset", base, {"ci/arm.sh": script.replace("{guard}", mine)})))
+
+
+def test_the_why_of_a_queue_retired_names_the_deleted_job_and_queue(tmp_path):
+    """The same job mirrored on three queues, one queue's copy deleted: the why names that
+    job and queue (not the copy on another queue that "reaches it although nothing guards
+    it"), and says where it still runs."""
+    mirror = lambda q: _step(f"{q} core", q, "pytest -v tests/core")  # noqa: E731
+    edited = _step("unit", "gpu", "pytest -v tests/unit")
+    base = _steps(mirror("mi250"), mirror("mi300"), mirror("mi355"), edited, _step("unit amd", "amd", "pytest -v tests/unit"))
+    head = _steps(mirror("mi300"), mirror("mi355"), _step("unit", "gpu", "pytest -v tests/other"), _step("unit amd", "amd", "pytest -v tests/unit"))
+    files = {"tests/core/test_c.py": "", "tests/unit/test_u.py": "", "tests/other/test_o.py": ""}
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head})
+    lost = {f.subject: f for f in report.findings if f.kind == "narrowed"}
+    core = lost["pytest -v tests/core"].reason.text
+    assert "mi250 core" in core and "queue=mi250" in core and "still runs on queue=mi300, queue=mi355" in core, core
+    assert "nothing guards it" not in core
+    unit = lost["pytest -v tests/unit"].reason.text
+    assert unit.startswith("the commands of its job 'unit' (.buildkite/pipeline.yml) were edited"), unit
+
+
 VLLM_CONFIG = "name: vllm_ci\njob_dirs:\n  - .buildkite/areas\n"
 MIRRORED_AREA = """group: Spec
 depends_on: [image-build]
@@ -391,3 +602,29 @@ def test_a_mirror_moved_onto_machines_the_amd_pipeline_already_covers_narrows_wi
     assert lost.kind == "narrowed"
     assert "now runs on amd_mi300_1 instead of amd_mi325_1" in lost.reason.text
     assert dict(lost.details)["cause"] == "job(s) moved to machines that already ran them: amd_mi325_1 -> amd_mi300_1"
+
+
+LEGACY_XPU = """#!/bin/bash
+set -ex
+docker run --entrypoint="" -w /vllm-workspace -e "HF_TOKEN=${HF_TOKEN}" -e "MASK=${MASK}" img bash -c '
+  set -e
+  pytest -v tests/test_xpu.py
+  python3 examples/gen.py --model tiny'
+"""
+NEW_XPU = """#!/bin/bash
+docker run -w /vllm-workspace -e HF_TOKEN -e MASK img bash -c "$1"
+"""
+
+
+def test_a_variable_passed_through_as_name_or_as_its_own_value_is_one_variant(tmp_path):
+    """A legacy job passed the agent's device mask as `-e "MASK=${MASK}"`, the job that
+    stays passes it as `-e MASK`: both give the container what the agent has, so deleting
+    the legacy job loses nothing.  A job that sets the mask itself is another variant."""
+    files = {"ci/legacy.sh": LEGACY_XPU, "ci/xpu.sh": NEW_XPU, "tests/test_xpu.py": "", "examples/gen.py": ""}
+    new = _step("xpu", "xpu", "bash ci/xpu.sh 'pytest -v tests/test_xpu.py && python3 examples/gen.py --model tiny'")
+    base = {**files, ".buildkite/pipeline.yml": _steps(_step("legacy", "xpu", "bash ci/legacy.sh"), new)}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": _steps(new)})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    pinned = _step("legacy", "xpu", "bash ci/legacy.sh").replace("    command:", "    env: {MASK: '0'}\n    command:")
+    base[".buildkite/pipeline.yml"] = _steps(pinned, new)  # the YAML sets MASK: that variant is lost
+    assert set(kinds(make(tmp_path / "set", base, {".buildkite/pipeline.yml": _steps(new)}))) == {"narrowed"}

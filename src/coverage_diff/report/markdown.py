@@ -19,7 +19,7 @@ from .. import DOCS_URL, __version__
 from ..kinds import DIFF_KINDS, INFORMATIONAL, KINDS, LOSS_KINDS
 from ..model import Finding, Location, Report
 from .escape import clip, md_code, md_fence, md_link, md_prose, md_text, unmention
-from .text import downgraded_line
+from .text import by_cause, downgraded_line
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
@@ -75,6 +75,7 @@ def _compose(report: Report, findings: list[Finding], shown: int, links: "_Links
     others = [f for f in visible if f.kind in INFORMATIONAL]
     parts = [MARKER, _verdict(report, findings), _range(report)]
     if problems:
+        problems = [f for _, members in by_cause(problems) for f in members]  # one root cause's losses together
         parts.append(_problem_table(problems, links))
         parts.append(_details(problems, links))
         parts.extend(_fixes([f for f in problems if f.acknowledged is None]))
@@ -131,11 +132,28 @@ def _range(report: Report) -> str:
 def _problem_table(problems: list[Finding], links: "_Links") -> str:
     """Three narrow columns: a reviewer reads the verdict and the reason without scrolling."""
     rows = ["| Configuration | What happened | Why |", "|---|---|---|"]
+    causes = _causes(problems)
     for n, f in enumerate(problems, start=1):
         shown = f.config.text if f.config else f.subject  # as written in the script
-        cells = (f"{n}. {md_code(_one_clip(shown, CELL_CODE), CELL_CODE + 8)}", _happened(f), _short_why(f, links))
+        why = _short_why(f, links)
+        cause, count, first = causes.get(f.id, ("", 1, True))
+        if count > 1 and first:  # one row for the cause, its configurations under it
+            rows.append(f"| **{_plural(count, 'configuration')}, one cause**: {md_prose(_one_clip(cause, 120))} | | {why or '—'} |")
+        if count > 1:
+            why = "same cause ↑"
+        cells = (f"{n}. {md_code(_one_clip(shown, CELL_CODE), CELL_CODE + 8)}", _happened(f), why)
         rows.append("| " + " | ".join(c or "—" for c in cells) + " |")
     return "\n".join(rows)
+
+
+def _causes(problems: list[Finding]) -> dict[str, tuple[str, int, bool]]:
+    """Finding id -> (its root cause, how many findings share it, whether it is the first
+    of them), as text and JSON group them (`details.cause`)."""
+    out = {}
+    for cause, members in by_cause(problems):
+        for i, f in enumerate(members):
+            out[f.id] = (cause, len(members), i == 0)
+    return out
 
 
 def _happened(f: Finding) -> str:
@@ -171,8 +189,14 @@ def _short_why(f: Finding, links: "_Links") -> str:
 def _details(problems: list[Finding], links: "_Links") -> str:
     """Per row of the table: the whole configuration, where it is, where it ran, the full why."""
     items = []
+    causes = _causes(problems)
     for n, f in enumerate(problems, start=1):
         shown = f.config.text if f.config else f.subject
+        cause, count, first = causes.get(f.id, ("", 1, True))
+        if count > 1 and first:
+            why = _why(f, links)
+            items.append(f"**{_plural(count, 'configuration')}, one cause**: {md_prose(cause, 400)}"
+                         + (f"\n   - why: {why}" if why else ""))
         lines = [f"{n}. {md_code(shown, 400)}"]
         if f.config is not None:
             lines.append(f"   - entry: {md_link(md_code(str(f.config.location), 200), links.head(f.config.location))}"
@@ -180,7 +204,7 @@ def _details(problems: list[Finding], links: "_Links") -> str:
         ran = _ran_before(f, links)
         if ran:
             lines.append(f"   - ran before in: {ran}")
-        why = _why(f, links)
+        why = _why(f, links) if count == 1 else ""  # a group's why is said once, above it
         if why:
             lines.append(f"   - why: {why}")
         if f.acknowledged is not None:
