@@ -113,6 +113,33 @@ def test_value_no_guard_accepts(tmp_path):
     assert "USE_FOO=1" in finding.reason.fix
 
 
+def test_an_off_value_taken_as_off_is_no_mismatch(tmp_path):
+    steps = DEFAULT + step("Foo off", "USE_FOO=false bash sweep/run_sweep.sh") + step("Foo zero", "USE_FOO=0 bash sweep/run_sweep.sh")
+    assert not by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")
+    steps = DEFAULT + step("Foo yes", "USE_FOO=yes bash sweep/run_sweep.sh")  # "yes" means on: the guard misses it
+    assert set(by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")) == {"USE_FOO=yes"}
+
+
+def test_a_value_copied_from_the_run_context_is_no_choice(tmp_path):
+    # `REF: ${{ github.ref }}` is refs/heads/main on a push to main, which a `case` for release tags
+    # ignores on purpose; `MODE: fast` (written by the job) still is a mismatch.
+    workflow = """on:
+  push:
+    branches: [main]
+jobs:
+  decide:
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          REF: ${{ github.ref }}
+          MODE: fast
+        run: bash ci/decide.sh
+"""
+    script = 'case "$REF" in refs/tags/release-*) pytest tests/release ;; esac\nif [ "$MODE" = quick ]; then pytest tests/quick; fi\npytest tests\n'
+    repo = make_repo(tmp_path, {".github/workflows/ci.yml": workflow, "ci/decide.sh": script, "tests/test_a.py": ""})
+    assert set(by_rule(audit_repo(repo, rules=["value-mismatch"]), "value-mismatch")) == {"MODE=fast"}
+
+
 def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
     steps = DEFAULT + step("Foo", "USE_FOO=1 bash sweep/run_sweep.sh") + step("Special", "SPECIAL=True bash sweep/run_sweep.sh")
     assert not by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")

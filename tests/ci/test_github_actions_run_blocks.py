@@ -212,6 +212,34 @@ def test_a_known_outside_job_template_runs_its_script_input_as_the_jobs_bash_scr
         "reusable workflow example/other/.github/workflows/run.yml@v1 lives outside the repository: not analysed"]
 
 
+TEMPLATE_ENV = """on: pull_request
+jobs:
+  gpu:
+    uses: pytorch/test-infra/.github/workflows/linux_job_v2.yml@main
+    secrets: inherit
+    with:
+      runner: linux.gpu
+      secrets-env: hub-token OTHER
+      script: bash ./ci/gpu.sh
+"""
+GPU_SCRIPT = """set -euo pipefail
+TOKEN="$(printf '%s' "${SECRET_HUB_TOKEN}" | tr -d ' ')"
+export TOKEN
+if [[ -n "${SECRET_UNLISTED:-}" ]]; then pytest tests/private; fi
+pytest tests/gpu --junitxml="${RUNNER_TEST_RESULTS_DIR}/gpu.xml"
+"""
+
+
+def test_a_job_templates_script_sees_the_secrets_it_names_and_the_templates_directories():
+    # Under `set -u` an unset SECRET_HUB_TOKEN would stop the script before its test: the template
+    # exports every secret named in `secrets-env`, and its result directories, with values unknown here.
+    result, (outcome,) = analyse(TEMPLATE_ENV, {"ci/gpu.sh": GPU_SCRIPT})
+    (job,) = result.jobs
+    assert {"SECRET_HUB_TOKEN", "SECRET_OTHER", "RUNNER_TEST_RESULTS_DIR"} <= set(job.unknown_env)
+    assert "SECRET_UNLISTED" not in job.unknown_env
+    assert [" ".join(r.argv[:2]) for r in outcome.runs if r.argv[0] == "pytest"] == ["pytest tests/gpu"]
+
+
 RUNTIME_DIRS = """on: pull_request
 jobs:
   t:

@@ -163,8 +163,8 @@ class _Reader:
         self.restricted: dict[str, frozenset[str]] = {}  # job -> scenarios of the conditional include defining it
         self.external: list[str] = []  # includes from outside the repository: their keys are unknown
 
-    def error(self, path: str, line: int, message: str) -> None:
-        diagnostic = Diagnostic(Location(path, line), message)
+    def error(self, path: str, line: int, message: str, blind: bool = False) -> None:
+        diagnostic = Diagnostic(Location(path, line), message, blind=blind)
         if diagnostic not in self.result.diagnostics:  # rules are evaluated once per scenario
             self.result.diagnostics.append(diagnostic)
 
@@ -185,7 +185,7 @@ class _Reader:
             why.append("jobs may come from includes outside the repository: " + ", ".join(self.external[:3]))
         if defined and not why:
             why.append("no job runs in any pipeline analysed (merge request, push, default-branch push, schedule, web)")
-        self.error(path, 1, f"the pipeline of {path} analyses to no jobs: " + "; ".join(why))
+        self.error(path, 1, f"the pipeline of {path} analyses to no jobs: " + "; ".join(why), blind=True)
 
     def lines(self, path: str) -> list[str]:
         if path not in self._lines:

@@ -23,6 +23,9 @@ The step looks like it selects a configuration, but the script takes its
 default branch, so the configuration is never tested.  Guards that test for a
 non-empty value (`[[ -n "$X" ]]`, `[[ $X ]]`) accept any value and are never
 reported; guards too complex to evaluate statically are assumed to accept.
+A value that spells "off" (`false`, `0`, `no`, `off`...) taken as off is what
+it says, and a value the job copies from the run (`REF: ${{ github.ref }}`,
+known per event but chosen by none) selects nothing: neither is reported.
 
 Fix: set the value the guard compares with (shown in the finding), or make the
 guard accept the value.
@@ -34,7 +37,7 @@ def check(inventory) -> Iterable[Finding]:
     opened = open_outcomes(inventory)
     for setting in sorted(job_settings(inventory), key=lambda s: (s.variable, s.value, s.job.id)):
         name, value = setting.variable, setting.value
-        if value in ("", UNKNOWN) or (name, value) in reported:
+        if value in ("", UNKNOWN) or (name, value) in reported or _not_a_choice(setting):
             continue
         guards = _guards(name, [inventory.outcomes.get(setting.job.id), opened.get(setting.job.id)])
         if not guards or any(accepts(g.text, name, value) is not False for g in guards):
@@ -51,6 +54,18 @@ def check(inventory) -> Iterable[Finding]:
             locations=unique_locations([setting.location], [g.location for g in guards]),
             details=(("job", setting.job.label),),
         )
+
+
+OFF = frozenset({"false", "0", "no", "off", "n", "none", "disabled", "disable"})
+
+
+def _not_a_choice(setting) -> bool:
+    """An "off" value (the guards taking it as off is what it means), or a value the job copies
+    from the run's context rather than chooses (GitHub Actions' `env-from-run` attribute)."""
+    if setting.value.strip().lower() in OFF:
+        return True
+    copied = dict(setting.job.attributes).get("env-from-run", "")
+    return setting.variable in copied.split()
 
 
 def _fix(name: str, guards: list[Condition]) -> str:
