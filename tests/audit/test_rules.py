@@ -103,6 +103,15 @@ def test_dependency_matching_follows_the_generator():
     assert dependency_covers(["tests/", "!tests/v1"], "tests/v2/run.sh")
 
 
+def test_a_variable_the_runner_gives_every_job_is_no_near_miss(tmp_path):
+    # GitLab sets CI_JOB_NAME in every job; a script reading CI_JOB_NAMES (a name of its own) is not
+    # what a job meant to set.  A variable the job writes itself still is a near miss.
+    pipeline = "unit:\n  variables:\n    SUITE_NAMES: fast\n  script:\n    - bash ci/unit.sh\n"
+    script = 'if [ -n "${CI_JOB_NAMES:-}" ]; then pytest tests/named; fi\nif [ -n "${SUITE_NAME:-}" ]; then pytest -k "$SUITE_NAME"; fi\npytest tests\n'
+    repo = make_repo(tmp_path, {".gitlab-ci.yml": pipeline, "ci/unit.sh": script, "tests/test_a.py": ""})
+    assert set(by_rule(audit_repo(repo, rules=["near-miss-variable"]), "near-miss-variable")) == {"SUITE_NAMES->SUITE_NAME"}
+
+
 # --------------------------------------------------------------------------- value-mismatch
 FOO_SWEEP = SWEEP.replace('backend=""', 'backend=""\nif [[ "${USE_FOO:-0}" == "1" ]]; then\n  backend="--foo"\nfi')
 
@@ -163,6 +172,8 @@ def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
         ('[[ "$X" == "$Y" ]]', "True", None),
         ("1|true)", "yes", False),
         ("1|true)", "true", True),
+        ('case "$2" in accepted | monitored)', "accepted", None),  # an argument the value reached: not evaluated here
+        ('[ "${1}" = on ]', "off", None),
     ],
 )
 def test_guard_evaluator(guard, value, expected):

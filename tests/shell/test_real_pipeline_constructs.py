@@ -47,3 +47,33 @@ def test_configure_is_setup_not_a_test_subject():
 
     out = interpret({"tools/configure": AUTOCONF, "ci/build.sh": "tools/configure\n./tests/run-unit\n"}, "bash ci/build.sh")
     assert [(" ".join(r.argv), is_test(r, Settings())) for r in out.runs] == [("tools/configure", False), ("./tests/run-unit", True)]
+
+
+def test_tests_run_inside_command_substitutions_are_runs_of_their_config_entries():
+    # A loop that keeps each model's output (`out=$(pytest -k "$m")`) runs every model.
+    script = """set -e
+models=(tiny base)
+for m in "${models[@]}"; do
+  out=$(pytest -k "$m" tests 2>&1)
+  echo "$out"
+done
+"""
+    out = agree(script, {})
+    assert [(" ".join(r.argv), r.entry.text) for r in out.runs] == [("pytest -k tiny tests", "tiny"), ("pytest -k base tests", "base")]
+
+
+def test_a_script_in_a_directory_git_clone_made_is_made_at_run_time_not_missing():
+    script = """set -e
+cd "$(dirname "$0")"
+if [ ! -d tools ]; then
+  git clone --depth 1 -b main https://example.invalid/group/tools.git
+fi
+git clone https://example.invalid/other.git --origin up elsewhere/place
+bash -x tools/scripts/gen -t tftp
+bash elsewhere/place/run.sh
+bash gone.sh
+"""
+    out = interpret({"ci/s.sh": script}, "bash ci/s.sh")
+    assert [path for _, path in out.missing_scripts] == ["ci/gone.sh"]
+    made = sorted(i.reason.split(" is not", 1)[0] for i in out.incomplete if "made at run time" in i.reason)
+    assert made == ["ci/elsewhere/place/run.sh", "ci/tools/scripts/gen"]

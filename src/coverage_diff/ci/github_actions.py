@@ -34,7 +34,7 @@ RUNNER_ENV = tuple((
     "GITHUB_ACTOR", "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_HEAD_REF", "GITHUB_JOB", "GITHUB_REF_NAME",
     "GITHUB_REF_TYPE", "GITHUB_REPOSITORY", "GITHUB_REPOSITORY_OWNER", "GITHUB_RUN_ATTEMPT", "GITHUB_RUN_ID",
     "GITHUB_RUN_NUMBER", "GITHUB_SERVER_URL", "GITHUB_API_URL", "GITHUB_WORKFLOW", "RUNNER_ARCH", "RUNNER_NAME",
-    "RUNNER_OS", "CI", "GITHUB_ACTIONS"))
+    "RUNNER_OS", "CI", "GITHUB_ACTIONS", "GITHUB_ACTION", "GITHUB_REF", "GITHUB_SHA", "GITHUB_TRIGGERING_ACTOR"))
 # Outside reusable workflows known to run one input as a bash script (`set -eou pipefail`) in the
 # repository's checkout: PyTorch's job templates, which PyTorch-ecosystem projects call with `script:`.
 SCRIPT_WRAPPERS = {f"pytorch/test-infra/.github/workflows/{name}.yml": "script"
@@ -513,9 +513,10 @@ class _Reader:
         first = next((ln.strip() for ln in script.split("\n") if ln.strip() and not ln.strip().startswith("#")), "")
         step_label = to_string(name) if name is not None and not isinstance(name, Unknown) else first[:80]
         known = tuple((k, str(v)) for k, v in env.items() if not isinstance(v, Unknown))
-        from_run = " ".join(k for k, v in env.items() if isinstance(v, _FromRun))
         unknown = tuple(k for k, v in env.items() if isinstance(v, Unknown)) + tuple(unknown_names)
-        unknown += tuple(k for k in RUNNER_ENV if k not in env)  # the runner's defaults: set, value unknown
+        defaults = tuple(k for k in RUNNER_ENV if k not in env)  # the runner's defaults: set, value unknown
+        unknown += defaults
+        from_run = " ".join((*(k for k, v in env.items() if isinstance(v, _FromRun)), *defaults))
         tier = best(s.tier for s in here.scenarios) or Tier.OPTIONAL
         paths = tuple(p for s in here.scenarios if s.tier == tier for p in s.paths)
         self.result.jobs.append(Job(

@@ -595,8 +595,10 @@ class _Reader:
             variables = {**variables, **self.variables(rule_vars, path, location.line, variables)}
         env = tuple((k, v) for k, v in variables.items() if v is not UNKNOWN)
         unknown = tuple(k for k, v in variables.items() if v is UNKNOWN)
-        unknown += tuple(k for k in RUNNER_VARIABLES if k not in variables)  # predefined: set, value unknown
+        predefined = tuple(k for k in RUNNER_VARIABLES if k not in variables)  # set, value unknown
+        unknown += predefined
         attributes = [("stage", stage)] + [("rules", f"{text} (assumed true: known only at run time)") for text in dict.fromkeys(assumed)]
+        attributes += [("env-from-run", " ".join(predefined))] if predefined else []  # given by the runner, chosen by no job
         before = self.job_script(job, "before_script", config, path)
         main = self.job_script(job, "script", config, path)
         fields = dict(system=SYSTEM, file=path, location=location, env=env, unknown_env=unknown, working_dir="",

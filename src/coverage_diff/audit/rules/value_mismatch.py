@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from ...model import Condition, Finding, Guard, Reason, Severity
 from ...reasons import required_value
-from ..facts import UNKNOWN, job_settings, new_finding, open_outcomes, unique_locations
+from ..facts import UNKNOWN, chosen_by_job, job_settings, new_finding, open_outcomes, unique_locations
 
 ID = "value-mismatch"
 SEVERITY = Severity.WARNING
@@ -62,10 +62,7 @@ OFF = frozenset({"false", "0", "no", "off", "n", "none", "disabled", "disable"})
 def _not_a_choice(setting) -> bool:
     """An "off" value (the guards taking it as off is what it means), or a value the job copies
     from the run's context rather than chooses (GitHub Actions' `env-from-run` attribute)."""
-    if setting.value.strip().lower() in OFF:
-        return True
-    copied = dict(setting.job.attributes).get("env-from-run", "")
-    return setting.variable in copied.split()
+    return setting.value.strip().lower() in OFF or not chosen_by_job(setting)
 
 
 def _fix(name: str, guards: list[Condition]) -> str:
@@ -184,7 +181,7 @@ def _words(text: str) -> list[tuple[str, bool]] | None:
     return words
 
 
-_EXPANSION = re.compile(r"\$\{([A-Za-z_]\w*)(?:(:?[-+=])([^}]*))?\}|\$([A-Za-z_]\w*)")
+_EXPANSION = re.compile(r"\$\{([A-Za-z_]\w*)(?:(:?[-+=])([^}]*))?\}|\$([A-Za-z_]\w*)|\$\{?([0-9@*#?$!-])")
 
 
 def _expand(raw: str, name: str, value: str | None) -> str | None:
@@ -195,7 +192,7 @@ def _expand(raw: str, name: str, value: str | None) -> str | None:
 
     def replace(m: re.Match) -> str:
         nonlocal other
-        var = m.group(1) or m.group(4)
+        var = m.group(1) or m.group(4)  # None for `$1`, `${2}`, `$@`...: a function's or script's argument
         if var != name:
             other = True
             return ""
