@@ -77,3 +77,18 @@ bash gone.sh
     assert [path for _, path in out.missing_scripts] == ["ci/gone.sh"]
     made = sorted(i.reason.split(" is not", 1)[0] for i in out.incomplete if "made at run time" in i.reason)
     assert made == ["ci/elsewhere/place/run.sh", "ci/tools/scripts/gen"]
+
+
+def test_a_directory_made_inside_a_repository_directory_leaves_its_siblings_known():
+    # After `git clone URL first` (or `mkdir -p out`) in ci/, `[ -d second ]` is still decided: ci/ is the
+    # repository's, and second/ is not in it.  (Marking ci/ itself as made turned the test unknown.)
+    script = """set -e
+cd "$(dirname "$0")"
+if [ ! -d first ]; then git clone https://example.invalid/first.git; fi
+mkdir -p out/logs
+if [ ! -d second ]; then git clone https://example.invalid/second.git; fi
+bash second/gen.sh
+"""
+    out = interpret({"ci/s.sh": script, "ci/keep.txt": ""}, "bash ci/s.sh")
+    assert out.missing_scripts == ()
+    assert not [c for c in out.conditions if "second" in c.text and c.outcome is False]

@@ -634,11 +634,13 @@ def _cloned(interp, st: State, words: list[str]) -> None:
 
 
 def _made(interp, st: State, text: str) -> None:
-    """`text` (and each directory above it) is a directory the job made."""
+    """`text` (and each directory above it) is a directory the job made, unless the repository
+    has it: what else lies in a repository directory is still known (`[ -d x ]` beside a clone)."""
     path = interp.repo_path(text, st.cwd)
     if path:
         parts = path.split("/")
-        st.made_dirs = st.made_dirs | {"/".join(parts[: i + 1]) for i in range(len(parts))}
+        made = ("/".join(parts[: i + 1]) for i in range(len(parts)))
+        st.made_dirs = st.made_dirs | {d for d in made if not interp.snapshot.is_dir(d)}
 
 
 def getopts(interp, st: State, args: list[Val], node: Node) -> list[State]:
