@@ -240,6 +240,29 @@ def test_a_job_templates_script_sees_the_secrets_it_names_and_the_templates_dire
     assert [" ".join(r.argv[:2]) for r in outcome.runs if r.argv[0] == "pytest"] == ["pytest tests/gpu"]
 
 
+RUNNER_PATHS = """on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - shell: bash
+        run: |
+          set -u
+          echo "started=1" >> "$GITHUB_OUTPUT"
+          bash "${GITHUB_WORKSPACE}/ci/check.sh" tests/unit
+          docker run --rm -e FAST_MODE=1 -v "${GITHUB_WORKSPACE}:/work/src" -w /work/src/ci "$IMAGE" \\
+            bash -c 'bash ./check.sh tests/in-container'
+"""
+
+
+def test_the_runners_paths_are_set_and_a_mounted_checkout_is_the_repository_in_a_container():
+    # Under `set -u` an unset GITHUB_WORKSPACE or GITHUB_OUTPUT would end the step at once.
+    result, (outcome,) = analyse(RUNNER_PATHS.replace("$IMAGE", "ubuntu:24.04"))
+    assert "GITHUB_OUTPUT" in result.jobs[0].unknown_env
+    assert "GITHUB_WORKSPACE" in dict(result.jobs[0].attributes)["env-from-run"]
+    assert [" ".join(r.argv) for r in outcome.runs] == ["pytest tests/unit", "pytest -k fast tests/in-container"]
+
+
 RUNTIME_DIRS = """on: pull_request
 jobs:
   t:

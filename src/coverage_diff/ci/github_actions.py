@@ -28,13 +28,16 @@ SYSTEM = "github-actions"
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
 NON_SHELLS = ("python", "pwsh", "powershell", "cmd")
 POSIX_SHELLS = ("bash", "sh", "zsh", "dash", "ksh")
-# Default variables of every step's shell whose values depend on the run: unknown, never unset.  Paths
-# (`GITHUB_WORKSPACE`, `RUNNER_TEMP`) are left out: unset reads as the repository root for the interpreter.
+# Default variables of every step's shell whose values depend on the run: unknown, never unset (a script
+# under `set -u` reading one goes on).  `GITHUB_WORKSPACE` is the checkout: the interpreter's repository
+# root.  The runner's other paths (`RUNNER_TEMP`, the files behind `$GITHUB_OUTPUT`...) are in RUNNER_ENV.
 RUNNER_ENV = tuple((
     "GITHUB_ACTOR", "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_HEAD_REF", "GITHUB_JOB", "GITHUB_REF_NAME",
     "GITHUB_REF_TYPE", "GITHUB_REPOSITORY", "GITHUB_REPOSITORY_OWNER", "GITHUB_RUN_ATTEMPT", "GITHUB_RUN_ID",
     "GITHUB_RUN_NUMBER", "GITHUB_SERVER_URL", "GITHUB_API_URL", "GITHUB_WORKFLOW", "RUNNER_ARCH", "RUNNER_NAME",
-    "RUNNER_OS", "CI", "GITHUB_ACTIONS", "GITHUB_ACTION", "GITHUB_REF", "GITHUB_SHA", "GITHUB_TRIGGERING_ACTOR"))
+    "RUNNER_OS", "CI", "GITHUB_ACTIONS", "GITHUB_ACTION", "GITHUB_REF", "GITHUB_SHA", "GITHUB_TRIGGERING_ACTOR",
+    "RUNNER_TEMP", "RUNNER_TOOL_CACHE", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY",
+    "GITHUB_EVENT_PATH"))
 # Outside reusable workflows known to run one input as a bash script (`set -eou pipefail`) in the
 # repository's checkout: PyTorch's job templates, which PyTorch-ecosystem projects call with `script:`.
 SCRIPT_WRAPPERS = {f"pytorch/test-infra/.github/workflows/{name}.yml": "script"
@@ -59,6 +62,7 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     reader = _Reader(snapshot, result, settings.max_file_bytes)
+    reader.workspace = settings.roots[0]
     for path in owns(snapshot, settings):
         result.files.append(path)
         budget.start()
@@ -123,6 +127,7 @@ class _Reader:
         self.max_bytes = max_bytes
         self.snapshot = snapshot
         self.result = result
+        self.workspace = "/repo"  # GITHUB_WORKSPACE: where the interpreter has the repository
         self._yaml: dict[str, object] = {}
 
     # -- input -----------------------------------------------------------------
@@ -512,11 +517,12 @@ class _Reader:
         commands = self.commands(script, here, line, unknown_names, key)
         first = next((ln.strip() for ln in script.split("\n") if ln.strip() and not ln.strip().startswith("#")), "")
         step_label = to_string(name) if name is not None and not isinstance(name, Unknown) else first[:80]
-        known = tuple((k, str(v)) for k, v in env.items() if not isinstance(v, Unknown))
+        workspace = () if "GITHUB_WORKSPACE" in env else (("GITHUB_WORKSPACE", self.workspace),)
+        known = tuple((k, str(v)) for k, v in env.items() if not isinstance(v, Unknown)) + workspace
         unknown = tuple(k for k, v in env.items() if isinstance(v, Unknown)) + tuple(unknown_names)
         defaults = tuple(k for k in RUNNER_ENV if k not in env)  # the runner's defaults: set, value unknown
         unknown += defaults
-        from_run = " ".join((*(k for k, v in env.items() if isinstance(v, _FromRun)), *defaults))
+        from_run = " ".join((*(k for k, v in env.items() if isinstance(v, _FromRun)), *defaults, *(k for k, _ in workspace)))
         tier = best(s.tier for s in here.scenarios) or Tier.OPTIONAL
         paths = tuple(p for s in here.scenarios if s.tier == tier for p in s.paths)
         self.result.jobs.append(Job(
