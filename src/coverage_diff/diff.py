@@ -80,6 +80,9 @@ def root_cause(finding: Finding, base: Inventory, matched: "JobMatch") -> str:
                    if r.job_id in jobs and r.job_id not in matched})
     if gone:
         return "job(s) gone: " + ", ".join(gone)
+    moves = sorted({(old, new) for _, old, new in _platform_moves(finding.base_runs, base, matched)})
+    if moves:
+        return "job(s) moved to machines that already ran them: " + ", ".join(f"{old} -> {new}" for old, new in moves)
     if finding.kind == "removed":
         where = finding.config.location.path if finding.config else finding.base_runs[0].location.path
         return f"deleted from {where}"
@@ -265,9 +268,22 @@ def _why_narrowed(subject: str, lost: list[Run], base: Inventory, head: Inventor
         reason = explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
         if reason.guards:
             return reason
+    moved = _platform_moves(lost, base, matched)
+    if moved and not gone:
+        text = "; ".join(f"{label} now runs on {new} instead of {old}" for label, old, new in moved)
+        return Reason(text=f"{text}, where it already ran: nothing runs it on {', '.join(sorted({m[1] for m in moved}))} any more.")
     if gone:
         return Reason(text=f"the job(s) that ran them are gone: {', '.join(gone)}.")
     return explain_missing(head, subject, scripts=scripts, jobs=jobs, before=lost)
+
+
+def _platform_moves(runs, base: Inventory, matched) -> list[tuple[str, str, str]]:
+    """(label, old platform, new platform) of the jobs behind `runs` that still exist under
+    the same key but now run on other machines."""
+    jobs = base.jobs_by_id
+    return sorted({(jobs[r.job_id].label, r.platform, matched[r.job_id].platform) for r in runs
+                   if r.job_id in jobs and r.job_id in matched and matched[r.job_id].platform != r.platform
+                   and matched[r.job_id].key == jobs[r.job_id].key})
 
 
 def match_jobs(base: Inventory, head: Inventory) -> "JobMatch":

@@ -300,7 +300,7 @@ def _buildkite_step(job: Job, command: str, suffix: str, calling: str = "") -> s
     for name, value in job.attributes:
         if name == "timeout_in_minutes":
             lines.append(f"  timeout_in_minutes: {value}")
-    if job.platform and not job.platform.startswith("gpux1"):
+    if job.platform and not job.platform.startswith(("gpux1", "amd_")):  # an AMD queue is a mirror's
         device, _, count = job.platform.partition("x")
         if device != "gpu":
             lines.append(f"  device: {device}")

@@ -59,7 +59,7 @@ def test_vllm_parallelism_makes_shards_and_mirror_makes_amd_variant():
     assert [j.key for j in jobs] == ["k", "k", "amd-k", "amd-k"]
     assert [dict(j.env).get("BUILDKITE_PARALLEL_JOB") for j in jobs] == ["0", "1", "0", "1"]
     amd = jobs[2]
-    assert amd.platform == "mi325_1" and dict(amd.env)["B"] == "2" and dict(amd.env)["A"] == "1"
+    assert amd.platform == "amd_mi325_1" and dict(amd.env)["B"] == "2" and dict(amd.env)["A"] == "1"
     assert amd.commands[0].text == "pytest a && pytest b"
     assert ("mirror.amd.parallelism" in [k for k, _ in amd.ignored_keys])
 

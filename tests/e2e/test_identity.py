@@ -343,3 +343,51 @@ def test_sharding_removed_is_covered_by_the_whole_run(tmp_path):
     report = make(tmp_path, {".buildkite/pipeline.yml": base, **files}, {".buildkite/pipeline.yml": head, **files})
     assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
 
+
+
+VLLM_CONFIG = "name: vllm_ci\njob_dirs:\n  - .buildkite/areas\n"
+MIRRORED_AREA = """group: Spec
+depends_on: [image-build]
+steps:
+- label: Spec decode
+  source_file_dependencies: [vllm/]
+  commands:
+    - pytest -v -s tests/test_spec.py
+"""
+AMD_SAME_RUN = """steps:
+- label: Spec decode
+  agent_pool: mi325_1
+  mirror_hardwares: [amdproduction]
+  source_file_dependencies: [vllm/]
+  working_dir: "/vllm-workspace/tests"
+  commands:
+    - pytest -v -s tests/test_spec.py
+"""
+
+
+def test_a_mirror_dropped_while_the_amd_pipeline_runs_it_on_the_same_queue_is_no_loss(tmp_path):
+    # `mirror.amd.device: mi325_1` and test-amd.yaml's `agent_pool: mi325_1` both run on the
+    # queue `amd_mi325_1`: the same run there is one variant, whichever file schedules it.
+    mirror = "  mirror:\n    amd:\n      device: mi325_1\n"
+    base = {".buildkite/ci_config.yaml": VLLM_CONFIG, ".buildkite/areas/spec.yaml": MIRRORED_AREA + mirror,
+            ".buildkite/test-amd.yaml": AMD_SAME_RUN, "tests/test_spec.py": "def test_a():\n    pass\n"}
+    report = make(tmp_path, base, {".buildkite/areas/spec.yaml": MIRRORED_AREA})
+    losses = [f for f in report.findings if f.kind in ("narrowed", "silently-dropped", "removed")]
+    assert losses == [], losses
+    # Without the AMD pipeline's job the mirror's run is lost for real.
+    report = make(tmp_path / "alone", {**base, ".buildkite/test-amd.yaml": "steps: []\n"}, {".buildkite/areas/spec.yaml": MIRRORED_AREA})
+    assert [f.kind for f in report.findings if f.kind in ("narrowed", "silently-dropped", "removed")] == ["narrowed"]
+
+
+def test_a_mirror_moved_onto_machines_the_amd_pipeline_already_covers_narrows_with_that_cause(tmp_path):
+    # The mirror leaves mi325_1 for mi300_1, where test-amd.yaml already runs the same test:
+    # nothing runs it on mi325_1 any more, and the move gains no new run.
+    base = {".buildkite/ci_config.yaml": VLLM_CONFIG,
+            ".buildkite/areas/spec.yaml": MIRRORED_AREA + "  mirror:\n    amd:\n      device: mi325_1\n",
+            ".buildkite/test-amd.yaml": AMD_SAME_RUN.replace("mi325_1", "mi300_1"),
+            "tests/test_spec.py": "def test_a():\n    pass\n"}
+    report = make(tmp_path, base, {".buildkite/areas/spec.yaml": MIRRORED_AREA + "  mirror:\n    amd:\n      device: mi300_1\n"})
+    (lost,) = [f for f in report.findings if f.kind in ("narrowed", "silently-dropped", "removed")]
+    assert lost.kind == "narrowed"
+    assert "now runs on amd_mi300_1 instead of amd_mi325_1" in lost.reason.text
+    assert dict(lost.details)["cause"] == "job(s) moved to machines that already ran them: amd_mi325_1 -> amd_mi300_1"

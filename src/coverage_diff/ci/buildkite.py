@@ -483,8 +483,17 @@ def _vllm_command(text: str, rewrite_quotes: bool, config: PipelineConfig | None
 
 
 def _vllm_platform(device, num_devices) -> str:
+    if _amd_gpus(device) is not None:
+        return amd_queue(device)
     count = num_devices if isinstance(num_devices, int) else 1
     return f"{device or 'gpu'}x{count}"
+
+
+def amd_queue(pool: str) -> str:
+    """The agent queue of an AMD device or pool (`mi325_1` -> `amd_mi325_1`), the same for a
+    test area's `mirror.amd` and for test-amd.yaml's `agent_pool`, so the same run on the same
+    machines is one variant whichever file schedules it."""
+    return f"amd_{pool}"
 
 
 def _vllm_amd_mirror(step: Map, amd: Map, values: dict, base: dict, raw: list, lines: list, path: str, settings,
@@ -520,7 +529,7 @@ def _vllm_amd_mirror(step: Map, amd: Map, values: dict, base: dict, raw: list, l
         location=Location(path, amd.line),
         env=tuple(env.items()),
         working_dir=working_dir,
-        platform=device,
+        platform=amd_queue(device),
         tier=vllm_generator.tier("", optional, deps),
         source_file_dependencies=tuple(deps),
         ignored_keys=base["ignored_keys"] + ignored,
@@ -596,11 +605,10 @@ def _amd_ci_file(data: Map, path: str, settings, result: FrontEndResult) -> None
         else:
             tier = Tier.PATH_FILTERED if deps else Tier.EVERY_PR  # an empty list always runs here
         env = _str_map(step.get("env"), path, step.line_of("env"), "env", result) if step.get("no_plugin") else {}
-        gpus = step.get("num_gpus") if isinstance(step.get("num_gpus"), int) else 1
         job = Job(
             system=SYSTEM, file=path, key=slug, label=f"{pool}: {label}", location=Location(path, line), commands=cmds,
             env=tuple((k, _upload(v, "feature")) for k, v in env.items()), working_dir=_workspace_path(working_dir, settings),
-            tier=tier, platform=f"amd_{pool}x{gpus}", soft_fail=True, source_file_dependencies=deps,
+            tier=tier, platform=amd_queue(pool), soft_fail=True, source_file_dependencies=deps,
             attributes=(("pipeline", "amd-ci"), ("dependency_match", "string prefix"))
             + ((("optional", "true"),) if optional else ()),
         )
