@@ -92,3 +92,14 @@ bash second/gen.sh
     out = interpret({"ci/s.sh": script, "ci/keep.txt": ""}, "bash ci/s.sh")
     assert out.missing_scripts == ()
     assert not [c for c in out.conditions if "second" in c.text and c.outcome is False]
+
+
+def test_a_repository_program_in_another_language_runs_as_one_program():
+    # Run as `./x`, the kernel hands a file to the interpreter its `#!` line names: Python, Expect...
+    # are one run each, never lines of bash (`import sys` is no command); shell scripts are followed.
+    files = {"tools/check.py": "#!/usr/bin/env python3\nimport sys\nprint(sys.argv)\n",
+             "ci/console.exp": "#!/usr/bin/expect -f\nset timeout 10\nspawn ssh host\n",
+             "ci/env-bash.sh": "#!/usr/bin/env -S bash -e\npytest tests/a\n", "ci/plain": "pytest tests/b\n"}
+    out = interpret(files, "./tools/check.py --fast", "./ci/console.exp", "./ci/env-bash.sh", "./ci/plain")
+    assert argvs(out) == ["tools/check.py --fast", "ci/console.exp", "pytest tests/a", "pytest tests/b"]
+    assert [c.path for c in out.scripts] == ["ci/env-bash.sh", "ci/plain"]
