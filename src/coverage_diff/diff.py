@@ -14,6 +14,7 @@ from .identity import Succession, successions, successor_entry, word_diff
 from .inventory import Inventory
 from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
+from .world import open_world
 
 SEVERITY = {
     "silently-dropped": Severity.ERROR,
@@ -170,7 +171,7 @@ def prefetch_explanations(base: Inventory, head: Inventory, compared, matched: "
     """Compute at once, on every core, the open worlds that explaining the losses among
     `compared` will ask `head` for.  Only a head start: `compare_subject` asks for what
     it needs either way."""
-    head.prefetch_open(explanation_jobs(base, head, compared, matched))
+    open_world(head).outcomes(explanation_jobs(base, head, compared, matched))
 
 
 def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMatch | None" = None) -> list[Job]:

@@ -296,6 +296,8 @@ class Finding:
     details: tuple[tuple[str, str], ...] = ()  # extra key/values (commit, tier...)
     rule: str = ""  # set for audit findings
     acknowledged: Acknowledgement | None = None  # an intended loss (acknowledge.py)
+    # An `accept` comment the change itself adds: shown, but the loss still gates until it is merged.
+    accepted_once_merged: Acknowledgement | None = None
 
     @property
     def id(self) -> str:

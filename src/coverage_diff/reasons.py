@@ -14,8 +14,14 @@ import json
 import re
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from .model import Assumption, Condition, Guard, Job, Reason, Run
+from .world import open_world
 from .words import is_assignment, without_leading_assignments
+
+if TYPE_CHECKING:
+    from .inventory import Inventory
 
 UNSET = "<unset>"
 
@@ -29,7 +35,7 @@ class Witness:
     blocking: tuple[Assumption, ...]
 
 
-def explain_missing(inventory, subject: str, *, scripts: list[str], jobs: list[Job] | None = None, before: list[Run] = ()) -> Reason:
+def explain_missing(inventory: Inventory, subject: str, *, scripts: list[str], jobs: list[Job] | None = None, before: list[Run] = ()) -> Reason:
     """Reason for a subject that no job (or none of `jobs`) runs at this revision."""
     candidates = jobs if jobs is not None else jobs_reaching(inventory, scripts)
     witness = best_witness(inventory, subject, candidates, scripts)
@@ -50,17 +56,16 @@ def explain_missing(inventory, subject: str, *, scripts: list[str], jobs: list[J
     )
 
 
-def jobs_reaching(inventory, scripts: list[str]) -> list[Job]:
+def jobs_reaching(inventory: Inventory, scripts: list[str]) -> list[Job]:
     ids = {call.job_id for path in scripts for call in inventory.script_calls.get(path, [])}
     return [job for job in inventory.jobs if job.id in ids]
 
 
-def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
+def best_witness(inventory: Inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
     witnesses = []
-    inventory.prefetch_open(jobs)
-    for job in jobs:
+    world = open_world(inventory)
+    for job, opened in zip(jobs, world.outcomes(jobs)):
         closed = closed_outcomes(inventory.outcomes.get(job.id))
-        opened = inventory.open_outcome(job)
         for run in opened.runs:
             if run.subject == subject:
                 witnesses.append(Witness(job, run, unmet(run.assumptions, closed)))
@@ -69,7 +74,7 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
             if not inventory.snapshot.exists(path) or not _is_script(inventory.snapshot, path):
                 continue  # a config list or data file is never run by itself
             cwd = caller_cwd(inventory, path)
-            opened = inventory.open_script_outcome(path, cwd)
+            opened = world.script_outcome(path, cwd)
             for run in opened.runs:
                 if run.subject == subject:
                     witnesses.append(Witness(None, run, tuple(a for a in run.assumptions if a.condition.outcome or a.condition.variables)))
@@ -98,7 +103,7 @@ def _specificity(witness: Witness) -> int:
     return env
 
 
-def caller_cwd(inventory, path: str) -> str:
+def caller_cwd(inventory: Inventory, path: str) -> str:
     """Where a script is normally run from: the cwd of an existing call, else its repo's `tests/`
     when the path lives there (vLLM), else the root."""
     if inventory.script_calls.get(path):  # keyed by the called path: no scan of every call

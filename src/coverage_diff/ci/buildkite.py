@@ -144,12 +144,15 @@ def _read_file(snapshot, path, settings, result: FrontEndResult, reader, context
     own = file_memo.MEMO.get(key) if key is not None else None
     if own is None:
         own = FrontEndResult()
-        budget.start()
         with contained(Location(path), f"pipeline file {path}") as caught:
+            budget.start()
             _read_file_uncached(snapshot, path, settings, own, reader, context)
-        if caught.failed:
+        if caught.exhausted:  # the steps made before the budget ran out are kept
+            own.diagnostics += caught.diagnostics
+            own.incomplete += caught.incomplete
+        elif caught.failed:
             own = FrontEndResult(diagnostics=caught.diagnostics, incomplete=caught.incomplete)
-        elif key is not None:
+        if key is not None and not caught.failed:
             file_memo.MEMO.put(key, own)
     result.jobs += own.jobs
     result.diagnostics += own.diagnostics

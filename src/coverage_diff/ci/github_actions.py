@@ -65,8 +65,8 @@ def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     reader.workspace = settings.roots[0]
     for path in owns(snapshot, settings):
         result.files.append(path)
-        budget.start()
         with contained(Location(path), f"workflow {path}") as caught:
+            budget.start()
             _read_workflow(reader, path)
         result.diagnostics += caught.diagnostics
         result.incomplete += caught.incomplete

@@ -107,11 +107,11 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
-        budget.start()
         reader = _Reader(snapshot, settings, result)
         before, problems = len(result.jobs), len(result.diagnostics) + len(result.incomplete)
         config = None
         with contained(Location(path), f"pipeline file {path}") as caught:
+            budget.start()
             config = reader.config(path)
             if config is not None:
                 reader.pipeline(config, path)

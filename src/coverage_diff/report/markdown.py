@@ -192,6 +192,10 @@ def _details(problems: list[Finding], links: "_Links") -> str:
             where = f.acknowledged.location
             source = md_link(md_code(str(where), 200), links.head(where)) if where else "the settings' `accept` list"
             lines.append(f"   - acknowledged at {source}: {md_prose(f.acknowledged.reason, 300)}")
+        if f.accepted_once_merged is not None:
+            where = f.accepted_once_merged.location
+            lines.append(f"   - accepted once merged (this change adds the comment at {md_link(md_code(str(where), 200), links.head(where))}, "
+                         f"so it still counts here): {md_prose(f.accepted_once_merged.reason, 300)}")
         items.append("\n".join(lines))
     return "#### Details\n\n" + "\n".join(items)
 

@@ -114,6 +114,8 @@ def result(f: Finding, rule_index: int) -> dict:
     if f.acknowledged is not None:  # an intended loss: reported, and suppressed with its reason
         out["suppressions"] = [{"kind": "inSource" if f.acknowledged.location else "external",
                                 "status": "accepted", "justification": f.acknowledged.reason}]
+    elif f.accepted_once_merged is not None:  # the change's own comment: under review until merged
+        out["suppressions"] = [{"kind": "inSource", "status": "underReview", "justification": f.accepted_once_merged.reason}]
     locations = places(f)
     if locations:
         out["locations"] = [physical(locations[0])]

@@ -108,6 +108,9 @@ def _finding(f: Finding, detailed: bool, reason: bool = True) -> list[str]:
     out = [f"  - {one_line(f.config.text if f.config else f.subject)}{terminal(where)}"]  # as written
     if f.acknowledged is not None:
         out.append(f"      ACKNOWLEDGED ({terminal(f.acknowledged.source)}): {one_line(f.acknowledged.reason)}")
+    if f.accepted_once_merged is not None:
+        out.append(f"      ACCEPTED ONCE MERGED, still counted here ({terminal(f.accepted_once_merged.source)}): "
+                   f"{one_line(f.accepted_once_merged.reason)}")
     if not detailed:
         return out
     out.append(f"      {one_line(f.message)}")
