@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_REPO ?= demo-repo
 
-.PHONY: venv demo test fuzz fuzz-hostile bench clean
+.PHONY: venv demo test fuzz fuzz-hostile bench bench-gha clean
 
 $(BIN)/coverage-diff: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ fuzz-hostile: venv
 # Benchmarks on generated repositories (built under .bench/); see docs/performance.md.
 bench: venv
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# A generated PyTorch-scale GitHub Actions tree (600 step-jobs), cold inventory timed.
+bench-gha: venv
+	$(BIN)/python benchmarks/gha_tree.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_REPO) .pytest_cache

@@ -110,7 +110,10 @@ def exit_code(report, fail_on: FailOn) -> int:
     from .model import Severity
 
     threshold = Severity(fail_on.value).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in gating(report.findings)) else EXIT_OK
+    if any(f.severity.rank >= threshold for f in gating(report.findings)):
+        return EXIT_FINDINGS
+    # A CI file the analysis made no job of: whatever it would lose is unseen, an error not "OK".
+    return EXIT_FINDINGS if any(d.blind for d in report.diagnostics) else EXIT_OK
 
 
 class SettingsFrom(str, Enum):

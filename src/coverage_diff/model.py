@@ -237,6 +237,9 @@ class Diagnostic:
     location: Location
     message: str
     severity: str = "error"
+    # The analysis makes no job of a whole CI file: a result that must not pass for a clean one
+    # (it sets the exit code as an error finding would).
+    blind: bool = False
 
 
 class Severity(str, Enum):

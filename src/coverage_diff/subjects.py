@@ -27,7 +27,8 @@ SUBCOMMANDS = {"cargo": {"test", "nextest", "tarpaulin"}, "go": {"test"}, "npm":
                "gradle": {"test", "check"}, "./gradlew": {"test", "check"}, "bazel": {"test"}, "meson": {"test"}}
 PYTHONS = re.compile(r"^python(\d+(\.\d+)?)?$")
 TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*$|_tests?\.[a-z]+$")
-SETUP_PROGRAM = re.compile(r"(^|/)(setup|install|use_existing|download|build)[^/]*\.py$")
+# Repository programs that set a build up: setup scripts in Python, and Autoconf's `configure`.
+SETUP_PROGRAM = re.compile(r"(^|/)((setup|install|use_existing|download|build)[^/]*\.py|configure|config\.status)$")
 
 
 def is_test(run: Run, settings: Settings) -> bool:

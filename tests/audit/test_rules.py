@@ -103,6 +103,15 @@ def test_dependency_matching_follows_the_generator():
     assert dependency_covers(["tests/", "!tests/v1"], "tests/v2/run.sh")
 
 
+def test_a_variable_the_runner_gives_every_job_is_no_near_miss(tmp_path):
+    # GitLab sets CI_JOB_NAME in every job; a script reading CI_JOB_NAMES (a name of its own) is not
+    # what a job meant to set.  A variable the job writes itself still is a near miss.
+    pipeline = "unit:\n  variables:\n    SUITE_NAMES: fast\n  script:\n    - bash ci/unit.sh\n"
+    script = 'if [ -n "${CI_JOB_NAMES:-}" ]; then pytest tests/named; fi\nif [ -n "${SUITE_NAME:-}" ]; then pytest -k "$SUITE_NAME"; fi\npytest tests\n'
+    repo = make_repo(tmp_path, {".gitlab-ci.yml": pipeline, "ci/unit.sh": script, "tests/test_a.py": ""})
+    assert set(by_rule(audit_repo(repo, rules=["near-miss-variable"]), "near-miss-variable")) == {"SUITE_NAMES->SUITE_NAME"}
+
+
 # --------------------------------------------------------------------------- value-mismatch
 FOO_SWEEP = SWEEP.replace('backend=""', 'backend=""\nif [[ "${USE_FOO:-0}" == "1" ]]; then\n  backend="--foo"\nfi')
 
@@ -111,6 +120,33 @@ def test_value_no_guard_accepts(tmp_path):
     report = audit(tmp_path, DEFAULT + step("Foo", "USE_FOO=True bash sweep/run_sweep.sh"), sweep=FOO_SWEEP)
     finding = by_rule(report, "value-mismatch")["USE_FOO=True"]
     assert "USE_FOO=1" in finding.reason.fix
+
+
+def test_an_off_value_taken_as_off_is_no_mismatch(tmp_path):
+    steps = DEFAULT + step("Foo off", "USE_FOO=false bash sweep/run_sweep.sh") + step("Foo zero", "USE_FOO=0 bash sweep/run_sweep.sh")
+    assert not by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")
+    steps = DEFAULT + step("Foo yes", "USE_FOO=yes bash sweep/run_sweep.sh")  # "yes" means on: the guard misses it
+    assert set(by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")) == {"USE_FOO=yes"}
+
+
+def test_a_value_copied_from_the_run_context_is_no_choice(tmp_path):
+    # `REF: ${{ github.ref }}` is refs/heads/main on a push to main, which a `case` for release tags
+    # ignores on purpose; `MODE: fast` (written by the job) still is a mismatch.
+    workflow = """on:
+  push:
+    branches: [main]
+jobs:
+  decide:
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          REF: ${{ github.ref }}
+          MODE: fast
+        run: bash ci/decide.sh
+"""
+    script = 'case "$REF" in refs/tags/release-*) pytest tests/release ;; esac\nif [ "$MODE" = quick ]; then pytest tests/quick; fi\npytest tests\n'
+    repo = make_repo(tmp_path, {".github/workflows/ci.yml": workflow, "ci/decide.sh": script, "tests/test_a.py": ""})
+    assert set(by_rule(audit_repo(repo, rules=["value-mismatch"]), "value-mismatch")) == {"MODE=fast"}
 
 
 def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
@@ -136,6 +172,8 @@ def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
         ('[[ "$X" == "$Y" ]]', "True", None),
         ("1|true)", "yes", False),
         ("1|true)", "true", True),
+        ('case "$2" in accepted | monitored)', "accepted", None),  # an argument the value reached: not evaluated here
+        ('[ "${1}" = on ]', "off", None),
     ],
 )
 def test_guard_evaluator(guard, value, expected):

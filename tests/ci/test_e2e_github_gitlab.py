@@ -156,3 +156,18 @@ def test_reordering_matrix_values_and_renaming_a_step_loses_nothing(tmp_path):
     base = {"ci/dispatch.sh": DISPATCHER, ".github/workflows/ci.yml": SUITE_WORKFLOW.format(suites="core, distributed, slow")}
     head = {".github/workflows/ci.yml": SUITE_WORKFLOW.format(suites="slow, core, distributed").replace("Run suite", "Suite")}
     assert losses(diff(history(tmp_path, base, head))) == []
+
+
+def test_a_head_pipeline_the_analysis_makes_no_job_of_fails_the_gate(tmp_path):
+    # The head's jobs extend a template only an outside include defines, and are left without a script:
+    # nothing is lost as far as the analysis sees, which must not read as a clean result.
+    base = {".gitlab-ci.yml": "unit:\n  script:\n    - pytest tests\n", "tests/test_a.py": ""}
+    head = {".gitlab-ci.yml": "include:\n  - remote: https://example.invalid/ci.yml\nunit:\n  extends: .outside\n"}
+    repo = history(tmp_path, base, head)
+    command = [sys.executable, "-m", "coverage_diff.cli", "base..head", "--repo", str(repo), "--format", "json", "--no-cache"]
+    gated = subprocess.run(command, capture_output=True, text=True)
+    report = json.loads(gated.stdout)
+    assert gated.returncode == 1
+    assert any("analyses to no jobs" in d["message"] and d["severity"] == "error" for d in report["diagnostics"])
+    ungated = subprocess.run(command + ["--fail-on", "never"], capture_output=True, text=True)
+    assert ungated.returncode == 0

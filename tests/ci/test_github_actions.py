@@ -136,7 +136,8 @@ jobs:
 def test_env_precedence_workflow_job_step_and_github_env():
     result = one(ENV_WORKFLOW)
     first, second, third = result.jobs
-    assert dict(second.env) == {"A": "workflow", "B": "job", "C": "step", "SUITE": "core", "D": "job-derived", "N": "3"}
+    assert dict(second.env) == {"A": "workflow", "B": "job", "C": "step", "SUITE": "core", "D": "job-derived", "N": "3",
+                                "GITHUB_WORKSPACE": "/vllm-workspace"}  # the checkout: the interpreter's root
     assert own_unknown(second) == ("T",)
     assert "SUITE" not in dict(first.env)  # only later steps see $GITHUB_ENV writes
     assert (second.working_dir, third.working_dir) == ("src", "tests/unit")

@@ -103,6 +103,42 @@ jobs:
     assert sorted(j.commands[0].text for j in result.jobs) == ["make everything", "make prepare"]
 
 
+def test_outputs_of_a_reusable_workflow_are_unknown_to_its_callers_never_empty():
+    # The callee's `on.workflow_call.outputs` come from its jobs' steps at run time: a caller's
+    # `if:` on them keeps the job (as possible), and a command using one holds an unknown part.
+    caller = """on: push
+jobs:
+  decide:
+    uses: ./.github/workflows/decide.yml
+  gpu:
+    needs: decide
+    if: needs.decide.outputs.run-gpu == 'true'
+    runs-on: x
+    steps:
+      - run: make gpu-${{ needs.decide.outputs.flavour }}
+"""
+    callee = """on:
+  workflow_call:
+    outputs:
+      run-gpu: {value: "${{ jobs.pick.outputs.run-gpu }}"}
+      flavour: {value: "${{ jobs.pick.outputs.flavour }}"}
+jobs:
+  pick:
+    runs-on: x
+    outputs:
+      run-gpu: ${{ steps.p.outputs.run-gpu }}
+      flavour: fixed
+    steps:
+      - id: p
+        run: echo "run-gpu=true" >> "$GITHUB_OUTPUT"
+"""
+    result = jobs({".github/workflows/ci.yml": caller, ".github/workflows/decide.yml": callee})
+    (gpu,) = [j for j in result.jobs if j.key.startswith("gpu/")]
+    assert gpu.commands[0].text == "make gpu-${GHA_NEEDS_DECIDE_OUTPUTS_FLAVOUR}"  # not `make gpu-`
+    assert "GHA_NEEDS_DECIDE_OUTPUTS_FLAVOUR" in gpu.unknown_env
+    assert "assumed true: needs.decide.outputs.run-gpu is known only at run time" in dict(gpu.attributes)["if"]
+
+
 PARTIAL = """on: pull_request
 jobs:
   shards:

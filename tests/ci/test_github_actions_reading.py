@@ -36,7 +36,7 @@ def test_buildkite_still_reads_yaml_1_1():
 def test_env_yes_no_on_off_stay_strings():
     workflow = "on: push\njobs:\n  a:\n    runs-on: x\n    env: {A: yes, B: no, C: on, D: off, E: true}\n    steps:\n      - run: make\n"
     (job, *_) = one(workflow).jobs
-    assert dict(job.env) == {"A": "yes", "B": "no", "C": "on", "D": "off", "E": "true"}
+    assert dict(job.env) == {"A": "yes", "B": "no", "C": "on", "D": "off", "E": "true", "GITHUB_WORKSPACE": "/vllm-workspace"}
 
 
 FOLDED = """on: pull_request

@@ -212,6 +212,57 @@ def test_a_known_outside_job_template_runs_its_script_input_as_the_jobs_bash_scr
         "reusable workflow example/other/.github/workflows/run.yml@v1 lives outside the repository: not analysed"]
 
 
+TEMPLATE_ENV = """on: pull_request
+jobs:
+  gpu:
+    uses: pytorch/test-infra/.github/workflows/linux_job_v2.yml@main
+    secrets: inherit
+    with:
+      runner: linux.gpu
+      secrets-env: hub-token OTHER
+      script: bash ./ci/gpu.sh
+"""
+GPU_SCRIPT = """set -euo pipefail
+TOKEN="$(printf '%s' "${SECRET_HUB_TOKEN}" | tr -d ' ')"
+export TOKEN
+if [[ -n "${SECRET_UNLISTED:-}" ]]; then pytest tests/private; fi
+pytest tests/gpu --junitxml="${RUNNER_TEST_RESULTS_DIR}/gpu.xml"
+"""
+
+
+def test_a_job_templates_script_sees_the_secrets_it_names_and_the_templates_directories():
+    # Under `set -u` an unset SECRET_HUB_TOKEN would stop the script before its test: the template
+    # exports every secret named in `secrets-env`, and its result directories, with values unknown here.
+    result, (outcome,) = analyse(TEMPLATE_ENV, {"ci/gpu.sh": GPU_SCRIPT})
+    (job,) = result.jobs
+    assert {"SECRET_HUB_TOKEN", "SECRET_OTHER", "RUNNER_TEST_RESULTS_DIR"} <= set(job.unknown_env)
+    assert "SECRET_UNLISTED" not in job.unknown_env
+    assert [" ".join(r.argv[:2]) for r in outcome.runs if r.argv[0] == "pytest"] == ["pytest tests/gpu"]
+
+
+RUNNER_PATHS = """on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - shell: bash
+        run: |
+          set -u
+          echo "started=1" >> "$GITHUB_OUTPUT"
+          bash "${GITHUB_WORKSPACE}/ci/check.sh" tests/unit
+          docker run --rm -e FAST_MODE=1 -v "${GITHUB_WORKSPACE}:/work/src" -w /work/src/ci "$IMAGE" \\
+            bash -c 'bash ./check.sh tests/in-container'
+"""
+
+
+def test_the_runners_paths_are_set_and_a_mounted_checkout_is_the_repository_in_a_container():
+    # Under `set -u` an unset GITHUB_WORKSPACE or GITHUB_OUTPUT would end the step at once.
+    result, (outcome,) = analyse(RUNNER_PATHS.replace("$IMAGE", "ubuntu:24.04"))
+    assert "GITHUB_OUTPUT" in result.jobs[0].unknown_env
+    assert "GITHUB_WORKSPACE" in dict(result.jobs[0].attributes)["env-from-run"]
+    assert [" ".join(r.argv) for r in outcome.runs] == ["pytest tests/unit", "pytest -k fast tests/in-container"]
+
+
 RUNTIME_DIRS = """on: pull_request
 jobs:
   t:

@@ -69,7 +69,7 @@ def test_extends_anchors_variables_and_parallel_matrix():
     assert (job.key, job.label, job.system, job.errexit, job.working_dir) == ("test-suite", "test-suite", "gitlab", True, "")
     env = dict(job.env)
     assert env == {"GLOBAL": "g", "OVERRIDDEN": "job", "DERIVED": "g-x", "FORM": "long-form", "BASE": "b",
-                   "MIDDLE": "m", "SUITE": "distributed", "BACKEND": "cuda"}
+                   "MIDDLE": "m", "SUITE": "distributed", "BACKEND": "cuda", "CI_PROJECT_DIR": "/vllm-workspace"}
     assert [(c.text, c.location.line) for c in job.commands] == [("echo middle-before", 24), ("bash ci/dispatch.sh", 37)]
     assert job.platform == "python:3.11 tags=gpu"
     assert job.location.line == 25
@@ -103,8 +103,8 @@ partial:
 """)
     jobs = {j.key: j for j in result.jobs}
     assert [c.text for c in jobs["plain"].commands] == ["echo default-before", "make"]
-    assert jobs["plain"].platform == "base:1" and dict(jobs["plain"].env) == {"G": "1"}
-    assert [c.text for c in jobs["opted-out"].commands] == ["make"] and jobs["opted-out"].env == ()
+    assert jobs["plain"].platform == "base:1" and dict(jobs["plain"].env) == {"G": "1", "CI_PROJECT_DIR": "/vllm-workspace"}
+    assert [c.text for c in jobs["opted-out"].commands] == ["make"] and jobs["opted-out"].env == (("CI_PROJECT_DIR", "/vllm-workspace"),)
     assert jobs["partial"].platform == "base:1" and [c.text for c in jobs["partial"].commands] == ["make"]
 
 
@@ -118,7 +118,7 @@ def test_includes_local_string_list_and_glob():
     })
     jobs = {j.key: j for j in result.jobs}
     assert set(jobs) == {"a-job", "b-job", "c-job"}
-    assert dict(jobs["a-job"].env) == {"FROM_A": "a", "FROM_MAIN": "main"}  # main file merges over the include
+    assert dict(jobs["a-job"].env) == {"FROM_A": "a", "FROM_MAIN": "main", "CI_PROJECT_DIR": "/vllm-workspace"}  # main file merges over the include
     assert jobs["a-job"].commands[0].location.path == "ci/a.yml"
     assert jobs["b-job"].file == "ci/b.yml" and jobs["b-job"].commands[0].location.line == 3
     assert jobs["c-job"].commands[0].location.path == "ci/more/c.yml"
@@ -210,7 +210,7 @@ job:
 
 def test_variables_referencing_predefined_ones_are_unknown():
     (job,) = run("variables:\n  IMG: registry/$CI_PROJECT_PATH:latest\n  ESC: \"$$HOME\"\njob:\n  script: [make]\n").jobs
-    assert own_unknown(job) == ("IMG",) and dict(job.env) == {"ESC": "$HOME"}
+    assert own_unknown(job) == ("IMG",) and dict(job.env) == {"ESC": "$HOME", "CI_PROJECT_DIR": "/vllm-workspace"}
 
 
 def test_broken_inputs_give_diagnostics_with_lines():

@@ -215,3 +215,10 @@ def test_predefined_variables_are_set_to_values_known_only_in_the_pipeline():
     text = 'job:\n  script:\n    - if [ -n "$CI_COMMIT_TAG" ]; then make release; else make snapshot; fi\n'
     result, outcomes = analyse(text)
     assert sorted(argvs(outcomes["job"])) == ["make release", "make snapshot"]  # not "unset": both can happen
+
+
+def test_the_checkout_directory_is_set_for_a_script_under_set_u():
+    pipeline = 'unit:\n  script:\n    - set -u\n    - cd "$CI_PROJECT_DIR/ci" && bash ./unit.sh "$CI_BUILDS_DIR"\n'
+    result, outcomes = analyse({".gitlab-ci.yml": pipeline, "ci/unit.sh": "pytest tests/unit\n"})
+    assert argvs(outcomes["unit"]) == ["pytest tests/unit"]
+    assert "CI_PROJECT_DIR" in dict(result.jobs[0].attributes)["env-from-run"]

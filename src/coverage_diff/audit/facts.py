@@ -97,6 +97,12 @@ def is_set_by_some_job(inventory, name: str) -> bool:
     return any(value not in ("", UNSET) for _label, value in inventory.variables_set.get(name, ()))
 
 
+def chosen_by_job(setting: Setting) -> bool:
+    """Whether the job writes the value itself, rather than passing on what the run gives every
+    job (a runner's predefined variable, `NAME: ${{ github.ref }}`: the front-ends' "env-from-run")."""
+    return setting.variable not in dict(setting.job.attributes).get("env-from-run", "").split()
+
+
 def job_settings(inventory) -> list[Setting]:
     """What jobs themselves set, with the place it is written: step `env`, and prefixes or
     exports on the job's own command lines (not what scripts set internally)."""

@@ -32,17 +32,31 @@ DIRECTORIES = (".github/",)
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
 NON_SHELLS = ("python", "pwsh", "powershell", "cmd")
 POSIX_SHELLS = ("bash", "sh", "zsh", "dash", "ksh")
-# Default variables of every step's shell whose values depend on the run: unknown, never unset.  Paths
-# (`GITHUB_WORKSPACE`, `RUNNER_TEMP`) are left out: unset reads as the repository root for the interpreter.
+# Default variables of every step's shell whose values depend on the run: unknown, never unset (a script
+# under `set -u` reading one goes on).  `GITHUB_WORKSPACE` is the checkout: the interpreter's repository
+# root.  The runner's other paths (`RUNNER_TEMP`, the files behind `$GITHUB_OUTPUT`...) are in RUNNER_ENV.
 RUNNER_ENV = tuple((
     "GITHUB_ACTOR", "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_HEAD_REF", "GITHUB_JOB", "GITHUB_REF_NAME",
     "GITHUB_REF_TYPE", "GITHUB_REPOSITORY", "GITHUB_REPOSITORY_OWNER", "GITHUB_RUN_ATTEMPT", "GITHUB_RUN_ID",
     "GITHUB_RUN_NUMBER", "GITHUB_SERVER_URL", "GITHUB_API_URL", "GITHUB_WORKFLOW", "RUNNER_ARCH", "RUNNER_NAME",
-    "RUNNER_OS", "CI", "GITHUB_ACTIONS"))
+    "RUNNER_OS", "CI", "GITHUB_ACTIONS", "GITHUB_ACTION", "GITHUB_REF", "GITHUB_SHA", "GITHUB_TRIGGERING_ACTOR",
+    "RUNNER_TEMP", "RUNNER_TOOL_CACHE", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY",
+    "GITHUB_EVENT_PATH"))
 # Outside reusable workflows known to run one input as a bash script (`set -eou pipefail`) in the
 # repository's checkout: PyTorch's job templates, which PyTorch-ecosystem projects call with `script:`.
 SCRIPT_WRAPPERS = {f"pytorch/test-infra/.github/workflows/{name}.yml": "script"
                    for name in ("linux_job", "linux_job_v2", "linux_job_v3", "macos_job")}
+# What those templates give the script's environment: the artifact, docs and test-result directories
+# (paths on the runner or in the container: unknown here), the pull request's number, and each secret
+# named in `secrets-env` as SECRET_<NAME> (upper case, `-` as `_`, other characters dropped).
+WRAPPER_ENV = ("RUNNER_ARTIFACT_DIR", "RUNNER_DOCS_DIR", "RUNNER_TEST_RESULTS_DIR", "PR_NUMBER")
+
+
+def _wrapper_secrets(value) -> tuple[str, ...]:
+    """The variables `secrets-env: "A b-c"` exports to a job template's script: SECRET_A, SECRET_B_C."""
+    if not isinstance(value, str):
+        return ()
+    return tuple(re.sub(r"[^A-Za-z0-9_]", "", f"SECRET_{name.upper()}".replace("-", "_")) for name in value.split())
 
 
 def globs(settings: Settings) -> tuple[str, ...]:
@@ -56,6 +70,7 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     reader = _Reader(snapshot, result, settings.max_file_bytes)
+    reader.workspace = settings.roots[0]
     for path in owns(snapshot, settings):
         result.files.append(path)
         with contained(Location(path), f"workflow {path}") as caught:
@@ -120,6 +135,7 @@ class _Reader:
         self.max_bytes = max_bytes
         self.snapshot = snapshot
         self.result = result
+        self.workspace = "/repo"  # GITHUB_WORKSPACE: where the interpreter has the repository
         self._yaml: dict[str, object] = {}
 
     # -- input -----------------------------------------------------------------
@@ -338,8 +354,9 @@ class _Reader:
             if isinstance(value, (dict, list)):
                 self.error(path, value_line, f"env {name} must be a string, not {type_name(value)}")
                 continue
-            value = self.resolve(value, context, path, value_line) if isinstance(value, str) else value
-            out[str(name)] = value if isinstance(value, Unknown) else to_string(value)
+            given = self.resolve(value, context, path, value_line) if isinstance(value, str) else value
+            out[str(name)] = given if isinstance(given, Unknown) else \
+                (_FromRun if isinstance(value, str) and _RUN_CONTEXT.fullmatch(value) else str)(to_string(given))
         return out
 
     # -- reusable workflows ------------------------------------------------------------
@@ -393,7 +410,9 @@ class _Reader:
             context=context, env={}, runtime_env={}, working_dir="", shell=None,
             platform=f"<{runner.origin}>" if isinstance(runner, Unknown) else to_string(runner), matrix=matrix_values,
             scenarios=call.scenarios, attributes=call.attributes + (("workflow", job["uses"]),), depth=call.depth)
-        self.script_job(given[key], key, line, here, {}, True, key)
+        secrets = self.resolve(given.get("secrets-env", ""), context, call.file, _line(given, "secrets-env", line))
+        env = {name: Unknown(f"the job template's {name}") for name in WRAPPER_ENV + _wrapper_secrets(secrets)}
+        self.script_job(given[key], key, line, here, env, True, key)
 
     def inputs_per_event(self, with_values: dict, call: _Call, matrix_ctx, line: int) -> list[tuple[dict, list]]:
         """`with:` evaluated under each scenario of the caller, scenarios grouped by the inputs they give."""
@@ -506,9 +525,12 @@ class _Reader:
         commands = self.commands(script, here, line, unknown_names, key)
         first = next((ln.strip() for ln in script.split("\n") if ln.strip() and not ln.strip().startswith("#")), "")
         step_label = to_string(name) if name is not None and not isinstance(name, Unknown) else first[:80]
-        known = tuple((k, v) for k, v in env.items() if not isinstance(v, Unknown))
+        workspace = () if "GITHUB_WORKSPACE" in env else (("GITHUB_WORKSPACE", self.workspace),)
+        known = tuple((k, str(v)) for k, v in env.items() if not isinstance(v, Unknown)) + workspace
         unknown = tuple(k for k, v in env.items() if isinstance(v, Unknown)) + tuple(unknown_names)
-        unknown += tuple(k for k in RUNNER_ENV if k not in env)  # the runner's defaults: set, value unknown
+        defaults = tuple(k for k in RUNNER_ENV if k not in env)  # the runner's defaults: set, value unknown
+        unknown += defaults
+        from_run = " ".join((*(k for k, v in env.items() if isinstance(v, _FromRun)), *defaults, *(k for k, _ in workspace)))
         tier = best(s.tier for s in here.scenarios) or Tier.OPTIONAL
         paths = tuple(p for s in here.scenarios if s.tier == tier for p in s.paths)
         self.result.jobs.append(Job(
@@ -517,7 +539,8 @@ class _Reader:
             unknown_env=tuple(dict.fromkeys(unknown)), working_dir=here.working_dir, tier=tier, matrix=here.matrix,
             platform=here.platform, soft_fail=here.soft_fail, errexit=errexit,
             source_file_dependencies=tuple(dict.fromkeys(paths)),
-            attributes=here.attributes + (("events", ",".join(dict.fromkeys(s.event for s in here.scenarios))),)))
+            attributes=here.attributes + (("events", ",".join(dict.fromkeys(s.event for s in here.scenarios))),)
+            + ((("env-from-run", from_run),) if from_run else ())))
 
     def errexit(self, shell, here: _Step, line: int) -> bool | None:
         """Whether the step's script stops at its first failing command, as the runner starts
@@ -675,6 +698,16 @@ def _typed(value, spec):
         except ValueError:
             return value
     return value
+
+
+# `NAME: ${{ github.ref }}`: a value the run gives (the event, the ref...), which the job passes on
+# without choosing it.  Known per scenario, but never a setting written to select a configuration
+# (`Job.attributes` "env-from-run" lists such variables, for the value-mismatch rule).
+_RUN_CONTEXT = re.compile(r"\s*\$\{\{\s*(github|runner|job|strategy)\.[\w.-]+\s*\}\}\s*")
+
+
+class _FromRun(str):
+    """An env value copied from the run's context (`_RUN_CONTEXT`)."""
 
 
 def _call_inputs(workflow: dict, given: dict) -> dict:

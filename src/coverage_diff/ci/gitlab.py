@@ -67,8 +67,8 @@ SCENARIOS = (
         ("CI_COMMIT_BRANCH", None), ("CI_COMMIT_TAG", "v1.0.0"), ("CI_COMMIT_REF_NAME", "v1.0.0"))),
 )
 # Predefined variables every job's shell has; their values depend on the pipeline (`CI_COMMIT_TAG` only in
-# tag pipelines...), so they are unknown, never unset. Paths (`CI_PROJECT_DIR`) are left out: unset reads
-# as the repository root for the interpreter, an unknown value would not.
+# tag pipelines...), so they are unknown, never unset. `CI_PROJECT_DIR` is the checkout: the interpreter's
+# repository root (set in `variant`).
 RUNNER_VARIABLES = tuple((
     "CI_API_V4_URL", "CI_COMMIT_BEFORE_SHA", "CI_COMMIT_BRANCH", "CI_COMMIT_MESSAGE", "CI_COMMIT_REF_NAME",
     "CI_COMMIT_REF_SLUG", "CI_COMMIT_SHA", "CI_COMMIT_SHORT_SHA", "CI_COMMIT_TAG", "CI_COMMIT_TITLE",
@@ -78,7 +78,7 @@ RUNNER_VARIABLES = tuple((
     "CI_PIPELINE_URL", "CI_PROJECT_ID", "CI_PROJECT_NAME", "CI_PROJECT_NAMESPACE", "CI_PROJECT_PATH",
     "CI_PROJECT_URL", "CI_REGISTRY", "CI_REGISTRY_IMAGE", "CI_REGISTRY_PASSWORD", "CI_REGISTRY_USER",
     "CI_RUNNER_ID", "CI_RUNNER_TAGS", "CI_SERVER_FQDN", "CI_SERVER_HOST", "CI_SERVER_URL", "GITLAB_USER_EMAIL",
-    "GITLAB_USER_LOGIN"))
+    "GITLAB_USER_LOGIN", "CI_BUILDS_DIR"))
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,8 @@ class _Reader:
         self.restricted: dict[str, frozenset[str]] = {}  # job -> scenarios of the conditional include defining it
         self.external: list[str] = []  # includes from outside the repository: their keys are unknown
 
-    def error(self, path: str, line: int, message: str) -> None:
-        diagnostic = Diagnostic(Location(path, line), message)
+    def error(self, path: str, line: int, message: str, blind: bool = False) -> None:
+        diagnostic = Diagnostic(Location(path, line), message, blind=blind)
         if diagnostic not in self.result.diagnostics:  # rules are evaluated once per scenario
             self.result.diagnostics.append(diagnostic)
 
@@ -193,7 +193,7 @@ class _Reader:
             why.append("jobs may come from includes outside the repository: " + ", ".join(self.external[:3]))
         if defined and not why:
             why.append("no job runs in any pipeline analysed (merge request, push, default-branch push, schedule, web)")
-        self.error(path, 1, f"the pipeline of {path} analyses to no jobs: " + "; ".join(why))
+        self.error(path, 1, f"the pipeline of {path} analyses to no jobs: " + "; ".join(why), blind=True)
 
     def lines(self, path: str) -> list[str]:
         if path not in self._lines:
@@ -601,10 +601,14 @@ class _Reader:
             return
         if isinstance(rule_vars, dict):
             variables = {**variables, **self.variables(rule_vars, path, location.line, variables)}
-        env = tuple((k, v) for k, v in variables.items() if v is not UNKNOWN)
+        checkout = () if "CI_PROJECT_DIR" in variables else (("CI_PROJECT_DIR", self.settings.roots[0]),)
+        env = tuple((k, v) for k, v in variables.items() if v is not UNKNOWN) + checkout
         unknown = tuple(k for k, v in variables.items() if v is UNKNOWN)
-        unknown += tuple(k for k in RUNNER_VARIABLES if k not in variables)  # predefined: set, value unknown
+        predefined = tuple(k for k in RUNNER_VARIABLES if k not in variables)  # set, value unknown
+        unknown += predefined
+        predefined += tuple(k for k, _ in checkout)
         attributes = [("stage", stage)] + [("rules", f"{text} (assumed true: known only at run time)") for text in dict.fromkeys(assumed)]
+        attributes += [("env-from-run", " ".join(predefined))] if predefined else []  # given by the runner, chosen by no job
         before = self.job_script(job, "before_script", config, path)
         main = self.job_script(job, "script", config, path)
         fields = dict(system=SYSTEM, file=path, location=location, env=env, unknown_env=unknown, working_dir="",

@@ -556,10 +556,7 @@ def readlink(interp, st, args, node):
 def mkdir(interp, st: State, args: list[Val], node: Node) -> list[State]:
     for a in args:
         if a.known and not a.text.startswith("-"):
-            path = interp.repo_path(a.text, st.cwd)
-            if path:
-                parts = path.split("/")
-                st.made_dirs = st.made_dirs | {"/".join(parts[: i + 1]) for i in range(len(parts))}
+            _made(interp, st, a.text)
     return _status(st, 0)
 
 
@@ -596,15 +593,54 @@ def seq(interp, st: State, args: list[Val], node: Node) -> list[State]:
     return _status(st, 0)
 
 
+# `git clone` options that take the next word as their value.
+CLONE_VALUE_OPTIONS = frozenset({"--depth", "-b", "--branch", "-o", "--origin", "--reference", "--reference-if-able", "-c",
+                                 "--config", "-j", "--jobs", "--separate-git-dir", "--template", "-u", "--upload-pack",
+                                 "--shallow-since", "--shallow-exclude", "--filter", "--server-option", "--bundle-uri"})
+
+
 def git(interp, st: State, args: list[Val], node: Node) -> list[State]:
-    """`git rev-parse --show-toplevel` is the repository root; any other git output is unknown."""
+    """`git rev-parse --show-toplevel` is the repository root; `git clone` makes its directory
+    (what is in it is unknown: a script run from there is made at run time); any other git
+    output is unknown."""
     words = [a.text for a in args]
     if words == ["rev-parse", "--show-toplevel"]:
         root = interp.settings.roots[0].rstrip("/")
         _out(st, Val(root + "\n"))
         return _status(st, 0)
+    if words[:1] == ["clone"] and all(a.known for a in args):
+        _cloned(interp, st, words[1:])
     _out(st, unknown("$(git ...)"))
     return _status(st, 0)
+
+
+def _cloned(interp, st: State, words: list[str]) -> None:
+    positional, i = [], 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            positional += words[i + 1:]
+            break
+        if word in CLONE_VALUE_OPTIONS:
+            i += 2
+            continue
+        if not word.startswith("-"):
+            positional.append(word)
+        i += 1
+    if not positional:
+        return
+    target = positional[1] if len(positional) > 1 else posixpath.basename(positional[0].rstrip("/").removesuffix(".git"))
+    _made(interp, st, target)
+
+
+def _made(interp, st: State, text: str) -> None:
+    """`text` (and each directory above it) is a directory the job made, unless the repository
+    has it: what else lies in a repository directory is still known (`[ -d x ]` beside a clone)."""
+    path = interp.repo_path(text, st.cwd)
+    if path:
+        parts = path.split("/")
+        made = ("/".join(parts[: i + 1]) for i in range(len(parts)))
+        st.made_dirs = st.made_dirs | {d for d in made if not interp.snapshot.is_dir(d)}
 
 
 def getopts(interp, st: State, args: list[Val], node: Node) -> list[State]:

@@ -117,8 +117,24 @@ def docker(interp, st: State, args: list[Val], prefixes, node: Node) -> list[Sta
     env = environment(interp, st, call.options, prefixes, node)
     workdir = _last(call.options, "-w", "--workdir")
     if verb == "run":
-        return _run(interp, st, call, env, workdir, node)
+        return _run(interp, st, call, env, _mounted(interp, st, call.options, workdir), node)
     return _exec(interp, st, call, env, workdir, node)
+
+
+def _mounted(interp, st: State, options: dict[str, list[Val]], workdir: Val | None) -> Val | None:
+    """A working directory inside a volume that mounts a repository directory
+    (`-v "$GITHUB_WORKSPACE:/work/src" -w /work/src/tools`) is that repository directory."""
+    if workdir is None or not workdir.known or interp.repo_path(workdir.text, "") is not None:
+        return workdir
+    for volume in options.get("-v", []) + options.get("--volume", []):
+        host, _, inside = volume.text.partition(":") if volume.known else ("", "", "")
+        inside = inside.split(":", 1)[0].rstrip("/")
+        source = interp.repo_path(host, st.cwd) if host and inside else None
+        if source is None or not (workdir.text == inside or workdir.text.startswith(inside + "/")):
+            continue
+        below = "/".join(p for p in (source, workdir.text[len(inside):].strip("/")) if p)
+        return Val(interp.settings.roots[0].rstrip("/") + ("/" + below if below else ""))
+    return workdir
 
 
 def _last(options: dict[str, list[Val]], *names: str) -> Val | None:

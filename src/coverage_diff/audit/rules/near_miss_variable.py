@@ -7,7 +7,7 @@ from typing import Iterable
 from ...model import Finding, Guard, Reason, Severity
 from ...reasons import is_near_miss
 from ..confidence import rests_on, through
-from ..facts import guards_by_variable, job_settings, new_finding, unique_locations, variables_read
+from ..facts import chosen_by_job, guards_by_variable, job_settings, new_finding, unique_locations, variables_read
 
 ID = "near-miss-variable"
 SEVERITY = Severity.WARNING
@@ -29,8 +29,8 @@ def check(inventory) -> Iterable[Finding]:
     seen: set[tuple[str, str]] = set()
     for setting in sorted(job_settings(inventory), key=lambda s: (s.variable, s.job.id)):
         name = setting.variable
-        if name in read or name in inventory.settings.ambient:
-            continue
+        if name in read or name in inventory.settings.ambient or not chosen_by_job(setting):
+            continue  # (a variable the runner gives every job is no one's typo)
         for wanted in sorted(guards):
             if wanted == name or not is_near_miss(name, wanted) or (name, wanted) in seen:
                 continue

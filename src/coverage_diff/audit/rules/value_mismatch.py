@@ -11,7 +11,7 @@ from dataclasses import replace
 from ...model import Condition, Finding, Guard, Reason, Severity
 from ...reasons import required_value
 from ..confidence import rests_on, through
-from ..facts import UNKNOWN, job_settings, new_finding, open_outcomes, unique_locations
+from ..facts import UNKNOWN, chosen_by_job, job_settings, new_finding, open_outcomes, unique_locations
 
 ID = "value-mismatch"
 SEVERITY = Severity.WARNING
@@ -24,6 +24,9 @@ The step looks like it selects a configuration, but the script takes its
 default branch, so the configuration is never tested.  Guards that test for a
 non-empty value (`[[ -n "$X" ]]`, `[[ $X ]]`) accept any value and are never
 reported; guards too complex to evaluate statically are assumed to accept.
+A value that spells "off" (`false`, `0`, `no`, `off`...) taken as off is what
+it says, and a value the job copies from the run (`REF: ${{ github.ref }}`,
+known per event but chosen by none) selects nothing: neither is reported.
 
 Fix: set the value the guard compares with (shown in the finding), or make the
 guard accept the value.
@@ -35,7 +38,7 @@ def check(inventory) -> Iterable[Finding]:
     opened = open_outcomes(inventory)
     for setting in sorted(job_settings(inventory), key=lambda s: (s.variable, s.value, s.job.id)):
         name, value = setting.variable, setting.value
-        if value in ("", UNKNOWN) or (name, value) in reported:
+        if value in ("", UNKNOWN) or (name, value) in reported or _not_a_choice(setting):
             continue
         guards = _guards(name, [inventory.outcomes.get(setting.job.id), opened.get(setting.job.id)])
         if not guards or any(accepts(g.text, name, value) is not False for g in guards):
@@ -54,6 +57,15 @@ def check(inventory) -> Iterable[Finding]:
             locations=unique_locations([setting.location], [g.location for g in guards]),
             details=(("job", setting.job.label),),
         ), cut)
+
+
+OFF = frozenset({"false", "0", "no", "off", "n", "none", "disabled", "disable"})
+
+
+def _not_a_choice(setting) -> bool:
+    """An "off" value (the guards taking it as off is what it means), or a value the job copies
+    from the run's context rather than chooses (GitHub Actions' `env-from-run` attribute)."""
+    return setting.value.strip().lower() in OFF or not chosen_by_job(setting)
 
 
 def _fix(name: str, guards: list[Condition]) -> str:
@@ -172,7 +184,7 @@ def _words(text: str) -> list[tuple[str, bool]] | None:
     return words
 
 
-_EXPANSION = re.compile(r"\$\{([A-Za-z_]\w*)(?:(:?[-+=])([^}]*))?\}|\$([A-Za-z_]\w*)")
+_EXPANSION = re.compile(r"\$\{([A-Za-z_]\w*)(?:(:?[-+=])([^}]*))?\}|\$([A-Za-z_]\w*)|\$\{?([0-9@*#?$!-])")
 
 
 def _expand(raw: str, name: str, value: str | None) -> str | None:
@@ -183,7 +195,7 @@ def _expand(raw: str, name: str, value: str | None) -> str | None:
 
     def replace(m: re.Match) -> str:
         nonlocal other
-        var = m.group(1) or m.group(4)
+        var = m.group(1) or m.group(4)  # None for `$1`, `${2}`, `$@`...: a function's or script's argument
         if var != name:
             other = True
             return ""
