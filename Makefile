@@ -28,8 +28,9 @@ fuzz: venv
 	$(BIN)/python tests/shell/fuzz.py --count $(FUZZ_COUNT)
 
 # Hostile-input fuzzing (hypothesis): YAML front-ends and the interpreter never raise and stay within the caps,
-# head settings never weaken the base's, front-end fan-out stays within its budget.
-# 9 properties x HOSTILE_FUZZ_EXAMPLES generated inputs (default 1500: 13,500 inputs); prints the total.
+# head settings never weaken the base's, front-end fan-out stays within its budget, the case-arm index agrees
+# with testing each arm, a revision cut by the clock anywhere stays well formed.
+# 11 properties x HOSTILE_FUZZ_EXAMPLES generated inputs (default 1500: 16,500 inputs); prints the total.
 HOSTILE_FUZZ_EXAMPLES ?= 1500
 fuzz-hostile: venv
 	@HOSTILE_FUZZ_EXAMPLES=$(HOSTILE_FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/hostile/test_hostile_fuzz.py \

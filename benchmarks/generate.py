@@ -115,6 +115,7 @@ class Tree:
         for area in self.areas:
             out[f".buildkite/test_areas/{area.name}.yaml"] = render_area(area, self)
             out[f"tests/{area.name}/run_accuracy_test.sh"] = render_runner(area)
+            out[f"tests/{area.name}/test_accuracy.py"] = render_test(f"tests/{area.name}/test_accuracy.py", 0)  # what the runner runs
             for test in area.tests:
                 out[test] = render_test(test, self.test_revisions.get(test, 0))
         for sweep in self.sweeps:

@@ -11,6 +11,8 @@ For each tree (vLLM-scale, and 4x) it times, as separate processes:
 * inventory  - `coverage-diff inventory head`, cold and warm
 * audit      - `coverage-diff audit --since base` (300 commits), first and second run,
                when the CLI has it
+* audit head - `coverage-diff audit head`, one revision's rules, cold (what vLLM's nightly
+               audit of main does)
 * peak memory of the cold diff (ru_maxrss of the child, through wait4)
 
 Cold and warm runs must report identical findings; the script fails if not.
@@ -147,6 +149,7 @@ def bench_tree(name: str, repo: Path, scale: int, tree: generate.Tree, repeat: i
     diffs = {label: diff_argv(spec, repo) for label, spec in DIFFS}
     inventory = [*tool(), "inventory", "head", "--repo", str(repo), "--format", "json"]
     audit = [*tool(), "audit", "--since", "base", "--until", "head", "--repo", str(repo), "--format", "json", "--fail-on", "never"]
+    audit_head = [*tool(), "audit", "head", "--repo", str(repo), "--format", "json", "--fail-on", "never"]
     cold_flag = ["--no-cache"] if no_cache else []
 
     result.figures["floor"] = run_many("floor", floor, repeat).figure
@@ -166,6 +169,9 @@ def bench_tree(name: str, repo: Path, scale: int, tree: generate.Tree, repeat: i
         check_identical(first.outputs, second_out, f"{name} audit")
         result.figures["audit --since (first)"] = first.figure
         result.figures["audit --since (second)"] = second
+    if audit_help:
+        single = run_many("audit head", audit_head, max(1, repeat // 2), fresh_cache=True, extra=cold_flag)
+        result.figures["audit head (cold)"] = single.figure
     return result
 
 
@@ -241,6 +247,7 @@ TARGETS = (
     ("warm diff prev..head <= 3x floor (vLLM-scale)", lambda r: _tree(r, 1).ratio("diff prev..head warm"), 3.0),
     ("audit --since first <= 10 s (vLLM-scale)", lambda r: _median(r, 1, "audit --since (first)"), 10.0),
     ("audit --since second <= 2 s (vLLM-scale)", lambda r: _median(r, 1, "audit --since (second)"), 2.0),
+    ("audit head (one revision) <= 15 s (vLLM-scale)", lambda r: _median(r, 1, "audit head (cold)"), 15.0),
     ("4x tree cold diff base..head <= 4.5x vLLM-scale", lambda r: _median(r, 4, "diff base..head cold") / _median(r, 1, "diff base..head cold"), 4.5),
     ("4x tree cold inventory <= 4.5x vLLM-scale", lambda r: _median(r, 4, "inventory (cold)") / _median(r, 1, "inventory (cold)"), 4.5),
     ("peak memory <= 300 MB (4x tree)", lambda r: max(f.peak_kb for f in _tree(r, 4).figures.values()) / 1024, 300.0),

@@ -8,6 +8,7 @@ from coverage_diff.config import Settings
 from coverage_diff.inventory import build_inventory
 from coverage_diff.memo import JobMemo
 from coverage_diff.snapshot import Snapshot
+from coverage_diff.world import open_world, use_memo
 
 PIPELINE = """\
 steps:
@@ -90,9 +91,9 @@ def test_outcomes_survive_a_new_process_through_the_cache(tmp_path):
 def test_open_world_outcomes_are_kept_apart_from_closed_ones():
     memo = JobMemo()
     (inventory,) = inventories([FILES], memo)
-    inventory.__dict__["_job_memo"] = memo
+    use_memo(inventory, memo)
     sweep = next(job for job in inventory.jobs if "sweep" in job.label)
-    opened = inventory.open_outcome(sweep)
+    opened = open_world(inventory).outcome(sweep)
     assert len(opened.runs) == 3  # both arrays: FAST unknown
     assert len(inventory.outcomes[sweep.id].runs) == 2
 

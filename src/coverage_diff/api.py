@@ -98,7 +98,9 @@ class Session:
         snapshot.name = rev or "working tree"
         settings = settings or self.settings_for(snapshot)
         inventory = self._stored_inventory(key, snapshot, settings) or self._build_inventory(key, snapshot, settings)
-        inventory.__dict__["_job_memo"] = self.memo  # open-world outcomes for explanations, reused too
+        from .world import use_memo
+
+        use_memo(inventory, self.memo)  # open-world outcomes for explanations, reused too
         if key:
             self._inventories[key] = inventory
         return inventory
@@ -165,13 +167,14 @@ class Session:
         return self._acknowledged(report, base_rev, head_snapshot_rev, settings)
 
     def _acknowledged(self, report: Report, base_rev: str, head_rev: str, settings: Settings) -> Report:
-        """Losses the change acknowledges (`accept` comments at the head, the settings' list),
-        and the commits both sides resolved to."""
+        """Losses acknowledged (the settings' `accept` list; `accept` comments at the head that the
+        base has too, while those the change adds are only `accepted_once_merged`), and the
+        commits both sides resolved to."""
         from dataclasses import replace
 
         from . import acknowledge
 
-        report = acknowledge.apply(report, self.snapshot(head_rev), settings)
+        report = acknowledge.apply(report, self.snapshot(head_rev), settings, base=self.snapshot(base_rev))
         return replace(report, base_commit=resolve(self.repo, base_rev), head_commit=resolve(self.repo, head_rev) if head_rev else "")
 
     def _compare(self, rng: RevisionRange, base_rev: str, head_snapshot_rev: str, settings: Settings) -> Report:

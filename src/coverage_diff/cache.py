@@ -9,9 +9,10 @@ Where: `$COVERAGE_DIFF_CACHE_DIR`, else `<git common dir>/coverage-diff-cache`
 written to a temporary file in its final directory and renamed into place, so
 concurrent runs never see half an entry.
 
-Trust (docs/security.md): an entry is a pickle, and unpickling runs code, so an
-entry is only ever unpickled after its HMAC-SHA256 checks out under a key that
-belongs to the user running the tool (`key_file()`: `~/.config/coverage-diff/key`,
+Trust (docs/security.md): an entry is a pickle read by an unpickler that builds only
+this package's dataclasses and enums (`_DataOnly`: no function is ever called), and
+only after its HMAC-SHA256 checks out under a key that belongs to the user running
+the tool (`key_file()`: `~/.config/coverage-diff/key`,
 mode 0600, made on first use; never inside the cache or a repository).  The HMAC
 covers the entry's own key as well, so an entry cannot be moved to answer another
 question.  Anything that fails (no key, a bad HMAC, a truncated file) is a miss,
@@ -26,6 +27,7 @@ import _thread  # a lock without importing threading: a stored answer imports th
 import gc
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import stat
@@ -36,7 +38,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__
+from . import __version__, deadline
 
 ENV_VAR = "COVERAGE_DIFF_CACHE_DIR"
 SIZE_VAR = "COVERAGE_DIFF_CACHE_MAX_MB"
@@ -258,7 +260,7 @@ class Cache:
         """Store a value; False (and nothing written) if it cannot be pickled or written.
         The pickle is written as it is made, its HMAC filled in last: an inventory
         pickles to tens of MB, which need not be held in memory as well."""
-        if self.directory is None:
+        if self.directory is None or deadline.tripped():  # (a result cut by the clock is not stored)
             return False
         key = user_key()
         if isinstance(key, str):
@@ -383,9 +385,35 @@ def _decode(data: bytes, key: bytes, identity: bytes):
         return None  # not written by this user for this key: never unpickled
     with _no_collection():
         try:
-            return pickle.loads(payload)
-        except Exception:  # noqa: BLE001 - a corrupt entry is a miss
+            return _DataOnly(io.BytesIO(payload)).load()
+        except Exception:  # noqa: BLE001 - a corrupt entry, or one that names anything but data, is a miss
             return None
+
+
+class _DataOnly(pickle.Unpickler):
+    """An unpickler that makes data and nothing else: the only names an entry may use are
+    this package's dataclasses and enums (and `set`/`frozenset`), which a pickle can only
+    construct.  So even an entry whose HMAC checks out (the key leaked, or this user was made
+    to write something) cannot call a function: no `os.system`, no import of another module,
+    no `__reduce__` of ours.  The pickle machinery itself stays: C speed both ways."""
+
+    def find_class(self, module: str, name: str):
+        import dataclasses  # (here: a stored answer, which names no class, never imports them)
+        import enum
+        import importlib
+
+        if (module, name) in _BUILTINS:
+            return _BUILTINS[module, name]
+        parts = module.split(".")
+        if parts[0] == "coverage_diff" and not any(p.startswith("_") for p in parts) and not name.startswith("_"):
+            found = getattr(sys.modules.get(module) or importlib.import_module(module), name, None)
+            if (isinstance(found, type) and found.__module__ == module
+                    and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum))):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not data")
+
+
+_BUILTINS = {("builtins", "set"): set, ("builtins", "frozenset"): frozenset}
 
 
 _loading = [0, False]  # unpickling threads, whether the cyclic collector was on before the first

@@ -17,6 +17,7 @@ import typer
 import typer.core
 
 from . import stored
+from .report import FORMATS
 
 app = typer.Typer(
     add_completion=False,
@@ -40,13 +41,7 @@ typer.core.TyperArgument.display_type_rich = _argument_help_type
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
-    github = "github"
-    gitlab = "gitlab"
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # report/__init__.py's registry
 
 
 class InventoryFormat(str, Enum):
@@ -89,8 +84,8 @@ QuietOption = typer.Option(False, "--quiet", "-q", help="Print only the verdict;
 
 def emit(text: str, output: Optional[Path], fmt: str = "", color: "Color" = Color.auto, quiet: bool = False) -> None:
     """Print (or write) a report; a text report on stdout is wrapped and coloured for the terminal.
-    A report that cannot be written is one line and exit 2 (`cli.write_output`)."""
-    from .cli import write_output
+    A report that cannot be written is one line and exit 2 (`delivery.write_output`)."""
+    from .delivery import write_output
 
     if output is None and fmt == "text":
         from .report.terminal import decorate, display

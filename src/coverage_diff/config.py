@@ -82,6 +82,9 @@ class Settings:
     max_loop: int = 1000
     max_steps: int = 200_000  # per job
     max_total_steps: int = 5_000_000  # per revision: bounds a hostile PR with thousands of jobs
+    # Wall-clock seconds one revision's analysis may take (`deadline.py`): the last resort
+    # when the counted bounds above were not enough; what is left past it is incomplete.
+    max_seconds: int = 600
     max_file_bytes: int = 2_000_000
     ignore: tuple[str, ...] = ()  # finding ids or rule ids to ignore (`rule` or `rule:subject`)
     ignore_paths: tuple[str, ...] = ()  # globs of files never analysed
@@ -115,6 +118,7 @@ CEILINGS = {
     "max_loop": 100_000,
     "max_steps": 1_000_000,
     "max_total_steps": 10_000_000,
+    "max_seconds": 1800,
     "max_file_bytes": 16_000_000,
 }
 # Lists a pull request may shorten but never lengthen: each entry it adds would hide

@@ -12,18 +12,14 @@ from dataclasses import replace
 
 from .identity import Succession, edited_in_job, narrower_cut, resharded, shard_detail, shard_key, successions, swept, successor_entry, word_diff
 from .inventory import Inventory
-from .model import LOSS_KINDS, RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
+from .kinds import DIFF_KINDS, LOSS_KINDS
+from .model import RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
 from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
+from .selection import holders
+from .subjects import ran_nothing
+from .world import open_world
 
-SEVERITY = {
-    "silently-dropped": Severity.ERROR,
-    "removed": Severity.WARNING,
-    "narrowed": Severity.ERROR,
-    "tier-changed": Severity.WARNING,
-    "changed": Severity.INFO,
-    "moved": Severity.INFO,
-    "added": Severity.INFO,
-}
+SEVERITY = {kind.id: kind.severity for kind in DIFF_KINDS}
 
 
 def diff(base: Inventory, head: Inventory) -> Report:
@@ -123,6 +119,13 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
         gone = [r for r in before if r.variant in _lost_and_gained(before, after)[0]] if after else before
         return _succeeded(subject, gone, list(successor_runs), succession, head)
     lost, gained = _lost_and_gained(before, after)
+    dead = {r.variant: why for r in before if r.variant in lost and (why := ran_nothing(r, base.snapshot, base.settings))}
+    if dead:  # a command that could not run at base (a path fixed since): nothing it ran is lost
+        lost -= set(dead)
+        before = [r for r in before if r.variant not in dead]
+        if not lost:
+            return _finding("changed", subject, [], after, head,
+                            f"This command ran nothing at base: {next(iter(dead.values()))}. Nothing it ran is lost.")
     shards = {r.variant: resharded(r, base, head) for r in before if r.variant in lost}
     if shards and all(shards.values()):  # only how it is cut changed (shards, a `-k` split), or its job's platform
         now = list(dict.fromkeys(s for subjects in shards.values() for s in subjects))
@@ -136,6 +139,16 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
         keys = {shard_key(r) for r in before if shards.get(r.variant)}
         lost = {v for v in lost if not shards[v]}
         gained = {r.variant for r in after if r.variant in gained and shard_key(r) not in keys}
+    held = {r.variant: holders(r, base, head) for r in before if r.variant in lost}
+    if held and all(held.values()):  # the same tests, selected differently (a directory, `-k`, tests listed)
+        now = list(dict.fromkeys(s for subjects in held.values() for s in subjects))
+        runs = [r for s in now for r in head.runs_by_subject.get(s, ())]
+        shown = "; ".join(f"`{s}`" for s in now[:3]) + (f" and {len(now) - 3} more" if len(now) > 3 else "")
+        return _finding("moved", subject, [r for r in before if r.variant in lost], runs, head,
+                        f"{_describe(subject, before)} is now selected differently, by {shown}, which together select every "
+                        f"test it selected where it ran.", details=(("now", now[0]),))
+    if any(held.values()):
+        lost = {v for v in lost if not held[v]}
     entries = {r.variant: swept(r, head) for r in before if r.variant in lost}
     if entries and all(entries.values()):  # the same command, now run once per config of a sweep
         arrays = sorted({f"`{e.array}` ({e.location.path})" for found in entries.values() for e in found})
@@ -191,7 +204,24 @@ def _compare(subject: str, before: list[Run], after: list[Run], base: Inventory,
                         f"{_describe(subject, after)} runs the same, now from {_jobs_text(head, after)} (was {_jobs_text(base, before)}).")
     return None
 def _succeeded(subject: str, before: list[Run], after: list[Run], succession: Succession, head: Inventory) -> Finding:
-    """A subject that vanished because it was edited in place, or split into shards."""
+    """A subject that vanished because it was edited in place, split into shards, or its
+    files were renamed."""
+    if succession.how == "renamed":
+        now = succession.new[0] if len(succession.new) == 1 else ", ".join(succession.new)
+        if succession.covered and succession.edits:
+            return _finding("changed", subject, before, after, head,
+                            f"{_describe(subject, before)} now runs as `{now}`: git renamed {succession.detail}, "
+                            f"and the other list(s) naming it now name a sibling config in its place ({succession.edits}).", details=(("now", now),))
+        if succession.covered:
+            return _finding("moved", subject, before, after, head,
+                            f"{_describe(subject, before)} now runs as `{now}`: git renamed {succession.detail}.",
+                            details=(("now", now),))
+        where = sorted({r.platform for r in before} - {r.platform for r in after})
+        reason = Reason(text=f"git renamed {succession.detail}, and head runs the renamed command only in some of the "
+                             f"places it ran" + (f" (no longer on {', '.join(where)})." if where else "."))
+        return _finding("narrowed", subject, before, after, head,
+                        f"{_describe(subject, before)} now runs as `{now}`, but not everywhere it ran.", reason,
+                        details=(("now", now),))
     if succession.how == "edited" and not succession.covered:
         reason = Reason(text=f"its test selection was edited ({succession.detail}) and no longer selects everything it selected.")
         return _finding("narrowed", subject, before, after, head,
@@ -229,7 +259,7 @@ def prefetch_explanations(base: Inventory, head: Inventory, compared, matched: "
     """Compute at once, on every core, the open worlds that explaining the losses among
     `compared` will ask `head` for.  Only a head start: `compare_subject` asks for what
     it needs either way."""
-    head.prefetch_open(explanation_jobs(base, head, compared, matched))
+    open_world(head).outcomes(explanation_jobs(base, head, compared, matched))
 
 
 def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMatch | None" = None) -> list[Job]:

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 import networkx as nx
 
 from .model import Condition, ConfigEntry, Frame, Guard, Job, Location, Run
+from .world import open_world
 
 NODE_KINDS = ("job", "command", "script", "function", "guard", "array", "entry", "run")
 FLOW, CALLS, DEFINES, NEEDS, BLOCKED = "flow", "calls", "defines", "needs", "blocked"
@@ -378,7 +379,7 @@ class Witnesses:
 
             index: dict[str, list[tuple[str, Run]]] = {}
             for job in jobs_reaching(self.inventory, [script]):
-                for run in self.inventory.open_outcome(job).runs:  # shared with reasons and audits
+                for run in open_world(self.inventory).outcome(job).runs:  # shared with reasons and audits
                     index.setdefault(run.subject, []).append((job.id, run))
             self._by_script[script] = index
         return self._by_script[script]

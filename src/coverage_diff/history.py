@@ -22,17 +22,17 @@ from pathlib import Path, PurePosixPath
 
 from . import parallel
 from .cache import Cache, settings_hash
-from .ci import file_memo
+from .ci import ci_directories, ci_globs, file_memo
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .identity import successions
-from .inventory import (SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome,
-                        open_worlds_here,
-                        open_worlds_later, prefetch_open_worlds)
+from .inventory import SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
+from .kinds import LOSS_KINDS
 from .memo import AskedSnapshot
-from .model import LOSS_KINDS, Finding, Job, Report
+from .model import Finding, Job, Report
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve
+from . import world
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -40,7 +40,6 @@ _DATE = re.compile(
     re.I,
 )
 SETTINGS_FILES = ("pyproject.toml", ".coverage-diff.toml")
-CI_DIRS = (".buildkite/", ".github/", ".gitlab/", ".gitlab-ci")
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,9 @@ class HistoryWalk:
         can (no git process per commit), else `git ls-tree`."""
         files = files_after(previous.snapshot.files, changed) if previous is not None and changed is not None else None
         if files is not None:
-            return Snapshot(name, files, self.reader.read, commit)
+            snapshot = Snapshot(name, files, self.reader.read, commit)
+            snapshot.repo = self.repo
+            return snapshot
         self.trees_listed += 1
         real = Snapshot.at(self.repo, commit, self.reader)
         real.name = name
@@ -163,7 +164,7 @@ class HistoryWalk:
         plan = self.loss_plan(before, after)
         if plan is None:
             return []
-        prefetch_open_worlds([(after, job) for job in plan.open_jobs()])
+        world.prefetch([(world.open_world(after), job) for job in plan.open_jobs()])
         return plan.losses()
 
     def loss_plan(self, before: Inventory, after: Inventory) -> "LossPlan | None":
@@ -309,7 +310,7 @@ class _Explainer:
         self.record = record
         self.waiting: list[tuple[int, tuple, LossPlan]] = []  # (commit index, cache key, plan)
         self.batch: list[tuple[int, tuple, LossPlan]] = []  # the commits whose open worlds the child computes
-        self.open_worlds = None  # the child's handle (`inventory.open_worlds_later`)
+        self.open_worlds = None  # the child's handle (`world.compute_later`)
 
     def add(self, index: int, pair: tuple, plan: LossPlan) -> None:
         self.waiting.append((index, pair, plan))
@@ -320,23 +321,24 @@ class _Explainer:
         if self.open_worlds is not None and (self.open_worlds.ready() or len(self.waiting) >= self.MAX_WAITING):
             self._conclude()
         if self.waiting and self.open_worlds is None:
-            wanted: list[tuple[Inventory, Job]] = []
+            wanted: list[world.Pair] = []
             while self.waiting and (not self.batch or len(wanted) < self.BATCH):
                 self.batch.append(self.waiting.pop(0))
-                wanted += [(self.batch[-1][2].after, job) for job in self.batch[-1][2].open_jobs()]
-            self.open_worlds = open_worlds_later(wanted)
+                after = self.batch[-1][2].after
+                wanted += [(world.open_world(after), job) for job in self.batch[-1][2].open_jobs()]
+            self.open_worlds = world.compute_later(wanted)
 
     def finish(self) -> None:
         """After the last commit: the rest on every core, then every loss found."""
-        wanted = [(plan.after, job) for _, _, plan in self.waiting for job in plan.open_jobs()]
+        wanted = [(world.open_world(plan.after), job) for _, _, plan in self.waiting for job in plan.open_jobs()]
         if self.open_worlds is not None:  # the child is busy with its batch: another takes half the rest, this process the other
             half = len(wanted) // 2
-            other = open_worlds_later(wanted[half:])
-            open_worlds_here(wanted[:half])
+            other = world.compute_later(wanted[half:])
+            world.compute_here(wanted[:half])
             self._conclude()
             other()
         else:
-            prefetch_open_worlds(wanted)
+            world.prefetch(wanted)
         self.batch, self.waiting = self.waiting, []
         self._conclude()
 
@@ -457,12 +459,11 @@ def touches(inventory: Inventory, changed: tuple[str, ...]) -> bool:
     jobs and scripts reach or name.  Unsure means yes."""
     if not changed:
         return False
-    settings = inventory.settings
-    globs = settings.buildkite_globs + settings.github_globs + settings.gitlab_globs
+    globs, ci_dirs = ci_globs(inventory.settings), ci_directories()
     for path in changed:
         if path in inventory.definitions or path in inventory.ci_files or path in SETTINGS_FILES:
             return True
-        if path.endswith(SCRIPT_SUFFIXES) or path.startswith(CI_DIRS) or any(match_glob(path, g) for g in globs):
+        if path.endswith(SCRIPT_SUFFIXES) or path.startswith(ci_dirs) or any(match_glob(path, g) for g in globs):
             return True
     names = {path for path in changed} | {PurePosixPath(path).name for path in changed}
     return _names_any(inventory, names)
@@ -614,7 +615,7 @@ def _tree(repo: Path, commit: str) -> str:
 _READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
 _PARTS = "_walk_parts"  # the parts `_Parts` kept for the next commit (not stored: one commit computes them again)
 _SUBJECT_JOBS = "_subject_jobs"  # subject_jobs(), derived from the previous commit's (not stored)
-_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", "_open_outcomes", "_open_scripts", "graph")
+_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", world.KEY, "graph", "_selection_index")
 
 
 def freeze(inventory: Inventory) -> dict:

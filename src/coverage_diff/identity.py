@@ -32,9 +32,10 @@ class Succession:
 
     old: str
     new: tuple[str, ...]
-    how: str  # "edited" (one successor) | "split" (shards of one test run)
-    detail: str  # the word diff, or the shards' selections
-    covered: bool = True  # for a split: the shards together select all the base run selected
+    how: str  # "edited" (one successor) | "split" (shards of one test run) | "renamed" (its files moved)
+    detail: str  # the word diff, the shards' selections, or the renames (`old -> new; ...`)
+    covered: bool = True  # a split: the shards together select all the base run selected; renamed: every run still made
+    edits: str = ""  # renamed: the list lines that now name another config where the renamed one is not run
 
 
 def word_diff(old: str, new: str) -> str:
@@ -55,8 +56,16 @@ def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, hea
     base).  Each new subject succeeds at most one."""
     found: dict[str, Succession] = {}
     claimed: set[str] = set()
+    moves = Moves(base, head, new)
+    for old, runs in sorted(lost.items()):
+        succession = moves.succession(old, runs)
+        if succession is not None:
+            claimed.update(succession.new)
+            found[old] = succession
     for old, runs in sorted(lost.items()):
         entry = _entry(runs)
+        if old in found:
+            continue
         if entry is not None and entry.identity not in head.entries:
             now = successor_entry(entry, base, head)
             if now is not None and now.identity in new and now.identity not in claimed:
@@ -77,6 +86,105 @@ def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, hea
             if succession is not None:
                 found[old] = succession
     return found
+
+
+class Moves:
+    """Commands whose files git saw renamed between base and head (a test file or example
+    moved, a listed config renamed) and that head runs at the new path: the lost run with
+    every renamed path (`path`, `path::test`, `--option=path`, or a directory every file of
+    which moved together) replaced by its new one is a run of head, with the same
+    environment, on the same platform."""
+
+    def __init__(self, base, head, new: dict[str, list[Run]]):
+        self.base, self.head, self.new = base, head, new
+        self._renames: dict[str, str] | None = None
+        self._variants: dict[tuple, str] | None = None
+        self._dirs: dict[str, str | None] = {}
+
+    def succession(self, old: str, runs: list[Run]) -> Succession | None:
+        """`old` renamed: moved when head runs every lost run at its new paths, else (only
+        some) narrowed; None when no path of its runs was renamed."""
+        if not any(self._gone(w) for run in runs for w in run.chosen or run.argv):
+            return None  # the usual case: every path it names is still there; git is not asked
+        used: dict[str, str] = {}
+        found = []
+        for run in runs:
+            argv = run.chosen or run.argv
+            now = tuple(self._word(w, used) for w in argv)
+            found.append(self.variants().get((now, tuple(sorted(run.env)), run.platform)) if now != argv else None)
+        if not any(found):
+            return None
+        edits = []
+        for i, run in enumerate(runs):  # the other lists naming the renamed config may name a sibling of it now
+            if found[i] is None and run.chosen and run.entries:
+                was = run.entries[-1]
+                now = successor_entry(was, self.base, self.head, words=_name_words, strict=True)
+                if now is not None and any(r.platform == run.platform for r in self.new.get(now.identity, ())):
+                    found[i] = now.identity
+                    edits.append(f"{was.location.path}:{was.location.line} {word_diff(was.text, now.text)}")
+        detail = "; ".join(f"{a} -> {b}" for a, b in used.items())
+        return Succession(old, tuple(dict.fromkeys(s for s in found if s)), "renamed", detail, all(found),
+                          "; ".join(dict.fromkeys(edits)))
+
+    def _gone(self, word: str) -> bool:
+        path = _path_in(word)
+        return bool(path) and "/" in path and not self.head.snapshot.exists(path) and not self.head.snapshot.is_dir(path) \
+            and (self.base.snapshot.exists(path) or self.base.snapshot.is_dir(path))
+
+    def renames(self) -> dict[str, str]:
+        if self._renames is None:
+            from .snapshot import renames
+            self._renames = renames(self.base.snapshot, self.head.snapshot)
+        return self._renames
+
+    def variants(self) -> dict[tuple, str]:
+        """Variant -> subject, over the subjects head runs that base did not."""
+        if self._variants is None:
+            self._variants = {run.variant: subject for subject, runs in self.new.items() for run in runs}
+        return self._variants
+
+    def _word(self, word: str, used: dict[str, str]) -> str:
+        path = _path_in(word)
+        if not path or not self._gone(path):
+            return word
+        now = self.renames().get(path) or self._directory(path)
+        if now is None:
+            return word
+        used[path] = now
+        start = word.index(path)
+        return word[:start] + now + word[start + len(path):]
+
+    def _directory(self, path: str) -> str | None:
+        """Where a directory went when every file of it was renamed into one new directory,
+        each keeping its place in it."""
+        path = path.rstrip("/")
+        if path not in self._dirs:
+            files = [p for p in self.base.snapshot.files if p.startswith(path + "/")]
+            targets = set()
+            for file in files:
+                moved = self.renames().get(file)
+                rest = file[len(path):]
+                if moved is None or not moved.endswith(rest):
+                    targets = set()
+                    break
+                targets.add(moved[: len(moved) - len(rest)])
+            self._dirs[path] = next(iter(targets)) if len(targets) == 1 else None
+        return self._dirs[path]
+
+
+def _name_words(text: str) -> list[str]:
+    """The parts of a file name (`gpt-oss-20b-bf16.yaml`: gpt, oss, 20b, bf16, yaml)."""
+    return [w for w in re.split(r"[-_./\s]+", text) if w]
+
+
+def _path_in(word: str) -> str:
+    """The repository path a command word may name: the word itself, before a `::` test id,
+    or the value of an `--option=`."""
+    if word.startswith("-"):
+        name, eq, word = word.partition("=")
+        if not eq:
+            return ""
+    return word.split("::", 1)[0]
 
 
 # Options that cut a run into shards: (count option, index option, first index).
@@ -117,8 +225,9 @@ def _chosen(selection) -> list[str]:
 
 def shard_key(run: Run) -> tuple:
     """A run as its shards and selections share it: the command without its test selection,
-    the environment without the shard variables, the config entry it runs."""
-    return (tuple(_without_selection(run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES)),
+    the environment without the shard variables, the config entry it runs (a listed config's run:
+    the config file it runs, not the list that named it, which names others too)."""
+    return (tuple(_without_selection(run.chosen or run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES)),
             run.entry.identity if run.entry is not None else None)  # one config list's entries share a command
 
 
@@ -260,9 +369,10 @@ def shard_detail(subjects, head) -> str:
     return "; ".join(" ".join(sel) or "(everything)" for sel in selections)
 
 
-def successor_entry(entry: ConfigEntry, base, head) -> ConfigEntry | None:
+def successor_entry(entry: ConfigEntry, base, head, words=str.split, strict: bool = False) -> ConfigEntry | None:
     """The head entry written where `entry` was (same script and array, a neighbour or the
-    position kept, words shared) whose text base does not define: `entry`, edited."""
+    position kept, `words` shared) whose text base does not define: `entry`, edited.
+    `strict`: only in its place, sharing most words."""
     was = base.array_members(entry.location.path, entry.array)
     now = [e for e in head.array_members(entry.location.path, entry.array) if e.identity not in base.entries]
     if not now or entry not in was:
@@ -274,10 +384,11 @@ def successor_entry(entry: ConfigEntry, base, head) -> ConfigEntry | None:
     for candidate in now:
         at = members.index(candidate)
         around = {e.identity for e in members[max(at - 1, 0):at] + members[at + 1:at + 2]}
-        shared = _jaccard(entry.text.split(), candidate.text.split())
+        shared = _jaccard(words(entry.text), words(candidate.text))
         placed = bool(neighbours & around) or at == index
         value = shared + (0.5 if placed else 0.0)
-        if (shared >= 0.6 or (placed and shared >= 0.25)) and value > score:
+        close = placed and shared >= 0.6 if strict else shared >= 0.6 or (placed and shared >= 0.25)
+        if close and value > score:
             best, score = candidate, value
     return best
 

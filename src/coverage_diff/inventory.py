@@ -8,12 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from . import parallel
+from . import deadline, parallel
 from .ci import FrontEndResult, collect_jobs
 from .ci.config_lists import apply as apply_config_lists, list_option
 from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
-from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, interpret_script, script_definitions
+from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, script_definitions
 from .memo import SHARED, AnswerMemo
 from .snapshot import Snapshot, match_glob
 from .subjects import is_test
@@ -53,29 +53,6 @@ class Inventory:
     @cached_property
     def jobs_by_id(self) -> dict[str, Job]:
         return {job.id: job for job in self.jobs}
-
-    # -- the open world ("what could it run") ----------------------------------
-    def open_outcome(self, job: Job) -> JobOutcome:
-        """The job interpreted with every inherited variable unknown.  Computed once
-        per job: explanations ask for it again for every lost subject."""
-        memo = self.__dict__.setdefault("_open_outcomes", {})
-        if job not in memo:
-            shared = self.__dict__.get("_job_memo")  # a session's memo.JobMemo, when there is one
-            memo[job] = (shared.interpret(job, self.snapshot, self.settings, open_world=True) if shared
-                         else interpret_job(job, self.snapshot, self.settings, open_world=True))
-        return memo[job]
-
-    def prefetch_open(self, jobs: list[Job]) -> None:
-        """`open_outcome` of each job, the missing ones computed on every core
-        (explanations ask for several jobs' open worlds at once)."""
-        prefetch_open_worlds([(self, job) for job in jobs])
-
-    def open_script_outcome(self, path: str, cwd: str) -> JobOutcome:
-        """A script run on its own with every variable unknown, once per (path, cwd)."""
-        memo = self.__dict__.setdefault("_open_scripts", {})
-        if (path, cwd) not in memo:
-            memo[path, cwd] = interpret_script(path, self.snapshot, self.settings, cwd=cwd, open_world=True)
-        return memo[path, cwd]
 
     # -- scripts ---------------------------------------------------------------
     @cached_property
@@ -192,74 +169,6 @@ def group_by_subject(runs, settings: Settings) -> dict[str, list[Run]]:
     return dict(grouped)
 
 
-def prefetch_open_worlds(wanted: list[tuple[Inventory, Job]]) -> None:
-    """`inventory.open_outcome(job)` for each pair, the missing ones computed together on
-    every core (each costs tens of milliseconds: worth a fork for two).  The pairs may
-    come from several inventories, as in a history walk that explains many commits."""
-    by_memo: dict[int, tuple[object, Inventory, list[Job]]] = {}  # inventories sharing a session's memo: one batch each
-    alone = []
-    for inventory, job in _missing_open(wanted):
-        shared = inventory.__dict__.get("_job_memo")
-        if shared is None:
-            alone.append((inventory, job))
-        else:
-            by_memo.setdefault(id(inventory), (shared, inventory, []))[2].append(job)
-    for shared, inventory, jobs in by_memo.values():
-        if len(jobs) >= 2:  # one job: computed when asked for, as without this
-            found = shared.interpret_many(jobs, inventory.snapshot, inventory.settings, open_world=True)
-            inventory.__dict__.setdefault("_open_outcomes", {}).update(zip(jobs, found))
-    if len(alone) >= 2:
-        _keep_open(alone, parallel.fork_map(_open_world, alone))
-
-
-def open_worlds_here(wanted: list[tuple[Inventory, Job]]) -> None:
-    """The missing open worlds of `wanted`, computed in this process only (another one is busy)."""
-    todo = _missing_open(wanted)
-    _keep_open(todo, [_open_world(pair) for pair in todo])
-
-
-def open_worlds_later(wanted: list[tuple[Inventory, Job]]):
-    """Start computing the missing open worlds of `wanted` in a forked child, while this
-    process goes on; the returned function waits for them and keeps them (a history walk
-    builds the next commits' inventories meanwhile).  Inventories without a session's memo."""
-    todo = _missing_open(wanted)
-    return _OpenWorldsLater(todo, parallel.fork_later(_open_world, todo))
-
-
-class _OpenWorldsLater:
-    """`open_worlds_later`'s handle: `ready()` without waiting, `()` to wait and keep them."""
-
-    def __init__(self, pairs: list[tuple[Inventory, Job]], later: "parallel.Later"):
-        self.pairs, self.later = pairs, later
-
-    def ready(self) -> bool:
-        return self.later.ready()
-
-    def cancel(self) -> None:
-        self.later.cancel()
-
-    def __call__(self) -> None:
-        _keep_open(self.pairs, self.later.result())
-
-
-def _open_world(pair: tuple[Inventory, Job]) -> JobOutcome:
-    inventory, job = pair
-    return interpret_job(job, inventory.snapshot, inventory.settings, open_world=True)
-
-
-def _missing_open(wanted: list[tuple[Inventory, Job]]) -> list[tuple[Inventory, Job]]:
-    unique: dict[tuple[int, Job], tuple[Inventory, Job]] = {}
-    for inventory, job in wanted:
-        if job not in inventory.__dict__.get("_open_outcomes", {}):
-            unique.setdefault((id(inventory), job), (inventory, job))
-    return list(unique.values())
-
-
-def _keep_open(pairs: list[tuple[Inventory, Job]], outcomes: list[JobOutcome]) -> None:
-    for (inventory, job), outcome in zip(pairs, outcomes):
-        inventory.__dict__.setdefault("_open_outcomes", {})[job] = outcome
-
-
 def _input_deleted(run: Run, before: Inventory, now: Inventory) -> bool:
     """A repository file the run named at `before` (`tests/x.py`, `tests/x.py::test_y`) is gone."""
     for word in run.argv[1:]:
@@ -312,7 +221,15 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     """`interpret(job, snapshot, settings) -> JobOutcome` defaults to the shell interpreter;
     history walks pass one that reuses outcomes of unchanged jobs.  `parts` keeps the
     front-ends' output and script definitions (default: one memo for the process)."""
-    parts = parts or SHARED
+    deadline.start(settings.max_seconds)
+    try:
+        return _build_inventory(snapshot, settings, front, interpret, parts or SHARED)
+    finally:
+        deadline.stop()
+
+
+def _build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None, interpret,
+                     parts: AnswerMemo) -> Inventory:
     front = front or parts.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
     interpreted = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
@@ -342,6 +259,7 @@ def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResul
     tree_diagnostics, tree_incomplete = check_tree(snapshot, settings, texts, missing)
     diagnostics += tree_diagnostics
     incomplete += tree_incomplete
+    diagnostics += _out_of_time(incomplete)
     inventory = Inventory(
         snapshot=snapshot,
         settings=settings,
@@ -386,6 +304,16 @@ def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, inte
         left -= max(outcome.steps, 1)
         outcomes[job.id] = outcome
     return outcomes
+
+
+def _out_of_time(incomplete: list[Incomplete]) -> list[Diagnostic]:
+    """One diagnostic for a revision whose wall-clock budget ran out, where it did."""
+    cut = [item for item in incomplete if item.reason.startswith(deadline.REASON)]
+    if not cut:
+        return []
+    first = min(cut, key=lambda item: location_sort_key(item.location))
+    return [Diagnostic(first.location, f"the analysis of this revision took longer than max-seconds = {deadline.current().seconds}: "
+                       f"{len(cut)} CI file(s), job(s) or interpretation(s) were cut there and are listed as incomplete")]
 
 
 class PerObject:

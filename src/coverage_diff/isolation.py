@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .ci.budget import Exhausted
+from .ci.budget import Exhausted, OutOfTime
 from .model import Diagnostic, Incomplete, Location
 
 
@@ -29,6 +29,7 @@ class Contained:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     incomplete: list[Incomplete] = field(default_factory=list)
+    exhausted: bool = False  # a budget ended the piece: what it made before is sound and kept
 
     @property
     def failed(self) -> bool:
@@ -42,9 +43,13 @@ def contained(location: Location, what: str):
         yield caught
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
+    except OutOfTime as exc:  # the revision's wall-clock budget: one diagnostic for the revision (inventory.py)
+        caught.exhausted = True
+        caught.incomplete.append(Incomplete(Location(location.path, location.line or 1), f"{exc}: {what}", cut=True))
     except Exhausted as exc:  # a file that fans out too far: bad input, said as such
         reason = f"{what} {exc}"
         at = Location(location.path, location.line or 1)
+        caught.exhausted = True
         caught.diagnostics.append(Diagnostic(at, reason))
         caught.incomplete.append(Incomplete(at, reason))
     except RecursionError:  # input nested past Python's stack: bad input, said as such

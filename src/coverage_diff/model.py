@@ -69,7 +69,7 @@ class Command:
 class Job:
     """What CI runs once: one step / job / matrix combination / shard."""
 
-    system: str  # "buildkite" | "github-actions" | "gitlab"
+    system: str  # its front-end's SYSTEM: "buildkite" | "github-actions" | "gitlab" (ci/__init__.py)
     file: str  # repository path of the YAML that defines it
     key: str  # stable id within the system (Buildkite key, GHA job id, GitLab job name)
     label: str  # what a person sees
@@ -190,6 +190,9 @@ class Run:
     platform: str = ""
     entries: tuple[ConfigEntry, ...] = ()  # every entry on the way, outermost (`entry`) first
     background: bool = False  # started with `&` (a server or proxy the job's tests talk to)
+    # For a run split per line of a `--config-list-file` list: its argv with the list replaced
+    # by the config file the line names.  Two lists naming one config run the same thing.
+    chosen: tuple[str, ...] = ()
 
     @property
     def conditional(self) -> bool:
@@ -207,8 +210,9 @@ class Run:
 
     @property
     def variant(self) -> tuple:
-        """What distinguishes two runs of one subject, independent of job naming."""
-        return (self.argv, tuple(sorted(self.env)), self.platform)
+        """What distinguishes two runs of one subject, independent of job naming (and of the
+        list file that chose a listed config)."""
+        return (self.chosen or self.argv, tuple(sorted(self.env)), self.platform)
 
 
 def subject_of(run: Run) -> str:
@@ -281,7 +285,7 @@ class Acknowledgement:
 class Finding:
     """One result of an analysis: data only, renderers present it."""
 
-    kind: str  # diff kind ("silently-dropped"...) or audit rule id
+    kind: str  # diff kind (kinds.py: "silently-dropped"...) or audit rule id
     subject: str
     severity: Severity
     message: str
@@ -293,6 +297,8 @@ class Finding:
     details: tuple[tuple[str, str], ...] = ()  # extra key/values (commit, tier...)
     rule: str = ""  # set for audit findings
     acknowledged: Acknowledgement | None = None  # an intended loss (acknowledge.py)
+    # An `accept` comment the change itself adds: shown, but the loss still gates until it is merged.
+    accepted_once_merged: Acknowledgement | None = None
 
     @property
     def id(self) -> str:
@@ -309,10 +315,6 @@ class Finding:
         if script and self.subject.endswith(suffix):
             return self.id, f"{self.rule or self.kind}:{self.subject[:-len(suffix)]}"
         return (self.id,)
-
-
-LOSS_KINDS = ("silently-dropped", "removed", "narrowed")
-DIFF_KINDS = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,15 @@ import json
 import re
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
+from .ci import front_end
 from .model import Assumption, Condition, Guard, Job, Reason, Run
+from .world import open_world
 from .words import is_assignment, without_leading_assignments
+
+if TYPE_CHECKING:
+    from .inventory import Inventory
 
 UNSET = "<unset>"
 
@@ -29,7 +36,7 @@ class Witness:
     blocking: tuple[Assumption, ...]
 
 
-def explain_missing(inventory, subject: str, *, scripts: list[str], jobs: list[Job] | None = None, before: list[Run] = ()) -> Reason:
+def explain_missing(inventory: Inventory, subject: str, *, scripts: list[str], jobs: list[Job] | None = None, before: list[Run] = ()) -> Reason:
     """Reason for a subject that no job (or none of `jobs`) runs at this revision."""
     candidates = jobs if jobs is not None else jobs_reaching(inventory, scripts)
     witness = best_witness(inventory, subject, candidates, scripts)
@@ -50,17 +57,16 @@ def explain_missing(inventory, subject: str, *, scripts: list[str], jobs: list[J
     )
 
 
-def jobs_reaching(inventory, scripts: list[str]) -> list[Job]:
+def jobs_reaching(inventory: Inventory, scripts: list[str]) -> list[Job]:
     ids = {call.job_id for path in scripts for call in inventory.script_calls.get(path, [])}
     return [job for job in inventory.jobs if job.id in ids]
 
 
-def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
+def best_witness(inventory: Inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
     witnesses = []
-    inventory.prefetch_open(jobs)
-    for job in jobs:
+    world = open_world(inventory)
+    for job, opened in zip(jobs, world.outcomes(jobs)):
         closed = closed_outcomes(inventory.outcomes.get(job.id))
-        opened = inventory.open_outcome(job)
         for run in opened.runs:
             if run.subject == subject:
                 witnesses.append(Witness(job, run, unmet(run.assumptions, closed)))
@@ -69,7 +75,7 @@ def best_witness(inventory, subject: str, jobs: list[Job], scripts: list[str]) -
             if not inventory.snapshot.exists(path) or not _is_script(inventory.snapshot, path):
                 continue  # a config list or data file is never run by itself
             cwd = caller_cwd(inventory, path)
-            opened = inventory.open_script_outcome(path, cwd)
+            opened = world.script_outcome(path, cwd)
             for run in opened.runs:
                 if run.subject == subject:
                     witnesses.append(Witness(None, run, tuple(a for a in run.assumptions if a.condition.outcome or a.condition.variables)))
@@ -98,7 +104,7 @@ def _specificity(witness: Witness) -> int:
     return env
 
 
-def caller_cwd(inventory, path: str) -> str:
+def caller_cwd(inventory: Inventory, path: str) -> str:
     """Where a script is normally run from: the cwd of an existing call, else its repo's `tests/`
     when the path lives there (vLLM), else the root."""
     if inventory.script_calls.get(path):  # keyed by the called path: no scan of every call
@@ -249,21 +255,11 @@ def _calling_command(witness: Witness) -> str:
 
 
 def render_step(job: Job, command: str, assignments: list[str], calling: str = "") -> str:
-    """The smallest CI change that runs the subject: a copy of the job with the variables set
-    (or, when a variable comes from the job's matrix, the value to add to that matrix)."""
-    suffix = " ".join(assignments) or "variant"
+    """The smallest CI change that runs the subject: a copy of the job with the variables set,
+    as its CI system writes a step (or, when a variable comes from the job's matrix, the value
+    to add to that matrix)."""
     values = dict(a.split("=", 1) for a in assignments)
-    matrix_hint = _matrix_hint(job, values)
-    if job.system == "buildkite":
-        return matrix_hint + _buildkite_step(job, command, suffix, calling)
-    if job.system == "github-actions":
-        bare = " ".join(w for w in command.split() if w.split("=", 1)[0] not in values)
-        env = "".join(f"\n    {name}: {json.dumps(value)}" for name, value in values.items())
-        return matrix_hint + f"- name: {json.dumps(job.label + ' (' + suffix + ')')}\n  run: {json.dumps(bare)}" + (f"\n  env:{env}" if env else "")
-    variables = "".join(f"\n    {name}: {json.dumps(value)}" for name, value in values.items())
-    body = f"{job.key}-{re.sub(r'[^a-z0-9]+', '-', suffix.lower()).strip('-')}:\n"
-    body += f"  variables:{variables}\n" if variables else ""
-    return matrix_hint + body + f"  script:\n    - {json.dumps(command)}"
+    return _matrix_hint(job, values) + front_end(job.system).fix_step(job, command, values, calling)
 
 
 def _matrix_hint(job: Job, values: dict[str, str]) -> str:
@@ -278,46 +274,8 @@ def _matrix_hint(job: Job, values: dict[str, str]) -> str:
     return "\n".join(hints) + ("\n" if hints else "")
 
 
-def _preparation(job: Job, calling: str) -> list[str]:
-    """The job's commands before the one that starts the path to the run (installs, exports):
-    the new step needs them too.  Without that command known, the recognised setup commands."""
-    before = []
-    for c in job.commands:
-        if calling and _without_assignments(c.text) == calling:
-            return before
-        before.append(c.text)
-    return [c.text for c in job.commands if c.text.split()[:1] and _is_setup(c.text)]
-
-
 def _without_assignments(text: str) -> str:
     return " ".join(without_leading_assignments(text.split()))
-
-
-def _buildkite_step(job: Job, command: str, suffix: str, calling: str = "") -> str:
-    lines = [f"- label: {job.label} ({suffix})"]
-    lines.append(f"  key: {job.key}-{re.sub(r'[^a-z0-9]+', '-', suffix.lower()).strip('-')}")
-    deps = [d for d in job.source_file_dependencies if d != job.file]
-    for name, value in job.attributes:
-        if name == "timeout_in_minutes":
-            lines.append(f"  timeout_in_minutes: {value}")
-    if job.platform and not job.platform.startswith(("gpux1", "amd_")):  # an AMD queue is a mirror's
-        device, _, count = job.platform.partition("x")
-        if device != "gpu":
-            lines.append(f"  device: {device}")
-        if count and count != "1":
-            lines.append(f"  num_devices: {count}")
-    if deps:
-        lines.append("  source_file_dependencies:")
-        lines += [f"    - {d}" for d in deps]
-    lines.append("  commands:")
-    lines += [f"    - {text}" for text in _preparation(job, calling)]
-    lines.append(f"    - {command}")
-    return "\n".join(lines)
-
-
-def _is_setup(text: str) -> bool:
-    first = text.split()[0]
-    return first in ("uv", "pip", "pip3", "apt-get", "export")
 
 
 def _reason_text(inventory, witness: Witness, guards, scripts: list[str], near) -> str:

@@ -185,6 +185,7 @@ class Snapshot:
     """The files of one revision.  Paths are POSIX, relative to the repository root."""
 
     undecodable: tuple[str, ...] = ()  # paths whose stored name is not UTF-8 (shown with \\xNN escapes)
+    repo: Path | None = None  # the repository it was read from (None: files in memory)
 
     def __init__(self, name: str, files: dict[str, FileEntry], reader, commit: str = ""):
         self.name = name  # what the user typed, or "working tree"
@@ -206,6 +207,7 @@ class Snapshot:
             p = decode_path(path)
             files[p] = FileEntry(p, mode, blob)
         snapshot = cls(rev, files, (reader or BlobReader(repo)).read, commit)
+        snapshot.repo = repo
         snapshot.undecodable = _undecodable(out.split(b"\0"), lambda record: record.partition(b"\t")[2])
         return snapshot
 
@@ -240,6 +242,7 @@ class Snapshot:
                 continue  # gone or unreadable since git listed it
             files[p] = FileEntry(p, mode, blob)
         snapshot = cls("working tree", files, _DiskReader(where).read)
+        snapshot.repo = repo
         snapshot.undecodable = _undecodable(out.split(b"\0"), lambda raw: raw)
         return snapshot
 
@@ -296,6 +299,25 @@ class Snapshot:
     def glob(self, *patterns: str) -> list[str]:
         """Regular files matching any of the glob patterns (`**` crosses directories)."""
         return sorted(p for p, e in self.files.items() if e.is_regular and any(match_glob(p, pat) for pat in patterns))
+
+
+def renames(base: Snapshot, head: Snapshot) -> dict[str, str]:
+    """Files moved from `base` to `head`, old path -> new path.  Between two commits of one
+    repository git's rename detection says (`diff-tree -M`: a file deleted and one added
+    with most of its content); otherwise (the working tree, files in memory) a file is
+    moved when its content is unchanged at its new path."""
+    if base.commit and head.commit and base.repo is not None and base.repo == head.repo:
+        try:
+            out = git(base.repo, "diff-tree", "-r", "-z", "-M", "--no-ext-diff", "--no-textconv", "--diff-filter=R",
+                      "--name-status", base.commit, head.commit)
+        except GitError:
+            out = None
+        if out is not None:
+            fields = out.split(b"\0")
+            return {decode_path(old): decode_path(new)
+                    for status, old, new in zip(fields[0::3], fields[1::3], fields[2::3]) if status.startswith(b"R")}
+    gone = {e.blob: p for p, e in base.files.items() if p not in head.files and e.is_regular}
+    return {gone[e.blob]: p for p, e in head.files.items() if p not in base.files and e.blob in gone}
 
 
 def decode_path(raw: bytes) -> str:

@@ -89,3 +89,57 @@ def _python_test(args: list[str]) -> bool:
 def _is_test_file(word: str) -> bool:
     path = word.split("::", 1)[0]
     return "/" in path and not path.startswith(("/", "$", "http")) and bool(TEST_FILE.search(path)) and "." in posixpath.basename(path)
+
+
+# pytest options whose value is the next word (a word after them is not a test path).
+PYTEST_VALUED = frozenset({"-k", "-m", "-p", "-c", "-o", "--ignore", "--ignore-glob", "--deselect", "--rootdir", "--confcutdir",
+                           "--basetemp", "--junitxml", "--junit-xml", "--log-file", "--override-ini", "--cov", "--cov-config"})
+# pytest-shard's options take an integer: an empty value is a usage error.
+INTEGER_OPTIONS = ("--num-shards", "--shard-id")
+
+
+def ran_nothing(run: Run, snapshot, settings: Settings) -> str | None:
+    """Why `run` ran no test at the revision of `snapshot`, or None: pytest given a test file
+    that is not there (or an empty shard number) stops with a usage error before running any
+    test, and python given a script that is not there stops at once.  Only files whose
+    directory tree the repository holds count (not one a job may make at run time)."""
+    from .shell.interp import repo_path
+
+    argv = _command(run.argv)
+    if not argv or run.cwd == "?":
+        return None
+    program = posixpath.basename(argv[0])
+    if PYTHONS.match(program):
+        args = [w for w in argv[1:] if not w.startswith("-") or w == "-m"]
+        if args[:2] == ["-m", "pytest"]:
+            words = argv[argv.index("pytest") + 1:]
+        elif args and args[0] != "-m":
+            return _missing(args[0], run.cwd, snapshot, settings, repo_path)
+        else:
+            return None
+    elif program in ("pytest", "py.test"):
+        words = argv[1:]
+    else:
+        return None
+    after_option = False
+    for word in words:
+        name, eq, value = word.partition("=")
+        if eq and name in INTEGER_OPTIONS and not value:
+            return f"`{word}` is not a number, a usage error for pytest"
+        if not after_option and not word.startswith("-") and (word.endswith(".py") or ".py::" in word):
+            missing = _missing(word.split("::", 1)[0], run.cwd, snapshot, settings, repo_path)
+            if missing:
+                return missing
+        after_option = word in PYTEST_VALUED
+    return None
+
+
+def _missing(path: str, cwd: str, snapshot, settings: Settings, repo_path) -> str | None:
+    if not path.endswith(".py") or path.startswith(("/", "$", "~")) or "*" in path:
+        return None
+    places = [p for p in dict.fromkeys([repo_path(path, "", settings), repo_path(path, cwd, settings)]) if p]
+    if not places or any(snapshot.exists(p) or snapshot.is_dir(p) for p in places):
+        return None
+    if not any("/" in p and snapshot.is_dir(p.split("/", 1)[0]) for p in places):
+        return None  # under a directory the repository does not have: made at run time, perhaps
+    return f"{path} does not exist there"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .ci import ci_globs
 from .config import Settings
 from .model import Diagnostic, Incomplete, Location
 from .snapshot import SUBMODULE_MODE, SYMLINK_MODE, Snapshot, match_glob
@@ -55,7 +56,7 @@ def check_tree(
 
 
 def _ci_entries_not_files(snapshot: Snapshot, settings: Settings) -> list[str]:
-    globs = settings.buildkite_globs + settings.github_globs + settings.gitlab_globs
+    globs = ci_globs(settings)
     return sorted(
         path
         for path, entry in snapshot.files.items()

@@ -11,7 +11,7 @@ from coverage_diff.api import Session
 from coverage_diff.cache import Cache
 from coverage_diff.diff import diff
 from coverage_diff.history import HistoryWalk, audit_history
-from coverage_diff.model import LOSS_KINDS
+from coverage_diff.kinds import LOSS_KINDS
 
 from .test_history import strand_repo, walk  # noqa: F401  (the fixture)
 

@@ -126,6 +126,17 @@ def test_an_acknowledged_loss_is_shown_and_does_not_make_the_verdict():
     assert markdown.is_clean(report)
 
 
+def test_a_loss_accepted_once_merged_is_shown_and_still_makes_the_verdict():
+    from coverage_diff.model import Acknowledgement, Location
+
+    ack = Acknowledgement("moved to the nightly sweep", Location(fx.SWEEP, 30))
+    report = fx.gemma_report(dataclasses.replace(fx.dropped(), accepted_once_merged=ack))
+    text = render(report)
+    assert "no test configuration stops running" not in text.splitlines()[2]
+    assert f"accepted once merged (this change adds the comment at [`{fx.SWEEP}:30`]" in text
+    assert not markdown.is_clean(report)
+
+
 def test_symbolic_revisions_link_to_the_commits_they_resolved_to():
     report = dataclasses.replace(fx.gemma_report(), base="origin/main", head="HEAD",
                                  base_commit=fx.BASE_SHA, head_commit=fx.HEAD_SHA)

@@ -72,8 +72,11 @@ def history(tmp_path, head_files):
     return repo
 
 
+LOSSES = ("silently-dropped", "removed", "narrowed")
+
+
 def losses(report):
-    return [(f.kind, f.subject) for f in report.findings if f.kind in ("silently-dropped", "removed", "narrowed")]
+    return [(f.kind, f.subject) for f in report.findings if f.kind in LOSSES]
 
 
 def test_removing_a_line_from_a_list_is_a_removed_subject(tmp_path):
@@ -94,3 +97,33 @@ def test_moving_a_model_to_a_list_no_job_passes_is_silently_dropped(tmp_path):
 def test_reordering_a_list_loses_nothing(tmp_path):
     repo = history(tmp_path, {f"{HARNESS}/configs/models-small.txt": "Missing.yaml\nLlama-small.yaml\nQwen-small.yaml\n"})
     assert losses(diff_range(repo, "base..head")) == []
+
+
+def _two_lists(tmp_path, other_dir: str, head_steps: str):
+    """A job per list: `fast.txt` in the harness's configs, `more.txt` in `other_dir`, both
+    naming `Shared.yaml` (in their own directory)."""
+    step = "  - label: {0}\n    agents: {{queue: gpu}}\n    command: cd {1} && pytest -v test_eval.py --config-list-file={2}\n"
+    fast, more = step.format("fast", "ci/evals", "configs/fast.txt"), step.format("more", other_dir, "configs/more.txt")
+    files = {".buildkite/pipeline.yml": "steps:\n" + fast + more,
+             "ci/evals/test_eval.py": "", "ci/evals/configs/fast.txt": "Shared.yaml\nSmall.yaml\n",
+             "ci/evals/configs/Shared.yaml": "model: shared\n", "ci/evals/configs/Small.yaml": "model: small\n",
+             f"{other_dir}/test_eval.py": "", f"{other_dir}/configs/more.txt": "Shared.yaml\nLarge.yaml\n",
+             f"{other_dir}/configs/Shared.yaml": "model: shared\n", f"{other_dir}/configs/Large.yaml": "model: large\n"}
+    repo = fixture_history.init_repo(tmp_path / "repo")
+    fixture_history.write_tree(repo, files)
+    fixture_history.commit_all(repo, "base", tag="base")
+    fixture_history.write_tree(repo, {".buildkite/pipeline.yml": "steps:\n" + (fast if head_steps == "fast" else more)})
+    fixture_history.commit_all(repo, "head", tag="head")
+    report = diff_range(repo, "base..head")
+    return losses(report) + [(f.kind, f.subject) for f in report.findings if f.subject == "Shared.yaml" and f.kind not in LOSSES]
+
+
+def test_a_config_two_lists_name_still_runs_while_one_list_does(tmp_path):
+    """`Shared.yaml` is in both lists of one directory; the job of one list is deleted: the
+    other list's job runs that very config on the same queue: the same run, so only `Large.yaml`
+    is lost and `Shared.yaml` is only `moved` (the job that runs it is another).
+    Lists in two directories name two files called `Shared.yaml`: each is its own subject,
+    and the one no job runs any more is lost."""
+    assert _two_lists(tmp_path / "same", "ci/evals", "fast") == [("silently-dropped", "Large.yaml"), ("moved", "Shared.yaml")]
+    assert _two_lists(tmp_path / "apart", "ci/evals2", "fast") == [("silently-dropped", "Large.yaml"),
+                                                                   ("silently-dropped", "Shared.yaml [ci/evals2/configs/more.txt]")]

@@ -623,3 +623,29 @@ def test_disjoint_marker_groups_do_not_cover_each_other(tmp_path):
     head = base.replace(_step("gen amd", "amd", g0), _step("gen amd", "amd", "pytest -v tests/gen/test_common.py -m core"))
     report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/gen/test_common.py": ""}, {".buildkite/pipeline.yml": head})
     assert "narrowed" in kinds(report) and "moved" not in kinds(report), kinds(report)
+
+
+LEGACY_XPU = """#!/bin/bash
+set -ex
+docker run --entrypoint="" -w /vllm-workspace -e "HF_TOKEN=${HF_TOKEN}" -e "MASK=${MASK}" img bash -c '
+  set -e
+  pytest -v tests/test_xpu.py
+  python3 examples/gen.py --model tiny'
+"""
+NEW_XPU = """#!/bin/bash
+docker run -w /vllm-workspace -e HF_TOKEN -e MASK img bash -c "$1"
+"""
+
+
+def test_a_variable_passed_through_as_name_or_as_its_own_value_is_one_variant(tmp_path):
+    """A legacy job passed the agent's device mask as `-e "MASK=${MASK}"`, the job that
+    stays passes it as `-e MASK`: both give the container what the agent has, so deleting
+    the legacy job loses nothing.  A job that sets the mask itself is another variant."""
+    files = {"ci/legacy.sh": LEGACY_XPU, "ci/xpu.sh": NEW_XPU, "tests/test_xpu.py": "", "examples/gen.py": ""}
+    new = _step("xpu", "xpu", "bash ci/xpu.sh 'pytest -v tests/test_xpu.py && python3 examples/gen.py --model tiny'")
+    base = {**files, ".buildkite/pipeline.yml": _steps(_step("legacy", "xpu", "bash ci/legacy.sh"), new)}
+    report = make(tmp_path, base, {".buildkite/pipeline.yml": _steps(new)})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+    pinned = _step("legacy", "xpu", "bash ci/legacy.sh").replace("    command:", "    env: {MASK: '0'}\n    command:")
+    base[".buildkite/pipeline.yml"] = _steps(pinned, new)  # the YAML sets MASK: that variant is lost
+    assert set(kinds(make(tmp_path / "set", base, {".buildkite/pipeline.yml": _steps(new)}))) == {"narrowed"}

@@ -93,6 +93,7 @@ class Case:
     added: tuple[str, ...] = ()  # words of subjects the broken-but-readable input must still add
     absent: tuple[str, ...] = ()  # text that must appear nowhere in the output
     heavy: bool = False  # run in a child process under RLIMIT_AS and a timeout
+    whole: bool = False  # analysed in full: no diagnostic and no incomplete entry at all
     base: Tree = field(default_factory=dict)  # extra files at base
 
     @property
@@ -606,17 +607,26 @@ NESTING = [
         Case(name, _script_area(script, body), diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
              incomplete=(Expect(BROKEN, 5, TOO_DEEP),), heavy=True)
         for name, script, body in [
-            ("shell-400-and-operators", "chain.sh", "#!/bin/bash\n" + " && ".join(["true"] * 400) + " && pytest chain.py\n"),
             ("shell-120-nested-command-substitutions", "cs.sh",
              "#!/bin/bash\nx=" + "$(echo " * 120 + "a" + ")" * 120 + "\npytest cs.py\n"),
             ("shell-200-nested-defaults", "dflt.sh", "#!/bin/bash\nx=" + "${y:-" * 200 + "a" + "}" * 200 + "\npytest dflt.py\n"),
         ]
     ),
+    # An and-or list is walked in a loop, however long: analysed, nothing cut.
+    Case(
+        "shell-20000-and-or-operators",
+        _script_area("chain.sh", "#!/bin/bash\n" + " && ".join(["true"] * 10000) + " || " + " && ".join(["true"] * 10000)
+                     + " && pytest chain.py\npytest after_chain.py\n"),
+        added=("chain.py", "after_chain.py"),
+        whole=True,
+        heavy=True,
+    ),
     Case(
         "github-run-with-400-and-operators",
         {WORKFLOW: "on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "
                    + " && ".join(["true"] * 400) + " && pytest run.py\n      - run: pytest after.py\n"},
-        diagnostics=(Expect(WORKFLOW, 6, TOO_DEEP),),
+        added=("run.py", "after.py"),
+        whole=True,
         heavy=True,
     ),
     Case(
@@ -698,4 +708,50 @@ APPENDS = [
     ),
 ]
 
-CASES = APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
+def case_arms(arms: int, pattern: str, subject: str, iterations: int = 50) -> str:
+    """A loop passing a `case` of `arms` arms (`pattern` formatted with the arm's number)."""
+    body = "".join(f"    {pattern.format(i)}) pytest arm_{i}.py ;;\n" for i in range(arms))
+    return (f'#!/bin/bash\nfor i in $(seq 1 {iterations}); do\n  case "{subject}" in\n{body}'
+            '    *) pytest no_arm.py ;;\n  esac\ndone\npytest after_arms.py\n')
+
+
+CASE_ARMS = [
+    # A value known statically finds its arm through the index of literal patterns: each pass
+    # costs one lookup, and the path keeps only the arm taken (MODE comes from the job).
+    Case(
+        "case-12000-literal-arms-in-a-loop",
+        _script_area("arms.sh", case_arms(12000, "v{}", "${MODE}$i"), call="MODE=v bash pd/arms.sh"),
+        added=("arm_1.py", "arm_50.py", "after_arms.py"),
+        absent=("arm_51.py", "no_arm.py"),
+        whole=True,
+        heavy=True,
+    ),
+    # Globs are tested in turn, each test a step: the step limit ends the job, said where.
+    Case(
+        "case-12000-glob-arms-in-a-loop",
+        _script_area("arms.sh", case_arms(12000, "v{}*x", "${MODE}$i"), call="MODE=v bash pd/arms.sh"),
+        incomplete=(Expect("tests/pd/arms.sh", None, "step limit"),),
+        added=("no_arm.py",),
+        heavy=True,
+    ),
+    # A value not known statically may match any arm: past 2 x max-paths paths out of one
+    # statement, the later arms are cut, and said so.
+    Case(
+        "case-3000-arms-on-an-unknown-value",
+        _script_area("arms.sh", case_arms(3000, "v{}", "$(cat arm.txt)", iterations=1)),
+        incomplete=(Expect("tests/pd/arms.sh", 517, "case with more than 512 paths"),),
+        added=("arm_0.py", "arm_512.py"),
+        absent=("arm_513.py", "arm_2999.py"),
+        heavy=True,
+    ),
+]
+
+# An accept comment the pull request adds beside its own loss: accepted once merged, still gating.
+OWN_ACCEPT = [
+    Case(
+        "accept-comment-beside-its-own-loss",
+        {SWEEP: HEAD_SWEEP.replace(f'  "{GEMMA}"\n', f'  # coverage-diff: accept[silently-dropped] nothing to see\n  "{GEMMA}"\n')},
+    ),
+]
+
+CASES = CASE_ARMS + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT

@@ -3,8 +3,10 @@
 Whoever can write to a cache directory (a shared `COVERAGE_DIFF_CACHE_DIR`, a
 `.git` another account prepared) can plant entries.  An entry is only unpickled
 after its HMAC checks out under the running user's own key, so planted pickles
-never run and planted answers never change a verdict; directories others can
-write to are refused; the cache stays below its size limit.
+never run and planted answers never change a verdict; and even a signed entry is
+read as data only (this package's dataclasses and enums), so a leaked key does not
+mean code execution; directories others can write to are refused; the cache stays
+below its size limit.
 """
 
 from __future__ import annotations
@@ -75,6 +77,27 @@ def test_planted_pickles_never_run_and_forged_answers_change_nothing(repo, tmp_p
     assert not sentinel.exists()
     assert again.code == 1 and again.stdout == honest.stdout
     assert text.code == 1 and "gemma-3-4b-it" in text.stdout
+
+
+def test_a_signed_entry_that_names_code_never_runs_it(repo, tmp_path, monkeypatch):
+    """The key leaked, or this user was made to store something: an entry whose HMAC checks out
+    is still read as data only (cache._DataOnly), so a pickle that would call a function is a
+    miss, removed and recomputed."""
+    honest = diff(repo, "--no-cache")
+    sentinel = tmp_path / "pwned"
+    original = Cache.put
+    monkeypatch.setattr(Cache, "put", lambda self, ns, value, *parts: original(self, ns, [value, Planted(sentinel)], *parts))
+    assert diff(repo).code == 1  # every entry written (and signed) with a payload that runs `touch`
+    signed = entries(repo / ".git" / "coverage-diff-cache")
+    assert len(signed) > 3 and all(b"system" in p.read_bytes() for p in signed)
+    monkeypatch.setattr(Cache, "put", original)
+    again = diff(repo)
+    assert not sentinel.exists()
+    assert again.code == 1 and again.stdout == honest.stdout
+    assert [p for p in signed if b"system" not in p.read_bytes()]  # the entries read were refused and written again
+
+    plain = Cache(tmp_path / "plain")
+    assert plain.put("ns", Planted(sentinel), "k") and plain.get("ns", "k") is None and not sentinel.exists()
 
 
 def test_an_entry_moved_to_another_key_is_refused(tmp_path):

@@ -34,6 +34,8 @@ def test_hostile_case(case: Case, tmp_path):
     report = result.report
     assert_expected(case.diagnostics, report["diagnostics"], "message", "diagnostic")
     assert_expected(case.incomplete, report["incomplete"], "reason", "incomplete entry")
+    if case.whole:
+        assert not report["diagnostics"] and not report["incomplete"], (report["diagnostics"], report["incomplete"])
     for item in report["diagnostics"] + report["incomplete"]:
         assert item["line"] >= 1, f"a diagnostic or incomplete entry without a line: {item}"
 

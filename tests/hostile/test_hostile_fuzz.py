@@ -4,7 +4,9 @@ the front-ends and the interpreter return data (never raise), stay within the
 caps, and every location they report names a file of the snapshot.  Issue 20 adds
 random settings for both sides of a diff (the head never weakens the base's) and
 random fan-out shapes (extends, !reference, reusable workflows, composite actions,
-matrix x parallelism), which stay within the per-file budget.
+matrix x parallelism), which stay within the per-file budget; `case` statements, whose
+arm index must find what testing each arm in turn finds; and a clock that ends the
+revision's budget after any number of looks.
 
 A short run is part of the normal suite; `make fuzz-hostile` runs the same
 properties with HOSTILE_FUZZ_EXAMPLES examples each (>= 10,000 in total).
@@ -308,3 +310,57 @@ def test_front_end_fan_out_stays_within_the_budget(shape, width, depth, matrix, 
     if work > 2 * LOW_BUDGET:
         assert exhausted, f"{shape} {width}x{depth} asks for {work} and was not stopped"
     assert all(d.location.line >= 1 for d in exhausted)
+
+
+# --------------------------------------------------------------------------- case arms and the clock (issue 20)
+import itertools  # noqa: E402
+from unittest import mock  # noqa: E402
+
+from coverage_diff import deadline  # noqa: E402
+from coverage_diff.shell.interp import Interpreter  # noqa: E402
+
+WORDS = st.sampled_from(["a", "b", "ab", "a.b", "x1", ""])
+PATTERN = st.lists(st.sampled_from(["a", "b", "ab", "*", "?", "[ab]", "[!a]", '"*"', "'a'", "\\*", "x1", "a.b", '""']),
+                   min_size=1, max_size=3).map("".join)
+ARM = st.tuples(st.lists(PATTERN, min_size=1, max_size=3).map(" | ".join), st.sampled_from([";;", ";;", ";&", ";;&"]))
+
+
+def case_script(subjects: list[str], arms: list[tuple[str, str]], extglob: bool) -> str:
+    body = "".join(f"    {patterns}) pytest arm_{i}.py \"$s\" {term}\n" for i, (patterns, term) in enumerate(arms))
+    values = " ".join(f'"{s}"' for s in subjects)
+    return (("shopt -s extglob\n" if extglob else "") + f"for s in {values}; do\n  case \"$s\" in\n{body}  esac\n"
+            "  pytest after.py \"$s\"\ndone\n")
+
+
+@FUZZ
+@given(st.lists(WORDS, min_size=1, max_size=4), st.lists(ARM, min_size=1, max_size=8), st.booleans())
+def test_the_case_arm_index_finds_the_arms_testing_each_in_turn_finds(subjects, arms, extglob):
+    """A value known statically goes to its arm through the index of literal patterns; the
+    runs and conditions are those of testing every arm in order (the index turned off)."""
+    snapshot = snapshot_with({"tests/pd/case.sh": case_script(subjects, arms, extglob)})
+    the_job = job("bash pd/case.sh")
+    indexed = interpret_job(the_job, snapshot, CAPS)
+    with mock.patch.object(Interpreter, "first_arm", lambda self, arms, start, *_: (start, False)):
+        in_turn = interpret_job(the_job, snapshot, CAPS)
+    assert [r.argv for r in indexed.runs] == [r.argv for r in in_turn.runs]
+    assert set(indexed.conditions) == set(in_turn.conditions)
+    assert indexed.incomplete == in_turn.incomplete
+
+
+@FUZZ
+@given(st.sampled_from(PATHS["buildkite"]), yaml_text("buildkite"), SCRIPTS, st.integers(0, 40))
+def test_a_revision_cut_by_the_clock_anywhere_is_still_well_formed(path, text, script, reads):
+    """The wall-clock budget runs out after `reads` looks at the clock: whatever was being read
+    or interpreted then, the inventory is data, every entry names a file, and the cut is said once."""
+    snapshot = snapshot_with({path: text, "tests/pd/fuzz.sh": script,
+                              ".buildkite/test_areas/many.yaml": "steps:\n" + "".join(
+                                  f"  - label: m{i}\n    commands: [bash pd/fuzz.sh, pytest m{i}.py]\n" for i in range(5))})
+    ticks = itertools.count()
+    with mock.patch.object(deadline, "clock", lambda: float(next(ticks))), mock.patch.object(deadline, "_tripped", [False]):
+        inventory = build_inventory(snapshot, CAPS.replace(max_seconds=reads + 1))
+    assert_well_formed(snapshot, inventory.diagnostics)
+    assert_well_formed(snapshot, inventory.incomplete)
+    cut = [i for i in inventory.incomplete if i.reason.startswith(deadline.REASON)]
+    said = [d for d in inventory.diagnostics if "max-seconds" in d.message]
+    assert len(said) == (1 if cut else 0)
+    assert deadline.current() is None  # the budget ends with the revision

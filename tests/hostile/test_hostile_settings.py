@@ -80,3 +80,33 @@ def test_for_diff_rules():
 def test_settings_files_are_clamped_when_read():
     s = parse_settings("max-steps = 9223372036854775807\nmax-paths = 12\n", "x.toml", table=False)
     assert s.max_steps == CEILINGS["max_steps"] and s.max_paths == 12
+
+
+ACCEPT = "# coverage-diff: accept[silently-dropped] gemma-3 moves to the nightly job"
+
+
+def with_marker(text: str) -> str:
+    """The sweep with an accept comment above the gemma-3 entry."""
+    return text.replace(f'  "{GEMMA}"\n', f'  {ACCEPT}\n  "{GEMMA}"\n')
+
+
+def test_an_accept_comment_the_change_adds_does_not_lower_its_exit_code(tmp_path):
+    from hostile_cases import BASE_SWEEP, HEAD_SWEEP, SWEEP
+
+    repo = build_repo(tmp_path / "repo", [("base", CORE_BASE), ("head", {**CORE_HEAD, SWEEP: with_marker(HEAD_SWEEP)})])
+    result = run_cli(["base..head", "--repo", str(repo), "--format", "json"])
+    assert result.code == 1, result.stderr
+    [gemma] = [f for f in result.report["findings"] if f["subject"] == GEMMA]
+    assert gemma["kind"] == "silently-dropped" and gemma["acknowledged"] is None
+    assert gemma["accepted_once_merged"]["reason"] == "gemma-3 moves to the nightly job"
+    for given in (["--settings-from", "base"], ["--config", str(tmp_path / "empty.toml")]):
+        (tmp_path / "empty.toml").write_text("")
+        assert run_cli(["base..head", "--repo", str(repo), *given]).code == 1
+
+    # Once merged (the base has the same comment), the same loss is acknowledged.
+    repo = build_repo(tmp_path / "merged", [("base", {**CORE_BASE, SWEEP: with_marker(BASE_SWEEP)}),
+                                            ("head", {**CORE_HEAD, SWEEP: with_marker(HEAD_SWEEP)})])
+    result = run_cli(["base..head", "--repo", str(repo), "--format", "json"])
+    assert result.code == 0, result.stderr
+    [gemma] = [f for f in result.report["findings"] if f["subject"] == GEMMA]
+    assert gemma["acknowledged"]["reason"] == "gemma-3 moves to the nightly job" and "accepted_once_merged" not in gemma

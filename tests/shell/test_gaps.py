@@ -210,6 +210,30 @@ docker exec other bash -c 'pytest x'
     assert any("working directory not given" in i.reason and i.location.line == 7 for i in out.incomplete)
 
 
+AGENT_PASS = """set -e
+export SET_HERE=1
+unset CLEARED
+docker run --rm -w /vllm-workspace -e "MASK=${MASK}" -e "SET_HERE=${SET_HERE}" -e "CLEARED=${CLEARED}" \\
+  -e "EMPTY=" img bash -c 'pytest tests/test_a.py'
+docker run --rm -w /vllm-workspace -e MASK img bash -c 'pytest tests/test_b.py'
+"""
+
+
+def test_docker_passing_a_variable_nothing_sets_passes_the_agents_unknown_value():
+    """`-e "MASK=${MASK}"` of a variable no job or script sets passes what the agent gives
+    (a device mask, a token): not known, so not part of the run's environment, as for a bare
+    `-e MASK`.  Values the script sets or unsets, or the YAML gives, stay what bash passes."""
+    out = agree(AGENT_PASS, extra={"ci/fakebin/docker": FAKE_DOCKER}, command='PATH="$PWD/ci/fakebin:$PATH" bash ci/s.sh')
+    assert argvs(out) == ["pytest tests/test_a.py", "pytest tests/test_b.py"]
+    assert dict(out.runs[0].env) == {"SET_HERE": "1", "CLEARED": "", "EMPTY": ""} and out.runs[1].env == ()
+    out = agree(AGENT_PASS, env={"MASK": "0.1"}, extra={"ci/fakebin/docker": FAKE_DOCKER},
+                command='PATH="$PWD/ci/fakebin:$PATH" bash ci/s.sh')
+    assert dict(out.runs[0].env)["MASK"] == "0.1" and dict(out.runs[1].env) == {"MASK": "0.1"}
+    token = 'docker run --rm -w /vllm-workspace -e "HF_TOKEN=${HF_TOKEN}" img bash -c \'[ -n "$HF_TOKEN" ] && pytest tests/test_a.py\'\n'
+    out = interpret({"ci/s.sh": token, **TREE}, "bash ci/s.sh")  # an agent secret: set, to a value not known
+    assert argvs(out) == ["pytest tests/test_a.py"] and out.runs[0].conditional and not out.incomplete
+
+
 # -- namerefs and transformations -------------------------------------------------------------
 def test_namerefs_in_array_helper_functions():
     script = """append_configs() {

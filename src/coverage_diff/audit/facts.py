@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model import Condition, Finding, Job, Location, Severity
 from ..shell import JobOutcome
+from ..world import open_world
+
+if TYPE_CHECKING:
+    from ..inventory import Inventory
 
 UNSET = "<unset>"
 UNKNOWN = "<unknown>"
@@ -35,11 +40,12 @@ def memo(inventory, name: str, compute):
     return store[name]
 
 
-def open_outcomes(inventory) -> dict[str, JobOutcome]:
-    """Each job interpreted with every inherited variable unknown: the runs it could make."""
+def open_outcomes(inventory: Inventory) -> dict[str, JobOutcome]:
+    """Each job interpreted with every inherited variable unknown: the runs it could make
+    (computed together, on every core; shared with explanations)."""
 
     def compute():
-        return {job.id: inventory.open_outcome(job) for job in inventory.jobs}  # shared with diff explanations
+        return {job.id: outcome for job, outcome in zip(inventory.jobs, open_world(inventory).outcomes(inventory.jobs))}
 
     return memo(inventory, "open_outcomes", compute)
 

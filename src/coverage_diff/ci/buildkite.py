@@ -26,7 +26,9 @@ from dataclasses import dataclass, replace
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult, budget, file_memo
+from ..words import without_leading_assignments
+from . import budget, file_memo
+from .frontend import FrontEndResult, variant_key, variant_name
 from .buildkite_tiers import Filters, tier_of
 from .buildkite_upload import Upload, uploads
 from . import vllm_generator
@@ -35,6 +37,8 @@ from .gha_triggers import RANK, best
 from .yamlload import Map, Seq, YamlError, load, type_name
 
 SYSTEM = "buildkite"
+NAME = "Buildkite"
+DIRECTORIES = (".buildkite/",)
 
 # vLLM's generator (pydantic `Step`): every other key is silently ignored.
 VLLM_STEP_KEYS = frozenset(
@@ -103,6 +107,10 @@ def _classify(snapshot: Snapshot, settings) -> _Files:
     return _Files(dict(sorted(vllm.items())), amd, sorted(plain), diagnostics)
 
 
+def globs(settings) -> tuple[str, ...]:
+    return settings.buildkite_globs
+
+
 def owns(snapshot: Snapshot, settings) -> list[str]:
     files = _classify(snapshot, settings)
     return list(files.vllm) + files.amd + files.plain
@@ -144,12 +152,15 @@ def _read_file(snapshot, path, settings, result: FrontEndResult, reader, context
     own = file_memo.MEMO.get(key) if key is not None else None
     if own is None:
         own = FrontEndResult()
-        budget.start()
         with contained(Location(path), f"pipeline file {path}") as caught:
+            budget.start()
             _read_file_uncached(snapshot, path, settings, own, reader, context)
-        if caught.failed:
+        if caught.exhausted:  # the steps made before the budget ran out are kept
+            own.diagnostics += caught.diagnostics
+            own.incomplete += caught.incomplete
+        elif caught.failed:
             own = FrontEndResult(diagnostics=caught.diagnostics, incomplete=caught.incomplete)
-        elif key is not None:
+        if key is not None and not caught.failed:
             file_memo.MEMO.put(key, own)
     result.jobs += own.jobs
     result.diagnostics += own.diagnostics
@@ -908,3 +919,41 @@ def _matrix(step: Map, path: str, result: FrontEndResult) -> list[dict]:
         elif not matching:
             combos.append(target)  # an adjustment naming a new combination adds it
     return combos
+
+
+# --------------------------------------------------------------------------- fix steps
+SETUP_PROGRAMS = ("uv", "pip", "pip3", "apt-get", "export")
+
+
+def fix_step(job: Job, command: str, values: dict[str, str], calling: str = "") -> str:
+    """A copy of the step with the variables set: its device, timeout, dependencies and the
+    commands that prepare the one that reaches the subject."""
+    lines = [f"- label: {job.label} ({variant_name(values)})", f"  key: {variant_key(job.key, values)}"]
+    deps = [d for d in job.source_file_dependencies if d != job.file]
+    for name, value in job.attributes:
+        if name == "timeout_in_minutes":
+            lines.append(f"  timeout_in_minutes: {value}")
+    if job.platform and not job.platform.startswith(("gpux1", "amd_")):  # an AMD queue is a mirror's
+        device, _, count = job.platform.partition("x")
+        if device != "gpu":
+            lines.append(f"  device: {device}")
+        if count and count != "1":
+            lines.append(f"  num_devices: {count}")
+    if deps:
+        lines.append("  source_file_dependencies:")
+        lines += [f"    - {d}" for d in deps]
+    lines.append("  commands:")
+    lines += [f"    - {text}" for text in _preparation(job, calling)]
+    lines.append(f"    - {command}")
+    return "\n".join(lines)
+
+
+def _preparation(job: Job, calling: str) -> list[str]:
+    """The job's commands before the one that starts the path to the run (installs, exports):
+    the new step needs them too.  Without that command known, the recognised setup commands."""
+    before = []
+    for c in job.commands:
+        if calling and " ".join(without_leading_assignments(c.text.split())) == calling:
+            return before
+        before.append(c.text)
+    return [c.text for c in job.commands if c.text.split()[:1] and c.text.split()[0] in SETUP_PROGRAMS]

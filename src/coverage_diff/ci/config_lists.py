@@ -117,15 +117,32 @@ def apply(outcomes: dict, snapshot: Snapshot) -> tuple[dict, dict[str, list[Conf
 
 
 def _split(run: Run, entries: list[ConfigEntry], snapshot: Snapshot) -> list[Run]:
-    """One run per listed config that exists (the conftest drops missing ones)."""
+    """One run per listed config that exists (the conftest drops missing ones), which runs
+    that config whichever list named it (`Run.chosen`)."""
     out = []
     for entry in entries:
-        if not snapshot.exists(config_path(entry)):
+        path = config_path(entry)
+        if not snapshot.exists(path):
             continue
         frame = Frame("entry", entry.location, entry.text)
+        chosen = _chosen(run.argv, path)
         if run.entry is None:
-            out.append(replace(run, entry=entry, entries=(entry,), path=run.path + (frame,)))
+            out.append(replace(run, entry=entry, entries=(entry,), path=run.path + (frame,), chosen=chosen))
         else:  # the run already belongs to a sweep's entry: the listed config is reached on the way
-            out.append(replace(run, entries=run.entries + (entry,), path=run.path + (frame,)))
+            out.append(replace(run, entries=run.entries + (entry,), path=run.path + (frame,), chosen=chosen))
     return out
+
+
+def _chosen(argv: tuple[str, ...], config: str) -> tuple[str, ...]:
+    """`argv` with its `--config-list-file` option replaced by the config file it chose."""
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word == OPTION:
+            next(words, None)
+        elif not word.startswith(OPTION + "="):
+            out.append(word)
+            continue
+        out.append(f"--listed-config={config}")
+    return tuple(out)
 

@@ -10,6 +10,7 @@ only known at run time stays unknown, never guessed.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from dataclasses import dataclass, field, replace
 
@@ -17,7 +18,8 @@ from ..config import Settings
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult, budget
+from . import budget
+from .frontend import FrontEndResult, variant_name
 from .gha_expressions import ExpressionError, Scope, Unknown, condition, evaluate, resolve, segments, to_string
 from .gha_matrix import MAX_JOBS, MatrixError, expand, flatten
 from .scalar_lines import command, fallback, locate
@@ -25,6 +27,8 @@ from .gha_triggers import Scenario, best, scenarios, triggers
 from .yamlload import Map, YamlError, load_file, type_name
 
 SYSTEM = "github-actions"
+NAME = "GitHub Actions"
+DIRECTORIES = (".github/",)
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
 NON_SHELLS = ("python", "pwsh", "powershell", "cmd")
 POSIX_SHELLS = ("bash", "sh", "zsh", "dash", "ksh")
@@ -41,6 +45,10 @@ SCRIPT_WRAPPERS = {f"pytorch/test-infra/.github/workflows/{name}.yml": "script"
                    for name in ("linux_job", "linux_job_v2", "linux_job_v3", "macos_job")}
 
 
+def globs(settings: Settings) -> tuple[str, ...]:
+    return settings.github_globs
+
+
 def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
     return snapshot.glob(*settings.github_globs)
 
@@ -50,8 +58,8 @@ def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     reader = _Reader(snapshot, result, settings.max_file_bytes)
     for path in owns(snapshot, settings):
         result.files.append(path)
-        budget.start()
         with contained(Location(path), f"workflow {path}") as caught:
+            budget.start()
             _read_workflow(reader, path)
         result.diagnostics += caught.diagnostics
         result.incomplete += caught.incomplete
@@ -735,3 +743,10 @@ def _needs_first(jobs_map: dict) -> list[str]:
 def _checks_status(condition) -> bool:
     """An `if:` with a status function runs even when a needed job did not (`always()`, `failure()`...)."""
     return isinstance(condition, str) and re.search(r"\b(always|failure|cancelled)\s*\(", condition) is not None
+
+
+def fix_step(job: Job, command: str, values: dict[str, str], calling: str = "") -> str:
+    """A run step with the variables in its `env`, named after the job's."""
+    bare = " ".join(w for w in command.split() if w.split("=", 1)[0] not in values)
+    env = "".join(f"\n    {name}: {json.dumps(value)}" for name, value in values.items())
+    return f"- name: {json.dumps(job.label + ' (' + variant_name(values) + ')')}\n  run: {json.dumps(bare)}" + (f"\n  env:{env}" if env else "")

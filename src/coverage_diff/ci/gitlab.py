@@ -10,6 +10,7 @@ a schedule, a manual run): the job keeps the most frequent scenario it runs in.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -18,13 +19,16 @@ from ..config import Settings
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
-from . import FrontEndResult, budget
+from . import budget
+from .frontend import FrontEndResult, variant_key
 from .gha_triggers import RANK, best
 from .gitlab_rules import UNKNOWN, RuleError, evaluate
 from .scalar_lines import command, fallback, locate
 from .yamlload import Map, Seq, YamlError, load_file, type_name
 
 SYSTEM = "gitlab"
+NAME = "GitLab CI"
+DIRECTORIES = (".gitlab/", ".gitlab-ci")
 RESERVED = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
             "before_script", "after_script", "types", "spec"}
 DEFAULT_KEYS = ("image", "services", "before_script", "after_script", "tags", "cache", "artifacts", "retry",
@@ -97,6 +101,10 @@ _ONLY_REFS = {  # `only:`/`except:` keywords and the scenarios they match
 }
 
 
+def globs(settings: Settings) -> tuple[str, ...]:
+    return settings.gitlab_globs
+
+
 def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
@@ -107,11 +115,11 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
 def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
-        budget.start()
         reader = _Reader(snapshot, settings, result)
         before, problems = len(result.jobs), len(result.diagnostics) + len(result.incomplete)
         config = None
         with contained(Location(path), f"pipeline file {path}") as caught:
+            budget.start()
             config = reader.config(path)
             if config is not None:
                 reader.pipeline(config, path)
@@ -805,3 +813,11 @@ def _windows_sign(job: dict, commands) -> str:
         if match:
             return f"PowerShell at {command.location}: {match.group(0).strip()!r}"
     return ""
+
+
+def fix_step(job: Job, command: str, values: dict[str, str], calling: str = "") -> str:
+    """A job named after this one with the variables in its `variables`."""
+    variables = "".join(f"\n    {name}: {json.dumps(value)}" for name, value in values.items())
+    body = f"{variant_key(job.key, values)}:\n"
+    body += f"  variables:{variables}\n" if variables else ""
+    return body + f"  script:\n    - {json.dumps(command)}"

@@ -10,9 +10,9 @@ plain log line, so nothing is lost from the log.
 
 from __future__ import annotations
 
+from ..kinds import INFORMATIONAL
 from ..model import Finding, Location, Report, Severity
 from .escape import clip, command_data, command_property, one_line
-from .markdown import INFORMATIONAL
 
 MAX_PER_LEVEL = 10  # what GitHub displays per type per step
 MAX_MESSAGE = 4000
@@ -60,6 +60,9 @@ def _finding_item(f: Finding, limit: int) -> tuple[str, Location | None, str, st
     if f.acknowledged is not None:  # intended: a notice that says why, not an error
         level, title = "notice", f"acknowledged {title}"
         message = f"Acknowledged at {f.acknowledged.source}: {f.acknowledged.reason}\n{message}"
+    elif f.accepted_once_merged is not None:
+        message = (f"Accepted once merged (the change adds the comment at {f.accepted_once_merged.source}; it still counts "
+                   f"here): {f.accepted_once_merged.reason}\n{message}")
     return level, annotation_location(f), title, clip(message, limit)
 
 

@@ -4,7 +4,9 @@
 `{"version", "command", "base", "head", "summary", "stats", "findings": [...],
 "diagnostics": [...], "incomplete": [...]}`; each finding has `kind` (diff) or `rule` (audit),
 `subject`, `config` ({text, path, line, array} or null), `reason` ({text, variables, guards,
-near_misses, fix} or null) and `acknowledged` ({reason, path, line} or null).  `summary`
+near_misses, fix} or null) and `acknowledged` ({reason, path, line} or null); a loss that an
+`accept` comment of the change itself would acknowledge once merged has `accepted_once_merged`
+(the same shape) and still counts.  `summary`
 holds counts a consumer may rely on; `stats` the analysis's own counters, which may
 change in any release.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 
-from ..model import ConfigEntry, Finding, Location, Reason, Report, Run
+from ..model import Acknowledgement, ConfigEntry, Finding, Location, Reason, Report, Run
 
 SCHEMA_VERSION = 2
 SCHEMA_ID = f"urn:coverage-diff:schema:report:{SCHEMA_VERSION}"  # the schema's `$id`
@@ -82,15 +84,16 @@ def finding_dict(f: Finding) -> dict:
         locations=[location_dict(loc) for loc in f.locations],
         base_runs=[run_dict(r) for r in f.base_runs],
         head_runs=[run_dict(r) for r in f.head_runs],
-        acknowledged=acknowledgement_dict(f),
+        acknowledged=acknowledgement_dict(f.acknowledged),
     )
+    if f.accepted_once_merged is not None:
+        out["accepted_once_merged"] = acknowledgement_dict(f.accepted_once_merged)
     out.update(dict(f.details))
     return out
 
 
-def acknowledgement_dict(f: Finding) -> dict | None:
+def acknowledgement_dict(ack: Acknowledgement | None) -> dict | None:
     """An intended loss: the reason and where it is written (path null: the settings)."""
-    ack = f.acknowledged
     if ack is None:
         return None
     return {"reason": ack.reason, "path": ack.location.path if ack.location else None,

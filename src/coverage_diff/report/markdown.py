@@ -16,24 +16,19 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from .. import DOCS_URL, __version__
-from ..model import LOSS_KINDS, Finding, Location, Report
+from ..kinds import DIFF_KINDS, INFORMATIONAL, KINDS, LOSS_KINDS
+from ..model import Finding, Location, Report
 from .escape import clip, md_code, md_fence, md_link, md_prose, md_text, unmention
 from .text import by_cause, downgraded_line
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
-INFORMATIONAL = ("moved", "changed", "added")  # folded away: nothing is lost
 MAX_JOBS_PER_ROW = 3
 MAX_NOTES = 20  # diagnostics / incomplete places listed before "and N more"
 CELL_CODE = 64  # characters of a configuration shown in the table (the full text is below it)
-HAPPENED = {
-    "silently-dropped": "**silently dropped**: still defined, runs nowhere",
-    "removed": "**removed**: no longer defined",
-    "narrowed": "**narrowed**: some of its runs are gone",
-}
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-_KIND_ORDER = {kind: i for i, kind in enumerate(LOSS_KINDS + INFORMATIONAL)}
+_KIND_ORDER = {kind.id: kind.comment_rank for kind in DIFF_KINDS if kind.comment_rank is not None}
 _SHA = re.compile(r"[0-9a-f]{7,40}")
 
 
@@ -108,7 +103,7 @@ def _open_verdict(findings: list[Finding]) -> str:
     kinds = Counter(f.kind for f in findings)
     stopped = kinds["silently-dropped"] + kinds["removed"]
     narrowed = kinds["narrowed"]
-    audits = sum(n for kind, n in kinds.items() if kind not in LOSS_KINDS + INFORMATIONAL + ("tier-changed",))
+    audits = sum(n for kind, n in kinds.items() if kind not in KINDS)
     clauses = []
     if stopped:
         detail = ", ".join(f"{kinds[k]} {k.replace('-', ' ')}" for k in ("silently-dropped", "removed") if kinds[k])
@@ -162,7 +157,7 @@ def _causes(problems: list[Finding]) -> dict[str, tuple[str, int, bool]]:
 
 
 def _happened(f: Finding) -> str:
-    text = HAPPENED.get(f.kind, f"**{md_text(f.kind, 40)}**")
+    text = KINDS[f.kind].happened if f.kind in KINDS and KINDS[f.kind].happened else f"**{md_text(f.kind, 40)}**"
     jobs = len({run.job[0] for run in f.base_runs})
     if jobs and f.kind in LOSS_KINDS:
         text += f" (ran in {_plural(jobs, 'job')})"
@@ -216,6 +211,10 @@ def _details(problems: list[Finding], links: "_Links") -> str:
             where = f.acknowledged.location
             source = md_link(md_code(str(where), 200), links.head(where)) if where else "the settings' `accept` list"
             lines.append(f"   - acknowledged at {source}: {md_prose(f.acknowledged.reason, 300)}")
+        if f.accepted_once_merged is not None:
+            where = f.accepted_once_merged.location
+            lines.append(f"   - accepted once merged (this change adds the comment at {md_link(md_code(str(where), 200), links.head(where))}, "
+                         f"so it still counts here): {md_prose(f.accepted_once_merged.reason, 300)}")
         items.append("\n".join(lines))
     return "#### Details\n\n" + "\n".join(items)
 

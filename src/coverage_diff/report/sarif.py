@@ -1,7 +1,7 @@
 """SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, IDE viewers).
 
 One run; the driver lists a reporting descriptor per rule (audit rules from the
-registry, diff kinds from the table below) with its description as help text;
+registry, diff kinds from `kinds.py`) with its description as help text;
 each finding is a result at its file:line regions, with a partial fingerprint
 from its line-independent id so that code scanning tracks it across edits.
 """
@@ -11,29 +11,12 @@ from __future__ import annotations
 import hashlib
 
 from .. import DOCS_URL, HOMEPAGE, __version__
+from ..kinds import KINDS
 from ..model import Finding, Location, Report, Severity
 from .json import dumps
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-
-NAMES = {  # short human names; the ids stay the stable keys
-    "silently-dropped": "TestConfigurationSilentlyDropped",
-    "removed": "TestConfigurationRemoved",
-    "narrowed": "TestConfigurationNarrowed",
-    "changed": "TestConfigurationChanged",
-    "moved": "TestConfigurationMoved",
-    "added": "TestConfigurationAdded",
-}
-DIFF_KINDS = {
-    "silently-dropped": (Severity.ERROR, "A test configuration ran before and runs nowhere now, although it is still defined."),
-    "removed": (Severity.WARNING, "A test configuration ran before and is no longer defined."),
-    "narrowed": (Severity.ERROR, "A test configuration still runs, but some of its variants (backend, job, platform) are gone."),
-    "tier-changed": (Severity.WARNING, "A test configuration still runs, but in rarer builds (every pull request -> nightly only, say)."),
-    "changed": (Severity.INFO, "A test configuration runs with different arguments or environment."),
-    "moved": (Severity.INFO, "A test configuration runs the same, from other jobs or files."),
-    "added": (Severity.INFO, "A test configuration, or a variant of one, now runs."),
-}
 
 
 def render(report: Report, *, repo_url: str | None = None, **_options) -> str:
@@ -83,11 +66,11 @@ def descriptor(rule_id: str) -> dict:
     short = text.strip().split("\n\n")[0].replace("\n", " ")
     return {
         "id": rule_id,
-        "name": NAMES.get(rule_id) or "Audit" + "".join(part.capitalize() for part in rule_id.split("-")),
+        "name": KINDS[rule_id].sarif_name if rule_id in KINDS else "Audit" + "".join(part.capitalize() for part in rule_id.split("-")),
         "shortDescription": {"text": short},
         "fullDescription": {"text": " ".join(text.split())},
         "help": {"text": text.strip(), "markdown": text.strip()},
-        "helpUri": f"{DOCS_URL}/{'bot.md' if rule_id in DIFF_KINDS else 'audit.md'}",
+        "helpUri": f"{DOCS_URL}/{'bot.md' if rule_id in KINDS else 'audit.md'}",
         "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": {"tags": ["ci", "test-coverage"]},
     }
@@ -99,7 +82,9 @@ def _metadata(rule_id: str) -> tuple[Severity, str]:
     for module in RULES:
         if module.ID == rule_id:
             return module.SEVERITY, module.DESCRIPTION
-    return DIFF_KINDS.get(rule_id, (Severity.WARNING, f"coverage-diff finding `{rule_id}`."))
+    if rule_id in KINDS:
+        return KINDS[rule_id].severity, KINDS[rule_id].description
+    return Severity.WARNING, f"coverage-diff finding `{rule_id}`."
 
 
 def result(f: Finding, rule_index: int) -> dict:
@@ -114,6 +99,8 @@ def result(f: Finding, rule_index: int) -> dict:
     if f.acknowledged is not None:  # an intended loss: reported, and suppressed with its reason
         out["suppressions"] = [{"kind": "inSource" if f.acknowledged.location else "external",
                                 "status": "accepted", "justification": f.acknowledged.reason}]
+    elif f.accepted_once_merged is not None:  # the change's own comment: under review until merged
+        out["suppressions"] = [{"kind": "inSource", "status": "underReview", "justification": f.accepted_once_merged.reason}]
     locations = places(f)
     if locations:
         out["locations"] = [physical(locations[0])]

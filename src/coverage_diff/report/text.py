@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from ..model import LOSS_KINDS, Finding, Report
+from ..kinds import DIFF_KINDS, KINDS, LOSS_KINDS
+from ..model import Finding, Report
 from .escape import one_line, terminal
 
-ORDER = ("silently-dropped", "removed", "narrowed", "tier-changed", "changed", "moved", "added")
-TITLES = {
-    "silently-dropped": "SILENTLY DROPPED (still defined, no job runs it)",
-    "removed": "REMOVED (no longer defined)",
-    "narrowed": "NARROWED (some of its runs are gone)",
-    "tier-changed": "TIER CHANGED (still runs, in rarer builds)",
-    "changed": "CHANGED",
-    "moved": "MOVED",
-    "added": "ADDED",
-}
+ORDER = {kind.id: i for i, kind in enumerate(DIFF_KINDS)}
 
 
 def render(report: Report, verbose: bool = False, **_options) -> str:
@@ -26,15 +18,17 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
         lines.append(downgraded_line(report))
     summary = dict(report.summary)
     if summary.get("base_ci_files") == 0 and summary.get("head_ci_files") == 0:
-        lines.append("Found no CI files (Buildkite, GitHub Actions, GitLab CI) at either revision: nothing to compare.")
+        from ..ci import ci_names  # here only: a stored report is rendered without loading the front-ends
+
+        lines.append(f"Found no CI files ({ci_names()}) at either revision: nothing to compare.")
     groups: dict[str, list[Finding]] = {}
     for f in report.findings:
         groups.setdefault(f.rule or f.kind, []).append(f)
-    for kind in sorted(groups, key=lambda k: ORDER.index(k) if k in ORDER else len(ORDER)):
+    for kind in sorted(groups, key=lambda k: ORDER.get(k, len(ORDER))):
         findings = groups[kind]
         lines.append("")
-        lines.append(f"{TITLES.get(kind, kind)}: {len(findings)}")
-        detailed = kind in LOSS_KINDS + ("tier-changed",) or report.command != "diff" or verbose
+        lines.append(f"{KINDS[kind].title if kind in KINDS else kind}: {len(findings)}")
+        detailed = (kind in KINDS and not KINDS[kind].informational) or report.command != "diff" or verbose
         for cause, members in by_cause(findings):
             if len(members) == 1 or not detailed:
                 for f in members:
@@ -108,6 +102,9 @@ def _finding(f: Finding, detailed: bool, reason: bool = True) -> list[str]:
     out = [f"  - {one_line(f.config.text if f.config else f.subject)}{terminal(where)}"]  # as written
     if f.acknowledged is not None:
         out.append(f"      ACKNOWLEDGED ({terminal(f.acknowledged.source)}): {one_line(f.acknowledged.reason)}")
+    if f.accepted_once_merged is not None:
+        out.append(f"      ACCEPTED ONCE MERGED, still counted here ({terminal(f.accepted_once_merged.source)}): "
+                   f"{one_line(f.accepted_once_merged.reason)}")
     if not detailed:
         return out
     out.append(f"      {one_line(f.message)}")

@@ -8,9 +8,10 @@ reach would run, found without running anything.
 
 from __future__ import annotations
 
+from .. import deadline
 from ..config import Settings
 from ..isolation import contained
-from ..model import Env, Job, Location
+from ..model import Env, Incomplete, Job, Location
 from ..snapshot import Snapshot, normalize
 from .definitions import BUILTINS, SHELLS, config_names, config_scalars, entries_of
 from .interp import Interpreter, canonical_word, file_set_scans, repo_path
@@ -26,6 +27,9 @@ def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_worl
     """What the job runs.  It depends on `job.behaviour` only: the interpreter never sees
     the rest (so a timeout change reuses the outcome, see memo.py and history.py)."""
     job = job.without_metadata()
+    if deadline.expired():  # the revision's wall-clock budget has run out (`deadline.py`)
+        reason = deadline.current().reason(f"job {job.label!r} not analysed")
+        return JobOutcome((), (), (), (), (Incomplete(job.location, reason, cut=True),), (), ())
     with contained(job.location, f"job {job.label!r}") as caught:
         interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform)
         return interp.run_job(job)

@@ -9,12 +9,13 @@ working directory (`-w`/`--workdir`, workspace prefixes mapped to the repository
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
 from .state import State
-from .values import Val
+from .values import Val, unknown
 
 # Options that take a value as the next word (`--name x`; `--name=x` is one word either way).
 VALUE_OPTIONS = frozenset("""
@@ -48,12 +49,13 @@ def parse(args: list[Val]) -> Invocation:
     options: dict[str, list[Val]] = {}
     rest = list(args)
     while rest and rest[0].known and rest[0].text.startswith("-") and rest[0].text != "-":
-        word = rest.pop(0).text
+        given = rest.pop(0)
+        word = given.text
         if word == "--":
             break
         name, eq, value = word.partition("=")
-        if eq:
-            options.setdefault(name, []).append(Val(value))
+        if eq:  # `--env=X=$X`: the value keeps the variables it came from
+            options.setdefault(name, []).append(Val(value, given.entry, given.sources))
         elif name in VALUE_OPTIONS:
             if rest:
                 options.setdefault(name, []).append(rest.pop(0))
@@ -63,16 +65,29 @@ def parse(args: list[Val]) -> Invocation:
     return Invocation(options, target, rest)
 
 
+NAMED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+
+
 def environment(interp, st: State, options: dict[str, list[Val]], prefixes, node: Node) -> list[tuple[str, Val]]:
-    """`-e NAME=value` sets NAME; a bare `-e NAME` passes the docker client's own value, if any."""
+    """`-e NAME=value` sets NAME; a bare `-e NAME` passes the docker client's own value, if any.
+
+    `-e "NAME=${NAME}"` of a variable that nothing on the way sets passes the agent's NAME
+    (a token, a device mask the agent gives each job): its value is not known, as for a bare
+    `-e NAME` of it, and not the empty string the closed world would make of it."""
     env: list[tuple[str, Val]] = []
     client = dict(prefixes)
     for value in options.get("-e", []) + options.get("--env", []):
         if not value.known:
-            interp.incomplete(interp.loc(st, node), f"container environment {value.origin!r} not known statically")
+            named = NAMED.match(value.origin)
+            if named is None:
+                interp.incomplete(interp.loc(st, node), f"container environment {value.origin!r} not known statically")
+            else:  # `-e "NAME=$unknown"`: NAME is set, to a value not known statically
+                env.append((named.group(1), unknown(value.origin[named.end():], value.sources)))
             continue
         name, eq, text = value.text.partition("=")
-        if eq:
+        if eq and not text and value.sources == {name} and name not in client and _inherited(st, name):
+            env.append((name, unknown(f"${name}", value.sources)))
+        elif eq:
             env.append((name, Val(text, value.entry, value.sources)))
         elif name in client:
             env.append((name, client[name]))
@@ -81,6 +96,12 @@ def environment(interp, st: State, options: dict[str, list[Val]], prefixes, node
             if var is not None and var.exported and var.scalar is not None:
                 env.append((name, var.scalar))
     return env
+
+
+def _inherited(st: State, name: str) -> bool:
+    """NAME is none of the job's or scripts' business: never assigned or unset on the way,
+    so at run time it holds whatever the agent gives the job."""
+    return st.get(name) is None and name not in st.touched
 
 
 def docker(interp, st: State, args: list[Val], prefixes, node: Node) -> list[State]:

@@ -8,6 +8,7 @@ it made).  Runs go to a shared `Recorder` the moment they happen.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
+from .. import deadline
 from ..config import Settings
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
@@ -92,9 +94,11 @@ class Interpreter:
         self.rec = Recorder()
         self.steps = 0
         self.stopped = False
+        self.clock_at = CLOCK_STEPS  # when `step` next looks at the wall-clock budget
         self._scans: dict[str, FileScan | None] = {}
         self._names: dict[str, frozenset[str]] = {}
         self._scalars: dict[str, dict[str, str]] = {}
+        self._arms_recorded: dict[tuple, int] = {}  # `arms_not_matched`: conditions already recorded
         self._canonical: dict[tuple[str, str], str] = {}
         self.setup = settings.leaf_setup
 
@@ -241,15 +245,8 @@ class Interpreter:
         return states
 
     def exec(self, node: Node, st: State) -> list[State]:
-        self.steps += 1
-        if self.steps > self.settings.max_steps:
-            if not self.stopped:
-                self.stopped = True
-                self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped",
-                                cut=True)
-            st.flow = Flow("exit")
+        if self.step(node, st):
             return [st]
-        st.status_assumed = False
         handler = HANDLERS.get(node.type)
         if handler is None:
             if node.type == "ERROR":
@@ -258,6 +255,28 @@ class Interpreter:
             self.incomplete(self.loc(st, node), f"unsupported shell construct {node.type!r}")
             return [st]
         return handler(self, node, st)
+
+    def step(self, node: Node, st: State) -> bool:
+        """Count a step at `node`; past the step limit, or once the revision's wall-clock
+        budget has run out (looked at every CLOCK_STEPS steps), `st` exits and True is
+        returned."""
+        self.steps += 1
+        if self.steps > self.settings.max_steps or self.stopped:
+            if not self.stopped:
+                self.stopped = True
+                self.incomplete(self.loc(st, node), f"step limit ({self.settings.max_steps}) reached: interpretation stopped",
+                                cut=True)
+            st.flow = Flow("exit")
+            return True
+        if self.steps >= self.clock_at:
+            self.clock_at = self.steps + CLOCK_STEPS
+            if deadline.expired():
+                self.stopped = True
+                self.incomplete(self.loc(st, node), deadline.current().reason("interpretation stopped"), cut=True)
+                st.flow = Flow("exit")
+                return True
+        st.status_assumed = False
+        return False
 
     def x_program(self, node, st):
         return self.exec_block(statements(node), [st])
@@ -280,7 +299,10 @@ class Interpreter:
     def exec_cond(self, node: Node, st: State, run=None) -> list[State]:
         """Run a condition (`set -e` off); an unknown status forks both ways."""
         st.no_errexit += 1
-        results = (run or self.exec)(node, st)
+        return self.cond_results(node, (run or self.exec)(node, st))
+
+    def cond_results(self, node: Node, results: list[State]) -> list[State]:
+        """The states after condition `node` ran: `set -e` back on, an unknown status forked."""
         out = []
         for r in results:
             r.no_errexit -= 1
@@ -299,16 +321,35 @@ class Interpreter:
 
     # -- lists, pipelines, subshells --------------------------------------------------
     def x_list(self, node, st):
-        left, right = node.named_children[0], node.named_children[-1]
-        op = next(c.type for c in node.children if c.type in ("&&", "||"))
-        out = []
-        for s in self.exec_cond(left, st):
-            if s.flow or (s.status == 0) != (op == "&&"):
-                out.append(s)  # `a || b` with a's success assumed (or `! a && b`): b runs where that fails
-                out += self.if_it_fails(s, left, lambda f: self.exec(right, f))
-            else:
-                out.extend(self.exec(right, s))
-        return out
+        """`a && b || c`.  tree-sitter nests the lists to the left, one level per operator; the
+        levels are walked in a loop, so hundreds of `&&` on one line cost no Python stack.  The
+        steps are those of running each left part as a condition (`exec_cond`) in turn."""
+        levels = []  # (list, left part, operator, right part), outermost first
+        while (split := and_or_split(node)) is not None:
+            levels.append((node, *split))
+            node = split[0]
+        if not levels:
+            self.incomplete(self.loc(st, node), "a list without `&&` or `||` not understood")
+            return [st]
+        states, start = None, len(levels) - 1
+        for i in range(1, len(levels)):  # the inner lists are entered (a step each) down to the first command
+            st.no_errexit += 1
+            if self.step(levels[i][0], st):
+                states, start = [st], i - 1
+                break
+        if states is None:
+            st.no_errexit += 1
+            states = self.exec(node, st)
+        for _, left, op, right in reversed(levels[: start + 1]):
+            out: list[State] = []
+            for s in self.cond_results(left, states):
+                if s.flow or (s.status == 0) != (op == "&&"):
+                    out.append(s)  # `a || b` with a's success assumed (or `! a && b`): b runs where that fails
+                    out += self.if_it_fails(s, left, lambda f, right=right: self.exec(right, f))
+                else:
+                    out.extend(self.exec(right, s))
+            states = out
+        return states
 
     def if_it_fails(self, st: State, node: Node, run, against: list[State] | None = None) -> list[State]:
         """`pytest a || pytest b`, `if tool; then ...; else fallback`: `st` took an external
@@ -591,37 +632,50 @@ class Interpreter:
         frames = st.frames
         value_node = node.child_by_field_name("value")
         subject = self.expand_string(value_node, st) if value_node is not None else EMPTY
-        items = [c for c in node.named_children if c.type == "case_item"]
-        # tree-sitter cannot read a pattern that opens with a glob and goes on with a quoted part
-        # (`*"Qwen"*"Emb"*)`): the start lands in an ERROR node right before the item.
-        broken = {c.next_named_sibling.id: c for c in node.named_children
-                  if c.type == "ERROR" and c.next_named_sibling is not None and c.next_named_sibling.type == "case_item"}
+        arms = case_arms(node)
         out: list[State] = []
         pending = [(st, False)]  # (state, run this arm's body without testing: fall-through)
-        for item in items:
+        i, cut = 0, False
+        while i < len(arms.arms):
+            if subject.known and len(pending) == 1 and not pending[0][1]:
+                # One state and a value known statically: go straight to the arm it matches.
+                j, matched = self.first_arm(arms, i, subject, pending[0][0], node, value_node)
+                if j >= len(arms.arms):
+                    break
+                i = j
+                if matched:
+                    pending = [(pending[0][0], True)]  # the arm is known to match: run its body
+            arm = arms.arms[i]
             nxt: list[tuple[State, bool]] = []
-            pats = item.children_by_field_name("value")
-            body = [c for c in item.named_children if c.type in STATEMENTS and c not in pats]
-            term = next((c.type for c in item.children if c.type in (";;", ";&", ";;&")), ";;")
             for s, forced in pending:
                 if forced:
                     branches = [(s, True)]
+                elif cut:
+                    branches = [(s, False)]
                 else:
-                    branches = self.case_match(s, item, pats, subject, value_node, broken.get(item.id))
+                    branches = self.case_match(s, arm, subject, value_node)
                 for b, matched in branches:
                     if not matched:
                         nxt.append((b, False))
                         continue
-                    for r in self.exec_block(body, [b]):
+                    for r in self.exec_block(list(arm.body), [b]):
                         if r.flow:
                             out.append(r)
-                        elif term == ";&":
+                        elif arm.term == ";&":
                             nxt.append((r, True))
-                        elif term == ";;&":
+                        elif arm.term == ";;&":
                             nxt.append((r, False))
                         else:
                             out.append(r)
             pending = nxt
+            i += 1
+            if not cut and len(out) > 2 * self.settings.max_paths and i < len(arms.arms):
+                # A value not known statically may match any arm: past this many paths the
+                # prefixes of "does not match" that each one carries would grow quadratically.
+                cut = True
+                self.incomplete(self.loc(st, arms.arms[i].item),
+                                f"case with more than {2 * self.settings.max_paths} paths: the arms from here on were not followed",
+                                cut=True)
         for s, _ in pending:
             out.append(s)
         for s in out:
@@ -630,16 +684,91 @@ class Interpreter:
                 s.status = 0
         return self.cap(join(out) if len(out) > 1 else out, st, node)
 
-    def case_match(self, st: State, item: Node, pats: list[Node], subject: Val, value_node,
-                   head: Node | None = None) -> list[tuple[State, bool]]:
+    def first_arm(self, arms: "CaseArms", start: int, subject: Val, st: State, node: Node, value_node) -> tuple[int, bool]:
+        """From arm `start` on, the first arm a known value matches, through the index of the
+        arms' literal patterns (a loop passing a case of thousands of arms does not test each in
+        turn).  Returns (its index, True); or (index, False) for an arm whose patterns depend on
+        the state, tested as usual; or (number of arms, False) when none matches.  The arms
+        passed over did not match: their conditions are recorded, once per place."""
+        extglob = "extglob" in st.globopts
+        literal, ordered = self.case_index(arms, st, extglob)
+        hits = literal.get(subject.text, ())
+        k = bisect.bisect_left(hits, start)
+        found, matched = (hits[k], True) if k < len(hits) else (len(arms.arms), False)
+        for j in ordered[bisect.bisect_left(ordered, start):]:
+            if j >= found:
+                break
+            arm = arms.arms[j]
+            if arm.pieces is None:
+                found, matched = j, False
+                break
+            self.steps += 1  # a pattern tested: work the step limit bounds
+            if any(patterns.matches_compiled(subject.text, tokens) for tokens in arm.compiled(extglob)):
+                found, matched = j, True
+                break
+        if found > start:
+            self.arms_not_matched(arms, start, found, subject, st, node, value_node)
+            st.status = 0  # (a case no arm of which matches returns 0)
+        if matched:
+            arm = arms.arms[found]
+            cond = Condition(self.loc(st, arm.item), arm.condition_text(value_node), tuple(sorted(subject.sources)), True)
+            self.rec.conditions.setdefault(cond, None)
+            self.pass_guard(st, cond)
+            st.status = 0
+        return found, matched
+
+    def arms_not_matched(self, arms: "CaseArms", start: int, end: int, subject: Val, st: State, node: Node, value_node) -> None:
+        """Record that arms start..end-1 (static patterns) did not match a known value.  With a
+        value known statically, only the arm taken joins the path (`pass_guard`): it implies
+        the others did not match, and a loop passing thousands of arms keeps one frame a pass."""
+        variables = tuple(sorted(subject.sources))
+        key = (node.id, self.loc(st, node), variables, start)
+        done = self._arms_recorded.get(key, start)
+        for j in range(done, end):
+            arm = arms.arms[j]
+            self.rec.conditions.setdefault(Condition(self.loc(st, arm.item), arm.condition_text(value_node), variables, False), None)
+        self._arms_recorded[key] = max(done, end)
+
+    def case_index(self, arms: "CaseArms", st: State, extglob: bool) -> tuple[dict[str, list[int]], list[int]]:
+        """(literal text -> the arms with a pattern that matches exactly it, the arms tested in
+        order: a glob or a pattern that depends on the state), made once per case and extglob."""
+        found = arms.index.get(extglob)
+        if found is not None:
+            return found
+        literal: dict[str, list[int]] = {}
+        ordered: list[int] = []
+        for i, arm in enumerate(arms.arms):
+            if arm.pieces is UNCHECKED:
+                arm.pieces = self.static_patterns(arm, st)
+            if arm.pieces is None:
+                ordered.append(i)
+                continue
+            glob = False
+            for pattern in arm.pieces:
+                text = patterns.literal_text(pattern, extglob=extglob)
+                if text is None:
+                    glob = True
+                elif not literal.get(text) or literal[text][-1] != i:
+                    literal.setdefault(text, []).append(i)
+            if glob:
+                ordered.append(i)
+        found = arms.index[extglob] = (literal, ordered)
+        return found
+
+    def static_patterns(self, arm: "CaseArm", st: State) -> tuple | None:
+        """The arm's patterns when they are literal text (no expansion): the same in every state."""
+        if arm.head is not None or any(n.type == "ERROR" or word_plan(n, False).static is None for g in arm.groups for n in g):
+            return None
+        pieces = [self.pattern(g[0], st) if len(g) == 1 else self.pattern_group(list(g), st) for g in arm.groups]
+        if any(p is None or src for p, src in pieces):
+            return None
+        return tuple(p for p, _ in pieces)
+
+    def case_match(self, st: State, arm: "CaseArm", subject: Val, value_node) -> list[tuple[State, bool]]:
         # One pattern may be several nodes: `*"Qwen"*` is a glob, a string and a glob side by side
         # (no `|` between); a pattern tree-sitter could not read starts in the ERROR node `head`.
-        groups: list[list[Node]] = []
-        for p in pats:
-            if groups and groups[-1][-1].end_byte == p.start_byte:
-                groups[-1].append(p)
-            else:
-                groups.append([p])
+        self.steps += 1  # a pattern tested: work the step limit bounds
+        item, head, groups = arm.item, arm.head, [list(g) for g in arm.groups]
         if head is not None:
             if groups and head.end_byte == groups[0][0].start_byte and head.named_children:
                 groups[0] = list(head.named_children) + groups[0]
@@ -657,7 +786,8 @@ class Interpreter:
             matched = any(patterns.matches(subject.text, p, extglob=extglob) for p, _ in pieces)
             cond = Condition(location, text, variables, matched)
             self.rec.conditions.setdefault(cond, None)
-            self.pass_guard(st, cond)
+            if matched:  # a known value: the arm taken joins the path (see `arms_not_matched`)
+                self.pass_guard(st, cond)
             st.status = 0
             return [(st, matched)]
         yes, no = st.fork(), st
@@ -2845,6 +2975,7 @@ class WordPlan:
         self.joined: tuple | None = None
 
 
+CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
 _PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
 # Entries one memo keeps before it starts again: the words and commands of the scripts being
 # interpreted now are what repeats (a sweep's loop body, the script it calls per config); a
@@ -3151,6 +3282,61 @@ def merge_by_status(finals: list[State], parent: State) -> list[State]:
     return merged
 
 
+class CaseArm:
+    """One arm of a `case`, read once: its pattern nodes (adjacent ones are one pattern), body
+    and terminator; `head` is the ERROR node tree-sitter put the start of an unreadable pattern
+    in.  `pieces`: its patterns when literal text (`Interpreter.static_patterns`), worked out
+    on first use."""
+
+    __slots__ = ("item", "groups", "body", "term", "head", "pieces", "_compiled", "_texts")
+
+    def __init__(self, item: Node, head: Node | None):
+        pats = item.children_by_field_name("value")
+        groups: list[list[Node]] = []
+        for p in pats:
+            if groups and groups[-1][-1].end_byte == p.start_byte:
+                groups[-1].append(p)
+            else:
+                groups.append([p])
+        self.item, self.head = item, head
+        self.groups = tuple(tuple(g) for g in groups)
+        self.body = tuple(c for c in item.named_children if c.type in STATEMENTS and c not in pats)
+        self.term = next((c.type for c in item.children if c.type in (";;", ";&", ";;&")), ";;")
+        self.pieces = UNCHECKED
+        self._compiled: dict[bool, tuple] = {}
+        self._texts: dict[str, str] = {}
+
+    def compiled(self, extglob: bool) -> tuple:
+        found = self._compiled.get(extglob)
+        if found is None:
+            found = self._compiled[extglob] = tuple(patterns.compiled(p, extglob=extglob) for p in self.pieces)
+        return found
+
+    def condition_text(self, value_node) -> str:
+        """The arm as a condition: `case $X in a | b)`."""
+        value = node_text(value_node) if value_node is not None else ""
+        found = self._texts.get(value)
+        if found is None:
+            shown = ["".join(node_text(p) for p in g) for g in self.groups]
+            found = self._texts[value] = f"case {value} in {' | '.join(shown)})"
+        return found
+
+
+class CaseArms:
+    """A `case` statement's arms, read once per node (`case_arms`), and per extglob setting the
+    index `Interpreter.case_index` makes of their literal patterns."""
+
+    __slots__ = ("arms", "index")
+
+    def __init__(self, node: Node):
+        # tree-sitter cannot read a pattern that opens with a glob and goes on with a quoted part
+        # (`*"Qwen"*"Emb"*)`): the start lands in an ERROR node right before the item.
+        broken = {c.next_named_sibling.id: c for c in node.named_children
+                  if c.type == "ERROR" and c.next_named_sibling is not None and c.next_named_sibling.type == "case_item"}
+        self.arms = [CaseArm(c, broken.get(c.id)) for c in node.named_children if c.type == "case_item"]
+        self.index: dict[bool, tuple[dict[str, list[int]], list[int]]] = {}
+
+
 def per_node(fn):
     """Memoise a function of a syntax node alone (its shape, never the state): the result is
     shared by every later call, so callers only read it.  Keyed by node id: trees live for
@@ -3168,6 +3354,11 @@ def per_node(fn):
 
     once.__doc__, once.__name__, once.memo = fn.__doc__, fn.__name__, memo
     return once
+
+
+@per_node
+def case_arms(node: Node) -> CaseArms:
+    return CaseArms(node)
 
 
 @per_node
@@ -3426,15 +3617,22 @@ def heredoc_chain(node: Node) -> list[tuple[str, Node]] | None:
     return None
 
 
+def and_or_split(node: Node) -> tuple[Node, str, Node] | None:
+    """(left, `&&` or `||`, right) of an and-or list; None for anything else."""
+    if node.type != "list" or len(node.named_children) < 2:
+        return None
+    op = next((c.type for c in node.children if c.type in ("&&", "||")), None)
+    return None if op is None else (node.named_children[0], op, node.named_children[-1])
+
+
 def and_or_parts(op: str, node: Node) -> list[tuple[str, Node]]:
     """`a && b || c` (tree-sitter nests lists to the left) as [(op, a), ("&&", b), ("||", c)]."""
-    if node.type != "list":
-        return [(op, node)]
-    inner = next((c.type for c in node.children if c.type in ("&&", "||")), None)
-    if inner is None or len(node.named_children) != 2:
-        return [(op, node)]
-    left, right = node.named_children
-    return and_or_parts(op, left) + and_or_parts(inner, right)
+    tail: list[tuple[str, Node]] = []
+    while (split := and_or_split(node)) is not None and len(node.named_children) == 2:
+        left, inner, right = split
+        tail = and_or_parts(inner, right) + tail  # the right part is a list only when written in braces' stead
+        node = left
+    return [(op, node)] + tail
 
 
 def arithmetic_inner(text: str) -> str | None:

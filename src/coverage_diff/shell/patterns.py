@@ -295,6 +295,22 @@ def is_glob(pattern: Pattern, *, extglob: bool = False) -> bool:
                for text, quoted in pattern)
 
 
+def literal_text(pattern: Pattern, *, extglob: bool = False) -> str | None:
+    """The one string a pattern without special characters matches; None for a glob."""
+    if is_glob(pattern, extglob=extglob):
+        return None
+    return "".join(c for c, _ in _chars(merged(pattern)))
+
+
+def compiled(pattern: Pattern, *, extglob: bool = False) -> tuple:
+    """The pattern's tokens, for a caller that keeps them (`matches_compiled`)."""
+    return compile_pattern(merged(pattern), extglob)
+
+
+def matches_compiled(value: str, tokens: tuple) -> bool:
+    return len(value) in ends(tokens, value)
+
+
 def matches(value: str, pattern: Pattern, *, extglob: bool = False) -> bool:
     tokens = compile_pattern(merged(pattern), extglob)
     return len(value) in ends(tokens, value)

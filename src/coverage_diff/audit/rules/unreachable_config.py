@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...model import Finding, Severity
 from ...reasons import caller_cwd, explain_missing, jobs_reaching
 from ...snapshot import match_glob
 from ...subjects import is_test
+from ...world import open_world
 from ..confidence import rests_on, through
 from ..facts import memo, new_finding, open_outcomes, unique_locations
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "unreachable-config"
 SEVERITY = Severity.ERROR
@@ -43,7 +47,7 @@ entry if it is meant to be gone; or suppress it with
 """
 
 
-def _severity(inventory, scripts: list[str], first, reason) -> tuple[Severity, str]:
+def _severity(inventory: Inventory, scripts: list[str], first, reason) -> tuple[Severity, str]:
     """An error when a guard blocks the entry, or when it belongs to a test (a script under a
     test directory, a config-list file) that no job runs.  Otherwise the array is not a test
     config CI could miss: a tool or benchmark script no job runs, or values a reached script
@@ -63,7 +67,7 @@ def _under_tests(path: str) -> bool:
     return any(part in ("tests", "test") for part in path.split("/")[:-1])
 
 
-def check(inventory) -> Iterable[Finding]:
+def check(inventory: Inventory) -> Iterable[Finding]:
     by_identity: dict[str, list] = {}
     arrays = test_arrays(inventory)
     for entry in inventory.unreached_entries():
@@ -89,7 +93,7 @@ def check(inventory) -> Iterable[Finding]:
         ), cut)
 
 
-def test_arrays(inventory) -> set[tuple[str, str]]:
+def test_arrays(inventory: Inventory) -> set[tuple[str, str]]:
     """(file, array) of the config arrays whose elements flow into a test run: in some job's
     run, real or with every inherited variable open.  An array that feeds only setup (file
     names for `curl`, a runtime list of failures) is no test configuration.  Scripts no job
@@ -102,7 +106,7 @@ def test_arrays(inventory) -> set[tuple[str, str]]:
         reached = {call.path for outcome in open_outcomes(inventory).values() for call in outcome.scripts}
         for path in sorted(inventory.definitions):
             if path not in reached and path not in inventory.script_calls and any(match_glob(path, g) for g in settings.audit_scripts):
-                runs += inventory.open_script_outcome(path, caller_cwd(inventory, path)).runs
+                runs += open_world(inventory).script_outcome(path, caller_cwd(inventory, path)).runs
         return {(e.location.path, e.array) for run in runs if is_test(run, settings) for e in run.entries or ()}
 
     return memo(inventory, "test_arrays", compute)
