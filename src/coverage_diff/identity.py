@@ -76,7 +76,7 @@ def successions(lost: dict[str, list[Run]], new: dict[str, list[Run]], base, hea
         if old in found or _entry(runs) is not None:
             continue
         candidates = [s for key in _places(runs) for s in by_place.get(key, ()) if s not in claimed]
-        succession = _command_succession(old, runs, list(dict.fromkeys(candidates)), new, base)
+        succession = _command_succession(old, runs, list(dict.fromkeys(candidates)), new, base, head)
         if succession is not None:
             claimed.update(succession.new)
             found[old] = succession
@@ -303,13 +303,15 @@ def edited_in_job(run: Run, base, head, matched) -> tuple[str, ...] | None:
         return None
     job = matched[run.job_id]
     had = {r.argv for r in base.outcomes[run.job_id].runs}
-    paths = _paths(run.argv, base.snapshot)
+    selected = set(_selection(run.argv))
     best, score = None, 0.5
     for now in head.outcomes[job.id].runs:
         if now.argv in had or now.platform != run.platform or now.location.path != run.location.path:
             continue
-        if _program(now.argv) != _program(run.argv) or not paths <= set(now.argv):
+        if _program(now.argv) != _program(run.argv) or not _kept_paths(run.argv, base, head, set(now.argv)):
             continue
+        if not set(_selection(now.argv)) <= selected:
+            continue  # a selection or exclusion added (`--ignore`, `-k`): it may run less, not an edit
         shared = _jaccard(run.argv, now.argv)
         if shared >= score:
             best, score = now.argv, shared
@@ -342,7 +344,7 @@ def resharded(run: Run, base, head) -> tuple[str, ...]:
     whose selections cover its own.  Empty when they do not (a shard set left incomplete,
     a selection that leaves tests out, a command head runs nowhere there)."""
     whole = recut(run, base, head)
-    if not whole or not _covers(_chosen(_selection(run.argv)), [_chosen(rest) for rest in whole]):
+    if not whole or not _covers(_chosen(_selection(run.argv)), [_chosen(rest) for rest in whole], strict=True):
         return ()
     return tuple(dict.fromkeys(s for subjects in whole.values() for s in subjects))
 
@@ -391,7 +393,8 @@ def successor_entry(entry: ConfigEntry, base, head, words=str.split, strict: boo
     return best
 
 
-def _command_succession(old: str, runs: list[Run], candidates: list[str], new: dict[str, list[Run]], base=None) -> Succession | None:
+def _command_succession(old: str, runs: list[Run], candidates: list[str], new: dict[str, list[Run]], base=None,
+                        head=None) -> Succession | None:
     if not candidates:
         return None
     platforms = {r.platform for r in runs}
@@ -412,7 +415,7 @@ def _command_succession(old: str, runs: list[Run], candidates: list[str], new: d
     best, score = None, 0.0
     for candidate in candidates:
         shared = _jaccard(old_argv, _argv(new[candidate]))
-        if base is not None and not _paths(old_argv, base.snapshot) <= set(_argv(new[candidate])):
+        if base is not None and head is not None and not _kept_paths(old_argv, base, head, set(_argv(new[candidate]))):
             continue  # a test path dropped: not an edit that keeps what it ran
         if shared >= 0.5 and shared > score:
             best, score = candidate, shared
@@ -421,7 +424,7 @@ def _command_succession(old: str, runs: list[Run], candidates: list[str], new: d
     return Succession(old, (best,), "edited", word_diff(old, best))
 
 
-def _covers(base: list[str], shards: list[list[str]]) -> bool:
+def _covers(base: list[str], shards: list[list[str]], strict: bool = False) -> bool:
     """Whether the shards together select everything `base` selected: `-k` expressions as
     boolean formulas over their terms, `--shard-id`/`--num-shards` by the indices present."""
     pairs = lambda sel: dict(zip(sel[0::2], sel[1::2]))  # noqa: E731
@@ -437,16 +440,14 @@ def _covers(base: list[str], shards: list[list[str]]) -> bool:
     others = lambda sel: [w for k, v in zip(sel[0::2], sel[1::2]) if k not in ("-k", "-m") for w in (k, v)]  # noqa: E731
     if any(others(s) != others(base) for s in shards):
         return True  # other options edited too: no claim
-    for option in ("-k", "-m"):
-        wanted = pairs(base).get(option)
-        exprs = [pairs(s).get(option) for s in shards]
-        if all(e is None for e in exprs):
-            continue
-        if any(e is None for e in exprs):
-            return True  # one shard selects everything on this option
-        if not _implies(wanted, exprs):
-            return False
-    return True
+    def combined(sel) -> str:  # `-k` and `-m` together: a piece runs what both select
+        parts = []
+        for option in ("-k", "-m"):
+            expr = pairs(sel).get(option)
+            if expr:
+                parts.append("(" + " ".join(t if t in OPERATORS else f"{option}:{t}" for t in TOKEN.findall(expr)) + ")")
+        return " and ".join(parts)
+    return _implies(combined(base) or None, [combined(s) for s in shards], strict)
 
 
 def _only_new_tests_left_out(old: list[str], now: list[str], argv: list[str], base) -> bool:
@@ -462,10 +463,10 @@ def _only_new_tests_left_out(old: list[str], now: list[str], argv: list[str], ba
 
 
 OPERATORS = {"and", "or", "not", "(", ")"}
-TOKEN = re.compile(r"\(|\)|[^\s()]+")
+TOKEN = re.compile(r"[^\s()]+\([^()]*\)|\(|\)|[^\s()]+")  # a marker call (`split(group=0)`) is one term
 
 
-def _implies(base: str | None, exprs: list[str]) -> bool:
+def _implies(base: str | None, exprs: list[str], strict: bool = False) -> bool:
     """`base` (None: everything) implies the disjunction of `exprs`, as boolean formulas
     whose terms are independent (pytest matches each term as a substring: an approximation
     that never calls a complementary split a loss)."""
@@ -480,7 +481,7 @@ def _implies(base: str | None, exprs: list[str]) -> bool:
                 out.append(terms.setdefault(token, f"t{len(terms)}"))
         compiled.append(" ".join(out) or "True")
     if len(terms) > 12:
-        return True  # too many terms to enumerate: no claim
+        return not strict  # too many terms to enumerate: no claim (strict: no proof of cover either)
     try:
         formulas = [compile(c, "<selection>", "eval") for c in compiled]
         for values in itertools.product((False, True), repeat=len(terms)):
@@ -488,7 +489,7 @@ def _implies(base: str | None, exprs: list[str]) -> bool:
             if eval(formulas[0], {"__builtins__": {}}, scope) and not any(eval(f, {"__builtins__": {}}, scope) for f in formulas[1:]):
                 return False
     except (SyntaxError, NameError, TypeError):
-        return True
+        return not strict
     return True
 
 
@@ -549,6 +550,13 @@ def _program(argv) -> str:
 
 def _argv(runs: list[Run]) -> list[str]:
     return list(runs[0].argv)
+
+
+def _kept_paths(argv, base, head, now) -> bool:
+    """Every repository path `argv` named at base is in `now`, or no longer exists at head
+    (moved or deleted with the edit: the new command names where it went)."""
+    return all(path in now or not (head.snapshot.exists(path.split("::", 1)[0]) or head.snapshot.is_dir(path.rstrip("/")))
+               for path in _paths(argv, base.snapshot))
 
 
 def _paths(argv, snapshot) -> set[str]:

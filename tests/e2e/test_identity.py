@@ -604,6 +604,27 @@ def test_a_mirror_moved_onto_machines_the_amd_pipeline_already_covers_narrows_wi
     assert dict(lost.details)["cause"] == "job(s) moved to machines that already ran them: amd_mi325_1 -> amd_mi300_1"
 
 
+def test_a_test_directory_moved_with_its_command_updated_is_changed(tmp_path):
+    """`git mv tests/rpc tests/serve/rpc` and the job's command follows it: an edit, not a
+    dropped test (the old path no longer exists, the new command names where it went)."""
+    base = _steps(_step("rpc", "gpu", "pytest -v tests/rpc"), _step("rpc amd", "amd", "pytest -v tests/rpc"))
+    head = base.replace("tests/rpc", "tests/serve/rpc")
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/rpc/test_r.py": ""},
+                  {".buildkite/pipeline.yml": head, "tests/rpc/test_r.py": None, "tests/serve/rpc/test_r.py": ""})
+    assert not [f for f in report.findings if f.severity.value in ("error", "warning")], kinds(report)
+
+
+def test_disjoint_marker_groups_do_not_cover_each_other(tmp_path):
+    """`-m 'split(group=0) and not core'` replaced on its queue by `-m core` runs and another
+    group: `split(group=0)` is its own term, and the group-0 runs are lost there."""
+    g0 = "pytest -v tests/gen/test_common.py -m 'split(group=0) and not core'"
+    base = _steps(_step("gen", "gpu", g0), _step("gen amd", "amd", g0),
+                  _step("gen amd 1", "amd", "pytest -v tests/gen/test_common.py -m 'split(group=1) and not core'"))
+    head = base.replace(_step("gen amd", "amd", g0), _step("gen amd", "amd", "pytest -v tests/gen/test_common.py -m core"))
+    report = make(tmp_path, {".buildkite/pipeline.yml": base, "tests/gen/test_common.py": ""}, {".buildkite/pipeline.yml": head})
+    assert "narrowed" in kinds(report) and "moved" not in kinds(report), kinds(report)
+
+
 LEGACY_XPU = """#!/bin/bash
 set -ex
 docker run --entrypoint="" -w /vllm-workspace -e "HF_TOKEN=${HF_TOKEN}" -e "MASK=${MASK}" img bash -c '
