@@ -44,6 +44,7 @@ class Sample:
     seconds: float
     peak_kb: int
     stdout: bytes = b""
+    cpu: float = 0.0  # user + system seconds of the child and what it waited for
 
 
 @dataclass
@@ -51,10 +52,21 @@ class Figure:
     name: str
     seconds: list[float]
     peak_kb: int
+    cpu: list[float] = field(default_factory=list)  # on a shared machine the figure to compare
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else 0.0
+
+
+def figure(name: str, samples: list[Sample]) -> Figure:
+    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s wall "
+          f"{statistics.median(s.cpu for s in samples):8.3f} s CPU", file=sys.stderr)
+    return Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples), [s.cpu for s in samples])
 
 
 @dataclass
@@ -85,7 +97,7 @@ def measure(argv: list[str], env: dict[str, str] | None = None, ok_codes=(0, 1))
     stderr.seek(0)
     if proc.returncode not in ok_codes:
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{stderr.read().decode(errors='replace')[-3000:]}")
-    return Sample(seconds, usage.ru_maxrss, stdout.read())
+    return Sample(seconds, usage.ru_maxrss, stdout.read(), usage.ru_utime + usage.ru_stime)
 
 
 def source_fingerprint() -> str:
@@ -176,8 +188,7 @@ def run_many(name: str, argv: list[str], repeat: int, fresh_cache: bool = False,
         with tempfile.TemporaryDirectory(prefix="cd-cache-") as cache:
             env = {"COVERAGE_DIFF_CACHE_DIR": cache} if fresh_cache else {}
             samples.append(measure([*argv, *extra], env))
-    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s", file=sys.stderr)
-    return Many(Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples)), [s.stdout for s in samples])
+    return Many(figure(name, samples), [s.stdout for s in samples])
 
 
 def run_warm(name: str, argv: list[str], repeat: int) -> tuple[Figure, list[bytes]]:
@@ -186,8 +197,7 @@ def run_warm(name: str, argv: list[str], repeat: int) -> tuple[Figure, list[byte
         env = {"COVERAGE_DIFF_CACHE_DIR": cache}
         measure(argv, env)
         samples = [measure(argv, env) for _ in range(repeat)]
-    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s", file=sys.stderr)
-    return Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples)), [s.stdout for s in samples]
+    return figure(name, samples), [s.stdout for s in samples]
 
 
 def run_primed(name: str, argv: list[str], prime: list[str], repeat: int) -> Figure:
@@ -198,8 +208,7 @@ def run_primed(name: str, argv: list[str], prime: list[str], repeat: int) -> Fig
             env = {"COVERAGE_DIFF_CACHE_DIR": cache}
             measure(prime, env)
             samples.append(measure(argv, env))
-    print(f"  {name:24} {statistics.median(s.seconds for s in samples):8.3f} s", file=sys.stderr)
-    return Figure(name, [s.seconds for s in samples], max(s.peak_kb for s in samples))
+    return figure(name, samples)
 
 
 def check_identical(cold: list[bytes], warm: list[bytes], what: str) -> None:
@@ -248,10 +257,11 @@ def machine() -> dict[str, str]:
 def render(results: list[TreeResult], info: dict[str, str], repeat: int) -> str:
     lines = [f"Machine: {info['nproc']} cores, {info['cpu']}, Python {info['python']}, {info['git']}; "
              f"load average {info['load']} at the end; median of {repeat} runs.", ""]
-    lines += ["| tree | figure | median s | x floor | peak MB |", "|---|---|---:|---:|---:|"]
+    lines += ["| tree | figure | median s | x floor | CPU s | peak MB |", "|---|---|---:|---:|---:|---:|"]
     for tree in results:
         for name, fig in tree.figures.items():
-            lines.append(f"| {tree.name} ({tree.files} files, {tree.runs} runs) | {name} | {fig.median:.3f} | {tree.ratio(name):.1f} | {fig.peak_kb / 1024:.0f} |")
+            lines.append(f"| {tree.name} ({tree.files} files, {tree.runs} runs) | {name} | {fig.median:.3f} | {tree.ratio(name):.1f} "
+                         f"| {fig.median_cpu:.3f} | {fig.peak_kb / 1024:.0f} |")
     lines += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
     for label, value, limit in TARGETS:
         try:
@@ -290,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(results, info, args.repeat)
     print(text)
     (args.dir / "results.json").write_text(json.dumps({"machine": info, "repeat": args.repeat, "trees": [
-        {**{k: v for k, v in asdict(t).items() if k != "figures"}, "figures": {n: {"seconds": f.seconds, "median": f.median, "ratio": t.ratio(n), "peak_kb": f.peak_kb} for n, f in t.figures.items()}}
+        {**{k: v for k, v in asdict(t).items() if k != "figures"}, "figures": {n: {"seconds": f.seconds, "median": f.median, "cpu": f.cpu, "median_cpu": f.median_cpu, "ratio": t.ratio(n), "peak_kb": f.peak_kb} for n, f in t.figures.items()}}
         for t in results
     ]}, indent=2))
     return 0

@@ -73,9 +73,10 @@ def per_script(finding: Finding, base: Inventory, head: Inventory) -> list[Findi
     so finding ids and baselines stay as they were."""
     if finding.config is None:
         return [finding]
-    written = base.entries.get(finding.subject, []) + head.entries.get(finding.subject, [])
-    if len({e.location.path for e in written}) < 2:
-        return [finding]
+    was, now = base.entries.get(finding.subject, []), head.entries.get(finding.subject, [])
+    if len({e.location.path for e in was}) < 2 and len({e.location.path for e in now}) < 2:
+        return [finding]  # one script defines it on each side (perhaps another one now): one configuration
+    written = was + now
     by_script: dict[str, list[Run]] = {}
     for run in finding.base_runs:
         by_script.setdefault(run.entry.location.path if run.entry is not None else run.location.path, []).append(run)

@@ -117,8 +117,9 @@ def _chosen(selection) -> list[str]:
 
 def shard_key(run: Run) -> tuple:
     """A run as its shards and selections share it: the command without its test selection,
-    the environment without the shard variables."""
-    return tuple(_without_selection(run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES))
+    the environment without the shard variables, the config entry it runs."""
+    return (tuple(_without_selection(run.argv)), tuple(sorted(item for item in run.env if item[0] not in SHARD_VARIABLES)),
+            run.entry.identity if run.entry is not None else None)  # one config list's entries share a command
 
 
 def shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:

@@ -330,3 +330,10 @@ class Report:
     # "" when not known or the working tree.
     base_commit: str = ""
     head_commit: str = ""
+
+    @property
+    def downgraded(self) -> int:
+        """Findings whose evidence passes through a part the analysis cut short (`confidence:
+        incomplete`): never errors, so every report counts them where a reader looks first;
+        a prelude that exhausts a cap cannot turn losses into warnings unseen."""
+        return sum(1 for f in self.findings if dict(f.details).get("confidence") == "incomplete")

@@ -49,9 +49,14 @@ def test_losses_behind_a_step_cap_are_marked_incomplete_not_unreachable(tmp_path
     assert {f["confidence"] for f in data["findings"] if f["subject"].startswith("MODEL=")} == {"incomplete"}
     assert "cut short" in text.render(report, verbose=True)
     assert "cut short" in markdown.render(report)
+    # counted where a reader looks first: under the verdict, and in the JSON summary
+    assert report.downgraded == 2 and data["summary"]["downgraded"] == 2
+    assert text.render(report).splitlines()[2].startswith("2 findings downgraded because their evidence passes through")
+    assert "2 findings downgraded because" in markdown.render(report).split("\n\n")[2]
 
 
 def test_a_loss_the_analysis_saw_whole_stays_an_error(tmp_path):
     report = make(tmp_path, "exit 0")
     lost = [f for f in report.findings if f.kind == "silently-dropped"]
     assert len(lost) == 2 and all(f.severity is Severity.ERROR and "confidence" not in dict(f.details) for f in lost)
+    assert report.downgraded == 0 and "downgraded" not in text.render(report) and "downgraded" not in markdown.render(report)

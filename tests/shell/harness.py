@@ -78,16 +78,30 @@ def _shim(path: Path, body: str) -> None:
     path.chmod(0o755)
 
 
-LOGGING_SHIM = f"""{{ printf '%s\\0' CALL "${{0##*/}}" "$PWD" "$#" "$@"; env -0; printf 'END\\0'; }} >> "${LOG_VAR}"
-exit 0
+# The exit status of a shim: 0, unless the run's status file names the program with a list of
+# statuses, one per call (the last one repeats): `pytest 0 0 1` succeeds twice, then fails.
+STATUS = f"""__s=0
+if [ -f "${LOG_VAR}.status" ]; then
+  while read -r __n __rest; do
+    [ "$__n" = "${{0##*/}}" ] || continue
+    __c="${LOG_VAR}.count.$__n"; __k=$(cat "$__c" 2>/dev/null || echo 0); echo $((__k + 1)) > "$__c"
+    read -r -a __all <<< "$__rest"
+    __s=${{__all[$(( __k < ${{#__all[@]}} ? __k : ${{#__all[@]}} - 1 ))]}}
+  done < "${LOG_VAR}.status"
+fi
+exit "$__s"
 """
+LOGGING_SHIM = f"""{{ printf '%s\\0' CALL "${{0##*/}}" "$PWD" "$#" "$@"; env -0; printf 'END\\0'; }} >> "${LOG_VAR}"
+""" + STATUS
 
 
-def run_under_bash(job: Job, files: dict[str, str], settings: Settings, runner_names, *, timeout: float = 30) -> tuple[list, int, str, Path]:
-    """Run the job for real; return [(argv, cwd, env)] logged by the shims."""
+def run_under_bash(job: Job, files: dict[str, str], settings: Settings, runner_names, *, timeout: float = 30,
+                   statuses: dict[str, str] | None = None) -> tuple[list, int, str, Path]:
+    """Run the job for real; return [(argv, cwd, env)] logged by the shims.  `statuses`: program
+    name -> its exit statuses, one per call, the last repeating (`"0 1"`: succeeds, then fails)."""
     tmp = Path(tempfile.mkdtemp(prefix="cdiff-bash-", dir=_FAST_TMP))
     try:
-        return _run(job, files, settings, runner_names, tmp, timeout)
+        return _run(job, files, settings, runner_names, tmp, timeout, statuses or {})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -106,7 +120,7 @@ def _shims(runner_names) -> Path:
             _SHIM_DIR = Path(tempfile.mkdtemp(prefix="cdiff-shims-"))
             atexit.register(shutil.rmtree, _SHIM_DIR, True)
             for name in SILENCED:
-                _shim(_SHIM_DIR / name, "exit 0\n")
+                _shim(_SHIM_DIR / name, STATUS)
             _shim(_SHIM_DIR / "sh", 'exec bash "$@"\n')
         for name in (set(runner_names) | set(RUNNERS)) - set(SILENCED):
             if name and "/" not in name and not (_SHIM_DIR / name).exists():
@@ -114,12 +128,12 @@ def _shims(runner_names) -> Path:
     return _SHIM_DIR
 
 
-def _run(job, files, settings, runner_names, tmp: Path, timeout: float):
+def _run(job, files, settings, runner_names, tmp: Path, timeout: float, statuses: dict[str, str]):
     repo = tmp / "repo"
     home = tmp / "home"
     for d in (repo, home):
         d.mkdir()
-    shims = _shims(runner_names)
+    shims = _shims(set(runner_names) | set(statuses))
     prefixes = [p.rstrip("/") for p in settings.workspace_prefixes]
 
     def localise(text: str) -> str:
@@ -134,6 +148,8 @@ def _run(job, files, settings, runner_names, tmp: Path, timeout: float):
         target.chmod(0o755)
     log = tmp / "runs.log"
     log.touch()
+    if statuses:
+        Path(f"{log}.status").write_text("".join(f"{name} {codes}\n" for name, codes in statuses.items()))
     cwd = repo / job.working_dir
     cwd.mkdir(parents=True, exist_ok=True)
     env = {"PATH": f"{shims}:/usr/bin:/bin", "HOME": str(home), LOG_VAR: str(log), "LC_ALL": "C"}
@@ -179,14 +195,15 @@ class _Watched(Interpreter):
         super().record_run(st, words, prefixes, node)
 
 
-def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Comparison:
+def compare_with_bash(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None,
+                      statuses: dict[str, str] | None = None) -> Comparison:
     settings = settings or Settings()
     snapshot = Snapshot.from_files("harness", snapshot_files)
     bare = job.without_metadata()  # as `interpret_job` does
     interp = _Watched(snapshot, settings, job_id=bare.id, platform=bare.platform)
     outcome = interp.run_job(bare)
     names = {posixpath.basename(r.argv[0]) for r in outcome.runs if r.argv}
-    logged_raw, status, stderr, _ = run_under_bash(job, snapshot_files, settings, names)
+    logged_raw, status, stderr, _ = run_under_bash(job, snapshot_files, settings, names, statuses=statuses)
     predicted = Counter((r.argv, r.cwd, r.env) for r in outcome.runs)
     env_names: dict[tuple, set[str]] = {}
     for r in outcome.runs:
@@ -250,8 +267,9 @@ def _covers(pattern: tuple[str, ...], argv: tuple[str, ...]) -> bool:
     return bool(argv) and head == argv[0] and _covers(rest, argv[1:])
 
 
-def check_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Soundness:
-    result = compare_with_bash(job, snapshot_files, settings or Settings())
+def check_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None,
+                statuses: dict[str, str] | None = None) -> Soundness:
+    result = compare_with_bash(job, snapshot_files, settings or Settings(), statuses)
     wrong, unknowns = soundness(result)
     return Soundness(wrong, unknowns, result)
 
@@ -285,8 +303,10 @@ def soundness(result: Comparison) -> tuple[list[str], int]:
     return wrong, unknowns
 
 
-def assert_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None) -> Soundness:
-    """No definite prediction bash contradicts, no run bash makes left out."""
-    found = check_sound(job, snapshot_files, settings)
+def assert_sound(job: Job, snapshot_files: dict[str, str], settings: Settings | None = None,
+                 statuses: dict[str, str] | None = None) -> Soundness:
+    """No definite prediction bash contradicts, no run bash makes left out (with `statuses`:
+    when the programs it names exit with those statuses)."""
+    found = check_sound(job, snapshot_files, settings, statuses)
     assert not found.wrong, f"interpreter contradicts bash for {job.id}:\n{found.explain()}"
     return found

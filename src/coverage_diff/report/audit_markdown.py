@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..model import Finding, Location, Report
 from .escape import md_code, md_fence, md_link, md_prose, md_text
+from .text import downgraded_line
 
 ICONS = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 MAX_PER_RULE = 50
@@ -37,6 +38,8 @@ def render(report: Report, *, repo_url: str | None = None, max_chars: int = MAX_
 
 def _compose(report: Report, repo_url: str | None, per_rule: int) -> str:
     lines = [_title(report), ""]
+    if report.downgraded:
+        lines += [f"⚠️ {downgraded_line(report)}", ""]
     if report.findings:
         lines += _overview(report)
     groups: dict[str, list[Finding]] = {}
@@ -84,6 +87,8 @@ def _finding(f: Finding, repo_url: str | None, head: str) -> list[str]:
                    + (f": {md_text(details['status'])}" if "status" in details else ""))
     if f.reason and f.reason.text and f.reason.text not in f.message:
         out.append(f"  Why: {md_prose(f.reason.text, 600)}")
+    if "incomplete" in details:
+        out.append(f"  Note: the analysis was cut short on its way ({md_code(details['incomplete'], 200)}): this may not be a loss.")
     if f.reason and f.reason.fix:
         out += ["  <details><summary>Suggested fix</summary>", ""]
         out += ["  " + line for line in md_fence(f.reason.fix, "yaml" if "label:" in f.reason.fix else "").splitlines()]

@@ -43,7 +43,7 @@ def to_dict(report: Report) -> dict:
         "command": report.command,
         "base": report.base,
         "head": report.head,
-        "summary": {name: n for name, n in report.summary if name not in STATS},
+        "summary": {name: n for name, n in report.summary if name not in STATS} | {"downgraded": report.downgraded},
         "stats": {name: n for name, n in report.summary if name in STATS},
         "findings": [finding_dict(f) for f in report.findings],
         "groups": groups(report),

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from .. import DOCS_URL, __version__
 from ..model import LOSS_KINDS, Finding, Location, Report
 from .escape import clip, md_code, md_fence, md_link, md_prose, md_text, unmention
-from .text import by_cause
+from .text import by_cause, downgraded_line
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
@@ -99,6 +99,8 @@ def _verdict(report: Report, findings: list[Finding]) -> str:
     verdict = _open_verdict([f for f in findings if f.acknowledged is None])
     if acknowledged:
         verdict += f" ({_plural(acknowledged, 'intended loss', 'intended losses')} acknowledged)"
+    if report.downgraded:
+        verdict += f"\n\n⚠️ {downgraded_line(report)}"
     return verdict
 
 

@@ -22,6 +22,8 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
     if report.command == "diff":
         lines.append(f"coverage-diff {terminal(report.base)}..{terminal(report.head)}")
     lines.append(verdict(report))
+    if report.downgraded:
+        lines.append(downgraded_line(report))
     summary = dict(report.summary)
     if summary.get("base_ci_files") == 0 and summary.get("head_ci_files") == 0:
         lines.append("Found no CI files (Buildkite, GitHub Actions, GitLab CI) at either revision: nothing to compare.")
@@ -65,6 +67,13 @@ def verdict(report: Report) -> str:
             return f"OK: no test configuration stops running unacknowledged{also}." if acknowledged else "OK: no test configuration stops running."
         return f"LOSS: {open_losses} test configuration(s) stop running or run less{also}."
     return f"{len(report.findings)} finding(s)."
+
+
+def downgraded_line(report: Report) -> str:
+    """Said next to the verdict: findings that are not errors only because the analysis was cut."""
+    n = report.downgraded
+    return (f"{n} finding{'s' if n != 1 else ''} downgraded because {'their' if n != 1 else 'its'} evidence passes through "
+            "incomplete analysis (confidence: incomplete; see the notes below).")
 
 
 def ran_in(runs, limit: int = 4) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from functools import lru_cache
 
 from tree_sitter import Node
@@ -326,11 +327,17 @@ class Interpreter:
         failed.assumptions += (Assumption(Condition(self.loc(st, node), text, (), outcome),
                                           f"`{text}` {'succeeds' if outcome else 'fails'}"),)
         results = run(failed)
-        if (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing)) == before:
-            # A fallback that runs nothing (`|| LOCAL_FAILED=$?`, `|| exit 1`) is not followed further:
-            # in a loop its states would double per pass, and the assumed success goes on anyway.
-            return []
         others = [st] if against is None else against
+        if (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing)) == before:
+            # A fallback that runs nothing is not a path of its own (in a loop its states would
+            # double per pass): one that ends the shell (`|| exit 1`) leaves the assumed success
+            # going on, one that only sets variables (`|| LOCAL_FAILED=$?`, `|| F=1`) makes them
+            # unknown on the paths that go on, which stand for both outcomes.
+            for r in results:
+                if not r.flow:
+                    for o in others:
+                        widen(o, r, f"`{text}` {'succeeds' if outcome else 'fails'}")
+            return []
         return [r for r in results if r.flow or not any(same_effect(r, o) for o in others)]
 
     def x_negated_command(self, node, st):
@@ -553,7 +560,7 @@ class Interpreter:
         out += pending
         for s in out:
             s.frames = kept_guards(frames, s.frames)
-        return self.cap(out, st, node)
+        return self.cap(join(out) if len(out) > 1 else out, st, node)
 
     def if_rest(self, clauses, st: State) -> list[State]:
         """The rest of an `if` after a condition failed: the next elif / else, or nothing."""
@@ -621,7 +628,7 @@ class Interpreter:
             s.frames = kept_guards(frames, s.frames)
             if not s.flow and s.status is None:
                 s.status = 0
-        return self.cap(out, st, node)
+        return self.cap(join(out) if len(out) > 1 else out, st, node)
 
     def case_match(self, st: State, item: Node, pats: list[Node], subject: Val, value_node,
                    head: Node | None = None) -> list[tuple[State, bool]]:
@@ -793,14 +800,20 @@ class Interpreter:
     def x_while_statement(self, node, st):
         """`while`/`until`, pass by pass while the condition is known.  A path whose exit was
         decided on a value not known statically (an unknown `read`, a polling `grep -q && break`)
-        is followed for one such pass: bash may run any number, so what the loop wrote becomes
-        unknown on the paths that leave it that way."""
+        is followed for two such passes, the second with what the loop writes unknown (it stands
+        for every later one): bash may run any number, so what the loop wrote becomes
+        unknown on the paths that leave it that way.  A condition that is an external command
+        (`while tool`, `until curl -sf URL`) has a status no one knows: the loop may end at any
+        pass.  Leaving it the way the command's assumed success says is certain (as after any
+        command), the other way runs the body as possible; what the body writes is unknown after
+        the loop on every path, and paths that then go on alike are one."""
         frames = st.frames
         until = node.children[0].type == "until"
         conds = [c for c in node.children_by_field_name("condition") if c.is_named]
         body = self.loop_body(node)
         before = dict(st.vars)
-        active, done, guessed_exits, n = [(st, False)], [], [], 0
+        active, done, guessed_exits, n = [(st, 0)], [], [], 0  # (path, passes followed on guessed values)
+        tool_status = False
         seen: set[int] = set()  # loop-head states already explored: a repeat makes no progress
         while active:
             n += 1
@@ -812,43 +825,70 @@ class Interpreter:
             for s, uncertain in active:
                 key = loop_fingerprint(s)
                 if key in seen:
-                    self.incomplete(self.loc(s, node), "loop makes no progress on a path (bash would not stop): path dropped")
+                    self.incomplete(self.loc(s, node), "loop on values not known statically: followed for two passes" if uncertain
+                                    else "loop makes no progress on a path (bash would not stop): path dropped")
                     continue
                 seen.add(key)
                 base = len(s.assumptions)
-                for c in self.exec_conds(conds, s):
+                tested = self.exec_conds(conds, s)
+                if any(c.status_assumed and not c.flow for c in tested):
+                    tool_status = True
+                    tested = [t for c in tested for t in self.either_status(c, conds[-1], until)]
+                for c in tested:
                     guessed = len(c.assumptions) > base
                     if c.flow or (c.status == 0) == until:
                         if not c.flow:
                             c.status = 0
                         (guessed_exits if guessed or uncertain else done).append(c)
                         continue
+                    level = uncertain
                     if guessed and uncertain:
-                        self.incomplete(self.loc(c, node), "loop on values not known statically: followed for one pass")
-                        continue
+                        if uncertain >= 2:
+                            self.incomplete(self.loc(c, node), "loop on values not known statically: followed for two passes")
+                            continue
+                        havoc([c], before)  # one more pass with what the loop writes unknown: it stands for the later ones
+                        level = 2
                     exits: list[State] = []
                     cont = self.run_iteration(body, c, exits)
                     exit_guessed = guessed or any(len(x.assumptions) > base for x in exits)
                     for x in exits:
-                        (guessed_exits if uncertain or len(x.assumptions) > base else done).append(x)
+                        (guessed_exits if level or len(x.assumptions) > base else done).append(x)
                     for r in cont:
                         if len(r.assumptions) > base and exit_guessed:
-                            if uncertain:
-                                self.incomplete(self.loc(r, node), "loop on values not known statically: followed for one pass")
+                            if level >= 2:
+                                self.incomplete(self.loc(r, node), "loop on values not known statically: followed for two passes")
                                 continue
-                            nxt.append((r, True))
+                            if level:
+                                havoc([r], before)
+                            nxt.append((r, level + 1))
                         else:
-                            nxt.append((r, uncertain))
+                            nxt.append((r, level))
             active = self.cap([s for s, _ in nxt], st, node) and nxt[: self.settings.max_paths]
         if guessed_exits:
             self.incomplete(self.loc(st, node), "loop passes not known statically: values the loop sets are unknown after it")
-            havoc(guessed_exits, before)
+            havoc(guessed_exits + done if tool_status else guessed_exits, before)
         out = done + guessed_exits
+        if guessed_exits:
+            out = distinct(out)
         for s in out:
             s.frames = frames
         return out
 
     # -- functions -----------------------------------------------------------------
+    def either_status(self, c: State, node: Node, until: bool) -> list[State]:
+        """A loop condition ending in an external command whose success was assumed: the pass
+        goes on (the body runs, as possible) or the loop ends (certain: the command's assumed
+        outcome when the loop is `until`, its failure when it is `while`)."""
+        if c.flow or not c.status_assumed:
+            return [c]
+        leave, stay = c, c.fork()
+        leave.status, leave.status_assumed = (0 if until else 1), False
+        stay.status, stay.status_assumed = (1 if until else 0), False
+        text = self.text(node)
+        stay.assumptions += (Assumption(Condition(self.loc(c, node), text, (), not until),
+                                        f"`{text}` {'fails' if until else 'succeeds'}"),)
+        return [leave, stay]
+
     def x_function_definition(self, node, st):
         name = self.text(node.child_by_field_name("name"))
         body = node.child_by_field_name("body")
@@ -1063,7 +1103,7 @@ class Interpreter:
             name, eq, value = a.text.partition("=")
             append = name.endswith("+")
             name = name[:-1] if append else name
-            if not is_env_name(name) or (append and not eq):
+            if not IDENTIFIER.fullmatch(name) or (append and not eq):
                 status = 1  # "not a valid identifier"
                 continue
             if not eq:
@@ -1225,6 +1265,8 @@ class Interpreter:
 
     def refine(self, st: State, name: str, val: Val) -> None:
         old = st.get(name)
+        if old is not None and old.widened:
+            return  # it stands for both outcomes of a command: kept whole, so the paths join again
         if old is None or old.is_array:
             if old is None and (name in st.touched or not self.open_world):
                 return
@@ -1659,7 +1701,7 @@ class Interpreter:
         if command_mode:  # `bash -c TEXT [$0 [$1...]]`, `sh -ec TEXT`, `bash -lc TEXT`
             if not rest:
                 return self.done(st, 2)
-            return self.command_string(st, rest[0], rest[1:], prefixes, node, "errexit" in options, frozenset(options),
+            return self.command_string(st, rest[0], rest[1:] or [Val(shell)], prefixes, node, "errexit" in options, frozenset(options),
                                        container_cwd)
         errexit = "errexit" in options
         if stdin_mode or not rest:  # the script is read from stdin: `curl ... | sh -s -- -y`, `bash -s < x.sh`
@@ -1722,7 +1764,7 @@ class Interpreter:
 
         def body(child: State) -> list[State]:
             child.positional = tuple(args[1:])
-            child.script = args[0].text if args and args[0].known else "bash"  # $0: the first word after the text
+            child.script = args[0].text if args and args[0].known else None  # $0: the first word after the text
             child.errexit = errexit
             child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
             child.globopts = frozenset()
@@ -2204,7 +2246,7 @@ class Interpreter:
         if name.isdigit():
             i = int(name)
             if i == 0:
-                return Val(st.script)
+                return self.dollar0(st)
             if i > len(st.positional):
                 self.unbound(st, name)
                 return EMPTY
@@ -2224,9 +2266,13 @@ class Interpreter:
             self.unbound(st, name)
         return val or Val("", sources=self.env_sources(st, name))
 
+    def dollar0(self, st: State) -> Val:
+        return Val(st.script) if st.script is not None else unknown("$0")
+
     def unset(self, st: State, name: str) -> bool:
         """Certainly unset here (in the open world an untouched environment name may be set)."""
-        return st.get(name) is None and not (self.open_world and name not in st.touched and is_env_name(name))
+        return st.get(name) is None and not (self.open_world and name not in st.touched and is_env_name(name)) \
+            and not (name in BASH_SETS and name not in st.touched)
 
     def unbound(self, st: State, name: str, discard: bool = False) -> None:
         """An unset variable was expanded: under `set -u` bash prints an error and the script ends
@@ -2240,6 +2286,8 @@ class Interpreter:
 
     def lookup(self, st: State, name: str) -> tuple[Var | None, bool]:
         var = st.get(name)
+        if var is None and name in BASH_SETS and name not in st.touched:
+            var = bash_set(name)
         return var, var is not None and (var.items is None or bool(var.items))
 
     def read_var(self, st: State, name: str, track: bool = True) -> Val | None:
@@ -2248,6 +2296,8 @@ class Interpreter:
         if track:
             self.track(st, name, var)
         if var is None:
+            if name in BASH_SETS and name not in st.touched:
+                return unknown(f"${name}")  # bash sets it itself, to what this machine says
             if self.open_world and name not in st.touched and is_env_name(name) and name not in ("IFS",):
                 return unknown(f"${name}", frozenset({name}))
             return None
@@ -2278,7 +2328,7 @@ class Interpreter:
         self.track(st, name, var)
         if var is None:
             if name == "BASH_SOURCE":
-                return [Val(s) for s in st.sources] or [Val(st.script)]
+                return [Val(s) for s in st.sources] or [self.dollar0(st)]
             return []  # arrays are never inherited from the environment
         if var.items is None:
             return None
@@ -2510,7 +2560,7 @@ class Interpreter:
     def slice_of(self, st: State, name: str, targets: list[Val], offset: int) -> list[Val] | None:
         """The elements from `offset` on, as bash numbers them (None: not known)."""
         if name in ("@", "*"):
-            seq = [Val(st.script), *targets]
+            seq = [self.dollar0(st), *targets]
             start = offset if offset >= 0 else len(seq) + offset
             return seq[start:] if start >= 0 else []
         var = st.get(name)
@@ -3014,6 +3064,77 @@ def same_effect(a: State, b: State) -> bool:
             and a.errexit == b.errexit and a.dirstack == b.dirstack)
 
 
+def widen(st: State, other: State, when: str) -> None:
+    """Make unknown in `st` every variable whose value differs in `other` (a path that ran
+    nothing and differs from `st` only there), when nothing else sets them apart."""
+    if not alike_but_variables(st, other):
+        return
+    for name in set(st.vars) | set(other.vars):
+        mine, theirs = st.vars.get(name), other.vars.get(name)
+        if mine == theirs:
+            continue
+        old = mine or theirs
+        st.vars[name] = Var(None, old.is_array, old.assoc, bool((mine and mine.exported) or (theirs and theirs.exported)),
+                            origin=f"${name} (set where {when})", widened=True)
+        st.touched.add(name)
+
+
+def join(states: list[State]) -> list[State]:
+    """Paths that go on alike (every part of their states equal) are one.  Its assumptions:
+    those of the path with fewer, when the other's include them all; the common ones, when the
+    two differ only in the two outcomes of one condition (either holds, so what follows happens
+    on both); otherwise both paths stay."""
+    out: list[State] = []
+    for s in states:
+        for o in out:
+            if s.flow or o.flow or o.vars != s.vars or not alike_but_variables(o, s):
+                continue
+            merged = _joined_assumptions(o.assumptions, s.assumptions)
+            if merged is None:
+                continue
+            o.assumptions = merged
+            o.touched |= s.touched
+            break
+        else:
+            out.append(s)
+    return out
+
+
+def alike_but_variables(a: State, b: State) -> bool:
+    """Every part of two paths' states equal but their variables, assumptions and which names
+    the scripts assigned: stdin, captured output, saved locals, options, frames... all of it."""
+    return all(getattr(a, name) == getattr(b, name) for name in _STATE_PARTS)
+
+
+_STATE_PARTS = tuple(f.name for f in dataclass_fields(State) if f.name not in ("vars", "assumptions", "status_assumed", "touched"))
+
+
+def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
+    if a == b:
+        return a
+    sa, sb = set(a), set(b)
+    if sa <= sb:
+        return a
+    if sb <= sa:
+        return b
+    only_a, only_b = [x for x in a if x not in sb], [x for x in b if x not in sa]
+    if len(only_a) == len(only_b) == 1:
+        ca, cb = only_a[0].condition, only_b[0].condition
+        if (ca.location, ca.text) == (cb.location, cb.text) and ca.outcome != cb.outcome:
+            return tuple(x for x in a if x in sb)
+    return None
+
+
+def distinct(states: list[State]) -> list[State]:
+    """`states` without a live path that goes on as an earlier one does (the earlier one, with
+    its assumptions, stands for both: what follows is predicted as possible or certain by it)."""
+    out: list[State] = []
+    for s in states:
+        if s.flow or not any(not o.flow and o.vars == s.vars and alike_but_variables(o, s) for o in out):
+            out.append(s)
+    return out
+
+
 def merge_by_status(finals: list[State], parent: State) -> list[State]:
     """A child process's paths, one per exit status: only the status reaches the
     parent, and the runs inside were recorded already.  Paths sharing a status
@@ -3434,9 +3555,25 @@ def split_unescaped(text: str, sep: str) -> tuple[str, str | None]:
     return text, None
 
 
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 @lru_cache(maxsize=4096)  # asked for every variable read; scripts use few names
 def is_env_name(name: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)) and name not in SHELL_VARIABLES
+    return bool(IDENTIFIER.fullmatch(name)) and name not in SHELL_VARIABLES and name not in BASH_SETS
+
+
+# Variables bash sets itself, to values that depend on the machine, the bash build or the moment:
+# unknown (never unset) until the script assigns or unsets them.  (RANDOM, SECONDS, PPID, UID...
+# are unknown on every read: `special_or_var`.)
+BASH_SETS = frozenset({"BASH", "BASHOPTS", "BASH_ARGV0", "BASH_COMMAND", "BASH_EXECUTION_STRING", "BASH_SUBSHELL",
+                       "BASH_VERSINFO", "BASH_VERSION", "BASHPID", "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "GROUPS",
+                       "HISTCMD", "HOSTNAME", "HOSTTYPE", "MACHTYPE", "OSTYPE", "PPID", "RANDOM", "SECONDS", "SHELLOPTS",
+                       "SHLVL", "SRANDOM", "TERM", "UID"})
+
+
+def bash_set(name: str) -> Var:
+    return Var(None, is_array=name in ("BASH_VERSINFO", "GROUPS"), origin=f"${name}")
 
 
 SHELL_VARIABLES = frozenset({"BASH_SOURCE", "BASH_REMATCH", "BASH_LINENO", "FUNCNAME", "PWD", "OLDPWD", "IFS", "REPLY",

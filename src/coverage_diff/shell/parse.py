@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 from dataclasses import dataclass
 
 import tree_sitter_bash
@@ -54,13 +55,51 @@ def parse_source(source: Source) -> Tree:
 
 
 def _repaired(tree: Tree, text: str) -> Tree:
-    """tree-sitter-bash rejects an empty command substitution written with backticks (`echo``` in
-    vLLM's lm-eval runner). It expands to nothing, as `""` does when glued to a word, and both are
-    two bytes, so every position stays put; the repaired text is used only if it parses cleanly."""
-    if not tree.root_node.has_error or "``" not in text:
+    """tree-sitter-bash rejects text bash reads; two such layouts are rewritten before parsing,
+    each keeping every byte position (so lines, columns and source slices stay true), and the
+    rewrite is used only if the text then parses cleanly:
+    - an empty command substitution written with backticks (`echo``` in vLLM's lm-eval
+      runner): it expands to nothing, as `""` does when glued to a word, both two bytes;
+    - a subshell or brace group closed right before `done`, `fi`, `else`, `elif` or `esac`
+      without a `;` (`do (cd x && pytest) done`): bash needs none after `)` or `}`; the blank
+      between them becomes the `;`."""
+    if not tree.root_node.has_error:
         return tree
-    retry = _PARSER.parse(text.replace("``", '""').encode())
-    return tree if retry.root_node.has_error else retry
+    fixed = text.replace("``", '""') if "``" in text else text
+    retry = _PARSER.parse(fixed.encode()) if fixed != text else tree
+    for _ in range(4):  # a repair can uncover the next region (`(a) else (b) fi`)
+        if not retry.root_node.has_error:
+            return retry
+        patched = _separate_closers(retry, fixed)
+        if patched is None:
+            break
+        fixed = patched
+        retry = _PARSER.parse(fixed.encode())
+    return retry if not retry.root_node.has_error else tree
+
+
+_CLOSER = re.compile(rb"[ \t]+(?:done|fi|else|elif|esac)(?![\w-])")
+
+
+def _separate_closers(tree: Tree, text: str) -> str | None:
+    """`text` with a `;` in place of the blank after each ERROR region (or MISSING `;`) that
+    ends in `)` or `}` and is followed by a closing keyword; None when there is none."""
+    data = bytearray(text.encode())
+    changed = False
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        # tree-sitter either gives up on the group (an ERROR region ending at it) or supplies a
+        # MISSING `;` right after it
+        if (node.type == "ERROR" or (node.is_missing and node.type == ";")) and node.end_byte > 0 \
+                and data[node.end_byte - 1:node.end_byte] in (b")", b"}"):
+            if _CLOSER.match(bytes(data[node.end_byte:node.end_byte + 16])):
+                data[node.end_byte] = ord(";")
+                changed = True
+                continue
+        if node.has_error:
+            stack.extend(node.children)
+    return data.decode("utf-8", "replace") if changed else None
 
 
 def parse_errors(tree: Tree, source: Source, limit: int = 20) -> list[Diagnostic]:

@@ -23,6 +23,7 @@ class Var:
     from_env: bool = False  # still the value inherited from the environment
     origin: str = ""  # for unknown contents
     nameref: str = ""  # `declare -n` / `local -n`: every use of this name is a use of that one
+    widened: bool = False  # unknown because it differs where a command succeeds and where it fails
 
     @property
     def scalar(self) -> Val | None:
@@ -31,7 +32,7 @@ class Var:
         return self.items.get("0" if self.assoc else 0)
 
     def with_items(self, items: dict | None) -> "Var":
-        return replace(self, items=items, from_env=False)
+        return replace(self, items=items, from_env=False, widened=False)
 
 
 def scalar_var(val: Val, **kw) -> Var:
@@ -56,7 +57,7 @@ class State:
     vars: dict[str, Var]
     cwd: str  # repository path ("" = root); "/abs" outside the repository; "?" unknown
     source: Source
-    script: str  # $0 as written by the caller
+    script: str | None  # $0 as written by the caller; None: not known statically
     positional: tuple[Val, ...] = ()
     funcs: dict[str, Function] = field(default_factory=dict)
     assumptions: tuple[Assumption, ...] = ()

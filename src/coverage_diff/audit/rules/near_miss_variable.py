@@ -6,6 +6,7 @@ from typing import Iterable
 
 from ...model import Finding, Guard, Reason, Severity
 from ...reasons import is_near_miss
+from ..confidence import rests_on, through
 from ..facts import guards_by_variable, job_settings, new_finding, unique_locations, variables_read
 
 ID = "near-miss-variable"
@@ -39,7 +40,7 @@ def check(inventory) -> Iterable[Finding]:
             labels = sorted({s.job.label for s in setters})
             text = (f"job {labels[0]!r}{f' (and {len(labels) - 1} more)' if len(labels) > 1 else ''} sets {name}, which nothing reads; "
                     f"the guard `{conds[0].text}` ({conds[0].location}) reads {wanted}.")
-            yield new_finding(
+            yield rests_on(new_finding(
                 ID,
                 SEVERITY,
                 f"{name}->{wanted}",
@@ -52,4 +53,4 @@ def check(inventory) -> Iterable[Finding]:
                     fix=f"Rename {name} to {wanted} where it is set ({', '.join(str(s.location) for s in setters[:3])}).",
                 ),
                 locations=unique_locations([s.location for s in setters], [c.location for c in conds]),
-            )
+            ), through(inventory, reads=(name,)))  # "read by nothing": nothing the analysis saw

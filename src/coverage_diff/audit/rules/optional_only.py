@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ...model import RANK, TIER_TEXT, Finding, Severity, Tier
+from ..confidence import rests_on, through
 from ..facts import new_finding, unique_locations
 
 ID = "optional-only"
@@ -30,6 +31,7 @@ step that runs the configuration.
 
 def check(inventory) -> Iterable[Finding]:
     jobs = inventory.jobs_by_id
+    automatic = {job.id for job in inventory.jobs if job.tier.automatic}
     for subject in sorted(inventory.runs_by_subject):
         runs = inventory.runs_by_subject[subject]
         owners = {run.job_id: jobs[run.job_id] for run in runs if run.job_id in jobs}
@@ -40,7 +42,9 @@ def check(inventory) -> Iterable[Finding]:
         when = "never automatically" if best is Tier.OPTIONAL else f"{TIER_TEXT[best]}, never on an ordinary pull request"
         labels = sorted({job.label for job in owners.values()})
         entry = next((run.entry for run in runs if run.entry is not None), None)
-        yield new_finding(
+        # "Only these jobs run it": an automatic job cut short may run its script past the cut.
+        scripts = {run.entry.location.path if run.entry else run.location.path for run in runs}
+        yield rests_on(new_finding(
             ID,
             SEVERITY,
             subject,
@@ -49,4 +53,4 @@ def check(inventory) -> Iterable[Finding]:
             config=entry,
             locations=unique_locations([entry.location if entry else runs[0].location], [job.location for job in owners.values()]),
             details=(("tiers", ",".join(tiers)),),
-        )
+        ), through(inventory, scripts=scripts, jobs=automatic))

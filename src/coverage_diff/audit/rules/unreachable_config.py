@@ -8,6 +8,7 @@ from ...model import Finding, Severity
 from ...reasons import caller_cwd, explain_missing, jobs_reaching
 from ...snapshot import match_glob
 from ...subjects import is_test
+from ..confidence import rests_on, through
 from ..facts import memo, new_finding, open_outcomes, unique_locations
 
 ID = "unreachable-config"
@@ -74,7 +75,10 @@ def check(inventory) -> Iterable[Finding]:
         first = definitions[0]
         guards = [g.condition.location for g in reason.guards]
         severity, note = _severity(inventory, scripts, first, reason)
-        yield new_finding(
+        # A guard that blocks it rests on "no job sets its variables": a cut that may set one.
+        # Otherwise on "no job reaches it": a cut in its script, or one that may run the script.
+        cut = through(inventory, sets=reason.variables) if reason.guards else through(inventory, scripts=scripts)
+        yield rests_on(new_finding(
             ID,
             severity,
             identity,
@@ -82,7 +86,7 @@ def check(inventory) -> Iterable[Finding]:
             config=first,
             reason=reason,
             locations=unique_locations([e.location for e in definitions], guards),
-        )
+        ), cut)
 
 
 def test_arrays(inventory) -> set[tuple[str, str]]:

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from ...model import Condition, Finding, Guard, Reason, Severity
 from ...reasons import closed_outcomes, explain_missing, near_misses, unmet
+from ..confidence import rests_on, through
 from ..facts import guards_by_variable, is_set_by_some_job, new_finding, open_outcomes, unique_locations
 
 ID = "unset-switch"
@@ -73,7 +74,9 @@ def _finding(inventory, name: str, subjects: dict[str, str], conds: list[tuple[C
         near_misses=near_misses(inventory, (name,)),
         fix=fix,
     )
-    return new_finding(
+    # "No job sets it" and "no job runs them": a cut that may set it or run their scripts.
+    cut = through(inventory, sets=(name,), scripts=set(subjects.values()))
+    return rests_on(new_finding(
         ID,
         SEVERITY,
         name,
@@ -81,4 +84,4 @@ def _finding(inventory, name: str, subjects: dict[str, str], conds: list[tuple[C
         reason=reason,
         locations=unique_locations([c.location for c, _ in conds]),
         details=(("gates", str(count)),),
-    )
+    ), cut)

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from ...model import Condition, Finding, Guard, Reason, Severity
 from ...reasons import required_value
+from ..confidence import rests_on, through
 from ..facts import UNKNOWN, job_settings, new_finding, open_outcomes, unique_locations
 
 ID = "value-mismatch"
@@ -42,7 +43,9 @@ def check(inventory) -> Iterable[Finding]:
         reported.add((name, value))
         where = ", ".join(f"`{g.text}` ({g.location})" for g in guards[:3])
         text = f"job {setting.job.label!r} sets {name}={value}, but no guard reading {name} accepts that value: {where}."
-        yield new_finding(
+        # The guards are those the job's analysis met: one past a cut of it may accept the value.
+        cut = through(inventory, reads=(name,), jobs={setting.job.id})
+        yield rests_on(new_finding(
             ID,
             SEVERITY,
             f"{name}={value}",
@@ -50,7 +53,7 @@ def check(inventory) -> Iterable[Finding]:
             reason=Reason(text=text, variables=(name,), guards=tuple(Guard(g, True) for g in guards), fix=_fix(name, guards)),
             locations=unique_locations([setting.location], [g.location for g in guards]),
             details=(("job", setting.job.label),),
-        )
+        ), cut)
 
 
 def _fix(name: str, guards: list[Condition]) -> str:
