@@ -26,7 +26,7 @@ from .ci import ci_directories, ci_globs, file_memo
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .identity import successions
-from .inventory import SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
+from .inventory import DERIVED, SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
 from .kinds import LOSS_KINDS
 from .memo import AskedSnapshot
 from .model import Finding, Job, Report
@@ -615,14 +615,14 @@ def _tree(repo: Path, commit: str) -> str:
 _READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
 _PARTS = "_walk_parts"  # the parts `_Parts` kept for the next commit (not stored: one commit computes them again)
 _SUBJECT_JOBS = "_subject_jobs"  # subject_jobs(), derived from the previous commit's (not stored)
-_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", world.KEY, "graph", "_selection_index")
+_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", world.KEY, "graph")
 
 
 def freeze(inventory: Inventory) -> dict:
     """An inventory's state without its snapshot (rebuilt from git when loaded)."""
     for name in ("runs", "runs_by_subject", "jobs_by_id", "script_calls", "entries", "reached", "variables_set"):
         getattr(inventory, name)  # store the derived indexes too: loading then costs nothing
-    return {k: v for k, v in inventory.__dict__.items() if k not in _TRANSIENT}
+    return {k: v for k, v in inventory.__dict__.items() if k not in _TRANSIENT and not k.startswith(DERIVED)}
 
 
 def thaw(state: dict, snapshot: Snapshot) -> Inventory:

@@ -235,16 +235,17 @@ def shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:
     """(shard_key, platform) -> [(selection, subject)] over every test run of `head`, and
     (system, file, key) -> platforms of its jobs.  Kept with the inventory: each lost
     variant asks it."""
-    index = head.__dict__.get("_shard_index")
-    if index is None:
-        index = {}
-        for subject, runs in head.runs_by_subject.items():
-            for run in runs:
-                index.setdefault((shard_key(run), run.platform), {})[(tuple(_selection(run.argv)), subject)] = None
-        index = {key: [(list(sel), subject) for sel, subject in found] for key, found in index.items()}
-        for job in head.jobs:
-            index.setdefault((job.system, job.file, job.key), set()).add(job.platform)
-        head.__dict__["_shard_index"] = index
+    return head.derived("shard_index", _shard_index)
+
+
+def _shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:
+    index: dict = {}
+    for subject, runs in head.runs_by_subject.items():
+        for run in runs:
+            index.setdefault((shard_key(run), run.platform), {})[(tuple(_selection(run.argv)), subject)] = None
+    index = {key: [(list(sel), subject) for sel, subject in found] for key, found in index.items()}
+    for job in head.jobs:
+        index.setdefault((job.system, job.file, job.key), set()).add(job.platform)
     return index
 
 
@@ -283,15 +284,17 @@ def swept(run: Run, head) -> tuple[ConfigEntry, ...]:
     over an array that sets each entry's variables), the same test with other values."""
     if run.entry is not None:
         return ()
-    index = head.__dict__.get("_swept_index")
-    if index is None:
-        index = {}
-        for runs in head.runs_by_subject.values():
-            for now in runs:
-                if now.entry is not None:
-                    index.setdefault((now.argv, now.platform), {})[now.entry] = None
-        head.__dict__["_swept_index"] = index
-    return tuple(index.get((run.argv, run.platform), ()))
+    return tuple(head.derived("swept_index", _swept_index).get((run.argv, run.platform), ()))
+
+
+def _swept_index(head) -> dict[tuple, dict[ConfigEntry, None]]:
+    """(argv, platform) -> the config entries head runs that command under."""
+    index: dict = {}
+    for runs in head.runs_by_subject.values():
+        for now in runs:
+            if now.entry is not None:
+                index.setdefault((now.argv, now.platform), {})[now.entry] = None
+    return index
 
 
 def edited_in_job(run: Run, base, head, matched) -> tuple[str, ...] | None:

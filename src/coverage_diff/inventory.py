@@ -22,6 +22,9 @@ from .treecheck import check_tree
 SCRIPT_SUFFIXES = (".sh", ".bash")
 
 
+DERIVED = "_derived:"  # the prefix of the values `Inventory.derived` keeps
+
+
 @dataclass
 class Inventory:
     snapshot: Snapshot
@@ -72,6 +75,16 @@ class Inventory:
         for definitions in self.definitions.values():
             for identity, entries in _entries_by_identity(definitions).items():
                 found.setdefault(identity, []).extend(entries)
+        return found
+
+    def derived(self, name: str, compute):
+        """`compute(self)`, kept with this inventory: an index another module builds from a
+        finished inventory and asks many times during one diff. Kept under one prefix
+        (`DERIVED`), so a history walk's frozen inventories leave them out."""
+        key = DERIVED + name
+        found = self.__dict__.get(key)
+        if found is None:
+            found = self.__dict__[key] = compute(self)
         return found
 
     def array_members(self, path: str, array: str) -> list[ConfigEntry]:

@@ -85,17 +85,17 @@ def _rooted(path: str, cwd: str, snapshot) -> str:
 
 def _index(head) -> dict[tuple, list[tuple[Selection, str]]]:
     """(frame, env, cwd, platform) -> the selections (and subjects) of head's pytest runs."""
-    index = head.__dict__.get("_selection_index")
-    if index is None:
-        index = {}
-        for subject, runs in head.runs_by_subject.items():
-            for run in runs:
-                found = selection(run, head.snapshot)
-                if found is not None:
-                    index.setdefault((found.frame, run.env, run.cwd, run.platform), {})[(found, subject)] = None
-        index = {key: list(value) for key, value in index.items()}
-        head.__dict__["_selection_index"] = index
-    return index
+    return head.derived("selection_index", _build_index)
+
+
+def _build_index(head) -> dict[tuple, list[tuple[Selection, str]]]:
+    index: dict = {}
+    for subject, runs in head.runs_by_subject.items():
+        for run in runs:
+            found = selection(run, head.snapshot)
+            if found is not None:
+                index.setdefault((found.frame, run.env, run.cwd, run.platform), {})[(found, subject)] = None
+    return {key: list(value) for key, value in index.items()}
 
 
 def holders(run: Run, base, head) -> tuple[str, ...]:
