@@ -615,7 +615,7 @@ def _tree(repo: Path, commit: str) -> str:
 _READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
 _PARTS = "_walk_parts"  # the parts `_Parts` kept for the next commit (not stored: one commit computes them again)
 _SUBJECT_JOBS = "_subject_jobs"  # subject_jobs(), derived from the previous commit's (not stored)
-_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, "_audit_facts", world.KEY, "graph")
+_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, world.KEY, "graph")
 
 
 def freeze(inventory: Inventory) -> dict:
