@@ -132,11 +132,11 @@ class Session:
         inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts)
         stored_as = self._inventory_key(commit, settings)
         if stored_as:
+            from .engine import store
             from .history import freeze
             from .memo import JOB_ANSWERS
 
-            inventory.__dict__[JOB_ANSWERS] = jobs.answers_of(inventory)
-
+            store.put(inventory, JOB_ANSWERS, jobs.answers_of(inventory))
             self.cache.put("inventory", freeze(inventory), *stored_as)
         return inventory
 

@@ -303,7 +303,7 @@ def graph_command(
 
     with analysis(repo, jobs=jobs) as session:
         inventory = session.inventory(_rev(revision))
-        g = inventory.graph
+        g = coverage_graph.build_graph(inventory)
         matches = coverage_graph.match_nodes(g, focus) if focus is not None else None
         if matches == []:
             raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")

@@ -78,9 +78,9 @@ DEFAULT_LIMIT = 50
 def explain(inventory, query: str, base_inventory=None, limit: int = DEFAULT_LIMIT) -> ExplainResult:
     """Explain the first `limit` subjects the query matches (a broad query costs one
     `reasons` call per unreached match); `ExplainResult.more` counts the rest."""
-    graphs = [(graph_of(inventory), inventory)]
+    graphs = [(build_graph(inventory), inventory)]  # each its own graph: blocked chains are added to it below
     if base_inventory is not None:
-        graphs.append((graph_of(base_inventory), base_inventory))
+        graphs.append((build_graph(base_inventory), base_inventory))
     keys: dict[tuple[str, str], str] = {}
     for g, _ in graphs:
         for node in match_nodes(g, query):
@@ -105,11 +105,6 @@ def _entries_near_guards(g: nx.DiGraph, nodes: list[str]) -> list[str]:
     """Unreached entries in the files of matched guards: the ones a guard may block."""
     files = {g.nodes[n]["path"] for n in nodes if g.nodes[n]["kind"] == "guard"}
     return [n for n in unreachable_entries(g) if g.nodes[n]["path"] in files]
-
-
-def graph_of(inventory) -> nx.DiGraph:
-    graph = getattr(inventory, "graph", None)
-    return graph if graph is not None else build_graph(inventory)
 
 
 def subject_key(g: nx.DiGraph, node: str) -> tuple[str, str]:

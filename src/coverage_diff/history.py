@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
 from . import parallel
@@ -26,9 +26,10 @@ from .ci import ci_directories, ci_globs, file_memo
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .identity import successions
-from .inventory import DERIVED, SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
+from .engine import store
+from .inventory import INTERPRETED, SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
 from .kinds import LOSS_KINDS
-from .memo import AskedSnapshot
+from .memo import JOB_ANSWERS, AskedSnapshot
 from .model import Finding, Job, Report
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve
@@ -124,11 +125,11 @@ class HistoryWalk:
         real = self._snapshot(commit, name, previous, changed)
         settings = self.settings or load_settings(real)
         reads: dict[str, JobReads] = {}
-        parts = _Parts(previous.__dict__.get(_PARTS) if previous is not None else None, changed)
+        parts = _Parts(store.get(previous, _PARTS) if previous is not None else None, changed)
         inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads),
                                     parts=parts)
-        inventory.__dict__[_READS] = reads
-        inventory.__dict__[_PARTS] = parts.now
+        store.put(inventory, _READS, reads)
+        store.put(inventory, _PARTS, parts.now)
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
@@ -164,7 +165,7 @@ class HistoryWalk:
         plan = self.loss_plan(before, after)
         if plan is None:
             return []
-        world.prefetch([(world.open_world(after), job) for job in plan.open_jobs()])
+        world.prefetch([(world.open_world(after), job) for job in plan.open_jobs])
         return plan.losses()
 
     def loss_plan(self, before: Inventory, after: Inventory) -> "LossPlan | None":
@@ -206,12 +207,11 @@ class LossPlan:
     fewer: list[tuple[str, list, list]]  # (subject, runs before, runs after), sorted by subject
     succeeded: dict = field(default_factory=dict)  # subject -> (its succession, the successors' runs after)
 
+    @cached_property
     def open_jobs(self) -> list[Job]:
         """The jobs of `after` whose open worlds explaining these losses asks for."""
-        if "_open_jobs" not in self.__dict__:
-            unexplained = [item for item in self.fewer if item[0] not in self.succeeded]
-            self.__dict__["_open_jobs"] = explanation_jobs(self.before, self.after, unexplained)
-        return self.__dict__["_open_jobs"]
+        unexplained = [item for item in self.fewer if item[0] not in self.succeeded]
+        return explanation_jobs(self.before, self.after, unexplained)
 
     def losses(self) -> list[Finding]:
         matched = None
@@ -236,10 +236,10 @@ def subject_jobs(inventory: Inventory, previous: Inventory | None = None, gone: 
     """Subject -> the ids of the jobs that run it (a frozenset).  Kept with the inventory;
     derived from `previous`'s when it has one (`gone`: `changed_jobs(previous, inventory)`),
     so a commit costs what its changed jobs run, not all 3006 runs."""
-    index = inventory.__dict__.get(_SUBJECT_JOBS)
+    index = store.get(inventory, _SUBJECT_JOBS)
     if index is not None:
         return index
-    earlier = previous.__dict__.get(_SUBJECT_JOBS) if previous is not None else None
+    earlier = store.get(previous, _SUBJECT_JOBS) if previous is not None else None
     if earlier is None:
         found: dict[str, set] = {}
         for job_id, outcome in inventory.outcomes.items():
@@ -260,8 +260,7 @@ def subject_jobs(inventory: Inventory, previous: Inventory | None = None, gone: 
         for job_id in new:
             for subject in _subjects_of(inventory.outcomes[job_id], inventory.settings):
                 index[subject] = index.get(subject, frozenset()) | {job_id}
-    inventory.__dict__[_SUBJECT_JOBS] = index
-    return index
+    return store.put(inventory, _SUBJECT_JOBS, index)
 
 
 def runs_of(inventory: Inventory, subjects, index: dict | None = None) -> dict[str, list]:
@@ -325,12 +324,12 @@ class _Explainer:
             while self.waiting and (not self.batch or len(wanted) < self.BATCH):
                 self.batch.append(self.waiting.pop(0))
                 after = self.batch[-1][2].after
-                wanted += [(world.open_world(after), job) for job in self.batch[-1][2].open_jobs()]
+                wanted += [(world.open_world(after), job) for job in self.batch[-1][2].open_jobs]
             self.open_worlds = world.compute_later(wanted)
 
     def finish(self) -> None:
         """After the last commit: the rest on every core, then every loss found."""
-        wanted = [(world.open_world(plan.after), job) for _, _, plan in self.waiting for job in plan.open_jobs()]
+        wanted = [(world.open_world(plan.after), job) for _, _, plan in self.waiting for job in plan.open_jobs]
         if self.open_worlds is not None:  # the child is busy with its batch: another takes half the rest, this process the other
             half = len(wanted) // 2
             other = world.compute_later(wanted[half:])
@@ -545,7 +544,7 @@ class _WalkInterpreter:
         self.previous = previous
         self.changed = changed
         self.reads = reads
-        self.old_reads = previous.__dict__.get(_READS, {}) if previous is not None else {}
+        self.old_reads = store.get(previous, _READS, {}) if previous is not None else {}
         self.old_jobs = previous.jobs_by_id if self.old_reads else {}
         self.ready: dict[str, tuple[Job, object, JobOutcome, JobReads]] = {}  # prefetched: id -> (job, settings, outcome, reads)
         self.decided: dict[str, tuple[Job, JobReads | None]] = {}  # by prefetch: id -> (job, its kept reads or None)
@@ -612,23 +611,37 @@ def _tree(repo: Path, commit: str) -> str:
 
 
 # --------------------------------------------------------------------------- persistence
-_READS = "_job_reads"  # job id -> JobReads, kept with the inventory so the next commit can reuse outcomes
-_PARTS = "_walk_parts"  # the parts `_Parts` kept for the next commit (not stored: one commit computes them again)
-_SUBJECT_JOBS = "_subject_jobs"  # subject_jobs(), derived from the previous commit's (not stored)
-_TRANSIENT = ("snapshot", _PARTS, _SUBJECT_JOBS, world.KEY, "graph")
+# What the walk keeps with each commit's inventory for the next (`engine/store.py`), never stored:
+_READS = "job-reads"  # job id -> JobReads, so the next commit can reuse outcomes
+_PARTS = "walk-parts"  # the parts `_Parts` kept for the next commit
+_SUBJECT_JOBS = "subject-jobs"  # subject_jobs(), derived from the previous commit's
+
+INDEXES = ("runs", "runs_by_subject", "jobs_by_id", "script_calls", "entries", "reached", "variables_set")
+STORED = ((INTERPRETED, "_interpreted"), (JOB_ANSWERS, "_job_answers"))  # (name in the engine's store, key in the state)
 
 
 def freeze(inventory: Inventory) -> dict:
-    """An inventory's state without its snapshot (rebuilt from git when loaded)."""
-    for name in ("runs", "runs_by_subject", "jobs_by_id", "script_calls", "entries", "reached", "variables_set"):
-        getattr(inventory, name)  # store the derived indexes too: loading then costs nothing
-    return {k: v for k, v in inventory.__dict__.items() if k not in _TRANSIENT and not k.startswith(DERIVED)}
+    """An inventory's state without its snapshot (rebuilt from git when loaded): its fields,
+    its indexes (computed now: loading then costs nothing) and what reusing its outcomes
+    needs (the interpreter's outcomes of split jobs; the answers they rest on, if any)."""
+    for name in INDEXES:
+        getattr(inventory, name)
+    state = {k: v for k, v in inventory.__dict__.items() if k != "snapshot"}
+    for name, key in STORED:
+        kept = store.get(inventory, name)
+        if kept is not None:
+            state[key] = kept
+    return state
 
 
 def thaw(state: dict, snapshot: Snapshot) -> Inventory:
+    state = dict(state)
+    kept = [(name, state.pop(key, None)) for name, key in STORED]
     inventory = Inventory.__new__(Inventory)
-    inventory.__dict__.update(state)
-    inventory.snapshot = snapshot
+    inventory.__dict__.update(state, snapshot=snapshot)
+    for name, value in kept:
+        if value is not None:
+            store.put(inventory, name, value)
     return inventory
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from . import deadline, parallel
+from .engine import store
 from .ci import FrontEndResult, collect_jobs
 from .ci.config_lists import apply as apply_config_lists, list_option
 from .config import Settings
@@ -22,11 +23,12 @@ from .treecheck import check_tree
 SCRIPT_SUFFIXES = (".sh", ".bash")
 
 
-DERIVED = "_derived:"  # the prefix of the values `Inventory.derived` keeps
-
-
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Inventory:
+    """A value: frozen, compared by identity.  Its indexes (`runs`, `entries`...) are
+    computed on first use from its fields; what the engine keeps about it for speed is
+    kept apart (`engine/store.py`)."""
+
     snapshot: Snapshot
     settings: Settings
     jobs: list[Job]
@@ -77,28 +79,19 @@ class Inventory:
                 found.setdefault(identity, []).extend(entries)
         return found
 
-    def derived(self, name: str, compute):
-        """`compute(self)`, kept with this inventory: an index another module builds from a
-        finished inventory and asks many times during one diff. Kept under one prefix
-        (`DERIVED`), so a history walk's frozen inventories leave them out."""
-        key = DERIVED + name
-        found = self.__dict__.get(key)
-        if found is None:
-            found = self.__dict__[key] = compute(self)
-        return found
-
     def array_members(self, path: str, array: str) -> list[ConfigEntry]:
         """The entries of one config array as written in `path`, in order (its neighbours
         tell an entry edited in place from one removed)."""
-        arrays = self.__dict__.get("_arrays")
-        if arrays is None:
-            found: dict[tuple[str, str], dict[ConfigEntry, None]] = defaultdict(dict)
-            for definitions in self.definitions.values():
-                for entry in definitions.entries:
-                    found[(entry.location.path, entry.array)][entry] = None
-            arrays = self.__dict__["_arrays"] = {key: sorted(members, key=lambda e: (e.location.line, e.location.column))
-                                                 for key, members in found.items()}
-        return arrays.get((path, array), [])
+        return self.arrays.get((path, array), [])
+
+    @cached_property
+    def arrays(self) -> dict[tuple[str, str], list[ConfigEntry]]:
+        """(path, array) -> its entries as written there, in order."""
+        found: dict[tuple[str, str], dict[ConfigEntry, None]] = defaultdict(dict)
+        for definitions in self.definitions.values():
+            for entry in definitions.entries:
+                found[(entry.location.path, entry.array)][entry] = None
+        return {key: sorted(members, key=lambda e: (e.location.line, e.location.column)) for key, members in found.items()}
 
     @cached_property
     def reached(self) -> set[str]:
@@ -146,14 +139,6 @@ class Inventory:
         if before is not None and any(_line_still_written(run, before, self) for run in runs):
             return True
         return any(_command_still_written(run, self) for run in runs)
-
-    # -- graph ---------------------------------------------------------------------
-    @cached_property
-    def graph(self):
-        """The coverage graph (networkx.DiGraph) of this revision, see graph.py."""
-        from .graph import build_graph
-
-        return build_graph(self)
 
     # -- variables -----------------------------------------------------------------
     @cached_property
@@ -283,18 +268,18 @@ def _build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResu
         diagnostics=_dedupe(diagnostics),
         incomplete=_dedupe(incomplete),
     )
-    inventory.__dict__[INTERPRETED] = {job_id: o for job_id, o in interpreted.items() if outcomes[job_id] is not o}
+    store.put(inventory, INTERPRETED, {job_id: o for job_id, o in interpreted.items() if outcomes[job_id] is not o})
     return inventory
 
 
-INTERPRETED = "_interpreted"  # job id -> the interpreter's outcome, for the jobs whose runs a config list split
+INTERPRETED = "interpreted"  # job id -> the interpreter's outcome, for the jobs whose runs a config list split
 
 
 def interpreted_outcome(inventory: Inventory, job_id: str) -> JobOutcome:
     """A job's outcome as the interpreter gave it, before a config list split its runs:
     what another revision reusing the outcome must start from (splitting a split outcome
     again multiplies its runs by the list's length at every revision)."""
-    return inventory.__dict__.get(INTERPRETED, {}).get(job_id) or inventory.outcomes[job_id]
+    return store.get(inventory, INTERPRETED, {}).get(job_id) or inventory.outcomes[job_id]
 
 
 def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, interpret) -> dict[str, JobOutcome]:

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 from . import parallel
+from .engine import store
 from .cache import Cache, key_digest
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, Snapshot, normalize
@@ -168,14 +169,14 @@ class JobMemo(AnswerMemo):
     def seed(self, inventory) -> None:
         """Offer a stored inventory's outcomes: the other side of a diff shares most jobs."""
         from .inventory import interpreted_outcome  # the interpreter's outcome, not the one a config list split
-        answers = inventory.__dict__.get(JOB_ANSWERS, {})
+        answers = store.get(inventory, JOB_ANSWERS, {})
         for job in inventory.jobs:
             if job.id in answers:
                 self._seen.setdefault((job.behaviour, inventory.settings, False), []).append(
                     (answers[job.id], interpreted_outcome(inventory, job.id)))
 
 
-JOB_ANSWERS = "_job_answers"
+JOB_ANSWERS = "job-answers"  # job id -> Answers, of a stored inventory (`history.thaw` keeps them)
 
 
 class ClosedHook:

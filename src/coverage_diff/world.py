@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from . import parallel
+from .engine import store
 from .model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, interpret_job, interpret_script
 from .snapshot import Snapshot
@@ -45,15 +46,13 @@ class OpenWorld(Protocol):
         """A script run on its own from `cwd`, with every variable unknown."""
 
 
-KEY = "_open_world"  # where an inventory keeps its world (dropped when the inventory is stored)
-
-
 def open_world(inventory: Inventory) -> OpenWorld:
-    """The inventory's open world (made on first use)."""
-    world = inventory.__dict__.get(KEY)
-    if world is None:
-        world = inventory.__dict__[KEY] = SharedWorld(inventory.snapshot, inventory.settings)
-    return world
+    """The inventory's open world (made on first use, kept while the inventory lives)."""
+    return store.derived(inventory, "open-world", _new_world)
+
+
+def _new_world(inventory: Inventory) -> SharedWorld:
+    return SharedWorld(inventory.snapshot, inventory.settings)
 
 
 def use_memo(inventory: Inventory, memo: JobMemo) -> None:

@@ -156,8 +156,9 @@ def test_golden_graph_json(head):
     from coverage_diff import graph as cg
     from coverage_diff.report import graph as graph_render
 
-    matches = cg.match_nodes(head.graph, "gemma-3")
-    focused = cg.focus(cg.add_blocking(head.graph, head, matches), matches)
+    g = cg.build_graph(head)
+    matches = cg.match_nodes(g, "gemma-3")
+    focused = cg.focus(cg.add_blocking(g, head, matches), matches)
     _golden("graph_gemma_head.json", graph_render.node_link_json(focused))
 
 
