@@ -3,10 +3,10 @@ and every file it consulted answers the same in the new snapshot."""
 
 from __future__ import annotations
 
-from coverage_diff.cache import Cache
+from coverage_diff.engine.cache import Cache
 from coverage_diff.config import Settings
 from coverage_diff.inventory import build_inventory
-from coverage_diff.memo import JobMemo
+from coverage_diff.engine.memo import JobMemo
 from coverage_diff.snapshot import Snapshot
 from coverage_diff.world import open_world, use_memo
 
@@ -99,7 +99,7 @@ def test_open_world_outcomes_are_kept_apart_from_closed_ones():
 
 
 def test_answer_memo_reuses_until_a_consulted_answer_changes():
-    from coverage_diff.memo import AnswerMemo
+    from coverage_diff.engine.memo import AnswerMemo
 
     memo = AnswerMemo()
     calls = []

@@ -10,8 +10,8 @@ import os
 import bench
 import pytest
 
-from coverage_diff import parallel
-from coverage_diff.api import Session
+from coverage_diff.engine import parallel
+from coverage_diff.engine.session import Session
 from coverage_diff.history import audit_history
 from coverage_diff.report import renderer
 from coverage_diff.snapshot import BlobReader, Snapshot

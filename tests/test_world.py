@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from coverage_diff import parallel, world as world_module
+from coverage_diff import world as world_module
+from coverage_diff.engine import parallel
 from coverage_diff.config import Settings
 from coverage_diff.inventory import build_inventory
-from coverage_diff.memo import JobMemo
+from coverage_diff.engine.memo import JobMemo
 from coverage_diff.shell import interpret_job
 from coverage_diff.snapshot import Snapshot
 from coverage_diff.world import Rebase, open_world, share_key, use_memo

@@ -138,8 +138,8 @@ def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int 
     """An open repository for one command: input errors become exit code 2, and the
     git processes are closed whatever happens.  `jobs`, `config`, `settings_from`: the
     `--jobs`, `--config` and `--settings-from` options."""
-    from . import parallel
-    from .api import Session
+    from .engine import parallel
+    from .engine.session import Session
     from .config import ConfigError, read_settings_file
     from .snapshot import GitError
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
-from . import parallel
-from .cache import Cache, settings_hash
+from .engine import parallel
+from .engine.cache import Cache, settings_hash
 from .ci import ci_directories, ci_globs, file_memo
 from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
@@ -29,7 +29,7 @@ from .identity import successions
 from .engine import store
 from .inventory import INTERPRETED, SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
 from .kinds import LOSS_KINDS
-from .memo import JOB_ANSWERS, AskedSnapshot
+from .engine.memo import JOB_ANSWERS, AskedSnapshot
 from .model import Finding, Job, Report
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve

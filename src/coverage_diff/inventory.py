@@ -8,14 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from . import deadline, parallel
-from .engine import store
+from . import deadline
+from .engine import parallel, store
 from .ci import FrontEndResult, collect_jobs
 from .ci.config_lists import apply as apply_config_lists, list_option
 from .config import Settings
 from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, ScriptDefinitions, interpret_job, script_definitions
-from .memo import SHARED, AnswerMemo
+from .engine.memo import SHARED, AnswerMemo
 from .snapshot import Snapshot, match_glob
 from .subjects import is_test
 from .treecheck import check_tree

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import gitcmd, parallel
+from . import gitcmd
+from .engine import parallel
 
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"

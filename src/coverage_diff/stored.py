@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 from . import gitcmd
-from .cache import ENV_VAR, Cache, directory_in
+from .engine.cache import ENV_VAR, Cache, directory_in
 
 DIFF_OUTPUT = "diff-output"
 INVENTORY_OUTPUT = "inventory-output"

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
-from . import parallel
+from .engine import parallel
 from .engine import store
 from .model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, interpret_job, interpret_script
@@ -30,7 +30,7 @@ from .snapshot import Snapshot
 if TYPE_CHECKING:
     from .config import Settings
     from .inventory import Inventory
-    from .memo import JobMemo
+    from .engine.memo import JobMemo
 
 
 class OpenWorld(Protocol):

@@ -7,7 +7,7 @@ from pathlib import Path
 import history as fixture_history  # fixtures/history.py (tests/conftest.py puts it on sys.path)
 import pytest
 
-from coverage_diff.api import Session
+from coverage_diff.engine.session import Session
 from coverage_diff.audit import run_audit
 from coverage_diff.world import open_world
 

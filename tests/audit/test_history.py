@@ -9,8 +9,8 @@ from pathlib import Path
 import history as fixture_history
 import pytest
 
-from coverage_diff.api import Session
-from coverage_diff.cache import Cache, default_directory
+from coverage_diff.engine.session import Session
+from coverage_diff.engine.cache import Cache, default_directory
 from coverage_diff.history import audit_history, commits_in_range, is_date
 
 from .conftest import PD_SPLIT

@@ -7,8 +7,8 @@ import subprocess
 import history as fixture_history
 import pytest
 
-from coverage_diff.api import Session
-from coverage_diff.cache import Cache
+from coverage_diff.engine.session import Session
+from coverage_diff.engine.cache import Cache
 from coverage_diff.diff import diff
 from coverage_diff.history import HistoryWalk, audit_history
 from coverage_diff.kinds import LOSS_KINDS
@@ -309,7 +309,7 @@ def test_a_reused_outcome_is_split_by_its_config_list_once(list_repo):
 def test_a_stored_inventory_offers_the_interpreters_outcomes_to_the_next_revision(list_repo, tmp_path, monkeypatch):
     """A diff whose base inventory comes from the cache seeds the job memo with its
     outcomes: the head reuses the lm-eval job's, and must split it once, as a fresh build does."""
-    from coverage_diff.cache import ENV_VAR
+    from coverage_diff.engine.cache import ENV_VAR
     from coverage_diff.inventory import build_inventory
     from coverage_diff.snapshot import Snapshot
 

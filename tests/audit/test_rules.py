@@ -6,7 +6,7 @@ import pytest
 
 import inspect
 
-from coverage_diff.api import Session
+from coverage_diff.engine.session import Session
 from coverage_diff.audit import RULES, rule, run_audit
 from coverage_diff.audit.facts import dependency_covers
 from coverage_diff.audit.rules.value_mismatch import accepts

@@ -174,7 +174,7 @@ def test_a_broad_query_is_cut_at_the_limit_and_says_so(head):
 def test_a_mistyped_variable_is_shown_as_a_near_miss(tmp_path):
     import history
 
-    from coverage_diff.api import Session
+    from coverage_diff.engine.session import Session
 
     repo = history.build(Path(__file__).resolve().parents[2] / "fixtures" / "vllm_pd_split", tmp_path / "repo")
     pipeline = repo / ".buildkite/test_areas/disaggregated.yaml"

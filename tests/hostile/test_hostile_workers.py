@@ -13,7 +13,7 @@ import pytest
 
 PARENT = """
 import os, sys, time
-from coverage_diff import parallel
+from coverage_diff.engine import parallel
 parallel.configure(3)
 pids = sys.argv[1]
 

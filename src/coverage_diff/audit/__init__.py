@@ -83,7 +83,7 @@ def audit_command_report(session, revision: str = "HEAD", *, since: str | None =
     """What `coverage-diff audit` reports: the rules at one revision, or with `since`, every
     loss introduced along first-parent history.  Inventories of commits come from the
     persistent cache when it has them ("" = the working tree, never cached)."""
-    from ..cache import Cache
+    from ..engine.cache import Cache
     from ..history import HistoryWalk, audit_history
     from ..snapshot import resolve
     from ..world import open_world

@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from . import parallel
-from .engine import store
+from ..shell import JobOutcome, interpret_job
+from ..snapshot import FileEntry, Snapshot, normalize
+from . import parallel, store
 from .cache import Cache, key_digest
-from .shell import JobOutcome, interpret_job
-from .snapshot import FileEntry, Snapshot, normalize
 
 MAX_VARIANTS = 8  # outcomes kept per job (one per distinct set of answers)
 
@@ -168,7 +167,7 @@ class JobMemo(AnswerMemo):
 
     def seed(self, inventory) -> None:
         """Offer a stored inventory's outcomes: the other side of a diff shares most jobs."""
-        from .inventory import interpreted_outcome  # the interpreter's outcome, not the one a config list split
+        from ..inventory import interpreted_outcome  # the interpreter's outcome, not the one a config list split
         answers = store.get(inventory, JOB_ANSWERS, {})
         for job in inventory.jobs:
             if job.id in answers:
