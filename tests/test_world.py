@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from coverage_diff import world as world_module
+from coverage_diff.engine import world as world_module
 from coverage_diff.engine import parallel
 from coverage_diff.config import Settings
 from coverage_diff.inventory import build_inventory
 from coverage_diff.engine.memo import JobMemo
 from coverage_diff.shell import interpret_job
 from coverage_diff.snapshot import Snapshot
-from coverage_diff.world import Rebase, open_world, share_key, use_memo
+from coverage_diff.engine.world import Rebase, share_key
+from coverage_diff.world import open_world, use_memo
 
 # The same steps written twice, in two files and at other lines, under other keys, labels,
 # platforms and env values (the open world frees the values): only the names count.

@@ -33,7 +33,8 @@ from .engine.memo import JOB_ANSWERS, AskedSnapshot
 from .model import Finding, Job, Report
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve
-from . import world
+from .engine import world
+from .world import open_world
 
 _DATE = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
@@ -165,7 +166,7 @@ class HistoryWalk:
         plan = self.loss_plan(before, after)
         if plan is None:
             return []
-        world.prefetch([(world.open_world(after), job) for job in plan.open_jobs])
+        world.prefetch([(open_world(after), job) for job in plan.open_jobs])
         return plan.losses()
 
     def loss_plan(self, before: Inventory, after: Inventory) -> "LossPlan | None":
@@ -324,12 +325,12 @@ class _Explainer:
             while self.waiting and (not self.batch or len(wanted) < self.BATCH):
                 self.batch.append(self.waiting.pop(0))
                 after = self.batch[-1][2].after
-                wanted += [(world.open_world(after), job) for job in self.batch[-1][2].open_jobs]
+                wanted += [(open_world(after), job) for job in self.batch[-1][2].open_jobs]
             self.open_worlds = world.compute_later(wanted)
 
     def finish(self) -> None:
         """After the last commit: the rest on every core, then every loss found."""
-        wanted = [(world.open_world(plan.after), job) for _, _, plan in self.waiting for job in plan.open_jobs]
+        wanted = [(open_world(plan.after), job) for _, _, plan in self.waiting for job in plan.open_jobs]
         if self.open_worlds is not None:  # the child is busy with its batch: another takes half the rest, this process the other
             half = len(wanted) // 2
             other = world.compute_later(wanted[half:])
