@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from coverage_diff.engine.cache import Cache
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
+from coverage_diff.engine.build import build_inventory
 from coverage_diff.engine.memo import JobMemo
 from coverage_diff.snapshot import Snapshot
 from coverage_diff.world import open_world, use_memo

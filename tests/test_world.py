@@ -8,7 +8,7 @@ import pytest
 from coverage_diff.engine import world as world_module
 from coverage_diff.engine import parallel
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
+from coverage_diff.engine.build import build_inventory
 from coverage_diff.engine.memo import JobMemo
 from coverage_diff.shell import interpret_job
 from coverage_diff.snapshot import Snapshot

@@ -27,9 +27,11 @@ from .config import load_settings
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .identity import successions
 from .engine import store
-from .inventory import INTERPRETED, SCRIPT_SUFFIXES, Inventory, PerObject, build_inventory, group_by_subject, interpreted_outcome
+from .engine.build import build_inventory
+from .engine.store import PerObject
+from .inventory import SCRIPT_SUFFIXES, Inventory, group_by_subject
 from .kinds import LOSS_KINDS
-from .engine.memo import JOB_ANSWERS, AskedSnapshot
+from .engine.memo import INTERPRETED, JOB_ANSWERS, AskedSnapshot, interpreted_outcome
 from .model import Finding, Job, Report
 from .shell import JobOutcome, interpret_job
 from .snapshot import FileEntry, GitError, Snapshot, decode_path, git, match_glob, normalize, resolve

@@ -150,14 +150,14 @@ def _pairwise_losses(repo, report) -> dict[str, list]:
 
 
 def test_front_ends_and_definitions_are_kept_until_a_commit_changes_what_they_read(edits_repo, monkeypatch):
-    from coverage_diff import inventory
+    from coverage_diff.engine import build
 
     repo, shas = edits_repo
     computed = []
-    collect_jobs, script_definitions = inventory.collect_jobs, inventory.script_definitions
-    monkeypatch.setattr(inventory, "collect_jobs", lambda snapshot, settings: (
+    collect_jobs, script_definitions = build.collect_jobs, build.script_definitions
+    monkeypatch.setattr(build, "collect_jobs", lambda snapshot, settings: (
         computed.append(("collect_jobs", snapshot.name, "")), collect_jobs(snapshot, settings))[1])
-    monkeypatch.setattr(inventory, "script_definitions", lambda path, snapshot, settings: (
+    monkeypatch.setattr(build, "script_definitions", lambda path, snapshot, settings: (
         computed.append(("script_definitions", snapshot.name, path)), script_definitions(path, snapshot, settings))[1])
     report = walk(repo, "base")
     base, drop, delete = shas["base"][:12], shas["drop"][:12], shas["delete"][:12]
@@ -286,7 +286,7 @@ def test_a_reused_outcome_is_split_by_its_config_list_once(list_repo):
     per commit (vLLM's lm-eval jobs went 19 -> 361 -> 6859 runs, and the walk's memory
     with them).  Every commit's outcomes equal a fresh inventory's."""
     from coverage_diff.history import Changes, commits_in_range
-    from coverage_diff.inventory import build_inventory
+    from coverage_diff.engine.build import build_inventory
     from coverage_diff.snapshot import Snapshot
 
     session = Session(list_repo)
@@ -310,7 +310,7 @@ def test_a_stored_inventory_offers_the_interpreters_outcomes_to_the_next_revisio
     """A diff whose base inventory comes from the cache seeds the job memo with its
     outcomes: the head reuses the lm-eval job's, and must split it once, as a fresh build does."""
     from coverage_diff.engine.cache import ENV_VAR
-    from coverage_diff.inventory import build_inventory
+    from coverage_diff.engine.build import build_inventory
     from coverage_diff.snapshot import Snapshot
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "cache"))

@@ -4,7 +4,7 @@ import history as fixture_history  # fixtures/history.py
 from coverage_diff.engine.session import diff_range
 from coverage_diff.ci import config_lists
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
+from coverage_diff.engine.build import build_inventory
 from coverage_diff.model import Run
 from coverage_diff.snapshot import Snapshot
 

@@ -124,7 +124,7 @@ class Session:
 
     def _build_inventory(self, commit: str, snapshot: Snapshot, settings: Settings) -> Inventory:
         from ..ci import file_memo
-        from ..inventory import build_inventory
+        from .build import build_inventory
 
         file_memo.use_cache(self.cache)  # each CI file's jobs on disk too, by blob, when the cache is on
 

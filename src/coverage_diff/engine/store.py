@@ -43,3 +43,26 @@ def get(owner: object, name: str, default=None):
     """What `owner` has under `name`, else `default`."""
     kept = _KEPT.get(owner)
     return default if kept is None else kept.get(name, default)
+
+
+class PerObject:
+    """`compute(obj)` kept per object (by identity) while it is alive and among the last
+    few thousand asked about: a history walk shares almost all outcomes and script
+    definitions between consecutive commits, and recomputing what is derived from each
+    at every commit cost more than the rest of an unchanged commit's inventory."""
+
+    KEPT = 1 << 12  # a few commits' worth of objects, not a whole history walk
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.kept: dict[int, tuple[object, object]] = {}  # id -> (the object, its value)
+
+    def __call__(self, obj):
+        kept = self.kept.get(id(obj))
+        if kept is not None and kept[0] is obj:
+            return kept[1]
+        value = self.compute(obj)
+        if len(self.kept) >= self.KEPT:
+            self.kept.clear()
+        self.kept[id(obj)] = (obj, value)
+        return value
