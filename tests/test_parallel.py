@@ -51,7 +51,7 @@ def test_a_child_that_raises_or_dies_has_its_share_done_here():
     parallel.configure(2)
 
     def flaky(n):
-        if parallel._in_child:
+        if parallel.in_child():
             if n == 1:
                 raise RuntimeError("only in the child")
             os._exit(3)  # a crash without a word
@@ -76,7 +76,7 @@ def test_an_error_of_the_computation_itself_is_raised_as_without_workers():
 
 def test_a_child_never_forks_again():
     parallel.configure(2)
-    nested = parallel.fork_map(lambda n: (parallel._in_child, parallel.fork_map(lambda m: os.getpid(), range(4))), range(2))
+    nested = parallel.fork_map(lambda n: (parallel.in_child(), parallel.fork_map(lambda m: os.getpid(), range(4))), range(2))
     in_child = [pids for child, pids in nested if child]
     assert len(in_child) == 1 and len(set(in_child[0])) == 1  # the child's inner map ran in the child alone
 
@@ -123,7 +123,7 @@ def test_a_child_reads_blobs_through_its_own_git_process(tmp_path):
     assert snapshot.text("f0.txt") == contents["f0.txt"]  # the parent's process is running now
     parallel.configure(2)
     paths = sorted(contents)
-    got = parallel.fork_map(lambda path: (snapshot.text(path), parallel._in_child), paths)
+    got = parallel.fork_map(lambda path: (snapshot.text(path), parallel.in_child()), paths)
     assert [text for text, _ in got] == [contents[p] for p in paths]
     assert any(in_child for _, in_child in got)
     reader._cache.clear()

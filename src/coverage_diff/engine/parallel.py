@@ -38,8 +38,7 @@ DEFAULT_MAX = 8  # processes by default on a big machine: each warms its own cac
 
 forks = 0  # children started by this process
 _workers: int | None = None  # None: from the environment, else the usable cores
-_after_fork_in_child: list[Callable[[], None]] = []
-_in_child = False
+_HOME = os.getpid()  # the process that imported this module: every other one is a forked child
 _unreaped: set[int] = set()  # children started and not waited for yet
 
 
@@ -52,7 +51,7 @@ def configure(workers: int | None) -> None:
 
 
 def workers() -> int:
-    if _in_child:
+    if in_child():
         return 1  # a child never forks again
     if _workers is not None:
         return _workers
@@ -70,12 +69,6 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def after_fork_in_child(hook: Callable[[], None]) -> None:
-    """Run `hook` in each child right after the fork: for state that must not be shared
-    with the parent, such as a pipe to a `git cat-file` process."""
-    _after_fork_in_child.append(hook)
 
 
 def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2) -> list[R]:
@@ -247,7 +240,7 @@ def _start(fn, share: list) -> _Child | None:
     if pid == 0:  # the child: compute, write, and leave without running the parent's cleanup
         status = 1
         try:
-            _become_child(parent)
+            _die_with(parent)
             for item in share:
                 out.write(pickle.dumps(fn(item), protocol=pickle.HIGHEST_PROTOCOL))
             out.flush()
@@ -261,12 +254,9 @@ def _start(fn, share: list) -> _Child | None:
     return _Child(pid, out, len(share))
 
 
-def _become_child(parent: int) -> None:
-    global _in_child
-    _in_child = True
-    _die_with(parent)
-    for hook in _after_fork_in_child:
-        hook()
+def in_child() -> bool:
+    """Whether this process is a child `fork_map` or `fork_later` started."""
+    return os.getpid() != _HOME
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
