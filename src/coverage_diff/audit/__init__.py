@@ -84,7 +84,8 @@ def audit_command_report(session, revision: str = "HEAD", *, since: str | None =
     loss introduced along first-parent history.  Inventories of commits come from the
     persistent cache when it has them ("" = the working tree, never cached)."""
     from ..engine.cache import Cache
-    from ..history import HistoryWalk, audit_history
+    from ..engine.walk import HistoryWalk
+    from ..history import audit_history
     from ..snapshot import resolve
     from ..world import open_world
 

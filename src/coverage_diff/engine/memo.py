@@ -185,7 +185,7 @@ def interpreted_outcome(inventory: Inventory, job_id: str) -> JobOutcome:
     return store.get(inventory, INTERPRETED, {}).get(job_id) or inventory.outcomes[job_id]
 
 
-JOB_ANSWERS = "job-answers"  # job id -> Answers, of a stored inventory (`history.thaw` keeps them)
+JOB_ANSWERS = "job-answers"  # job id -> Answers, of a stored inventory (`persist.thaw` keeps them)
 
 
 class ClosedHook:

@@ -116,7 +116,7 @@ class Session:
         state = self.cache.get("inventory", *stored_as) if stored_as else None
         if not isinstance(state, dict):
             return None
-        from ..history import thaw
+        from .persist import thaw
 
         inventory = thaw(state, snapshot)
         self.memo.seed(inventory)
@@ -133,7 +133,7 @@ class Session:
         stored_as = self._inventory_key(commit, settings)
         if stored_as:
             from . import store
-            from ..history import freeze
+            from .persist import freeze
             from .memo import JOB_ANSWERS
 
             store.put(inventory, JOB_ANSWERS, jobs.answers_of(inventory))
