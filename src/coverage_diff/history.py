@@ -6,7 +6,7 @@ diffed against its first parent's, and every loss (`silently-dropped`,
 author, date and subject line, in `Finding.details`.
 
 Repeated nightly runs are incremental: per-pair losses and the last commit's
-inventory are kept in the persistent cache (`cache.py`) under tree ids, so a
+inventory are kept in the persistent cache (`engine/cache.py`) under tree ids, so a
 second run over the same range only reads the cache, and a run over newer
 commits starts from where the last one stopped.  Within one run, a commit that
 touches no file the analysis depends on reuses its parent's inventory, and a
@@ -279,7 +279,7 @@ class _Explainer:
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None,
                   progress=None) -> Report:
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
-    `session` is an `api.Session` (its repository, blob reader and settings are used);
+    `session` is an `engine.session.Session` (its repository, blob reader and settings are used);
     `progress(done, total)`, when given, hears of each commit walked."""
     cache = cache or Cache.disabled()
     file_memo.use_cache(cache)

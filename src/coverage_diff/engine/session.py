@@ -48,7 +48,7 @@ class Session:
     def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False,
                  settings_from: str = "head"):
         """`use_cache`: keep job outcomes and diff reports in the persistent cache
-        (`cache.py`); outcomes are shared between the revisions of a session either way.
+        (`engine/cache.py`); outcomes are shared between the revisions of a session either way.
         `settings_from`: "head" (the revision analysed) or "base" (a diff's base revision,
         so a pull request cannot change its own gate); `settings`, when given, win."""
         self.repo = repo_root(Path(repo))
