@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, Sequence
 
-from .engine import store
-from .engine.world import SharedWorld
+from .engine.world import world_of
 from .model import Job
 from .shell import JobOutcome
 
 if TYPE_CHECKING:
-    from .engine.memo import JobMemo
     from .inventory import Inventory
 
 
@@ -36,16 +34,4 @@ class OpenWorld(Protocol):
 
 def open_world(inventory: Inventory) -> OpenWorld:
     """The inventory's open world (made on first use, kept while the inventory lives)."""
-    return store.derived(inventory, "open-world", _new_world)
-
-
-def _new_world(inventory: Inventory) -> SharedWorld:
-    return SharedWorld(inventory.snapshot, inventory.settings)
-
-
-def use_memo(inventory: Inventory, memo: JobMemo) -> None:
-    """Compute the inventory's open worlds through a session's `JobMemo` (shared with the
-    other revisions of a diff, and kept in the persistent cache)."""
-    world = open_world(inventory)
-    assert isinstance(world, SharedWorld)
-    world.memo = memo
+    return world_of(inventory)

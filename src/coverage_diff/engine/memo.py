@@ -51,8 +51,9 @@ class AnswerMemo:
 
     MAX_KEYS = 1 << 14
 
-    def __init__(self, cache: Cache | None = None, namespace: str = "inventory-parts"):
+    def __init__(self, cache: Cache | None = None, namespace: str = "inventory-parts", workers: int | None = None):
         self.cache = cache or Cache.disabled()
+        self.workers = workers  # processes for `remember_many` (`parallel.worker_count`)
         self.namespace = namespace
         self._seen: dict[tuple, list[tuple[Answers, object]]] = {}
         self._used: dict[tuple, tuple[Answers, object]] = {}  # key -> the variant last returned
@@ -92,7 +93,8 @@ class AnswerMemo:
             value = compute(position, asked)
             return asked.answers(), value
 
-        computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch)
+        computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch,
+                                     workers=self.workers)
         for (position, stored), (answers, value) in zip(missing, computed):
             key = keys[position]
             again, _ = self._lookup(key, snapshot, count=False)  # a key twice in one batch: its first answer
@@ -140,8 +142,8 @@ class AnswerMemo:
 class JobMemo(AnswerMemo):
     """`interpret(job, snapshot, settings, open_world)` with outcomes reused."""
 
-    def __init__(self, cache: Cache | None = None):
-        super().__init__(cache, "job-outcome")
+    def __init__(self, cache: Cache | None = None, workers: int | None = None):
+        super().__init__(cache, "job-outcome", workers)
 
     def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
         return self.remember((job.behaviour, settings, open_world), snapshot,

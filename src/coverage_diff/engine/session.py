@@ -46,12 +46,14 @@ class Session:
     """One repository opened for analysis: a shared blob reader and inventories per revision."""
 
     def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False,
-                 settings_from: str = "head"):
+                 settings_from: str = "head", workers: int | None = None):
         """`use_cache`: keep job outcomes and diff reports in the persistent cache
         (`engine/cache.py`); outcomes are shared between the revisions of a session either way.
         `settings_from`: "head" (the revision analysed) or "base" (a diff's base revision,
-        so a pull request cannot change its own gate); `settings`, when given, win."""
+        so a pull request cannot change its own gate); `settings`, when given, win.
+        `workers`: the processes to analyse with (`--jobs`; `parallel.worker_count`)."""
         self.repo = repo_root(Path(repo))
+        self.workers = workers
         self.settings_from = settings_from
         self.reader = BlobReader(self.repo)
         self._settings = settings
@@ -67,8 +69,8 @@ class Session:
         if self._memo is None:
             from .memo import AnswerMemo, JobMemo
 
-            self._memo = JobMemo(self.cache)
-            self._parts = AnswerMemo(self.cache)
+            self._memo = JobMemo(self.cache, self.workers)
+            self._parts = AnswerMemo(self.cache, workers=self.workers)
         return self._memo
 
     def snapshot(self, rev: str) -> Snapshot:
@@ -98,9 +100,9 @@ class Session:
         snapshot.name = rev or "working tree"
         settings = settings or self.settings_for(snapshot)
         inventory = self._stored_inventory(key, snapshot, settings) or self._build_inventory(key, snapshot, settings)
-        from ..world import use_memo
+        from .world import equip
 
-        use_memo(inventory, self.memo)  # open-world outcomes for explanations, reused too
+        equip(inventory, self.memo)  # open-world outcomes for explanations, reused too
         if key:
             self._inventories[key] = inventory
         return inventory

@@ -25,6 +25,7 @@ from .cache import Cache, settings_hash
 from .memo import AskedSnapshot, interpreted_outcome
 from .persist import freeze, thaw
 from .store import PerObject
+from .world import equip
 
 SETTINGS_FILES = ("pyproject.toml", ".coverage-diff.toml")
 # What the walk keeps with each commit's inventory for the next (`store.py`), never stored:
@@ -35,8 +36,9 @@ _PARTS = "walk-parts"  # the parts `_Parts` kept for the next commit
 class HistoryWalk:
     """Inventories along first-parent history, from memory, the cache, or built."""
 
-    def __init__(self, repo: Path, reader, cache: Cache, settings=None):
+    def __init__(self, repo: Path, reader, cache: Cache, settings=None, workers: int | None = None):
         self.repo = repo
+        self.workers = workers  # processes to interpret and explain with (`parallel.worker_count`)
         self.reader = reader
         self.cache = cache
         self.settings = settings  # None: each commit's own settings
@@ -54,7 +56,9 @@ class HistoryWalk:
         stored = self.cache.get("inventory", same if isinstance(same, str) else tree, self.settings_key)
         snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
         if isinstance(stored, dict):
-            return thaw(stored, snapshot)
+            inventory = thaw(stored, snapshot)
+            equip(inventory, workers=self.workers)
+            return inventory
         real = self._snapshot(commit, name, previous, changed)
         settings = self.settings or load_settings(real)
         reads: dict[str, JobReads] = {}
@@ -63,6 +67,7 @@ class HistoryWalk:
                                     parts=parts)
         store.put(inventory, _READS, reads)
         store.put(inventory, _PARTS, parts.now)
+        equip(inventory, workers=self.workers)
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
@@ -156,7 +161,7 @@ class _WalkInterpreter:
         self.decided = {job.id: (job, self._kept(job)) for job in jobs}  # asked again job by job
         todo = [job for job, kept in self.decided.values() if kept is None]
         done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings), todo,
-                                 min_items=parallel.MIN_JOBS)
+                                 min_items=parallel.MIN_JOBS, workers=self.walk.workers)
         for job, (outcome, reads) in zip(todo, done):
             self.ready[job.id] = (job, settings, outcome, reads)
 

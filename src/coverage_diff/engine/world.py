@@ -19,21 +19,42 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..shell import JobOutcome, ScriptCall, interpret_job, interpret_script
 from ..snapshot import Snapshot
-from . import parallel
+from . import parallel, store
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..inventory import Inventory
     from .memo import JobMemo
+
+
+def world_of(inventory: Inventory) -> SharedWorld:
+    """The inventory's world (made on first use, kept while the inventory lives)."""
+    return store.derived(inventory, "open-world", _new_world)
+
+
+def _new_world(inventory: Inventory) -> SharedWorld:
+    return SharedWorld(inventory.snapshot, inventory.settings)
+
+
+def equip(inventory: Inventory, memo: JobMemo | None = None, workers: int | None = None) -> None:
+    """Have the inventory's world compute through a session's `JobMemo` (shared with the
+    other revisions of a diff, and kept in the persistent cache) and on `workers` processes
+    (the memo's, when one is given)."""
+    world = world_of(inventory)
+    if memo is not None:
+        world.memo, workers = memo, memo.workers
+    world.workers = workers
 
 
 class SharedWorld:
     """`OpenWorld` for one snapshot: each job's outcome computed once, and shared by the
     jobs equal to it in everything the open world reads (`share_key`)."""
 
-    def __init__(self, snapshot: Snapshot, settings: Settings, memo: JobMemo | None = None):
+    def __init__(self, snapshot: Snapshot, settings: Settings, memo: JobMemo | None = None, workers: int | None = None):
         self.snapshot = snapshot
         self.settings = settings
-        self.memo = memo
+        self.memo = memo  # a session's: outcomes shared with the other revisions, and stored
+        self.workers = workers  # processes for the outcomes computed together (`parallel.worker_count`)
         self._outcomes: dict[Job, JobOutcome] = {}
         self._scripts: dict[tuple[str, str], JobOutcome] = {}
         self._interpreted: dict[tuple, Job] = {}  # share key -> the job of that key that was interpreted
@@ -230,7 +251,7 @@ def prefetch(pairs: Sequence[Pair]) -> None:
             for job, outcome in zip(jobs, found):
                 world._keep(job, outcome)
     if len(alone) >= 2:
-        _keep(alone, parallel.fork_map(_interpret_pair, alone))
+        _keep(alone, parallel.fork_map(_interpret_pair, alone, workers=alone[0][0].workers))
 
 
 def compute_here(pairs: Sequence[Pair]) -> None:
@@ -244,7 +265,7 @@ def compute_later(pairs: Sequence[Pair]) -> Later:
     process goes on; the returned handle waits for them and keeps them (a history walk
     builds the next commits' inventories meanwhile).  Worlds without a session's memo."""
     todo = _missing(pairs)
-    return Later(todo, parallel.fork_later(_interpret_pair, todo))
+    return Later(todo, parallel.fork_later(_interpret_pair, todo, workers=todo[0][0].workers if todo else None))
 
 
 class Later:
