@@ -17,25 +17,24 @@ from tree_sitter import Node
 
 from .. import deadline
 from ..config import Settings
-from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
+from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
-from . import arith, braces, builtins, conditions, containers, globbing, patterns
+from . import arith, braces, builtins, conditions, containers, declarations, globbing, patterns
 from .builtins import BASH_BUILTINS, BUILTIN_HANDLERS
-from .definitions import FileScan, config_names, config_scalars, entry_text, is_literal, scan_file, static_source_path
+from .definitions import FileScan, config_names, config_scalars, scan_file, static_source_path
 from .merge import distinct, havoc, join, kept_guards, loop_fingerprint, merge_by_status, same_effect, widen
 from .outcome import JobOutcome, ScriptCall
 from .parse import Source, parse_errors, parse_source, unreadable_region
 from .paths import canonical_word, repo_path
 from .state import Flow, Function, State, Var
 from .syntax import (SKIPPED, STATEMENTS, UNCHECKED, CaseArm, CaseArms, _in_background, and_or_split, arithmetic_inner,
-                     assignment_shape, case_arms, command_shape, declaration_shape, expansion_shape,
-                     heredoc_after_body, heredoc_chain, heredoc_layout, heredoc_line_rest, heredoc_tail, if_clauses,
-                     inner_of, node_text, redirects_of, statements)
+                     case_arms, command_shape, expansion_shape, heredoc_after_body, heredoc_chain, heredoc_layout,
+                     heredoc_line_rest, heredoc_tail, if_clauses, inner_of, node_text, redirects_of, statements)
 from .values import EMPTY, IFS_DEFAULT, Val, concat, split_fields, unknown
-from .wordplan import (BASH_SETS, IDENTIFIER, PARAM, STATIC, VAR, _PLANS, Pieces, WordPlan, ansi_c, as_field, bash_set,
+from .wordplan import (BASH_SETS, PARAM, STATIC, VAR, _PLANS, Pieces, WordPlan, ansi_c, as_field, bash_set,
                        brace_words, brace_words_text, escaped_pieces, has_glob_char, is_env_name, join_values,
-                       joined_words, keyed_element, literal_ops, operand_parts, pure_expansion, quote_for_reuse,
-                       quoted_operand, quoted_ops, simple_var, split_unescaped, unescape_dq, unescape_word, word_plan)
+                       joined_words, literal_ops, operand_parts, quote_for_reuse, quoted_operand, quoted_ops,
+                       simple_var, split_unescaped, unescape_dq, unescape_word, word_plan)
 
 # Commands whose exit status answers a question: in a condition both answers are possible.
 QUERIES = frozenset({"grep", "egrep", "fgrep", "which", "type", "command", "diff", "cmp", "pgrep", "hash", "compgen"})
@@ -55,11 +54,9 @@ class _UnknownIFS(str):
 
 
 UNKNOWN_IFS = _UnknownIFS(IFS_DEFAULT)  # `ifs() is UNKNOWN_IFS`: not known statically (splits as the default would)
-MAX_ARRAY_ITEMS = 100_000  # elements one array literal may hold before it is treated as unknown
 # Where images keep their programs: a PATH holding none of them may not find a runner.
 SYSTEM_BIN_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/opt/conda/bin",
                              "/root/.local/bin", "/usr/local/cuda/bin", "/opt/venv/bin"})
-MAX_APPENDED_ITEMS = 8_192  # elements an array may reach through `+=` (each append copies it: past this, quadratic)
 MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed on; longer ones become unknown
 
 
@@ -1040,291 +1037,6 @@ class Interpreter:
             if r.flow and r.flow.kind == "return":
                 r.flow = None
         return results
-
-    # -- assignments and declarations ---------------------------------------------------
-    def x_variable_assignment(self, node, st):
-        st.sub_status = None
-        self.assign(node, st)
-        st.status = st.sub_status if st.sub_status is not None else 0
-        return self.errexit([st])
-
-    def x_variable_assignments(self, node, st):
-        st.sub_status = None
-        for c in node.named_children:
-            if c.type == "variable_assignment":
-                self.assign(c, st)
-        st.status = st.sub_status if st.sub_status is not None else 0
-        return self.errexit([st])
-
-    def assign(self, node: Node, st: State, *, local: bool = False, export: bool | None = None, assoc: bool = False,
-               array: bool = False) -> None:
-        name_node, name, index, value, append = assignment_shape(node)
-        if name_node is None:
-            return
-        if name_node.type == "subscript":
-            if local:
-                st.declare_local(name)
-            self.assign_element(st, name, index, value, append)
-            return
-        if local:
-            st.declare_local(name)
-        st.touched.add(name)
-        old = st.get(name)
-        if value is not None and value.type == "array":
-            items = self.array_items(st, name, value, assoc or bool(old and old.assoc))
-            if append and old is not None and old.items is not None and items is not None:
-                merged = dict(old.items)
-                nxt = max((k for k in merged if isinstance(k, int)), default=-1) + 1
-                for k, v in items.items():
-                    if isinstance(k, int) and not (old.assoc or assoc):
-                        merged[nxt + k] = v
-                    else:
-                        merged[k] = v
-                items = merged
-                if len(items) > MAX_APPENDED_ITEMS:  # each `+=` copies the array: bounded, not quadratic
-                    self.incomplete(self.loc(st, node), f"array {name} grows past {MAX_APPENDED_ITEMS} items by `+=`: treated as unknown")
-                    items = None
-            elif append and old is not None and old.items is None:
-                items = None
-            exported = old.exported if old else False
-            self.set_var(st, name, Var(items, True, assoc or bool(old and old.assoc), exported if export is None else export,
-                                       origin=f"${{{name}[@]}}"))
-            return
-        val = self.expand_string(value, st) if value is not None else EMPTY
-        if name in st.config_scalars and not append and value is not None and is_literal(value):
-            val = Val(val.text, ConfigEntry(entry_text(value), self.loc(st, node), st.config_scalars[name]), val.sources)
-        if append:
-            cur = self.read_var(st, name, track=False)
-            val = concat([cur if cur is not None else EMPTY, val])
-        if array and (old is None or not old.is_array):
-            self.set_var(st, name, Var({0: val}, True, assoc, bool(old and old.exported) if export is None else export))
-            return
-        st.assign(name, val, export=export)
-
-    def set_var(self, st: State, name: str, var: Var) -> None:
-        st.touched.add(name)
-        st.touched.add(st.resolve(name))
-        st.set(name, var)
-
-    def array_items(self, st: State, name: str, node: Node, assoc: bool) -> dict | None:
-        items: dict = {}
-        index = 0
-        tag = name in st.config_names
-        for element in node.named_children:
-            if element.type == "comment":
-                continue
-            keyed = keyed_element(element)
-            if keyed is not None:
-                key_text, value_nodes = keyed
-                key = self.subscript_key(st, key_text, assoc)
-                if key is None:
-                    return None
-                val = concat([self.expand_string(v, st) for v in value_nodes]) if value_nodes else EMPTY
-                items[key] = val
-                if isinstance(key, int):
-                    index = key + 1
-                continue
-            entry = None
-            if tag and not element_has_array_ref(element) and not pure_expansion(element):
-                entry = ConfigEntry(entry_text(element), self.loc(st, element), name)
-            for v in self.expand_words([element], st):
-                if not v.known and v.origin.endswith("[@]}"):
-                    return None
-                if entry is not None:
-                    v = Val(v.text, entry, v.sources, v.origin, v.nonempty)
-                items[str(index) if assoc else index] = v
-                index += 1
-            if len(items) > MAX_ARRAY_ITEMS:  # an array doubled in a loop: unknown, not a memory blow-up
-                self.incomplete(self.loc(st, node), f"array {name} grows past {MAX_ARRAY_ITEMS} items: treated as unknown")
-                return None
-        return items
-
-    def subscript_key(self, st: State, text: str, assoc: bool):
-        if assoc:  # expanded as a word without splitting: `M['a b']`, `M["$k"]`, `M[a b]`
-            node = self._word_node(st, text) if "'" in text or '"' in text else None
-            val = self.expand_string(node, st) if node is not None else self.expand_text(st, text)
-            return val.text
-        return self.arith_eval(st, text)
-
-    def assign_element(self, st: State, name: str, index: Node | None, value: Node | None, append: bool) -> None:
-        st.touched.add(name)
-        old = st.get(name)
-        assoc = bool(old and old.assoc)
-        key = self.subscript_key(st, self.text(index) if index is not None else "0", assoc)
-        val = self.expand_string(value, st) if value is not None else EMPTY
-        if old is not None and old.items is None:
-            return
-        items = dict(old.items) if old is not None and old.items is not None else {}
-        if key is None:
-            self.incomplete(self.loc(st, index or value), f"array index of {name} not known statically")
-            self.set_var(st, name, Var(None, True, assoc, bool(old and old.exported), origin=f"${{{name}[@]}}"))
-            return
-        if append:
-            val = concat([items.get(key, EMPTY), val])
-        items[key] = val
-        self.set_var(st, name, Var(items, True, assoc, bool(old and old.exported)))
-
-    def x_declaration_command(self, node, st):
-        keyword, flags, unflags, operands = declaration_shape(node)
-        local = keyword == "local" or (keyword in ("declare", "typeset") and st.locals and "g" not in flags)
-        export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
-        if keyword == "export" and "f" in flags:
-            names = {self.text(c) for c in node.named_children if not self.text(c).startswith("-")}
-            st.exported_funcs = st.exported_funcs | names
-            st.status = 0
-            return [st]
-        st.sub_status = None
-        for c, t, text in operands:
-            if t == "variable_assignment" and braces.has_braces(self.text(c)) and braces.expand(self.text(c)) != [self.text(c)]:
-                # `export E={p,q}` is `export E=p E=q` to bash: not followed, the value is unknown
-                self.incomplete(self.loc(st, c), f"brace expansion in {keyword} {self.text(c)!r} not followed")
-                self.assign(c, st, local=local, export=export)  # where and how the name is kept
-                name = self.text(c).split("=", 1)[0].split("[", 1)[0].rstrip("+")
-                kept = st.get(name)
-                self.set_var(st, name, replace(kept, items={0: unknown(f"<{name}: brace expansion not followed>")},
-                                               is_array=False) if kept else Var({0: unknown(f"<{name}>")}))
-                continue
-            if t == "variable_assignment" and "n" in flags and keyword != "export":
-                self.declare_nameref(c, st, local)
-            elif t == "variable_assignment":
-                self.assign(c, st, local=local, export=export, assoc="A" in flags, array="a" in flags or "A" in flags)
-            elif t == "variable_name" or (t == "word" and not text[:1] in "-+"):
-                self.declare_name(st, text, local, export, flags)
-            elif t in ("word", "string", "concatenation", "simple_expansion", "expansion") and not text[:1] in "-+":
-                self.declare_dynamic(st, c, local, export, flags)
-        st.status = st.sub_status if st.sub_status is not None and keyword not in ("local", "declare", "typeset", "export", "readonly") else 0
-        return [st]
-
-    def declare_words(self, st: State, keyword: str, args: list[Val], node: Node) -> list[State]:
-        """A declaration builtin run on expanded words (reached through `command`, `builtin`,
-        a prefix assignment or a variable): the same effect as the parsed form."""
-        flags = unflags = ""
-        operands = []
-        for a in args:
-            if not operands and a.known and len(a.text) > 1 and a.text[0] in "-+" and a.text != "--":
-                if a.text[0] == "-":
-                    flags += a.text[1:]
-                else:
-                    unflags += a.text[1:]
-            elif not (not operands and a.known and a.text == "--"):
-                operands.append(a)
-        if keyword == "local" and not st.locals:
-            return self.done(st, 1)  # "can only be used in a function"
-        local = keyword == "local" or (keyword in ("declare", "typeset") and bool(st.locals) and "g" not in flags)
-        export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
-        if keyword == "export" and "f" in flags:
-            st.exported_funcs = st.exported_funcs | {a.text for a in operands if a.known}
-            return self.done(st, 0)
-        status = 0
-        for a in operands:
-            if not a.known:
-                self.incomplete(self.loc(st, node), f"{keyword} {a.origin!r}, a name not known statically: not modelled")
-                continue
-            name, eq, value = a.text.partition("=")
-            append = name.endswith("+")
-            name = name[:-1] if append else name
-            if not IDENTIFIER.fullmatch(name) or (append and not eq):
-                status = 1  # "not a valid identifier"
-                continue
-            if not eq:
-                self.declare_name(st, name, local, export, flags)
-                continue
-            if local:
-                st.declare_local(name)
-            st.touched.add(name)
-            val = Val(value, a.entry, a.sources)
-            if append:
-                cur = self.read_var(st, name, track=False)
-                val = concat([cur if cur is not None else EMPTY, val])
-            st.assign(name, val, export=export)
-        return self.done(st, status)
-
-    def declare_nameref(self, node: Node, st: State, local: bool) -> None:
-        """`local -n ref=arr`: `ref` stands for `arr` from now on (array helper functions)."""
-        name = self.text(node.child_by_field_name("name"))
-        target = self.expand_string(node.child_by_field_name("value"), st)
-        if local:
-            st.declare_local(name)
-        st.touched.add(name)
-        if not target.known or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?", target.text or ""):
-            self.incomplete(self.loc(st, node), f"nameref {name} to {target.shown()!r}, not a name known statically")
-            st.bind(name, Var(None, origin=f"${name}"))
-            return
-        st.bind(name, Var({0: Val(target.text)}, nameref=target.text.split("[")[0]))
-
-    def declare_name(self, st: State, name: str, local: bool, export: bool | None, flags: str) -> None:
-        if local:
-            fresh = bool(st.locals) and name not in st.locals[-1]
-            st.declare_local(name)
-            if fresh:  # `local x` makes x unset inside the function, `local -a x` an empty array
-                st.bind(name, None)
-        old = st.get(name)
-        st.touched.add(name)
-        if "A" in flags or "a" in flags:
-            if old is None or not old.is_array:
-                items = {} if old is None or old.items is None else ({"0": old.scalar} if "A" in flags and old.scalar else dict(old.items))
-                st.set(name, Var(items, True, "A" in flags, bool(old and old.exported) if export is None else export))
-                return
-        if old is not None and export is not None:
-            st.set(name, Var(old.items, old.is_array, old.assoc, export, old.from_env, old.origin))
-        elif old is None and export:
-            st.set(name, Var({}, exported=True))  # marked for export, unset until assigned
-
-    def declare_dynamic(self, st: State, node: Node, local: bool, export: bool | None, flags: str) -> None:
-        text = self.expand_string(node, st)
-        if not text.known:
-            self.incomplete(self.loc(st, node), "declaration of a name not known statically")
-            return
-        name, eq, value = text.text.partition("=")
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            return
-        if local:
-            st.declare_local(name)
-        st.touched.add(name)
-        if eq:
-            st.assign(name, Val(value, text.entry, text.sources), export=export)
-        else:
-            self.declare_name(st, name, False, export, flags)
-
-    def x_unset_command(self, node, st):
-        words: list[str] = []
-        end = -1
-        for c in node.named_children:  # tree-sitter reads `unset a[1]` as `a` then `[1]`: glue touching pieces
-            text = self.text(c)
-            if "$" in text or "`" in text:  # `unset "$name"`: the name is the value
-                for v in self.expand_words([c], st):
-                    if v.known:
-                        words.append(v.text)
-                    else:
-                        self.incomplete(self.loc(st, c), f"unset {v.origin!r}, a name not known statically: not modelled")
-            elif c.start_byte == end and words:
-                words[-1] += text
-            else:
-                words.append(text.strip("'\""))
-            end = c.end_byte
-        return self.unset_names(st, words)
-
-    def unset_names(self, st: State, words: list[str]) -> list[State]:
-        functions = "-f" in words
-        for word in words:
-            if word.startswith("-"):
-                continue
-            if functions:
-                st.funcs.pop(word, None)
-                continue
-            st.touched.add(word.split("[")[0])
-            if "[" in word and word.endswith("]"):
-                name, _, idx = word[:-1].partition("[")
-                old = st.get(name)
-                if old is not None and old.items is not None:
-                    key = self.subscript_key(st, idx, old.assoc)
-                    items = dict(old.items)
-                    items.pop(key, None)
-                    st.set(name, old.with_items(items))
-            else:
-                (st.bind if "-n" in words else st.set)(word, None)  # `unset -n ref` drops the nameref itself
-        st.status = 0
-        return [st]
 
     # -- simple commands ------------------------------------------------------------------
     def x_command(self, node, st):
@@ -2576,7 +2288,11 @@ class Interpreter:
     pass_guard = conditions.pass_guard
     refine = conditions.refine
     run_test_words = conditions.run_test_words
-
+    assign = declarations.assign
+    declare_words = declarations.declare_words
+    set_var = declarations.set_var
+    subscript_key = declarations.subscript_key
+    unset_names = declarations.unset_names
 
 class ArithScope:
     def __init__(self, interp: Interpreter, st: State):
@@ -2615,12 +2331,6 @@ class ArithScope:
 
 
 CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
-
-
-def element_has_array_ref(node: Node) -> bool:
-    from .definitions import array_refs
-
-    return bool(array_refs(node))
 
 
 TRANSFORMS = {"Q": quote_for_reuse, "E": lambda s: ansi_c(s), "U": str.upper, "L": str.lower,
@@ -2695,7 +2405,7 @@ def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
     return list(seen.values())
 
 
-SEAMS = (conditions,)  # the modules of functions (each taking the interpreter first) the work is split into
+SEAMS = (conditions, declarations)  # the modules of functions (each taking the interpreter first) the work is split into
 HANDLERS = {name[2:]: fn for source in (vars(Interpreter), *map(vars, SEAMS)) for name, fn in source.items()
             if name.startswith("x_")}  # node type -> x_ function
 
