@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
@@ -19,34 +19,18 @@ from .. import deadline
 from ..config import Settings
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
-from . import builtins, conditions, containers, declarations, expansion, parameters, patterns, variables
-from .builtins import BASH_BUILTINS, BUILTIN_HANDLERS
+from . import calls, conditions, declarations, expansion, parameters, patterns, simple_commands, variables
 from .definitions import FileScan, config_names, config_scalars, scan_file, static_source_path
 from .merge import distinct, havoc, join, kept_guards, loop_fingerprint, merge_by_status, same_effect, widen
 from .outcome import JobOutcome, ScriptCall
 from .parse import Source, parse_errors, parse_source, unreadable_region
-from .paths import canonical_word, repo_path
+from .paths import repo_path
 from .state import Flow, Function, State, Var
-from .syntax import (SKIPPED, STATEMENTS, UNCHECKED, CaseArm, CaseArms, _in_background, and_or_split, case_arms,
-                     command_shape, heredoc_after_body, heredoc_chain, heredoc_layout, heredoc_line_rest, heredoc_tail,
-                     if_clauses, inner_of, node_text, redirects_of, statements)
+from .syntax import (SKIPPED, STATEMENTS, UNCHECKED, CaseArm, CaseArms, and_or_split, case_arms, heredoc_after_body,
+                     heredoc_chain, heredoc_layout, heredoc_line_rest, heredoc_tail, if_clauses, inner_of, node_text,
+                     redirects_of, statements)
 from .values import EMPTY, Val, concat, unknown
-from .wordplan import is_env_name, quote_for_reuse, simple_var, unescape_dq, word_plan
-
-# Commands whose exit status answers a question: in a condition both answers are possible.
-QUERIES = frozenset({"grep", "egrep", "fgrep", "which", "type", "command", "diff", "cmp", "pgrep", "hash", "compgen"})
-WRAPPERS = frozenset({"env", "timeout", "time", "nohup", "exec", "stdbuf", "nice", "xvfb-run"})
-SCRIPT_SUFFIXES = (".sh", ".bash")
-# What a POSIX sh (dash) rejects: a script run with `sh` that uses these stops there.
-BASHISMS = (("arrays", r"^\s*\w+(\[[^]\n]*\])?\+?=\("), ("[[ ]]", r"\[\[\s"), ("here-strings", r"<<<"),
-            ("source", r"^\s*source\s"), ("${x//...}", r"\$\{\w+//?"), ("function", r"^\s*function\s"))
-ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=").match  # `env NAME=value ...`
-
-
-# Where images keep their programs: a PATH holding none of them may not find a runner.
-SYSTEM_BIN_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/opt/conda/bin",
-                             "/root/.local/bin", "/usr/local/cuda/bin", "/opt/venv/bin"})
-
+from .wordplan import simple_var, unescape_dq, word_plan
 
 @dataclass
 class Recorder:
@@ -1026,347 +1010,9 @@ class Interpreter:
                 r.flow = None
         return results
 
-    # -- simple commands ------------------------------------------------------------------
-    def x_command(self, node, st):
-        st.sub_status = None
-        prefixes: list[tuple[str, Val]] = []
-        prefix_nodes, redirects, words_nodes, reads_stdin, before = command_shape(node)
-        for c in before:  # `x=1 arr=(a)` on a line of its own, which tree-sitter joins to the next
-            self.assign(c, st)
-        if not words_nodes:
-            for c, _ in prefix_nodes:
-                self.assign(c, st)
-            st.status = st.sub_status if st.sub_status is not None else 0
-            return self.errexit([st])
-        for c, name in prefix_nodes:
-            value = self.assignment_value(c, st)
-            if self.open_world and st.depth == 0 and is_env_name(name) and value.entry is None:
-                # A prefix written in the CI file is configuration a fix may change: in the open
-                # world it is as free as the job's own env (what-if questions need that).
-                value = unknown(f"${name}", frozenset({name}))
-            prefixes.append((name, value))
-        words = self.expand_words(words_nodes, st)
-        if st.flow:  # an expansion error (`set -u`, `${X:?}`): the command does not run
-            return [st]
-        if st.aliases and "expand_aliases" in st.globopts and words_nodes[0].type in ("command_name", "word"):
-            words = self.expand_alias(st, words, self.text(words_nodes[0]), node)
-        saved_stdin, saved_capture = st.stdin, st.capture
-        for r in redirects:
-            self.apply_redirect(r, st)
-        results = self.dispatch(st, words, prefixes, node)
-        if redirects:
-            for r in results:
-                if reads_stdin:
-                    r.stdin = saved_stdin
-                if saved_capture is not None and r.capture is None:
-                    r.capture = saved_capture
-        return self.errexit(results)
-
-    def expand_alias(self, st: State, words: list[Val], written: str, node: Node) -> list[Val]:
-        """`shopt -s expand_aliases` + `alias env=true`: a command name written as a plain word
-        that is an alias is replaced by the alias's words (again, for an alias of an alias)."""
-        aliases = dict(st.aliases)
-        seen = set()
-        while words and written in aliases and written not in seen and words[0].known and words[0].text == written:
-            seen.add(written)
-            value = aliases[written]
-            if re.search(r"[;&|<>()$`'\"\\\n]", value):  # shell text: run as `eval` would, the words after it quoted
-                if not all(w.known for w in words[1:]):
-                    self.incomplete(self.loc(st, node), f"alias {written}={value!r} with arguments not known statically")
-                return [Val("eval"), concat([Val(value)] + [Val(" " + quote_for_reuse(w.text or "")) for w in words[1:]])]
-            parts = value.split()
-            if not parts:
-                return words[1:]
-            words = [Val(p) for p in parts] + words[1:]
-            written = parts[0]
-        return words
-
-    def assignment_value(self, node: Node, st: State) -> Val:
-        value = node.child_by_field_name("value")
-        return self.expand_string(value, st) if value is not None else EMPTY
-
-    def dispatch(self, st: State, words: list[Val], prefixes: list[tuple[str, Val]], node: Node) -> list[State]:
-        if not words:
-            for name, val in prefixes:
-                st.assign(name, val)
-                st.touched.add(name)
-            st.status = st.sub_status if st.sub_status is not None else 0
-            return [st]
-        head = words[0]
-        if not head.known:
-            # Not a subject anyone can name: say where precision was lost, record no run.
-            self.incomplete(self.loc(st, node), f"command name {head.origin!r} not known statically")
-            if st.capture is not None:
-                st.capture.append(Val(None, origin="<output>"))
-            return self.done(st, 0)
-        name = head.text
-        args = words[1:]
-        if name in st.funcs:
-            return self.with_prefixes(st, prefixes, lambda s: self.call_function(s, s.funcs[name], args, node))
-        handler = BUILTIN_HANDLERS.get(name)
-        if handler is None and name in BASH_BUILTINS and name not in WRAPPERS:
-            handler = builtins.ignore  # a builtin with no bearing on what runs (`jobs`, `bind`...): never a run
-        if handler is not None and name not in BASH_BUILTINS:  # a program modelled here (git, cat, xargs...)
-            results = handler(self, st, args, node) if not prefixes else \
-                self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
-            for r in results:
-                r.status_assumed = r.status_assumed or (r.status == 0 and not r.flow)
-            return results
-        if handler is not None and not prefixes:
-            return handler(self, st, args, node)
-        if handler is not None:
-            return self.with_prefixes(st, prefixes, lambda s: handler(self, s, args, node))
-        if name == "docker":
-            return containers.docker(self, st, args, prefixes, node)
-        if name in WRAPPERS:
-            return self.wrapper(st, name, args, prefixes, node)
-        if name in ("bash", "sh"):
-            return self.shell_call(st, args, prefixes, node, name)
-        if "/" in name or name.endswith(SCRIPT_SUFFIXES):
-            path = self.repo_path(name, st.cwd)
-            if path is not None and self.snapshot.exists(path) and shell_script(self, path):
-                return self.call_script(st, path, name, args, prefixes, self.loc(st, node), errexit=shebang_errexit(self, path))
-            # A repository program that is no shell script (`#!/usr/bin/env python3`, `#!/usr/bin/expect`),
-            # or Autoconf's `configure`, runs as one program, like a compiled one: read as bash, its lines
-            # were runs (`import sys`); followed, a `configure`'s thousands of generated branches used up
-            # every cap and cut the rest of the job short.
-            if path is not None and name.endswith(SCRIPT_SUFFIXES):
-                return self.missing(st, node, path)
-            # Any other path that is not in the repository is a build output (./build/bin/test-x): a run.
-        return self.leaf(st, words, prefixes, node)
-
-    def with_prefixes(self, st: State, prefixes: list[tuple[str, Val]], run) -> list[State]:
-        """Prefix assignments last for the duration of a builtin or function call."""
-        if not prefixes:
-            return run(st)
-        saved = {name: st.get(name) for name, _ in prefixes}
-        for name, val in prefixes:
-            st.assign(name, val, export=True)
-        results = run(st)
-        for r in results:
-            for name, old in saved.items():
-                r.bind(name, old)
-        return results
-
-    def wrapper(self, st: State, name: str, args: list[Val], prefixes, node) -> list[State]:
-        rest = list(args)
-        prefixes = list(prefixes)
-        if name == "env":
-            while rest and rest[0].known and rest[0].text.startswith("-"):
-                flag = rest.pop(0).text
-                if flag in ("-u", "--unset", "-C", "--chdir", "-S") and rest:
-                    rest.pop(0)
-            while rest and rest[0].known and ENV_ASSIGNMENT(rest[0].text):
-                word = rest.pop(0)
-                key, _, value = word.text.partition("=")
-                prefixes.append((key, Val(value, word.entry, word.sources)))
-            while rest and not rest[0].known and len(rest) > 1:
-                self.incomplete(self.loc(st, node), f"env argument {rest[0].origin!r} not known statically: taken as assignments")
-                rest.pop(0)
-        elif name == "timeout":
-            while rest and rest[0].known and rest[0].text.startswith("-"):
-                flag = rest.pop(0).text
-                if flag in ("-s", "--signal", "-k", "--kill-after") and rest:
-                    rest.pop(0)
-            if rest:
-                rest.pop(0)  # the duration
-        elif name in ("time", "nohup", "exec", "stdbuf", "nice", "xvfb-run"):
-            while rest and rest[0].known and rest[0].text.startswith("-"):
-                rest.pop(0)
-        if not rest:
-            if name == "exec":
-                return [st]
-            return self.leaf(st, [Val(name), *args], prefixes, node) if name not in self.setup else self.done(st, 0)
-        results = self.dispatch(st, rest, prefixes, node)
-        if name == "exec":
-            for r in results:
-                if not r.flow:
-                    r.flow = Flow("exit")
-        return results
-
     def done(self, st: State, status: int | None) -> list[State]:
         st.status = status
         return [st]
-
-    def shell_call(self, st: State, args: list[Val], prefixes, node, shell: str, container_cwd: str | None = None) -> list[State]:
-        """`bash [options] script args` or `bash -c CMD`; `container_cwd`: run inside a container
-        (only `prefixes` for environment, that working directory)."""
-        rest = list(args)
-        options: set[str] = set()
-        command_mode = stdin_mode = False
-        while rest and rest[0].known and rest[0].text.startswith(("-", "+")) and rest[0].text not in ("-", "--"):
-            flag = rest.pop(0).text
-            if flag.startswith("--"):  # --login, --norc, --posix, --noprofile...
-                if flag in ("--rcfile", "--init-file") and rest:
-                    rest.pop(0)
-                continue
-            on = flag[0] == "-"
-            for letter in flag[1:]:
-                option = {"e": "errexit", "u": "nounset"}.get(letter)
-                if option:
-                    options = options | {option} if on else options - {option}
-                elif letter == "c":
-                    command_mode = True
-                elif letter == "s":
-                    stdin_mode = True
-                elif letter == "o" and rest:
-                    option = rest.pop(0).text
-                    if option in ("errexit", "nounset", "pipefail"):
-                        options = options | {option} if on else options - {option}
-                elif letter == "O" and rest:
-                    rest.pop(0)
-        if rest and rest[0].known and rest[0].text == "--":
-            rest.pop(0)
-        if command_mode:  # `bash -c TEXT [$0 [$1...]]`, `sh -ec TEXT`, `bash -lc TEXT`
-            if not rest:
-                return self.done(st, 2)
-            return self.command_string(st, rest[0], rest[1:] or [Val(shell)], prefixes, node, "errexit" in options, frozenset(options),
-                                       container_cwd)
-        errexit = "errexit" in options
-        if stdin_mode or not rest:  # the script is read from stdin: `curl ... | sh -s -- -y`, `bash -s < x.sh`
-            return self.stdin_script(st, shell, rest, prefixes, node, errexit, frozenset(options), container_cwd)
-        script = rest[0]
-        if not script.known:
-            self.incomplete(self.loc(st, node), f"script path {script.origin!r} not known statically")
-            return self.done(st, 0)
-        path = self.repo_path(script.text, st.cwd if container_cwd is None else container_cwd)
-        if path is None:
-            if container_cwd is not None:
-                return self.in_container(st, prefixes, container_cwd, node, lambda c: self.leaf(c, [Val(shell), *args], [], node))
-            return self.leaf(st, [Val(shell), *args], prefixes, node)
-        if not self.snapshot.exists(path):
-            return self.missing(st, node, path)
-        if shell in ("sh", "dash"):
-            self.posix_sh_caveat(st, node, path)
-        return self.call_script(st, path, script.text, rest[1:], prefixes, self.loc(st, node), errexit=errexit,
-                                options=frozenset(options), container_cwd=container_cwd)
-
-    def stdin_script(self, st: State, shell: str, args: list[Val], prefixes, node, errexit: bool, options,
-                     container_cwd: str | None) -> list[State]:
-        """`sh -s args` / `bash` with no script: the text on stdin is the script, args its $1...
-        Text known statically (a repository file, a here-document) is interpreted; text fetched
-        at run time (`curl ... | sh`) is an incomplete part of the job, which goes on."""
-        text = concat(st.stdin) if st.stdin else None
-        if text is None or not text.known:
-            self.incomplete(self.loc(st, node), f"{shell} runs a script read from stdin, not known statically: not followed",
-                            cut=True)
-            return self.done(st, 0)
-        return self.command_string(st, text, [Val(shell), *args], prefixes, node, errexit, options, container_cwd)
-
-    def posix_sh_caveat(self, st: State, node: Node, path: str) -> None:
-        """`sh x.sh` is interpreted as bash; where x.sh needs bash, a POSIX sh may fail instead: say so."""
-        scan = self.scan_path(path)
-        text = scan.source.text if scan is not None else ""
-        found = [name for name, pattern in BASHISMS if re.search(pattern, text, re.MULTILINE)]
-        if found:
-            self.incomplete(self.loc(st, node), f"{path} is run with sh but uses bash-only {', '.join(found)}: "
-                                                "interpreted as bash, a POSIX sh may stop there")
-
-    def missing(self, st: State, node: Node, path: str) -> list[State]:
-        made = next((d for d in st.made_dirs if path.startswith(d + "/") and not self.snapshot.is_dir(d)), None)
-        top = path.split("/", 1)[0]
-        if made is None and "/" in path and not self.snapshot.is_dir(top):
-            made = top  # no repository file lies there: what the job makes (`python -m venv venv`, a clone)
-        if made is not None:  # under a directory made at run time (a venv, a scratch dir): made then too
-            self.incomplete(self.loc(st, node), f"{path} is not in the repository: it lies under {made}, made at run time")
-            return self.done(st, 0)
-        self.rec.missing.setdefault((self.loc(st, node), path), None)
-        return self.done(st, 127)
-
-    def command_string(self, st, text: Val, args, prefixes, node, errexit: bool, options=frozenset(),
-                       container_cwd: str | None = None) -> list[State]:
-        if not text.known:
-            self.incomplete(self.loc(st, node), "bash -c with a command string not known statically")
-            return self.done(st, 0)
-        location = self.loc(st, node)
-        source = Source(location.path, text.text, max(location.line - 1, 0))
-
-        def body(child: State) -> list[State]:
-            child.positional = tuple(args[1:])
-            child.script = args[0].text if args and args[0].known else None  # $0: the first word after the text
-            child.errexit = errexit
-            child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
-            child.globopts = frozenset()
-            child.chain_entries += tuple(v.entry for v in [text, *args] if v.entry is not None)
-            return self.run_program(source, [child])
-
-        return self.child_process(st, prefixes, location, body, container_cwd)
-
-    def in_container(self, st: State, env, cwd: str, node: Node, run) -> list[State]:
-        """`run(child)` in a container: a new process with only `env`, in `cwd`."""
-        def body(child: State) -> list[State]:
-            finals = run(child)
-            for f in finals:
-                f.flow = None
-            return finals
-
-        return self.child_process(st, env, self.loc(st, node), body, cwd)
-
-    def child_process(self, st: State, prefixes, location: Location, body, container_cwd: str | None = None) -> list[State]:
-        """A new bash process: exported variables and functions and prefixes only, cwd inherited
-        (in a container: the prefixes alone, the container's cwd)."""
-        if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached", cut=True)
-            return self.done(st, 0)
-        child = st.fork()
-        child.vars = {n: v for n, v in st.vars.items() if v.exported}
-        child.funcs = {n: f for n, f in st.funcs.items() if n in st.exported_funcs}
-        if container_cwd is not None:
-            child.vars = {n: v for n, v in self.initial_state(()).vars.items()}  # the image's own HOME, PATH...
-            child.funcs, child.exported_funcs, child.containers, child.cwd = {}, frozenset(), {}, container_cwd
-        for name, val in prefixes:
-            # Seen from the child, a prefix is its environment: conditions on it name it.
-            child.vars[name] = Var({0: replace(val, sources=val.sources | {name})}, exported=True)
-        child.touched = {n for n in st.touched if n in child.vars}
-        child.chain_env = st.chain_env + tuple(n for n, _ in prefixes)
-        child.chain_entries = st.chain_entries + tuple(v.entry for _, v in prefixes if v.entry is not None)
-        child.locals, child.flow, child.no_errexit, child.loop_depth = [], None, 0, 0
-        child.aliases, child.hashed = (), ()  # a new bash: no aliases, an empty hash table
-        child.depth = st.depth + 1
-        child.capture = [] if st.capture is not None else None
-        finals = body(child)
-        out = []
-        for f in merge_by_status(finals, st):
-            back = st.fork()
-            back.status, back.status_assumed = f.status, f.status_assumed
-            back.assumptions = f.assumptions
-            if container_cwd is None:  # directories a child made stay made
-                back.made_dirs = st.made_dirs | f.made_dirs
-            if st.capture is not None:
-                back.capture = (back.capture or []) + (f.capture if f.capture is not None else [Val(None, origin="<output>")])
-            out.append(back)
-        return out or self.done(st, 0)
-
-    def call_script(self, st: State, path: str, shown: str, args: list[Val], prefixes, location: Location, *,
-                    errexit: bool, options=frozenset(), container_cwd: str | None = None) -> list[State]:
-        visible = {n: v for n, v in st.vars.items() if v.exported} if container_cwd is None else {}
-        visible.update({n: Var({0: v}, exported=True) for n, v in prefixes})
-        self.rec.scripts.append(ScriptCall(path, location, *split_known(visible), self.job_id, False))
-        source = self.load(path)
-        if source is None:
-            return self.done(st, 126)
-        names = self.config_names_for(path)
-        frame = Frame("script", location, path, tuple((n, v.shown()) for n, v in prefixes))
-
-        def body(child: State) -> list[State]:
-            child.source = source
-            child.script = shown
-            child.sources = (shown,)
-            child.positional = tuple(args)
-            child.errexit = errexit
-            child.nounset, child.pipefail = "nounset" in options, "pipefail" in options
-            child.globopts = frozenset()
-            child.config_names = names
-            child.config_scalars = self.config_scalars_for(path)
-            child.frames = st.frames + (frame,)
-            child.chain_entries += tuple(v.entry for v in args if v.entry is not None)
-            finals = self.run_program(source, [child])
-            for f in finals:
-                if f.flow and f.flow.kind in ("return", "break", "continue"):
-                    f.flow = None
-            return finals
-
-        return self.child_process(st, prefixes, location, body, container_cwd)
 
     def assume(self, st: State, node: Node, detail: str) -> State:
         """What follows holds only if `node` did what it was taken to do (a directory or file made
@@ -1380,129 +1026,6 @@ class Interpreter:
         parent = posixpath.dirname(path)
         return parent in st.made_dirs or not (parent == "" or self.snapshot.is_dir(parent))
 
-    def source_file(self, st: State, args: list[Val], node: Node) -> list[State]:
-        if not args or not args[0].known:
-            self.incomplete(self.loc(st, node), "sourced path not known statically")
-            return self.done(st, 0)
-        path = self.repo_path(args[0].text, st.cwd)
-        if path is None or not self.snapshot.exists(path):
-            if path is not None and not self.made_at_run_time(st, path):
-                return self.missing(st, node, path)
-            where = "outside the repository" if path is None else "made at run time"
-            self.incomplete(self.loc(st, node), f"sourced file {args[0].text!r} is {where}: not followed", cut=True)
-            self.assume(st, node, f"{args[0].text} can be sourced")
-            return self.done(st, 0)
-        location = self.loc(st, node)
-        visible = {n: v for n, v in st.vars.items() if v.exported}
-        self.rec.scripts.append(ScriptCall(path, location, *split_known(visible), self.job_id, True))
-        if st.depth >= self.settings.max_depth:
-            self.incomplete(location, f"call depth limit ({self.settings.max_depth}) reached: {path} not followed", cut=True)
-            return self.done(st, 0)
-        source = self.load(path)
-        if source is None:
-            return self.done(st, 1)
-        saved = (st.source, st.sources, st.positional, st.config_names, st.frames)
-        st.source = source
-        st.sources = (args[0].text, *st.sources)
-        if len(args) > 1:
-            st.positional = tuple(args[1:])
-        st.config_names = st.config_names | self.config_names_for(path)
-        st.config_scalars = {**self.config_scalars_for(path), **st.config_scalars}
-        st.frames = st.frames + (Frame("script", location, path),)
-        st.depth += 1
-        results = self.run_program(source, [st])
-        for r in results:
-            r.depth -= 1
-            r.source, r.sources = saved[0], saved[1]
-            if len(args) > 1:
-                r.positional = saved[2]
-            r.frames = kept_guards(saved[4], r.frames)
-            if r.flow and r.flow.kind == "return":
-                r.flow = None
-        return results
-
-    def leaf(self, st: State, words: list[Val], prefixes, node: Node, looked_up: bool = False) -> list[State]:
-        head = words[0].text if words[0].known else None
-        if head is not None and "/" not in head and not looked_up:
-            found, needs = self.lookup_program(st, head, prefixes, node)
-            if found is None:
-                return self.done(st, 127)  # "command not found": no run
-            if found != head:
-                words = [Val(found), *words[1:]]
-                head = found
-            if needs:  # only this run rests on it: what follows does whether or not it was found
-                saved = st.assumptions
-                results = self.leaf(self.assume(st, node, needs), words, prefixes, node, looked_up=True)
-                for r in results:
-                    r.assumptions = saved
-                return results
-        if head is not None and posixpath.basename(head) in self.setup:
-            return self.setup_command(st, posixpath.basename(head), words[1:], node)
-        self.record_run(st, words, prefixes, node)
-        st.status, st.status_assumed = 0, True
-        if st.capture is not None:
-            st.capture.append(Val(None, origin="<output>"))
-        return [st]
-
-    def lookup_program(self, st: State, name: str, prefixes, node: Node) -> tuple[str | None, str]:
-        """What bash runs for a program name: itself, what `hash -p` bound it to, or nothing
-        (None) when the job unset PATH; and, when a PATH without the system directories may
-        hide it, the assumption its run needs."""
-        for hashed, path in reversed(st.hashed):
-            if hashed == name:
-                return path, ""
-        var = dict(prefixes).get("PATH") if any(n == "PATH" for n, _ in prefixes) else None
-        if var is None:
-            if "PATH" not in st.touched:
-                return name, ""
-            current = st.get("PATH")
-            if current is None or current.scalar is None:
-                return (None, "") if current is None or current.items is not None else (name, "")
-            var = current.scalar
-        if var.known and not any(d.rstrip("/") in SYSTEM_BIN_DIRS for d in var.text.split(":")):
-            self.incomplete(self.loc(st, node), f"PATH is {var.text!r}, without the system directories: {name} may not be found")
-            return name, f"{name} is found on PATH={var.text}"
-        return name, ""
-
-    def record_run(self, st: State, words: list[Val], prefixes, node: Node) -> None:
-        location = self.loc(st, node)
-        argv = tuple(self.canonical(v.shown(), st.cwd) for v in words)
-        names = set(st.chain_env) | set(st.read_exported)
-        env: dict[str, str] = {}
-        for name in sorted(names):
-            var = st.get(name)
-            if var is not None and var.exported and var.scalar is not None and var.scalar.known:
-                env[name] = var.scalar.text
-        for name, val in prefixes:
-            if val.known:
-                env[name] = val.text
-            else:
-                env.pop(name, None)
-        # Every entry on the way, outermost first: the sweep's config is the subject a reviewer
-        # thinks of; entries of arrays looped inside the scripts it calls are reached too.
-        leaf_entries = [v.entry for v in [*(v for _, v in prefixes), *words] if v.entry is not None]
-        entries = tuple(dict.fromkeys([*st.chain_entries, *leaf_entries]))
-        entry = entries[0] if entries else None
-        frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
-        self.rec.runs.append(Run(self.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
-                                 st.assumptions, self.platform, entries, _in_background(node)))
-
-    def canonical(self, word: str, cwd: str) -> str:
-        """`canonical_word`, remembered for this interpreter: its snapshot (and whatever notes
-        the questions asked of it) already saw the first call, so a repeat asks nothing new."""
-        key = (word, cwd)
-        found = self._canonical.get(key)
-        if found is None:
-            found = self._canonical[key] = canonical_word(word, cwd, self.snapshot, self.settings)
-        return found
-
-    def setup_command(self, st: State, name: str, args: list[Val], node: Node) -> list[State]:
-        if st.capture is not None:
-            st.capture.append(Val(None, origin=f"<output of {name}>"))
-        st.status = None if name in QUERIES else 0
-        st.status_assumed = st.status == 0 and name not in ("true", ":", "echo", "printf")
-        return [st]
-
     # -- paths -------------------------------------------------------------------------
     def repo_path(self, text: str | None, cwd: str) -> str | None:
         return repo_path(text, cwd, self.settings)
@@ -1510,6 +1033,11 @@ class Interpreter:
     # ------------------------------------------------------------------ the seams' functions
     # (each a function of its module taking the interpreter first; bound here for the modules that call it
     # through the interpreter: the seams do not import each other)
+    call_script = calls.call_script
+    in_container = calls.in_container
+    missing = calls.missing
+    shell_call = calls.shell_call
+    source_file = calls.source_file
     pass_guard = conditions.pass_guard
     refine = conditions.refine
     run_test_words = conditions.run_test_words
@@ -1532,6 +1060,9 @@ class Interpreter:
     segments = expansion.segments
     parameter = parameters.parameter
     word_of_text = parameters.word_of_text
+    dispatch = simple_commands.dispatch
+    leaf = simple_commands.leaf
+    setup_command = simple_commands.setup_command
     array_values = variables.array_values
     dollar0 = variables.dollar0
     element = variables.element
@@ -1545,55 +1076,6 @@ class Interpreter:
     unset = variables.unset
 
 CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
-
-
-def split_known(visible: dict[str, Var]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """The variables a script call sees: (name, value) of the known ones and the names of the
-    others, each sorted by name (one pass: a sweep makes a call per config entry)."""
-    known, unknown_names = [], []
-    for name, var in visible.items():
-        scalar = var.scalar
-        if scalar is not None and scalar.known:
-            known.append((name, scalar.text))
-        else:
-            unknown_names.append(name)
-    known.sort()
-    unknown_names.sort()
-    return tuple(known), tuple(unknown_names)
-
-
-AUTOCONF_MARK = re.compile(rb"^# Generated by GNU Autoconf", re.M)
-SHEBANG_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash"})
-
-
-def shell_script(interp: Interpreter, path: str) -> bool:
-    """Whether a repository file run as a program (`./x`) is a shell script to follow: no `#!`
-    line (bash runs it itself) or one naming a POSIX shell, and not written by Autoconf."""
-    try:
-        head = interp.snapshot.read(path)[:2048]
-    except (KeyError, OSError):
-        return True
-    if AUTOCONF_MARK.search(head) is not None:
-        return False
-    if not head.startswith(b"#!"):
-        return True
-    words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
-    program = posixpath.basename(words[0]) if words else "sh"
-    if program == "env":
-        named = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
-        program = posixpath.basename(named[0]) if named else "sh"
-    return program in SHEBANG_SHELLS
-
-
-def shebang_errexit(interp: Interpreter, path: str) -> bool:
-    try:
-        first = interp.snapshot.text(path).split("\n", 1)[0]
-    except (KeyError, OSError):
-        return False
-    if not first.startswith("#!"):
-        return False
-    words = first[2:].split()
-    return any(w.startswith("-") and "e" in w[1:] for w in words[1:])
 
 
 def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
@@ -1615,7 +1097,7 @@ def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
     return list(seen.values())
 
 
-SEAMS = (conditions, declarations)  # the modules of functions (each taking the interpreter first) the work is split into
+SEAMS = (conditions, declarations, simple_commands)  # the modules of functions (each taking the interpreter first) the work is split into
 HANDLERS = {name[2:]: fn for source in (vars(Interpreter), *map(vars, SEAMS)) for name, fn in source.items()
             if name.startswith("x_")}  # node type -> x_ function
 
