@@ -405,7 +405,7 @@ class Interpreter:
             return self.heredoc_pipeline(node, st, tail)
         chain = heredoc_chain(node)
         if chain is not None:
-            return self.heredoc_chain(node, st, chain)
+            return self.run_heredoc_chain(node, st, chain)
         return self.redirected(node, st)
 
     def run_text(self, source: Source, states: list[State]) -> list[State]:
@@ -421,7 +421,7 @@ class Interpreter:
                 out.append(r)
         return out
 
-    def heredoc_chain(self, node: Node, st: State, chain: list[tuple[str, Node]] | None) -> list[State]:
+    def run_heredoc_chain(self, node: Node, st: State, chain: list[tuple[str, Node]] | None) -> list[State]:
         """`cat <<EOF && a || b`: tree-sitter hangs what follows the marker on the here-document;
         bash runs it as the rest of an and-or list, left to right."""
         if not chain:
