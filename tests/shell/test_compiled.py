@@ -41,7 +41,7 @@ FILES = {"sweep.sh": SWEEP, "run_one.sh": RUN_ONE, "tests/test_x.py": "", "tests
 
 
 def memos():
-    return (*wordplan._PLANS, *(fn.memo for fn in (syntax.statements, syntax.if_clauses, syntax.redirects_of,
+    return (*wordplan.PLANS, *(fn.memo for fn in (syntax.statements, syntax.if_clauses, syntax.redirects_of,
                                                 syntax.command_shape, syntax.assignment_shape, syntax.expansion_shape)))
 
 
@@ -67,11 +67,11 @@ def test_memos_are_reused_and_give_the_fresh_result():
     with fresh_memos():
         first = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
         sizes = [len(m) for m in memos()]
-        plans = dict(wordplan._PLANS[False])
+        plans = dict(wordplan.PLANS[False])
         assert all(sizes[2:]) and sizes[0], sizes  # every memo was used (words in quotes compile with their string)
         again = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
         assert [len(m) for m in memos()] == sizes  # nothing compiled twice
-        assert all(wordplan._PLANS[False][node] is plan for node, plan in plans.items())
+        assert all(wordplan.PLANS[False][node] is plan for node, plan in plans.items())
     assert outcome_key(again) == outcome_key(first)
     assert argvs(first) == [
         f"python3 -m pytest tests/test_x.py --tp {tp} --label plain + more /home/u/x lit ab tests/test_x.py tests/test_y.py /home/u"

@@ -16,7 +16,7 @@ from .parse import Source, parse_source
 from .state import State, Var
 from .syntax import inner_of
 from .values import Val
-from .wordplan import _closing_quote, _expansion_end, ansi_c, int_or_none, simple_var
+from .wordplan import closing_quote, expansion_end, ansi_c, int_or_none, simple_var
 
 
 @dataclass
@@ -234,13 +234,13 @@ def regex_pieces(interp, raw: str, st: State) -> tuple[tuple[str, bool], ...] | 
             add(raw[i + 1 : end], True)
             i = end + 1
         elif raw.startswith("$'", i):
-            end = _closing_quote(raw, i + 2, "'")
+            end = closing_quote(raw, i + 2, "'")
             if end < 0:
                 return None
             add(ansi_c(raw[i + 2 : end]), True)
             i = end + 1
         elif c == '"':
-            end = _closing_quote(raw, i + 1, '"')
+            end = closing_quote(raw, i + 1, '"')
             if end < 0:
                 return None
             val = interp.expand_text(st, raw[i + 1 : end])
@@ -249,7 +249,7 @@ def regex_pieces(interp, raw: str, st: State) -> tuple[tuple[str, bool], ...] | 
             add(val.text, True)
             i = end + 1
         elif c in "$`":
-            end = _expansion_end(raw, i)
+            end = expansion_end(raw, i)
             if end < 0:
                 return None
             val = interp.expand_text(st, raw[i:end])

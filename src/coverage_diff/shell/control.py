@@ -175,11 +175,11 @@ def arms_not_matched(interp, arms: "CaseArms", start: int, end: int, subject: Va
     the others did not match, and a loop passing thousands of arms keeps one frame a pass."""
     variables = tuple(sorted(subject.sources))
     key = (node.id, interp.loc(st, node), variables, start)
-    done = interp._arms_recorded.get(key, start)
+    done = interp.arms_recorded.get(key, start)
     for j in range(done, end):
         arm = arms.arms[j]
         interp.rec.conditions.setdefault(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), variables, False), None)
-    interp._arms_recorded[key] = max(done, end)
+    interp.arms_recorded[key] = max(done, end)
 
 
 def case_index(interp, arms: "CaseArms", st: State, extglob: bool) -> tuple[dict[str, list[int]], list[int]]:

@@ -10,7 +10,7 @@ from tree_sitter import Node
 
 from ..model import ConfigEntry
 from . import braces
-from .definitions import entry_text, is_literal
+from .definitions import array_refs, entry_text, is_literal
 from .state import State, Var
 from .syntax import assignment_shape, declaration_shape
 from .values import EMPTY, Val, concat, unknown
@@ -126,7 +126,7 @@ def array_items(interp, st: State, name: str, node: Node, assoc: bool) -> dict |
 
 def subscript_key(interp, st: State, text: str, assoc: bool):
     if assoc:  # expanded as a word without splitting: `M['a b']`, `M["$k"]`, `M[a b]`
-        node = interp._word_node(st, text) if "'" in text or '"' in text else None
+        node = interp.word_node(st, text) if "'" in text or '"' in text else None
         val = interp.expand_string(node, st) if node is not None else interp.expand_text(st, text)
         return val.text
     return interp.arith_eval(st, text)
@@ -321,6 +321,4 @@ def unset_names(interp, st: State, words: list[str]) -> list[State]:
 
 
 def element_has_array_ref(node: Node) -> bool:
-    from .definitions import array_refs
-
     return bool(array_refs(node))

@@ -14,7 +14,7 @@ from .parse import Source, parse_source
 from .state import Flow, State, Var
 from .syntax import STATEMENTS, UNCHECKED, arithmetic_inner, inner_of, node_text
 from .values import EMPTY, IFS_DEFAULT, Val, concat, split_fields, unknown
-from .wordplan import (PARAM, STATIC, VAR, _PLANS, Pieces, WordPlan, as_field, brace_words, brace_words_text,
+from .wordplan import (PARAM, STATIC, VAR, PLANS, Pieces, WordPlan, as_field, brace_words, brace_words_text,
                        has_glob_char, join_values, joined_words, literal_ops, quoted_ops, unescape_word, word_plan)
 
 
@@ -26,7 +26,7 @@ UNKNOWN_IFS = _UnknownIFS(IFS_DEFAULT)  # `ifs() is UNKNOWN_IFS`: not known stat
 
 
 def expand_words(interp, nodes: list[Node], st: State) -> list[Val]:
-    plans = _PLANS[False]
+    plans = PLANS[False]
     if len(nodes) > 1:  # words tree-sitter split (`pre{$x,$y}post`), noted on the first word's plan
         first = plans.get(nodes[0].id) or word_plan(nodes[0], False)
         joined = first.joined
@@ -128,7 +128,7 @@ def joined_fields(interp, group: list[Node], st: State) -> list[Val]:
     words = brace_words_text(text, group[0].start_point[0], st.source.path) if braces.has_braces(text) else None
     if words is None:
         # Read again as the value of an assignment, where tree-sitter may take it whole.
-        node = _word_node(interp, st, text)
+        node = word_node(interp, st, text)
         if node is not None and node_text(node) == text:
             return fields(interp, node, st)
         words = "tree-sitter reads it as several words"
@@ -296,7 +296,7 @@ def simple_expansion(interp, name: str, st: State, quoted: bool):
     return (interp.special_or_var(st, name), quoted)
 
 
-def _word_node(interp, st: State, text: str) -> Node | None:
+def word_node(interp, st: State, text: str) -> Node | None:
     src = Source(st.source.path, f"_x={text}", st.source.line_offset)
     tree = parse_source(src)
     node = tree.root_node.named_children[0] if tree.root_node.named_children else None

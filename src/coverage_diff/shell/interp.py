@@ -4,6 +4,18 @@ they reach) without executing anything, collecting the leaf commands as Runs.
 Each statement maps a `State` to a list of States: more than one when a
 condition on an unknown value forks the path (each fork records the Assumption
 it made).  Runs go to a shared `Recorder` the moment they happen.
+
+`Interpreter` is the core: what one interpretation holds (snapshot, settings, the
+recorder, step counts, per-file scans), the dispatch of a statement to its handler,
+and the bookkeeping every part shares.  The work itself is in modules of functions
+that take the interpreter first, as `builtins.py` does: `pipelines` (and-or lists,
+pipelines, subshells, redirections, functions), `control` (if, case, loops),
+`conditions` (tests), `declarations` (assignments, declare, unset),
+`simple_commands` and `calls` (what a command runs: builtin, script, program),
+`expansion`, `parameters` and `variables` (words and values); `syntax` and
+`wordplan` hold what the syntax tree alone says, read once per node, and `paths`
+and `merge` repository paths and the joining of paths.  These modules do not import
+each other's functions: each reaches the others through the interpreter.
 """
 
 from __future__ import annotations
@@ -25,6 +37,9 @@ from .paths import repo_path
 from .state import Flow, State, Var
 from .syntax import STATEMENTS, node_text, statements
 from .values import Val, unknown
+
+CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
+
 
 @dataclass
 class Recorder:
@@ -51,8 +66,8 @@ class Interpreter:
         self._scans: dict[str, FileScan | None] = {}
         self._names: dict[str, frozenset[str]] = {}
         self._scalars: dict[str, dict[str, str]] = {}
-        self._arms_recorded: dict[tuple, int] = {}  # `arms_not_matched`: conditions already recorded
-        self._canonical: dict[tuple[str, str], str] = {}
+        self.arms_recorded: dict[tuple, int] = {}  # `arms_not_matched`: conditions already recorded
+        self.canonical_words: dict[tuple[str, str], str] = {}
         self.setup = settings.leaf_setup
 
     # ------------------------------------------------------------------ entry points
@@ -276,13 +291,12 @@ class Interpreter:
         parent = posixpath.dirname(path)
         return parent in st.made_dirs or not (parent == "" or self.snapshot.is_dir(parent))
 
-    # -- paths -------------------------------------------------------------------------
     def repo_path(self, text: str | None, cwd: str) -> str | None:
         return repo_path(text, cwd, self.settings)
 
     # ------------------------------------------------------------------ the seams' functions
-    # (each a function of its module taking the interpreter first; bound here for the modules that call it
-    # through the interpreter: the seams do not import each other)
+    # Functions of the modules below (each takes the interpreter first) that another module
+    # calls through the interpreter, as `interp.read_var(...)`.
     call_script = calls.call_script
     in_container = calls.in_container
     missing = calls.missing
@@ -296,7 +310,7 @@ class Interpreter:
     set_var = declarations.set_var
     subscript_key = declarations.subscript_key
     unset_names = declarations.unset_names
-    _word_node = expansion._word_node
+    word_node = expansion.word_node
     arith_eval = expansion.arith_eval
     arith_text = expansion.arith_text
     expand_string = expansion.expand_string
@@ -330,8 +344,6 @@ class Interpreter:
     unbound = variables.unbound
     unset = variables.unset
 
-CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
-
 
 def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
     """The scans of a script and the files it sources (statically resolved)."""
@@ -352,7 +364,7 @@ def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
     return list(seen.values())
 
 
-SEAMS = (pipelines, control, conditions, declarations, simple_commands)  # the modules of functions (each taking the interpreter first) the work is split into
-HANDLERS = {name[2:]: fn for source in (vars(Interpreter), *map(vars, SEAMS)) for name, fn in source.items()
-            if name.startswith("x_")}  # node type -> x_ function
+# The modules whose `x_TYPE` functions run a statement of that node type.
+SEAMS = (pipelines, control, conditions, declarations, simple_commands)
+HANDLERS = {name[2:]: fn for seam in SEAMS for name, fn in vars(seam).items() if name.startswith("x_")}
 

@@ -312,7 +312,7 @@ def operand_text(interp, node: Node, operands: list[Node]) -> str:
 def pattern_of_text(interp, st: State, text: str):
     if not text:
         return ()
-    node = interp._word_node(st, text)
+    node = interp.word_node(st, text)
     if node is None:
         return ((text, False),)
     pat, _ = interp.pattern(node, st)
@@ -322,7 +322,7 @@ def pattern_of_text(interp, st: State, text: str):
 def word_of_text(interp, st: State, text: str) -> Val:
     if not text:
         return Val("")
-    node = interp._word_node(st, text)
+    node = interp.word_node(st, text)
     return interp.expand_string(node, st) if node is not None else Val(text)
 
 

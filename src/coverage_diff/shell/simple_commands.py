@@ -12,10 +12,9 @@ from tree_sitter import Node
 from ..model import Frame, Run
 from . import builtins, containers
 from .builtins import BASH_BUILTINS, BUILTIN_HANDLERS
-from .calls import shebang_errexit, shell_script
-from .paths import canonical_word
+from .paths import canonical_word, shebang_errexit, shell_script
 from .state import Flow, State
-from .syntax import _in_background, command_shape
+from .syntax import in_background, command_shape
 from .values import EMPTY, Val, concat, unknown
 from .wordplan import is_env_name, quote_for_reuse
 
@@ -259,16 +258,16 @@ def record_run(interp, st: State, words: list[Val], prefixes, node: Node) -> Non
     entry = entries[0] if entries else None
     frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
     interp.rec.runs.append(Run(interp.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
-                             st.assumptions, interp.platform, entries, _in_background(node)))
+                             st.assumptions, interp.platform, entries, in_background(node)))
 
 
 def canonical(interp, word: str, cwd: str) -> str:
     """`canonical_word`, remembered for this interpreter: its snapshot (and whatever notes
     the questions asked of it) already saw the first call, so a repeat asks nothing new."""
     key = (word, cwd)
-    found = interp._canonical.get(key)
+    found = interp.canonical_words.get(key)
     if found is None:
-        found = interp._canonical[key] = canonical_word(word, cwd, interp.snapshot, interp.settings)
+        found = interp.canonical_words[key] = canonical_word(word, cwd, interp.snapshot, interp.settings)
     return found
 
 

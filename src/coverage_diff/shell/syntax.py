@@ -342,7 +342,7 @@ def inner_of(node: Node, opening: str, closing: str) -> str:
 
 
 @lru_cache(maxsize=1 << 16)  # every argv word of every run asks: a few thousand distinct (text, cwd)
-def _in_background(node: Node) -> bool:
+def in_background(node: Node) -> bool:
     """Whether the command, or a statement around it in its file, ends with `&`."""
     while node is not None and node.type != "function_definition":
         after = node.next_sibling

@@ -52,13 +52,13 @@ class WordPlan:
         # (how many words, `joined_words` of them) for the first word of a command's words.
         self.joined: tuple | None = None
 
-_PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
+PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
 
 
 def word_plan(node: Node, in_quotes: bool) -> WordPlan:
     if node.__class__ is _Literal:  # stand-ins are made afresh on each use
         return WordPlan(word_ops(node, in_quotes), may_brace(node, in_quotes))
-    plans = _PLANS[in_quotes]
+    plans = PLANS[in_quotes]
     plan = plans.get(node.id)
     if plan is None:
         if len(plans) >= MAX_MEMO:
@@ -182,7 +182,7 @@ def quoted_ops(node: Node, start: int, end: int, heredoc: bool = False) -> list[
     return ops
 
 
-def _closing_quote(text: str, start: int, quote: str) -> int:
+def closing_quote(text: str, start: int, quote: str) -> int:
     """Index of the quote closing a string whose text starts at `start` (a backslash escapes
     the next character: `"..."` and `$'...'`), or -1."""
     i = start
@@ -196,7 +196,7 @@ def _closing_quote(text: str, start: int, quote: str) -> int:
     return -1
 
 
-def _expansion_end(text: str, start: int) -> int:
+def expansion_end(text: str, start: int) -> int:
     """End of the `$name`, `${...}`, `$(...)` or backquoted expansion at `start`, or -1."""
     if text[start] == "`":
         end = text.find("`", start + 1)
