@@ -9,7 +9,6 @@ from ..model import Frame
 from .state import State, Var
 
 
-# ---------------------------------------------------------------------------- helpers
 def loop_fingerprint(st: State) -> int:
     return hash((repr(sorted(st.vars.items())), st.positional, st.cwd, st.stdin and repr(st.stdin)))
 

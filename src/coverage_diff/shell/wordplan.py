@@ -16,7 +16,6 @@ from .syntax import MAX_MEMO, UNCHECKED, expansion_shape, node_text, per_node
 from .values import EMPTY, Val, concat, unknown
 
 
-# ---------------------------------------------------------------------------- compiled words
 # A word's shape (its literal pieces, where its expansions sit, how each is quoted) is fixed
 # by the syntax tree, so it is worked out once per node and kept: `segments` then evaluates
 # only the expansions.  Trees stay alive for the process (`parse.parse_source` keeps them),
