@@ -79,6 +79,12 @@ class Session:
             self._snapshots[rev] = Snapshot.worktree(self.repo) if rev == "" else Snapshot.at(self.repo, rev, self.reader)
         return self._snapshots[rev]
 
+    @property
+    def settings(self) -> Settings | None:
+        """The settings given for every revision (`--config`, or the base's with
+        `--settings-from base` once a diff read them); None: each revision's own."""
+        return self._settings
+
     def settings_for(self, snapshot: Snapshot) -> Settings:
         from ..config import load_settings
 
