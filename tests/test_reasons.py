@@ -3,12 +3,21 @@
 import pytest
 import yaml
 
-from coverage_diff.model import Command, Condition, Job, Location
+from coverage_diff.model import Command, Comparison, Condition, Job, Location
 from coverage_diff.reasons import edit_distance, is_near_miss, render_step, required_value
+from coverage_diff.config import Settings
+from coverage_diff.shell import interpret_job
+from coverage_diff.snapshot import Snapshot
 
 
-def cond(text: str, outcome: bool = True) -> Condition:
-    return Condition(Location("s.sh", 3), text, ("X",), outcome)
+def recorded(guard: str, outcome: bool) -> Condition:
+    """The condition the interpreter records for `guard` in a script, X unknown (a `case` arm is
+    written as its first line)."""
+    body = f"{guard}\n    pytest a.py ;;\nesac\n" if guard.startswith("case") else f"if {guard}; then\n  pytest a.py\nfi\n"
+    the_job = Job(system="buildkite", file="p.yml", key="k", label="k", location=Location("p.yml", 1),
+                  commands=(Command("bash s.sh", Location("p.yml", 2)),))
+    out = interpret_job(the_job, Snapshot.from_files("t", {"s.sh": body}), Settings(), open_world=True)
+    return next(c for c in out.conditions if c.location.line == 1 and c.outcome == outcome)
 
 
 @pytest.mark.parametrize(
@@ -24,10 +33,23 @@ def cond(text: str, outcome: bool = True) -> Condition:
         ('case "$X" in distributed)', True, "distributed"),
         ('case "$X" in slow|nightly*)', True, "slow"),
         ('[[ ! -n "${X:-}" ]]', False, "1"),
+        ('[ ! "$X" = gpu ]', False, "gpu"),
+        ('test "$X" != cpu', False, "cpu"),
+        ('[[ "$X" =~ ^(1|true)$ ]]', True, "(1|true"),
+        ('[[ $X -eq 2 ]]', False, "not-2"),
+        ('[[ -n "$X" && "$Y" == 1 ]]', True, "1"),  # not one test: the variable set
     ],
 )
 def test_required_value(text, outcome, value):
-    assert required_value(cond(text, outcome), "X") == value
+    assert required_value(recorded(text, outcome), "X") == value
+
+
+def test_what_a_test_compares_is_read_from_its_syntax():
+    compares = recorded('[[ ! "${X:-0}" == "a b" ]]', True).compares
+    assert compares == Comparison("==", "X", "a b", negated=True)
+    assert recorded('[ -d "$X" ]', True).compares == Comparison("-d", "X")
+    assert recorded('[[ "$X" == 1 || -z "$X" ]]', True).compares is None
+    assert recorded('case "$X" in "tpu" | gpu)', False).compares == Comparison("case", "X", "tpu")
 
 
 def job(system: str, **fields) -> Job:

@@ -148,6 +148,20 @@ def _is_assignment(word: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """What a simple test compares, as the interpreter read it from the syntax: `[[ "$X" == gpu ]]`,
+    `[ -n "$X" ]`, `case $X in a|b)`.  `operator` is the test's (`-n`, `-z`, `==`, `=`, `!=`, `=~`,
+    `-eq`..., a file test such as `-d`) or `case`; `variable` the one the tested word reads ("" when it
+    reads none or more); `operand` the literal or pattern on the other side as written, without its
+    quotes (for `case`, the arm's first alternative); `negated` whether a `!` inside the test turns it."""
+
+    operator: str
+    variable: str = ""
+    operand: str = ""
+    negated: bool = False
+
+
+@dataclass(frozen=True)
 class Condition:
     """A condition the interpreter evaluated (an `if`, `[[ ]]`, `case` arm...)."""
 
@@ -155,6 +169,9 @@ class Condition:
     text: str  # the condition as written, e.g. `[[ -n "${SW_ATTN:-}" ]]`
     variables: tuple[str, ...]  # environment variables it reads
     outcome: bool  # the branch that was taken (True = then / arm matched)
+    # What it compares, when it is one test the interpreter could read (not `a && b`, not a command):
+    # read by the fix suggestions instead of the text.  Not part of its identity.
+    compares: Comparison | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

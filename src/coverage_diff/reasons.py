@@ -176,32 +176,29 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
 
 
 # --------------------------------------------------------------------------- fixes
-_LITERAL_AFTER = re.compile(r"(==|!=|=|-eq|-ne|=~)\s*\"?'?([^\"' \]\)]*)")
-_CASE_ARM = re.compile(r"^\s*case\b.*?\bin\s+(.+?)\)\s*$", re.S)
-
-
 def required_value(condition: Condition, variable: str) -> str | None:
-    """A value of `variable` that gives the condition its needed outcome (None: unset)."""
-    text = condition.text
-    want = condition.outcome
-    if re.search(r"(^|\s)!\s", text):
-        want = not want
-    arm = _CASE_ARM.match(text)
-    if arm:  # `case "$X" in a|b*)`: the first alternative, without glob characters
-        first = arm.group(1).split("|")[0].strip().strip("\"'")
-        return _literal(first) if want else f"not-{_literal(first)}"
-    if "-z" in text:
-        return "1" if not want else None
-    if "-n" in text or re.fullmatch(r"\s*\[\[?\s*\"?\$\{?\w+[^ ]*\"?\s*\]\]?\s*", text):
+    """A value of `variable` that gives the condition its needed outcome (None: unset), read from
+    what the interpreter recorded it compares (`Condition.compares`); a condition it could not
+    read as one test (`a && b`, a command) needs the variable set."""
+    compared = condition.compares
+    want = condition.outcome != (compared is not None and compared.negated)
+    if compared is None:
         return "1" if want else None
-    match = _LITERAL_AFTER.search(text)
-    if match:
-        op, literal = match.groups()
-        literal = _literal(literal)
-        if op in ("==", "=", "-eq", "=~"):
-            return literal if want else f"not-{literal}"
-        return literal if not want else f"not-{literal}"
-    return "1" if want else None
+    op = compared.operator
+    if op == "case":  # `case "$X" in a|b*)`: the first alternative, without glob characters
+        return _literal(compared.operand) if want else f"not-{_literal(compared.operand)}"
+    if op == "-z":
+        return "1" if not want else None
+    if op not in _COMPARING:
+        return "1" if want else None
+    literal = _literal(_WORD.match(compared.operand).group(1))
+    if op in ("==", "=", "-eq", "=~"):
+        return literal if want else f"not-{literal}"
+    return literal if not want else f"not-{literal}"
+
+
+_COMPARING = frozenset({"==", "=", "!=", "-eq", "-ne", "=~"})
+_WORD = re.compile(r"\"?'?([^\"' \]\)]*)")  # the part a fix can name: up to a blank, a quote or a `)`
 
 
 def _literal(pattern: str) -> str:

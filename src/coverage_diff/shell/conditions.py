@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from ..model import Assumption, Condition, Frame, Location
+from ..model import Assumption, Comparison, Condition, Frame, Location
 from . import ere, patterns
 from .parse import Source, parse_source
 from .state import State, Var
-from .syntax import inner_of
+from .syntax import inner_of, node_text, per_node
 from .values import Val
-from .wordplan import closing_quote, expansion_end, ansi_c, int_or_none, simple_var
+from .wordplan import ansi_c, closing_quote, expansion_end, int_or_none, simple_var
 
 
 @dataclass
@@ -61,8 +61,9 @@ def settle(interp, st: State, node: Node, test: Test) -> list[State]:
     text = interp.text(node)
     location = interp.loc(st, node)
     variables = tuple(sorted(test.sources))
+    compares = comparison(node)
     if test.value is not None:
-        cond = Condition(location, text, variables, test.value)
+        cond = Condition(location, text, variables, test.value, compares)
         interp.rec.conditions.setdefault(cond, None)
         pass_guard(interp, st, cond)
         st.status = 0 if test.value else 1
@@ -70,7 +71,7 @@ def settle(interp, st: State, node: Node, test: Test) -> list[State]:
     out = []
     for outcome, detail, refine in ((True, test.detail_true, test.refine_true), (False, test.detail_false, test.refine_false)):
         s = st.fork() if outcome else st
-        cond = Condition(location, text, variables, outcome)
+        cond = Condition(location, text, variables, outcome, compares)
         interp.rec.conditions.setdefault(cond, None)
         pass_guard(interp, s, cond)
         s.assumptions += (Assumption(cond, detail or f"{text} is {'true' if outcome else 'false'}"),)
@@ -79,6 +80,80 @@ def settle(interp, st: State, node: Node, test: Test) -> list[State]:
         s.status = 0 if outcome else 1
         out.append(s)
     return interp.errexit(out)
+
+
+@per_node
+def comparison(node: Node) -> Comparison | None:
+    """What a test compares, read from its syntax (`[[ ]]`, `[ ]`, a `test` or `[` command), when it
+    is one test: a unary operator on a word, two words and an operator, a lone word, each with an
+    optional `!`; None for `a && b`, `( )` and anything else."""
+    if node.type == "command":
+        name = node.child_by_field_name("name")
+        args = node.children_by_field_name("argument")
+        if name is None or node_text(name) not in ("test", "["):
+            return None
+        if node_text(name) == "[":
+            if not args or node_text(args[-1]) != "]":
+                return None
+            args = args[:-1]
+        return _posix_comparison(args)
+    first = node.children[0].type if node.children else ""
+    if first == "[[":
+        exprs = node.named_children
+        return _extended_comparison(exprs[0], False) if len(exprs) == 1 else None
+    if first == "[":
+        tree = parse_source(Source("<test>", "test " + inner_of(node, "[", "]")))
+        cmds = tree.root_node.named_children
+        if len(cmds) != 1 or cmds[0].type != "command":
+            return None
+        return _posix_comparison(cmds[0].children_by_field_name("argument"))
+    return None
+
+
+def _extended_comparison(node: Node, negated: bool) -> Comparison | None:
+    if node.type == "unary_expression":
+        op, operand = node_text(node.children[0]), node.named_children[-1]
+        if op == "!":
+            return None if negated else _extended_comparison(operand, True)
+        return Comparison(op, simple_var(operand) or "", "", negated)
+    if node.type == "binary_expression":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        op_node = next((c for c in node.children if c not in (left, right)), None)
+        op = node_text(op_node) if op_node is not None else ""
+        if (op not in BINARY_TEST_OPS and op != "=~") or left is None:
+            return None
+        if left.type == "unary_expression" and node_text(left.children[0]) == "!":  # tree-sitter binds `!` to the left word
+            if negated:
+                return None
+            negated, left = True, left.named_children[-1]
+        if op == "=~":  # the right side as written (tree-sitter splits it unreliably)
+            operand = (node.text or b"")[op_node.end_byte - node.start_byte:].decode("utf-8", "replace").strip()
+        else:
+            operand = node_text(right) if right is not None else ""
+        return Comparison(op, simple_var(left) or "", _unquoted(operand), negated)
+    if node.type in ("parenthesized_expression", "ERROR"):
+        return None
+    return Comparison("-n", simple_var(node) or "", "", negated)  # a lone word: true when non-empty
+
+
+def _posix_comparison(args: list[Node]) -> Comparison | None:
+    words = [node_text(a) for a in args]
+    negated = len(words) > 1 and words[0] == "!"
+    if negated:
+        args, words = args[1:], words[1:]
+    if len(words) == 1:
+        return Comparison("-n", simple_var(args[0]) or "", "", negated)
+    if len(words) == 2 and words[0] in UNARY_TEST_OPS:
+        return Comparison(words[0], simple_var(args[1]) or "", "", negated)
+    if len(words) == 3 and words[1] in BINARY_TEST_OPS:
+        return Comparison(words[1], simple_var(args[0]) or "", _unquoted(words[2]), negated)
+    return None
+
+
+def _unquoted(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
 
 
 def pass_guard(interp, st: State, cond: Condition) -> None:

@@ -8,11 +8,11 @@ import bisect
 
 from tree_sitter import Node
 
-from ..model import Assumption, Condition, Frame
+from ..model import Assumption, Comparison, Condition, Frame
 from . import patterns
 from .merge import distinct, havoc, join, kept_guards, loop_fingerprint
 from .state import State
-from .syntax import UNCHECKED, CaseArm, CaseArms, case_arms, if_clauses, statements
+from .syntax import UNCHECKED, CaseArm, CaseArms, case_arms, if_clauses, node_text, statements
 from .values import EMPTY, Val
 from .wordplan import simple_var, word_plan
 
@@ -162,7 +162,8 @@ def first_arm(interp, arms: "CaseArms", start: int, subject: Val, st: State, nod
         st.status = 0  # (a case no arm of which matches returns 0)
     if matched:
         arm = arms.arms[found]
-        cond = Condition(interp.loc(st, arm.item), arm.condition_text(value_node), tuple(sorted(subject.sources)), True)
+        cond = Condition(interp.loc(st, arm.item), arm.condition_text(value_node), tuple(sorted(subject.sources)), True,
+                         arm_comparison(value_node, arm.groups))
         interp.rec.conditions.setdefault(cond, None)
         interp.pass_guard(st, cond)
         st.status = 0
@@ -178,7 +179,8 @@ def arms_not_matched(interp, arms: "CaseArms", start: int, end: int, subject: Va
     done = interp.arms_recorded.get(key, start)
     for j in range(done, end):
         arm = arms.arms[j]
-        interp.rec.conditions.setdefault(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), variables, False), None)
+        interp.rec.conditions.setdefault(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), variables, False,
+                                                   arm_comparison(value_node, arm.groups)), None)
     interp.arms_recorded[key] = max(done, end)
 
 
@@ -236,10 +238,11 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     sources = subject.sources | frozenset().union(*(src for _, src in pieces)) if pieces else subject.sources
     location = interp.loc(st, item)
     variables = tuple(sorted(sources))
+    compares = arm_comparison(value_node, groups)
     if subject.known and all(p is not None for p, _ in pieces):
         extglob = "extglob" in st.globopts
         matched = any(patterns.matches(subject.text, p, extglob=extglob) for p, _ in pieces)
-        cond = Condition(location, text, variables, matched)
+        cond = Condition(location, text, variables, matched, compares)
         interp.rec.conditions.setdefault(cond, None)
         if matched:  # a known value: the arm taken joins the path (see `arms_not_matched`)
             interp.pass_guard(st, cond)
@@ -248,15 +251,21 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     yes, no = st.fork(), st
     alts = " | ".join(shown)
     shown = subject.origin or interp.text(value_node)
-    yes.assumptions += (Assumption(Condition(location, text, variables, True), f"{shown} matches {alts}"),)
-    no.assumptions += (Assumption(Condition(location, text, variables, False), f"{shown} does not match {alts}"),)
+    yes.assumptions += (Assumption(Condition(location, text, variables, True, compares), f"{shown} matches {alts}"),)
+    no.assumptions += (Assumption(Condition(location, text, variables, False, compares), f"{shown} does not match {alts}"),)
     var = simple_var(value_node)
     if var and len(pieces) == 1 and pieces[0][0] is not None and not patterns.is_glob(pieces[0][0], extglob="extglob" in st.globopts):
         interp.refine(yes, var, Val("".join(t for t, _ in pieces[0][0]), sources=frozenset({var})))
-    for s, c in ((yes, Condition(location, text, variables, True)), (no, Condition(location, text, variables, False))):
+    for s, c in ((yes, Condition(location, text, variables, True, compares)), (no, Condition(location, text, variables, False, compares))):
         interp.rec.conditions.setdefault(c, None)
         interp.pass_guard(s, c)
     return [(yes, True), (no, False)]
+
+
+def arm_comparison(value_node, groups) -> Comparison:
+    """A `case` arm as a comparison: the variable its subject reads and its first alternative."""
+    first = "".join(node_text(p) for p in groups[0]) if groups else ""
+    return Comparison("case", simple_var(value_node) or "", first.strip().strip("\"'"))
 
 
 def loop_body(interp, node: Node) -> list[Node]:
