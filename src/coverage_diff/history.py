@@ -24,7 +24,7 @@ from .ci import file_memo
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .engine import store, world
 from .engine.cache import Cache
-from .engine.walk import Changes, HistoryWalk, subjects_of, touches
+from .engine.walk import Changes, Explainer, HistoryWalk, subjects_of, touches
 from .identity import successions
 from .inventory import Inventory
 from .kinds import LOSS_KINDS
@@ -215,67 +215,6 @@ def runs_of(inventory: Inventory, subjects, index: dict | None = None) -> dict[s
     return found
 
 
-class _Explainer:
-    """Finds the losses of a walk's commits while the walk goes on.  Explaining a loss
-    costs most in the open worlds of the jobs that could reach it, so a child computes
-    those of the waiting commits (a small batch at a time, the next one when it is done)
-    while this process walks; a batch's losses are found once its open worlds are in.
-    `record(index, pair, losses)` receives each commit's, in any order."""
-
-    MAX_WAITING = 64  # commits kept waiting (each with two inventories) before the walk waits for the child
-    BATCH = 8  # open worlds handed to the child at a time (tens of milliseconds each)
-
-    def __init__(self, record):
-        self.record = record
-        self.waiting: list[tuple[int, tuple, LossPlan]] = []  # (commit index, cache key, plan)
-        self.batch: list[tuple[int, tuple, LossPlan]] = []  # the commits whose open worlds the child computes
-        self.open_worlds = None  # the child's handle (`world.compute_later`)
-
-    def add(self, index: int, pair: tuple, plan: LossPlan) -> None:
-        self.waiting.append((index, pair, plan))
-
-    def step(self) -> None:
-        """Between two commits: conclude the child's batch if it is done (or if too many
-        commits wait), and hand it the next one."""
-        if self.open_worlds is not None and (self.open_worlds.ready() or len(self.waiting) >= self.MAX_WAITING):
-            self._conclude()
-        if self.waiting and self.open_worlds is None:
-            wanted: list[world.Pair] = []
-            while self.waiting and (not self.batch or len(wanted) < self.BATCH):
-                self.batch.append(self.waiting.pop(0))
-                after = self.batch[-1][2].after
-                wanted += [(open_world(after), job) for job in self.batch[-1][2].open_jobs]
-            self.open_worlds = world.compute_later(wanted)
-
-    def finish(self) -> None:
-        """After the last commit: the rest on every core, then every loss found."""
-        wanted = [(open_world(plan.after), job) for _, _, plan in self.waiting for job in plan.open_jobs]
-        if self.open_worlds is not None:  # the child is busy with its batch: another takes half the rest, this process the other
-            half = len(wanted) // 2
-            other = world.compute_later(wanted[half:])
-            world.compute_here(wanted[:half])
-            self._conclude()
-            other()
-        else:
-            world.prefetch(wanted)
-        self.batch, self.waiting = self.waiting, []
-        self._conclude()
-
-    def cancel(self) -> None:
-        """The walk failed: stop the child rather than wait for it."""
-        if self.open_worlds is not None:
-            self.open_worlds.cancel()
-            self.open_worlds = None
-
-    def _conclude(self) -> None:
-        if self.open_worlds is not None:
-            self.open_worlds()  # waits for the child if it is not done
-            self.open_worlds = None
-        for index, pair, plan in self.batch:
-            self.record(index, pair, plan.losses())
-        self.batch = []
-
-
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None,
                   progress=None) -> Report:
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
@@ -291,7 +230,7 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
         cache.put("losses", tuple(losses), *pair)
         found[index] = [attribute(f, commits[index]) for f in losses]
 
-    explainer = _Explainer(record)
+    explainer = Explainer(record)
     latest: Inventory | None = None  # equivalent to the last commit walked, when known
     pending: dict[str, FileEntry | None] = {}  # paths changed since the commit `latest` was built for, as they are now
     pending_structural: set[str] = set()

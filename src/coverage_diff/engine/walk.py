@@ -10,6 +10,7 @@ inventory whole.  Only the last inventory of a walk is stored (`persist.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
@@ -19,7 +20,7 @@ from ..inventory import SCRIPT_SUFFIXES, Inventory, group_by_subject
 from ..model import Job
 from ..shell import JobOutcome, interpret_job
 from ..snapshot import FileEntry, Snapshot, match_glob, normalize
-from . import parallel, store
+from . import parallel, store, world
 from .build import build_inventory
 from .cache import Cache, settings_hash
 from .memo import AskedSnapshot, interpreted_outcome
@@ -319,3 +320,73 @@ def _command_words(text: str) -> frozenset[str]:
 
 def _with_names(words: set[str]) -> frozenset[str]:
     return frozenset(words | {PurePosixPath(w).name for w in words if "/" in w})
+
+
+class _Plan(Protocol):
+    """What the explainer needs of a commit's loss plan (`history.LossPlan`)."""
+
+    after: Inventory
+    open_jobs: list[Job]
+
+    def losses(self) -> list: ...
+
+
+class Explainer:
+    """Finds the losses of a walk's commits while the walk goes on.  Explaining a loss
+    costs most in the open worlds of the jobs that could reach it, so a child computes
+    those of the waiting commits (a small batch at a time, the next one when it is done)
+    while this process walks; a batch's losses are found once its open worlds are in.
+    `record(index, pair, losses)` receives each commit's, in any order."""
+
+    MAX_WAITING = 64  # commits kept waiting (each with two inventories) before the walk waits for the child
+    BATCH = 8  # open worlds handed to the child at a time (tens of milliseconds each)
+
+    def __init__(self, record):
+        self.record = record
+        self.waiting: list[tuple[int, tuple, _Plan]] = []  # (commit index, cache key, plan)
+        self.batch: list[tuple[int, tuple, _Plan]] = []  # the commits whose open worlds the child computes
+        self.open_worlds = None  # the child's handle (`world.compute_later`)
+
+    def add(self, index: int, pair: tuple, plan: _Plan) -> None:
+        self.waiting.append((index, pair, plan))
+
+    def step(self) -> None:
+        """Between two commits: conclude the child's batch if it is done (or if too many
+        commits wait), and hand it the next one."""
+        if self.open_worlds is not None and (self.open_worlds.ready() or len(self.waiting) >= self.MAX_WAITING):
+            self._conclude()
+        if self.waiting and self.open_worlds is None:
+            wanted: list[world.Pair] = []
+            while self.waiting and (not self.batch or len(wanted) < self.BATCH):
+                self.batch.append(self.waiting.pop(0))
+                after = self.batch[-1][2].after
+                wanted += [(world.world_of(after), job) for job in self.batch[-1][2].open_jobs]
+            self.open_worlds = world.compute_later(wanted)
+
+    def finish(self) -> None:
+        """After the last commit: the rest on every core, then every loss found."""
+        wanted = [(world.world_of(plan.after), job) for _, _, plan in self.waiting for job in plan.open_jobs]
+        if self.open_worlds is not None:  # the child is busy with its batch: another takes half the rest, this process the other
+            half = len(wanted) // 2
+            other = world.compute_later(wanted[half:])
+            world.compute_here(wanted[:half])
+            self._conclude()
+            other()
+        else:
+            world.prefetch(wanted)
+        self.batch, self.waiting = self.waiting, []
+        self._conclude()
+
+    def cancel(self) -> None:
+        """The walk failed: stop the child rather than wait for it."""
+        if self.open_worlds is not None:
+            self.open_worlds.cancel()
+            self.open_worlds = None
+
+    def _conclude(self) -> None:
+        if self.open_worlds is not None:
+            self.open_worlds()  # waits for the child if it is not done
+            self.open_worlds = None
+        for index, pair, plan in self.batch:
+            self.record(index, pair, plan.losses())
+        self.batch = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ..model import Assumption, Condition, ConfigEntry, Diagnostic, Frame, Incomplete, Job, Location, Run
+from ..model import Assumption, Condition, ConfigEntry, Frame, Job, Location, Run
 from ..shell import JobOutcome, ScriptCall, interpret_job, interpret_script
 from ..snapshot import Snapshot
 from . import parallel, store
