@@ -91,7 +91,8 @@ class State:
     containers: dict = field(default_factory=dict)  # `docker run --name` -> containers.Container (replaced, never mutated)
 
     def fork(self) -> "State":
-        new = copy.copy(self)
+        new = object.__new__(self.__class__)  # `copy.copy` without its generic protocol: paths fork often
+        new.__dict__.update(self.__dict__)
         new.vars = dict(self.vars)
         new.funcs = dict(self.funcs)
         new.locals = [dict(scope) for scope in self.locals]
