@@ -92,6 +92,10 @@ class Interpreter:
         self.job_id = job_id
         self.platform = platform
         self.rec = Recorder()
+        # Whether some program may have written files into the workspace by now (any path, taken
+        # together): before that, a path absent from the checkout is absent.  Unknown history
+        # (a script run on its own) counts as written.
+        self.written = True
         self.steps = 0
         self.stopped = False
         self.clock_at = CLOCK_STEPS  # when `step` next looks at the wall-clock budget
@@ -117,6 +121,7 @@ class Interpreter:
 
     def run_job(self, job: Job) -> JobOutcome:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
+        self.written = job.system in RUNNER_FILLED
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
         sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
@@ -309,11 +314,14 @@ class Interpreter:
             if r.status is None and not r.flow:
                 text = self.text(node)
                 cond_t = Condition(self.loc(r, node), text, (), True)
+                cond_f = Condition(cond_t.location, text, (), False)
+                # Both outcomes are this job's (`command -v tool`: the runner may have it or not).
+                self.rec.conditions.update(dict.fromkeys((cond_t, cond_f)))
                 other = r.fork()
                 r.status = 0
                 r.assumptions += (Assumption(cond_t, f"`{text}` succeeds"),)
                 other.status = 1
-                other.assumptions += (Assumption(Condition(cond_t.location, text, (), False), f"`{text}` fails"),)
+                other.assumptions += (Assumption(cond_f, f"`{text}` fails"),)
                 out += [r, other]
             else:
                 out.append(r)
@@ -365,8 +373,9 @@ class Interpreter:
         failed.status, failed.status_assumed = (1 if st.status == 0 else 0), False
         text = self.text(node)
         outcome = failed.status == 0
-        failed.assumptions += (Assumption(Condition(self.loc(st, node), text, (), outcome),
-                                          f"`{text}` {'succeeds' if outcome else 'fails'}"),)
+        cond = Condition(self.loc(st, node), text, (), outcome)
+        self.rec.conditions.setdefault(cond, None)  # a path this job may take
+        failed.assumptions += (Assumption(cond, f"`{text}` {'succeeds' if outcome else 'fails'}"),)
         results = run(failed)
         others = [st] if against is None else against
         if (len(self.rec.runs), len(self.rec.scripts), len(self.rec.missing)) == before:
@@ -549,6 +558,9 @@ class Interpreter:
                 descriptor = redirect.child_by_field_name("descriptor")
                 if descriptor is None or self.text(descriptor) == "1" or op.startswith("&"):
                     st.capture = None
+                target = self.expand_string(dest, st) if dest is not None else EMPTY
+                if not target.known or self.repo_path(target.text, st.cwd) is not None:
+                    self.written = True  # `> tests/data.txt` makes that file
 
     def heredoc(self, redirect: Node, st: State) -> Val:
         start = next((c for c in redirect.children if c.type == "heredoc_start"), None)
@@ -1394,6 +1406,9 @@ class Interpreter:
             st.frames = st.frames + (frame,)
 
     def refine(self, st: State, name: str, val: Val) -> None:
+        if name.startswith("/"):  # a file test's path, taken to exist: its directory was made at run time
+            st.made_dirs = st.made_dirs | {name[1:]}
+            return
         old = st.get(name)
         if old is not None and old.widened:
             return  # it stands for both outcomes of a command: kept whole, so the paths join again
@@ -1576,15 +1591,23 @@ class Interpreter:
             name = val.text or ""
             return Test(None if not val.known else self.lookup(st, name)[1], sources | {name})
         if op in ("-f", "-d", "-e", "-a", "-r", "-x", "-s", "-w", "-L", "-h"):
-            return Test(self.file_test(op, val, st), sources)
+            value = self.file_test(op, val, st)
+            path = self.repo_path(val.text, st.cwd) if value is None and val.known and val.text else None
+            if path is None or self.snapshot.entry(path) is not None:
+                return Test(value, sources)
+            # Where it is taken to exist, it was made at run time (a script run from there is no missing one).
+            made = path if op == "-d" else posixpath.dirname(path)
+            return Test(None, sources, "", "", (("/" + made, val),))
         if op in ("-o",):
             return Test(None, sources)
         return Test(None, sources, f"{op} {val.shown()}", f"! {op} {val.shown()}")
 
     def file_test(self, op: str, val: Val, st: State) -> bool | None:
-        """A file test on a path: decided for repository files and for absent paths whose
-        directory the repository has; None where the file may be made at run time or lies
-        outside the repository (`/dev/kfd`, `/opt/rocm`, `build/...`, a mkdir'd tree)."""
+        """A file test on a path: decided for repository files, for directories the job made,
+        and for absent paths in a repository directory as long as nothing may have written the
+        workspace (no program but read-only ones has run, no earlier step or runner artifacts);
+        None where the file may be made at run time or lies outside the repository (`/dev/kfd`,
+        `/opt/rocm`, `build/...`, a download into `tests/` after a program ran)."""
         if not val.known:
             return None
         if val.text == "":
@@ -1599,8 +1622,8 @@ class Interpreter:
         is_dir = path == "" or self.snapshot.is_dir(path)
         if not is_file and not is_dir and entry is None:
             parent = posixpath.dirname(path)
-            if parent in st.made_dirs or not (parent == "" or self.snapshot.is_dir(parent)):
-                return None  # in a directory made at run time (or by a checkout step): anything may be there
+            if self.written or parent in st.made_dirs or not (parent == "" or self.snapshot.is_dir(parent)):
+                return None  # a program, an earlier step or the runner may have made it (a build, a download)
             return False
         if op in ("-L", "-h"):
             return bool(entry and entry.mode == "120000")
@@ -2099,6 +2122,8 @@ class Interpreter:
         entries = tuple(dict.fromkeys([*st.chain_entries, *leaf_entries]))
         entry = entries[0] if entries else None
         frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
+        if not argv or posixpath.basename(argv[0]) not in READ_ONLY:
+            self.written = True
         self.rec.runs.append(Run(self.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
                                  st.assumptions, self.platform, entries, _in_background(node)))
 
@@ -2112,6 +2137,8 @@ class Interpreter:
         return found
 
     def setup_command(self, st: State, name: str, args: list[Val], node: Node) -> list[State]:
+        if name not in READ_ONLY:
+            self.written = True  # `cp`, `curl -o`, `tar x`, `pip install -e .`: files may be there now
         if st.capture is not None:
             st.capture.append(Val(None, origin=f"<output of {name}>"))
         st.status = None if name in QUERIES else 0
@@ -2559,6 +2586,8 @@ class Interpreter:
             var = st.get(name)
             if var is None and name != "BASH_SOURCE" and not self.open_world:
                 self.track(st, name, var)
+                if name in BASH_SETS and name not in st.touched:
+                    return unknown(f"${{{name}[{index}]}}")  # `${PIPESTATUS[1]}`: bash sets it
                 return None
             val = self.element(st, name, index)
             if var is not None and var.items is not None and val is NO_ELEMENT:
@@ -3192,6 +3221,18 @@ def _expansion_end(text: str, start: int) -> int:
     return start + m.end() if m else start + 1
 
 
+# CI systems whose jobs may start with files in the workspace the checkout does not have: a
+# GitHub Actions step runs after the job's earlier steps (actions, downloads, builds); a GitLab
+# job receives earlier stages' artifacts and its caches.
+RUNNER_FILLED = frozenset({"github-actions", "gitlab"})
+# Programs that write no file (without a redirect): running them leaves absent paths absent.
+READ_ONLY = frozenset({"echo", "printf", "grep", "egrep", "fgrep", "ls", "head", "tail", "wc", "sort", "uniq", "cut",
+                       "tr", "uname", "nproc", "date", "id", "whoami", "hostname", "stat", "du", "df", "free", "lscpu",
+                       "nvidia-smi", "rocm-smi", "amd-smi", "env", "printenv", "ps", "jq", "test", "true", "false", ":",
+                       "pwd", "sleep", "wait", "which", "command", "type", "hash", "basename", "dirname", "realpath",
+                       "readlink", "set", "unset", "shopt", "trap", "ulimit", "umask", "cat", "kill", "pkill"})
+
+
 def same_effect(a: State, b: State) -> bool:
     """Two live paths that go on identically (assumptions and the last status aside: a status
     read as `$?` right after is the only difference, and `set -e` acted on it already)."""
@@ -3772,15 +3813,15 @@ def is_env_name(name: str) -> bool:
 BASH_SETS = frozenset({"BASH", "BASHOPTS", "BASH_ARGV0", "BASH_COMMAND", "BASH_EXECUTION_STRING", "BASH_SUBSHELL",
                        "BASH_VERSINFO", "BASH_VERSION", "BASHPID", "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "GROUPS",
                        "HISTCMD", "HOSTNAME", "HOSTTYPE", "MACHTYPE", "OSTYPE", "PPID", "RANDOM", "SECONDS", "SHELLOPTS",
-                       "SHLVL", "SRANDOM", "TERM", "UID"})
+                       "SHLVL", "SRANDOM", "TERM", "UID", "PIPESTATUS"})
 
 
 def bash_set(name: str) -> Var:
-    return Var(None, is_array=name in ("BASH_VERSINFO", "GROUPS"), origin=f"${name}")
+    return Var(None, is_array=name in ("BASH_VERSINFO", "GROUPS", "PIPESTATUS"), origin=f"${name}")
 
 
 SHELL_VARIABLES = frozenset({"BASH_SOURCE", "BASH_REMATCH", "BASH_LINENO", "FUNCNAME", "PWD", "OLDPWD", "IFS", "REPLY",
-                             "PIPESTATUS", "MAPFILE", "OPTARG", "OPTIND", "DIRSTACK"})
+                             "MAPFILE", "OPTARG", "OPTIND", "DIRSTACK"})
 
 
 def join_values(vals, sep: str) -> Val:
