@@ -185,3 +185,10 @@ type -P nvcc >/dev/null || pytest tests/cpu
     assert possible(out, "pytest tests/fast") and possible(out, "pytest tests/slow")
     seen = {(c.text, c.outcome) for c in out.conditions}
     assert {("command -v fasttool >/dev/null 2>&1", True), ("command -v fasttool >/dev/null 2>&1", False)} <= seen
+
+
+def test_git_commands_that_write_files_make_absent_paths_unknown_and_queries_do_not():
+    files = {"ci/s.sh": "{pre}\nif [ -f tests/new.py ]; then pytest tests/new.py; fi\n", "tests/a.py": ""}
+    for pre, runs in (("git rev-parse HEAD", []), ("git apply fix.patch", ["pytest tests/new.py"])):
+        out = interpret({**files, "ci/s.sh": files["ci/s.sh"].replace("{pre}", pre)}, "bash ci/s.sh")
+        assert argvs(out) == runs, pre
