@@ -139,12 +139,12 @@ def _with_roots(interp, mounts: tuple[str, ...], run):
     """`run()` with the mount points as further names of the repository root."""
     if not mounts:
         return run()
-    saved, canonical = interp.settings, interp._canonical
-    interp.settings, interp._canonical = saved.replace(workspace_prefixes=saved.roots + mounts), {}
+    saved, canonical = interp.settings, interp.canonical_words
+    interp.settings, interp.canonical_words = saved.replace(workspace_prefixes=saved.roots + mounts), {}
     try:
         return run()
     finally:
-        interp.settings, interp._canonical = saved, canonical
+        interp.settings, interp.canonical_words = saved, canonical
 
 
 def _mounted(interp, st: State, options: dict[str, list[Val]], workdir: Val | None) -> Val | None:
