@@ -32,8 +32,13 @@ SETUP_PROGRAM = re.compile(r"(^|/)((setup|install|use_existing|download|build)[^
 
 
 def is_test(run: Run, settings: Settings) -> bool:
-    if run.entries or run.entry is not None:
-        return True
+    """A subject of a diff: a run that consumes a config entry, or a test command."""
+    return bool(run.entries) or run.entry is not None or is_test_command(run, settings)
+
+
+def is_test_command(run: Run, settings: Settings) -> bool:
+    """The command itself is a test, whatever values flow into it: `pytest ...` with a sweep's
+    entry is one, `osslsigncode sign "$file"` over a list of binaries is not."""
     argv = _command(run.argv)
     if not argv:
         return False

@@ -90,6 +90,24 @@ def test_entries_of_a_script_no_job_runs_are_unreachable(tmp_path):
     assert not by_rule(report, "unset-switch")  # the script is not run at all: no switch to blame
 
 
+TOOL_SWEEP = SWEEP.replace("set -euo pipefail\n", """set -euo pipefail
+if ! command -v model-server >/dev/null 2>&1; then
+  echo "model-server is not installed" >&2
+  exit 1
+fi
+which hf-fetch >/dev/null || pip install hf-fetch
+type -P nvcc >/dev/null && export HAS_NVCC=1
+""")
+
+
+def test_a_tool_on_the_runner_is_no_guard_that_blocks(tmp_path):
+    # Whether the runner has a program is unknown: `command -v`, `which` and `type` may succeed
+    # in the job, so only the variable guard blocks gamma.
+    finding = by_rule(audit(tmp_path, DEFAULT, sweep=TOOL_SWEEP), "unreachable-config")["MODEL=gamma TP=1"]
+    assert [g.condition.text for g in finding.reason.guards] == ['[[ -n "${SPECIAL:-}" ]]']
+    assert "no job satisfies" not in finding.reason.text
+
+
 # --------------------------------------------------------------------------- near-miss-variable
 def test_near_miss_variable(tmp_path):
     report = audit(tmp_path, DEFAULT + step("Typo", "SPECAIL=1 bash sweep/run_sweep.sh"))

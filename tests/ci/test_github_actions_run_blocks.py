@@ -263,6 +263,28 @@ def test_the_runners_paths_are_set_and_a_mounted_checkout_is_the_repository_in_a
     assert [" ".join(r.argv) for r in outcome.runs] == ["pytest tests/unit", "pytest -k fast tests/in-container"]
 
 
+MOUNTS = """on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          docker run --rm -v "${GITHUB_WORKSPACE}:/src" -v "$HOME/.cache:/root/.cache" -w /tmp "$IMAGE" \\
+            bash -c 'bash /src/ci/check.sh /src/tests/unit && pytest /root/.cache/tests/x'
+          docker run --rm --volume="${GITHUB_WORKSPACE}:/work/repo:ro" "$IMAGE" bash /work/repo/ci/check.sh tests/b
+          pytest /src/tests/outside
+"""
+
+
+def test_every_mount_of_the_checkout_is_the_repository_inside_the_container():
+    # Not only the `-w` directory: any path under a mount point of the workspace is a repository path
+    # (the script is followed, not missing); other mounts and paths outside the container stay as written.
+    result, (outcome,) = analyse(MOUNTS.replace("$IMAGE", "ubuntu:24.04"), {"tests/unit/test_a.py": "", "tests/outside/test_b.py": ""})
+    assert [" ".join(r.argv) for r in outcome.runs] == [
+        "pytest tests/unit", "pytest /root/.cache/tests/x", "pytest tests/b", "pytest /src/tests/outside"]
+    assert not outcome.missing_scripts
+
+
 RUNTIME_DIRS = """on: pull_request
 jobs:
   t:

@@ -50,6 +50,8 @@ done
 """,
     "tests and lists": """
 X=True; N=5
+[[ -d tests/nope ]] || pytest dir-missing
+[[ -f tests/test_a.py ]] && pytest file-exists
 [[ "${X:-0}" == "1" ]] && pytest x-is-1
 [[ $X == T* ]] && pytest glob-match
 [[ $X == "T*" ]] || pytest quoted-literal
@@ -58,8 +60,6 @@ X=True; N=5
 [[ abc =~ ^a(b)c$ ]] && pytest "rematch-${BASH_REMATCH[1]}"
 [ "$X" = True ] && pytest single-bracket
 test "$N" -eq 5 -a -n "$X" && pytest test-a
-[[ -f tests/test_a.py ]] && pytest file-exists
-[[ -d tests/nope ]] || pytest dir-missing
 true && false || pytest or-after-and
 ! false && pytest negated
 """,

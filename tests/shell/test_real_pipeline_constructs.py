@@ -3,7 +3,13 @@ and checked against bash where values are known."""
 
 from __future__ import annotations
 
-from .harness import assert_agrees_with_bash
+from dataclasses import replace
+
+from coverage_diff.config import Settings
+from coverage_diff.shell import interpret_job
+from coverage_diff.snapshot import Snapshot
+
+from .harness import assert_agrees_with_bash, assert_sound
 from .helpers import argvs, interpret, job
 
 
@@ -81,7 +87,8 @@ bash gone.sh
 
 def test_a_directory_made_inside_a_repository_directory_leaves_its_siblings_known():
     # After `git clone URL first` (or `mkdir -p out`) in ci/, `[ -d second ]` is still decided: ci/ is the
-    # repository's, and second/ is not in it.  (Marking ci/ itself as made turned the test unknown.)
+    # repository's, second/ is not in it, and no program that could write there has run (`git clone`
+    # and `mkdir` make only their own directories).  (Marking ci/ itself as made turned the test unknown.)
     script = """set -e
 cd "$(dirname "$0")"
 if [ ! -d first ]; then git clone https://example.invalid/first.git; fi
@@ -103,3 +110,85 @@ def test_a_repository_program_in_another_language_runs_as_one_program():
     out = interpret(files, "./tools/check.py --fast", "./ci/console.exp", "./ci/env-bash.sh", "./ci/plain")
     assert argvs(out) == ["tools/check.py --fast", "ci/console.exp", "pytest tests/a", "pytest tests/b"]
     assert [c.path for c in out.scripts] == ["ci/env-bash.sh", "ci/plain"]
+
+
+def possible(outcome, text: str) -> bool:
+    return any(" ".join(r.argv) == text and r.assumptions for r in outcome.runs)
+
+
+def test_a_file_a_program_made_earlier_is_not_decided_absent():
+    # The checkout has no tests/model.bin, but `cp` (or a download, a build) made it before the test:
+    # bash takes the `then` branch.  After any program that may write, an absent path is unknown.
+    script = """set -e
+cp tests/source.bin tests/model.bin
+if [ -f tests/model.bin ]; then pytest tests/with_model; else pytest tests/without_model; fi
+echo data > tests/out.txt
+[ -s tests/out.txt ] && pytest tests/with_output
+"""
+    found = assert_sound(job("bash ci/s.sh"), {"ci/s.sh": script, "tests/source.bin": "x"})
+    out = found.comparison.outcome
+    assert possible(out, "pytest tests/with_model") and possible(out, "pytest tests/without_model")
+    assert possible(out, "pytest tests/with_output")
+
+
+def test_a_script_taken_to_exist_by_a_file_test_is_made_at_run_time_not_missing():
+    script = """set -e
+./tests/download_assets
+if [ -f tests/assets/gen.sh ]; then bash tests/assets/gen.sh; fi
+[ -f tests/gen.sh ] && bash tests/gen.sh
+[ -d tests/fetched ] && bash tests/fetched/run.sh
+bash tests/gone.sh
+"""
+    out = interpret({"ci/s.sh": script, "tests/download_assets": "#!/bin/sh\n", "tests/test_a.py": ""}, "bash ci/s.sh")
+    assert [path for _, path in out.missing_scripts] == ["tests/gone.sh"]
+
+
+def test_a_github_or_gitlab_job_may_start_with_files_the_checkout_lacks():
+    # Earlier steps (GitHub Actions) and earlier stages' artifacts or caches (GitLab) are in the
+    # workspace before the first command: a path the checkout lacks may be there.
+    files = {"ci/s.sh": "if [ -f tests/cache.bin ]; then pytest warm; else pytest cold; fi\n", "tests/test_a.py": ""}
+    for system, decided in (("buildkite", True), ("github-actions", False), ("gitlab", False)):
+        out = interpret_job(replace(job("bash ci/s.sh"), system=system), Snapshot.from_files("t", files), Settings())
+        assert (argvs(out) == ["pytest cold"] and not out.runs[0].assumptions) is decided, system
+
+
+def test_pipestatus_is_set_by_bash_not_an_unset_variable():
+    # Under `set -u`, `${PIPESTATUS[1]}` is bash's own array: the script goes on (the value is unknown).
+    script = """set -euo pipefail
+extract() {
+  local rc
+  set +o pipefail
+  false | true
+  rc=${PIPESTATUS[0]}
+  set -o pipefail
+  [[ "${rc}" -eq 0 ]] || pytest tests/first_part_failed
+}
+extract
+pytest tests/after
+"""
+    found = assert_sound(job("bash ci/s.sh"), {"ci/s.sh": script})
+    out = found.comparison.outcome
+    assert possible(out, "pytest tests/first_part_failed")
+    assert "pytest tests/after" in argvs(out)
+
+
+def test_a_tool_on_the_runner_may_be_there_or_not():
+    # `command -v`, `which`, `type -P`: whether the runner has the program is unknown; both branches
+    # are this job's, and both outcomes are recorded as conditions it evaluated.
+    script = """set -e
+if command -v fasttool >/dev/null 2>&1; then pytest tests/fast; else pytest tests/slow; fi
+which othertool >/dev/null && othertool --check
+type -P nvcc >/dev/null || pytest tests/cpu
+"""
+    found = assert_sound(job("bash ci/s.sh"), {"ci/s.sh": script})
+    out = found.comparison.outcome
+    assert possible(out, "pytest tests/fast") and possible(out, "pytest tests/slow")
+    seen = {(c.text, c.outcome) for c in out.conditions}
+    assert {("command -v fasttool >/dev/null 2>&1", True), ("command -v fasttool >/dev/null 2>&1", False)} <= seen
+
+
+def test_git_commands_that_write_files_make_absent_paths_unknown_and_queries_do_not():
+    files = {"ci/s.sh": "{pre}\nif [ -f tests/new.py ]; then pytest tests/new.py; fi\n", "tests/a.py": ""}
+    for pre, runs in (("git rev-parse HEAD", []), ("git apply fix.patch", ["pytest tests/new.py"])):
+        out = interpret({**files, "ci/s.sh": files["ci/s.sh"].replace("{pre}", pre)}, "bash ci/s.sh")
+        assert argvs(out) == runs, pre

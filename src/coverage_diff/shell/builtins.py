@@ -610,6 +610,8 @@ def git(interp, st: State, args: list[Val], node: Node) -> list[State]:
         return _status(st, 0)
     if words[:1] == ["clone"] and all(a.known for a in args):
         _cloned(interp, st, words[1:])
+    elif words[:1] not in (["rev-parse"], ["log"], ["diff"], ["status"], ["show"], ["describe"], ["config"], ["ls-files"]):
+        interp.written = True  # `git apply`, `checkout`, `submodule update`, `lfs pull`: files may appear
     _out(st, unknown("$(git ...)"))
     return _status(st, 0)
 

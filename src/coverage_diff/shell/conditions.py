@@ -167,6 +167,9 @@ def pass_guard(interp, st: State, cond: Condition) -> None:
 
 
 def refine(interp, st: State, name: str, val: Val) -> None:
+    if name.startswith("/"):  # a file test's path, taken to exist: its directory was made at run time
+        st.made_dirs = st.made_dirs | {name[1:]}
+        return
     old = st.get(name)
     if old is not None and old.widened:
         return  # it stands for both outcomes of a command: kept whole, so the paths join again
@@ -356,16 +359,24 @@ def unary_test(interp, op: str, val: Val, var: str | None, st: State) -> Test:
         name = val.text or ""
         return Test(None if not val.known else interp.lookup(st, name)[1], sources | {name})
     if op in ("-f", "-d", "-e", "-a", "-r", "-x", "-s", "-w", "-L", "-h"):
-        return Test(file_test(interp, op, val, st), sources)
+        value = file_test(interp, op, val, st)
+        path = interp.repo_path(val.text, st.cwd) if value is None and val.known and val.text else None
+        if path is None or interp.snapshot.entry(path) is not None:
+            return Test(value, sources)
+        # Where it is taken to exist, it was made at run time (a script run from there is no missing one).
+        made = path if op == "-d" else posixpath.dirname(path)
+        return Test(None, sources, "", "", (("/" + made, val),))
     if op in ("-o",):
         return Test(None, sources)
     return Test(None, sources, f"{op} {val.shown()}", f"! {op} {val.shown()}")
 
 
 def file_test(interp, op: str, val: Val, st: State) -> bool | None:
-    """A file test on a path: decided for repository files and for absent paths whose
-    directory the repository has; None where the file may be made at run time or lies
-    outside the repository (`/dev/kfd`, `/opt/rocm`, `build/...`, a mkdir'd tree)."""
+    """A file test on a path: decided for repository files, for directories the job made,
+    and for absent paths in a repository directory as long as nothing may have written the
+    workspace (no program but read-only ones has run, no earlier step or runner artifacts);
+    None where the file may be made at run time or lies outside the repository (`/dev/kfd`,
+    `/opt/rocm`, `build/...`, a download into `tests/` after a program ran)."""
     if not val.known:
         return None
     if val.text == "":
@@ -380,8 +391,8 @@ def file_test(interp, op: str, val: Val, st: State) -> bool | None:
     is_dir = path == "" or interp.snapshot.is_dir(path)
     if not is_file and not is_dir and entry is None:
         parent = posixpath.dirname(path)
-        if parent in st.made_dirs or not (parent == "" or interp.snapshot.is_dir(parent)):
-            return None  # in a directory made at run time (or by a checkout step): anything may be there
+        if interp.written or parent in st.made_dirs or not (parent == "" or interp.snapshot.is_dir(parent)):
+            return None  # a program, an earlier step or the runner may have made it (a build, a download)
         return False
     if op in ("-L", "-h"):
         return bool(entry and entry.mode == "120000")

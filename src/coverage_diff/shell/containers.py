@@ -4,7 +4,8 @@
 The command inside is interpreted like `bash -c` in a new process that sees only
 the container's environment (`-e NAME=value`, `--env NAME`, and what `docker run
 --name NAME -e ...` gave the container an `exec` enters), from the container's
-working directory (`-w`/`--workdir`, workspace prefixes mapped to the repository).
+working directory (`-w`/`--workdir`, workspace prefixes mapped to the repository).  Every
+`-v HOST:PATH` that mounts the repository's root makes PATH a name of that root inside.
 """
 
 from __future__ import annotations
@@ -117,8 +118,33 @@ def docker(interp, st: State, args: list[Val], prefixes, node: Node) -> list[Sta
     env = environment(interp, st, call.options, prefixes, node)
     workdir = _last(call.options, "-w", "--workdir")
     if verb == "run":
-        return _run(interp, st, call, env, _mounted(interp, st, call.options, workdir), node)
+        mounts = _workspace_mounts(interp, st, call.options)
+        return _with_roots(interp, mounts, lambda: _run(interp, st, call, env, _mounted(interp, st, call.options, workdir), node))
     return _exec(interp, st, call, env, workdir, node)
+
+
+def _workspace_mounts(interp, st: State, options: dict[str, list[Val]]) -> tuple[str, ...]:
+    """The container paths where `-v HOST:PATH` mounts the repository's root: inside, a path
+    under one of them (`bash /work/src/ci/test.sh`) is that repository path."""
+    found = []
+    for volume in options.get("-v", []) + options.get("--volume", []):
+        host, _, inside = volume.text.partition(":") if volume.known else ("", "", "")
+        inside = inside.split(":", 1)[0].rstrip("/")
+        if host and inside.startswith("/") and interp.repo_path(host, st.cwd) == "" and inside not in interp.settings.roots:
+            found.append(inside)
+    return tuple(found)
+
+
+def _with_roots(interp, mounts: tuple[str, ...], run):
+    """`run()` with the mount points as further names of the repository root."""
+    if not mounts:
+        return run()
+    saved, canonical = interp.settings, interp.canonical_words
+    interp.settings, interp.canonical_words = saved.replace(workspace_prefixes=saved.roots + mounts), {}
+    try:
+        return run()
+    finally:
+        interp.settings, interp.canonical_words = saved, canonical
 
 
 def _mounted(interp, st: State, options: dict[str, list[Val]], workdir: Val | None) -> Val | None:

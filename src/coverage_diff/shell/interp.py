@@ -39,6 +39,10 @@ from .syntax import STATEMENTS, node_text, statements
 from .values import Val, unknown
 
 CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
+# CI systems whose jobs may start with files in the workspace the checkout does not have: a
+# GitHub Actions step runs after the job's earlier steps (actions, downloads, builds); a GitLab
+# job receives earlier stages' artifacts and its caches.
+RUNNER_FILLED = frozenset({"github-actions", "gitlab"})
 
 
 @dataclass
@@ -60,6 +64,10 @@ class Interpreter:
         self.job_id = job_id
         self.platform = platform
         self.rec = Recorder()
+        # Whether some program may have written files into the workspace by now (any path, taken
+        # together): before that, a path absent from the checkout is absent.  Unknown history
+        # (a script run on its own) counts as written.
+        self.written = True
         self.steps = 0
         self.stopped = False
         self.clock_at = CLOCK_STEPS  # when `step` next looks at the wall-clock budget
@@ -85,6 +93,7 @@ class Interpreter:
 
     def run_job(self, job: Job) -> JobOutcome:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
+        self.written = job.system in RUNNER_FILLED
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
         sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
@@ -265,11 +274,14 @@ class Interpreter:
             if r.status is None and not r.flow:
                 text = self.text(node)
                 cond_t = Condition(self.loc(r, node), text, (), True)
+                cond_f = Condition(cond_t.location, text, (), False)
+                # Both outcomes are this job's (`command -v tool`: the runner may have it or not).
+                self.rec.conditions.update(dict.fromkeys((cond_t, cond_f)))
                 other = r.fork()
                 r.status = 0
                 r.assumptions += (Assumption(cond_t, f"`{text}` succeeds"),)
                 other.status = 1
-                other.assumptions += (Assumption(Condition(cond_t.location, text, (), False), f"`{text}` fails"),)
+                other.assumptions += (Assumption(cond_f, f"`{text}` fails"),)
                 out += [r, other]
             else:
                 out.append(r)

@@ -12,7 +12,7 @@ from .state import Flow, State
 from .syntax import expansion_shape
 from .values import EMPTY, Val, concat, unknown
 from .variables import NO_ELEMENT
-from .wordplan import (Pieces, ansi_c, escaped_pieces, is_env_name, join_values, operand_parts, quote_for_reuse,
+from .wordplan import (BASH_SETS, Pieces, ansi_c, escaped_pieces, is_env_name, join_values, operand_parts, quote_for_reuse,
                        quoted_operand, split_unescaped)
 
 
@@ -91,6 +91,8 @@ def get_value(interp, st: State, name: str, index: str | None) -> Val | None:
         var = st.get(name)
         if var is None and name != "BASH_SOURCE" and not interp.open_world:
             interp.track(st, name, var)
+            if name in BASH_SETS and name not in st.touched:
+                return unknown(f"${{{name}[{index}]}}")  # `${PIPESTATUS[1]}`: bash sets it
             return None
         val = interp.element(st, name, index)
         if var is not None and var.items is not None and val is NO_ELEMENT:

@@ -78,8 +78,9 @@ def if_it_fails(interp, st: State, node: Node, run, against: list[State] | None 
     failed.status, failed.status_assumed = (1 if st.status == 0 else 0), False
     text = interp.text(node)
     outcome = failed.status == 0
-    failed.assumptions += (Assumption(Condition(interp.loc(st, node), text, (), outcome),
-                                      f"`{text}` {'succeeds' if outcome else 'fails'}"),)
+    cond = Condition(interp.loc(st, node), text, (), outcome)
+    interp.rec.conditions.setdefault(cond, None)  # a path this job may take
+    failed.assumptions += (Assumption(cond, f"`{text}` {'succeeds' if outcome else 'fails'}"),)
     results = run(failed)
     others = [st] if against is None else against
     if (len(interp.rec.runs), len(interp.rec.scripts), len(interp.rec.missing)) == before:
@@ -272,6 +273,9 @@ def apply_redirect(interp, redirect: Node, st: State) -> None:
             descriptor = redirect.child_by_field_name("descriptor")
             if descriptor is None or interp.text(descriptor) == "1" or op.startswith("&"):
                 st.capture = None
+            target = interp.expand_string(dest, st) if dest is not None else EMPTY
+            if not target.known or interp.repo_path(target.text, st.cwd) is not None:
+                interp.written = True  # `> tests/data.txt` makes that file
 
 
 def heredoc(interp, redirect: Node, st: State) -> Val:

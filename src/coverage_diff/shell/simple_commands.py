@@ -21,6 +21,12 @@ from .wordplan import is_env_name, quote_for_reuse
 
 # Commands whose exit status answers a question: in a condition both answers are possible.
 QUERIES = frozenset({"grep", "egrep", "fgrep", "which", "type", "command", "diff", "cmp", "pgrep", "hash", "compgen"})
+# Programs that write no file (without a redirect): running them leaves absent paths absent.
+READ_ONLY = frozenset({"echo", "printf", "grep", "egrep", "fgrep", "ls", "head", "tail", "wc", "sort", "uniq", "cut",
+                       "tr", "uname", "nproc", "date", "id", "whoami", "hostname", "stat", "du", "df", "free", "lscpu",
+                       "nvidia-smi", "rocm-smi", "amd-smi", "env", "printenv", "ps", "jq", "test", "true", "false", ":",
+                       "pwd", "sleep", "wait", "which", "command", "type", "hash", "basename", "dirname", "realpath",
+                       "readlink", "set", "unset", "shopt", "trap", "ulimit", "umask", "cat", "kill", "pkill"})
 WRAPPERS = frozenset({"env", "timeout", "time", "nohup", "exec", "stdbuf", "nice", "xvfb-run"})
 SCRIPT_SUFFIXES = (".sh", ".bash")
 ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=").match  # `env NAME=value ...`
@@ -257,6 +263,8 @@ def record_run(interp, st: State, words: list[Val], prefixes, node: Node) -> Non
     entries = tuple(dict.fromkeys([*st.chain_entries, *leaf_entries]))
     entry = entries[0] if entries else None
     frames = st.frames + (Frame("leaf", location, " ".join(argv)),)
+    if not argv or posixpath.basename(argv[0]) not in READ_ONLY:
+        interp.written = True
     interp.rec.runs.append(Run(interp.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
                              st.assumptions, interp.platform, entries, in_background(node)))
 
@@ -272,6 +280,8 @@ def canonical(interp, word: str, cwd: str) -> str:
 
 
 def setup_command(interp, st: State, name: str, args: list[Val], node: Node) -> list[State]:
+    if name not in READ_ONLY:
+        interp.written = True  # `cp`, `curl -o`, `tar x`, `pip install -e .`: files may be there now
     if st.capture is not None:
         st.capture.append(Val(None, origin=f"<output of {name}>"))
     st.status = None if name in QUERIES else 0

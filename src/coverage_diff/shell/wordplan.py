@@ -410,15 +410,15 @@ def is_env_name(name: str) -> bool:
 BASH_SETS = frozenset({"BASH", "BASHOPTS", "BASH_ARGV0", "BASH_COMMAND", "BASH_EXECUTION_STRING", "BASH_SUBSHELL",
                        "BASH_VERSINFO", "BASH_VERSION", "BASHPID", "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "GROUPS",
                        "HISTCMD", "HOSTNAME", "HOSTTYPE", "MACHTYPE", "OSTYPE", "PPID", "RANDOM", "SECONDS", "SHELLOPTS",
-                       "SHLVL", "SRANDOM", "TERM", "UID"})
+                       "SHLVL", "SRANDOM", "TERM", "UID", "PIPESTATUS"})
 
 
 def bash_set(name: str) -> Var:
-    return Var(None, is_array=name in ("BASH_VERSINFO", "GROUPS"), origin=f"${name}")
+    return Var(None, is_array=name in ("BASH_VERSINFO", "GROUPS", "PIPESTATUS"), origin=f"${name}")
 
 
 SHELL_VARIABLES = frozenset({"BASH_SOURCE", "BASH_REMATCH", "BASH_LINENO", "FUNCNAME", "PWD", "OLDPWD", "IFS", "REPLY",
-                             "PIPESTATUS", "MAPFILE", "OPTARG", "OPTIND", "DIRSTACK"})
+                             "MAPFILE", "OPTARG", "OPTIND", "DIRSTACK"})
 
 
 def join_values(vals, sep: str) -> Val:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterable
 from ...model import Finding, Severity
 from ...reasons import caller_cwd, explain_missing, jobs_reaching
 from ...snapshot import match_glob
-from ...subjects import is_test
+from ...subjects import is_test_command
 from ..confidence import rests_on, through
 from ..facts import Facts, new_finding, unique_locations
 
@@ -93,9 +93,10 @@ def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
 
 
 def test_arrays(facts: Facts) -> set[tuple[str, str]]:
-    """(file, array) of the config arrays whose elements flow into a test run: in some job's
-    run, real or with every inherited variable open.  An array that feeds only setup (file
-    names for `curl`, a runtime list of failures) is no test configuration.  Scripts no job
+    """(file, array) of the config arrays whose elements flow into a test command: in some
+    job's run, real or with every inherited variable open.  An array that feeds only other
+    programs (file names for `curl`, binaries to sign or package, a runtime list of failures)
+    is no test configuration, even though those runs are subjects of a diff.  Scripts no job
     reaches (benchmarks, examples, maintainer tools) count only where the settings opt in
     (`audit-scripts`, by default `tests/**/*` and `test/**/*`): each is then run on its own with every variable open."""
 
@@ -106,4 +107,4 @@ def test_arrays(facts: Facts) -> set[tuple[str, str]]:
     for path in sorted(inventory.definitions):
         if path not in reached and path not in inventory.script_calls and any(match_glob(path, g) for g in settings.audit_scripts):
             runs += facts.world.script_outcome(path, caller_cwd(inventory, path)).runs
-    return {(e.location.path, e.array) for run in runs if is_test(run, settings) for e in run.entries or ()}
+    return {(e.location.path, e.array) for run in runs if is_test_command(run, settings) for e in run.entries or ()}
