@@ -234,6 +234,10 @@ class Interpreter:
         return states
 
     def exec_block(self, nodes: list[Node], states: list[State]) -> list[State]:
+        """Each statement in turn on every path.  Where a statement made more paths, those that
+        go on alike are joined after it, and once more after the next one (its status, which
+        set them apart after `[[ .. ]] && x`, is then overwritten)."""
+        forked = False
         for node in nodes:
             nxt: list[State] = []
             for st in states:
@@ -241,6 +245,10 @@ class Interpreter:
                     nxt.append(st)
                 else:
                     nxt.extend(self.exec(node, st))
+            grew = len(nxt) > len(states)
+            if (grew or forked) and len(nxt) > 1:
+                nxt = join(nxt)
+            forked = grew
             states = self.cap(nxt, states[0] if states else None, node) if len(nxt) > self.settings.max_paths else nxt
         return states
 
@@ -2924,7 +2932,18 @@ class ArithScope:
 
 # ---------------------------------------------------------------------------- helpers
 def loop_fingerprint(st: State) -> int:
-    return hash((repr(sorted(st.vars.items())), st.positional, st.cwd, st.stdin and repr(st.stdin)))
+    return hash((frozenset((name, var_fingerprint(var)) for name, var in st.vars.items()), st.positional, st.cwd,
+                 st.stdin and tuple(st.stdin)))
+
+
+def var_fingerprint(var: Var) -> int:
+    """A hash of the variable's value and flags, kept on it (a `Var` never changes)."""
+    found = var.__dict__.get("_fingerprint")
+    if found is None:
+        items = var.items
+        found = var.__dict__["_fingerprint"] = hash((None if items is None else tuple(items.items()), var.is_array, var.assoc,
+                                                     var.exported, var.from_env, var.origin, var.nameref, var.widened))
+    return found
 
 
 def havoc(states: list[State], before: dict[str, Var]) -> None:
@@ -3216,33 +3235,53 @@ def widen(st: State, other: State, when: str) -> None:
 
 
 def join(states: list[State]) -> list[State]:
-    """Paths that go on alike (every part of their states equal) are one.  Its assumptions:
-    those of the path with fewer, when the other's include them all; the common ones, when the
-    two differ only in the two outcomes of one condition (either holds, so what follows happens
-    on both); otherwise both paths stay."""
+    """Paths that go on alike (every part of their states equal, guards passed aside) are one.
+    Its assumptions: those of the path with fewer, when the other's include them all; the
+    common ones, when the two differ only in the two outcomes of one condition (either holds,
+    so what follows happens on both); otherwise both paths stay.  A joined path is tried again
+    against the others (three paths through `a`, `! a && b`, `! a && ! b` become one).  Its
+    guards are those both paths passed: a branch after which they go on alike decides nothing
+    that follows."""
     out: list[State] = []
     for s in states:
-        for o in out:
-            if s.flow or o.flow or o.vars != s.vars or not alike_but_variables(o, s):
-                continue
-            merged = _joined_assumptions(o.assumptions, s.assumptions)
-            if merged is None:
-                continue
-            o.assumptions = merged
+        at = len(out)
+        while not s.flow:
+            found = next(((i, m) for i, o in enumerate(out) if (m := _joined(o, s)) is not None), None)
+            if found is None:
+                break
+            at, (assumptions, frames) = found
+            o = out.pop(at)
+            o.assumptions, o.frames = assumptions, frames
             o.touched |= s.touched
-            break
-        else:
-            out.append(s)
+            o.status_assumed = o.status_assumed or s.status_assumed  # either may have failed in truth
+            s = o
+        out.insert(at, s)
     return out
+
+
+def _joined(o: State, s: State) -> tuple[tuple, tuple] | None:
+    """(assumptions, frames) of `o` and `s` as one path, or None when they are not one."""
+    if o.flow or o.vars != s.vars or not all(getattr(o, name) == getattr(s, name) for name in _STATE_PARTS):
+        return None
+    frames = o.frames
+    if frames != s.frames:
+        if [f for f in frames if f.kind != "guard"] != [f for f in s.frames if f.kind != "guard"]:
+            return None
+        theirs = set(s.frames)
+        frames = tuple(f for f in frames if f.kind != "guard" or f in theirs)
+    assumptions = _joined_assumptions(o.assumptions, s.assumptions)
+    return None if assumptions is None else (assumptions, frames)
 
 
 def alike_but_variables(a: State, b: State) -> bool:
     """Every part of two paths' states equal but their variables, assumptions and which names
     the scripts assigned: stdin, captured output, saved locals, options, frames... all of it."""
-    return all(getattr(a, name) == getattr(b, name) for name in _STATE_PARTS)
+    return a.frames == b.frames and all(getattr(a, name) == getattr(b, name) for name in _STATE_PARTS)
 
 
-_STATE_PARTS = tuple(f.name for f in dataclass_fields(State) if f.name not in ("vars", "assumptions", "status_assumed", "touched"))
+# What must be equal for two paths to be one (`join` compares frames apart: guards may differ).
+_STATE_PARTS = tuple(f.name for f in dataclass_fields(State)
+                     if f.name not in ("vars", "assumptions", "status_assumed", "touched", "frames"))
 
 
 def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
@@ -3253,9 +3292,9 @@ def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
         return a
     if sb <= sa:
         return b
-    only_a, only_b = [x for x in a if x not in sb], [x for x in b if x not in sa]
+    only_a, only_b = sa - sb, sb - sa  # a loop may have made the same assumption more than once
     if len(only_a) == len(only_b) == 1:
-        ca, cb = only_a[0].condition, only_b[0].condition
+        ca, cb = next(iter(only_a)).condition, next(iter(only_b)).condition
         if (ca.location, ca.text) == (cb.location, cb.text) and ca.outcome != cb.outcome:
             return tuple(x for x in a if x in sb)
     return None
