@@ -95,6 +95,7 @@ def _children(snapshot: Snapshot, made_dirs: frozenset[str]) -> dict[str, tuple[
     """Directory -> (names in it, the subset that are directories), built once per snapshot;
     with directories made at run time, once per set of them (the snapshot's index shared,
     only the directories they add to copied)."""
+    snapshot = snapshot.lister()
     made = _CHILDREN.get(snapshot)
     if made is None:
         index: dict[str, tuple[dict[str, None], set[str]]] = {}
