@@ -3261,7 +3261,8 @@ def join(states: list[State]) -> list[State]:
 
 def _joined(o: State, s: State) -> tuple[tuple, tuple] | None:
     """(assumptions, frames) of `o` and `s` as one path, or None when they are not one."""
-    if o.flow or o.vars != s.vars or not all(getattr(o, name) == getattr(s, name) for name in _STATE_PARTS):
+    if (o.flow or o.status != s.status or o.cwd != s.cwd or o.vars != s.vars
+            or not all(getattr(o, name) == getattr(s, name) for name in _STATE_PARTS)):
         return None
     frames = o.frames
     if frames != s.frames:
