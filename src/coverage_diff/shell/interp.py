@@ -225,18 +225,13 @@ class Interpreter:
         tree = parse_source(source)
         for d in parse_errors(tree, source):
             self.rec.diagnostics.setdefault(d, None)
-        for node in statements(tree.root_node):
-            states = self.exec_block([node], states)
-            for s in states:  # `set -u` and `${#unset[@]}`: bash drops the rest of this top-level command only
-                if s.flow and s.flow.kind == "discard":
-                    s.flow, s.status = None, 1
-                    self.errexit([s])
-        return states
+        return self.exec_block(statements(tree.root_node), states, top=True)
 
-    def exec_block(self, nodes: list[Node], states: list[State]) -> list[State]:
+    def exec_block(self, nodes: list[Node], states: list[State], top: bool = False) -> list[State]:
         """Each statement in turn on every path.  Where a statement made more paths, those that
         go on alike are joined after it, and once more after the next one (its status, which
-        set them apart after `[[ .. ]] && x`, is then overwritten)."""
+        set them apart after `[[ .. ]] && x`, is then overwritten).  `top`: the statements of
+        a script, where `set -u` and `${#unset[@]}` drop the rest of one statement only."""
         forked = False
         for node in nodes:
             nxt: list[State] = []
@@ -250,6 +245,10 @@ class Interpreter:
                 nxt = join(nxt)
             forked = grew
             states = self.cap(nxt, states[0] if states else None, node) if len(nxt) > self.settings.max_paths else nxt
+            for s in states if top else ():
+                if s.flow and s.flow.kind == "discard":
+                    s.flow, s.status = None, 1
+                    self.errexit([s])
         return states
 
     def exec(self, node: Node, st: State) -> list[State]:
