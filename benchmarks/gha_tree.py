@@ -162,7 +162,7 @@ retry build_runner "$BUILD_TOOL"
 tidy_libs
 for cfg in "${configs[@]}"; do
   retry env $cfg python -m "$AREA.export" --model "$MODEL" $export_args $flags
-  [[ "$(uname)" == "Darwin" ]] && tidy_libs
+  [[ "$(uname)" == "Darwin" ]] && echo "on macOS: $cfg"
   env $cfg python -m pytest "$AREA/tests/test_models.py" -k "$MODEL"
 done
 """
