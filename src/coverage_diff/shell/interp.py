@@ -3241,6 +3241,29 @@ def join(states: list[State]) -> list[State]:
     against the others (three paths through `a`, `! a && b`, `! a && ! b` become one).  Its
     guards are those both paths passed: a branch after which they go on alike decides nothing
     that follows."""
+    if len(states) > 8:  # only paths with equal variables may join: group them first
+        groups: dict[tuple, list[State]] = {}
+        for s in states:
+            groups.setdefault(_join_key(s, states[0].vars), []).append(s)
+        if len(groups) < len(states):
+            return [s for group in groups.values() for s in (_join_pairs(group) if len(group) > 1 else group)]
+        return states
+    return _join_pairs(states)
+
+
+def _join_key(s: State, ref: dict[str, Var]):
+    """Equal for paths with equal status, cwd and variables: the variables are compared with
+    those of another path (`ref`), which shares most of them (the same objects, a pointer
+    comparison each), and only those that differ from it are hashed."""
+    if s.flow:
+        return id(s)
+    vars_ = s.vars
+    differ = frozenset((name, var_fingerprint(var)) for name, var in vars_.items()
+                       if var is not (old := ref.get(name)) and var != old)
+    return (s.status, s.cwd, differ, frozenset(name for name in ref if name not in vars_) if len(ref) > len(vars_) or differ else ())
+
+
+def _join_pairs(states: list[State]) -> list[State]:
     out: list[State] = []
     for s in states:
         at = len(out)
