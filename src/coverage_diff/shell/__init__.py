@@ -14,8 +14,9 @@ from ..isolation import contained
 from ..model import Env, Incomplete, Job, Location
 from ..snapshot import Snapshot, normalize
 from .definitions import BUILTINS, SHELLS, config_names, config_scalars, entries_of
-from .interp import Interpreter, canonical_word, file_set_scans, repo_path
+from .interp import Interpreter, file_set_scans
 from .outcome import JobOutcome, ScriptCall, ScriptDefinitions
+from .paths import canonical_word, repo_path
 
 __all__ = [
     "JobOutcome", "ScriptCall", "ScriptDefinitions", "interpret_job", "interpret_script", "script_definitions",
@@ -25,7 +26,7 @@ __all__ = [
 
 def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_world: bool = False) -> JobOutcome:
     """What the job runs.  It depends on `job.behaviour` only: the interpreter never sees
-    the rest (so a timeout change reuses the outcome, see memo.py and history.py)."""
+    the rest (so a timeout change reuses the outcome, see engine/memo.py and engine/walk.py)."""
     job = job.without_metadata()
     if deadline.expired():  # the revision's wall-clock budget has run out (`deadline.py`)
         reason = deadline.current().reason(f"job {job.label!r} not analysed")
