@@ -6,7 +6,10 @@ here from scratch: per-area workflows whose jobs call PyTorch's outside job temp
 list (`fromJSON(inputs.flows)` matrix, typed inputs, per-event callers), plain jobs of
 several `run:` steps with backslash continuations and an OS matrix, `needs` outputs and
 step `if:`.  Every script job ends in repository scripts: a model dispatcher with a
-`case` per model and backend, config arrays, a sourced helper and pytest.
+`case` per model and backend, config arrays, a sourced helper and pytest.  The helper has the
+shapes that multiplied paths on ExecuTorch: a `retry` of `"$@" || (reset && "$@") || (...)`, a
+macOS-only library clean-up (a loop with `continue`, a polling `while`, locals) and
+`[[ "$(uname)" == ... ]] && x` statements.
 
     python benchmarks/gha_tree.py                    # build under .bench/gha, time 3 cold runs
     python benchmarks/gha_tree.py --areas 10 --repeat 1
@@ -155,14 +158,48 @@ case "$MODEL" in
   llama|whisper) export_args="--max-seq-len 128" ;;
   *) export_args="" ;;
 esac
-build_runner "$BUILD_TOOL"
+retry build_runner "$BUILD_TOOL"
+tidy_libs
 for cfg in "${configs[@]}"; do
-  env $cfg python -m "$AREA.export" --model "$MODEL" $export_args $flags
+  retry env $cfg python -m "$AREA.export" --model "$MODEL" $export_args $flags
+  [[ "$(uname)" == "Darwin" ]] && echo "on macOS: $cfg"
   env $cfg python -m pytest "$AREA/tests/test_models.py" -k "$MODEL"
 done
 """
 
-UTILS = """build_runner() {
+UTILS = """reset_build() {
+  buck2 kill && buck2 clean
+  rm -rf "$HOME/.buck/cache"
+}
+
+retry() {
+  "$@" || (sleep 30 && reset_build && "$@") || (sleep 60 && reset_build && "$@")
+}
+
+# Drop duplicate rpaths from the libraries a wheel installed (macOS only)
+tidy_libs() {
+  if [[ "$(uname)" != "Darwin" ]]; then
+    return
+  fi
+  local lib_dir
+  lib_dir="$(python -c 'import sys; print(sys.prefix)')/lib"
+  local lib
+  for lib in libcore.dylib libops.dylib libio.dylib; do
+    local lib_path="$lib_dir/$lib"
+    if [[ ! -f "$lib_path" ]]; then
+      continue
+    fi
+    local dropped=0
+    while install_name_tool -delete_rpath @loader_path "$lib_path" 2>/dev/null; do
+      dropped=1
+    done
+    if [[ "$dropped" == "1" ]]; then
+      install_name_tool -add_rpath @loader_path "$lib_path" || true
+    fi
+  done
+}
+
+build_runner() {
   local tool="$1"
   if [[ "$tool" == "cmake" ]]; then
     cmake -S . -B cmake-out -DEXECUTOR_RUNNER=ON

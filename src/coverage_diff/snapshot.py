@@ -275,6 +275,11 @@ class Snapshot:
     def entry(self, path: str) -> FileEntry | None:
         return self.files.get(normalize(path))
 
+    def lister(self) -> "Snapshot":
+        """The snapshot whose file list this one shows: what an index built from the whole
+        list (globbing's) is kept on, so that views of one snapshot share it."""
+        return self
+
     def read(self, path: str) -> bytes:
         entry = self.files[normalize(path)]
         if not entry.is_regular:

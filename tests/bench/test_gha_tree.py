@@ -23,3 +23,18 @@ def test_twenty_areas_make_six_hundred_step_jobs_whose_scripts_reach_pytest():
     template = next(j for j in per_area if j.key == "models" and dict(j.matrix) == {"model": "llama", "backend": "vulkan"})
     runs = [" ".join(r.argv) for r in interpret_job(template, snapshot, Settings()).runs]
     assert "python -m pytest area00/tests/test_models.py -k llama" in runs  # the script went on past SECRET_HUB_TOKEN
+
+
+def test_the_helpers_retry_and_clean_up_do_not_multiply_paths():
+    """The retry helper and the macOS clean-up (ExecuTorch's shapes, written here from scratch) are
+    followed whole: no path cap, no step limit, and the runs stay in the hundreds (before paths that
+    go on alike were joined after any statement, one such job made 52,173 runs and hit both)."""
+    snapshot = Snapshot.from_files("t", gha_tree.files(1))
+    jobs = github_actions.jobs(snapshot, Settings()).jobs
+    template = next(j for j in jobs if j.key == "models" and dict(j.matrix) == {"model": "llama", "backend": "vulkan"})
+    outcome = interpret_job(template, snapshot, Settings())
+    runs = [" ".join(r.argv) for r in outcome.runs]
+    assert not any(i.cut for i in outcome.incomplete)
+    assert "buck2 kill" in runs and "install_name_tool -add_rpath @loader_path" in " ".join(runs)
+    assert runs.count("python -m pytest area00/tests/test_models.py -k llama") >= 2  # one per config
+    assert len(runs) < 1000

@@ -11,6 +11,7 @@ consecutive commits and repeated runs (through the persistent `Cache`).
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -242,6 +243,10 @@ class AskedSnapshot(Snapshot):
         self._listed = True
         return self._inner.glob(*patterns)
 
+    def lister(self) -> Snapshot:
+        self._listed = True
+        return self._inner.lister()
+
     def questions(self) -> tuple[frozenset[str], frozenset[str], bool]:
         """(paths asked about, directories tested, whether the file list was read)."""
         return frozenset(self._paths), frozenset(self._dirs), self._listed
@@ -261,8 +266,15 @@ def _matching(variants: list, snapshot: Snapshot):
 
 def _listing(snapshot: Snapshot) -> str:
     """The file list (paths and modes): what a glob can see.  Contents are answers
-    of their own, recorded when a file is read."""
-    digest = hashlib.sha256()
-    for path, entry in sorted(snapshot.files.items()):
-        digest.update(f"{path}\0{entry.mode}\n".encode())
-    return digest.hexdigest()
+    of their own, recorded when a file is read.  Worked out once per snapshot (every job
+    that globs asks)."""
+    found = _LISTINGS.get(snapshot)
+    if found is None:
+        digest = hashlib.sha256()
+        for path, entry in sorted(snapshot.files.items()):
+            digest.update(f"{path}\0{entry.mode}\n".encode())
+        found = _LISTINGS[snapshot] = digest.hexdigest()
+    return found
+
+
+_LISTINGS: "weakref.WeakKeyDictionary[Snapshot, str]" = weakref.WeakKeyDictionary()

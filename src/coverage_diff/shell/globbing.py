@@ -15,7 +15,8 @@ import weakref
 from ..snapshot import Snapshot, normalize
 from .patterns import Pattern, compile_pattern, ends, is_glob, merged
 
-_CHILDREN: "weakref.WeakKeyDictionary[Snapshot, dict[str, tuple[list[str], set[str]]]]" = weakref.WeakKeyDictionary()
+# snapshot -> directories made at run time -> directory -> (names in it, the subset that are directories)
+_CHILDREN: "weakref.WeakKeyDictionary[Snapshot, dict[frozenset[str], dict]]" = weakref.WeakKeyDictionary()
 
 
 def has_glob(pattern: Pattern) -> bool:
@@ -60,7 +61,7 @@ def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, 
             if globstar and component == (("**", False),):
                 nxt += [(p, shown + sep + p[len(path) + 1 if path else 0:]) for p in _descendants(children, path, last)]
                 continue
-            names, _ = children.get(path, ([], set()))
+            names, _ = children.get(path, ({}, set()))
             for name in _matching(names, component, dotglob):
                 nxt.append((posixpath.join(path, name) if path else name, shown + sep + name))
         found = nxt
@@ -83,38 +84,50 @@ def _components(pattern: Pattern) -> list[tuple[tuple[str, bool], ...]]:
     return [c for k, c in enumerate(out) if c or k == 0 or k == len(out) - 1]
 
 
-def _matching(names: list[str], component, dotglob: bool) -> list[str]:
+def _matching(names, component, dotglob: bool) -> list[str]:
     tokens = compile_pattern(merged(component))
     first = component[0][0][:1] if component else ""
     dots = dotglob or first == "."
     return [n for n in names if (dots or not n.startswith(".")) and n not in (".", "..") and len(n) in ends(tokens, n)]
 
 
-def _children(snapshot: Snapshot, made_dirs: frozenset[str]) -> dict[str, tuple[list[str], set[str]]]:
-    """Directory -> (names in it, the subset that are directories), built once per snapshot."""
-    index = _CHILDREN.get(snapshot)
-    if index is None:
-        index = {}
+def _children(snapshot: Snapshot, made_dirs: frozenset[str]) -> dict[str, tuple[dict[str, None], set[str]]]:
+    """Directory -> (names in it, the subset that are directories), built once per snapshot;
+    with directories made at run time, once per set of them (the snapshot's index shared,
+    only the directories they add to copied)."""
+    snapshot = snapshot.lister()
+    made = _CHILDREN.get(snapshot)
+    if made is None:
+        index: dict[str, tuple[dict[str, None], set[str]]] = {}
         for path in snapshot.files:
-            _add_path(index, path, is_dir=False)
-        _CHILDREN[snapshot] = index
-    if made_dirs:
-        index = {k: (list(v[0]), set(v[1])) for k, v in index.items()}
+            _add_path(index, path, is_dir=False, base=None)
+        made = _CHILDREN[snapshot] = {frozenset(): index}
+    index = made.get(made_dirs)
+    if index is None:
+        base = made[frozenset()]
+        index = dict(base)
         for path in made_dirs:
-            _add_path(index, path, is_dir=True)
+            _add_path(index, path, is_dir=True, base=base)
+        if len(made) > 64:  # a job that makes ever more directories: keep the latest sets only
+            for key in list(made)[1:33]:
+                del made[key]
+        made[made_dirs] = index
     return index
 
 
-def _add_path(index: dict, path: str, *, is_dir: bool) -> None:
+def _add_path(index: dict, path: str, *, is_dir: bool, base: dict | None) -> None:
+    """Add `path` (and its parents) to `index`; an entry still shared with `base` is copied
+    before it changes."""
     parts = path.split("/")
     for k in range(len(parts)):
         parent, name = "/".join(parts[:k]), parts[k]
-        names, dirs = index.setdefault(parent, ([], set()))
-        if name not in names and name not in dirs:
-            names.append(name)
+        entry = index.get(parent)
+        if entry is None or (base is not None and entry is base.get(parent)):
+            entry = index[parent] = (dict(entry[0]), set(entry[1])) if entry is not None else ({}, set())
+        entry[0][name] = None
         if k < len(parts) - 1 or is_dir:
-            dirs.add(name)
-            index.setdefault("/".join(parts[: k + 1]), ([], set()))
+            entry[1].add(name)
+            index.setdefault("/".join(parts[: k + 1]), ({}, set()))
 
 
 def _descendants(children: dict, path: str, last: bool) -> list[str]:
@@ -124,7 +137,7 @@ def _descendants(children: dict, path: str, last: bool) -> list[str]:
     todo = [path]
     while todo:
         here = todo.pop()
-        names, dirs = children.get(here, ([], set()))
+        names, dirs = children.get(here, ({}, set()))
         for name in names:
             if name.startswith("."):
                 continue

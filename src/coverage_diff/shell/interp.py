@@ -32,6 +32,7 @@ from ..snapshot import Snapshot, normalize
 from . import calls, conditions, control, declarations, expansion, parameters, pipelines, simple_commands, variables
 from .definitions import FileScan, config_names, config_scalars, scan_file, static_source_path
 from .outcome import JobOutcome, ScriptCall
+from .merge import join
 from .parse import Source, parse_errors, parse_source, unreadable_region
 from .paths import repo_path
 from .state import Flow, State, Var
@@ -202,15 +203,14 @@ class Interpreter:
         tree = parse_source(source)
         for d in parse_errors(tree, source):
             self.rec.diagnostics.setdefault(d, None)
-        for node in statements(tree.root_node):
-            states = self.exec_block([node], states)
-            for s in states:  # `set -u` and `${#unset[@]}`: bash drops the rest of this top-level command only
-                if s.flow and s.flow.kind == "discard":
-                    s.flow, s.status = None, 1
-                    self.errexit([s])
-        return states
+        return self.exec_block(statements(tree.root_node), states, top=True)
 
-    def exec_block(self, nodes: list[Node], states: list[State]) -> list[State]:
+    def exec_block(self, nodes: list[Node], states: list[State], top: bool = False) -> list[State]:
+        """Each statement in turn on every path.  Where a statement made more paths, those that
+        go on alike are joined after it, and once more after the next one (its status, which
+        set them apart after `[[ .. ]] && x`, is then overwritten).  `top`: the statements of
+        a script, where `set -u` and `${#unset[@]}` drop the rest of one statement only."""
+        forked = False
         for node in nodes:
             nxt: list[State] = []
             for st in states:
@@ -218,7 +218,15 @@ class Interpreter:
                     nxt.append(st)
                 else:
                     nxt.extend(self.exec(node, st))
+            grew = len(nxt) > len(states)
+            if (grew or forked) and len(nxt) > 1:
+                nxt = join(nxt)
+            forked = grew
             states = self.cap(nxt, states[0] if states else None, node) if len(nxt) > self.settings.max_paths else nxt
+            for s in states if top else ():
+                if s.flow and s.flow.kind == "discard":
+                    s.flow, s.status = None, 1
+                    self.errexit([s])
         return states
 
     def exec(self, node: Node, st: State) -> list[State]:

@@ -10,19 +10,18 @@ from .state import State, Var
 
 
 def loop_fingerprint(st: State) -> int:
-    """A loop-head state, as a hash: its variables (field for field: no repr, which cost a
-    twentieth of a sweep script's open world), positional parameters, cwd and stdin."""
-    variables = tuple(sorted(((name, _var_key(var)) for name, var in st.vars.items()), key=_first))
-    return hash((variables, st.positional, st.cwd, st.stdin and tuple(st.stdin)))
+    return hash((frozenset((name, var_fingerprint(var)) for name, var in st.vars.items()), st.positional, st.cwd,
+                 st.stdin and tuple(st.stdin)))
 
 
-def _first(pair: tuple):
-    return pair[0]
-
-
-def _var_key(var: Var) -> tuple:
-    items = tuple(var.items.items()) if var.items is not None else None
-    return (items, var.is_array, var.assoc, var.exported, var.from_env, var.origin, var.nameref, var.widened)
+def var_fingerprint(var: Var) -> int:
+    """A hash of the variable's value and flags, kept on it (a `Var` never changes)."""
+    found = var.__dict__.get("_fingerprint")
+    if found is None:
+        items = var.items
+        found = var.__dict__["_fingerprint"] = hash((None if items is None else tuple(items.items()), var.is_array, var.assoc,
+                                                     var.exported, var.from_env, var.origin, var.nameref, var.widened))
+    return found
 
 
 def havoc(states: list[State], before: dict[str, Var]) -> None:
@@ -74,33 +73,77 @@ def widen(st: State, other: State, when: str) -> None:
 
 
 def join(states: list[State]) -> list[State]:
-    """Paths that go on alike (every part of their states equal) are one.  Its assumptions:
-    those of the path with fewer, when the other's include them all; the common ones, when the
-    two differ only in the two outcomes of one condition (either holds, so what follows happens
-    on both); otherwise both paths stay."""
+    """Paths that go on alike (every part of their states equal, guards passed aside) are one.
+    Its assumptions: those of the path with fewer, when the other's include them all; the
+    common ones, when the two differ only in the two outcomes of one condition (either holds,
+    so what follows happens on both); otherwise both paths stay.  A joined path is tried again
+    against the others (three paths through `a`, `! a && b`, `! a && ! b` become one).  Its
+    guards are those both paths passed: a branch after which they go on alike decides nothing
+    that follows."""
+    if len(states) > 8:  # only paths with equal variables may join: group them first
+        groups: dict[tuple, list[State]] = {}
+        for s in states:
+            groups.setdefault(_join_key(s, states[0].vars), []).append(s)
+        if len(groups) < len(states):
+            return [s for group in groups.values() for s in (_join_pairs(group) if len(group) > 1 else group)]
+        return states
+    return _join_pairs(states)
+
+
+def _join_key(s: State, ref: dict[str, Var]):
+    """Equal for paths with equal status, cwd and variables: the variables are compared with
+    those of another path (`ref`), which shares most of them (the same objects, a pointer
+    comparison each), and only those that differ from it are hashed."""
+    if s.flow:
+        return id(s)
+    vars_ = s.vars
+    differ = frozenset((name, var_fingerprint(var)) for name, var in vars_.items()
+                       if var is not (old := ref.get(name)) and var != old)
+    return (s.status, s.cwd, differ, frozenset(name for name in ref if name not in vars_) if len(ref) > len(vars_) or differ else ())
+
+
+def _join_pairs(states: list[State]) -> list[State]:
     out: list[State] = []
     for s in states:
-        for o in out:
-            if s.flow or o.flow or o.vars != s.vars or not alike_but_variables(o, s):
-                continue
-            merged = _joined_assumptions(o.assumptions, s.assumptions)
-            if merged is None:
-                continue
-            o.assumptions = merged
+        at = len(out)
+        while not s.flow:
+            found = next(((i, m) for i, o in enumerate(out) if (m := _joined(o, s)) is not None), None)
+            if found is None:
+                break
+            at, (assumptions, frames) = found
+            o = out.pop(at)
+            o.assumptions, o.frames = assumptions, frames
             o.touched |= s.touched
-            break
-        else:
-            out.append(s)
+            o.status_assumed = o.status_assumed or s.status_assumed  # either may have failed in truth
+            s = o
+        out.insert(at, s)
     return out
+
+
+def _joined(o: State, s: State) -> tuple[tuple, tuple] | None:
+    """(assumptions, frames) of `o` and `s` as one path, or None when they are not one."""
+    if (o.flow or o.status != s.status or o.cwd != s.cwd or o.vars != s.vars
+            or not all(getattr(o, name) == getattr(s, name) for name in _STATE_PARTS)):
+        return None
+    frames = o.frames
+    if frames != s.frames:
+        if [f for f in frames if f.kind != "guard"] != [f for f in s.frames if f.kind != "guard"]:
+            return None
+        theirs = set(s.frames)
+        frames = tuple(f for f in frames if f.kind != "guard" or f in theirs)
+    assumptions = _joined_assumptions(o.assumptions, s.assumptions)
+    return None if assumptions is None else (assumptions, frames)
 
 
 def alike_but_variables(a: State, b: State) -> bool:
     """Every part of two paths' states equal but their variables, assumptions and which names
     the scripts assigned: stdin, captured output, saved locals, options, frames... all of it."""
-    return all(getattr(a, name) == getattr(b, name) for name in _STATE_PARTS)
+    return a.frames == b.frames and all(getattr(a, name) == getattr(b, name) for name in _STATE_PARTS)
 
 
-_STATE_PARTS = tuple(f.name for f in dataclass_fields(State) if f.name not in ("vars", "assumptions", "status_assumed", "touched"))
+# What must be equal for two paths to be one (`join` compares frames apart: guards may differ).
+_STATE_PARTS = tuple(f.name for f in dataclass_fields(State)
+                     if f.name not in ("vars", "assumptions", "status_assumed", "touched", "frames"))
 
 
 def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
@@ -111,9 +154,9 @@ def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
         return a
     if sb <= sa:
         return b
-    only_a, only_b = [x for x in a if x not in sb], [x for x in b if x not in sa]
+    only_a, only_b = sa - sb, sb - sa  # a loop may have made the same assumption more than once
     if len(only_a) == len(only_b) == 1:
-        ca, cb = only_a[0].condition, only_b[0].condition
+        ca, cb = next(iter(only_a)).condition, next(iter(only_b)).condition
         if (ca.location, ca.text) == (cb.location, cb.text) and ca.outcome != cb.outcome:
             return tuple(x for x in a if x in sb)
     return None

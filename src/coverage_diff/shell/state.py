@@ -6,7 +6,6 @@ Variables are immutable `Var`s replaced on write, so a copy is a few dict copies
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, replace
 
 from ..model import Assumption, ConfigEntry, Frame
@@ -91,15 +90,16 @@ class State:
     containers: dict = field(default_factory=dict)  # `docker run --name` -> containers.Container (replaced, never mutated)
 
     def fork(self) -> "State":
-        new = object.__new__(self.__class__)  # `copy.copy` without its generic protocol: paths fork often
-        new.__dict__.update(self.__dict__)
-        new.vars = dict(self.vars)
-        new.funcs = dict(self.funcs)
-        new.locals = [dict(scope) for scope in self.locals]
-        new.capture = list(self.capture) if self.capture is not None else None
-        new.stdin = list(self.stdin) if self.stdin is not None else None
-        new.flow = copy.copy(self.flow)
-        new.touched = set(self.touched)
+        new = object.__new__(type(self))  # what copy.copy does, without its generic protocol (a fork is frequent)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["vars"] = dict(self.vars)
+        d["funcs"] = dict(self.funcs)
+        d["locals"] = [dict(scope) for scope in self.locals]
+        d["capture"] = list(self.capture) if self.capture is not None else None
+        d["stdin"] = list(self.stdin) if self.stdin is not None else None
+        d["flow"] = Flow(self.flow.kind, self.flow.count) if self.flow is not None else None
+        d["touched"] = set(self.touched)
         return new
 
     def resolve(self, name: str) -> str:
