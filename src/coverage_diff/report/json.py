@@ -59,6 +59,7 @@ def to_dict(report: Report) -> dict:
         "groups": groups(report),
         "diagnostics": [{"path": d.location.path, "line": d.location.line, "severity": d.severity, "message": d.message} for d in report.diagnostics],
         "incomplete": [{"path": i.location.path, "line": i.location.line, "reason": i.reason} for i in report.incomplete],
+        "fails_incomplete": report.fails_incomplete or None,
     }
 
 
