@@ -581,6 +581,14 @@ HEX = "0x" + "f" * 5000
 SEXAGESIMAL = ":".join(["1"] * 3000)
 WORKFLOW = ".github/workflows/ci.yml"
 TOO_DEEP = "nests constructs too deeply to analyse"
+
+
+def nested_substitutions(depth: int, test: str) -> str:
+    return "#!/bin/bash\nx=" + "$(echo " * depth + "a" + ")" * depth + f"\npytest {test}\n"
+
+
+def nested_defaults(depth: int, test: str) -> str:
+    return "#!/bin/bash\nx=" + "${y:-" * depth + "a" + "}" * depth + f"\npytest {test}\n"
 NESTING = [
     Case(
         "yaml-huge-hex-and-sexagesimal-scalars",
@@ -603,13 +611,22 @@ NESTING = [
          ".gitlab-ci.yml": "t:\n  parallel: !!int many\n  script: [pytest tagged_gl.py]\n"},
         added=("tagged.py",),
     ),
+    # Nesting past Python's default recursion limit is analysed on a deeper stack (isolation.nested) ...
+    *(
+        Case(name, _script_area(script, body), added=(runs,), whole=True, heavy=True)
+        for name, script, body, runs in [
+            ("shell-120-nested-command-substitutions", "cs.sh", nested_substitutions(120, "cs.py"), "cs.py"),
+            ("shell-200-nested-defaults", "dflt.sh", nested_defaults(200, "dflt.py"), "dflt.py"),
+            ("shell-2000-nested-command-substitutions", "cs.sh", nested_substitutions(2000, "cs.py"), "cs.py"),
+        ]
+    ),
+    # ... up to a bound: past it, the job is a diagnostic and the rest of the tree is analysed.
     *(
         Case(name, _script_area(script, body), diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
              incomplete=(Expect(BROKEN, 5, TOO_DEEP),), heavy=True)
         for name, script, body in [
-            ("shell-120-nested-command-substitutions", "cs.sh",
-             "#!/bin/bash\nx=" + "$(echo " * 120 + "a" + ")" * 120 + "\npytest cs.py\n"),
-            ("shell-200-nested-defaults", "dflt.sh", "#!/bin/bash\nx=" + "${y:-" * 200 + "a" + "}" * 200 + "\npytest dflt.py\n"),
+            ("shell-6000-nested-command-substitutions", "cs.sh", nested_substitutions(6000, "cs.py")),
+            ("shell-10000-nested-defaults", "dflt.sh", nested_defaults(10000, "dflt.py")),
         ]
     ),
     # An and-or list is walked in a loop, however long: analysed, nothing cut.
