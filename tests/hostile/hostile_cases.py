@@ -761,6 +761,17 @@ CASE_ARMS = [
         absent=("arm_513.py", "arm_2999.py"),
         heavy=True,
     ),
+    # The same in a loop: the paths out of the `case` go on as one, so the passes do not multiply
+    # them by the arms (before: 2 GB of JSON and 12 GB of memory); an added subject lists at most
+    # 20 runs of its own (report/json.py).
+    Case(
+        "case-600-arms-on-an-unknown-value-3-passes",
+        _script_area("arms.sh", case_arms(600, "v{}", "$(cat arm.txt)", iterations=3)),
+        incomplete=(Expect("tests/pd/arms.sh", 517, "case with more than 512 paths"),),
+        added=("arm_0.py", "arm_512.py", "after_arms.py"),
+        absent=("arm_513.py", "arm_599.py", "runs_omitted"),
+        heavy=True,
+    ),
 ]
 
 # An accept comment the pull request adds beside its own loss: accepted once merged, still gating.

@@ -629,7 +629,7 @@ class Interpreter:
         return states
 
     def x_case_statement(self, node, st):
-        frames = st.frames
+        frames, before = st.frames, st.assumptions
         value_node = node.child_by_field_name("value")
         subject = self.expand_string(value_node, st) if value_node is not None else EMPTY
         arms = case_arms(node)
@@ -682,7 +682,8 @@ class Interpreter:
             s.frames = kept_guards(frames, s.frames)
             if not s.flow and s.status is None:
                 s.status = 0
-        return self.cap(join(out) if len(out) > 1 else out, st, node)
+        merged = joined_case(out, before, frames) if len(out) > 1 else None
+        return [merged] if merged is not None else self.cap(join(out) if len(out) > 1 else out, st, node)
 
     def first_arm(self, arms: "CaseArms", start: int, subject: Val, st: State, node: Node, value_node) -> tuple[int, bool]:
         """From arm `start` on, the first arm a known value matches, through the index of the
@@ -3219,13 +3220,20 @@ def join(states: list[State]) -> list[State]:
     """Paths that go on alike (every part of their states equal) are one.  Its assumptions:
     those of the path with fewer, when the other's include them all; the common ones, when the
     two differ only in the two outcomes of one condition (either holds, so what follows happens
-    on both); otherwise both paths stay."""
+    on both); otherwise both paths stay.
+
+    Past JOIN_WHOLE paths (a `case` of many arms on a value not known statically), a path is
+    tried against the last JOIN_WINDOW kept ones only, and assumptions are told apart by
+    identity: each path's are shared with the one it forked from, and comparing every pair
+    by value took minutes.  (Fewer paths merged is never wrong, only slower.)"""
     out: list[State] = []
+    large = len(states) > JOIN_WHOLE
+    ids: dict[int, frozenset[int]] = {}
     for s in states:
-        for o in out:
+        for o in (out[-JOIN_WINDOW:] if large else out):
             if s.flow or o.flow or o.vars != s.vars or not alike_but_variables(o, s):
                 continue
-            merged = _joined_assumptions(o.assumptions, s.assumptions)
+            merged = _joined_by_identity(o.assumptions, s.assumptions, ids) if large else _joined_assumptions(o.assumptions, s.assumptions)
             if merged is None:
                 continue
             o.assumptions = merged
@@ -3236,6 +3244,25 @@ def join(states: list[State]) -> list[State]:
     return out
 
 
+def joined_case(out: list[State], before: tuple, frames: tuple) -> State | None:
+    """Every path out of a `case` as one, when they all go on alike: none left the statement
+    (exit, return, break...) and their states are equal but for the arm each took.  They
+    are then every way through it, so what follows happens whichever arm ran, under the
+    assumptions made before the `case` (`before`) and on the path before it (`frames`).
+    A subject not known statically in a loop would otherwise multiply the paths by the
+    arms at every pass.  None when they do not all go on alike."""
+    first = out[0]
+    for s in out:
+        if s.flow or s.vars != first.vars or s.assumptions[:len(before)] != before:
+            return None
+    if not all(getattr(s, name) == getattr(first, name) for name in _CASE_PARTS for s in out[1:]):
+        return None
+    first.assumptions, first.frames, first.sub_status = before, frames, None
+    first.touched = set().union(*(s.touched for s in out))
+    first.status_assumed = any(s.status_assumed for s in out)
+    return first
+
+
 def alike_but_variables(a: State, b: State) -> bool:
     """Every part of two paths' states equal but their variables, assumptions and which names
     the scripts assigned: stdin, captured output, saved locals, options, frames... all of it."""
@@ -3243,6 +3270,33 @@ def alike_but_variables(a: State, b: State) -> bool:
 
 
 _STATE_PARTS = tuple(f.name for f in dataclass_fields(State) if f.name not in ("vars", "assumptions", "status_assumed", "touched"))
+# (the guards of the arms taken differ; the status of the last `$(...)` is read only inside the
+# command that made it, and the subject's is left on the path no arm took)
+_CASE_PARTS = tuple(name for name in _STATE_PARTS if name not in ("frames", "sub_status"))
+
+
+JOIN_WHOLE, JOIN_WINDOW = 64, 8
+
+
+def _joined_by_identity(a: tuple, b: tuple, ids: dict[int, frozenset[int]]) -> tuple | None:
+    """`_joined_assumptions` with assumptions equal only when they are the same object."""
+    sa = ids.get(id(a))
+    if sa is None:
+        sa = ids[id(a)] = frozenset(map(id, a))
+    sb = ids.get(id(b))
+    if sb is None:
+        sb = ids[id(b)] = frozenset(map(id, b))
+    if sa <= sb:
+        return a
+    if sb <= sa:
+        return b
+    only_a, only_b = sa - sb, sb - sa
+    if len(only_a) == len(only_b) == 1:
+        (x,), (y,) = [v for v in a if id(v) in only_a], [v for v in b if id(v) in only_b]
+        ca, cb = x.condition, y.condition
+        if (ca.location, ca.text) == (cb.location, cb.text) and ca.outcome != cb.outcome:
+            return tuple(v for v in a if id(v) in sb)
+    return None
 
 
 def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
