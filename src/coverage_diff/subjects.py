@@ -104,7 +104,7 @@ def ran_nothing(run: Run, snapshot, settings: Settings) -> str | None:
     that is not there (or an empty shard number) stops with a usage error before running any
     test, and python given a script that is not there stops at once.  Only files whose
     directory tree the repository holds count (not one a job may make at run time)."""
-    from .shell.interp import repo_path
+    from .shell.paths import repo_path
 
     argv = _command(run.argv)
     if not argv or run.cwd == "?":

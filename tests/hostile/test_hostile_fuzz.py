@@ -317,7 +317,7 @@ import itertools  # noqa: E402
 from unittest import mock  # noqa: E402
 
 from coverage_diff import deadline  # noqa: E402
-from coverage_diff.shell.interp import Interpreter  # noqa: E402
+from coverage_diff.shell import control  # noqa: E402
 
 WORDS = st.sampled_from(["a", "b", "ab", "a.b", "x1", ""])
 PATTERN = st.lists(st.sampled_from(["a", "b", "ab", "*", "?", "[ab]", "[!a]", '"*"', "'a'", "\\*", "x1", "a.b", '""']),
@@ -340,7 +340,7 @@ def test_the_case_arm_index_finds_the_arms_testing_each_in_turn_finds(subjects, 
     snapshot = snapshot_with({"tests/pd/case.sh": case_script(subjects, arms, extglob)})
     the_job = job("bash pd/case.sh")
     indexed = interpret_job(the_job, snapshot, CAPS)
-    with mock.patch.object(Interpreter, "first_arm", lambda self, arms, start, *_: (start, False)):
+    with mock.patch.object(control, "first_arm", lambda interp, arms, start, *_: (start, False)):
         in_turn = interpret_job(the_job, snapshot, CAPS)
     assert [r.argv for r in indexed.runs] == [r.argv for r in in_turn.runs]
     assert set(indexed.conditions) == set(in_turn.conditions)

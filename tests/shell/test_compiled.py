@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from coverage_diff.shell import interp
+from coverage_diff.shell import syntax, wordplan
 from coverage_diff.shell.parse import Source, parse_source
 
 from .helpers import argvs, interpret
@@ -41,8 +41,8 @@ FILES = {"sweep.sh": SWEEP, "run_one.sh": RUN_ONE, "tests/test_x.py": "", "tests
 
 
 def memos():
-    return (*interp._PLANS, *(fn.memo for fn in (interp.statements, interp.if_clauses, interp.redirects_of,
-                                                interp.command_shape, interp.assignment_shape, interp.expansion_shape)))
+    return (*wordplan.PLANS, *(fn.memo for fn in (syntax.statements, syntax.if_clauses, syntax.redirects_of,
+                                                syntax.command_shape, syntax.assignment_shape, syntax.expansion_shape)))
 
 
 @contextmanager
@@ -67,11 +67,11 @@ def test_memos_are_reused_and_give_the_fresh_result():
     with fresh_memos():
         first = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
         sizes = [len(m) for m in memos()]
-        plans = dict(interp._PLANS[False])
+        plans = dict(wordplan.PLANS[False])
         assert all(sizes[2:]) and sizes[0], sizes  # every memo was used (words in quotes compile with their string)
         again = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
         assert [len(m) for m in memos()] == sizes  # nothing compiled twice
-        assert all(interp._PLANS[False][node] is plan for node, plan in plans.items())
+        assert all(wordplan.PLANS[False][node] is plan for node, plan in plans.items())
     assert outcome_key(again) == outcome_key(first)
     assert argvs(first) == [
         f"python3 -m pytest tests/test_x.py --tp {tp} --label plain + more /home/u/x lit ab tests/test_x.py tests/test_y.py /home/u"
@@ -84,15 +84,15 @@ def test_memos_are_reused_and_give_the_fresh_result():
 def word(text: str):
     """The first argument word of `echo <text>`, parsed."""
     tree = parse_source(Source("<t>", f"echo {text}\n"))
-    return interp.command_shape(tree.root_node.named_children[0])[2][1]
+    return syntax.command_shape(tree.root_node.named_children[0])[2][1]
 
 
 def test_a_literal_word_keeps_its_fields_and_a_glob_or_expansion_does_not():
     files = {"a.py": "", "b.py": ""}
     literal, glob, var = word("'x y'z"), word("*.py"), word('"$X"')
-    assert interp.word_plan(literal, False).fixed
-    assert not interp.word_plan(glob, False).fixed  # matches depend on the directory and the options
-    assert interp.word_plan(var, False).static is None
+    assert wordplan.word_plan(literal, False).fixed
+    assert not wordplan.word_plan(glob, False).fixed  # matches depend on the directory and the options
+    assert wordplan.word_plan(var, False).static is None
     out = interpret(files, "tool 'x y'z *.py \"$X\"", env={"X": "v"})
     assert [r.argv for r in out.runs] == [("tool", "x yz", "a.py", "b.py", "v")]
 
@@ -123,7 +123,8 @@ def test_a_full_memo_starts_again_and_changes_nothing(monkeypatch):
         unbounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
         assert max(len(m) for m in memos()) > 3
     with fresh_memos():
-        monkeypatch.setattr(interp, "MAX_MEMO", 3)
+        monkeypatch.setattr(syntax, "MAX_MEMO", 3)
+        monkeypatch.setattr(wordplan, "MAX_MEMO", 3)
         bounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
         assert max(len(m) for m in memos()) <= 3
     assert outcome_key(bounded) == outcome_key(unbounded)

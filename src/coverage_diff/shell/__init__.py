@@ -14,8 +14,9 @@ from ..isolation import contained, nested
 from ..model import Env, Incomplete, Job, Location
 from ..snapshot import Snapshot, normalize
 from .definitions import BUILTINS, SHELLS, config_names, config_scalars, entries_of
-from .interp import Interpreter, canonical_word, file_set_scans, repo_path
+from .interp import Interpreter, file_set_scans
 from .outcome import JobOutcome, ScriptCall, ScriptDefinitions
+from .paths import canonical_word, repo_path
 
 __all__ = [
     "JobOutcome", "ScriptCall", "ScriptDefinitions", "interpret_job", "interpret_script", "script_definitions",

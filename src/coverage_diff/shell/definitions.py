@@ -14,6 +14,7 @@ from tree_sitter import Node
 
 from ..model import ConfigEntry, Diagnostic
 from .parse import Source, parse_errors, parse_source
+from .wordplan import pure_expansion
 
 BUILTINS = frozenset(
     "cd export local declare typeset readonly unset source . set shift return exit break continue read eval "
@@ -211,16 +212,10 @@ def entries_of(scan: FileScan, names: frozenset[str], scalars: dict[str, str] | 
         if name not in names:
             continue
         for element in array.named_children:
-            if element.type == "comment" or array_refs(element) or _pure_expansion(element):
+            if element.type == "comment" or array_refs(element) or pure_expansion(element):
                 continue
             found.append(ConfigEntry(entry_text(element), scan.source.location(element), name))
     return found
-
-
-def _pure_expansion(node: Node) -> bool:
-    from .interp import pure_expansion
-
-    return pure_expansion(node)
 
 
 def static_source_path(arg: str, script: str) -> list[str]:
