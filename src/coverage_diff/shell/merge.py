@@ -65,13 +65,20 @@ def join(states: list[State]) -> list[State]:
     """Paths that go on alike (every part of their states equal) are one.  Its assumptions:
     those of the path with fewer, when the other's include them all; the common ones, when the
     two differ only in the two outcomes of one condition (either holds, so what follows happens
-    on both); otherwise both paths stay."""
+    on both); otherwise both paths stay.
+
+    Past JOIN_WHOLE paths (a `case` of many arms on a value not known statically), a path is
+    tried against the last JOIN_WINDOW kept ones only, and assumptions are told apart by
+    identity: each path's are shared with the one it forked from, and comparing every pair
+    by value took minutes.  (Fewer paths merged is never wrong, only slower.)"""
     out: list[State] = []
+    large = len(states) > JOIN_WHOLE
+    ids: dict[int, tuple] = {}
     for s in states:
-        for o in out:
+        for o in (out[-JOIN_WINDOW:] if large else out):
             if s.flow or o.flow or o.vars != s.vars or not alike_but_variables(o, s):
                 continue
-            merged = _joined_assumptions(o.assumptions, s.assumptions)
+            merged = _joined_by_identity(o.assumptions, s.assumptions, ids) if large else _joined_assumptions(o.assumptions, s.assumptions)
             if merged is None:
                 continue
             o.assumptions = merged
@@ -82,6 +89,25 @@ def join(states: list[State]) -> list[State]:
     return out
 
 
+def joined_case(out: list[State], before: tuple, frames: tuple) -> State | None:
+    """Every path out of a `case` as one, when they all go on alike: none left the statement
+    (exit, return, break...) and their states are equal but for the arm each took.  They
+    are then every way through it, so what follows happens whichever arm ran, under the
+    assumptions made before the `case` (`before`) and on the path before it (`frames`).
+    A subject not known statically in a loop would otherwise multiply the paths by the
+    arms at every pass.  None when they do not all go on alike."""
+    first = out[0]
+    for s in out:
+        if s.flow or s.vars != first.vars or s.assumptions[:len(before)] != before:
+            return None
+    if not all(getattr(s, name) == getattr(first, name) for name in _CASE_PARTS for s in out[1:]):
+        return None
+    first.assumptions, first.frames, first.sub_status = before, frames, None
+    first.touched = set().union(*(s.touched for s in out))
+    first.status_assumed = any(s.status_assumed for s in out)
+    return first
+
+
 def alike_but_variables(a: State, b: State) -> bool:
     """Every part of two paths' states equal but their variables, assumptions and which names
     the scripts assigned: stdin, captured output, saved locals, options, frames... all of it."""
@@ -89,6 +115,36 @@ def alike_but_variables(a: State, b: State) -> bool:
 
 
 _STATE_PARTS = tuple(f.name for f in dataclass_fields(State) if f.name not in ("vars", "assumptions", "status_assumed", "touched"))
+# (the guards of the arms taken differ; the status of the last `$(...)` is read only inside the
+# command that made it, and the subject's is left on the path no arm took)
+_CASE_PARTS = tuple(name for name in _STATE_PARTS if name not in ("frames", "sub_status"))
+
+
+JOIN_WHOLE, JOIN_WINDOW = 64, 8
+
+
+def _identities(a: tuple, ids: dict[int, tuple]) -> frozenset[int]:
+    """The ids of `a`'s assumptions, kept in `ids` with `a` itself (so no id is reused meanwhile)."""
+    kept = ids.get(id(a))
+    if kept is None:
+        kept = ids[id(a)] = (a, frozenset(map(id, a)))
+    return kept[1]
+
+
+def _joined_by_identity(a: tuple, b: tuple, ids: dict[int, tuple]) -> tuple | None:
+    """`_joined_assumptions` with assumptions equal only when they are the same object."""
+    sa, sb = _identities(a, ids), _identities(b, ids)
+    if sa <= sb:
+        return a
+    if sb <= sa:
+        return b
+    only_a, only_b = sa - sb, sb - sa
+    if len(only_a) == len(only_b) == 1:
+        (x,), (y,) = [v for v in a if id(v) in only_a], [v for v in b if id(v) in only_b]
+        ca, cb = x.condition, y.condition
+        if (ca.location, ca.text) == (cb.location, cb.text) and ca.outcome != cb.outcome:
+            return tuple(v for v in a if id(v) in sb)
+    return None
 
 
 def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
