@@ -774,6 +774,22 @@ CASE_ARMS = [
     ),
 ]
 
+# Lines after which bash runs nothing (or not the program named): the tool predicts no run there
+# (differential tests under bash: tests/shell/test_commands.py), and the loss elsewhere still gates.
+STOPPERS = {"set_n": "set -n", "alias_env": "shopt -s expand_aliases\nalias env=true", "kill_self": "kill -9 $$",
+            "hash_p": "hash -p /bin/true pytest", "empty_path": "PATH=/nonexistent"}
+STOPPED = {f"tests/pd/stop_{name}.sh": f"#!/bin/bash\n{line}\nenv pytest stopped_{name}.py\n" for name, line in STOPPERS.items()}
+RUN_NOTHING = [
+    Case(
+        "lines-that-make-bash-run-nothing",
+        {**STOPPED, BROKEN: area("".join(step(name, f"bash pd/stop_{name}.sh") for name in STOPPERS))},
+        incomplete=(Expect("tests/pd/stop_set_n.sh", 2, "set -n: bash executes nothing after this line"),
+                    Expect("tests/pd/stop_empty_path.sh", 3, "without the system directories")),
+        added=("stopped_empty_path.py",),  # possible: the PATH may hold pytest after all
+        absent=("stopped_set_n.py", "stopped_alias_env.py", "stopped_kill_self.py", "stopped_hash_p.py"),
+    ),
+]
+
 # An accept comment the pull request adds beside its own loss: accepted once merged, still gating.
 OWN_ACCEPT = [
     Case(
@@ -782,4 +798,4 @@ OWN_ACCEPT = [
     ),
 ]
 
-CASES = CASE_ARMS + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
+CASES = CASE_ARMS + RUN_NOTHING + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
