@@ -701,6 +701,15 @@ def composite_actions(width: int = 6, depth: int = 10) -> Tree:
     return files
 
 
+def wide_workflow(jobs: int = 1500, values: int = 256) -> str:
+    """`jobs` jobs, each with a matrix of `values` values (one YAML anchor, so the file stays small)."""
+    first = ("  j0:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        v: &m ["
+             + ", ".join(f"v{i}" for i in range(values)) + "]\n    steps:\n      - run: pytest m.py\n")
+    rest = "".join(f"  j{j}:\n    runs-on: ubuntu-latest\n    strategy: {{matrix: {{v: *m}}}}\n    steps: [{{run: pytest m.py}}]\n"
+                   for j in range(1, jobs))
+    return "on: [pull_request]\njobs:\n" + first + rest
+
+
 FANS_OUT = "fans out to more than"
 FAN_OUT = [
     Case(name, files, diagnostics=(Expect(where, 1, FANS_OUT),), incomplete=(Expect(where, 1, FANS_OUT),), heavy=True)
@@ -709,6 +718,7 @@ FAN_OUT = [
         ("gitlab-references-8-wide-10-deep", ".gitlab-ci.yml", {".gitlab-ci.yml": gitlab_references()}),
         ("github-reusable-workflows-6-wide-10-deep", WORKFLOW, reusable_workflows()),
         ("github-composite-actions-6-wide-10-deep", WORKFLOW, composite_actions()),
+        ("github-1500-jobs-times-a-256-value-matrix", WORKFLOW, {WORKFLOW: wide_workflow()}),
         ("buildkite-matrix-1024-times-parallelism-1024", ".buildkite/pipeline.yml",
          {".buildkite/pipeline.yml": "steps:\n  - label: m\n    command: pytest m.py {{matrix}}\n    matrix: ["
           + ", ".join(f"v{i}" for i in range(1024)) + "]\n    parallelism: 1024\n"}),
@@ -774,6 +784,24 @@ CASE_ARMS = [
     ),
 ]
 
+# Patterns that make a backtracking matcher take exponential time: `=~` goes to RE2, globs to a
+# linear matcher; every test here ends at once and the runs behind them are predicted as bash runs them.
+A35, A64 = "a" * 35, "a" * 64
+STARS = "*a" * 30 + "*b"
+MATCHERS = [
+    Case(
+        "regex-and-globs-that-backtrack",
+        _script_area("match.sh", f'#!/bin/bash\nx={A35}!\nif [[ $x =~ ^(a+)+$ ]]; then pytest regex_matched.py; fi\n'
+                                 f'y={A64}\nif [[ $y == {STARS} ]]; then pytest glob_matched.py; fi\n'
+                                 f'case $y in {STARS}) pytest case_matched.py ;; *) pytest case_missed.py ;; esac\n'
+                                 f'z=${{y//{STARS}/q}}\nw=${{y##{STARS}}}\npytest "after_$z$w.py"\n'),
+        added=("case_missed.py", f"after_{A64}{A64}.py"),
+        absent=("regex_matched.py", "glob_matched.py", "case_matched.py"),
+        whole=True,
+        heavy=True,
+    ),
+]
+
 # Lines after which bash runs nothing (or not the program named): the tool predicts no run there
 # (differential tests under bash: tests/shell/test_commands.py), and the loss elsewhere still gates.
 STOPPERS = {"set_n": "set -n", "alias_env": "shopt -s expand_aliases\nalias env=true", "kill_self": "kill -9 $$",
@@ -798,4 +826,4 @@ OWN_ACCEPT = [
     ),
 ]
 
-CASES = CASE_ARMS + RUN_NOTHING + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
+CASES = CASE_ARMS + MATCHERS + RUN_NOTHING + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT

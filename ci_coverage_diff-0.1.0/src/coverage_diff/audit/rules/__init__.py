@@ -1,0 +1,1 @@
+"""One module per audit rule: `ID`, `SEVERITY`, `DESCRIPTION` and `check(inventory)`."""

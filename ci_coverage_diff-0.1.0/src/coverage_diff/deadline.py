@@ -1,0 +1,74 @@
+"""The wall-clock budget of one revision's analysis (`max-seconds`).
+
+Every other bound counts work (steps, paths, fan-out units), so results never depend on
+the machine.  This one is the last resort against input none of them foresaw: when a
+revision's analysis has taken `max-seconds`, what is left of it is not analysed.  The
+front-ends read no further CI file, no further job is interpreted and the job being
+interpreted stops; each becomes an `incomplete` entry, and the revision gets one
+diagnostic.  Because what such a run reports depends on the machine, nothing the process
+makes after its first deadline passed is stored in the persistent cache (`tripped`).
+The budget covers building the revision's inventory (`inventory.build_inventory` starts
+and stops it); explaining a diff's losses afterwards is bounded by steps alone.
+
+`clock` is the one place time is read: tests replace it with a counter, so no test
+depends on wall time.
+"""
+
+from __future__ import annotations
+
+import time
+
+clock = time.monotonic  # seconds; replaced by tests
+REASON = "wall-clock budget"  # every incomplete entry the budget makes starts with it
+
+
+class Deadline:
+    """When the revision being analysed must stop."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        self.at = clock() + seconds
+        self.passed = False
+
+    def expired(self) -> bool:
+        if not self.passed and clock() > self.at:
+            self.passed = True
+            _tripped[0] = True
+        return self.passed
+
+    def reason(self, what: str) -> str:
+        return f"{REASON} of the revision (max-seconds = {self.seconds}) used up: {what}"
+
+
+_current: list[Deadline | None] = [None]
+_tripped = [False]
+
+
+def start(seconds: int) -> Deadline:
+    """A revision's analysis begins: its budget runs from now."""
+    deadline = _current[0] = Deadline(seconds)
+    return deadline
+
+
+def stop() -> None:
+    """The revision's analysis is over: no budget until the next `start`.  (Looked at once
+    more first: a child forked for part of the work may have seen it pass.)"""
+    expired()
+    _current[0] = None
+
+
+def current() -> Deadline | None:
+    return _current[0]
+
+
+def expired() -> bool:
+    deadline = _current[0]
+    return deadline is not None and deadline.expired()
+
+
+def tripped() -> bool:
+    """Whether a deadline passed in this process (or, seen from the parent, in a child it forked:
+    the clock is shared, so the parent finds the same deadline passed when it next looks)."""
+    expired()
+    return _tripped[0]
+
