@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hostile_kit import Gitlink, Link, Tree
+from hostile_kit import Gitlink, Huge, Link, Tree
 
 SWEEP = "tests/pd/sweep.sh"
 AREA = ".buildkite/test_areas/pd.yaml"
@@ -279,6 +279,16 @@ ENCODING = [
         },
         diagnostics=(Expect("tests/pd/huge.sh", 1, "too large"),),
         incomplete=(Expect("tests/pd/huge.sh", 1, "too large"),),
+        heavy=True,
+    ),
+    # A 1 GiB workflow and a 1 GiB script in objects of about a megabyte each: never held (objects
+    # over 32 MiB are read past, not kept), so the run fits in 1 GiB and the reader closes cleanly.
+    Case(
+        "one-gigabyte-objects-in-a-megabyte",
+        {".github/workflows/bomb.yml": Huge(1 << 30, "# padding\n"), "tests/pd/bomb.sh": Huge(1 << 30, "echo padding\n"),
+         ".buildkite/test_areas/bomb.yaml": area(step("bomb", "bash pd/bomb.sh"))},
+        diagnostics=(Expect(".github/workflows/bomb.yml", 1, "larger than"), Expect("tests/pd/bomb.sh", 1, "too large")),
+        incomplete=(Expect("tests/pd/bomb.sh", 1, "too large"),),
         heavy=True,
     ),
     Case(

@@ -1,1 +1,0 @@
-"""One module per audit rule: `ID`, `SEVERITY`, `DESCRIPTION` and `check(inventory)`."""
