@@ -31,8 +31,8 @@ def _generator():
 
 
 def timed_audit(repo: Path, cache_dir: Path, since: str):
-    from coverage_diff.api import Session
-    from coverage_diff.cache import Cache
+    from coverage_diff.engine.session import Session
+    from coverage_diff.engine.cache import Cache
     from coverage_diff.history import audit_history
     from coverage_diff.report import renderer
 

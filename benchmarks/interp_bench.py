@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last pass here")
     args = parser.parse_args(argv)
 
-    from coverage_diff.api import Session
+    from coverage_diff.engine.session import Session
     from coverage_diff.ci import collect_jobs
     from coverage_diff.shell import interpret_job
 

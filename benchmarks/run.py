@@ -104,7 +104,7 @@ def measure(argv: list[str], env: dict[str, str] | None = None, ok_codes=(0, 1))
 
 def source_fingerprint() -> str:
     """The cache is keyed by a hash of the tool's source: edits during a run make warm runs cold."""
-    return subprocess.run([sys.executable, "-c", "from coverage_diff.cache import tool_fingerprint as f; print(f())"],
+    return subprocess.run([sys.executable, "-c", "from coverage_diff.engine.cache import tool_fingerprint as f; print(f())"],
                           capture_output=True, text=True).stdout.strip()
 
 

@@ -7,8 +7,8 @@ import gc
 import pickle
 import threading
 
-from coverage_diff import cache as cache_module
-from coverage_diff.cache import MAGIC, Cache
+from coverage_diff.engine import cache as cache_module
+from coverage_diff.engine.cache import MAGIC, Cache
 
 
 def test_a_large_value_round_trips_and_its_checksum_is_checked(tmp_path):

@@ -5,7 +5,7 @@ import subprocess
 import history
 import pytest
 
-from coverage_diff.api import parse_range
+from coverage_diff.engine.session import parse_range
 from coverage_diff.config import ConfigError, Settings, load_settings, parse_settings
 from coverage_diff.snapshot import GitError, Snapshot, match_glob, normalize
 

@@ -1,7 +1,7 @@
 """Inventory: runs by subject, entries defined and reached, nested sweeps."""
 
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
+from coverage_diff.engine.build import build_inventory
 from coverage_diff.snapshot import Snapshot
 
 OUTER = """#!/bin/bash
@@ -24,9 +24,9 @@ done
 PIPELINE = "steps:\n  - label: sweep\n    command: bash ci/outer.sh\n"
 
 
-def inventory():
+def inventory(parts=None):
     files = {"ci/outer.sh": OUTER, "ci/inner.sh": INNER, ".buildkite/pipeline.yml": PIPELINE, "test_model.py": ""}
-    return build_inventory(Snapshot.from_files("t", files), Settings())
+    return build_inventory(Snapshot.from_files("t", files), Settings(), parts=parts)
 
 
 def test_runs_belong_to_the_outermost_entry_and_inner_entries_count_as_reached():
@@ -45,15 +45,19 @@ def test_variables_set_include_values_visible_at_script_calls():
 
 
 def test_entries_are_grouped_once_per_script_definitions_object(monkeypatch):
-    from coverage_diff import inventory as inventory_module
+    from functools import cached_property
 
-    first, second = inventory(), inventory()  # the process memo gives both the same definitions
+    from coverage_diff.engine.memo import AnswerMemo
+    from coverage_diff.shell import ScriptDefinitions
+
+    parts = AnswerMemo()  # one memo for both, as a session's: both get the same definitions
+    first, second = inventory(parts), inventory(parts)
     assert first.definitions["ci/outer.sh"] is second.definitions["ci/outer.sh"]
     grouped = []
-    memo = inventory_module._entries_by_identity
-    real = memo.compute
-    monkeypatch.setattr(memo, "compute", lambda d: (grouped.append(d), real(d))[1])
-    monkeypatch.setattr(memo, "kept", {})
+    real = ScriptDefinitions.by_identity.func
+    counting = cached_property(lambda d: (grouped.append(d), real(d))[1])
+    counting.__set_name__(ScriptDefinitions, "by_identity")
+    monkeypatch.setattr(ScriptDefinitions, "by_identity", counting)
     assert first.entries == second.entries
     assert len(grouped) == len(first.definitions)  # not once per inventory
     expected = {}

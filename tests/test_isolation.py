@@ -14,7 +14,7 @@ import history
 import pytest
 
 from coverage_diff import cli
-from coverage_diff.api import Session
+from coverage_diff.engine.session import Session
 from coverage_diff.shell.interp import Interpreter
 
 ROOT = Path(__file__).resolve().parents[1]

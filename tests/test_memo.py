@@ -3,12 +3,13 @@ and every file it consulted answers the same in the new snapshot."""
 
 from __future__ import annotations
 
-from coverage_diff.cache import Cache
+from coverage_diff.engine.cache import Cache
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
-from coverage_diff.memo import JobMemo
+from coverage_diff.engine.build import build_inventory
+from coverage_diff.engine.memo import JobMemo
 from coverage_diff.snapshot import Snapshot
-from coverage_diff.world import open_world, use_memo
+from coverage_diff.engine.world import equip
+from coverage_diff.world import open_world
 
 PIPELINE = """\
 steps:
@@ -91,7 +92,7 @@ def test_outcomes_survive_a_new_process_through_the_cache(tmp_path):
 def test_open_world_outcomes_are_kept_apart_from_closed_ones():
     memo = JobMemo()
     (inventory,) = inventories([FILES], memo)
-    use_memo(inventory, memo)
+    equip(inventory, memo)
     sweep = next(job for job in inventory.jobs if "sweep" in job.label)
     opened = open_world(inventory).outcome(sweep)
     assert len(opened.runs) == 3  # both arrays: FAST unknown
@@ -99,7 +100,7 @@ def test_open_world_outcomes_are_kept_apart_from_closed_ones():
 
 
 def test_answer_memo_reuses_until_a_consulted_answer_changes():
-    from coverage_diff.memo import AnswerMemo
+    from coverage_diff.engine.memo import AnswerMemo
 
     memo = AnswerMemo()
     calls = []

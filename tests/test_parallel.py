@@ -10,17 +10,11 @@ import os
 import bench
 import pytest
 
-from coverage_diff import parallel
-from coverage_diff.api import Session
+from coverage_diff.engine import parallel
+from coverage_diff.engine.session import Session
 from coverage_diff.history import audit_history
 from coverage_diff.report import renderer
 from coverage_diff.snapshot import BlobReader, Snapshot
-
-
-@pytest.fixture(autouse=True)
-def default_workers():
-    yield
-    parallel.configure(None)
 
 
 def no_children_left() -> bool:
@@ -29,9 +23,8 @@ def no_children_left() -> bool:
 
 # -- fork_map -------------------------------------------------------------------
 def test_results_keep_the_order_of_the_items_and_come_from_several_processes():
-    parallel.configure(3)
     before = parallel.forks
-    got = parallel.fork_map(lambda n: (n * n, os.getpid()), range(10))
+    got = parallel.fork_map(lambda n: (n * n, os.getpid()), range(10), workers=3)
     assert [value for value, _ in got] == [n * n for n in range(10)]
     assert len({pid for _, pid in got}) == 3
     assert parallel.forks == before + 2  # this process takes a share itself
@@ -40,56 +33,48 @@ def test_results_keep_the_order_of_the_items_and_come_from_several_processes():
 
 def test_one_worker_or_a_small_batch_never_forks():
     before = parallel.forks
-    parallel.configure(1)
-    assert parallel.fork_map(lambda n: os.getpid(), range(5)) == [os.getpid()] * 5
-    parallel.configure(2)
-    assert parallel.fork_map(lambda n: os.getpid(), range(5), min_items=6) == [os.getpid()] * 5
+    assert parallel.fork_map(lambda n: os.getpid(), range(5), workers=1) == [os.getpid()] * 5
+    assert parallel.fork_map(lambda n: os.getpid(), range(5), min_items=6, workers=2) == [os.getpid()] * 5
     assert parallel.forks == before
 
 
 def test_a_child_that_raises_or_dies_has_its_share_done_here():
-    parallel.configure(2)
-
     def flaky(n):
-        if parallel._in_child:
+        if parallel.in_child():
             if n == 1:
                 raise RuntimeError("only in the child")
             os._exit(3)  # a crash without a word
         return n + 100
 
-    assert parallel.fork_map(flaky, [0, 1, 2, 3]) == [100, 101, 102, 103]
+    assert parallel.fork_map(flaky, [0, 1, 2, 3], workers=2) == [100, 101, 102, 103]
     assert no_children_left()
 
 
 def test_an_error_of_the_computation_itself_is_raised_as_without_workers():
-    parallel.configure(2)
-
     def broken(n):
         if n == 2:
             raise ValueError("bad item 2")
         return n
 
     with pytest.raises(ValueError, match="bad item 2"):
-        parallel.fork_map(broken, [0, 1, 2, 3])
+        parallel.fork_map(broken, [0, 1, 2, 3], workers=2)
     assert no_children_left()
 
 
 def test_a_child_never_forks_again():
-    parallel.configure(2)
-    nested = parallel.fork_map(lambda n: (parallel._in_child, parallel.fork_map(lambda m: os.getpid(), range(4))), range(2))
+    nested = parallel.fork_map(lambda n: (parallel.in_child(), parallel.fork_map(lambda m: os.getpid(), range(4), workers=2)),
+                               range(2), workers=2)
     in_child = [pids for child, pids in nested if child]
     assert len(in_child) == 1 and len(set(in_child[0])) == 1  # the child's inner map ran in the child alone
 
 
 def test_fork_later_runs_meanwhile_and_without_workers_when_asked():
-    parallel.configure(2)
-    later = parallel.fork_later(lambda n: (n, os.getpid()), [1, 2, 3])
+    later = parallel.fork_later(lambda n: (n, os.getpid()), [1, 2, 3], workers=2)
     got = later.result()
     assert [n for n, _ in got] == [1, 2, 3] and {pid for _, pid in got} != {os.getpid()}
     assert later.ready() and later.result() is got
-    parallel.configure(1)
     calls = []
-    later = parallel.fork_later(lambda n: calls.append(n) or n, [4, 5])
+    later = parallel.fork_later(lambda n: calls.append(n) or n, [4, 5], workers=1)
     assert later.ready() and calls == []  # nothing started: computed when asked for
     assert later.result() == [4, 5] and calls == [4, 5]
     assert no_children_left()
@@ -97,17 +82,16 @@ def test_fork_later_runs_meanwhile_and_without_workers_when_asked():
 
 def test_workers_from_the_environment(monkeypatch):
     monkeypatch.setenv(parallel.ENV_VAR, "3")
-    assert parallel.workers() == 3
+    assert parallel.worker_count() == 3
     monkeypatch.setenv(parallel.ENV_VAR, "many")
-    assert parallel.workers() == min(parallel.usable_cores(), parallel.DEFAULT_MAX)
+    assert parallel.worker_count() == min(parallel.usable_cores(), parallel.DEFAULT_MAX)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 64)
-    assert parallel.workers() == parallel.DEFAULT_MAX  # unless asked for more
+    assert parallel.worker_count() == parallel.DEFAULT_MAX  # unless asked for more
     monkeypatch.setenv(parallel.ENV_VAR, "16")
-    assert parallel.workers() == 16
-    parallel.configure(1)
-    assert parallel.workers() == 1
+    assert parallel.worker_count() == 16
+    assert parallel.worker_count(1) == 1  # the session's --jobs wins
     with pytest.raises(ValueError):
-        parallel.configure(0)
+        parallel.worker_count(0)
 
 
 # -- the blob reader across a fork ----------------------------------------------------
@@ -121,9 +105,8 @@ def test_a_child_reads_blobs_through_its_own_git_process(tmp_path):
     reader = BlobReader(repo)
     snapshot = Snapshot.at(repo, "HEAD", reader)
     assert snapshot.text("f0.txt") == contents["f0.txt"]  # the parent's process is running now
-    parallel.configure(2)
     paths = sorted(contents)
-    got = parallel.fork_map(lambda path: (snapshot.text(path), parallel._in_child), paths)
+    got = parallel.fork_map(lambda path: (snapshot.text(path), parallel.in_child()), paths, workers=2)
     assert [text for text, _ in got] == [contents[p] for p in paths]
     assert any(in_child for _, in_child in got)
     reader._cache.clear()
@@ -142,19 +125,19 @@ def generated(tmp_path_factory):
 
 
 def _both_ways(monkeypatch, run):
-    """`run()`'s JSON with one process, then with two forking at every chance."""
-    parallel.configure(1)
-    alone = run()
-    parallel.configure(2)
+    """`run(workers)`'s JSON with one process, then with two forking at every chance.  The
+    session's count reaches every fork: with one worker, nothing forks at all."""
     monkeypatch.setattr(parallel, "MIN_JOBS", 1)
     before = parallel.forks
-    shared = run()
+    alone = run(1)
+    assert parallel.forks == before
+    shared = run(2)
     return alone, shared, parallel.forks - before
 
 
 def test_a_diff_is_the_same_on_two_processes(generated, monkeypatch):
-    def run():
-        session = Session(generated)
+    def run(workers):
+        session = Session(generated, workers=workers)
         try:
             return renderer("json")(session.diff("base..head"))
         finally:
@@ -168,8 +151,8 @@ def test_a_diff_is_the_same_on_two_processes(generated, monkeypatch):
 
 
 def test_a_history_audit_is_the_same_on_two_processes(generated, monkeypatch):
-    def run():
-        session = Session(generated)
+    def run(workers):
+        session = Session(generated, workers=workers)
         try:
             return renderer("json")(audit_history(session, "base", "head"))
         finally:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from coverage_diff import parallel, world as world_module
+from coverage_diff.engine import world as world_module
+from coverage_diff.engine import parallel
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
-from coverage_diff.memo import JobMemo
+from coverage_diff.engine.build import build_inventory
+from coverage_diff.engine.memo import JobMemo
 from coverage_diff.shell import interpret_job
 from coverage_diff.snapshot import Snapshot
-from coverage_diff.world import Rebase, open_world, share_key, use_memo
+from coverage_diff.engine.world import Rebase, equip, share_key
+from coverage_diff.world import open_world
 
 # The same steps written twice, in two files and at other lines, under other keys, labels,
 # platforms and env values (the open world frees the values): only the names count.
@@ -94,7 +96,7 @@ def interpreted(monkeypatch):
         return interpret_job(job, snapshot, settings, open_world=open_world)
 
     monkeypatch.setattr(world_module, "interpret_job", counting)
-    monkeypatch.setattr(parallel, "_workers", 1)  # children's calls would not be seen here
+    monkeypatch.setenv(parallel.ENV_VAR, "1")  # children's calls would not be seen here
     return seen
 
 
@@ -140,7 +142,7 @@ def test_the_first_of_equal_jobs_asked_for_alone_serves_the_next(inventory, inte
 
 def test_sharing_through_a_sessions_memo(inventory):
     memo = JobMemo()
-    use_memo(inventory, memo)
+    equip(inventory, memo)
     outcomes = open_world(inventory).outcomes(inventory.jobs)
     assert memo.computed == len(inventory.jobs) - 2  # the two mirrors are rebased
     for found, j in zip(outcomes, inventory.jobs):

@@ -153,16 +153,13 @@ def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int 
     """An open repository for one command: input errors become exit code 2, and the
     git processes are closed whatever happens.  `jobs`, `config`, `settings_from`,
     `fail_on_incomplete`: the options of those names."""
-    from . import parallel
-    from .api import Session
+    from .engine.session import Session
     from .config import ConfigError, read_settings_file
     from .snapshot import GitError
 
-    parallel.configure(jobs)
-
     try:
         settings = read_settings_file(config) if config is not None else None
-        session = Session(repo, settings, use_cache=use_cache, settings_from=settings_from.value,
+        session = Session(repo, settings, use_cache=use_cache, settings_from=settings_from.value, workers=jobs,
                           fail_on_incomplete=fail_on_incomplete.value if fail_on_incomplete else None)
     except (GitError, ConfigError) as exc:
         raise fail(str(exc)) from None
@@ -321,7 +318,7 @@ def graph_command(
 
     with analysis(repo, jobs=jobs) as session:
         inventory = session.inventory(_rev(revision))
-        g = inventory.graph
+        g = coverage_graph.build_graph(inventory)
         matches = coverage_graph.match_nodes(g, focus) if focus is not None else None
         if matches == []:
             raise fail(f"--focus {focus!r} matches no config entry, test command or guard at {revision}")

@@ -7,7 +7,7 @@ front-ends read no further CI file, no further job is interpreted and the job be
 interpreted stops; each becomes an `incomplete` entry, and the revision gets one
 diagnostic.  Because what such a run reports depends on the machine, nothing the process
 makes after its first deadline passed is stored in the persistent cache (`tripped`).
-The budget covers building the revision's inventory (`inventory.build_inventory` starts
+The budget covers building the revision's inventory (`engine/build.build_inventory` starts
 and stops it); explaining a diff's losses afterwards is bounded by steps alone.
 
 `clock` is the one place time is read: tests replace it with a counter, so no test

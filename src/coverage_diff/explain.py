@@ -10,12 +10,16 @@ With a base inventory, each matched subject is also shown as it was there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from .graph import add_blocking, build_graph, match_nodes, runs_through, unreachable_entries
 from .reasons import explain_missing
 from .model import ConfigEntry, Diagnostic, Env, Incomplete, Location, Reason, Run
+
+if TYPE_CHECKING:
+    from .inventory import Inventory
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,12 @@ class ExplainResult:
 DEFAULT_LIMIT = 50
 
 
-def explain(inventory, query: str, base_inventory=None, limit: int = DEFAULT_LIMIT) -> ExplainResult:
+def explain(inventory: Inventory, query: str, base_inventory: Inventory | None = None, limit: int = DEFAULT_LIMIT) -> ExplainResult:
     """Explain the first `limit` subjects the query matches (a broad query costs one
     `reasons` call per unreached match); `ExplainResult.more` counts the rest."""
-    graphs = [(graph_of(inventory), inventory)]
+    graphs = [(build_graph(inventory), inventory)]  # each its own graph: blocked chains are added to it below
     if base_inventory is not None:
-        graphs.append((graph_of(base_inventory), base_inventory))
+        graphs.append((build_graph(base_inventory), base_inventory))
     keys: dict[tuple[str, str], str] = {}
     for g, _ in graphs:
         for node in match_nodes(g, query):
@@ -107,11 +111,6 @@ def _entries_near_guards(g: nx.DiGraph, nodes: list[str]) -> list[str]:
     return [n for n in unreachable_entries(g) if g.nodes[n]["path"] in files]
 
 
-def graph_of(inventory) -> nx.DiGraph:
-    graph = getattr(inventory, "graph", None)
-    return graph if graph is not None else build_graph(inventory)
-
-
 def subject_key(g: nx.DiGraph, node: str) -> tuple[str, str]:
     data = g.nodes[node]
     if data["kind"] == "entry":
@@ -121,7 +120,7 @@ def subject_key(g: nx.DiGraph, node: str) -> tuple[str, str]:
     return ("guard" if data["kind"] == "guard" else "step"), f"{data['path']}:{data['line']}"
 
 
-def side(g: nx.DiGraph, inventory, kind: str, subject: str) -> Side:
+def side(g: nx.DiGraph, inventory: Inventory, kind: str, subject: str) -> Side:
     nodes = _subject_nodes(g).get((kind, subject), [])
     paths = tuple(p for n in nodes for p in _reach_paths(g, n))
     reached = any(g.nodes[n]["reached"] for n in nodes)
@@ -187,5 +186,5 @@ def _blocked_by(g: nx.DiGraph, guards: list[str]) -> list[str]:
     return [d["identity"] for _, d in g.nodes(data=True) if d["kind"] == "entry" and wanted & set(d.get("blocked_by", ()))]
 
 
-def _name(inventory) -> str:
+def _name(inventory: Inventory) -> str:
     return getattr(inventory.snapshot, "name", "") or ""

@@ -25,11 +25,15 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from .model import Condition, ConfigEntry, Frame, Guard, Job, Location, Run
 from .world import open_world
+
+if TYPE_CHECKING:
+    from .inventory import Inventory
 
 NODE_KINDS = ("job", "command", "script", "function", "guard", "array", "entry", "run")
 FLOW, CALLS, DEFINES, NEEDS, BLOCKED = "flow", "calls", "defines", "needs", "blocked"
@@ -64,7 +68,7 @@ def run_node(index: int) -> str:
 
 
 # ----------------------------------------------------------------------------- building
-def build_graph(inventory) -> nx.DiGraph:
+def build_graph(inventory: Inventory) -> nx.DiGraph:
     """The coverage graph of one inventory: its runs' paths and every entry no run
     reaches (what blocks those is added by `add_blocking`, which interprets more)."""
     g = nx.DiGraph(revision=getattr(inventory.snapshot, "name", ""))
@@ -253,7 +257,7 @@ def _same_line(a: Location, b: Location) -> bool:
     return a.path == b.path and a.line == b.line
 
 
-def _add_script_calls(g: nx.DiGraph, inventory) -> None:
+def _add_script_calls(g: nx.DiGraph, inventory: Inventory) -> None:
     """Jobs that enter a script without any run passing there still reach it."""
     travelled = {(d["job_id"], n) for _, d in g.nodes(data=True) if d["kind"] == "run" for n in d["nodes"]}
     for path, calls in inventory.script_calls.items():
@@ -286,7 +290,7 @@ def _touch_script(g: nx.DiGraph, path: str) -> str:
     return node
 
 
-def add_blocking(g: nx.DiGraph, inventory, nodes: Iterable[str] | None = None) -> nx.DiGraph:
+def add_blocking(g: nx.DiGraph, inventory: Inventory, nodes: Iterable[str] | None = None) -> nx.DiGraph:
     """Add, for unreached entry nodes (all of them when `nodes` is None), the guard
     branches that block them: script -needs-> guard -blocked-> ... -> array.  Each
     entry is explained once; the graph is changed in place and returned."""
@@ -342,7 +346,7 @@ class Witnesses:
     each job interpreted once and shared by every entry of the script: linear in jobs,
     not in jobs times entries.  `explain` still asks `reasons` for the full Reason."""
 
-    def __init__(self, inventory):
+    def __init__(self, inventory: Inventory):
         self.inventory = inventory
         self._by_script: dict[str, dict[str, list[tuple[str, Run]]]] = {}
         self._closed: dict[str, dict] = {}

@@ -17,6 +17,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from .engine import store
 from .model import ConfigEntry, Run
 from .subjects import PYTHONS
 from .words import is_assignment
@@ -233,9 +234,9 @@ def shard_key(run: Run) -> tuple:
 
 def shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:
     """(shard_key, platform) -> [(selection, subject)] over every test run of `head`, and
-    (system, file, key) -> platforms of its jobs.  Kept with the inventory: each lost
+    (system, file, key) -> platforms of its jobs.  Kept while the inventory lives: each lost
     variant asks it."""
-    return head.derived("shard_index", _shard_index)
+    return store.derived(head, "shard_index", _shard_index)
 
 
 def _shard_index(head) -> dict[tuple, list[tuple[list[str], str]]]:
@@ -284,7 +285,7 @@ def swept(run: Run, head) -> tuple[ConfigEntry, ...]:
     over an array that sets each entry's variables), the same test with other values."""
     if run.entry is not None:
         return ()
-    return tuple(head.derived("swept_index", _swept_index).get((run.argv, run.platform), ()))
+    return tuple(store.derived(head, "swept_index", _swept_index).get((run.argv, run.platform), ()))
 
 
 def _swept_index(head) -> dict[tuple, dict[ConfigEntry, None]]:

@@ -131,7 +131,7 @@ def unmet(assumptions: tuple[Assumption, ...], closed: dict) -> tuple[Assumption
     return tuple(dict.fromkeys(out))
 
 
-def provided_values(inventory, variables, scripts: list[str]) -> tuple[tuple[str, str, str], ...]:
+def provided_values(inventory: Inventory, variables, scripts: list[str]) -> tuple[tuple[str, str, str], ...]:
     """(job label, variable, value) for every job that calls one of the scripts."""
     rows = []
     for path in scripts:
@@ -144,7 +144,7 @@ def provided_values(inventory, variables, scripts: list[str]) -> tuple[tuple[str
     return tuple(dict.fromkeys(rows))
 
 
-def near_misses(inventory, variables) -> tuple[tuple[str, str, str], ...]:
+def near_misses(inventory: Inventory, variables) -> tuple[tuple[str, str, str], ...]:
     """Names jobs set that look like a mistyped guard variable."""
     rows = []
     for wanted in variables:
@@ -209,7 +209,7 @@ def _literal(pattern: str) -> str:
     return re.sub(r"[*?^$\\\[\]]", "", pattern) or "1"
 
 
-def suggest_fix(witness: Witness, inventory) -> str:
+def suggest_fix(witness: Witness, inventory: Inventory) -> str:
     assignments = []
     for a in witness.blocking:
         for variable in a.condition.variables:
@@ -278,7 +278,7 @@ def _without_assignments(text: str) -> str:
     return " ".join(without_leading_assignments(text.split()))
 
 
-def _reason_text(inventory, witness: Witness, guards, scripts: list[str], near) -> str:
+def _reason_text(inventory: Inventory, witness: Witness, guards, scripts: list[str], near) -> str:
     if not guards:
         who = "no job" if witness.job is None else f"job {witness.job.label!r}"
         return f"{who} reaches it at this revision although nothing guards it; the script that defines it is not run."
@@ -305,7 +305,7 @@ def _provided_text(guard: Guard) -> str:
     return "the jobs reaching it have " + ", ".join(values[:4]) + (f" and {len(values) - 4} more" if len(values) > 4 else "")
 
 
-def _unexplained(inventory, subject: str, scripts: list[str], jobs: list[Job], before) -> Reason:
+def _unexplained(inventory: Inventory, subject: str, scripts: list[str], jobs: list[Job], before) -> Reason:
     present = [p for p in scripts if inventory.snapshot.exists(p)]
     if present and not jobs:
         where = ", ".join(present)
@@ -322,12 +322,12 @@ def _unexplained(inventory, subject: str, scripts: list[str], jobs: list[Job], b
     return Reason(text="No path through the scripts reaches it at this revision, even with every environment variable free; it is unreachable as written.")
 
 
-def cuts_in(inventory, files: set[str], locations: frozenset = frozenset()) -> list:
+def cuts_in(inventory: Inventory, files: set[str], locations: frozenset = frozenset()) -> list:
     """The places in `files` (or at `locations`) past which the analysis of this revision did not go."""
     return [i for i in inventory.incomplete if i.cut and (i.location.path in files or i.location in locations)]
 
 
-def cuts_on_the_way(runs, inventory) -> list:
+def cuts_on_the_way(runs, inventory: Inventory) -> list:
     """Cuts of `inventory`'s analysis in the scripts `runs` (of another revision) went through,
     or at their jobs and commands: where a run that vanished may have been lost to a cap."""
     files = {r.location.path for r in runs} | {f.location.path for r in runs for f in r.path if f.kind == "script"}
@@ -352,7 +352,7 @@ def guard_branches(runs) -> set[tuple[str, str]]:
     return {(f.location.path, f.text) for run in runs for f in run.path if f.kind == "guard"}
 
 
-def lost_branch(lost: list[Run], head_branches: set[tuple[str, str]], inventory, scripts: list[str]) -> Reason | None:
+def lost_branch(lost: list[Run], head_branches: set[tuple[str, str]], inventory: Inventory, scripts: list[str]) -> Reason | None:
     """Why variants vanished though as many new ones run: a guard branch the lost runs took
     that no job takes at head, while jobs still reach the guard and take its other branch
     (`X=True` given where the script tests `== "1"`).  None when no such branch explains it

@@ -26,6 +26,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from .engine import store
 from .model import Run
 from .snapshot import normalize
 
@@ -85,7 +86,7 @@ def _rooted(path: str, cwd: str, snapshot) -> str:
 
 def _index(head) -> dict[tuple, list[tuple[Selection, str]]]:
     """(frame, env, cwd, platform) -> the selections (and subjects) of head's pytest runs."""
-    return head.derived("selection_index", _build_index)
+    return store.derived(head, "selection_index", _build_index)
 
 
 def _build_index(head) -> dict[tuple, list[tuple[Selection, str]]]:

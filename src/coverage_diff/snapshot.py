@@ -11,12 +11,11 @@ import fnmatch
 import hashlib
 import os
 import subprocess
-import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import gitcmd, parallel
+from . import gitcmd
 
 SYMLINK_MODE = "120000"
 SUBMODULE_MODE = "160000"
@@ -102,7 +101,9 @@ MAX_BLOB = 32 * 1024 * 1024  # bytes of one object ever held: above every max-fi
 
 class BlobReader:
     """One `git cat-file --batch` process shared by every snapshot of a repository.
-    A forked worker (`parallel.py`) starts its own: a pipe has one reader.
+    A forked worker (`engine/parallel.py`) starts its own: a pipe has one reader, so a
+    reader used in another process than the one that started its git leaves that git
+    to its parent (blobs read so far stay cached).
 
     An object is never read whole when it is larger than MAX_BLOB: its first
     MAX_BLOB + 1 bytes are kept (so every size check still sees it as too large)
@@ -114,12 +115,14 @@ class BlobReader:
     def __init__(self, repo: Path):
         self.repo = repo
         self._proc: subprocess.Popen | None = None
+        self._pid = os.getpid()  # the process that started `_proc`
         self._cache: dict[str, bytes] = {}
-        _READERS.add(self)
 
     def read(self, blob: str) -> bytes:
         if blob in self._cache:
             return self._cache[blob]
+        if self._pid != os.getpid():  # a forked child: the parent's git is the parent's
+            self._proc, self._pid = None, os.getpid()
         if self._proc is None:
             try:
                 self._proc = subprocess.Popen(gitcmd.command(self.repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
@@ -155,7 +158,7 @@ class BlobReader:
         """Stop the git process.  Its pipes are closed first, so a process still writing
         an object nobody reads gets EPIPE instead of blocking the wait."""
         proc, self._proc = self._proc, None
-        if proc is None:
+        if proc is None or self._pid != os.getpid():  # none, or the parent's (this is a forked child)
             return
         for pipe in (proc.stdin, proc.stdout):
             try:
@@ -168,17 +171,6 @@ class BlobReader:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-_READERS: "weakref.WeakSet[BlobReader]" = weakref.WeakSet()
-
-
-def _forget_parent_pipes() -> None:
-    for reader in list(_READERS):
-        reader._proc = None  # the parent's process: left to the parent (blobs read so far stay cached)
-
-
-parallel.after_fork_in_child(_forget_parent_pipes)
 
 
 class Snapshot:

@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 from . import gitcmd
-from .cache import ENV_VAR, Cache, directory_in
+from .engine.cache import ENV_VAR, Cache, directory_in
 
 DIFF_OUTPUT = "diff-output"
 INVENTORY_OUTPUT = "inventory-output"
@@ -44,7 +44,7 @@ def split_range(spec: str) -> tuple[str, str, bool]:
 
 
 def report_parts(base_tree: str, head_tree: str, settings: str, spec: str) -> tuple[str, ...]:
-    """The key of a stored diff report (`api.Session.diff`)."""
+    """The key of a stored diff report (`engine.session.Session.diff`)."""
     return (base_tree, head_tree, settings, spec)
 
 

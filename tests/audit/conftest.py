@@ -7,8 +7,9 @@ from pathlib import Path
 import history as fixture_history  # fixtures/history.py (tests/conftest.py puts it on sys.path)
 import pytest
 
-from coverage_diff.api import Session
+from coverage_diff.engine.session import Session
 from coverage_diff.audit import run_audit
+from coverage_diff.world import open_world
 
 ROOT = Path(__file__).resolve().parents[2]
 PD_SPLIT = ROOT / "fixtures" / "vllm_pd_split"
@@ -71,7 +72,8 @@ def make_repo(tmp_path: Path, files: dict[str, str], name: str = "repo") -> Path
 def audit_repo(repo: Path, rev: str = "HEAD", rules=None):
     session = Session(repo)
     try:
-        return run_audit(session.inventory(rev), rules=rules)
+        inventory = session.inventory(rev)
+        return run_audit(inventory, open_world(inventory), rules=rules)
     finally:
         session.close()
 

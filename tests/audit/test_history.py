@@ -9,8 +9,8 @@ from pathlib import Path
 import history as fixture_history
 import pytest
 
-from coverage_diff.api import Session
-from coverage_diff.cache import Cache, default_directory
+from coverage_diff.engine.session import Session
+from coverage_diff.engine.cache import Cache, default_directory
 from coverage_diff.history import audit_history, commits_in_range, is_date
 
 from .conftest import PD_SPLIT
@@ -169,13 +169,14 @@ def _generator():
 def test_reused_job_outcomes_give_the_same_findings(tmp_path, monkeypatch):
     """Carrying unchanged jobs over from the parent commit must not change any finding."""
     from coverage_diff import history
+    from coverage_diff.engine.walk import JobReads
 
     generate = _generator()
     shape = generate.Shape(areas=2, steps_per_area=4, sweeps_per_area=2, arrays=3, entries=2, tests_per_area=2, commits=14)
     generate.build(tmp_path / "gen", shape, seed=5)
     incremental = walk(tmp_path / "gen", "base")
     assert dict(incremental.summary)["job_outcomes_reused"] > 0
-    monkeypatch.setattr(history.JobReads, "touched_by", lambda self, changes: True)
+    monkeypatch.setattr(JobReads, "touched_by", lambda self, changes: True)
     monkeypatch.setattr(history, "touches", lambda inventory, changed: True)
     full = walk(tmp_path / "gen", "base")
     assert dict(full.summary)["job_outcomes_reused"] == 0

@@ -7,10 +7,11 @@ import subprocess
 import history as fixture_history
 import pytest
 
-from coverage_diff.api import Session
-from coverage_diff.cache import Cache
+from coverage_diff.engine.session import Session
+from coverage_diff.engine.cache import Cache
 from coverage_diff.diff import diff
-from coverage_diff.history import HistoryWalk, audit_history
+from coverage_diff.engine.walk import HistoryWalk
+from coverage_diff.history import audit_history, losses
 from coverage_diff.kinds import LOSS_KINDS
 
 from .test_history import strand_repo, walk  # noqa: F401  (the fixture)
@@ -26,11 +27,10 @@ def test_walk_losses_are_the_loss_findings_of_diff(strand_repo):  # noqa: F811
     session = Session(repo)
     try:
         before, after = session.inventory(shas["docs"]), session.inventory(shas["split"])
-        walk_ = HistoryWalk(session.repo, session.reader, Cache.disabled())
         expected = [f for f in diff(before, after).findings if f.kind in LOSS_KINDS]
         assert expected  # the split strands gemma-3
-        assert walk_.losses(before, after) == expected
-        assert walk_.losses(after, after) == []
+        assert losses(before, after) == expected
+        assert losses(after, after) == []
     finally:
         session.close()
 
@@ -93,11 +93,11 @@ def edits_repo(tmp_path_factory):
 
 def _interpreted(monkeypatch) -> list[tuple[str, str]]:
     """(commit name, job id) of every job the walk interprets (not reused)."""
-    from coverage_diff import history
+    from coverage_diff.engine import walk as engine_walk
 
     seen = []
-    real = history.interpret_job
-    monkeypatch.setattr(history, "interpret_job", lambda job, snapshot, settings: (
+    real = engine_walk.interpret_job
+    monkeypatch.setattr(engine_walk, "interpret_job", lambda job, snapshot, settings: (
         seen.append((snapshot.name, job.key)), real(job, snapshot, settings))[1])
     return seen
 
@@ -150,14 +150,14 @@ def _pairwise_losses(repo, report) -> dict[str, list]:
 
 
 def test_front_ends_and_definitions_are_kept_until_a_commit_changes_what_they_read(edits_repo, monkeypatch):
-    from coverage_diff import inventory
+    from coverage_diff.engine import build
 
     repo, shas = edits_repo
     computed = []
-    collect_jobs, script_definitions = inventory.collect_jobs, inventory.script_definitions
-    monkeypatch.setattr(inventory, "collect_jobs", lambda snapshot, settings: (
+    collect_jobs, script_definitions = build.collect_jobs, build.script_definitions
+    monkeypatch.setattr(build, "collect_jobs", lambda snapshot, settings: (
         computed.append(("collect_jobs", snapshot.name, "")), collect_jobs(snapshot, settings))[1])
-    monkeypatch.setattr(inventory, "script_definitions", lambda path, snapshot, settings: (
+    monkeypatch.setattr(build, "script_definitions", lambda path, snapshot, settings: (
         computed.append(("script_definitions", snapshot.name, path)), script_definitions(path, snapshot, settings))[1])
     report = walk(repo, "base")
     base, drop, delete = shas["base"][:12], shas["drop"][:12], shas["delete"][:12]
@@ -204,7 +204,8 @@ def test_a_commits_files_follow_from_its_parents_as_git_lists_them(tmp_path):
     """Edited, made executable, deleted, turned into a symlink: the parent's files with the
     log's changes are the tree `git ls-tree` lists, in its order.  A commit adding a path
     is left to git."""
-    from coverage_diff.history import Changes, _log, files_after
+    from coverage_diff.engine.walk import Changes, files_after
+    from coverage_diff.history import _log
     from coverage_diff.snapshot import Snapshot
 
     repo = fixture_history.init_repo(tmp_path / "repo")
@@ -235,18 +236,16 @@ def test_a_commits_files_follow_from_its_parents_as_git_lists_them(tmp_path):
 
 
 def test_the_walk_lists_one_tree_when_no_commit_adds_a_file(edits_repo, monkeypatch):
-    from coverage_diff import history
-
     repo, _ = edits_repo
     listed = []
-    real = history.HistoryWalk._snapshot
+    real = HistoryWalk._snapshot
 
     def counted(self, *args):
         snapshot = real(self, *args)
         listed.append(self.trees_listed)
         return snapshot
 
-    monkeypatch.setattr(history.HistoryWalk, "_snapshot", counted)
+    monkeypatch.setattr(HistoryWalk, "_snapshot", counted)
     report = walk(repo, "base")
     assert dict(report.summary)["inventories_built"] == len(listed) == 4
     assert listed[-1] == 1  # the first commit's tree; the edit, the drop and the deletion follow from it
@@ -285,8 +284,9 @@ def test_a_reused_outcome_is_split_by_its_config_list_once(list_repo):
     interpreter's, not the one the list already split, or its runs multiply by three
     per commit (vLLM's lm-eval jobs went 19 -> 361 -> 6859 runs, and the walk's memory
     with them).  Every commit's outcomes equal a fresh inventory's."""
-    from coverage_diff.history import Changes, commits_in_range
-    from coverage_diff.inventory import build_inventory
+    from coverage_diff.engine.walk import Changes
+    from coverage_diff.history import commits_in_range
+    from coverage_diff.engine.build import build_inventory
     from coverage_diff.snapshot import Snapshot
 
     session = Session(list_repo)
@@ -309,8 +309,8 @@ def test_a_reused_outcome_is_split_by_its_config_list_once(list_repo):
 def test_a_stored_inventory_offers_the_interpreters_outcomes_to_the_next_revision(list_repo, tmp_path, monkeypatch):
     """A diff whose base inventory comes from the cache seeds the job memo with its
     outcomes: the head reuses the lm-eval job's, and must split it once, as a fresh build does."""
-    from coverage_diff.cache import ENV_VAR
-    from coverage_diff.inventory import build_inventory
+    from coverage_diff.engine.cache import ENV_VAR
+    from coverage_diff.engine.build import build_inventory
     from coverage_diff.snapshot import Snapshot
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "cache"))

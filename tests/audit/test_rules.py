@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from coverage_diff.audit import RULES, rule
+import inspect
+
+from coverage_diff.engine.session import Session
+from coverage_diff.audit import RULES, rule, run_audit
 from coverage_diff.audit.facts import dependency_covers
 from coverage_diff.audit.rules.value_mismatch import accepts
 from coverage_diff.model import Severity
@@ -27,6 +30,40 @@ def test_registry_modules_have_the_interface():
     assert rule("unset-switch").ID == "unset-switch"
     with pytest.raises(KeyError):
         rule("no-such-rule")
+    assert all(list(inspect.signature(m.check).parameters) == ["inventory", "facts"] for m in RULES)
+
+
+class CountingWorld:
+    """An open world that counts the batches asked of it (the audit's costliest fact)."""
+
+    def __init__(self, inner):
+        self.inner, self.batches = inner, 0
+
+    def outcome(self, job):
+        return self.inner.outcome(job)
+
+    def outcomes(self, jobs):
+        self.batches += 1
+        return self.inner.outcomes(jobs)
+
+    def script_outcome(self, path, cwd):
+        return self.inner.script_outcome(path, cwd)
+
+
+def test_every_rule_shares_one_facts_built_from_the_world_given(tmp_path):
+    from coverage_diff.world import open_world
+
+    session = Session(make_repo(tmp_path, repo_files(DEFAULT)))
+    try:
+        inventory = session.inventory("HEAD")
+        world = CountingWorld(open_world(inventory))
+        report = run_audit(inventory, world)
+        assert world.batches == 1  # five rules read every job's open world; it is asked for once
+        assert set(by_rule(report, "unreachable-config")) == {"MODEL=gamma TP=1"}
+        again = run_audit(inventory, world)  # a new run builds its facts again, from the same world
+        assert world.batches == 2 and again.findings == report.findings
+    finally:
+        session.close()
 
 
 # --------------------------------------------------------------------------- unreachable-config / unset-switch

@@ -58,7 +58,7 @@ def test_the_shape_is_what_was_asked(small):
 
 
 def test_pipeline_finds_the_generated_runs(small):
-    from coverage_diff.api import Session
+    from coverage_diff.engine.session import Session
 
     repo, tree = small
     session = Session(repo)

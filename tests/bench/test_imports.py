@@ -56,7 +56,7 @@ def test_a_cached_diff_loads_no_analysis_module(repo, tmp_path):
     second_modules, second = loaded(args, env)
     assert second == first
     assert heavy(second_modules) == set()
-    assert not {"typer", "pydantic", "coverage_diff.model", "coverage_diff.api"} & second_modules  # the stored output
+    assert not {"typer", "pydantic", "coverage_diff.model", "coverage_diff.engine.session"} & second_modules  # the stored output
     other_format = [*args[:4], "text", *args[5:]]  # the report is stored, this output is not yet
     third_modules, third = loaded(other_format, env)
     assert third.startswith("coverage-diff base..head") and "typer" in third_modules

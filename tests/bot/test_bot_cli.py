@@ -32,9 +32,9 @@ class FakeSession:
 @pytest.fixture
 def fake_session(monkeypatch):
     FakeSession.ranges = []
-    import coverage_diff.api
+    import coverage_diff.engine.session
 
-    monkeypatch.setattr(coverage_diff.api, "Session", lambda repo, *_, **__: FakeSession(fx.gemma_report()))
+    monkeypatch.setattr(coverage_diff.engine.session, "Session", lambda repo, *_, **__: FakeSession(fx.gemma_report()))
     return FakeSession
 
 

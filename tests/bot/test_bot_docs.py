@@ -23,7 +23,7 @@ REPO_URL = "https://github.com/vllm-project/vllm"
 
 
 def generate(tmp_path: Path) -> str:
-    from coverage_diff.api import diff_range
+    from coverage_diff.engine.session import diff_range
 
     repo = tmp_path / "demo"
     subprocess.run([sys.executable, str(ROOT / "fixtures" / "history.py"), str(ROOT / "fixtures" / "vllm_pd_split"), str(repo)],

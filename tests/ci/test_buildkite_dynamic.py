@@ -3,7 +3,7 @@
 import pytest
 
 import history as fixture_history  # fixtures/history.py
-from coverage_diff.api import diff_range
+from coverage_diff.engine.session import diff_range
 from coverage_diff.ci import buildkite
 from coverage_diff.ci.buildkite_tiers import Filters, evaluate, tier_of
 from coverage_diff.config import Settings

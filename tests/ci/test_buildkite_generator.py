@@ -200,7 +200,7 @@ def test_the_unread_pipeline_note_has_a_severity_the_json_schema_allows():
 
 def _diff(base_files: dict[str, str], head_files: dict[str, str]):
     from coverage_diff.diff import diff
-    from coverage_diff.inventory import build_inventory
+    from coverage_diff.engine.build import build_inventory
 
     def inventory(name, files):
         tree = {".buildkite/ci_config.yaml": CONFIG, ".buildkite/images/empty.yaml": "steps: []\n", **files}

@@ -1,10 +1,10 @@
 """lm-eval config lists: each line of a `--config-list-file` list is a config entry its run reaches."""
 
 import history as fixture_history  # fixtures/history.py
-from coverage_diff.api import diff_range
+from coverage_diff.engine.session import diff_range
 from coverage_diff.ci import config_lists
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
+from coverage_diff.engine.build import build_inventory
 from coverage_diff.model import Run
 from coverage_diff.snapshot import Snapshot
 

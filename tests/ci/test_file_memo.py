@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from coverage_diff.cache import Cache
+from coverage_diff.engine.cache import Cache
 from coverage_diff.ci import buildkite, file_memo
 from coverage_diff.config import Settings
 from coverage_diff.snapshot import Snapshot

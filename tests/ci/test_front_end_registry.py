@@ -14,8 +14,8 @@ from coverage_diff.ci import FrontEnd, FrontEndResult
 from coverage_diff.config import Settings
 from coverage_diff.diff import diff
 from coverage_diff.history import touches
-from coverage_diff.inventory import build_inventory
-from coverage_diff.memo import AnswerMemo
+from coverage_diff.engine.build import build_inventory
+from coverage_diff.engine.memo import AnswerMemo
 from coverage_diff.model import Command, Job, Location
 from coverage_diff.report import renderer
 from coverage_diff.snapshot import Snapshot

@@ -4,7 +4,7 @@
 import pytest
 
 import history as fixture_history  # fixtures/history.py
-from coverage_diff.api import diff_range
+from coverage_diff.engine.session import diff_range
 from coverage_diff.ci import buildkite, github_actions
 from coverage_diff.ci.yamlload import load
 from coverage_diff.config import Settings

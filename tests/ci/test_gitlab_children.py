@@ -1,7 +1,7 @@
 """GitLab child pipelines (`trigger: include:`) and `include:` entries with `rules:`."""
 
 import history as fixture_history  # fixtures/history.py
-from coverage_diff.api import diff_range
+from coverage_diff.engine.session import diff_range
 from coverage_diff.ci import gitlab
 from coverage_diff.config import Settings
 from coverage_diff.model import Tier

@@ -2,7 +2,7 @@
 
 import history
 
-from coverage_diff.api import diff_range
+from coverage_diff.engine.session import diff_range
 
 SWEEP = """#!/bin/bash
 set -euo pipefail

@@ -5,7 +5,7 @@ Each case is a small repository written here from scratch."""
 
 import history
 
-from coverage_diff.api import diff_range
+from coverage_diff.engine.session import diff_range
 
 SWEEP = """#!/bin/bash
 set -euo pipefail
@@ -161,7 +161,7 @@ def test_setup_commands_are_not_subjects(tmp_path):
 
 
 def test_the_vllm_workspace_prefix_stays_in_vllm_style_repositories(tmp_path):
-    from coverage_diff.api import Session
+    from coverage_diff.engine.session import Session
 
     pipeline = "steps:\n  - label: t\n    command: pytest /vllm-workspace/tests/test_a.py\n"
     repo = history.init_repo(tmp_path / "repo")

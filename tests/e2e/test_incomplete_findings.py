@@ -6,7 +6,7 @@ import json
 
 import history
 
-from coverage_diff.api import diff_range
+from coverage_diff.engine.session import diff_range
 from coverage_diff.model import Severity
 from coverage_diff.report import json as json_report
 from coverage_diff.report import markdown, text

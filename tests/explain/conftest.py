@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 
 import history  # noqa: E402
 
-from coverage_diff.api import Session  # noqa: E402
+from coverage_diff.engine.session import Session  # noqa: E402
 
 
 @pytest.fixture(scope="session")

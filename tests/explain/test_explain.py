@@ -156,8 +156,9 @@ def test_golden_graph_json(head):
     from coverage_diff import graph as cg
     from coverage_diff.report import graph as graph_render
 
-    matches = cg.match_nodes(head.graph, "gemma-3")
-    focused = cg.focus(cg.add_blocking(head.graph, head, matches), matches)
+    g = cg.build_graph(head)
+    matches = cg.match_nodes(g, "gemma-3")
+    focused = cg.focus(cg.add_blocking(g, head, matches), matches)
     _golden("graph_gemma_head.json", graph_render.node_link_json(focused))
 
 
@@ -173,7 +174,7 @@ def test_a_broad_query_is_cut_at_the_limit_and_says_so(head):
 def test_a_mistyped_variable_is_shown_as_a_near_miss(tmp_path):
     import history
 
-    from coverage_diff.api import Session
+    from coverage_diff.engine.session import Session
 
     repo = history.build(Path(__file__).resolve().parents[2] / "fixtures" / "vllm_pd_split", tmp_path / "repo")
     pipeline = repo / ".buildkite/test_areas/disaggregated.yaml"

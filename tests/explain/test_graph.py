@@ -28,7 +28,7 @@ def _entry(g, text):
 @pytest.fixture(scope="module")
 def head_graph(head):
     """The head's graph with every unreached entry's blocked chain."""
-    return cg.add_blocking(head.graph, head)
+    return cg.add_blocking(cg.build_graph(head), head)
 
 
 def test_building_alone_interprets_nothing_more_and_blocking_is_added_once(head):
@@ -54,7 +54,7 @@ def test_blocking_guards_agree_with_reasons(head, head_graph):
 
 
 def test_every_node_has_a_known_kind_and_runs_end_paths(head):
-    g = head.graph
+    g = cg.build_graph(head)
     kinds = {d["kind"] for _, d in g.nodes(data=True)}
     assert {"job", "command", "script", "guard", "array", "entry", "run"} <= kinds
     assert kinds <= set(cg.NODE_KINDS)
@@ -64,12 +64,22 @@ def test_every_node_has_a_known_kind_and_runs_end_paths(head):
             assert all(g.has_edge(a, b) for a, b in zip(data["nodes"], data["nodes"][1:]))
 
 
-def test_the_graph_is_cached_on_the_inventory(head):
-    assert head.graph is head.graph
+def test_the_graph_is_a_function_of_the_inventory(head):
+    """Each call builds a new graph; explaining a blocked entry adds its chain to explain's
+    own graph and leaves the next one built as plain as the first."""
+    from coverage_diff.explain import explain
+
+    first, second = cg.build_graph(head), cg.build_graph(head)
+    assert first is not second
+    assert sorted(first.edges) == sorted(second.edges) and sorted(first.nodes) == sorted(second.nodes)
+    assert not explain(head, "gemma-3").subjects[0].head.reached
+    third = cg.build_graph(head)
+    assert not any(d["relation"] == cg.BLOCKED for _, _, d in third.edges(data=True))
+    assert sorted(third.edges) == sorted(first.edges)
 
 
 def test_gemma_reached_at_base_through_tp_configs_from_two_jobs(base):
-    g = base.graph
+    g = cg.build_graph(base)
     node = _entry(g, GEMMA_LONG)
     assert cg.reaches(g, node)
     paths = cg.paths_to(g, node)
@@ -96,7 +106,7 @@ def test_gemma_blocked_at_head_by_the_sw_attn_guard(head_graph):
 
 
 def test_match_nodes_by_substring_glob_and_path_line(head):
-    g = head.graph
+    g = cg.build_graph(head)
     gemma = {n for n in cg.match_nodes(g, "GEMMA-3")}
     assert len(gemma) == 3 and all(g.nodes[n]["kind"] == "entry" for n in gemma)
     assert set(cg.match_nodes(g, "*gemma-3*PREFILLER_TP_SIZE=2*")) == {n for n in gemma if "PREFILLER_TP_SIZE=2" in n}
@@ -134,9 +144,10 @@ def test_mermaid_focus_parses_and_shows_the_blocked_edge(head_graph):
 
 def test_full_mermaid_of_both_revisions_parses(base, head):
     for inventory in (base, head):
-        chart = mermaid_check.parse(render.mermaid(inventory.graph))
-        assert len(chart.nodes) == inventory.graph.number_of_nodes()
-        assert len(chart.edges) == inventory.graph.number_of_edges()
+        g = cg.build_graph(inventory)
+        chart = mermaid_check.parse(render.mermaid(g))
+        assert len(chart.nodes) == g.number_of_nodes()
+        assert len(chart.edges) == g.number_of_edges()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (.ci/run installs it)")
@@ -156,7 +167,7 @@ def test_svg_format_uses_graphviz(head_graph):
 def test_svg_without_graphviz_says_how_to_get_it(head, monkeypatch):
     monkeypatch.setattr(render.shutil, "which", lambda _name: None)
     with pytest.raises(render.GraphvizMissing, match="Graphviz"):
-        render.render(head.graph, "svg")
+        render.render(cg.build_graph(head), "svg")
 
 
 def test_dot_marks_unreachable_entries_and_blocked_edges(head_graph):
@@ -178,7 +189,7 @@ def test_graphml_and_json_read_back_into_networkx(head_graph):
 
 def test_unknown_format_is_refused(head):
     with pytest.raises(ValueError, match="unknown graph format"):
-        render.render(head.graph, "png")
+        render.render(cg.build_graph(head), "png")
 
 
 # ----------------------------------------------------------------------------- hostile text

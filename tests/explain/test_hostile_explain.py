@@ -6,7 +6,7 @@ import json
 
 import history
 
-from coverage_diff.api import Session
+from coverage_diff.engine.session import Session
 from coverage_diff.explain import explain
 from coverage_diff.report import explain as render
 

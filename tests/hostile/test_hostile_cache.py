@@ -22,8 +22,8 @@ import pytest
 from hostile_cases import CORE_BASE, CORE_HEAD, GEMMA
 from hostile_kit import build_repo, run_cli
 
-from coverage_diff import cache as cache_module
-from coverage_diff.cache import MAGIC, Cache
+from coverage_diff.engine import cache as cache_module
+from coverage_diff.engine.cache import MAGIC, Cache
 
 
 class Planted:

@@ -26,7 +26,7 @@ from hostile_cases import BASE_SWEEP, CI_CONFIG, HEAD_SWEEP
 
 from coverage_diff.ci import buildkite, github_actions, gitlab
 from coverage_diff.config import Settings
-from coverage_diff.inventory import build_inventory
+from coverage_diff.engine.build import build_inventory
 from coverage_diff.model import Command, Job, Location
 from coverage_diff.shell import interpret_job, script_definitions
 from coverage_diff.snapshot import Snapshot

@@ -13,8 +13,7 @@ import pytest
 
 PARENT = """
 import os, sys, time
-from coverage_diff import parallel
-parallel.configure(3)
+from coverage_diff.engine import parallel
 pids = sys.argv[1]
 
 def spin(item):
@@ -23,7 +22,7 @@ def spin(item):
     while True:  # a worker that would compute forever
         pass
 
-parallel.fork_map(spin, list(range(30)))
+parallel.fork_map(spin, list(range(30)), workers=3)
 """
 
 

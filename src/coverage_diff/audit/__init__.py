@@ -2,16 +2,19 @@
 
 Each rule is a small module in `audit/rules/` with `ID`, `SEVERITY`,
 `DESCRIPTION` (the risk and the fix, for docs and SARIF) and
-`check(inventory) -> Iterable[Finding]`.  Adding a rule is one module plus one
-line in `RULES`.
+`check(inventory, facts) -> Iterable[Finding]`: `facts` (`audit/facts.py`) holds what
+several rules need, built once per run.  Adding a rule is one module plus one line in
+`RULES`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ..model import Finding, Report
+from .facts import Facts
 from .rules import (
     ignored_key,
     missing_script,
@@ -42,16 +45,19 @@ def rule(rule_id: str) -> ModuleType:
     raise KeyError(f"unknown rule {rule_id!r}; rules: {', '.join(m.ID for m in RULES)}")
 
 
-def run_audit(inventory, settings=None, *, rules: list[str] | None = None, suppress: bool = True) -> Report:
+def run_audit(inventory: Inventory, world: OpenWorld, settings: Settings | None = None, *,
+              rules: list[str] | None = None, suppress: bool = True) -> Report:
     """Every finding of the selected rules (default: all) at the inventory's revision,
-    minus inline `# coverage-diff: ignore[...]` comments and the settings' `ignore` list."""
+    minus inline `# coverage-diff: ignore[...]` comments and the settings' `ignore` list.
+    `world` is the inventory's open world (`world.open_world`)."""
     from .. import suppress as suppressions
 
     settings = settings or inventory.settings
     selected = [rule(r) for r in rules] if rules else RULES
+    facts = Facts(inventory, world)
     findings: list[Finding] = []
     for module in selected:
-        findings += module.check(inventory)
+        findings += module.check(inventory, facts)
     suppressed: list[Finding] = []
     if suppress:
         findings, suppressed = suppressions.apply(findings, inventory.snapshot, settings)
@@ -77,18 +83,22 @@ def audit_command_report(session, revision: str = "HEAD", *, since: str | None =
     """What `coverage-diff audit` reports: the rules at one revision, or with `since`, every
     loss introduced along first-parent history.  Inventories of commits come from the
     persistent cache when it has them ("" = the working tree, never cached)."""
-    from ..cache import Cache
-    from ..history import HistoryWalk, audit_history
+    from ..engine.cache import Cache
+    from ..engine.walk import HistoryWalk
+    from ..history import audit_history
     from ..snapshot import resolve
+    from ..world import open_world
 
     cache = Cache.for_repo(session.repo, enabled=use_cache)
     if since is not None:
         return audit_history(session, since, until, cache=cache, progress=progress)
     if revision == "":
-        return run_audit(session.inventory(""), rules=rules)
+        inventory = session.inventory("")
+        return run_audit(inventory, open_world(inventory), rules=rules)
     commit = resolve(session.repo, revision)
     from ..snapshot import git
 
     tree = git(session.repo, "rev-parse", f"{commit}^{{tree}}").decode().strip()
-    inventory = HistoryWalk(session.repo, session.reader, cache, session._settings).inventory(commit, tree, revision)
-    return run_audit(inventory, rules=rules)
+    walk = HistoryWalk(session.repo, session.reader, cache, session.settings, session.workers)
+    inventory = walk.inventory(commit, tree, revision)
+    return run_audit(inventory, open_world(inventory), rules=rules)

@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ..model import Finding, Incomplete, Job, Severity
-from .facts import memo, open_outcomes
+from ..shell import JobOutcome
+
+if TYPE_CHECKING:
+    from ..inventory import Inventory
+    from .facts import Facts
 
 CONFIDENCE = "incomplete"
 MAX_REGION_FILES = 400  # a region that mentions more scripts than this reaches all of them
@@ -54,28 +59,23 @@ class Cut:
             self.text) is not None
 
 
-def cuts(inventory) -> list[tuple[str, Cut]]:
-    """Every place where a job's analysis (real or with the inherited environment open) was cut."""
-
-    def compute():
-        found: dict[tuple, Cut] = {}
-        opened = open_outcomes(inventory)
-        for job in inventory.jobs:
-            for outcome in (inventory.outcomes.get(job.id), opened.get(job.id)):
-                for place in outcome.incomplete if outcome else ():
-                    if place.cut and (place, job.id) not in found:
-                        found[(place, job.id)] = _region(inventory, place, job)
-        return [(job_id, cut) for (_place, job_id), cut in found.items()]
-
-    return memo(inventory, "cuts", compute)
+def find_cuts(inventory: Inventory, opened: dict[str, JobOutcome]) -> list[tuple[str, Cut]]:
+    """Every place where a job's analysis (real, or open: `opened`) was cut, with its region."""
+    found: dict[tuple, Cut] = {}
+    names = _script_names(inventory)
+    for job in inventory.jobs:
+        for outcome in (inventory.outcomes.get(job.id), opened.get(job.id)):
+            for place in outcome.incomplete if outcome else ():
+                if place.cut and (place, job.id) not in found:
+                    found[(place, job.id)] = _region(inventory, place, job, names)
+    return [(job_id, cut) for (_place, job_id), cut in found.items()]
 
 
-def _region(inventory, place: Incomplete, job: Job) -> Cut:
+def _region(inventory: Inventory, place: Incomplete, job: Job, names: dict[str, frozenset[str]]) -> Cut:
     files = _callers(inventory, place.location.path, job)
     texts = [_file_text(inventory, path, job) for path in sorted(files)]
     scripts: set[str] = set()
     pending = list(texts)
-    names = _script_names(inventory)
     while pending:
         text = pending.pop()
         for name, paths in names.items():
@@ -90,7 +90,7 @@ def _region(inventory, place: Incomplete, job: Job) -> Cut:
     return Cut(place, frozenset(scripts | (files & set(inventory.definitions))), "\n".join(texts))
 
 
-def _callers(inventory, path: str, job: Job) -> set[str]:
+def _callers(inventory: Inventory, path: str, job: Job) -> set[str]:
     """`path` and the files that called into it in `job`, up to the job's own file."""
     found, pending = {path}, [path]
     while pending:
@@ -103,7 +103,7 @@ def _callers(inventory, path: str, job: Job) -> set[str]:
     return found
 
 
-def _file_text(inventory, path: str, job: Job) -> str:
+def _file_text(inventory: Inventory, path: str, job: Job) -> str:
     """A script's text; for the job's own CI file, only the job's command lines."""
     if path == job.file:
         return "\n".join(c.text for c in job.commands)
@@ -113,25 +113,21 @@ def _file_text(inventory, path: str, job: Job) -> str:
         return ""
 
 
-def _script_names(inventory) -> dict[str, frozenset[str]]:
+def _script_names(inventory: Inventory) -> dict[str, frozenset[str]]:
     """Base name -> the analysed scripts that have it (a call is written by name or by path)."""
-
-    def compute():
-        found: dict[str, set[str]] = {}
-        for path in inventory.definitions:
-            found.setdefault(path.rsplit("/", 1)[-1], set()).add(path)
-        return {name: frozenset(paths) for name, paths in found.items()}
-
-    return memo(inventory, "script_names", compute)
+    found: dict[str, set[str]] = {}
+    for path in inventory.definitions:
+        found.setdefault(path.rsplit("/", 1)[-1], set()).add(path)
+    return {name: frozenset(paths) for name, paths in found.items()}
 
 
-def through(inventory, *, scripts=(), reads=(), sets=(), jobs=None) -> list[Incomplete]:
+def through(facts: Facts, *, scripts=(), reads=(), sets=(), jobs=None) -> list[Incomplete]:
     """The cut places the evidence passes through: a cut inside one of `scripts`, or one whose
     unanalysed rest may run one of `scripts`, read one of `reads` or set one of `sets`; only
     the cuts of `jobs` (ids) when given."""
     scripts = set(scripts)
     found = []
-    for job_id, cut in cuts(inventory):
+    for job_id, cut in facts.cuts:
         if jobs is not None and job_id not in jobs:
             continue
         if (cut.incomplete.location.path in scripts or any(cut.reaches(s) for s in scripts)

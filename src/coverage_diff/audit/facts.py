@@ -1,22 +1,25 @@
-"""Facts about one inventory that several audit rules need.
+"""Facts about one revision that several audit rules need, computed once per audit run.
 
-Some of them cost an interpretation of every job with the inherited environment
-left open (`open_world=True`), so they are computed once per inventory and kept
-on it: rules stay plain functions of the inventory.
+`run_audit` builds one `Facts` from the inventory and its open world and hands it to
+every rule (`check(inventory, facts)`), as ShellCheck hands its `Parameters` to every
+check: the costly ones (every job interpreted with its inherited environment left open)
+are computed on first use, once, and no rule keeps anything anywhere else.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..model import Condition, Finding, Job, Location, Severity
 from ..shell import JobOutcome
-from ..world import open_world
+from .confidence import Cut, find_cuts
 
 if TYPE_CHECKING:
     from ..inventory import Inventory
+    from ..world import OpenWorld
 
 UNSET = "<unset>"
 UNKNOWN = "<unknown>"
@@ -32,65 +35,63 @@ class Setting:
     location: Location
 
 
-def memo(inventory, name: str, compute):
-    """Compute a fact once per inventory (the inventory is not hashable)."""
-    store = inventory.__dict__.setdefault("_audit_facts", {})
-    if name not in store:
-        store[name] = compute()
-    return store[name]
+@dataclass(frozen=True, eq=False)
+class Facts:
+    """What the rules of one audit run share about `inventory`: each fact is computed the
+    first time a rule asks for it, and is the same object for every rule after that."""
 
+    inventory: Inventory
+    world: OpenWorld  # the inventory's open world: the one door to open-world outcomes
 
-def open_outcomes(inventory: Inventory) -> dict[str, JobOutcome]:
-    """Each job interpreted with every inherited variable unknown: the runs it could make
-    (computed together, on every core; shared with explanations)."""
+    @cached_property
+    def open_outcomes(self) -> dict[str, JobOutcome]:
+        """Each job interpreted with every inherited variable unknown: the runs it could make
+        (computed together, on every core; shared with explanations)."""
+        jobs = self.inventory.jobs
+        return {job.id: outcome for job, outcome in zip(jobs, self.world.outcomes(jobs))}
 
-    def compute():
-        return {job.id: outcome for job, outcome in zip(inventory.jobs, open_world(inventory).outcomes(inventory.jobs))}
-
-    return memo(inventory, "open_outcomes", compute)
-
-
-def conditions(inventory) -> list[Condition]:
-    """Every condition evaluated by some job, in the real and in the open world."""
-
-    def compute():
+    @cached_property
+    def conditions(self) -> list[Condition]:
+        """Every condition evaluated by some job, in the real and in the open world."""
         seen: dict[tuple, Condition] = {}
-        for outcome in list(inventory.outcomes.values()) + list(open_outcomes(inventory).values()):
+        for outcome in list(self.inventory.outcomes.values()) + list(self.open_outcomes.values()):
             for c in outcome.conditions:
                 seen.setdefault((c.location, c.text, c.outcome), c)
         return list(seen.values())
 
-    return memo(inventory, "conditions", compute)
-
-
-def guards_by_variable(inventory) -> dict[str, list[Condition]]:
-    """Variable -> the distinct conditions (location, text) that read it."""
-
-    def compute():
+    @cached_property
+    def guards_by_variable(self) -> dict[str, list[Condition]]:
+        """Variable -> the distinct conditions (location, text) that read it."""
         found: dict[str, dict[tuple, Condition]] = defaultdict(dict)
-        for c in conditions(inventory):
+        for c in self.conditions:
             for name in c.variables:
                 found[name].setdefault((c.location, c.text), c)
         return {name: list(conds.values()) for name, conds in found.items()}
 
-    return memo(inventory, "guards_by_variable", compute)
-
-
-def variables_read(inventory) -> set[str]:
-    """Anything a job or script reads from its environment, guard or not."""
-
-    def compute():
-        names = set(guards_by_variable(inventory))
-        for outcome in list(inventory.outcomes.values()) + list(open_outcomes(inventory).values()):
+    @cached_property
+    def variables_read(self) -> set[str]:
+        """Anything a job or script reads from its environment, guard or not."""
+        names = set(self.guards_by_variable)
+        for outcome in list(self.inventory.outcomes.values()) + list(self.open_outcomes.values()):
             names.update(outcome.reads)
-        for definitions in inventory.definitions.values():
+        for definitions in self.inventory.definitions.values():
             names.update(definitions.reads)
         return names
 
-    return memo(inventory, "variables_read", compute)
+    @cached_property
+    def job_settings(self) -> list[Setting]:
+        """What jobs themselves set, with the place it is written: step `env`, and prefixes or
+        exports on the job's own command lines (not what scripts set internally)."""
+        return _job_settings(self.inventory)
+
+    @cached_property
+    def cuts(self) -> list[tuple[str, Cut]]:
+        """Every place where a job's analysis (real or with the inherited environment open)
+        was cut, with what its unanalysed rest may touch (`confidence.py`)."""
+        return find_cuts(self.inventory, self.open_outcomes)
 
 
-def is_set_by_some_job(inventory, name: str) -> bool:
+def is_set_by_some_job(inventory: Inventory, name: str) -> bool:
     """Whether any job gives `name` a non-empty (or unknown) value anywhere on its path."""
     if name in inventory.settings.ambient:
         return True
@@ -103,34 +104,28 @@ def chosen_by_job(setting: Setting) -> bool:
     return setting.variable not in dict(setting.job.attributes).get("env-from-run", "").split()
 
 
-def job_settings(inventory) -> list[Setting]:
-    """What jobs themselves set, with the place it is written: step `env`, and prefixes or
-    exports on the job's own command lines (not what scripts set internally)."""
-
-    def compute():
-        found: dict[tuple, Setting] = {}
-        jobs = inventory.jobs_by_id
-        for job in inventory.jobs:
-            for name, value in job.env:
-                found.setdefault((name, value, job.id), Setting(name, value, job, job.location))
-            for name in job.unknown_env:
-                found.setdefault((name, UNKNOWN, job.id), Setting(name, UNKNOWN, job, job.location))
-        for calls in inventory.script_calls.values():
-            for call in calls:
-                job = jobs.get(call.job_id)
-                if job is None or call.location.path != job.file:
-                    continue
-                for name, value in call.env:
-                    found.setdefault((name, value, job.id), Setting(name, value, job, call.location))
-        for run in inventory.runs:
-            job = jobs.get(run.job_id)
-            if job is None or run.location.path != job.file:
+def _job_settings(inventory: Inventory) -> list[Setting]:
+    found: dict[tuple, Setting] = {}
+    jobs = inventory.jobs_by_id
+    for job in inventory.jobs:
+        for name, value in job.env:
+            found.setdefault((name, value, job.id), Setting(name, value, job, job.location))
+        for name in job.unknown_env:
+            found.setdefault((name, UNKNOWN, job.id), Setting(name, UNKNOWN, job, job.location))
+    for calls in inventory.script_calls.values():
+        for call in calls:
+            job = jobs.get(call.job_id)
+            if job is None or call.location.path != job.file:
                 continue
-            for name, value in run.env:
-                found.setdefault((name, value, job.id), Setting(name, value, job, run.location))
-        return list(found.values())
-
-    return memo(inventory, "job_settings", compute)
+            for name, value in call.env:
+                found.setdefault((name, value, job.id), Setting(name, value, job, call.location))
+    for run in inventory.runs:
+        job = jobs.get(run.job_id)
+        if job is None or run.location.path != job.file:
+            continue
+        for name, value in run.env:
+            found.setdefault((name, value, job.id), Setting(name, value, job, run.location))
+    return list(found.values())
 
 
 # --------------------------------------------------------------------------- paths

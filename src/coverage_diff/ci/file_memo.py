@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..cache import Cache, key_digest
+from ..engine.cache import Cache, key_digest
 
 NAMESPACE = "ci-file"
 MAX_KEPT = 8192  # results kept in memory

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .escape import one_line, terminal
 from .json import config_dict, dumps, run_dict
 
+if TYPE_CHECKING:
+    from ..inventory import Inventory
 
-def render(inventory, fmt: str = "text") -> str:
+
+def render(inventory: Inventory, fmt: str = "text") -> str:
     data = to_dict(inventory)
     if fmt == "json":
         return dumps(data)
@@ -35,7 +40,7 @@ def render(inventory, fmt: str = "text") -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_dict(inventory) -> dict:
+def to_dict(inventory: Inventory) -> dict:
     runs_by_job: dict[str, list] = {}
     for run in inventory.runs:
         runs_by_job.setdefault(run.job_id, []).append(run)

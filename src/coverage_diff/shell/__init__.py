@@ -26,7 +26,7 @@ __all__ = [
 
 def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_world: bool = False) -> JobOutcome:
     """What the job runs.  It depends on `job.behaviour` only: the interpreter never sees
-    the rest (so a timeout change reuses the outcome, see memo.py and history.py)."""
+    the rest (so a timeout change reuses the outcome, see engine/memo.py and engine/walk.py)."""
     job = job.without_metadata()
     if deadline.expired():  # the revision's wall-clock budget has run out (`deadline.py`)
         reason = deadline.current().reason(f"job {job.label!r} not analysed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..model import Condition, ConfigEntry, Diagnostic, Env, Incomplete, Location, Run
 
@@ -37,3 +38,12 @@ class ScriptDefinitions:
     commands: tuple[tuple[str, Location], ...]  # leaf commands written in the script
     reads: tuple[str, ...]  # environment variables its conditions read
     diagnostics: tuple[Diagnostic, ...]
+
+    @cached_property
+    def by_identity(self) -> dict[str, list[ConfigEntry]]:
+        """Its entries by identity, in order (computed once per object: a history walk's
+        consecutive inventories share most scripts' definitions)."""
+        grouped: dict[str, list[ConfigEntry]] = {}
+        for entry in self.entries:
+            grouped.setdefault(entry.identity, []).append(entry)
+        return grouped

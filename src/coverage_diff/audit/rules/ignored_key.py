@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...model import Finding, Severity
-from ..facts import new_finding
+from ..facts import Facts, new_finding
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "ignored-key"
 SEVERITY = Severity.WARNING
@@ -26,7 +29,7 @@ Fix: use the key the generator reads (`commands`, `num_devices`,
 NO_TEST_KEYS = frozenset({"command", "mirror.amd.command"})
 
 
-def check(inventory) -> Iterable[Finding]:
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     seen: set[tuple[str, str, str]] = set()
     for job in inventory.jobs:
         for key, location in job.ignored_keys:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...model import Finding, Severity
-from ..facts import new_finding
+from ..facts import Facts, new_finding
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "missing-script"
 SEVERITY = Severity.ERROR
@@ -31,7 +34,7 @@ def _path_like(path: str) -> bool:
             and not path.endswith("/bin/activate"))
 
 
-def check(inventory) -> Iterable[Finding]:
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     calls: dict[str, list] = {}
     for job in inventory.jobs:
         outcome = inventory.outcomes.get(job.id)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...model import Finding, Guard, Reason, Severity
 from ...reasons import is_near_miss
 from ..confidence import rests_on, through
-from ..facts import chosen_by_job, guards_by_variable, job_settings, new_finding, unique_locations, variables_read
+from ..facts import Facts, chosen_by_job, new_finding, unique_locations
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "near-miss-variable"
 SEVERITY = Severity.WARNING
@@ -23,11 +26,11 @@ Fix: spell the variable the way the script reads it.
 """
 
 
-def check(inventory) -> Iterable[Finding]:
-    guards = guards_by_variable(inventory)
-    read = variables_read(inventory)
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
+    guards = facts.guards_by_variable
+    read = facts.variables_read
     seen: set[tuple[str, str]] = set()
-    for setting in sorted(job_settings(inventory), key=lambda s: (s.variable, s.job.id)):
+    for setting in sorted(facts.job_settings, key=lambda s: (s.variable, s.job.id)):
         name = setting.variable
         if name in read or name in inventory.settings.ambient or not chosen_by_job(setting):
             continue  # (a variable the runner gives every job is no one's typo)
@@ -36,7 +39,7 @@ def check(inventory) -> Iterable[Finding]:
                 continue
             seen.add((name, wanted))
             conds = guards[wanted]
-            setters = [s for s in job_settings(inventory) if s.variable == name]
+            setters = [s for s in facts.job_settings if s.variable == name]
             labels = sorted({s.job.label for s in setters})
             text = (f"job {labels[0]!r}{f' (and {len(labels) - 1} more)' if len(labels) > 1 else ''} sets {name}, which nothing reads; "
                     f"the guard `{conds[0].text}` ({conds[0].location}) reads {wanted}.")
@@ -53,4 +56,4 @@ def check(inventory) -> Iterable[Finding]:
                     fix=f"Rename {name} to {wanted} where it is set ({', '.join(str(s.location) for s in setters[:3])}).",
                 ),
                 locations=unique_locations([s.location for s in setters], [c.location for c in conds]),
-            ), through(inventory, reads=(name,)))  # "read by nothing": nothing the analysis saw
+            ), through(facts, reads=(name,)))  # "read by nothing": nothing the analysis saw

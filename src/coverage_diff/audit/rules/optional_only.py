@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...model import RANK, TIER_TEXT, Finding, Severity, Tier
 from ..confidence import rests_on, through
-from ..facts import new_finding, unique_locations
+from ..facts import Facts, new_finding, unique_locations
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "optional-only"
 SEVERITY = Severity.INFO
@@ -29,7 +32,7 @@ step that runs the configuration.
 """
 
 
-def check(inventory) -> Iterable[Finding]:
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     jobs = inventory.jobs_by_id
     automatic = {job.id for job in inventory.jobs if job.tier.automatic}
     for subject in sorted(inventory.runs_by_subject):
@@ -53,4 +56,4 @@ def check(inventory) -> Iterable[Finding]:
             config=entry,
             locations=unique_locations([entry.location if entry else runs[0].location], [job.location for job in owners.values()]),
             details=(("tiers", ",".join(tiers)),),
-        ), through(inventory, scripts=scripts, jobs=automatic))
+        ), through(facts, scripts=scripts, jobs=automatic))

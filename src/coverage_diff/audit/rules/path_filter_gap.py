@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from ...model import Finding, Location, Severity
+from ...model import Finding, Job, Location, Severity
 from ...snapshot import normalize
 from ...ci.buildkite import runs_all
-from ..facts import dependency_covers, new_finding
+from ..facts import Facts, dependency_covers, new_finding
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "path-filter-gap"
 SEVERITY = Severity.WARNING
@@ -33,7 +36,7 @@ Fix: add the file, or a directory containing it, to the step's
 CONFIG_SUFFIXES = (".sh", ".bash", ".yaml", ".yml", ".json", ".txt", ".toml", ".cfg", ".ini", ".conf")
 
 
-def check(inventory) -> Iterable[Finding]:
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     reported: set[tuple[str, str, str]] = set()
     for job in inventory.jobs:
         deps = job.source_file_dependencies
@@ -54,7 +57,7 @@ def check(inventory) -> Iterable[Finding]:
             )
 
 
-def _files_run(inventory, job) -> dict[str, Location]:
+def _files_run(inventory: Inventory, job: Job) -> dict[str, Location]:
     """Repository path -> where the step uses it: scripts it enters and config files its runs name."""
     outcome = inventory.outcomes.get(job.id)
     if outcome is None:

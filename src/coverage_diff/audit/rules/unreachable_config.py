@@ -8,9 +8,8 @@ from ...model import Finding, Severity
 from ...reasons import caller_cwd, explain_missing, jobs_reaching
 from ...snapshot import match_glob
 from ...subjects import is_test
-from ...world import open_world
 from ..confidence import rests_on, through
-from ..facts import memo, new_finding, open_outcomes, unique_locations
+from ..facts import Facts, new_finding, unique_locations
 
 if TYPE_CHECKING:
     from ...inventory import Inventory
@@ -67,9 +66,9 @@ def _under_tests(path: str) -> bool:
     return any(part in ("tests", "test") for part in path.split("/")[:-1])
 
 
-def check(inventory: Inventory) -> Iterable[Finding]:
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     by_identity: dict[str, list] = {}
-    arrays = test_arrays(inventory)
+    arrays = test_arrays(facts)
     for entry in inventory.unreached_entries():
         if (entry.location.path, entry.array) in arrays or entry.array == entry.location.path:  # a config list's lines
             by_identity.setdefault(entry.identity, []).append(entry)
@@ -81,7 +80,7 @@ def check(inventory: Inventory) -> Iterable[Finding]:
         severity, note = _severity(inventory, scripts, first, reason)
         # A guard that blocks it rests on "no job sets its variables": a cut that may set one.
         # Otherwise on "no job reaches it": a cut in its script, or one that may run the script.
-        cut = through(inventory, sets=reason.variables) if reason.guards else through(inventory, scripts=scripts)
+        cut = through(facts, sets=reason.variables) if reason.guards else through(facts, scripts=scripts)
         yield rests_on(new_finding(
             ID,
             severity,
@@ -93,20 +92,18 @@ def check(inventory: Inventory) -> Iterable[Finding]:
         ), cut)
 
 
-def test_arrays(inventory: Inventory) -> set[tuple[str, str]]:
+def test_arrays(facts: Facts) -> set[tuple[str, str]]:
     """(file, array) of the config arrays whose elements flow into a test run: in some job's
     run, real or with every inherited variable open.  An array that feeds only setup (file
     names for `curl`, a runtime list of failures) is no test configuration.  Scripts no job
     reaches (benchmarks, examples, maintainer tools) count only where the settings opt in
     (`audit-scripts`, by default `tests/**/*` and `test/**/*`): each is then run on its own with every variable open."""
 
-    def compute():
-        settings = inventory.settings
-        runs = list(inventory.runs) + [run for outcome in open_outcomes(inventory).values() for run in outcome.runs]
-        reached = {call.path for outcome in open_outcomes(inventory).values() for call in outcome.scripts}
-        for path in sorted(inventory.definitions):
-            if path not in reached and path not in inventory.script_calls and any(match_glob(path, g) for g in settings.audit_scripts):
-                runs += open_world(inventory).script_outcome(path, caller_cwd(inventory, path)).runs
-        return {(e.location.path, e.array) for run in runs if is_test(run, settings) for e in run.entries or ()}
-
-    return memo(inventory, "test_arrays", compute)
+    inventory, opened = facts.inventory, facts.open_outcomes.values()
+    settings = inventory.settings
+    runs = list(inventory.runs) + [run for outcome in opened for run in outcome.runs]
+    reached = {call.path for outcome in opened for call in outcome.scripts}
+    for path in sorted(inventory.definitions):
+        if path not in reached and path not in inventory.script_calls and any(match_glob(path, g) for g in settings.audit_scripts):
+            runs += facts.world.script_outcome(path, caller_cwd(inventory, path)).runs
+    return {(e.location.path, e.array) for run in runs if is_test(run, settings) for e in run.entries or ()}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ...model import Condition, Finding, Guard, Reason, Severity
 from ...reasons import closed_outcomes, explain_missing, near_misses, unmet
 from ..confidence import rests_on, through
-from ..facts import guards_by_variable, is_set_by_some_job, new_finding, open_outcomes, unique_locations
+from ..facts import Facts, is_set_by_some_job, new_finding, unique_locations
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "unset-switch"
 SEVERITY = Severity.WARNING
@@ -26,8 +29,8 @@ existing step with `VAR=1` prefixed to its command), or remove the dead branch.
 """
 
 
-def check(inventory) -> Iterable[Finding]:
-    guards = guards_by_variable(inventory)
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
+    guards = facts.guards_by_variable
     unset = {name for name in guards if not is_set_by_some_job(inventory, name)}
     if not unset:
         return
@@ -37,7 +40,7 @@ def check(inventory) -> Iterable[Finding]:
     conds: dict[str, dict[tuple, tuple[Condition, bool]]] = defaultdict(dict)
     scripts: dict[str, str] = {}
     reached = inventory.runs_by_subject
-    for job_id, opened in open_outcomes(inventory).items():
+    for job_id, opened in facts.open_outcomes.items():
         closed = closed_outcomes(inventory.outcomes.get(job_id))
         for run in opened.runs:
             if run.subject in reached:
@@ -56,10 +59,10 @@ def check(inventory) -> Iterable[Finding]:
             gated[name][subject] = scripts[subject]
     blockers = {name: {k: v for k, v in conds[name].items()} for name in gated}
     for name in sorted(gated):
-        yield _finding(inventory, name, gated[name], list(blockers[name].values()))
+        yield _finding(inventory, facts, name, gated[name], list(blockers[name].values()))
 
 
-def _finding(inventory, name: str, subjects: dict[str, str], conds: list[tuple[Condition, bool]]) -> Finding:
+def _finding(inventory: Inventory, facts: Facts, name: str, subjects: dict[str, str], conds: list[tuple[Condition, bool]]) -> Finding:
     conds.sort(key=lambda pair: (pair[0].location.path, pair[0].location.line))
     where = ", ".join(f"`{c.text}` ({c.location})" for c, _ in conds[:3])
     count = len(subjects)
@@ -75,7 +78,7 @@ def _finding(inventory, name: str, subjects: dict[str, str], conds: list[tuple[C
         fix=fix,
     )
     # "No job sets it" and "no job runs them": a cut that may set it or run their scripts.
-    cut = through(inventory, sets=(name,), scripts=set(subjects.values()))
+    cut = through(facts, sets=(name,), scripts=set(subjects.values()))
     return rests_on(new_finding(
         ID,
         SEVERITY,

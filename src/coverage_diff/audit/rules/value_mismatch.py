@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from dataclasses import replace
 
 from ...model import Condition, Finding, Guard, Reason, Severity
 from ...reasons import required_value
 from ..confidence import rests_on, through
-from ..facts import UNKNOWN, chosen_by_job, job_settings, new_finding, open_outcomes, unique_locations
+from ..facts import UNKNOWN, Facts, chosen_by_job, new_finding, unique_locations
+
+if TYPE_CHECKING:
+    from ...inventory import Inventory
 
 ID = "value-mismatch"
 SEVERITY = Severity.WARNING
@@ -33,10 +36,10 @@ guard accept the value.
 """
 
 
-def check(inventory) -> Iterable[Finding]:
+def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     reported: set[tuple[str, str]] = set()
-    opened = open_outcomes(inventory)
-    for setting in sorted(job_settings(inventory), key=lambda s: (s.variable, s.value, s.job.id)):
+    opened = facts.open_outcomes
+    for setting in sorted(facts.job_settings, key=lambda s: (s.variable, s.value, s.job.id)):
         name, value = setting.variable, setting.value
         if value in ("", UNKNOWN) or (name, value) in reported or _not_a_choice(setting):
             continue
@@ -47,7 +50,7 @@ def check(inventory) -> Iterable[Finding]:
         where = ", ".join(f"`{g.text}` ({g.location})" for g in guards[:3])
         text = f"job {setting.job.label!r} sets {name}={value}, but no guard reading {name} accepts that value: {where}."
         # The guards are those the job's analysis met: one past a cut of it may accept the value.
-        cut = through(inventory, reads=(name,), jobs={setting.job.id})
+        cut = through(facts, reads=(name,), jobs={setting.job.id})
         yield rests_on(new_finding(
             ID,
             SEVERITY,

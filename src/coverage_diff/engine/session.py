@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..model import Report
+from ..snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
+from ..stored import HEAD_SETTINGS, inventory_output_parts, report_parts, split_range
 from .cache import Cache, settings_hash
-from .model import Report
-from .snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
-from .stored import HEAD_SETTINGS, inventory_output_parts, report_parts, split_range
 
 if TYPE_CHECKING:  # the analysis modules are imported when first needed: a cached diff never is
-    from .config import Settings
-    from .inventory import Inventory
+    from ..config import Settings
+    from ..inventory import Inventory
     from .memo import AnswerMemo, JobMemo
 
 
@@ -46,14 +46,16 @@ class Session:
     """One repository opened for analysis: a shared blob reader and inventories per revision."""
 
     def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False,
-                 settings_from: str = "head", fail_on_incomplete: str | None = None):
+                 settings_from: str = "head", workers: int | None = None, fail_on_incomplete: str | None = None):
         """`use_cache`: keep job outcomes and diff reports in the persistent cache
-        (`cache.py`); outcomes are shared between the revisions of a session either way.
+        (`engine/cache.py`); outcomes are shared between the revisions of a session either way.
         `settings_from`: "head" (the revision analysed) or "base" (a diff's base revision,
         so a pull request cannot change its own gate); `settings`, when given, win.
+        `workers`: the processes to analyse with (`--jobs`; `parallel.worker_count`).
         `fail_on_incomplete`: the gate's level for a head analysed in part (gate.py), instead
         of the settings' one."""
         self.repo = repo_root(Path(repo))
+        self.workers = workers
         self.settings_from = settings_from
         self.fail_on_incomplete = fail_on_incomplete
         self.reader = BlobReader(self.repo)
@@ -70,8 +72,8 @@ class Session:
         if self._memo is None:
             from .memo import AnswerMemo, JobMemo
 
-            self._memo = JobMemo(self.cache)
-            self._parts = AnswerMemo(self.cache)
+            self._memo = JobMemo(self.cache, self.workers)
+            self._parts = AnswerMemo(self.cache, workers=self.workers)
         return self._memo
 
     def snapshot(self, rev: str) -> Snapshot:
@@ -80,8 +82,14 @@ class Session:
             self._snapshots[rev] = Snapshot.worktree(self.repo) if rev == "" else Snapshot.at(self.repo, rev, self.reader)
         return self._snapshots[rev]
 
+    @property
+    def settings(self) -> Settings | None:
+        """The settings given for every revision (`--config`, or the base's with
+        `--settings-from base` once a diff read them); None: each revision's own."""
+        return self._settings
+
     def settings_for(self, snapshot: Snapshot) -> Settings:
-        from .config import load_settings
+        from ..config import load_settings
 
         return self._settings if self._settings is not None else load_settings(snapshot)
 
@@ -89,7 +97,7 @@ class Session:
         """The settings of a diff: given ones, else `config.for_diff` of both revisions'."""
         if self._settings is not None:
             return self._settings
-        from .config import for_diff
+        from ..config import for_diff
 
         return for_diff(self.settings_for(self.snapshot(base_rev)), self.settings_for(self.snapshot(head_rev)))
 
@@ -101,9 +109,9 @@ class Session:
         snapshot.name = rev or "working tree"
         settings = settings or self.settings_for(snapshot)
         inventory = self._stored_inventory(key, snapshot, settings) or self._build_inventory(key, snapshot, settings)
-        from .world import use_memo
+        from .world import equip
 
-        use_memo(inventory, self.memo)  # open-world outcomes for explanations, reused too
+        equip(inventory, self.memo)  # open-world outcomes for explanations, reused too
         if key:
             self._inventories[key] = inventory
         return inventory
@@ -119,15 +127,15 @@ class Session:
         state = self.cache.get("inventory", *stored_as) if stored_as else None
         if not isinstance(state, dict):
             return None
-        from .history import thaw
+        from .persist import thaw
 
         inventory = thaw(state, snapshot)
         self.memo.seed(inventory)
         return inventory
 
     def _build_inventory(self, commit: str, snapshot: Snapshot, settings: Settings) -> Inventory:
-        from .ci import file_memo
-        from .inventory import build_inventory
+        from ..ci import file_memo
+        from .build import build_inventory
 
         file_memo.use_cache(self.cache)  # each CI file's jobs on disk too, by blob, when the cache is on
 
@@ -135,11 +143,11 @@ class Session:
         inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts)
         stored_as = self._inventory_key(commit, settings)
         if stored_as:
-            from .history import freeze
+            from . import store
+            from .persist import freeze
             from .memo import JOB_ANSWERS
 
-            inventory.__dict__[JOB_ANSWERS] = jobs.answers_of(inventory)
-
+            store.put(inventory, JOB_ANSWERS, jobs.answers_of(inventory))
             self.cache.put("inventory", freeze(inventory), *stored_as)
         return inventory
 
@@ -153,7 +161,7 @@ class Session:
         if head_snapshot_rev:
             resolve(self.repo, head_snapshot_rev)
         if self._settings is None and self.settings_from == "base":
-            from .config import load_settings
+            from ..config import load_settings
 
             self._settings = load_settings(self.snapshot(base_rev))
         # Both sides use one set of settings: the base's, which the head may only make stricter
@@ -175,7 +183,7 @@ class Session:
         head's cut parts fail the gate (`gate.failure`), and the commits both sides resolved to."""
         from dataclasses import replace
 
-        from . import acknowledge, gate
+        from .. import acknowledge, gate
 
         report = acknowledge.apply(report, self.snapshot(head_rev), settings, base=self.snapshot(base_rev))
         report = replace(report, fails_incomplete=gate.failure(report, self.fail_on_incomplete or settings.fail_on_incomplete))
@@ -186,7 +194,7 @@ class Session:
         base = self.inventory(base_rev, settings)
         head = self.inventory(head_snapshot_rev, settings)
         base.snapshot.name = rng.base if not rng.merge_base else f"merge-base({rng.base}, {rng.head})"
-        from .diff import diff
+        from ..diff import diff
 
         return diff(base, head)
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import parallel
+from ..shell import JobOutcome, interpret_job
+from ..snapshot import FileEntry, Snapshot, normalize
+from . import parallel, store
 from .cache import Cache, key_digest
-from .shell import JobOutcome, interpret_job
-from .snapshot import FileEntry, Snapshot, normalize
+
+if TYPE_CHECKING:
+    from ..inventory import Inventory
 
 MAX_VARIANTS = 8  # outcomes kept per job (one per distinct set of answers)
 
@@ -47,8 +51,9 @@ class AnswerMemo:
 
     MAX_KEYS = 1 << 14
 
-    def __init__(self, cache: Cache | None = None, namespace: str = "inventory-parts"):
+    def __init__(self, cache: Cache | None = None, namespace: str = "inventory-parts", workers: int | None = None):
         self.cache = cache or Cache.disabled()
+        self.workers = workers  # processes for `remember_many` (`parallel.worker_count`)
         self.namespace = namespace
         self._seen: dict[tuple, list[tuple[Answers, object]]] = {}
         self._used: dict[tuple, tuple[Answers, object]] = {}  # key -> the variant last returned
@@ -88,7 +93,8 @@ class AnswerMemo:
             value = compute(position, asked)
             return asked.answers(), value
 
-        computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch)
+        computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch,
+                                     workers=self.workers)
         for (position, stored), (answers, value) in zip(missing, computed):
             key = keys[position]
             again, _ = self._lookup(key, snapshot, count=False)  # a key twice in one batch: its first answer
@@ -133,14 +139,11 @@ class AnswerMemo:
         return stored if isinstance(stored, list) else []
 
 
-SHARED = AnswerMemo()  # front-ends and definitions, for inventories built outside a Session
-
-
 class JobMemo(AnswerMemo):
     """`interpret(job, snapshot, settings, open_world)` with outcomes reused."""
 
-    def __init__(self, cache: Cache | None = None):
-        super().__init__(cache, "job-outcome")
+    def __init__(self, cache: Cache | None = None, workers: int | None = None):
+        super().__init__(cache, "job-outcome", workers)
 
     def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
         return self.remember((job.behaviour, settings, open_world), snapshot,
@@ -159,23 +162,32 @@ class JobMemo(AnswerMemo):
         """The `build_inventory(interpret=...)` hook."""
         return ClosedHook(self)
 
-    def answers_of(self, inventory) -> dict[str, Answers]:
+    def answers_of(self, inventory: Inventory) -> dict[str, Answers]:
         """Job id -> the answers its outcome in `inventory` rests on (kept with a stored
         inventory, so loading it can `seed` the memo)."""
         used = ((job.id, self._used.get((job.behaviour, inventory.settings, False))) for job in inventory.jobs)
         return {job_id: variant[0] for job_id, variant in used if variant is not None}
 
-    def seed(self, inventory) -> None:
+    def seed(self, inventory: Inventory) -> None:
         """Offer a stored inventory's outcomes: the other side of a diff shares most jobs."""
-        from .inventory import interpreted_outcome  # the interpreter's outcome, not the one a config list split
-        answers = inventory.__dict__.get(JOB_ANSWERS, {})
+        answers = store.get(inventory, JOB_ANSWERS, {})
         for job in inventory.jobs:
             if job.id in answers:
                 self._seen.setdefault((job.behaviour, inventory.settings, False), []).append(
                     (answers[job.id], interpreted_outcome(inventory, job.id)))
 
 
-JOB_ANSWERS = "_job_answers"
+INTERPRETED = "interpreted"  # job id -> the interpreter's outcome, for the jobs whose runs a config list split
+
+
+def interpreted_outcome(inventory: Inventory, job_id: str) -> JobOutcome:
+    """A job's outcome as the interpreter gave it, before a config list split its runs:
+    what another revision reusing the outcome must start from (splitting a split outcome
+    again multiplies its runs by the list's length at every revision)."""
+    return store.get(inventory, INTERPRETED, {}).get(job_id) or inventory.outcomes[job_id]
+
+
+JOB_ANSWERS = "job-answers"  # job id -> Answers, of a stored inventory (`persist.thaw` keeps them)
 
 
 class ClosedHook:

@@ -12,8 +12,8 @@ A child that fails in any way (an exception, a signal, unreadable results) is
 not an error: the parent computes that child's share itself, so the outcome and
 any exception are exactly those of a serial run.
 
-Workers: `COVERAGE_DIFF_JOBS` or `--jobs` (`configure`), else the usable cores (at most
-`DEFAULT_MAX`).
+Workers: what the caller passes (the session's `--jobs`), else `COVERAGE_DIFF_JOBS`, else
+the usable cores (at most `DEFAULT_MAX`).
 Fork is POSIX only; elsewhere everything runs in this process.
 """
 
@@ -37,25 +37,19 @@ MIN_JOBS = 24  # real (closed-world) job interpretations worth a fork: a few ms 
 DEFAULT_MAX = 8  # processes by default on a big machine: each warms its own caches, batches are a few thousand jobs
 
 forks = 0  # children started by this process
-_workers: int | None = None  # None: from the environment, else the usable cores
-_after_fork_in_child: list[Callable[[], None]] = []
-_in_child = False
+_HOME = os.getpid()  # the process that imported this module: every other one is a forked child
 _unreaped: set[int] = set()  # children started and not waited for yet
 
 
-def configure(workers: int | None) -> None:
-    """Use `workers` processes (1: never fork).  None goes back to the default."""
-    global _workers
-    if workers is not None and workers < 1:
+def worker_count(requested: int | None = None) -> int:
+    """The processes to use: `requested` (1: never fork), else the environment's, else the
+    usable cores; always 1 in a forked child."""
+    if requested is not None and requested < 1:
         raise ValueError("the number of workers is at least 1")
-    _workers = workers
-
-
-def workers() -> int:
-    if _in_child:
+    if in_child():
         return 1  # a child never forks again
-    if _workers is not None:
-        return _workers
+    if requested is not None:
+        return requested
     configured = os.environ.get(ENV_VAR, "").strip()
     if configured:
         try:
@@ -72,17 +66,12 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def after_fork_in_child(hook: Callable[[], None]) -> None:
-    """Run `hook` in each child right after the fork: for state that must not be shared
-    with the parent, such as a pipe to a `git cat-file` process."""
-    _after_fork_in_child.append(hook)
-
-
-def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2) -> list[R]:
+def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2, workers: int | None = None) -> list[R]:
     """`[fn(item) for item in items]`, on several processes when there are at least
-    `min_items` items (below that a fork costs more than it saves)."""
+    `min_items` items (below that a fork costs more than it saves); `workers`: see
+    `worker_count`."""
     items = list(items)
-    count = min(workers(), len(items))
+    count = min(worker_count(workers), len(items))
     if count < 2 or len(items) < min_items or not hasattr(os, "fork"):
         return [fn(item) for item in items]
     shares = _shares(len(items), count)
@@ -149,13 +138,13 @@ class Later:
         return self._result
 
 
-def fork_later(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 1) -> Later:
+def fork_later(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 1, workers: int | None = None) -> Later:
     """`[fn(item) for item in items]` computed by a forked child while this process goes
     on with other work; `.result()` waits for it.  With one worker (or too few items)
     nothing starts now and `.result()` computes the list itself."""
     items = list(items)
     child = None
-    if workers() >= 2 and len(items) >= max(min_items, 1) and hasattr(os, "fork"):
+    if worker_count(workers) >= 2 and len(items) >= max(min_items, 1) and hasattr(os, "fork"):
         (child,) = _fork(fn, [items])
     return Later(fn, items, child)
 
@@ -247,7 +236,7 @@ def _start(fn, share: list) -> _Child | None:
     if pid == 0:  # the child: compute, write, and leave without running the parent's cleanup
         status = 1
         try:
-            _become_child(parent)
+            _die_with(parent)
             for item in share:
                 out.write(pickle.dumps(fn(item), protocol=pickle.HIGHEST_PROTOCOL))
             out.flush()
@@ -261,12 +250,9 @@ def _start(fn, share: list) -> _Child | None:
     return _Child(pid, out, len(share))
 
 
-def _become_child(parent: int) -> None:
-    global _in_child
-    _in_child = True
-    _die_with(parent)
-    for hook in _after_fork_in_child:
-        hook()
+def in_child() -> bool:
+    """Whether this process is a child `fork_map` or `fork_later` started."""
+    return os.getpid() != _HOME
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

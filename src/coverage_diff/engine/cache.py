@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__, deadline
+from .. import __version__, deadline
 
 ENV_VAR = "COVERAGE_DIFF_CACHE_DIR"
 SIZE_VAR = "COVERAGE_DIFF_CACHE_MAX_MB"
@@ -54,7 +54,7 @@ STALE_TEMP = 3600  # seconds after which a temporary file is a leftover of a kil
 def tool_fingerprint() -> str:
     """The version plus a hash of the package's source: results depend on both."""
     digest = hashlib.sha256(__version__.encode())
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the package
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:20]
@@ -73,7 +73,7 @@ def key_digest(key: tuple) -> str:
 def default_directory(repo: Path) -> Path:
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
-    from .snapshot import git
+    from ..snapshot import git
 
     return directory_in(repo, git(repo, "rev-parse", "--git-common-dir").decode().strip())
 
