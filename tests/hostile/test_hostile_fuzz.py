@@ -409,6 +409,8 @@ def test_regexes_agree_with_a_backtracking_engine_and_finish_on_long_values(rx, 
     compiled = ere.compile_ere(((rx, False),))
     if compiled is None:
         return  # the test is then unknown (both outcomes kept), never a guess
+    if re.search(r"[+*?}]\+", rx):
+        return  # `a++`: a repeated repeat in POSIX, a possessive quantifier in Python 3.11's `re`
     try:
         reference = re.compile(rx)
     except re.error:
