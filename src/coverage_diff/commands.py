@@ -106,6 +106,8 @@ def working(message: str, verbose: bool = False):
 def exit_code(report, fail_on: FailOn) -> int:
     if fail_on is FailOn.never:
         return EXIT_OK
+    if report.fails_incomplete:  # a head analysed in part, where it matters (gate.py)
+        return EXIT_FINDINGS
     from .acknowledge import gating
     from .model import Severity
 
@@ -123,6 +125,18 @@ class SettingsFrom(str, Enum):
 
 ConfigOption = typer.Option(None, "--config", metavar="FILE",
                             help="Settings from this file (.coverage-diff.toml, or a pyproject.toml's [tool.coverage-diff]) instead of the repository's.")
+class FailOnIncomplete(str, Enum):
+    never = "never"
+    downgraded = "downgraded"
+    budget = "budget"
+    cut = "cut"
+
+
+FailOnIncompleteOption = typer.Option(
+    None, "--fail-on-incomplete", metavar="LEVEL",
+    help="When a head revision analysed only in part fails the gate: never, downgraded (a loss that is a warning only because the "
+         "head's analysis was cut on its way), budget (that, or the head ran out of max-seconds, max-total-steps or a fan-out "
+         "budget) or cut (any cut part). Default: the settings' fail-on-incomplete, else budget.")
 SettingsFromOption = typer.Option(SettingsFrom.head, "--settings-from", metavar="head|base",
                                   help="Settings a diff uses: head (default: the base's, which the head may only make stricter) or base (the base's as they are).")
 
@@ -134,17 +148,19 @@ JobsOption = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
 
 @contextmanager
 def analysis(repo: Path, use_cache: bool = False, errors: tuple = (), jobs: int | None = None,
-             config: Optional[Path] = None, settings_from: SettingsFrom = SettingsFrom.head):
+             config: Optional[Path] = None, settings_from: SettingsFrom = SettingsFrom.head,
+             fail_on_incomplete: Optional[FailOnIncomplete] = None):
     """An open repository for one command: input errors become exit code 2, and the
-    git processes are closed whatever happens.  `jobs`, `config`, `settings_from`: the
-    `--jobs`, `--config` and `--settings-from` options."""
+    git processes are closed whatever happens.  `jobs`, `config`, `settings_from`,
+    `fail_on_incomplete`: the options of those names."""
     from .engine.session import Session
     from .config import ConfigError, read_settings_file
     from .snapshot import GitError
 
     try:
         settings = read_settings_file(config) if config is not None else None
-        session = Session(repo, settings, use_cache=use_cache, settings_from=settings_from.value, workers=jobs)
+        session = Session(repo, settings, use_cache=use_cache, settings_from=settings_from.value, workers=jobs,
+                          fail_on_incomplete=fail_on_incomplete.value if fail_on_incomplete else None)
     except (GitError, ConfigError) as exc:
         raise fail(str(exc)) from None
     try:
@@ -168,19 +184,21 @@ def diff_command(
     jobs: Optional[int] = JobsOption,
     config: Optional[Path] = ConfigOption,
     settings_from: SettingsFrom = SettingsFromOption,
+    fail_on_incomplete: Optional[FailOnIncomplete] = FailOnIncompleteOption,
     color: Color = ColorOption,
     quiet: bool = QuietOption,
 ) -> None:
     """Compare what CI runs at two revisions and explain every loss."""
     from .report import renderer
 
-    with analysis(repo, use_cache=not no_cache, jobs=jobs, config=config, settings_from=settings_from) as session:
+    with analysis(repo, use_cache=not no_cache, jobs=jobs, config=config, settings_from=settings_from,
+                  fail_on_incomplete=fail_on_incomplete) as session:
         spec = revisions or session.default_range()
         with working(f"comparing {spec}", verbose):
             report = session.diff(spec)
         stored_as = session.report_key(spec)
     text = renderer(fmt.value)(report, verbose=verbose, repo_url=repo_url)
-    if stored_as is not None:  # for `cli.main` to answer the same command again
+    if stored_as is not None and fail_on_incomplete is None:  # for `cli.main` to answer the same command again
         codes = {level.value: exit_code(report, level) for level in FailOn}
         session.cache.put(stored.DIFF_OUTPUT, (text, codes), *stored.diff_output_parts(stored_as, fmt.value, verbose, repo_url))
     emit(text, output, fmt.value, color, quiet)

@@ -90,6 +90,9 @@ class Settings:
     ignore_paths: tuple[str, ...] = ()  # globs of files never analysed
     # Intended losses of a diff: (glob of a finding id `kind:subject` or a kind, reason).
     accept: tuple[tuple[str, str], ...] = ()
+    # When a head revision analysed only in part fails a diff's gate (gate.py): never, downgraded,
+    # budget (a loss downgraded by a cut, or a revision-wide budget run out) or cut (any cut part).
+    fail_on_incomplete: str = "budget"
 
     @property
     def roots(self) -> tuple[str, ...]:
@@ -121,6 +124,14 @@ CEILINGS = {
     "max_seconds": 1800,
     "max_file_bytes": 16_000_000,
 }
+# `fail-on-incomplete`, from the most lenient to the strictest (gate.py).
+INCOMPLETE_LEVELS = ("never", "downgraded", "budget", "cut")
+
+
+def stricter(a: str, b: str) -> str:
+    return max(a, b, key=INCOMPLETE_LEVELS.index)
+
+
 # Lists a pull request may shorten but never lengthen: each entry it adds would hide
 # something from the gate (an ignored finding, a skipped file, a test command taken for
 # setup, a variable CI supposedly sets, an accepted loss).
@@ -149,6 +160,8 @@ def for_diff(base: Settings, head: Settings) -> Settings:
         ours, theirs = getattr(base, name), getattr(head, name)
         if name in CEILINGS:
             changes[name] = min(max(ours, theirs), CEILINGS[name])
+        elif name == "fail_on_incomplete":  # the head may make the gate stricter, never more lenient
+            changes[name] = stricter(ours, theirs)
         elif name in SHRINK_ONLY:
             changes[name] = tuple(item for item in ours if item in theirs)
         else:
@@ -187,6 +200,8 @@ def settings_from_mapping(data: dict, source: str) -> Settings:
             raise ConfigError(f"{source}: {raw_key} must be a positive integer")
         elif isinstance(default, str) and not isinstance(value, str):
             raise ConfigError(f"{source}: {raw_key} must be a string")
+        elif key == "fail_on_incomplete" and value not in INCOMPLETE_LEVELS:
+            raise ConfigError(f"{source}: {raw_key} must be one of {', '.join(INCOMPLETE_LEVELS)}")
         changes[key] = value
     return clamped(Settings(**changes))
 

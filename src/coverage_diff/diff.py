@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .gate import head_cuts
 from .identity import Succession, edited_in_job, narrower_cut, resharded, shard_detail, shard_key, successions, swept, successor_entry, word_diff
 from .inventory import Inventory
 from .kinds import DIFF_KINDS, LOSS_KINDS
@@ -47,6 +48,7 @@ def diff(base: Inventory, head: Inventory) -> Report:
         diagnostics=tuple(head.diagnostics),
         incomplete=tuple(dict.fromkeys(base.incomplete + head.incomplete)),
         summary=_summary(findings, base, head),
+        head_cut=head_cuts(head.incomplete),
     )
 
 

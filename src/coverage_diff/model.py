@@ -352,6 +352,10 @@ class Report:
     # "" when not known or the working tree.
     base_commit: str = ""
     head_commit: str = ""
+    # The head revision's incomplete entries that left part of it unanalysed (gate.head_cuts), and
+    # why the report fails the gate because of them under `fail-on-incomplete` ("": it does not).
+    head_cut: tuple[Incomplete, ...] = ()
+    fails_incomplete: str = ""
 
     @property
     def downgraded(self) -> int:

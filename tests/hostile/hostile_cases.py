@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hostile_kit import Gitlink, Link, Tree
+from hostile_kit import Gitlink, Huge, Link, Tree
 
 SWEEP = "tests/pd/sweep.sh"
 AREA = ".buildkite/test_areas/pd.yaml"
@@ -279,6 +279,16 @@ ENCODING = [
         },
         diagnostics=(Expect("tests/pd/huge.sh", 1, "too large"),),
         incomplete=(Expect("tests/pd/huge.sh", 1, "too large"),),
+        heavy=True,
+    ),
+    # A 1 GiB workflow and a 1 GiB script in objects of about a megabyte each: never held (objects
+    # over 32 MiB are read past, not kept), so the run fits in 1 GiB and the reader closes cleanly.
+    Case(
+        "one-gigabyte-objects-in-a-megabyte",
+        {".github/workflows/bomb.yml": Huge(1 << 30, "# padding\n"), "tests/pd/bomb.sh": Huge(1 << 30, "echo padding\n"),
+         ".buildkite/test_areas/bomb.yaml": area(step("bomb", "bash pd/bomb.sh"))},
+        diagnostics=(Expect(".github/workflows/bomb.yml", 1, "larger than"), Expect("tests/pd/bomb.sh", 1, "too large")),
+        incomplete=(Expect("tests/pd/bomb.sh", 1, "too large"),),
         heavy=True,
     ),
     Case(
@@ -581,6 +591,14 @@ HEX = "0x" + "f" * 5000
 SEXAGESIMAL = ":".join(["1"] * 3000)
 WORKFLOW = ".github/workflows/ci.yml"
 TOO_DEEP = "nests constructs too deeply to analyse"
+
+
+def nested_substitutions(depth: int, test: str) -> str:
+    return "#!/bin/bash\nx=" + "$(echo " * depth + "a" + ")" * depth + f"\npytest {test}\n"
+
+
+def nested_defaults(depth: int, test: str) -> str:
+    return "#!/bin/bash\nx=" + "${y:-" * depth + "a" + "}" * depth + f"\npytest {test}\n"
 NESTING = [
     Case(
         "yaml-huge-hex-and-sexagesimal-scalars",
@@ -603,13 +621,22 @@ NESTING = [
          ".gitlab-ci.yml": "t:\n  parallel: !!int many\n  script: [pytest tagged_gl.py]\n"},
         added=("tagged.py",),
     ),
+    # Nesting past Python's default recursion limit is analysed on a deeper stack (isolation.nested) ...
+    *(
+        Case(name, _script_area(script, body), added=(runs,), whole=True, heavy=True)
+        for name, script, body, runs in [
+            ("shell-120-nested-command-substitutions", "cs.sh", nested_substitutions(120, "cs.py"), "cs.py"),
+            ("shell-200-nested-defaults", "dflt.sh", nested_defaults(200, "dflt.py"), "dflt.py"),
+            ("shell-2000-nested-command-substitutions", "cs.sh", nested_substitutions(2000, "cs.py"), "cs.py"),
+        ]
+    ),
+    # ... up to a bound: past it, the job is a diagnostic and the rest of the tree is analysed.
     *(
         Case(name, _script_area(script, body), diagnostics=(Expect(BROKEN, 5, TOO_DEEP),),
              incomplete=(Expect(BROKEN, 5, TOO_DEEP),), heavy=True)
         for name, script, body in [
-            ("shell-120-nested-command-substitutions", "cs.sh",
-             "#!/bin/bash\nx=" + "$(echo " * 120 + "a" + ")" * 120 + "\npytest cs.py\n"),
-            ("shell-200-nested-defaults", "dflt.sh", "#!/bin/bash\nx=" + "${y:-" * 200 + "a" + "}" * 200 + "\npytest dflt.py\n"),
+            ("shell-6000-nested-command-substitutions", "cs.sh", nested_substitutions(6000, "cs.py")),
+            ("shell-10000-nested-defaults", "dflt.sh", nested_defaults(10000, "dflt.py")),
         ]
     ),
     # An and-or list is walked in a loop, however long: analysed, nothing cut.
@@ -684,6 +711,15 @@ def composite_actions(width: int = 6, depth: int = 10) -> Tree:
     return files
 
 
+def wide_workflow(jobs: int = 1500, values: int = 256) -> str:
+    """`jobs` jobs, each with a matrix of `values` values (one YAML anchor, so the file stays small)."""
+    first = ("  j0:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        v: &m ["
+             + ", ".join(f"v{i}" for i in range(values)) + "]\n    steps:\n      - run: pytest m.py\n")
+    rest = "".join(f"  j{j}:\n    runs-on: ubuntu-latest\n    strategy: {{matrix: {{v: *m}}}}\n    steps: [{{run: pytest m.py}}]\n"
+                   for j in range(1, jobs))
+    return "on: [pull_request]\njobs:\n" + first + rest
+
+
 FANS_OUT = "fans out to more than"
 FAN_OUT = [
     Case(name, files, diagnostics=(Expect(where, 1, FANS_OUT),), incomplete=(Expect(where, 1, FANS_OUT),), heavy=True)
@@ -692,6 +728,7 @@ FAN_OUT = [
         ("gitlab-references-8-wide-10-deep", ".gitlab-ci.yml", {".gitlab-ci.yml": gitlab_references()}),
         ("github-reusable-workflows-6-wide-10-deep", WORKFLOW, reusable_workflows()),
         ("github-composite-actions-6-wide-10-deep", WORKFLOW, composite_actions()),
+        ("github-1500-jobs-times-a-256-value-matrix", WORKFLOW, {WORKFLOW: wide_workflow()}),
         ("buildkite-matrix-1024-times-parallelism-1024", ".buildkite/pipeline.yml",
          {".buildkite/pipeline.yml": "steps:\n  - label: m\n    command: pytest m.py {{matrix}}\n    matrix: ["
           + ", ".join(f"v{i}" for i in range(1024)) + "]\n    parallelism: 1024\n"}),
@@ -744,6 +781,51 @@ CASE_ARMS = [
         absent=("arm_513.py", "arm_2999.py"),
         heavy=True,
     ),
+    # The same in a loop: the paths out of the `case` go on as one, so the passes do not multiply
+    # them by the arms (before: 2 GB of JSON and 12 GB of memory); an added subject lists at most
+    # 20 runs of its own (report/json.py).
+    Case(
+        "case-600-arms-on-an-unknown-value-3-passes",
+        _script_area("arms.sh", case_arms(600, "v{}", "$(cat arm.txt)", iterations=3)),
+        incomplete=(Expect("tests/pd/arms.sh", 517, "case with more than 512 paths"),),
+        added=("arm_0.py", "arm_512.py", "after_arms.py"),
+        absent=("arm_513.py", "arm_599.py", "runs_omitted"),
+        heavy=True,
+    ),
+]
+
+# Patterns that make a backtracking matcher take exponential time: `=~` goes to RE2, globs to a
+# linear matcher; every test here ends at once and the runs behind them are predicted as bash runs them.
+A35, A64 = "a" * 35, "a" * 64
+STARS = "*a" * 30 + "*b"
+MATCHERS = [
+    Case(
+        "regex-and-globs-that-backtrack",
+        _script_area("match.sh", f'#!/bin/bash\nx={A35}!\nif [[ $x =~ ^(a+)+$ ]]; then pytest regex_matched.py; fi\n'
+                                 f'y={A64}\nif [[ $y == {STARS} ]]; then pytest glob_matched.py; fi\n'
+                                 f'case $y in {STARS}) pytest case_matched.py ;; *) pytest case_missed.py ;; esac\n'
+                                 f'z=${{y//{STARS}/q}}\nw=${{y##{STARS}}}\npytest "after_$z$w.py"\n'),
+        added=("case_missed.py", f"after_{A64}{A64}.py"),
+        absent=("regex_matched.py", "glob_matched.py", "case_matched.py"),
+        whole=True,
+        heavy=True,
+    ),
+]
+
+# Lines after which bash runs nothing (or not the program named): the tool predicts no run there
+# (differential tests under bash: tests/shell/test_commands.py), and the loss elsewhere still gates.
+STOPPERS = {"set_n": "set -n", "alias_env": "shopt -s expand_aliases\nalias env=true", "kill_self": "kill -9 $$",
+            "hash_p": "hash -p /bin/true pytest", "empty_path": "PATH=/nonexistent"}
+STOPPED = {f"tests/pd/stop_{name}.sh": f"#!/bin/bash\n{line}\nenv pytest stopped_{name}.py\n" for name, line in STOPPERS.items()}
+RUN_NOTHING = [
+    Case(
+        "lines-that-make-bash-run-nothing",
+        {**STOPPED, BROKEN: area("".join(step(name, f"bash pd/stop_{name}.sh") for name in STOPPERS))},
+        incomplete=(Expect("tests/pd/stop_set_n.sh", 2, "set -n: bash executes nothing after this line"),
+                    Expect("tests/pd/stop_empty_path.sh", 3, "without the system directories")),
+        added=("stopped_empty_path.py",),  # possible: the PATH may hold pytest after all
+        absent=("stopped_set_n.py", "stopped_alias_env.py", "stopped_kill_self.py", "stopped_hash_p.py"),
+    ),
 ]
 
 # An accept comment the pull request adds beside its own loss: accepted once merged, still gating.
@@ -754,4 +836,4 @@ OWN_ACCEPT = [
     ),
 ]
 
-CASES = CASE_ARMS + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT
+CASES = CASE_ARMS + MATCHERS + RUN_NOTHING + OWN_ACCEPT + APPENDS + YAML_SYNTAX + WRONG_TYPES + ENCODING + TREE + RECURSION + BOMBS + DYNAMIC + MATRICES + CAPS + NESTING + FAN_OUT

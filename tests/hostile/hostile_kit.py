@@ -50,7 +50,40 @@ class Gitlink:
     commit: str = "1234567890abcdef1234567890abcdef12345678"
 
 
-Tree = dict  # path -> str | bytes | Link | Gitlink | None (None deletes)
+@dataclass(frozen=True)
+class Huge:
+    """A blob of `size` bytes, `line` repeated: written straight into git's object store as
+    one zlib stream (1 GiB of repeated text is about a megabyte on disk), never held whole."""
+
+    size: int
+    line: str
+
+
+def write_huge_blob(repo: Path, huge: Huge) -> str:
+    import hashlib
+    import zlib
+
+    header = f"blob {huge.size}\0".encode()
+    chunk = huge.line.encode() * ((1 << 20) // max(len(huge.line), 1))  # whole lines: the text repeats across chunks
+    digest, packer = hashlib.sha1(header), zlib.compressobj(1)
+    tmp = repo / ".git" / "objects" / "huge.tmp"
+    with open(tmp, "wb") as out:
+        out.write(packer.compress(header))
+        left = huge.size
+        while left > 0:
+            piece = chunk[: min(left, len(chunk))]
+            digest.update(piece)
+            out.write(packer.compress(piece))
+            left -= len(piece)
+        out.write(packer.flush())
+    sha = digest.hexdigest()
+    target = repo / ".git" / "objects" / sha[:2] / sha[2:]
+    target.parent.mkdir(exist_ok=True)
+    tmp.replace(target)
+    return sha
+
+
+Tree = dict  # path -> str | bytes | Link | Gitlink | Huge | None (None deletes)
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> str:
@@ -70,7 +103,7 @@ def build_repo(root: Path, layers: list[tuple[str, Tree]]) -> Path:
 
 
 def commit_layer(repo: Path, files: Tree, tag: str) -> str:
-    special: dict[str, Link | Gitlink] = {}
+    special: dict[str, Link | Gitlink | Huge] = {}
     for path, content in files.items():
         target = repo / path
         if content is None:
@@ -78,14 +111,16 @@ def commit_layer(repo: Path, files: Tree, tag: str) -> str:
             if target.is_file() or target.is_symlink():
                 target.unlink()
             continue
-        if isinstance(content, (Link, Gitlink)):
+        if isinstance(content, (Link, Gitlink, Huge)):
             special[path] = content
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content if isinstance(content, bytes) else content.encode())
     git(repo, "add", "-A")
     for path, content in special.items():
-        if isinstance(content, Link):
+        if isinstance(content, Huge):
+            git(repo, "update-index", "--add", "--cacheinfo", f"100644,{write_huge_blob(repo, content)},{path}")
+        elif isinstance(content, Link):
             blob = git(repo, "hash-object", "-w", "--stdin", input=content.target.encode())
             git(repo, "update-index", "--add", "--cacheinfo", f"120000,{blob},{path}")
         else:

@@ -5,8 +5,10 @@ caps, and every location they report names a file of the snapshot.  Issue 20 add
 random settings for both sides of a diff (the head never weakens the base's) and
 random fan-out shapes (extends, !reference, reusable workflows, composite actions,
 matrix x parallelism), which stay within the per-file budget; `case` statements, whose
-arm index must find what testing each arm in turn finds; and a clock that ends the
-revision's budget after any number of looks.
+arm index must find what testing each arm in turn finds; a clock that ends the
+revision's budget after any number of looks; glob patterns and `=~` regexes, which agree
+with a backtracking engine on short values and finish on the long values that make one
+take exponential time; and `case` statements on values not known statically in loops.
 
 A short run is part of the normal suite; `make fuzz-hostile` runs the same
 properties with HOSTILE_FUZZ_EXAMPLES examples each (>= 10,000 in total).
@@ -234,10 +236,11 @@ from contextlib import contextmanager  # noqa: E402
 from hostile_cases import composite_actions, gitlab_extends, gitlab_references, reusable_workflows  # noqa: E402
 
 from coverage_diff.ci import budget  # noqa: E402
-from coverage_diff.config import CEILINGS, SHRINK_ONLY, ConfigError, for_diff, settings_from_mapping  # noqa: E402
+from coverage_diff.config import CEILINGS, INCOMPLETE_LEVELS, SHRINK_ONLY, ConfigError, for_diff, settings_from_mapping, stricter  # noqa: E402
 
 SETTING_NAMES = [f.replace("_", "-") for f in Settings.__dataclass_fields__]
 SETTING_VALUE = st.one_of(st.integers(-3, 2**63 - 1), st.integers(0, 5000), st.booleans(), st.text(max_size=8),
+                          st.sampled_from(["never", "downgraded", "budget", "cut"]),
                           st.lists(st.sampled_from(["silently-dropped", "narrowed", "pytest", "bash", "SW_ATTN", "HOME",
                                                     "tests/**", "*.yml", ""]) | st.text(max_size=6), max_size=5))
 SETTINGS_DOC = st.dictionaries(st.sampled_from(SETTING_NAMES), SETTING_VALUE, max_size=8)
@@ -263,6 +266,9 @@ def test_head_settings_never_weaken_the_base(base_doc, head_doc):
             assert getattr(base, name) <= value <= CEILINGS[name]
         elif name in SHRINK_ONLY:
             assert set(value) <= set(getattr(base, name)) and set(value) <= set(getattr(head, name))
+        elif name == "fail_on_incomplete":  # the gate for cut parts: the head may only make it stricter
+            assert value == stricter(base.fail_on_incomplete, head.fail_on_incomplete)
+            assert INCOMPLETE_LEVELS.index(value) >= INCOMPLETE_LEVELS.index(base.fail_on_incomplete)
         else:
             assert value == getattr(base, name)
 
@@ -364,3 +370,73 @@ def test_a_revision_cut_by_the_clock_anywhere_is_still_well_formed(path, text, s
     said = [d for d in inventory.diagnostics if "max-seconds" in d.message]
     assert len(said) == (1 if cut else 0)
     assert deadline.current() is None  # the budget ends with the revision
+
+
+# --------------------------------------------------------------------------- globs and regexes (issue 20)
+import fnmatch  # noqa: E402
+import re  # noqa: E402
+
+from coverage_diff.shell import ere, patterns  # noqa: E402
+
+GLOB = st.lists(st.sampled_from(["a", "b", "*", "?", "[ab]", "[!a]", "**", "*a*"]), max_size=10).map("".join)
+SHORT = st.text(alphabet="ab", max_size=12)
+# Long values past which a backtracking engine takes exponential time on these shapes.
+LONG = st.builds(lambda n, tail: "a" * n + tail, st.integers(30, 300), st.sampled_from(["", "b", "ba"]))
+
+
+@FUZZ
+@given(GLOB, SHORT, LONG, st.integers(1, 40))
+def test_globs_match_as_fnmatch_does_and_finish_on_long_values(glob, short, long, stars):
+    """The linear glob matcher (`case`, `[[ == ]]`, `${x##}`) agrees with fnmatch on short
+    values, and a pattern of up to 40 stars on a value of 300 characters still returns."""
+    assert patterns.matches(short, ((glob, False),)) == fnmatch.fnmatchcase(short, glob), (glob, short)
+    hostile = "*a" * stars + "*b"
+    enough = stars <= long.count("a")  # the value's a's all come before its b
+    assert patterns.matches(long, ((hostile, False),)) == (long.endswith("b") and enough)
+    stripped = long[long.rfind("b") + 1:] if "b" in long and enough else long  # ${long##pattern}
+    assert patterns.strip(long, ((hostile, False),), suffix=False, longest=True) == stripped
+
+
+ERE = st.lists(st.sampled_from(["a", "b", "(a+)+", "(a|aa)*", "a*", "b?", ".", "[ab]", "(a|b)", "a{2,3}", "^", "$", "+"]),
+               max_size=6).map("".join)
+
+
+@FUZZ
+@given(ERE, SHORT, LONG)
+def test_regexes_agree_with_a_backtracking_engine_and_finish_on_long_values(rx, short, long):
+    """`=~` (RE2, linear) finds a match where Python's `re` does on short values, and returns on
+    the values that make `^(a+)+$` backtrack for hours; a pattern RE2 or we cannot read is unknown."""
+    compiled = ere.compile_ere(((rx, False),))
+    if compiled is None:
+        return  # the test is then unknown (both outcomes kept), never a guess
+    if re.search(r"[+*?}]\+", rx):
+        return  # `a++`: a repeated repeat in POSIX, a possessive quantifier in Python 3.11's `re`
+    try:
+        reference = re.compile(rx)
+    except re.error:
+        return  # POSIX reads it, Python does not: nothing to compare with
+    assert (ere.search(compiled, short) is not None) == (reference.search(short) is not None), (rx, short)
+    ere.search(compiled, long)  # returns: no backtracking
+    catastrophic = ere.compile_ere((("^(a+)+$", False),))
+    assert (ere.search(catastrophic, long) is not None) == (set(long) == {"a"})
+
+
+@FUZZ
+@given(st.integers(1, 60), st.integers(1, 4), st.sampled_from(["same", "vars", "exit"]))
+def test_a_case_on_an_unknown_value_in_a_loop_stays_within_the_caps(arms, passes, body):
+    """Arms that all go on alike become one path after the `case`; arms that differ or leave
+    keep the paths apart within max-paths.  Either way the job ends within its step limit."""
+    text = "".join(f"    v{i}) {'X=' + str(i) + '; ' if body == 'vars' else ''}{'exit 1' if body == 'exit' and i == 0 else f'pytest arm_{i}.py'} ;;\n"
+                   for i in range(arms))
+    script = (f'for i in $(seq 1 {passes}); do\n  case "$(cat arm.txt)" in\n{text}    *) pytest no_arm.py ;;\n  esac\n'
+              '  pytest "after_$i.py"\ndone\n')
+    snapshot = snapshot_with({"tests/pd/arms.sh": script})
+    outcome = interpret_job(job("bash pd/arms.sh"), snapshot, CAPS)
+    assert_well_formed(snapshot, outcome.incomplete)
+    assert len(outcome.runs) <= CAPS.max_steps
+    after = [r for r in outcome.runs if r.argv[:1] == ("pytest",) and r.argv[1].startswith("after_")]
+    if body == "same":  # one path after each pass: once per pass, and for certain
+        assert [r.argv[1] for r in after] == [f"after_{i}.py" for i in range(1, passes + 1)]
+        assert not any(r.assumptions for r in after)
+    if body == "exit":  # the first arm may leave: what follows is possible, never certain
+        assert after and all(r.assumptions for r in after)

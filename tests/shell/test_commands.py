@@ -120,6 +120,22 @@ done
     assert argvs(out) == ["pytest emb:Qwen/Qwen3-Embedding-8B", "pytest llama:llama-embed", "pytest emb:Qwen x*Embedding"]
 
 
+def test_paths_out_of_a_case_on_an_unknown_value_go_on_as_one():
+    """Every arm continues alike: after the `case` one path goes on, with the assumptions made
+    before it, so a loop does not multiply the paths by the arms at every pass (issue 20)."""
+    arms = "".join(f"    v{i}) pytest arm_{i} ;;\n" for i in range(40))
+    out = sound(f'for i in 1 2 3; do\n  case "$(cat arm.txt)" in\n{arms}    *) pytest no_arm ;;\n  esac\n'
+                '  pytest "after_$i"\ndone\npytest done\n', errexit=False).comparison.outcome
+    assert certain(out, "pytest after_1") and certain(out, "pytest after_3") and certain(out, "pytest done")
+    assert len([r for r in out.runs if r.argv == ("pytest", "arm_7")]) == 3  # once a pass, not 41 ** pass
+    assert possible(out, "pytest arm_7") and possible(out, "pytest no_arm")
+
+
+def test_a_case_arm_that_leaves_keeps_what_follows_possible():
+    out = sound('case "$(cat arm.txt)" in\n  stop) exit 0 ;;\n  go) pytest go ;;\nesac\npytest after\n', errexit=False).comparison.outcome
+    assert possible(out, "pytest after") and not certain(out, "pytest after")
+
+
 def test_regex_with_quoted_parts_and_bash_rematch():
     out = exact("""x=lit42
 if [[ $x =~ "lit"([0-9]+) ]]; then pytest "${BASH_REMATCH[0]}" "${BASH_REMATCH[1]}"; fi

@@ -15,6 +15,7 @@ kept, and the other files go on.  Once the revision's wall-clock budget has run 
 from __future__ import annotations
 
 from .. import deadline
+from ..gate import FAN_OUT
 
 MAX_UNITS = 20_000  # jobs, steps and expansions one CI file may cost
 
@@ -23,7 +24,7 @@ class Exhausted(Exception):
     """A CI file fans out to more work than MAX_UNITS."""
 
     def __init__(self) -> None:
-        super().__init__(f"fans out to more than {MAX_UNITS} jobs, steps or expansions (matrix x parallelism, "
+        super().__init__(f"{FAN_OUT} {MAX_UNITS} jobs, steps or expansions (matrix x parallelism, "
                          "reusable workflows, composite actions, extends or !reference): the jobs it made before "
                          "are analysed, the rest of it is not")
 

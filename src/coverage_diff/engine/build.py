@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import deadline
+from .. import deadline, gate
 from ..ci import FrontEndResult, collect_jobs
 from ..ci.config_lists import apply as apply_config_lists, list_option
 from ..config import Settings
@@ -91,7 +91,7 @@ def _interpret_all(jobs: list[Job], snapshot: Snapshot, settings: Settings, inte
     left = settings.max_total_steps
     for job in jobs:
         if left <= 0:
-            reason = f"total step budget (max-total-steps = {settings.max_total_steps}) used up: job {job.label!r} not analysed"
+            reason = f"{gate.TOTAL_STEPS} (max-total-steps = {settings.max_total_steps}) used up: job {job.label!r} not analysed"
             outcomes[job.id] = JobOutcome((), (), (), (), (Incomplete(job.location, reason, cut=True),), (), ())
             continue
         budget = settings if left >= settings.max_steps else settings.replace(max_steps=left)

@@ -46,15 +46,18 @@ class Session:
     """One repository opened for analysis: a shared blob reader and inventories per revision."""
 
     def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False,
-                 settings_from: str = "head", workers: int | None = None):
+                 settings_from: str = "head", workers: int | None = None, fail_on_incomplete: str | None = None):
         """`use_cache`: keep job outcomes and diff reports in the persistent cache
         (`engine/cache.py`); outcomes are shared between the revisions of a session either way.
         `settings_from`: "head" (the revision analysed) or "base" (a diff's base revision,
         so a pull request cannot change its own gate); `settings`, when given, win.
-        `workers`: the processes to analyse with (`--jobs`; `parallel.worker_count`)."""
+        `workers`: the processes to analyse with (`--jobs`; `parallel.worker_count`).
+        `fail_on_incomplete`: the gate's level for a head analysed in part (gate.py), instead
+        of the settings' one."""
         self.repo = repo_root(Path(repo))
         self.workers = workers
         self.settings_from = settings_from
+        self.fail_on_incomplete = fail_on_incomplete
         self.reader = BlobReader(self.repo)
         self._settings = settings
         self._inventories: dict[str, Inventory] = {}
@@ -176,13 +179,14 @@ class Session:
 
     def _acknowledged(self, report: Report, base_rev: str, head_rev: str, settings: Settings) -> Report:
         """Losses acknowledged (the settings' `accept` list; `accept` comments at the head that the
-        base has too, while those the change adds are only `accepted_once_merged`), and the
-        commits both sides resolved to."""
+        base has too, while those the change adds are only `accepted_once_merged`), whether the
+        head's cut parts fail the gate (`gate.failure`), and the commits both sides resolved to."""
         from dataclasses import replace
 
-        from .. import acknowledge
+        from .. import acknowledge, gate
 
         report = acknowledge.apply(report, self.snapshot(head_rev), settings, base=self.snapshot(base_rev))
+        report = replace(report, fails_incomplete=gate.failure(report, self.fail_on_incomplete or settings.fail_on_incomplete))
         return replace(report, base_commit=resolve(self.repo, base_rev), head_commit=resolve(self.repo, head_rev) if head_rev else "")
 
     def _compare(self, rng: RevisionRange, base_rev: str, head_snapshot_rev: str, settings: Settings) -> Report:

@@ -9,6 +9,12 @@ near_misses, fix} or null) and `acknowledged` ({reason, path, line} or null); a 
 (the same shape) and still counts.  `summary`
 holds counts a consumer may rely on; `stats` the analysis's own counters, which may
 change in any release.
+
+A finding lists at most MAX_RUNS of its runs per side, one of each job first, and says how
+many it leaves out (`base_runs_omitted`, `head_runs_omitted`); a run lists at most
+MAX_ASSUMPTIONS assumptions (`assumptions_omitted`).  An unknown `case` subject in a loop
+gives an added subject thousands of runs with hundreds of assumptions each: listed whole,
+30 arms made a 34 MB report and 600 arms one of 2 GB, 12 GB to build.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from ..model import Acknowledgement, ConfigEntry, Finding, Location, Reason, Rep
 SCHEMA_VERSION = 2
 SCHEMA_ID = f"urn:coverage-diff:schema:report:{SCHEMA_VERSION}"  # the schema's `$id`
 # The counters of how the analysis went (sizes, cache use): `stats`, outside the contract.
+MAX_RUNS = 20  # runs listed per finding and side
+MAX_ASSUMPTIONS = 50  # assumptions listed per run
 STATS = frozenset({"base_runs", "head_runs", "base_jobs", "head_jobs", "inventories_built", "job_outcomes_reused",
                    "cache_hits", "cache_misses"})
 
@@ -51,6 +59,7 @@ def to_dict(report: Report) -> dict:
         "groups": groups(report),
         "diagnostics": [{"path": d.location.path, "line": d.location.line, "severity": d.severity, "message": d.message} for d in report.diagnostics],
         "incomplete": [{"path": i.location.path, "line": i.location.line, "reason": i.reason} for i in report.incomplete],
+        "fails_incomplete": report.fails_incomplete or None,
     }
 
 
@@ -82,10 +91,13 @@ def finding_dict(f: Finding) -> dict:
         config=config_dict(f.config),
         reason=reason_dict(f.reason),
         locations=[location_dict(loc) for loc in f.locations],
-        base_runs=[run_dict(r) for r in f.base_runs],
-        head_runs=[run_dict(r) for r in f.head_runs],
+        base_runs=[run_dict(r) for r in listed_runs(f.base_runs)],
+        head_runs=[run_dict(r) for r in listed_runs(f.head_runs)],
         acknowledged=acknowledgement_dict(f.acknowledged),
     )
+    for side, runs in (("base_runs", f.base_runs), ("head_runs", f.head_runs)):
+        if len(runs) > MAX_RUNS:
+            out[f"{side}_omitted"] = len(runs) - MAX_RUNS
     if f.accepted_once_merged is not None:
         out["accepted_once_merged"] = acknowledgement_dict(f.accepted_once_merged)
     out.update(dict(f.details))
@@ -132,8 +144,28 @@ def reason_dict(reason: Reason | None) -> dict | None:
     }
 
 
+def listed_runs(runs: tuple[Run, ...] | list[Run]) -> list[Run]:
+    """At most MAX_RUNS of `runs`, in their order: the first run of each job, then the
+    others, so every job shows while there are no more jobs than that."""
+    if len(runs) <= MAX_RUNS:
+        return list(runs)
+    chosen: dict[int, None] = {}
+    seen: set[str] = set()
+    for i, run in enumerate(runs):
+        if run.job_id not in seen:
+            seen.add(run.job_id)
+            chosen[i] = None
+            if len(chosen) == MAX_RUNS:
+                break
+    for i in range(len(runs)):
+        if len(chosen) == MAX_RUNS:
+            break
+        chosen.setdefault(i, None)
+    return [runs[i] for i in sorted(chosen)]
+
+
 def run_dict(run: Run) -> dict:
-    return {
+    out = {
         "job": run.job_id,
         "argv": list(run.argv),
         "env": dict(run.env),
@@ -142,5 +174,8 @@ def run_dict(run: Run) -> dict:
         "line": run.location.line,
         "platform": run.platform,
         "conditional": run.conditional,
-        "assumptions": [a.condition.text + (" (" + a.detail + ")" if a.detail else "") for a in run.assumptions],
+        "assumptions": [a.condition.text + (" (" + a.detail + ")" if a.detail else "") for a in run.assumptions[:MAX_ASSUMPTIONS]],
     }
+    if len(run.assumptions) > MAX_ASSUMPTIONS:
+        out["assumptions_omitted"] = len(run.assumptions) - MAX_ASSUMPTIONS
+    return out

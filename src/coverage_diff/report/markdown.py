@@ -19,7 +19,7 @@ from .. import DOCS_URL, __version__
 from ..kinds import DIFF_KINDS, INFORMATIONAL, KINDS, LOSS_KINDS
 from ..model import Finding, Location, Report
 from .escape import clip, md_code, md_fence, md_link, md_prose, md_text, unmention
-from .text import by_cause, downgraded_line
+from .text import by_cause, downgraded_line, gate_line
 
 MARKER = "<!-- coverage-diff:comment -->"
 GITHUB_LIMIT = 65536
@@ -89,13 +89,20 @@ def _compose(report: Report, findings: list[Finding], shown: int, links: "_Links
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
+CLEAN = "### ✅ coverage-diff: no test configuration stops running"
+
+
 def _verdict(report: Report, findings: list[Finding]) -> str:
     acknowledged = sum(1 for f in findings if f.acknowledged is not None)
     verdict = _open_verdict([f for f in findings if f.acknowledged is None])
+    if report.fails_incomplete and verdict == CLEAN:
+        verdict = "### ❌ coverage-diff: no test configuration stops running in what was analysed, but not all of the head was"
     if acknowledged:
         verdict += f" ({_plural(acknowledged, 'intended loss', 'intended losses')} acknowledged)"
     if report.downgraded:
         verdict += f"\n\n⚠️ {downgraded_line(report)}"
+    if report.fails_incomplete:
+        verdict += f"\n\n❌ {md_prose(gate_line(report), 600)}"
     return verdict
 
 
@@ -115,7 +122,7 @@ def _open_verdict(findings: list[Finding]) -> str:
     if audits:
         clauses.append(_plural(audits, "audit finding"))
     if not clauses:
-        return "### ✅ coverage-diff: no test configuration stops running"
+        return CLEAN
     return "### ❌ coverage-diff: " + "; ".join(clauses)
 
 

@@ -101,7 +101,10 @@ def result(f: Finding, rule_index: int) -> dict:
                                 "status": "accepted", "justification": f.acknowledged.reason}]
     elif f.accepted_once_merged is not None:  # the change's own comment: under review until merged
         out["suppressions"] = [{"kind": "inSource", "status": "underReview", "justification": f.accepted_once_merged.reason}]
-    locations = places(f)
+    every = all_places(f)
+    locations = every[:MAX_LOCATIONS]
+    if len(every) > MAX_LOCATIONS:  # the places its runs came from, past the ones listed
+        out["message"]["text"] += f" (and {len(every) - MAX_LOCATIONS} more places it ran at, not listed)"
     if locations:
         out["locations"] = [physical(locations[0])]
         if len(locations) > 1:
@@ -122,13 +125,17 @@ def places(f: Finding) -> list[Location]:
     """The place to fix first (the blocking guard), then the entry and the others; a
     finding with none of these (a removed test command) is placed where it ran, or at
     its job's CI file: code scanning rejects a result without a location."""
+    return all_places(f)[:MAX_LOCATIONS]
+
+
+def all_places(f: Finding) -> list[Location]:
     ordered = [g.condition.location for g in (f.reason.guards if f.reason else ())]
     ordered += [f.config.location] if f.config else []
     ordered += list(f.locations)
     if not any(loc.path for loc in ordered):
         ordered += [run.location for run in f.head_runs + f.base_runs]
         ordered += [job_file for run in f.head_runs + f.base_runs if (job_file := _job_file(run.job_id))]
-    return [loc for loc in dict.fromkeys(ordered) if loc.path][:MAX_LOCATIONS]
+    return [loc for loc in dict.fromkeys(ordered) if loc.path]
 
 
 MAX_LOCATIONS = 10  # GitHub keeps the first location and up to a few related ones; more is noise

@@ -16,6 +16,8 @@ def render(report: Report, verbose: bool = False, **_options) -> str:
     lines.append(verdict(report))
     if report.downgraded:
         lines.append(downgraded_line(report))
+    if report.fails_incomplete:
+        lines.append(gate_line(report))
     summary = dict(report.summary)
     if summary.get("base_ci_files") == 0 and summary.get("head_ci_files") == 0:
         from ..ci import ci_names  # here only: a stored report is rendered without loading the front-ends
@@ -57,10 +59,17 @@ def verdict(report: Report) -> str:
         acknowledged = len({f.subject for f in losses if f.acknowledged is not None})
         open_losses = len({f.subject for f in losses if f.acknowledged is None})
         also = f" ({acknowledged} more acknowledged as intended)" if acknowledged else ""
+        if not open_losses and report.fails_incomplete:
+            return f"INCOMPLETE: no test configuration stops running in what was analysed{also}, but not all of the head was."
         if not open_losses:
             return f"OK: no test configuration stops running unacknowledged{also}." if acknowledged else "OK: no test configuration stops running."
         return f"LOSS: {open_losses} test configuration(s) stop running or run less{also}."
     return f"{len(report.findings)} finding(s)."
+
+
+def gate_line(report: Report) -> str:
+    """Said next to the verdict: the gate fails because the head was analysed only in part (gate.py)."""
+    return f"The gate fails: {report.fails_incomplete}."
 
 
 def downgraded_line(report: Report) -> str:

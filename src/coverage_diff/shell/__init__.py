@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import deadline
 from ..config import Settings
-from ..isolation import contained
+from ..isolation import contained, nested
 from ..model import Env, Incomplete, Job, Location
 from ..snapshot import Snapshot, normalize
 from .definitions import BUILTINS, SHELLS, config_names, config_scalars, entries_of
@@ -31,17 +31,15 @@ def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_worl
     if deadline.expired():  # the revision's wall-clock budget has run out (`deadline.py`)
         reason = deadline.current().reason(f"job {job.label!r} not analysed")
         return JobOutcome((), (), (), (), (Incomplete(job.location, reason, cut=True),), (), ())
-    with contained(job.location, f"job {job.label!r}") as caught:
-        interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform)
-        return interp.run_job(job)
+    with contained(job.location, f"job {job.label!r}") as caught:  # (deep input: a fresh interpreter, a deeper stack)
+        return nested(lambda: Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform).run_job(job))
     return _failed(caught)
 
 
 def interpret_script(path: str, snapshot: Snapshot, settings: Settings, *, env: Env = (), cwd: str = "",
                      job_id: str = "", args: tuple[str, ...] = (), open_world: bool = False) -> JobOutcome:
     with contained(Location(normalize(path)), f"script {path}") as caught:
-        interp = Interpreter(snapshot, settings, open_world=open_world, job_id=job_id)
-        return interp.run_script(path, env, cwd, args)
+        return nested(lambda: Interpreter(snapshot, settings, open_world=open_world, job_id=job_id).run_script(path, env, cwd, args))
     return _failed(caught)
 
 
@@ -55,7 +53,7 @@ def script_definitions(path: str, snapshot: Snapshot, settings: Settings) -> Scr
     a script and the files it sources."""
     path = normalize(path)
     with contained(Location(path), f"script {path}") as caught:
-        return _definitions(path, snapshot, settings)
+        return nested(lambda: _definitions(path, snapshot, settings))
     return ScriptDefinitions((), (), (), tuple(caught.diagnostics))
 
 

@@ -10,7 +10,7 @@ from tree_sitter import Node
 
 from ..model import Assumption, Comparison, Condition, Frame
 from . import patterns
-from .merge import distinct, havoc, join, kept_guards, loop_fingerprint
+from .merge import distinct, havoc, join, joined_case, kept_guards, loop_fingerprint
 from .state import State
 from .syntax import UNCHECKED, CaseArm, CaseArms, case_arms, if_clauses, node_text, statements
 from .values import EMPTY, Val
@@ -79,7 +79,7 @@ def exec_conds(interp, nodes: list[Node], st: State) -> list[State]:
 
 
 def x_case_statement(interp, node, st):
-    frames = st.frames
+    frames, before = st.frames, st.assumptions
     value_node = node.child_by_field_name("value")
     subject = interp.expand_string(value_node, st) if value_node is not None else EMPTY
     arms = case_arms(node)
@@ -132,7 +132,8 @@ def x_case_statement(interp, node, st):
         s.frames = kept_guards(frames, s.frames)
         if not s.flow and s.status is None:
             s.status = 0
-    return interp.cap(join(out) if len(out) > 1 else out, st, node)
+    merged = joined_case(out, before, frames) if len(out) > 1 else None
+    return [merged] if merged is not None else interp.cap(join(out) if len(out) > 1 else out, st, node)
 
 
 def first_arm(interp, arms: "CaseArms", start: int, subject: Val, st: State, node: Node, value_node) -> tuple[int, bool]:

@@ -135,6 +135,25 @@ def _joined(o: State, s: State) -> tuple[tuple, tuple] | None:
     return None if assumptions is None else (assumptions, frames)
 
 
+def joined_case(out: list[State], before: tuple, frames: tuple) -> State | None:
+    """Every path out of a `case` as one, when they all go on alike: none left the statement
+    (exit, return, break...) and their states are equal but for the arm each took.  They
+    are then every way through it, so what follows happens whichever arm ran, under the
+    assumptions made before the `case` (`before`) and on the path before it (`frames`).
+    A subject not known statically in a loop would otherwise multiply the paths by the
+    arms at every pass.  None when they do not all go on alike."""
+    first = out[0]
+    for s in out:
+        if s.flow or s.vars != first.vars or s.assumptions[:len(before)] != before:
+            return None
+    if not all(getattr(s, name) == getattr(first, name) for name in _CASE_PARTS for s in out[1:]):
+        return None
+    first.assumptions, first.frames, first.sub_status = before, frames, None
+    first.touched = set().union(*(s.touched for s in out))
+    first.status_assumed = any(s.status_assumed for s in out)
+    return first
+
+
 def alike_but_variables(a: State, b: State) -> bool:
     """Every part of two paths' states equal but their variables, assumptions and which names
     the scripts assigned: stdin, captured output, saved locals, options, frames... all of it."""
@@ -144,6 +163,9 @@ def alike_but_variables(a: State, b: State) -> bool:
 # What must be equal for two paths to be one (`join` compares frames apart: guards may differ).
 _STATE_PARTS = tuple(f.name for f in dataclass_fields(State)
                      if f.name not in ("vars", "assumptions", "status_assumed", "touched", "frames"))
+# (the guards of the arms taken differ; the status of the last `$(...)` is read only inside the
+# command that made it, and the subject's is left on the path no arm took)
+_CASE_PARTS = tuple(name for name in _STATE_PARTS if name != "sub_status")
 
 
 def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
