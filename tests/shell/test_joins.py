@@ -176,3 +176,19 @@ pytest after
     # the paths cover Darwin-and-arm64, Darwin-and-not, and not Darwin
     assert len(runs_of(out, "pytest next")) == 3
     assert certain(out, "pytest after") and len(runs_of(out, "pytest after")) == 1
+
+
+# -- a child script took a directory to exist on one of its paths -------------------------------------
+def test_a_directory_one_path_of_a_child_took_to_exist_is_not_made_for_the_parent():
+    """Both paths of the child end with status 0 and become one for the parent; the directory
+    its `-d` took to exist on one of them must not be made on the joined path, or the parent's
+    own test of it would be decided true where bash (no such directory) takes the other branch."""
+    files = {
+        "ci/s.sh": "touch marker\nbash ci/probe.sh\n"
+                   "if [ -d gen/out ]; then pytest tests/with_gen; else pytest tests/without_gen; fi\n",
+        "ci/probe.sh": "if [ -d gen/out ]; then echo found; fi\n",
+        **TREE,
+    }
+    outcome = assert_sound(_job(), files).comparison.outcome
+    assert possible(outcome, "pytest tests/without_gen")
+    assert possible(outcome, "pytest tests/with_gen")

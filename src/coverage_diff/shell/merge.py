@@ -195,9 +195,11 @@ def distinct(states: list[State]) -> list[State]:
 
 
 def merge_by_status(finals: list[State], parent: State) -> list[State]:
-    """A child process's paths, one per exit status: only the status reaches the
-    parent, and the runs inside were recorded already.  Paths sharing a status
-    fall back to the parent's assumptions."""
+    """A child process's paths, one per exit status: only the status and the
+    directories it made reach the parent, and the runs inside were recorded already.
+    Paths sharing a status fall back to the parent's assumptions, and keep as made only
+    the directories every one of them made (one that took a directory to exist says
+    nothing of the others)."""
     groups: dict[int | None, list[State]] = {}
     for f in finals:
         groups.setdefault(f.status, []).append(f)
@@ -206,5 +208,6 @@ def merge_by_status(finals: list[State], parent: State) -> list[State]:
         first = group[0]
         if len(group) > 1:
             first.assumptions = parent.assumptions
+            first.made_dirs = frozenset.intersection(*(f.made_dirs for f in group))
         merged.append(first)
     return merged
