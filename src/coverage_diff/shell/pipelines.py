@@ -144,19 +144,24 @@ def x_pipeline(interp, node, st):
         status = statuses.pop() if len(statuses) == 1 else None
         failed = None if status is None else (status or failed)
 
-    def last(child):
-        child.stdin = stdin
-        res = interp.exec(parts[-1], child)
-        for r in res:
-            r.flow = None
-        return res
-
-    out = subshell(interp, st, last)
+    out = subshell(interp, st, _last_part(interp, parts[-1], stdin))
     if st.pipefail:
         for s in out:
             if s.status == 0 and failed != 0:
                 s.status = failed
     return interp.errexit(out)
+
+
+def _last_part(interp, part: Node, stdin):
+    """The run of a pipeline's last part, in its own subshell: it reads what the part before
+    wrote, and a `return`/`break` inside it ends only that subshell."""
+    def run(child):
+        child.stdin = stdin
+        res = interp.exec(part, child)
+        for r in res:
+            r.flow = None
+        return res
+    return run
 
 
 def x_redirected_statement(interp, node, st):
@@ -245,14 +250,7 @@ def heredoc_pipeline(interp, node: Node, st: State, tail: Node) -> list[State]:
         finals = interp.exec(part, child)
         stdin = [concat(finals[0].capture)] if len(finals) == 1 and finals[0].capture is not None else None
 
-    def last(child):
-        child.stdin = stdin
-        res = interp.exec(parts[-1], child)
-        for r in res:
-            r.flow = None
-        return res
-
-    return interp.errexit(subshell(interp, st, last)) if parts else [st]
+    return interp.errexit(subshell(interp, st, _last_part(interp, parts[-1], stdin))) if parts else [st]
 
 
 def apply_redirect(interp, redirect: Node, st: State) -> None:
