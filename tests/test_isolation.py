@@ -113,3 +113,40 @@ def test_the_gemma_loss_is_reported_while_another_job_fails(repo, tmp_path):
     report = json.loads(result.stdout)
     assert [f["subject"] for f in report["findings"] if f["kind"] == "silently-dropped"] == [GEMMA]
     assert any("Comm Ops" in d["message"] and "RuntimeError: boom" in d["message"] for d in report["diagnostics"])
+
+
+def _oscillate(depth: int, times: int) -> int:
+    """Recurse `depth` frames deep and back, `times` times: the shape of the bash interpreter."""
+    def down(n: int) -> int:
+        return n if n == 0 else down(n - 1) + 1
+    return sum(down(depth) for _ in range(times))
+
+
+@pytest.mark.skipif(sys.platform != "linux" or sys.version_info < (3, 11), reason="frame chunks: CPython 3.11+ on Linux")
+def test_frames_under_roomy_never_map_chunks_of_their_own():
+    import resource
+
+    from coverage_diff.isolation import roomy
+
+    def faults(run) -> int:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        run()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    def swing() -> int:
+        return _oscillate(400, 3_000)  # 400 frames span several 16 KiB chunks
+
+    assert roomy(swing) == swing() == 400 * 3_000
+    bare = faults(swing)
+    assert bare > 3_000  # each swing maps and unmaps the chunks past the first: faulted in afresh
+    assert faults(lambda: roomy(swing)) < bare // 20
+
+
+def test_roomy_passes_on_what_it_calls_raises():
+    from coverage_diff.isolation import roomy
+
+    def fail():
+        raise LookupError("kept")
+
+    with pytest.raises(LookupError, match="kept"):
+        roomy(fail)
