@@ -323,23 +323,21 @@ def _short_circuit(op: str, left: Program, right: Program) -> Program:
             except _Stray as stray:
                 raise _Stray(stray.token, int(decides)) from None
             return int(decides)
-        try:
-            b = right(scope, skip)
-        except _Stray as stray:
-            raise _Stray(stray.token, None if a is None or stray.value is None else binary(op, a, stray.value, skip)) from None
-        return None if a is None or b is None else binary(op, a, b, skip)
+        return _combined(op, a, right, scope, skip)
     return run
 
 
 def _operation(op: str, left: Program, right: Program) -> Program:
-    def run(scope, skip):
-        a = left(scope, skip)
-        try:
-            b = right(scope, skip)
-        except _Stray as stray:
-            raise _Stray(stray.token, None if a is None or stray.value is None else binary(op, a, stray.value, skip)) from None
-        return None if a is None or b is None else binary(op, a, b, skip)
-    return run
+    return lambda scope, skip: _combined(op, left(scope, skip), right, scope, skip)
+
+
+def _combined(op: str, a: int | None, right: Program, scope, skip: bool) -> int | None:
+    """`a op right`, the right operand run now."""
+    try:
+        b = right(scope, skip)
+    except _Stray as stray:
+        raise _Stray(stray.token, None if a is None or stray.value is None else binary(op, a, stray.value, skip)) from None
+    return None if a is None or b is None else binary(op, a, b, skip)
 
 
 def _unary(op: str, operand: Program) -> Program:
