@@ -20,7 +20,9 @@ Reads every module's syntax tree (nothing is imported or run) and prints:
   `setattr(x, "_name", ...)`; reads of `x.__dict__` are counted beside them;
 - module-level state: names rebound through `global`, module-level containers
   that some function mutates, module-level instances of the package's own
-  (unfrozen) classes, `lru_cache`/`cache` on module functions, and forks;
+  (unfrozen) classes, `lru_cache`/`cache` on module functions, and forks; and
+  which of those places lie outside the engine (`state_outside`: issue 19 wants none
+  there but pure, bounded memos);
 - parameters named `inventory` and how many carry no annotation.
 
 `--list` names every place counted; `--json` prints the numbers as one object.
@@ -340,6 +342,16 @@ def _module_state(m: Measures, module: Module, classes: dict[str, bool]) -> None
         m.note("module-level containers mutated", module, containers[name], name)
 
 
+STATE = ("module-level switches (global)", "module-level containers mutated", "module-level instances",
+         "process-wide caches (lru_cache)", "forks")
+
+
+def state_outside(m: Measures) -> list[str]:
+    """Every place of module-level state (`STATE`) in a module outside the wings (`engine/`)."""
+    return [place for measure in STATE for place in m.places.get(measure, [])
+            if place.split(":")[0].split(".")[0] not in WINGS]
+
+
 # --------------------------------------------------------------------------- summaries
 def graphs(m: Measures, kinds=("top", "deferred")) -> tuple[nx.DiGraph, nx.DiGraph]:
     modules, units = nx.DiGraph(), nx.DiGraph()
@@ -421,6 +433,7 @@ def summary(m: Measures) -> dict:
         "module-level instances": count.get("module-level instances", 0),
         "process-wide caches (lru_cache)": count.get("process-wide caches (lru_cache)", 0),
         "forks": count.get("forks", 0),
+        "module-level state outside engine/": len(state_outside(m)),
         "modules naming a diff kind": count.get("modules naming a diff kind", 0),
         "modules outside ci/ naming a CI system": count.get("modules outside ci/ naming a CI system", 0),
         "inventory parameters": count.get("inventory parameters", 0),
@@ -454,6 +467,8 @@ def text(m: Measures, listed: bool) -> str:
             if m.places.get(key):
                 lines.append(f"\n{key}:")
                 lines += [f"  {p}" for p in m.places[key]]
+        lines.append("\nmodule-level state outside engine/:")
+        lines += [f"  {p}" for p in state_outside(m)]
     return "\n".join(lines) + "\n"
 
 

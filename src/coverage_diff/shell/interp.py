@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from .. import deadline
 from ..config import Settings
+from ..context import Context
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
 from . import calls, conditions, control, declarations, expansion, parameters, pipelines, simple_commands, variables
@@ -58,9 +58,11 @@ class Recorder:
 
 
 class Interpreter:
-    def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = ""):
+    def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = "",
+                 context: Context | None = None):
         self.snapshot = snapshot
         self.settings = settings
+        self.context = context or Context()  # what the engine handed it: the revision's deadline
         self.open_world = open_world
         self.job_id = job_id
         self.platform = platform
@@ -255,9 +257,9 @@ class Interpreter:
             return True
         if self.steps >= self.clock_at:
             self.clock_at = self.steps + CLOCK_STEPS
-            if deadline.expired():
+            if self.context.expired():
                 self.stopped = True
-                self.incomplete(self.loc(st, node), deadline.current().reason("interpretation stopped"), cut=True)
+                self.incomplete(self.loc(st, node), self.context.deadline.reason("interpretation stopped"), cut=True)
                 st.flow = Flow("exit")
                 return True
         st.status_assumed = False
