@@ -97,8 +97,8 @@ def _interpreted(monkeypatch) -> list[tuple[str, str]]:
 
     seen = []
     real = engine_walk.interpret_job
-    monkeypatch.setattr(engine_walk, "interpret_job", lambda job, snapshot, settings: (
-        seen.append((snapshot.name, job.key)), real(job, snapshot, settings))[1])
+    monkeypatch.setattr(engine_walk, "interpret_job", lambda job, snapshot, settings, **kw: (
+        seen.append((snapshot.name, job.key)), real(job, snapshot, settings, **kw))[1])
     return seen
 
 
@@ -157,8 +157,8 @@ def test_front_ends_and_definitions_are_kept_until_a_commit_changes_what_they_re
     collect_jobs, script_definitions = build.collect_jobs, build.script_definitions
     monkeypatch.setattr(build, "collect_jobs", lambda snapshot, settings: (
         computed.append(("collect_jobs", snapshot.name, "")), collect_jobs(snapshot, settings))[1])
-    monkeypatch.setattr(build, "script_definitions", lambda path, snapshot, settings: (
-        computed.append(("script_definitions", snapshot.name, path)), script_definitions(path, snapshot, settings))[1])
+    monkeypatch.setattr(build, "script_definitions", lambda path, snapshot, settings, context=None: (
+        computed.append(("script_definitions", snapshot.name, path)), script_definitions(path, snapshot, settings, context))[1])
     report = walk(repo, "base")
     base, drop, delete = shas["base"][:12], shas["drop"][:12], shas["delete"][:12]
     assert sorted(computed) == sorted([

@@ -11,6 +11,7 @@ from .. import deadline, gate
 from ..ci import FrontEndResult, collect_jobs
 from ..ci.config_lists import apply as apply_config_lists, list_option
 from ..config import Settings
+from ..context import Context
 from ..inventory import SCRIPT_SUFFIXES, Inventory, location_sort_key
 from ..model import Diagnostic, Incomplete, Job
 from ..shell import JobOutcome, ScriptDefinitions, interpret_job, script_definitions
@@ -22,22 +23,26 @@ from .store import PerObject
 
 
 def build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None = None, interpret=None,
-                    parts: AnswerMemo | None = None) -> Inventory:
+                    parts: AnswerMemo | None = None, context: Context | None = None) -> Inventory:
     """`interpret(job, snapshot, settings) -> JobOutcome` defaults to the shell interpreter;
     history walks pass one that reuses outcomes of unchanged jobs.  `parts` keeps the
-    front-ends' output and script definitions (default: a memo for this call alone)."""
+    front-ends' output and script definitions (default: a memo for this call alone).
+    `context`: what the interpretations share (a session's; default: made for this call)."""
     deadline.start(settings.max_seconds)
     try:
-        return _build_inventory(snapshot, settings, front, interpret, parts or AnswerMemo())
+        return _build_inventory(snapshot, settings, front, interpret, parts or AnswerMemo(), context or Context())
     finally:
         deadline.stop()
 
 
 def _build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResult | None, interpret,
-                     parts: AnswerMemo) -> Inventory:
+                     parts: AnswerMemo, context: Context) -> Inventory:
     front = front or parts.remember(("front-ends", settings), snapshot, lambda asked: collect_jobs(asked, settings))
     jobs = _unique([job for job in front.jobs if not _ignored(job.file, settings)])
-    interpreted = _interpret_all(jobs, snapshot, settings, interpret or interpret_job)
+    if interpret is None:
+        def interpret(job, asked, budget):
+            return interpret_job(job, asked, budget, context=context)
+    interpreted = _interpret_all(jobs, snapshot, settings, interpret)
     outcomes, config_lists = _apply_config_lists(interpreted, snapshot)  # one run per config a `--config-list-file` names
     diagnostics = list(front.diagnostics)
     incomplete = list(front.incomplete)
@@ -49,10 +54,10 @@ def _build_inventory(snapshot: Snapshot, settings: Settings, front: FrontEndResu
     paths = [path for path in sorted(scripts) if snapshot.exists(path)]
     keys = [("definitions", path, settings) for path in paths]
     if isinstance(parts, AnswerMemo):  # scanning a whole tree's scripts: worth the other cores
-        found = parts.remember_many(keys, snapshot, lambda i, asked: script_definitions(paths[i], asked, settings),
+        found = parts.remember_many(keys, snapshot, lambda i, asked: script_definitions(paths[i], asked, settings, context),
                                     min_batch=parallel.MIN_JOBS)
     else:
-        found = [parts.remember(key, snapshot, lambda asked, path=path: script_definitions(path, asked, settings))
+        found = [parts.remember(key, snapshot, lambda asked, path=path: script_definitions(path, asked, settings, context))
                  for key, path in zip(keys, paths)]
     definitions = dict(zip(paths, found))
     for path in paths:

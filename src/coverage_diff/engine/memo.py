@@ -15,6 +15,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..context import Context
 from ..shell import JobOutcome, interpret_job
 from ..snapshot import FileEntry, Snapshot, normalize
 from . import parallel, store
@@ -141,21 +142,24 @@ class AnswerMemo:
 
 
 class JobMemo(AnswerMemo):
-    """`interpret(job, snapshot, settings, open_world)` with outcomes reused."""
+    """`interpret(job, snapshot, settings, open_world)` with outcomes reused; what is
+    interpreted shares the caches of `context` (a session's)."""
 
-    def __init__(self, cache: Cache | None = None, workers: int | None = None):
+    def __init__(self, cache: Cache | None = None, workers: int | None = None, context: Context | None = None):
         super().__init__(cache, "job-outcome", workers)
+        self.context = context or Context()
 
     def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
         return self.remember((job.behaviour, settings, open_world), snapshot,
-                             lambda asked: interpret_job(job, asked, settings, open_world=open_world))
+                             lambda asked: interpret_job(job, asked, settings, open_world=open_world, context=self.context))
 
     def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
                        prefetch: bool = False) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
         costs tens of milliseconds (worth a fork for two); a real outcome a few."""
         return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
-                                  lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world),
+                                  lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world,
+                                                                        context=self.context),
                                   min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch)
 
     @property

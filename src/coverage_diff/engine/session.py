@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..context import Context
 from ..model import Report
 from ..snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
 from ..stored import HEAD_SETTINGS, inventory_output_parts, report_parts, split_range
@@ -63,6 +64,7 @@ class Session:
         self._inventories: dict[str, Inventory] = {}
         self._snapshots: dict[str, Snapshot] = {}
         self.cache = Cache.for_repo(self.repo, enabled=use_cache)
+        self.context = Context()  # what every interpretation of the command shares: trees, scans (context.py)
         self._memo: JobMemo | None = None
         self._parts: AnswerMemo | None = None
         self._report_keys: dict[str, tuple[str, ...] | None] = {}
@@ -72,7 +74,7 @@ class Session:
         if self._memo is None:
             from .memo import AnswerMemo, JobMemo
 
-            self._memo = JobMemo(self.cache, self.workers)
+            self._memo = JobMemo(self.cache, self.workers, self.context)
             self._parts = AnswerMemo(self.cache, workers=self.workers)
         return self._memo
 
@@ -140,7 +142,7 @@ class Session:
         file_memo.use_cache(self.cache)  # each CI file's jobs on disk too, by blob, when the cache is on
 
         jobs = self.memo  # creates the parts memo too
-        inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts)
+        inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts, context=self.context)
         stored_as = self._inventory_key(commit, settings)
         if stored_as:
             from . import store

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from ..ci import ci_directories, ci_globs
 from ..config import load_settings
+from ..context import Context
 from ..inventory import SCRIPT_SUFFIXES, Inventory, group_by_subject
 from ..model import Job
 from ..shell import JobOutcome, interpret_job
@@ -37,9 +38,11 @@ _PARTS = "walk-parts"  # the parts `_Parts` kept for the next commit
 class HistoryWalk:
     """Inventories along first-parent history, from memory, the cache, or built."""
 
-    def __init__(self, repo: Path, reader, cache: Cache, settings=None, workers: int | None = None):
+    def __init__(self, repo: Path, reader, cache: Cache, settings=None, workers: int | None = None,
+                 context: Context | None = None):
         self.repo = repo
         self.workers = workers  # processes to interpret and explain with (`parallel.worker_count`)
+        self.context = context or Context()  # what its interpretations share (a session's)
         self.reader = reader
         self.cache = cache
         self.settings = settings  # None: each commit's own settings
@@ -58,17 +61,17 @@ class HistoryWalk:
         snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
         if isinstance(stored, dict):
             inventory = thaw(stored, snapshot)
-            equip(inventory, workers=self.workers)
+            equip(inventory, workers=self.workers, context=self.context)
             return inventory
         real = self._snapshot(commit, name, previous, changed)
         settings = self.settings or load_settings(real)
         reads: dict[str, JobReads] = {}
         parts = _Parts(store.get(previous, _PARTS) if previous is not None else None, changed)
         inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads),
-                                    parts=parts)
+                                    parts=parts, context=self.context)
         store.put(inventory, _READS, reads)
         store.put(inventory, _PARTS, parts.now)
-        equip(inventory, workers=self.workers)
+        equip(inventory, workers=self.workers, context=self.context)
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
@@ -155,21 +158,21 @@ class _WalkInterpreter:
         if ready is not None and ready[0] is job and ready[1] == settings:
             _, _, outcome, self.reads[job.id] = ready
             return outcome
-        outcome, self.reads[job.id] = _interpret_noting_reads(job, snapshot, settings)
+        outcome, self.reads[job.id] = _interpret_noting_reads(job, snapshot, settings, self.walk.context)
         return outcome
 
     def prefetch(self, jobs: list, snapshot: Snapshot, settings) -> None:
         self.decided = {job.id: (job, self._kept(job)) for job in jobs}  # asked again job by job
         todo = [job for job, kept in self.decided.values() if kept is None]
-        done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings), todo,
+        done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings, self.walk.context), todo,
                                  min_items=parallel.MIN_JOBS, workers=self.walk.workers)
         for job, (outcome, reads) in zip(todo, done):
             self.ready[job.id] = (job, settings, outcome, reads)
 
 
-def _interpret_noting_reads(job, snapshot: Snapshot, settings) -> tuple[JobOutcome, JobReads]:
+def _interpret_noting_reads(job, snapshot: Snapshot, settings, context: Context) -> tuple[JobOutcome, JobReads]:
     recorder = _ReadsRecorder(snapshot)
-    outcome = interpret_job(job, recorder, settings)
+    outcome = interpret_job(job, recorder, settings, context=context)
     return outcome, recorder.reads()
 
 
