@@ -45,7 +45,7 @@ class ShellCaches:
         self.children: WeakKeyDictionary[Snapshot, dict] = WeakKeyDictionary()
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Context:
     """What one analysis hands down: the caches its interpretations share."""
 
