@@ -129,10 +129,6 @@ PURE_MEMOS = {  # bounded lru_caches of a function of its immutable arguments al
     "model normalize_entry", "shell.ere compile_ere", "shell.patterns compile_pattern", "shell.syntax in_background",
     "shell.wordplan is_env_name", "snapshot normalize", "snapshot match_glob",
 }
-NOT_YET_MOVED = {  # the shell's caches (issue 19's rest: to session-owned storage)
-    "shell.definitions _SCANS", "shell.globbing _CHILDREN", "shell.parse _CACHE", "shell.values _BLANK_RUNS",
-    "shell.expansion UNKNOWN_IFS",
-}
 
 
 def test_no_module_outside_the_engine_keeps_state():
@@ -140,8 +136,8 @@ def test_no_module_outside_the_engine_keeps_state():
     only the listed ones.  Counted from the real package's source by the same ruler as the measures."""
     tool = _tool()
     found = {" ".join((place.split()[0].split(":")[0], place.split()[1])) for place in tool.state_outside(tool.measure(PACKAGE))}
-    assert found - PURE_MEMOS - NOT_YET_MOVED == set(), "new module-level state outside engine/: hand it in a context instead"
-    assert found >= PURE_MEMOS | NOT_YET_MOVED, f"gone (drop from the lists here): {sorted((PURE_MEMOS | NOT_YET_MOVED) - found)}"
+    assert found - PURE_MEMOS == set(), "new module-level state outside engine/: hand it in a context instead"
+    assert found >= PURE_MEMOS, f"gone (drop from the list here): {sorted(PURE_MEMOS - found)}"
     for place in PURE_MEMOS:
         module, name = place.split()
         memo = getattr(importlib.import_module(f"coverage_diff.{module}"), name)

@@ -79,6 +79,7 @@ CONTAINER_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter
                    "WeakValueDictionary", "WeakSet"}
 DICT_WRITES = {"setdefault", "update", "pop", "popitem", "clear", "__setitem__"}
 CACHE_DECORATORS = {"lru_cache", "cache"}
+IMMUTABLE_BUILTINS = {"str", "int", "float", "bytes", "tuple", "frozenset"}
 
 
 @dataclass
@@ -298,7 +299,8 @@ def _once(m: Measures, measure: str, module: Module, line: int, detail: str) -> 
 
 
 def _project_classes(modules: dict[str, Module]) -> dict[str, bool]:
-    """Class name -> whether its instances are values (a frozen dataclass, a NamedTuple, an Enum)."""
+    """Class name -> whether its instances are values (a frozen dataclass, a NamedTuple, an Enum, or a
+    subclass of an immutable builtin with no attributes of its own: `__slots__ = ()`)."""
     out = {}
     for module in modules.values():
         for node in ast.walk(module.tree):
@@ -306,6 +308,8 @@ def _project_classes(modules: dict[str, Module]) -> dict[str, bool]:
                 frozen = any("frozen=True" in ast.unparse(d) for d in node.decorator_list)
                 frozen |= any(ast.unparse(b).split(".")[-1] in ("NamedTuple", "Enum", "IntEnum", "StrEnum", "Exception")
                               for b in node.bases)
+                frozen |= (any(ast.unparse(b) in IMMUTABLE_BUILTINS for b in node.bases)
+                           and any(isinstance(s, ast.Assign) and ast.unparse(s) == "__slots__ = ()" for s in node.body))
                 out[node.name] = out.get(node.name, False) or frozen
     return out
 

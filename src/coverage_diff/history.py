@@ -221,7 +221,7 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     `progress(done, total)`, when given, hears of each commit walked."""
     cache = cache or Cache.disabled()
     base, commits = commits_in_range(session.repo, since, until)
-    walk = HistoryWalk(session.repo, session.reader, cache, settings or session.settings, session.workers)
+    walk = HistoryWalk(session.repo, session.reader, cache, settings or session.settings, session.workers, session.context)
     found: list[list[Finding]] = [[] for _ in commits]  # per commit, in the walk's order
 
     def record(index: int, pair: tuple, losses: list[Finding]) -> None:

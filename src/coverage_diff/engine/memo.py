@@ -142,12 +142,16 @@ class AnswerMemo:
 
 
 class JobMemo(AnswerMemo):
-    """`interpret(job, snapshot, settings, open_world)` with outcomes reused."""
+    """`interpret(job, snapshot, settings, open_world)` with outcomes reused; what is
+    interpreted shares the caches of `context` (a session's)."""
 
-    def __init__(self, cache: Cache | None = None, workers: int | None = None):
+    def __init__(self, cache: Cache | None = None, workers: int | None = None, context: Context | None = None):
         super().__init__(cache, "job-outcome", workers)
+        self.context = context or Context()
 
     def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False, context: Context | None = None) -> JobOutcome:
+        """`context`: a build's (its deadline, the same caches), else the memo's own."""
+        context = context or self.context
         return self.remember((job.behaviour, settings, open_world), snapshot,
                              lambda asked: interpret_job(job, asked, settings, open_world=open_world, context=context))
 
@@ -155,6 +159,7 @@ class JobMemo(AnswerMemo):
                        prefetch: bool = False, context: Context | None = None) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
         costs tens of milliseconds (worth a fork for two); a real outcome a few."""
+        context = context or self.context
         return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
                                   lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world,
                                                                         context=context),

@@ -65,8 +65,9 @@ class Session:
         self._inventories: dict[str, Inventory] = {}
         self._snapshots: dict[str, Snapshot] = {}
         self.cache = Cache.for_repo(self.repo, enabled=use_cache)
-        # What its builds hand the front-ends and the interpreter: each CI file's jobs by blob (on
-        # disk too when the cache is on), deadlines watched by the cache (`context.py`).
+        # What every interpretation and build of the command shares (`context.py`): the shell's
+        # trees and scans, each CI file's jobs by blob (on disk too when the cache is on), and
+        # deadlines watched by the cache.
         self.context = Context(watch=self.cache.watch, files=FileMemo(self.cache))
         self._memo: JobMemo | None = None
         self._parts: AnswerMemo | None = None
@@ -77,7 +78,7 @@ class Session:
         if self._memo is None:
             from .memo import AnswerMemo, JobMemo
 
-            self._memo = JobMemo(self.cache, self.workers)
+            self._memo = JobMemo(self.cache, self.workers, self.context)
             self._parts = AnswerMemo(self.cache, workers=self.workers)
         return self._memo
 

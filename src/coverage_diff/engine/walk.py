@@ -9,7 +9,7 @@ inventory whole.  Only the last inventory of a walk is stored (`persist.py`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -41,10 +41,10 @@ class HistoryWalk:
 
     def __init__(self, repo: Path, reader, cache: Cache, settings=None, workers: int | None = None,
                  context: Context | None = None):
-        """`context`: what its builds hand the front-ends and the interpreter (default: CI files'
-        results kept in `cache` too, deadlines watched by it)."""
+        """`context`: what its interpretations share (a session's shell caches; default: its own).
+        Its builds keep CI files' results in `cache` too, and the cache watches their deadlines."""
         self.repo = repo
-        self.context = context or Context(watch=cache.watch, files=FileMemo(cache))
+        self.context = replace(context or Context(), watch=cache.watch, files=FileMemo(cache))
         self.workers = workers  # processes to interpret and explain with (`parallel.worker_count`)
         self.reader = reader
         self.cache = cache
@@ -64,7 +64,7 @@ class HistoryWalk:
         snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
         if isinstance(stored, dict):
             inventory = thaw(stored, snapshot)
-            equip(inventory, workers=self.workers)
+            equip(inventory, workers=self.workers, context=self.context)
             return inventory
         real = self._snapshot(commit, name, previous, changed)
         settings = self.settings or load_settings(real)
@@ -74,7 +74,7 @@ class HistoryWalk:
                                     parts=parts, context=self.context)
         store.put(inventory, _READS, reads)
         store.put(inventory, _PARTS, parts.now)
-        equip(inventory, workers=self.workers)
+        equip(inventory, workers=self.workers, context=self.context)
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
@@ -161,19 +161,20 @@ class _WalkInterpreter:
         if ready is not None and ready[0] is job and ready[1] == settings:
             _, _, outcome, self.reads[job.id] = ready
             return outcome
-        outcome, self.reads[job.id] = _interpret_noting_reads(job, snapshot, settings, context)
+        outcome, self.reads[job.id] = _interpret_noting_reads(job, snapshot, settings, context or self.walk.context)
         return outcome
 
     def prefetch(self, jobs: list, snapshot: Snapshot, settings, *, context: Context | None = None) -> None:
         self.decided = {job.id: (job, self._kept(job)) for job in jobs}  # asked again job by job
         todo = [job for job, kept in self.decided.values() if kept is None]
+        context = context or self.walk.context
         done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings, context), todo,
                                  min_items=parallel.MIN_JOBS, workers=self.walk.workers)
         for job, (outcome, reads) in zip(todo, done):
             self.ready[job.id] = (job, settings, outcome, reads)
 
 
-def _interpret_noting_reads(job, snapshot: Snapshot, settings, context: Context | None) -> tuple[JobOutcome, JobReads]:
+def _interpret_noting_reads(job, snapshot: Snapshot, settings, context: Context) -> tuple[JobOutcome, JobReads]:
     recorder = _ReadsRecorder(snapshot)
     outcome = interpret_job(job, recorder, settings, context=context)
     return outcome, recorder.reads()

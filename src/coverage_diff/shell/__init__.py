@@ -5,8 +5,9 @@ reach would run, found without running anything.
     interpret_script(path, snapshot, settings, ...) -> JobOutcome  (a synthetic `bash path args`)
     script_definitions(path, snapshot, settings)    -> ScriptDefinitions
 
-Each takes `context=`, what the engine hands the interpreter (`context.Context`: the
-revision's wall-clock budget); None: a fresh one.
+Each takes the `context` (`context.py`) the engine hands it: the caches its interpretation
+shares (the engine passes its session's) and, in a build, the revision's wall-clock budget;
+without one, nothing is shared with other calls and there is no deadline.
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ def _failed(caught) -> JobOutcome:
     return JobOutcome((), (), (), (), tuple(caught.incomplete), tuple(caught.diagnostics), ())
 
 
-def script_definitions(path: str, snapshot: Snapshot, settings: Settings, *,
-                       context: Context | None = None) -> ScriptDefinitions:
+def script_definitions(path: str, snapshot: Snapshot, settings: Settings, context: Context | None = None) -> ScriptDefinitions:
     """Config entries, leaf commands and condition variables, read statically from
     a script and the files it sources."""
     path = normalize(path)

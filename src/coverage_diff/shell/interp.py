@@ -62,7 +62,10 @@ class Interpreter:
                  context: Context | None = None):
         self.snapshot = snapshot
         self.settings = settings
-        self.context = context or Context()  # what the engine handed it: the revision's deadline
+        # What the engine handed it: the caches interpretations share (trees, scans, the glob
+        # index) and, in a build, the revision's deadline; else a context of its own.
+        self.context = context or Context()
+        self.caches = self.context.shell
         self.open_world = open_world
         self.job_id = job_id
         self.platform = platform
@@ -160,7 +163,7 @@ class Interpreter:
         return [states[int(i * step)] for i in range(limit)]
 
     def _scan_source(self, source: Source) -> FileScan:
-        scan = scan_file(source)
+        scan = scan_file(source, self.caches)
         for d in scan.diagnostics:
             self.rec.diagnostics.setdefault(d, None)
         return scan
@@ -202,7 +205,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ execution
     def run_program(self, source: Source, states: list[State]) -> list[State]:
-        tree = parse_source(source)
+        tree = parse_source(source, self.caches.trees)
         for d in parse_errors(tree, source):
             self.rec.diagnostics.setdefault(d, None)
         return self.exec_block(statements(tree.root_node), states, top=True)
