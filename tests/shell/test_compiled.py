@@ -48,16 +48,16 @@ def memos():
 
 @contextmanager
 def fresh_memos():
-    """Run with every per-node memo empty (as a fresh process would), then put them back."""
-    saved = [dict(m) for m in memos()]
+    """Run with every per-node memo empty (as a fresh process would), and leave them empty:
+    putting earlier answers back would key them by ids whose nodes a full memo inside the
+    block stopped holding (its `held` is cleared with it), which a later tree may reuse."""
     for m in memos():
         m.clear()
     try:
         yield
     finally:
-        for m, old in zip(memos(), saved):
+        for m in memos():
             m.clear()
-            m.update(old)
 
 
 def outcome_key(outcome):
