@@ -146,16 +146,18 @@ class JobMemo(AnswerMemo):
     def __init__(self, cache: Cache | None = None, workers: int | None = None):
         super().__init__(cache, "job-outcome", workers)
 
-    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
+    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False, call_memo=None) -> JobOutcome:
+        """(`call_memo`: script calls shared with the other jobs of the world, `shell.CallMemo`.)"""
         return self.remember((job.behaviour, settings, open_world), snapshot,
-                             lambda asked: interpret_job(job, asked, settings, open_world=open_world))
+                             lambda asked: interpret_job(job, asked, settings, open_world=open_world, call_memo=call_memo))
 
     def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
-                       prefetch: bool = False) -> list[JobOutcome]:
+                       prefetch: bool = False, call_memo=None) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
         costs tens of milliseconds (worth a fork for two); a real outcome a few."""
         return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
-                                  lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world),
+                                  lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world,
+                                                                        call_memo=call_memo),
                                   min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch)
 
     @property

@@ -58,8 +58,10 @@ class Recorder:
 
 
 class Interpreter:
-    def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = ""):
+    def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = "",
+                 call_memo=None):
         self.snapshot = snapshot
+        self.call_memo = call_memo  # script calls shared with the other jobs of an open world (`callmemo.py`)
         self.settings = settings
         self.open_world = open_world
         self.job_id = job_id

@@ -10,7 +10,7 @@ import re
 from tree_sitter import Node
 
 from ..model import Frame, Run
-from . import builtins, containers
+from . import builtins, callmemo, containers
 from .builtins import BASH_BUILTINS, BUILTIN_HANDLERS
 from .paths import canonical_word, shebang_errexit, shell_script
 from .state import Flow, State
@@ -249,7 +249,7 @@ def record_run(interp, st: State, words: list[Val], prefixes, node: Node) -> Non
     names = set(st.chain_env) | set(st.read_exported)
     env: dict[str, str] = {}
     for name in sorted(names):
-        var = st.get(name)
+        var = st.get(name) if st.watch is None else callmemo.peek(st, name)
         if var is not None and var.exported and var.scalar is not None and var.scalar.known:
             env[name] = var.scalar.text
     for name, val in prefixes:

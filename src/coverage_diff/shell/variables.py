@@ -88,7 +88,11 @@ def read_var(interp, st: State, name: str, track: bool = True) -> Val | None:
 
 
 def track(interp, st: State, name: str, var: Var | None) -> None:
-    if (var is None and name not in st.touched) or (var is not None and var.from_env):
+    if var is not None and st.watch is not None and var.__dict__.get("_watch") is st.watch:
+        # a variable a recorded call started with: whether it came from the environment is
+        # the caller's, and counted as each caller replays the call (`callmemo.replay`)
+        st.watch.tracked.add((name, var.__dict__["_name"]))
+    elif (var is None and name not in st.touched) or (var is not None and var.from_env):
         if is_env_name(name):
             interp.rec.reads.add(name)
     if var is not None and var.exported and name not in st.read_exported:
