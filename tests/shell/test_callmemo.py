@@ -131,3 +131,25 @@ def test_a_loop_that_compares_passes_with_the_callers_value_is_not_shared_across
                              "ci/run.sh": run, "ci/three.sh": "export N=3\nbash ci/run.sh\n",
                              "ci/one.sh": "export N=1\nbash ci/run.sh\n"})
     assert len(outcomes[0].runs) != len(outcomes[1].runs) or outcomes[0].incomplete != outcomes[1].incomplete
+
+
+def test_each_run_env_is_made_again_for_a_caller_whose_chain_differs():
+    # The second job's prefix puts MODE on the chain: run.sh's own MODE="" (exported, as
+    # the caller's was) is then listed by every run, not only after run.sh reads it.
+    run = 'MODE=""\npython tests/first.py\nif [[ -z "$MODE" ]]; then pytest tests/test_a.py; fi\n'
+    outcomes, memo = shared({".buildkite/pipeline.yml": pipeline("bash ci/sweep.sh", "MODE=x bash ci/sweep.sh"),
+                             "ci/sweep.sh": 'if [[ -n "${MODE:-}" ]]; then :; fi\n' + SWEEP, "ci/run.sh": run})
+    assert memo.replayed >= 4
+    first = [dict(r.env) for o in outcomes for r in o.runs if r.argv[-1] == "tests/first.py"]
+    assert any("MODE" not in env for env in first) and any(env.get("MODE") == "" for env in first)
+
+
+def test_paths_that_differ_in_what_they_read_are_not_shared_with_a_caller_that_read_it_before():
+    # The arms of a `case` go on as one only if they read the same exported names: where
+    # the caller read V already, the arm that reads it again and the others are one.
+    run = 'case "$(hostname)" in\n  gpu*) echo "$V" > /tmp/log ;;\n  *) echo none > /tmp/log ;;\nesac\npytest tests/test_a.py\n'
+    files = {".buildkite/pipeline.yml": "steps:\n  - label: unset\n    command: bash ci/outer.sh\n"
+                                        "  - label: env\n    env: {V: x}\n    command: bash ci/outer.sh\n",
+             "ci/outer.sh": 'if [[ -n "${V:-}" ]]; then bash ci/run.sh; fi\n', "ci/run.sh": run}
+    outcomes, memo = shared(files)
+    assert len(outcomes[0].runs) != len(outcomes[1].runs)

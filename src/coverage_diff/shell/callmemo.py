@@ -22,8 +22,13 @@ state field for field (`state_key`), but for four parts:
   the caller's put before them at replay;
 - the names set by prefixes along the call chain and the exported names read so far
   (`chain_env`, `read_exported`): they decide which variables a run lists in its env.
-  Two callers may differ in them for names the call never looks at, as long as each
-  such name adds the same to a run (`Entry.fits`).
+  While a call is recorded, how each run's env was made is noted (`RunEnv`: the names
+  the call added to the chain or read, what each name its path changed added), and a
+  replay makes each run's env again from the replaying caller's.  Paths joined compare
+  the names they read: a name read before the call on one side only must not have set
+  two compared paths apart (`ReadSet`), nor be read by the call at all when the recorded
+  caller is the one that read it.  Inside another recorded call the stricter rule holds:
+  a name listed on one side only adds nothing and is never written by the call.
 
 A call that would cross the step budget, a recording the budget stopped, or a call whose
 state holds syntax (exported functions, containers) is interpreted as usual.
@@ -43,7 +48,7 @@ if TYPE_CHECKING:
     from .outcome import ScriptCall
 
 MAX_ENTRIES = 4096  # recorded calls kept per memo
-FRUITLESS = 2  # entries of one key never replayed after which its calls are no longer recorded
+FRUITLESS = 1  # entries of one key after which its calls are recorded only while a third of them are replayed
 _PARTS = tuple(f.name for f in fields(Var))
 # State fields the key leaves out: the loose ones (module docstring), the recording's
 # watch, and what a new process resets (`locals`, `flow`).
@@ -54,7 +59,8 @@ _KEY_FIELDS = tuple(f.name for f in fields(State) if f.name not in _LOOSE)
 class Watch:
     """What a recorded call did with the variables it started with."""
 
-    __slots__ = ("start", "parts", "absent", "wrote", "tracked", "held_start", "held_other", "everything", "nested")
+    __slots__ = ("start", "parts", "absent", "wrote", "tracked", "held_start", "held_other", "everything", "nested",
+                 "chain_env", "loose", "runs", "compared_reads")
 
     def __init__(self, start: dict[str, Var]):
         self.start = start  # the call's starting variables (plain `Var`s)
@@ -66,6 +72,10 @@ class Watch:
         self.held_other: set[str] = set()  # ... while holding another one (or none)
         self.everything = False  # every exported variable was shown (a nested script call)
         self.nested: set[str] = set()  # names a call inside it (replayed or recorded) looked at or wrote
+        self.chain_env: tuple[str, ...] = ()  # the call's chain_env and read_exported at its start
+        self.loose: frozenset[str] = frozenset()
+        self.runs: list[RunEnv | None] = []  # how each run's env was made, in the order of the recorder's runs
+        self.compared_reads: set[str] = set()  # names in which two paths' read_exported differed where compared
 
     def look(self, name: str, part: str) -> None:
         found = self.parts.get(name)
@@ -84,6 +94,90 @@ class Watch:
         for name in self.start:
             if name not in variables:
                 self.held_other.add(name)
+
+
+class ReadSet(frozenset):
+    """A recorded call's `read_exported`: two paths' sets compared (paths joined) note the
+    names they differ in, whose presence at the start would have made them equal."""
+
+    def __new__(cls, names, watch: Watch):
+        found = super().__new__(cls, names)
+        found.watch = watch
+        return found
+
+    def __eq__(self, other):
+        if frozenset.__eq__(self, other):
+            return True
+        if isinstance(other, frozenset):
+            self.watch.compared_reads.update(frozenset.__xor__(self, other))
+        return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = frozenset.__hash__
+
+
+def read_exported(st: State, name: str) -> frozenset[str]:
+    """`st.read_exported` with `name` (a `ReadSet` while a call is recorded)."""
+    found = st.read_exported | {name}
+    return ReadSet(found, st.watch) if st.watch is not None else found
+
+
+@dataclass(frozen=True)
+class RunEnv:
+    """What a recorded run's env was made of (`record_run`), to make it again for a caller
+    whose chain_env and read_exported differ: the names set along the chain inside the call,
+    the exported names its path read that were not read before the call, what each name
+    its path changed added then, and the run's own prefixes."""
+
+    chain_tail: tuple[str, ...]
+    read: frozenset[str]
+    changed: tuple[tuple[str, str | None], ...]
+    prefixes: tuple[tuple[str, str | None], ...]
+
+    def env(self, chain_env, loose, variables: dict[str, Var]) -> tuple[tuple[str, str], ...]:
+        changed = dict(self.changed)
+        env: dict[str, str] = {}
+        for name in sorted(set(chain_env) | set(self.chain_tail) | loose | self.read):
+            value = changed[name] if name in changed else _known(variables.get(name))
+            if value is not None:
+                env[name] = value
+        for name, value in self.prefixes:
+            if value is not None:
+                env[name] = value
+            else:
+                env.pop(name, None)
+        return tuple(sorted(env.items()))
+
+
+def note_run(st: State, prefixes) -> None:
+    """While a call is recorded: how the run being recorded makes its env (`RunEnv`); None
+    when a nameref stands in the way."""
+    watch: Watch = st.watch
+    changed = []
+    variables = st.vars
+    for name, var in variables.items():
+        if type(var) is TrackedVar and var.__dict__["_watch"] is watch and var.__dict__["_name"] == name:
+            continue
+        if raw(var, "nameref"):
+            watch.runs.append(None)
+            return
+        changed.append((name, _known(var)))
+    changed += [(name, None) for name in watch.start if name not in variables]
+    chain_env = st.chain_env
+    watch.runs.append(RunEnv(chain_env[len(watch.chain_env):] if chain_env[:len(watch.chain_env)] == watch.chain_env else None,
+                             frozenset(st.read_exported) - watch.loose, tuple(changed),
+                             tuple((name, val.text if val.known else None) for name, val in prefixes)))
+
+
+def _known(var: Var | None) -> str | None:
+    """The value `var` adds to a run's env (read without noting): known and exported, or None."""
+    if var is None or not raw(var, "exported"):
+        return None
+    items = raw(var, "items")
+    scalar = items.get("0" if raw(var, "assoc") else 0) if items is not None else None
+    return scalar.text if scalar is not None and scalar.known else None
 
 
 class TrackedVar(Var):
@@ -203,6 +297,9 @@ class Entry:
     start: dict[str, Var]  # the recorded call's starting variables
     chain: frozenset[str]  # its chain_env and read_exported names
     loose: frozenset[str]  # its read_exported names
+    chain_env: tuple[str, ...]
+    envs: tuple[RunEnv, ...] | None  # how each run's env was made (None: not known for every run)
+    compared_reads: frozenset[str]
     touched: frozenset[str]  # every name it looked at, looked up or wrote
     written: frozenset[str]  # names it (or a call inside it) may have written
     reading: frozenset[str]  # names whose read may add them to `read_exported` on a path
@@ -246,10 +343,23 @@ class Entry:
                 for part in parts:
                     if part != "present" and getattr(mine, part) != getattr(theirs, part):
                         return False
+        loose = child.read_exported
+        if self.envs is not None and outer is None:
+            # Each run's env is made again for this caller (`RunEnv`).  Joined paths compare
+            # the exported names they read: a name read before this call on one side only
+            # must not have set two compared paths apart.
+            if any(raw(var, "nameref") for var in variables.values()):
+                return False
+            for name in loose - self.loose:
+                if name in self.compared_reads:
+                    return False
+            for name in self.loose - loose:
+                if name in self.reading:
+                    return False
+            return True
         # A run lists the known exported values of these names (`record_run`).  A name both
         # list must add the same.  A name one lists only adds nothing on either side and the
         # call never writes it (then it holds the caller's variable at every run).
-        loose = child.read_exported
         chain = frozenset(child.chain_env) | loose
         start = self.start
         for name in chain ^ self.chain:
@@ -272,7 +382,7 @@ class CallMemo:
     def __init__(self, notebook: Callable | None = None):
         self.notebook = notebook
         self._entries: dict[tuple, list[Entry]] = {}
-        self._fruitless: dict[tuple, int] = {}  # key -> entries recorded and never replayed
+        self._uses: dict[tuple, list[int]] = {}  # key -> [entries recorded, calls replayed]
         self.count = 0
         self.recorded = 0
         self.replayed = 0
@@ -280,19 +390,20 @@ class CallMemo:
     def find(self, key: tuple, child: State) -> Entry | None:
         found = next((e for e in self._entries.get(key, ()) if e.fits(child)), None)
         if found is not None:
-            self._fruitless[key] = -1
+            self._uses[key][1] += 1
         return found
 
     def worth_recording(self, key: tuple) -> bool:
-        """Not a call recorded twice that no caller could use (a sweep script called once per
-        job, each job with its own prefix): the calls inside it are shared instead."""
-        return self.count < MAX_ENTRIES and self._fruitless.get(key, 0) < FRUITLESS
+        """Not a call that the callers seldom share (a sweep script called once per job, each
+        job with its own prefix): the calls inside it are shared instead, which a recording
+        around them would hold to stricter terms (`Entry.fits`)."""
+        recorded, replayed = self._uses.get(key, (0, 0))
+        return self.count < MAX_ENTRIES and (recorded < FRUITLESS or 2 * replayed >= recorded)
 
     def keep(self, key: tuple, entry: Entry) -> None:
         self._entries.setdefault(key, []).append(entry)
+        self._uses.setdefault(key, [0, 0])[0] += 1
         self.count += 1
-        if self._fruitless.get(key, 0) >= 0:
-            self._fruitless[key] = self._fruitless.get(key, 0) + 1
 
 
 def remembered_call(interp, child: State, frame: Frame, run: Callable[[State], list[State]]) -> list[State]:
@@ -340,8 +451,10 @@ def record(interp, child: State, frame: Frame, run) -> Entry | None:
     chain = frozenset(child.chain_env) | child.read_exported
     loose = child.read_exported
     watch = Watch(start)
+    watch.chain_env, watch.loose = child.chain_env, frozenset(loose)
     child.vars = {name: tracked(var, name, watch) for name, var in given.items()}
     outer, child.watch = child.watch, watch
+    child.read_exported = ReadSet(loose, watch)
     frames, child.frames = child.frames, (frame,)
     saved = (interp.rec, interp.snapshot, interp._scans, interp._names, interp._scalars, interp.arms_recorded,
              interp.canonical_words, interp.call_memo)
@@ -359,7 +472,7 @@ def record(interp, child: State, frame: Frame, run) -> Entry | None:
         scans, names, scalars, canonical = interp._scans, interp._names, interp._scalars, interp.canonical_words
         (interp.rec, interp.snapshot, interp._scans, interp._names, interp._scalars, interp.arms_recorded,
          interp.canonical_words, interp.call_memo) = saved
-        child.vars, child.frames, child.watch = given, frames, outer
+        child.vars, child.frames, child.watch, child.read_exported = given, frames, outer, loose
     for mine, theirs in ((interp._scans, scans), (interp._names, names), (interp._scalars, scalars),
                          (interp.canonical_words, canonical)):
         for k, v in theirs.items():
@@ -375,11 +488,19 @@ def record(interp, child: State, frame: Frame, run) -> Entry | None:
         for _, name in watch.tracked:
             parts.setdefault(name, set()).add("present")
         depends = tuple(sorted((name, frozenset(found)) for name, found in parts.items()))
+    envs = tuple(watch.runs) if len(watch.runs) == len(rec.runs) and None not in watch.runs else None
+    if envs is not None and (any(raw(var, "nameref") for var in start.values())
+                             or any(e.chain_tail is None or e.env(child.chain_env, loose, start) != run.env
+                                    for e, run in zip(envs, rec.runs))):
+        envs = None  # (made again for this very call, each run's env must come out as it was)
     return Entry(
         depends=depends,
         start=start,
         chain=chain,
-        loose=loose,
+        loose=frozenset(loose),
+        chain_env=child.chain_env,
+        envs=envs,
+        compared_reads=frozenset(watch.compared_reads),
         touched=(frozenset(watch.parts) | watch.absent | watch.wrote | watch.nested
                  | {name for pair in watch.tracked for name in pair}),
         written=frozenset(watch.wrote | watch.nested),
@@ -417,7 +538,11 @@ def replay(interp, entry: Entry, child: State, count_steps: bool = True) -> list
             path = paths[id(run.path)] = prefix + run.path[1:]
         return replace(run, job_id=job_id, platform=platform, path=path)
 
-    rec.runs.extend(moved(r) for r in entry.runs)
+    if entry.envs is not None and child.watch is None:  # (`Entry.fits`)
+        loose, chain_env, variables = child.read_exported, child.chain_env, child.vars
+        rec.runs.extend(replace(moved(r), env=made.env(chain_env, loose, variables)) for r, made in zip(entry.runs, entry.envs))
+    else:
+        rec.runs.extend(moved(r) for r in entry.runs)
     rec.scripts.extend(s if s.job_id == job_id else replace(s, job_id=job_id) for s in entry.scripts)
     for items, into in ((entry.conditions, rec.conditions), (entry.incomplete, rec.incomplete),
                         (entry.diagnostics, rec.diagnostics), (entry.missing, rec.missing)):

@@ -259,6 +259,8 @@ def record_run(interp, st: State, words: list[Val], prefixes, node: Node) -> Non
             env.pop(name, None)
     # Every entry on the way, outermost first: the sweep's config is the subject a reviewer
     # thinks of; entries of arrays looped inside the scripts it calls are reached too.
+    if st.watch is not None:
+        callmemo.note_run(st, prefixes)
     leaf_entries = [v.entry for v in [*(v for _, v in prefixes), *words] if v.entry is not None]
     entries = tuple(dict.fromkeys([*st.chain_entries, *leaf_entries]))
     entry = entries[0] if entries else None

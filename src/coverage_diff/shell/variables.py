@@ -4,6 +4,7 @@ read (`track`: a run's env lists the exported variables its path read)."""
 
 from __future__ import annotations
 
+from . import callmemo
 from .state import Flow, State, Var
 from .values import EMPTY, Val, unknown
 from .wordplan import BASH_SETS, bash_set, is_env_name
@@ -96,7 +97,7 @@ def track(interp, st: State, name: str, var: Var | None) -> None:
         if is_env_name(name):
             interp.rec.reads.add(name)
     if var is not None and var.exported and name not in st.read_exported:
-        st.read_exported = st.read_exported | {name}
+        st.read_exported = st.read_exported | {name} if st.watch is None else callmemo.read_exported(st, name)
 
 
 def pwd(interp, st: State) -> Val:
