@@ -442,8 +442,6 @@ def record(interp, child: State, frame: Frame, run) -> Entry | None:
     """Interpret the call with its own frame only, into a recorder of its own, with this
     interpreter's caches empty (the entry holds everything a first call adds); calls
     inside it are interpreted directly."""
-    from .interp import Recorder
-
     if child.frames[-1] is not frame:
         return None
     given = child.vars  # inside a recorded call, some are that call's `TrackedVar`s
@@ -460,7 +458,7 @@ def record(interp, child: State, frame: Frame, run) -> Entry | None:
              interp.canonical_words, interp.call_memo)
     notebook = interp.call_memo.notebook
     asked = notebook(interp.snapshot) if notebook is not None else None
-    interp.rec = Recorder()
+    interp.rec = type(interp.rec)()  # a `Recorder` of its own
     if asked is not None:
         interp.snapshot = asked
     interp._scans, interp._names, interp._scalars, interp.arms_recorded, interp.canonical_words = {}, {}, {}, {}, {}
