@@ -149,20 +149,23 @@ class JobMemo(AnswerMemo):
         super().__init__(cache, "job-outcome", workers)
         self.context = context or Context()
 
-    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False, context: Context | None = None) -> JobOutcome:
-        """`context`: a build's (its deadline, the same caches), else the memo's own."""
+    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False, context: Context | None = None,
+                  call_memo=None) -> JobOutcome:
+        """`context`: a build's (its deadline, the same caches), else the memo's own; `call_memo`: script
+        calls shared with the other jobs of the world (`shell.CallMemo`)."""
         context = context or self.context
         return self.remember((job.behaviour, settings, open_world), snapshot,
-                             lambda asked: interpret_job(job, asked, settings, open_world=open_world, context=context))
+                             lambda asked: interpret_job(job, asked, settings, open_world=open_world, context=context,
+                                                         call_memo=call_memo))
 
     def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
-                       prefetch: bool = False, context: Context | None = None) -> list[JobOutcome]:
+                       prefetch: bool = False, context: Context | None = None, call_memo=None) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
         costs tens of milliseconds (worth a fork for two); a real outcome a few."""
         context = context or self.context
         return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
                                   lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world,
-                                                                        context=context),
+                                                                        context=context, call_memo=call_memo),
                                   min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch)
 
     @property

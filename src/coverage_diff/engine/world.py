@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..context import Context
 from ..model import Assumption, Condition, ConfigEntry, Frame, Job, Location, Run
-from ..shell import JobOutcome, ScriptCall, interpret_job, interpret_script
+from ..shell import CallMemo, JobOutcome, ScriptCall, interpret_job, interpret_script
 from ..snapshot import Snapshot
 from . import parallel, store
+from .memo import AskedSnapshot
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -64,6 +65,9 @@ class SharedWorld:
         self._outcomes: dict[Job, JobOutcome] = {}
         self._scripts: dict[tuple[str, str], JobOutcome] = {}
         self._interpreted: dict[tuple, Job] = {}  # share key -> the job of that key that was interpreted
+        # Script calls shared across its jobs (vLLM's PD sweeps call one script alike): exact, see shell/callmemo.py.
+        # Each process computing outcomes fills its own copy.
+        self.calls = CallMemo(notebook=AskedSnapshot)
 
     def outcome(self, job: Job) -> JobOutcome:
         found = self._outcomes.get(job)
@@ -111,8 +115,8 @@ class SharedWorld:
 
     def _interpret(self, job: Job) -> JobOutcome:
         if self.memo is not None:
-            return self.memo.interpret(job, self.snapshot, self.settings, open_world=True)
-        return interpret_job(job, self.snapshot, self.settings, open_world=True, context=self.context)
+            return self.memo.interpret(job, self.snapshot, self.settings, open_world=True, call_memo=self.calls)
+        return interpret_job(job, self.snapshot, self.settings, open_world=True, context=self.context, call_memo=self.calls)
 
     def _keep(self, job: Job, outcome: JobOutcome) -> None:
         self._outcomes[job] = outcome
@@ -254,7 +258,7 @@ def prefetch(pairs: Sequence[Pair]) -> None:
             by_memo.setdefault(id(world), (world, []))[1].append(job)
     for world, jobs in by_memo.values():
         if len(jobs) >= 2:  # one job: computed when asked for, as without this
-            found = world.memo.interpret_many(jobs, world.snapshot, world.settings, open_world=True)
+            found = world.memo.interpret_many(jobs, world.snapshot, world.settings, open_world=True, call_memo=world.calls)
             for job, outcome in zip(jobs, found):
                 world._keep(job, outcome)
     if len(alone) >= 2:
@@ -293,7 +297,7 @@ class Later:
 
 def _interpret_pair(pair: Pair) -> JobOutcome:
     world, job = pair
-    return interpret_job(job, world.snapshot, world.settings, open_world=True, context=world.context)
+    return interpret_job(job, world.snapshot, world.settings, open_world=True, context=world.context, call_memo=world.calls)
 
 
 def _missing(pairs: Sequence[Pair]) -> list[Pair]:

@@ -10,6 +10,8 @@ from .state import State, Var
 
 
 def loop_fingerprint(st: State) -> int:
+    if st.watch is not None:
+        st.watch.compared(st.vars)
     return hash((frozenset((name, var_fingerprint(var)) for name, var in st.vars.items()), st.positional, st.cwd,
                  st.stdin and tuple(st.stdin)))
 
@@ -97,6 +99,8 @@ def _join_key(s: State, ref: dict[str, Var]):
     if s.flow:
         return id(s)
     vars_ = s.vars
+    if s.watch is not None:
+        s.watch.compared(vars_)
     differ = frozenset((name, var_fingerprint(var)) for name, var in vars_.items()
                        if var is not (old := ref.get(name)) and var != old)
     return (s.status, s.cwd, differ, frozenset(name for name in ref if name not in vars_) if len(ref) > len(vars_) or differ else ())
