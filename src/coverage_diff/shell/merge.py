@@ -65,7 +65,7 @@ def widen(st: State, other: State, when: str) -> None:
         return
     for name in set(st.vars) | set(other.vars):
         mine, theirs = st.vars.get(name), other.vars.get(name)
-        if mine == theirs:
+        if mine is theirs or mine == theirs:
             continue
         old = mine or theirs
         st.vars[name] = Var(None, old.is_array, old.assoc, bool((mine and mine.exported) or (theirs and theirs.exported)),
