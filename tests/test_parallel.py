@@ -103,6 +103,33 @@ def test_the_costliest_items_are_handed_out_first(tmp_path):
         assert log == sorted(log, key=order.index)
 
 
+def test_items_of_one_key_go_to_one_process_in_their_order(tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+
+    def note(n):
+        with open(taken / str(os.getpid()), "a") as log:
+            log.write(f"{n}\n")
+        return n * n
+
+    kin = {1: "a", 4: "a", 9: "a", 2: "b", 6: "b", 10: "b", 11: "b"}  # the rest: None, handed out alone
+    costs = [1] * 12
+    costs[1] = 50  # batch "a" costs 52, so it goes out first; "b" (4) after the single 5
+    costs[5] = 5
+    got = parallel.fork_map(meeting(tmp_path / "met", 2, note), range(12), workers=2, cost=costs.__getitem__,
+                            together=kin.get)
+    assert got == [n * n for n in range(12)]
+    logs = [[int(n) for n in log.read_text().split()] for log in taken.iterdir()]
+    assert len(logs) == 2 and sorted(n for log in logs for n in log) == list(range(12))
+    for key in ("a", "b"):
+        members = [n for n, k in kin.items() if k == key]
+        holder = [log for log in logs if members[0] in log]
+        assert len(holder) == 1  # one process did all of them, one after the other, in their order
+        at = holder[0].index(members[0])
+        assert holder[0][at:at + len(members)] == members
+    assert parallel._batches(list(range(12)), costs.__getitem__, kin.get)[:3] == [[1, 4, 9], [5], [2, 6, 10, 11]]
+
+
 def test_a_child_that_raises_or_dies_has_its_items_done_here():
     def flaky(n):
         if parallel.in_child():

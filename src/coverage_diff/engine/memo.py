@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,12 +78,14 @@ class AnswerMemo:
         return value
 
     def remember_many(self, keys: list[tuple], snapshot: Snapshot, compute, *, min_batch: int = 2,
-                      prefetch: bool = False, cost: Callable[[int], float] | None = None) -> list:
+                      prefetch: bool = False, cost: Callable[[int], float] | None = None,
+                      together: Callable[[int], Hashable] | None = None) -> list:
         """`[remember(key, snapshot, lambda asked: compute(position, asked)) for position, key in enumerate(keys)]`,
         with the keys nothing holds computed on every core (`parallel.fork_map`) when
         there are at least `min_batch` of them.  `prefetch`: the caller asks for each
         key again later, so a key found now is not counted as reused.  `cost`: position ->
-        an estimate of what computing it costs (`parallel.fork_map`)."""
+        an estimate of what computing it costs; `together`: position -> the key of the
+        positions best computed by one process (both: `parallel.fork_map`)."""
         values: dict[int, object] = {}
         missing: list[tuple[int, list]] = []  # (position, variants stored on disk)
         for position, key in enumerate(keys):
@@ -99,7 +101,7 @@ class AnswerMemo:
             return asked.answers(), value
 
         computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch,
-                                     workers=self.workers, cost=cost)
+                                     workers=self.workers, cost=cost, together=together)
         for (position, stored), (answers, value) in zip(missing, computed):
             key = keys[position]
             again, _ = self._lookup(key, snapshot, count=False)  # a key twice in one batch: its first answer
@@ -163,16 +165,19 @@ class JobMemo(AnswerMemo):
 
     def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
                        prefetch: bool = False, context: Context | None = None, call_memo=None,
-                       cost: Callable[[Job], float] | None = None) -> list[JobOutcome]:
+                       cost: Callable[[Job], float] | None = None,
+                       together: Callable[[Job], Hashable] | None = None) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
         costs tens of milliseconds (worth a fork for two); a real outcome a few.  `cost`:
-        an estimate of each job's (`parallel.fork_map`)."""
+        an estimate of each job's, `together`: the key of the jobs best interpreted by one
+        process (`parallel.fork_map`)."""
         context = context or self.context
         return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
                                   lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world,
                                                                         context=context, call_memo=call_memo),
                                   min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch,
-                                  cost=(lambda position: cost(jobs[position])) if cost is not None else None)
+                                  cost=(lambda position: cost(jobs[position])) if cost is not None else None,
+                                  together=(lambda position: together(jobs[position])) if together is not None else None)
 
     @property
     def closed(self) -> "ClosedHook":

@@ -32,7 +32,7 @@ import signal
 import struct
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 try:
@@ -79,18 +79,20 @@ def usable_cores() -> int:
 
 
 def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2, workers: int | None = None,
-             cost: Callable[[T], float] | None = None) -> list[R]:
+             cost: Callable[[T], float] | None = None, together: Callable[[T], Hashable] | None = None) -> list[R]:
     """`[fn(item) for item in items]`, on several processes when there are at least
     `min_items` items (below that a fork costs more than it saves); `workers`: see
     `worker_count`.  Items are handed out in their order, unless the caller can foretell
     what each costs (`cost`): then the costliest first (equal ones in their order), so
-    that no costly item is left to one process at the end while the others wait."""
+    that no costly item is left to one process at the end while the others wait.
+    `together`: items with one key (other than None) are handed out as one, in their
+    order, to the process that then does work they share once (the calls an open world's
+    jobs share: `engine/world.py`); such a batch costs what its items cost together."""
     items = list(items)
     count = min(worker_count(workers), len(items))
     if count < 2 or len(items) < min_items or not hasattr(os, "fork") or fcntl is None:
         return [fn(item) for item in items]
-    positions = range(len(items))
-    queue = _Queue.open(sorted(positions, key=lambda i: -cost(items[i])) if cost is not None else positions)
+    queue = _Queue.open(_batches(items, cost, together))
     if queue is None:
         return [fn(item) for item in items]
     started = _fork(fn, items, [queue] * (count - 1))
@@ -114,6 +116,25 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2, wo
     finally:
         queue.close()
     return [results[position] for position in range(len(items))]
+
+
+def _batches(items: list, cost, together) -> list[list[int]]:
+    """The positions of `items` as `_Queue` hands them out: batches of one, or of all
+    the items of a `together` key (where its first item stands), costliest first."""
+    batches: list[list[int]] = []
+    by_key: dict = {}
+    for position, item in enumerate(items):
+        key = together(item) if together is not None else None
+        if key is None:
+            batches.append([position])
+        elif key in by_key:
+            by_key[key].append(position)
+        else:
+            by_key[key] = [position]
+            batches.append(by_key[key])
+    if cost is not None:
+        batches.sort(key=lambda batch: -sum(cost(items[i]) for i in batch))
+    return batches
 
 
 def _take(fn, items: list, queue: "_Queue", results: dict) -> tuple[int, Exception] | None:
@@ -144,11 +165,12 @@ class _Queue:
     twice is computed twice with the same result, and one that no one delivers is
     computed by the parent at the end."""
 
-    def __init__(self, order: Sequence[int], counter: mmap.mmap, lock):
+    def __init__(self, order: Sequence[list[int]], counter: mmap.mmap, lock):
         self.order, self.counter, self.lock = order, counter, lock
 
     @classmethod
-    def open(cls, order: Sequence[int]) -> "_Queue | None":
+    def open(cls, order: Sequence[list[int]]) -> "_Queue | None":
+        """`order`: the batches of positions, in the order they are handed out."""
         try:
             lock = tempfile.TemporaryFile()
         except OSError:
@@ -164,7 +186,7 @@ class _Queue:
             taken = self._advance(1)
             if taken is None or taken >= len(self.order):
                 return
-            yield self.order[taken]
+            yield from self.order[taken]
 
     def stop(self) -> None:
         """Hand out nothing more."""

@@ -122,6 +122,15 @@ class SharedWorld:
         real = self.real.get(job.id)
         return real.steps if real is not None else 0
 
+    def kin(self, job: Job) -> frozenset[str] | None:
+        """The repository scripts `job` called in its real world, the key of the jobs one
+        process should interpret (None: it called none).  Jobs that call the same scripts
+        share those calls through the process's `CallMemo`: a sweep's first job records
+        them and the others replay them, where two processes would each record them."""
+        real = self.real.get(job.id)
+        scripts = frozenset(call.path for call in real.scripts) if real is not None else frozenset()
+        return scripts or None
+
     def _interpret(self, job: Job) -> JobOutcome:
         if self.memo is not None:
             return self.memo.interpret(job, self.snapshot, self.settings, open_world=True, call_memo=self.calls)
@@ -268,12 +277,18 @@ def prefetch(pairs: Sequence[Pair]) -> None:
     for world, jobs in by_memo.values():
         if len(jobs) >= 2:  # one job: computed when asked for, as without this
             found = world.memo.interpret_many(jobs, world.snapshot, world.settings, open_world=True, call_memo=world.calls,
-                                              cost=world.estimate)
+                                              cost=world.estimate, together=world.kin)
             for job, outcome in zip(jobs, found):
                 world._keep(job, outcome)
     if len(alone) >= 2:
         _keep(alone, parallel.fork_map(_interpret_pair, alone, workers=alone[0][0].workers,
-                                       cost=lambda pair: pair[0].estimate(pair[1])))
+                                       cost=lambda pair: pair[0].estimate(pair[1]), together=_kin))
+
+
+def _kin(pair: Pair) -> tuple | None:
+    world, job = pair
+    scripts = world.kin(job)
+    return (id(world), scripts) if scripts is not None else None
 
 
 def compute_here(pairs: Sequence[Pair]) -> None:
