@@ -84,42 +84,44 @@ def test_a_costly_item_leaves_the_rest_to_the_other_processes(tmp_path, workers)
     assert no_children_left()
 
 
-def test_the_costliest_items_are_handed_out_first(tmp_path):
-    taken = tmp_path / "taken"
+def noting(taken, fn):
+    """`fn`, each call first noting its item in a file of the process that takes it."""
     taken.mkdir()
 
     def note(n):
         with open(taken / str(os.getpid()), "a") as log:
             log.write(f"{n}\n")
-        return -n
+        return fn(n)
 
+    return note
+
+
+def taken_by_process(taken) -> list[list[int]]:
+    return [[int(n) for n in log.read_text().split()] for log in taken.iterdir()]
+
+
+def test_the_costliest_items_are_handed_out_first(tmp_path):
     costs = [5, 4, 1, 9, 3, 2, 0, 9, 0, 1, 4, 7]
     order = [3, 7, 11, 0, 1, 10, 4, 5, 2, 9, 6, 8]  # by cost, the equal ones in their order
+    note = noting(tmp_path / "taken", lambda n: -n)
     got = parallel.fork_map(meeting(tmp_path / "met", 2, note), range(12), workers=2, cost=costs.__getitem__)
     assert got == [-n for n in range(12)]
-    logs = [[int(n) for n in log.read_text().split()] for log in taken.iterdir()]
+    logs = taken_by_process(tmp_path / "taken")
     assert len(logs) == 2 and sorted(n for log in logs for n in log) == list(range(12))
     for log in logs:  # each process took its items in that order
         assert log == sorted(log, key=order.index)
 
 
 def test_items_of_one_key_go_to_one_process_in_their_order(tmp_path):
-    taken = tmp_path / "taken"
-    taken.mkdir()
-
-    def note(n):
-        with open(taken / str(os.getpid()), "a") as log:
-            log.write(f"{n}\n")
-        return n * n
-
     kin = {1: "a", 4: "a", 9: "a", 2: "b", 6: "b", 10: "b", 11: "b"}  # the rest: None, handed out alone
     costs = [1] * 12
     costs[1] = 50  # batch "a" costs 52, so it goes out first; "b" (4) after the single 5
     costs[5] = 5
+    note = noting(tmp_path / "taken", lambda n: n * n)
     got = parallel.fork_map(meeting(tmp_path / "met", 2, note), range(12), workers=2, cost=costs.__getitem__,
                             together=kin.get)
     assert got == [n * n for n in range(12)]
-    logs = [[int(n) for n in log.read_text().split()] for log in taken.iterdir()]
+    logs = taken_by_process(tmp_path / "taken")
     assert len(logs) == 2 and sorted(n for log in logs for n in log) == list(range(12))
     for key in ("a", "b"):
         members = [n for n, k in kin.items() if k == key]
