@@ -113,13 +113,14 @@ class CaseArms:
 
 def per_node(fn=None, *, keep=None):
     """Memoise a function of a syntax node alone (its shape, never the state): the result is
-    shared by every later call, so callers only read it.  Keyed by node id: trees live for
-    the process (`parse.parse_source` keeps them), so an id names one node, and keeping ids
-    rather than nodes does not keep each node's children alive.  `keep`: which results are
-    worth keeping (the others are worked out again at each call)."""
+    shared by every later call, so callers only read it.  Keyed by node id, which names one
+    node among live trees only: the memo holds each node it answers for (`held`, which keeps
+    its tree alive), so no other node can come to have that id while the answer is kept.
+    `keep`: which results are worth keeping (the others are worked out again at each call)."""
     if fn is None:
         return lambda f: per_node(f, keep=keep)
     memo: dict = {}
+    held: dict = {}
 
     def once(node):
         found = memo.get(node.id)
@@ -128,7 +129,9 @@ def per_node(fn=None, *, keep=None):
             if keep is None or keep(found):
                 if len(memo) >= MAX_MEMO:
                     memo.clear()
+                    held.clear()
                 memo[node.id] = found
+                held[node.id] = node
         return found
 
     once.__doc__, once.__name__, once.memo = fn.__doc__, fn.__name__, memo
