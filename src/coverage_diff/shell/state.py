@@ -117,9 +117,6 @@ class State:
 
     def resolve(self, name: str) -> str:
         """The variable a name stands for, through namerefs (bash stops a cycle too)."""
-        var = self.vars.get(name)
-        if var is None or not var.nameref:  # (nearly every name)
-            return name
         for _ in range(8):
             var = self.vars.get(name)
             if var is None:
@@ -132,9 +129,6 @@ class State:
         return name
 
     def get(self, name: str) -> Var | None:
-        var = self.vars.get(name)
-        if var is None or not var.nameref:
-            return var
         return self.vars.get(self.resolve(name))
 
     def set(self, name: str, var: Var | None) -> None:
