@@ -12,6 +12,8 @@ from coverage_diff.audit.facts import dependency_covers
 from coverage_diff.audit.rules.value_mismatch import accepts
 from coverage_diff.model import Severity
 
+from test_reasons import recorded  # the condition a guard records in a script
+
 from .conftest import SWEEP, audit_repo, by_rule, make_repo, repo_files, step
 
 DEFAULT = step("Default sweep", "bash sweep/run_sweep.sh")
@@ -216,23 +218,47 @@ def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
         ('[[ -n "$X" ]]', "0", True),
         ("[[ $X ]]", "false", True),
         ('[[ "${X:-0}" == "1" ]]', "True", False),
+        ('[[ "${X:-0}" == "0" ]]', "0", False),  # the default's value: no different from unset
+        ('[[ "${X-0}" == "0" ]]', "", True),  # set but empty is not unset for `-`
+        ('[[ "${X:+on}" == "on" ]]', "anything", True),
         ('[[ "$X" == "1" ]]', "1", True),
         ("[[ $X == tru* ]]", "true", True),
         ('[[ $X == "tru*" ]]', "true", False),
+        ('[[ $X == "tru"* ]]', "true", True),  # only the quoted part is literal
+        ('[[ "1" == "$X" ]]', "1", True),
         ('[ "$X" = 1 ]', "yes", False),
+        ('[ "$X" = "1" ]', "1", True),
+        ("test $X = 1", "yes", False),
+        ('[ ! "$X" = 1 ]', "yes", False),
+        ('[ "$X" = tru* ]', "true", False),  # `[` compares strings: no pattern
         ("[[ $X -eq 1 ]]", "True", False),
         ("[[ $X -eq 1 ]]", "1", True),
+        ('[ "$X" -eq 1 ]', "+1", True),
         ('[[ "$X" =~ ^(1|true)$ ]]', "true", True),
+        ('[[ "$X" =~ "a.b" ]]', "axb", False),  # a quoted regex matches itself
+        ('[[ -d "$X" ]]', "dir", None),
         ('[[ "$X" == 1 && -n "$Y" ]]', "True", None),
         ('[[ "$X" == "$Y" ]]', "True", None),
-        ("1|true)", "yes", False),
-        ("1|true)", "true", True),
+        ('[[ "${X/a/b}" == b ]]', "a", None),  # an expansion the structure does not evaluate
+        ('[[ "$(echo "$X")" == 1 ]]', "1", None),
+        ('case "$X" in 1|true)', "yes", False),
+        ('case "$X" in 1|true)', "true", True),
+        ('case "$X" in "t"*)', "true", True),
+        ('case "$X" in "t*")', "true", False),
+        ('case "$X" in @(a|b))', "a", None),  # an extended glob: not evaluated here
         ('case "$2" in accepted | monitored)', "accepted", None),  # an argument the value reached: not evaluated here
         ('[ "${1}" = on ]', "off", None),
     ],
 )
 def test_guard_evaluator(guard, value, expected):
-    assert accepts(guard, "X", value) is expected
+    assert accepts(recorded(guard), "X", value) is expected
+
+
+def test_a_guard_is_found_by_the_words_it_expands():
+    # `grep` is no test: the guard is kept (the finding would rest on it) and not evaluated
+    condition = recorded('echo "${X:-}" | grep -q on')
+    assert "X" in condition.compares.reads and accepts(condition, "X", "on") is None
+    assert recorded('[[ "$X" == 1 || -z "${Y}" ]]').compares.reads == ("X", "Y")
 
 
 # --------------------------------------------------------------------------- optional-only

@@ -281,8 +281,9 @@ class Interpreter:
             r.no_errexit -= 1
             if r.status is None and not r.flow:
                 text = self.text(node)
-                cond_t = Condition(self.loc(r, node), text, (), True)
-                cond_f = Condition(cond_t.location, text, (), False)
+                compares = conditions.comparison(node)
+                cond_t = Condition(self.loc(r, node), text, (), True, compares)
+                cond_f = Condition(cond_t.location, text, (), False, compares)
                 # Both outcomes are this job's (`command -v tool`: the runner may have it or not).
                 self.rec.conditions.update(dict.fromkeys((cond_t, cond_f)))
                 other = r.fork()
