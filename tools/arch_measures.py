@@ -55,7 +55,7 @@ import networkx as nx
 WINGS = ("engine",)
 PIPELINE = (
     ("model", "kinds", "words", "isolation", "gitcmd", "__init__", "engine.__init__", "engine.store"),
-    ("snapshot", "config", "cache", "parallel", "stored", "engine.cache", "engine.parallel"),
+    ("snapshot", "config", "cache", "parallel", "stored", "engine.cache", "engine.parallel", "engine.stored"),
     ("ci", "treecheck"),  # treecheck checks the files the front-ends read
     ("shell",),
     ("memo", "subjects", "graph", "inventory", "world", "engine.memo", "engine.build", "engine.world"),

@@ -6,6 +6,7 @@ them fast lives here, apart: the session that opens a repository (`session`), th
 building of inventories (`build`), outcomes reused by the answers they rest on
 (`memo`), the open world's implementation (`world`), the history walk (`walk`), what is
 kept about an inventory while it lives (`store`), what is stored and how (`persist`,
-`cache`) and the process pool (`parallel`).  The analyses reach it through
+`cache`), the outputs a repeated command is answered from (`stored`: `cli.main` reads it
+without loading the rest) and the process pool (`parallel`).  The analyses reach it through
 `world.open_world` and `store.derived` only.
 """
