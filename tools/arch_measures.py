@@ -60,7 +60,7 @@ PIPELINE = (
     ("shell",),
     ("memo", "subjects", "graph", "inventory", "world", "engine.memo", "engine.build", "engine.world"),
     ("reasons", "identity", "diff", "audit", "explain", "history", "acknowledge", "baseline", "suppress",
-     "engine.walk", "engine.persist"),
+     "engine.walk", "engine.commits", "engine.persist"),
     ("report",),
     ("api", "engine.session"),
     ("github", "bot", "delivery", "commands", "cli", "__main__"),
