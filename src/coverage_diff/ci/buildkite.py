@@ -39,6 +39,7 @@ from .yamlload import Map, Seq, YamlError, load, type_name
 SYSTEM = "buildkite"
 NAME = "Buildkite"
 DIRECTORIES = (".buildkite/",)
+WORKSPACE_FILLED = False  # a step starts from the checkout alone
 
 # vLLM's generator (pydantic `Step`): every other key is silently ignored.
 VLLM_STEP_KEYS = frozenset(

@@ -27,6 +27,11 @@ class FrontEnd(Protocol):
     SYSTEM: str  # `Job.system` of its jobs, and the first part of their ids
     NAME: str  # how its users call it
     DIRECTORIES: tuple[str, ...]  # path prefixes of its files: a commit that changes one may change its jobs
+    # Whether its jobs may start with files in the workspace the checkout does not have (the
+    # interpreter then takes a missing file to be possibly there): a GitHub Actions step runs after
+    # the job's earlier steps (actions, downloads, builds); a GitLab job receives earlier stages'
+    # artifacts and its caches.
+    WORKSPACE_FILLED: bool
 
     def globs(self, settings) -> tuple[str, ...]:
         """The settings' globs of the files it starts from."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from .. import deadline
+from ..ci import workspace_filled
 from ..config import Settings
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
@@ -40,10 +41,6 @@ from .syntax import STATEMENTS, node_text, statements
 from .values import Val, unknown
 
 CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
-# CI systems whose jobs may start with files in the workspace the checkout does not have: a
-# GitHub Actions step runs after the job's earlier steps (actions, downloads, builds); a GitLab
-# job receives earlier stages' artifacts and its caches.
-RUNNER_FILLED = frozenset({"github-actions", "gitlab"})
 
 
 @dataclass
@@ -94,7 +91,7 @@ class Interpreter:
 
     def run_job(self, job: Job) -> JobOutcome:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
-        self.written = job.system in RUNNER_FILLED
+        self.written = workspace_filled(job.system)  # files the checkout lacks may be there
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
         sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
