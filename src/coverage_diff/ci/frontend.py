@@ -32,6 +32,10 @@ class FrontEnd(Protocol):
     # the job's earlier steps (actions, downloads, builds); a GitLab job receives earlier stages'
     # artifacts and its caches.
     WORKSPACE_FILLED: bool
+    # Whether a job's `source_file_dependencies` decide if it runs on a change to a file (Buildkite's
+    # step filters, which the path-filter-gap audit checks); a workflow's `paths:` on GitHub say
+    # which pushes and pull requests start it, a question the audit does not ask of them.
+    FILTERS_BY_PATH: bool
 
     def globs(self, settings) -> tuple[str, ...]:
         """The settings' globs of the files it starts from."""
