@@ -151,6 +151,27 @@ def test_covered_script_is_no_gap(tmp_path):
     assert not by_rule(audit(tmp_path, DEFAULT + SPECIAL), "path-filter-gap")
 
 
+def test_a_workflow_path_filter_is_no_step_filter(tmp_path):
+    # A GitHub workflow's `paths:` decide which pushes start it, not whether a step runs: the
+    # script outside them is no gap (a Buildkite step with the same filter would be one).
+    workflow = """on:
+  push:
+    paths: ["src/**"]
+jobs:
+  unit:
+    runs-on: ubuntu-latest
+    steps:
+      - run: bash ci/unit.sh
+"""
+    repo = make_repo(tmp_path, {".github/workflows/ci.yml": workflow, "ci/unit.sh": "pytest tests\n", "tests/test_a.py": ""})
+    session = Session(repo)
+    try:
+        assert [job.source_file_dependencies for job in session.inventory("HEAD").jobs] == [("src/**",)]
+    finally:
+        session.close()
+    assert not by_rule(audit_repo(repo, rules=["path-filter-gap"]), "path-filter-gap")
+
+
 def test_dependency_matching_follows_the_generator():
     assert dependency_covers(["tests/v1/"], "tests/v1/a/run.sh")
     assert dependency_covers(["tests/v1/run.sh"], "tests/v1/run.sh")
