@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import inspect
+import shlex
+import subprocess
 
 from coverage_diff.engine.session import Session
 from coverage_diff.audit import RULES, rule, run_audit
@@ -232,9 +234,9 @@ def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
     assert not by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")
 
 
-@pytest.mark.parametrize(
-    ("guard", "value", "expected"),
-    [
+# A guard, a value given to X, and whether the value changes the guard's outcome from X unset
+# (None: not evaluated statically).
+GUARDS = [
         ('[[ -n "${X:-}" ]]', "True", True),
         ('[[ -n "$X" ]]', "0", True),
         ("[[ $X ]]", "false", True),
@@ -269,10 +271,20 @@ def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
         ('case "$X" in @(a|b))', "a", None),  # an extended glob: not evaluated here
         ('case "$2" in accepted | monitored)', "accepted", None),  # an argument the value reached: not evaluated here
         ('[ "${1}" = on ]', "off", None),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("guard", "value", "expected"), GUARDS)
 def test_guard_evaluator(guard, value, expected):
     assert accepts(recorded(guard), "X", value) is expected
+
+
+@pytest.mark.parametrize(("guard", "value", "expected"), [row for row in GUARDS if row[2] is not None])
+def test_guard_evaluator_agrees_with_bash(guard, value, expected):
+    def outcome(assignment: str) -> str:
+        test = f"{guard} echo T ;; *) echo F ;; esac" if guard.startswith("case") else f"if {guard}; then echo T; else echo F; fi"
+        return subprocess.run(["bash", "-c", f"shopt -s extglob\n{assignment}\n{test}"], capture_output=True, text=True).stdout
+    assert (outcome(f"X={shlex.quote(value)}") != outcome("unset X")) is expected
 
 
 def test_a_guard_is_found_by_the_words_it_expands():
