@@ -6,7 +6,7 @@ Collects the jobs of `rev` (not timed), then interprets every job in the closed
 world and the first `--open` jobs that call a sweep script in the open world
 (as explanations do), each with no memo, and prints the process CPU time of
 each pass. The first pass includes parsing each script once (tree-sitter trees
-are cached per blob for the process), later passes do not.
+are kept per blob in the session's context, as a command keeps them), later passes do not.
 
 It also prints a digest of every outcome (runs, conditions, reads, incompletes,
 script calls), so two versions of the interpreter can be checked to compute the
@@ -53,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def one_pass():
             start = time.process_time()
-            closed = [interpret_job(job, snapshot, settings) for job in jobs]
+            closed = [interpret_job(job, snapshot, settings, context=session.context) for job in jobs]
             middle = time.process_time()
-            opened = [interpret_job(job, snapshot, settings, open_world=True) for job in sweeps]
+            opened = [interpret_job(job, snapshot, settings, open_world=True, context=session.context) for job in sweeps]
             return closed, opened, middle - start, time.process_time() - middle
 
         print(f"{len(jobs)} jobs closed, {len(sweeps)} open")

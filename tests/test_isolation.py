@@ -60,15 +60,14 @@ def test_a_job_the_interpreter_fails_on_is_a_diagnostic_and_the_rest_is_analysed
 
 
 def test_a_pipeline_file_a_front_end_fails_on_is_a_diagnostic(repo, monkeypatch):
-    from coverage_diff.ci import buildkite, file_memo
+    from coverage_diff.ci import buildkite
 
-    monkeypatch.setattr(file_memo, "MEMO", file_memo.FileMemo())  # read the files, not what an earlier test kept
-    real = buildkite._read_file_uncached
+    real = buildkite._read_file_uncached  # (a new session's memo is empty: every file is read)
 
-    def read(snapshot, path, settings, result, reader, *context):
+    def read(snapshot, path, settings, result, reader, *rest):
         if path.endswith("distributed.yaml"):
             raise KeyError("surprise")
-        return real(snapshot, path, settings, result, reader, *context)
+        return real(snapshot, path, settings, result, reader, *rest)
 
     monkeypatch.setattr(buildkite, "_read_file_uncached", read)
     session = Session(repo, use_cache=False)

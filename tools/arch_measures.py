@@ -20,7 +20,9 @@ Reads every module's syntax tree (nothing is imported or run) and prints:
   `setattr(x, "_name", ...)`; reads of `x.__dict__` are counted beside them;
 - module-level state: names rebound through `global`, module-level containers
   that some function mutates, module-level instances of the package's own
-  (unfrozen) classes, `lru_cache`/`cache` on module functions, and forks;
+  (unfrozen) classes, `lru_cache`/`cache` on module functions, and forks; and
+  which of those places lie outside the engine (`state_outside`: issue 19 wants none
+  there but pure, bounded memos);
 - parameters named `inventory` and how many carry no annotation.
 
 `--list` names every place counted; `--json` prints the numbers as one object.
@@ -77,6 +79,7 @@ CONTAINER_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter
                    "WeakValueDictionary", "WeakSet"}
 DICT_WRITES = {"setdefault", "update", "pop", "popitem", "clear", "__setitem__"}
 CACHE_DECORATORS = {"lru_cache", "cache"}
+IMMUTABLE_BUILTINS = {"str", "int", "float", "bytes", "tuple", "frozenset"}
 
 
 @dataclass
@@ -296,7 +299,8 @@ def _once(m: Measures, measure: str, module: Module, line: int, detail: str) -> 
 
 
 def _project_classes(modules: dict[str, Module]) -> dict[str, bool]:
-    """Class name -> whether its instances are values (a frozen dataclass, a NamedTuple, an Enum)."""
+    """Class name -> whether its instances are values (a frozen dataclass, a NamedTuple, an Enum, or a
+    subclass of an immutable builtin with no attributes of its own: `__slots__ = ()`)."""
     out = {}
     for module in modules.values():
         for node in ast.walk(module.tree):
@@ -304,6 +308,8 @@ def _project_classes(modules: dict[str, Module]) -> dict[str, bool]:
                 frozen = any("frozen=True" in ast.unparse(d) for d in node.decorator_list)
                 frozen |= any(ast.unparse(b).split(".")[-1] in ("NamedTuple", "Enum", "IntEnum", "StrEnum", "Exception")
                               for b in node.bases)
+                frozen |= (any(ast.unparse(b) in IMMUTABLE_BUILTINS for b in node.bases)
+                           and any(isinstance(s, ast.Assign) and ast.unparse(s) == "__slots__ = ()" for s in node.body))
                 out[node.name] = out.get(node.name, False) or frozen
     return out
 
@@ -338,6 +344,16 @@ def _module_state(m: Measures, module: Module, classes: dict[str, bool]) -> None
             mutated.add(node.func.value.id)
     for name in sorted(set(containers) & mutated):
         m.note("module-level containers mutated", module, containers[name], name)
+
+
+STATE = ("module-level switches (global)", "module-level containers mutated", "module-level instances",
+         "process-wide caches (lru_cache)", "forks")
+
+
+def state_outside(m: Measures) -> list[str]:
+    """Every place of module-level state (`STATE`) in a module outside the wings (`engine/`)."""
+    return [place for measure in STATE for place in m.places.get(measure, [])
+            if place.split(":")[0].split(".")[0] not in WINGS]
 
 
 # --------------------------------------------------------------------------- summaries
@@ -421,6 +437,7 @@ def summary(m: Measures) -> dict:
         "module-level instances": count.get("module-level instances", 0),
         "process-wide caches (lru_cache)": count.get("process-wide caches (lru_cache)", 0),
         "forks": count.get("forks", 0),
+        "module-level state outside engine/": len(state_outside(m)),
         "modules naming a diff kind": count.get("modules naming a diff kind", 0),
         "modules outside ci/ naming a CI system": count.get("modules outside ci/ naming a CI system", 0),
         "inventory parameters": count.get("inventory parameters", 0),
@@ -454,6 +471,8 @@ def text(m: Measures, listed: bool) -> str:
             if m.places.get(key):
                 lines.append(f"\n{key}:")
                 lines += [f"  {p}" for p in m.places[key]]
+        lines.append("\nmodule-level state outside engine/:")
+        lines += [f"  {p}" for p in state_outside(m)]
     return "\n".join(lines) + "\n"
 
 

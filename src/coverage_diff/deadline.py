@@ -5,10 +5,11 @@ the machine.  This one is the last resort against input none of them foresaw: wh
 revision's analysis has taken `max-seconds`, what is left of it is not analysed.  The
 front-ends read no further CI file, no further job is interpreted and the job being
 interpreted stops; each becomes an `incomplete` entry, and the revision gets one
-diagnostic.  Because what such a run reports depends on the machine, nothing the process
-makes after its first deadline passed is stored in the persistent cache (`tripped`).
+diagnostic.  Because what such a run reports depends on the machine, nothing a session
+makes after its first deadline passed is stored in the persistent cache (`Watch.tripped`).
 The budget covers building the revision's inventory (`engine/build.build_inventory` starts
-and stops it); explaining a diff's losses afterwards is bounded by steps alone.
+it on the session's `Watch` and hands it on in the build's `context.Context`); explaining a
+diff's losses afterwards is bounded by steps alone.
 
 `clock` is the one place time is read: tests replace it with a counter, so no test
 depends on wall time.
@@ -25,50 +26,46 @@ REASON = "wall-clock budget"  # every incomplete entry the budget makes starts w
 class Deadline:
     """When the revision being analysed must stop."""
 
-    def __init__(self, seconds: int):
+    def __init__(self, seconds: int, watch: Watch | None = None):
         self.seconds = seconds
         self.at = clock() + seconds
         self.passed = False
+        self.watch = watch  # told when it passes
 
     def expired(self) -> bool:
         if not self.passed and clock() > self.at:
             self.passed = True
-            _tripped[0] = True
+            if self.watch is not None:
+                self.watch.passed = True
         return self.passed
 
     def reason(self, what: str) -> str:
         return f"{REASON} of the revision (max-seconds = {self.seconds}) used up: {what}"
 
 
-_current: list[Deadline | None] = [None]
-_tripped = [False]
+class Watch:
+    """The deadlines of one session, one revision at a time: the one running, and whether
+    any passed (then the session's cache stores nothing more)."""
 
+    def __init__(self) -> None:
+        self.running: Deadline | None = None
+        self.passed = False
 
-def start(seconds: int) -> Deadline:
-    """A revision's analysis begins: its budget runs from now."""
-    deadline = _current[0] = Deadline(seconds)
-    return deadline
+    def start(self, seconds: int) -> Deadline:
+        """A revision's analysis begins: its budget runs from now."""
+        self.running = Deadline(seconds, self)
+        return self.running
 
+    def stop(self) -> None:
+        """The revision's analysis is over: no budget until the next `start`.  (Looked at once
+        more first: a child forked for part of the work may have seen it pass.)"""
+        if self.running is not None:
+            self.running.expired()
+        self.running = None
 
-def stop() -> None:
-    """The revision's analysis is over: no budget until the next `start`.  (Looked at once
-    more first: a child forked for part of the work may have seen it pass.)"""
-    expired()
-    _current[0] = None
-
-
-def current() -> Deadline | None:
-    return _current[0]
-
-
-def expired() -> bool:
-    deadline = _current[0]
-    return deadline is not None and deadline.expired()
-
-
-def tripped() -> bool:
-    """Whether a deadline passed in this process (or, seen from the parent, in a child it forked:
-    the clock is shared, so the parent finds the same deadline passed when it next looks)."""
-    expired()
-    return _tripped[0]
-
+    def tripped(self) -> bool:
+        """Whether a deadline of this session passed (or, seen from the parent, in a child it forked:
+        the clock is shared, so the parent finds the same deadline passed when it next looks)."""
+        if self.running is not None:
+            self.running.expired()
+        return self.passed

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .ci import file_memo
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .engine import store, world
 from .engine.cache import Cache
@@ -106,9 +105,8 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
     `session` is an `engine.session.Session` (its repository, blob reader and settings are used);
     `progress(done, total)`, when given, hears of each commit walked."""
     cache = cache or Cache.disabled()
-    file_memo.use_cache(cache)
     base, commits = commits_in_range(session.repo, since, until)
-    walk = HistoryWalk(session.repo, session.reader, cache, settings or session.settings, session.workers)
+    walk = HistoryWalk(session.repo, session.reader, cache, settings or session.settings, session.workers, session.context)
     found: list[list[Finding]] = [[] for _ in commits]  # per commit, in the walk's order
 
     def record(index: int, pair: tuple, losses: list[Finding]) -> None:

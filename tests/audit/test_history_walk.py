@@ -97,8 +97,8 @@ def _interpreted(monkeypatch) -> list[tuple[str, str]]:
 
     seen = []
     real = engine_walk.interpret_job
-    monkeypatch.setattr(engine_walk, "interpret_job", lambda job, snapshot, settings: (
-        seen.append((snapshot.name, job.key)), real(job, snapshot, settings))[1])
+    monkeypatch.setattr(engine_walk, "interpret_job", lambda job, snapshot, settings, **given: (
+        seen.append((snapshot.name, job.key)), real(job, snapshot, settings, **given))[1])
     return seen
 
 
@@ -155,10 +155,10 @@ def test_front_ends_and_definitions_are_kept_until_a_commit_changes_what_they_re
     repo, shas = edits_repo
     computed = []
     collect_jobs, script_definitions = build.collect_jobs, build.script_definitions
-    monkeypatch.setattr(build, "collect_jobs", lambda snapshot, settings: (
-        computed.append(("collect_jobs", snapshot.name, "")), collect_jobs(snapshot, settings))[1])
-    monkeypatch.setattr(build, "script_definitions", lambda path, snapshot, settings: (
-        computed.append(("script_definitions", snapshot.name, path)), script_definitions(path, snapshot, settings))[1])
+    monkeypatch.setattr(build, "collect_jobs", lambda snapshot, settings, context: (
+        computed.append(("collect_jobs", snapshot.name, "")), collect_jobs(snapshot, settings, context))[1])
+    monkeypatch.setattr(build, "script_definitions", lambda path, snapshot, settings, **given: (
+        computed.append(("script_definitions", snapshot.name, path)), script_definitions(path, snapshot, settings, **given))[1])
     report = walk(repo, "base")
     base, drop, delete = shas["base"][:12], shas["drop"][:12], shas["delete"][:12]
     assert sorted(computed) == sorted([

@@ -43,7 +43,7 @@ def drone() -> ModuleType:
     module.globs = lambda settings: (".drone.yml",)
     module.owns = lambda snapshot, settings: [p for p in snapshot.glob(".drone.yml")]
 
-    def jobs(snapshot, settings):
+    def jobs(snapshot, settings, context=None):
         result = FrontEndResult()
         for path in module.owns(snapshot, settings):
             result.files.append(path)

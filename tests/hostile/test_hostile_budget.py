@@ -26,7 +26,6 @@ def ticks(monkeypatch):
     """A clock that moves one second each time it is read."""
     counter = itertools.count()
     monkeypatch.setattr(deadline, "clock", lambda: float(next(counter)))
-    monkeypatch.setattr(deadline, "_tripped", [False])  # (restored after the test: later tests store again)
     return counter
 
 
@@ -87,11 +86,9 @@ def test_nothing_cut_by_the_clock_is_stored(tmp_path, ticks, monkeypatch):
     repo = build_repo(tmp_path / "repo", [("base", {**CORE_BASE, ".coverage-diff.toml": "max-seconds = 12\n"}),
                                           ("head", {**CORE_HEAD, MANY: area(steps)})])
     monkeypatch.setenv("COVERAGE_DIFF_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(deadline, "_tripped", [False])
     first = run_cli(["base..head", "--repo", str(repo), "--format", "json", "--jobs", "1"])
     assert [i for i in first.report["incomplete"] if BUDGET.format(12) in i["reason"]]
     monkeypatch.setattr(deadline, "clock", lambda: 0.0)  # a machine fast enough: the same command, analysed whole
-    monkeypatch.setattr(deadline, "_tripped", [False])
     second = run_cli(["base..head", "--repo", str(repo), "--format", "json", "--jobs", "1"])
     assert not [i for i in second.report["incomplete"] if "wall-clock" in i["reason"]]
     assert {f"pytest many_{i}.py" for i in range(30)} <= {f["subject"] for f in second.report["findings"]}

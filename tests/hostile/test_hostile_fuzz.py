@@ -323,6 +323,7 @@ import itertools  # noqa: E402
 from unittest import mock  # noqa: E402
 
 from coverage_diff import deadline  # noqa: E402
+from coverage_diff.context import Context  # noqa: E402
 from coverage_diff.shell import control  # noqa: E402
 
 WORDS = st.sampled_from(["a", "b", "ab", "a.b", "x1", ""])
@@ -362,14 +363,16 @@ def test_a_revision_cut_by_the_clock_anywhere_is_still_well_formed(path, text, s
                               ".buildkite/test_areas/many.yaml": "steps:\n" + "".join(
                                   f"  - label: m{i}\n    commands: [bash pd/fuzz.sh, pytest m{i}.py]\n" for i in range(5))})
     ticks = itertools.count()
-    with mock.patch.object(deadline, "clock", lambda: float(next(ticks))), mock.patch.object(deadline, "_tripped", [False]):
-        inventory = build_inventory(snapshot, CAPS.replace(max_seconds=reads + 1))
+    context = Context()
+    with mock.patch.object(deadline, "clock", lambda: float(next(ticks))):
+        inventory = build_inventory(snapshot, CAPS.replace(max_seconds=reads + 1), context=context)
     assert_well_formed(snapshot, inventory.diagnostics)
     assert_well_formed(snapshot, inventory.incomplete)
     cut = [i for i in inventory.incomplete if i.reason.startswith(deadline.REASON)]
     said = [d for d in inventory.diagnostics if "max-seconds" in d.message]
     assert len(said) == (1 if cut else 0)
-    assert deadline.current() is None  # the budget ends with the revision
+    assert context.watch.running is None  # the budget ends with the revision
+    assert context.watch.passed or not cut  # a cut is known to the session's watch (its cache stores nothing more)
 
 
 # --------------------------------------------------------------------------- globs and regexes (issue 20)

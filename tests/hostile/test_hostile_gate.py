@@ -31,7 +31,6 @@ WARM_UP = "for i in $(seq 1 1000); do for j in $(seq 1 1000); do n=$((i * j)); d
 def ticks(monkeypatch):
     counter = itertools.count()
     monkeypatch.setattr(deadline, "clock", lambda: float(next(counter)))
-    monkeypatch.setattr(deadline, "_tripped", [False])
     return counter
 
 

@@ -17,8 +17,10 @@ def job(*commands: str, env: dict[str, str] | None = None, working_dir: str = ""
     )
 
 
-def interpret(files: dict[str, str], *commands: str, open_world: bool = False, settings: Settings | None = None, **kw):
-    return interpret_job(job(*commands, **kw), Snapshot.from_files("t", files), settings or Settings(), open_world=open_world)
+def interpret(files: dict[str, str], *commands: str, open_world: bool = False, settings: Settings | None = None,
+              context=None, **kw):
+    return interpret_job(job(*commands, **kw), Snapshot.from_files("t", files), settings or Settings(), open_world=open_world,
+                         context=context)
 
 
 def argvs(outcome) -> list[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from coverage_diff.context import Context
 from coverage_diff.shell import syntax, wordplan
-from coverage_diff.shell.parse import Source, parse_source
+from coverage_diff.shell.parse import parse_text
 
 from .helpers import argvs, interpret
 
@@ -47,16 +48,16 @@ def memos():
 
 @contextmanager
 def fresh_memos():
-    """Run with every per-node memo empty (as a fresh process would), then put them back."""
-    saved = [dict(m) for m in memos()]
+    """Run with every per-node memo empty (as a fresh process would), and leave them empty:
+    putting earlier answers back would key them by ids whose nodes a full memo inside the
+    block stopped holding (its `held` is cleared with it), which a later tree may reuse."""
     for m in memos():
         m.clear()
     try:
         yield
     finally:
-        for m, old in zip(memos(), saved):
+        for m in memos():
             m.clear()
-            m.update(old)
 
 
 def outcome_key(outcome):
@@ -64,12 +65,13 @@ def outcome_key(outcome):
 
 
 def test_memos_are_reused_and_give_the_fresh_result():
+    shared = Context()  # as the engine's session shares one between jobs: the same trees, so the same nodes
     with fresh_memos():
-        first = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        first = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=shared)
         sizes = [len(m) for m in memos()]
         plans = dict(wordplan.PLANS[False])
         assert all(sizes[2:]) and sizes[0], sizes  # every memo was used (words in quotes compile with their string)
-        again = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
+        again = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=shared)
         assert [len(m) for m in memos()] == sizes  # nothing compiled twice
         assert all(wordplan.PLANS[False][node] is plan for node, plan in plans.items())
     assert outcome_key(again) == outcome_key(first)
@@ -83,7 +85,7 @@ def test_memos_are_reused_and_give_the_fresh_result():
 
 def word(text: str):
     """The first argument word of `echo <text>`, parsed."""
-    tree = parse_source(Source("<t>", f"echo {text}\n"))
+    tree = parse_text(f"echo {text}\n")
     return syntax.command_shape(tree.root_node.named_children[0])[2][1]
 
 
@@ -128,3 +130,16 @@ def test_a_full_memo_starts_again_and_changes_nothing(monkeypatch):
         bounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
         assert max(len(m) for m in memos()) <= 3
     assert outcome_key(bounded) == outcome_key(unbounded)
+
+
+def test_a_memo_by_node_id_never_answers_for_a_later_tree():
+    """Trees belong to whoever parsed them (a session's caches, or no one), and a tree parsed
+    after another was dropped may be laid out in its memory, node ids included.  A memo keyed
+    by node id holds the nodes it answers for, so each new tree gets answers of its own."""
+    from coverage_diff.shell.conditions import comparison
+
+    found = []
+    for i in range(300):
+        tree = parse_text(f'[[ "$X" == value{i} ]]\n')  # kept by no one once the next is parsed
+        found.append(comparison(tree.root_node.named_children[0]).operand)
+    assert found == [f"value{i}" for i in range(300)]

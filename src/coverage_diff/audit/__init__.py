@@ -99,6 +99,6 @@ def audit_command_report(session, revision: str = "HEAD", *, since: str | None =
     from ..snapshot import git
 
     tree = git(session.repo, "rev-parse", f"{commit}^{{tree}}").decode().strip()
-    walk = HistoryWalk(session.repo, session.reader, cache, session.settings, session.workers)
+    walk = HistoryWalk(session.repo, session.reader, cache, session.settings, session.workers, session.context)
     inventory = walk.inventory(commit, tree, revision)
     return run_audit(inventory, open_world(inventory), rules=rules)

@@ -10,6 +10,7 @@ Front-ends never interpret shell: a job's commands stay text for `shell/`.
 
 from __future__ import annotations
 
+from ..context import Context
 from .frontend import FrontEnd, FrontEndResult
 
 __all__ = ["FrontEnd", "FrontEndResult", "ci_directories", "ci_globs", "ci_names", "collect_jobs", "front_end", "front_ends", "workspace_filled"]
@@ -51,10 +52,12 @@ def ci_directories() -> tuple[str, ...]:
     return tuple(prefix for module in front_ends() for prefix in module.DIRECTORIES)
 
 
-def collect_jobs(snapshot, settings) -> FrontEndResult:
+def collect_jobs(snapshot, settings, context: Context | None = None) -> FrontEndResult:
+    """Every front-end's jobs, with what the engine hands them (`context.Context`: the
+    revision's deadline, the session's memo of CI files)."""
     total = FrontEndResult()
     for module in front_ends():
-        result = module.jobs(snapshot, settings)
+        result = module.jobs(snapshot, settings, context)
         total.jobs += result.jobs
         total.diagnostics += result.diagnostics
         total.incomplete += result.incomplete

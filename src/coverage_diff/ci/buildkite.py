@@ -23,11 +23,12 @@ import shlex
 import yaml
 from dataclasses import dataclass, replace
 
+from ..context import Context
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
 from ..words import without_leading_assignments
-from . import budget, file_memo
+from . import budget
 from .frontend import FrontEndResult, variant_key, variant_name
 from .buildkite_tiers import Filters, tier_of
 from .buildkite_upload import Upload, uploads
@@ -118,14 +119,14 @@ def owns(snapshot: Snapshot, settings) -> list[str]:
     return list(files.vllm) + files.amd + files.plain
 
 
-def jobs(snapshot: Snapshot, settings) -> FrontEndResult:
+def jobs(snapshot: Snapshot, settings, context: Context | None = None) -> FrontEndResult:
     files = _classify(snapshot, settings)
     result = FrontEndResult(diagnostics=list(files.diagnostics), files=list(files.vllm) + files.amd + files.plain)
     for path, config in files.vllm.items():
-        _read_file(snapshot, path, settings, result, _vllm_file, config)
+        _read_file(snapshot, path, settings, result, _vllm_file, context, config)
     for path in files.amd:
-        _read_file(snapshot, path, settings, result, _amd_ci_file)
-    _plain_pipelines(snapshot, files.plain, settings, result)
+        _read_file(snapshot, path, settings, result, _amd_ci_file, context)
+    _plain_pipelines(snapshot, files.plain, settings, result, context)
     _unread_pipelines(snapshot, set(result.files), result)
     return result
 
@@ -145,31 +146,34 @@ def _unread_pipelines(snapshot: Snapshot, read: set[str], result: FrontEndResult
         result.incomplete.append(Incomplete(Location(path, 1), "pipeline file not read"))
 
 
-def _read_file(snapshot, path, settings, result: FrontEndResult, reader, context=None) -> None:
-    """One file's jobs and diagnostics, remembered by blob (`file_memo`): a history walk
-    reads the same unchanged test-area files at every commit, and a PR's next push too."""
+def _read_file(snapshot, path, settings, result: FrontEndResult, reader, context: Context | None, config=None) -> None:
+    """One file's jobs and diagnostics, remembered by blob (the context's `files`, the session's
+    `engine/file_memo.FileMemo`): a history walk reads the same unchanged test-area files at every
+    commit, and a PR's next push too."""
     entry = snapshot.entry(path)
+    memo = context.files if context is not None else None
     cacheable = reader in (_vllm_file, _plain_file, _amd_ci_file) and entry is not None and entry.blob  # not closures
-    key = (entry.blob, path, reader.__name__, settings, context) if cacheable else None
-    own = file_memo.MEMO.get(key) if key is not None else None
+    key = (entry.blob, path, reader.__name__, settings, config) if cacheable and memo is not None else None
+    own = memo.get(key) if key is not None else None
     if own is None:
         own = FrontEndResult()
         with contained(Location(path), f"pipeline file {path}") as caught:
-            budget.start()
-            _read_file_uncached(snapshot, path, settings, own, reader, context)
+            allowance = budget.start(context)
+            _read_file_uncached(snapshot, path, settings, own, reader, allowance, config)
         if caught.exhausted:  # the steps made before the budget ran out are kept
             own.diagnostics += caught.diagnostics
             own.incomplete += caught.incomplete
         elif caught.failed:
             own = FrontEndResult(diagnostics=caught.diagnostics, incomplete=caught.incomplete)
         if key is not None and not caught.failed:
-            file_memo.MEMO.put(key, own)
+            memo.put(key, own)
     result.jobs += own.jobs
     result.diagnostics += own.diagnostics
     result.incomplete += own.incomplete
 
 
-def _read_file_uncached(snapshot, path, settings, result: FrontEndResult, reader, context=None) -> None:
+def _read_file_uncached(snapshot, path, settings, result: FrontEndResult, reader, allowance: budget.Allowance,
+                        config=None) -> None:
     if len(snapshot.read(path)) > settings.max_file_bytes:
         result.diagnostics.append(Diagnostic(Location(path, 1), f"file larger than {settings.max_file_bytes} bytes; skipped"))
         result.incomplete.append(Incomplete(Location(path, 1), "file too large to analyse"))
@@ -185,10 +189,10 @@ def _read_file_uncached(snapshot, path, settings, result: FrontEndResult, reader
     if not isinstance(data, dict):
         result.diagnostics.append(Diagnostic(Location(path, getattr(data, "line", 1)), f"expected a mapping at the top level, found {type_name(data)}"))
         return
-    if context is not None:
-        reader(data, path, settings, result, context)
+    if config is not None:
+        reader(data, path, settings, result, allowance, config)
     else:
-        reader(data, path, settings, result)
+        reader(data, path, settings, result, allowance)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -294,7 +298,8 @@ def _top_steps(data: Map, path: str, result: FrontEndResult) -> list | None:
 
 
 # --------------------------------------------------------------------------- vLLM dialect
-def _vllm_file(data: Map, path: str, settings, result: FrontEndResult, config: PipelineConfig | None = None) -> None:
+def _vllm_file(data: Map, path: str, settings, result: FrontEndResult, allowance: budget.Allowance,
+               config: PipelineConfig | None = None) -> None:
     """One job-dir file as vLLM's pipeline generator reads it (`step.read_steps_from_job_dir`)."""
     steps = data.get("steps")
     if steps is not None and not isinstance(steps, list):
@@ -325,7 +330,7 @@ def _vllm_file(data: Map, path: str, settings, result: FrontEndResult, config: P
             values["group"] = group
         validated.append((step, values, line))
     for step, values, line in validated:
-        _vllm_step(step, values, path, line, file_defaults, settings, result, config)
+        _vllm_step(step, values, path, line, file_defaults, settings, result, allowance, config)
 
 
 def _rejected(path: str, line: int, problem: str, config: PipelineConfig | None, result: FrontEndResult) -> None:
@@ -363,7 +368,7 @@ def _check_amd(amd, values: dict) -> None:
 
 
 def _vllm_step(step: Map, values: dict, path: str, line: int, file_defaults: bool, settings, result: FrontEndResult,
-               config: PipelineConfig | None) -> None:
+               allowance: budget.Allowance, config: PipelineConfig | None) -> None:
     label = values["label"]
     ignored = tuple((k, Location(path, step.line_of(k))) for k in step if k not in VLLM_STEP_KEYS)
     key = values.get("key") or _key_from_label(label)
@@ -418,11 +423,11 @@ def _vllm_step(step: Map, values: dict, path: str, line: int, file_defaults: boo
         fields = dict(base, env=tuple(job_env.items()), matrix=_branch_matrix(branch, texts, config))
         if wrapped:
             fields["attributes"] = base["attributes"] + wrapped
-        result.jobs += _shards(Job(commands=commands, **fields), shards)
+        result.jobs += _shards(Job(commands=commands, **fields), shards, allowance)
         mirror = values.get("mirror") or {}
         if isinstance(mirror.get("amd"), dict) and not amd_device:
             amd = _vllm_amd_mirror(step, mirror["amd"], values, fields, raw, lines, path, settings, config, branch)
-            result.jobs += _shards(amd, shards)
+            result.jobs += _shards(amd, shards, allowance)
 
 
 def _unwrapped(text: str, where: Location, settings, result: FrontEndResult | None) -> str:
@@ -579,7 +584,7 @@ def runs_all(job: Job, path: str) -> bool:
 
 
 # --------------------------------------------------------------------------- amd-ci (test-amd.yaml)
-def _amd_ci_file(data: Map, path: str, settings, result: FrontEndResult) -> None:
+def _amd_ci_file(data: Map, path: str, settings, result: FrontEndResult, allowance: budget.Allowance) -> None:
     """vLLM's AMD pipeline as ci-infra's `bootstrap-amd.sh` renders it through
     `test-template-amd.j2`: a step runs only if `mirror_hardwares` lists the production
     tag; its `command`/`commands` become one `&&` chain after `cd <working_dir>` in
@@ -625,7 +630,7 @@ def _amd_ci_file(data: Map, path: str, settings, result: FrontEndResult) -> None
             attributes=(("pipeline", "amd-ci"), ("dependency_match", "string prefix"))
             + ((("optional", "true"),) if optional else ()),
         )
-        result.jobs += _shards(job, _parallelism(step, path, result))
+        result.jobs += _shards(job, _parallelism(step, path, result), allowance)
 
 
 MAX_SHARDS = 1024
@@ -644,9 +649,9 @@ def _parallelism(step: Map, path: str, result: FrontEndResult, value=None) -> in
     return value
 
 
-def _shards(job: Job, count: int) -> list[Job]:
+def _shards(job: Job, count: int, allowance: budget.Allowance) -> list[Job]:
     """One job per Buildkite parallel shard, with the index variables Buildkite sets."""
-    budget.charge(max(1, min(count, MAX_SHARDS)))
+    allowance.charge(max(1, min(count, MAX_SHARDS)))
     if count <= 1:
         return [job]
     return [
@@ -669,7 +674,7 @@ class _Pipeline:
     edges: list[tuple[Job, str, Upload]]  # (uploading job, uploaded file, the upload command)
 
 
-def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: FrontEndResult) -> None:
+def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: FrontEndResult, context: Context | None) -> None:
     """Plain pipelines and every repository file their steps upload (dynamic pipelines).
     An uploaded file's steps run only when the uploading step does: their tier is
     never more frequent than the uploader's."""
@@ -679,7 +684,7 @@ def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: Fro
         path = pending.pop(0)
         if path in read:
             continue
-        read[path] = _read_pipeline(snapshot, path, settings, result)
+        read[path] = _read_pipeline(snapshot, path, settings, result, context)
         pending += [target for _, target, _ in read[path].edges if target not in read]
     uploaded = {target for p in read.values() for _, target, _ in p.edges if target != p.path}
     starts = [p for p in roots if p not in uploaded] or roots[:1]
@@ -690,7 +695,7 @@ def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: Fro
     _report_cycles(read, starts, result)
     for pipeline in read.values():
         cap, uploader = caps[pipeline.path]
-        for job in _as_uploaded(snapshot, pipeline, uploader, settings):
+        for job in _as_uploaded(snapshot, pipeline, uploader, settings, context):
             if uploader is not None:
                 job = replace(job, tier=_worst(job.tier, cap),
                               attributes=job.attributes + (("uploaded-by", f"{uploader[1].location} {uploader[0].key}"),))
@@ -698,7 +703,7 @@ def _plain_pipelines(snapshot: Snapshot, roots: list[str], settings, result: Fro
     result.files += [p for p in read if p not in result.files]
 
 
-def _as_uploaded(snapshot: Snapshot, pipeline: "_Pipeline", uploader, settings) -> list[Job]:
+def _as_uploaded(snapshot: Snapshot, pipeline: "_Pipeline", uploader, settings, context: Context | None) -> list[Job]:
     """A file's jobs as its uploader's `pipeline upload` makes them: `$VAR` is interpolated
     from the uploading step's environment (read again only when that changes anything)."""
     if uploader is None or (uploader[1].interpolate and not uploader[0].env):
@@ -706,13 +711,14 @@ def _as_uploaded(snapshot: Snapshot, pipeline: "_Pipeline", uploader, settings) 
     agent_env = dict(uploader[0].env) if uploader[1].interpolate else None
     again = FrontEndResult()  # diagnostics were reported by the first reading
     _read_file(snapshot, pipeline.path, settings, again,
-               lambda data, path, settings, result: _plain_file(data, path, settings, result, agent_env))
+               lambda data, path, settings, result, allowance: _plain_file(data, path, settings, result, allowance, agent_env),
+               context)
     return again.jobs
 
 
-def _read_pipeline(snapshot: Snapshot, path: str, settings, result: FrontEndResult) -> _Pipeline:
+def _read_pipeline(snapshot: Snapshot, path: str, settings, result: FrontEndResult, context: Context | None) -> _Pipeline:
     own = FrontEndResult()
-    _read_file(snapshot, path, settings, own, _plain_file)
+    _read_file(snapshot, path, settings, own, _plain_file, context)
     result.diagnostics += own.diagnostics
     result.incomplete += own.incomplete
     edges = []
@@ -769,18 +775,19 @@ def _worst(a: Tier, b: Tier) -> Tier:
 _AGENT_ENV: dict[str, str] = {}  # nothing known about the uploading agent's environment
 
 
-def _plain_file(data: Map, path: str, settings, result: FrontEndResult, agent_env: dict | None = _AGENT_ENV) -> None:
+def _plain_file(data: Map, path: str, settings, result: FrontEndResult, allowance: budget.Allowance,
+                agent_env: dict | None = _AGENT_ENV) -> None:
     """`agent_env`: the environment `pipeline upload` interpolates `$VAR` from (the
     uploading step's); None for `--no-interpolation`."""
     steps = _top_steps(data, path, result)
     if steps is None:
         return
     env = _str_map(data.get("env"), path, data.line_of("env"), "env", result)
-    _plain_steps(steps, path, env, "", Filters(), settings, result, agent_env)
+    _plain_steps(steps, path, env, "", Filters(), settings, result, allowance, agent_env)
 
 
 def _plain_steps(steps: list, path: str, env: dict, group: str, filters: Filters, settings, result: FrontEndResult,
-                 agent_env: dict | None = _AGENT_ENV) -> None:
+                 allowance: budget.Allowance, agent_env: dict | None = _AGENT_ENV) -> None:
     for index, step in enumerate(steps):
         line = steps.line_at(index) if isinstance(steps, Seq) else 0
         if isinstance(step, str) and step in NON_COMMAND_STEPS:
@@ -793,14 +800,15 @@ def _plain_steps(steps: list, path: str, env: dict, group: str, filters: Filters
         if "group" in step and "steps" in step:
             nested = step["steps"]
             if isinstance(nested, list):
-                _plain_steps(nested, path, env, str(step.get("group") or ""), filters.add(step), settings, result, agent_env)
+                _plain_steps(nested, path, env, str(step.get("group") or ""), filters.add(step), settings, result, allowance,
+                             agent_env)
             else:
                 result.diagnostics.append(Diagnostic(Location(path, step.line_of("steps")), f"group `steps` must be a list, found {type_name(nested)}"))
             continue
         for combo in _matrix(step, path, result):
             job = _plain_step(step, path, line, env, group, combo, filters.add(step), result, agent_env)
             if job is not None:
-                result.jobs += _shards(job, _parallelism(step, path, result))
+                result.jobs += _shards(job, _parallelism(step, path, result), allowance)
 
 
 def _skipped(step: Map) -> bool:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..context import Context
 from ..model import Diagnostic, Incomplete, Job
 
 
@@ -43,8 +44,9 @@ class FrontEnd(Protocol):
     def owns(self, snapshot, settings) -> list[str]:
         """The files it reads."""
 
-    def jobs(self, snapshot, settings) -> FrontEndResult:
-        """What CI runs, plus diagnostics."""
+    def jobs(self, snapshot, settings, context: Context | None = None) -> FrontEndResult:
+        """What CI runs, plus diagnostics.  `context`: what the engine hands it (the revision's
+        deadline, checked before each file; a memo of files' results); None: a fresh one."""
 
     def fix_step(self, job: Job, command: str, values: dict[str, str], calling: str) -> str:
         """A step of this system, written as its file would have it, that runs `command` with the

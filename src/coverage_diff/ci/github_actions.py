@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..config import Settings
+from ..context import Context
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
@@ -69,14 +70,14 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
     return snapshot.glob(*settings.github_globs)
 
 
-def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
+def jobs(snapshot: Snapshot, settings: Settings, context: Context | None = None) -> FrontEndResult:
     result = FrontEndResult()
     reader = _Reader(snapshot, result, settings.max_file_bytes)
     reader.workspace = settings.roots[0]
     for path in owns(snapshot, settings):
         result.files.append(path)
         with contained(Location(path), f"workflow {path}") as caught:
-            budget.start()
+            reader.allowance = budget.start(context)
             _read_workflow(reader, path)
         result.diagnostics += caught.diagnostics
         result.incomplete += caught.incomplete
@@ -139,6 +140,7 @@ class _Reader:
         self.result = result
         self.workspace = "/repo"  # GITHUB_WORKSPACE: where the interpreter has the repository
         self._yaml: dict[str, object] = {}
+        self.allowance = budget.Allowance()  # the file being read's (`jobs` gives each its own)
 
     # -- input -----------------------------------------------------------------
     def load(self, path: str):
@@ -264,7 +266,7 @@ class _Reader:
         else:
             unknown_matrix = False
         for combo in combos:
-            budget.charge()
+            self.allowance.charge()
             matrix_ctx = Scope("matrix") if unknown_matrix else (combo or {})
             matrix_values = call.matrix + (flatten(combo) if combo else ())
             extra = (("matrix", "unknown until run time"),) if unknown_matrix else ()
@@ -485,7 +487,7 @@ class _Reader:
             self.step(index, step, line, parent)
 
     def step(self, index: int, step: dict, line: int, parent: _Step) -> None:
-        budget.charge()
+        self.allowance.charge()
         context = {**parent.context, "env": {**parent.env, **parent.runtime_env}}
         call = replace(parent.call, file=parent.file)
         runnable, assumed = self.filter_if(step, parent.scenarios, call,

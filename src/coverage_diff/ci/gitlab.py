@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..config import Settings
+from ..context import Context
 from ..isolation import contained
 from ..model import Command, Diagnostic, Incomplete, Job, Location, Tier
 from ..snapshot import Snapshot, normalize
@@ -114,14 +115,14 @@ def owns(snapshot: Snapshot, settings: Settings) -> list[str]:
     return list(dict.fromkeys(result.files))
 
 
-def jobs(snapshot: Snapshot, settings: Settings) -> FrontEndResult:
+def jobs(snapshot: Snapshot, settings: Settings, context: Context | None = None) -> FrontEndResult:
     result = FrontEndResult()
     for path in snapshot.glob(*settings.gitlab_globs):
         reader = _Reader(snapshot, settings, result)
         before, problems = len(result.jobs), len(result.diagnostics) + len(result.incomplete)
         config = None
         with contained(Location(path), f"pipeline file {path}") as caught:
-            budget.start()
+            reader.allowance = budget.start(context)
             config = reader.config(path)
             if config is not None:
                 reader.pipeline(config, path)
@@ -172,6 +173,7 @@ class _Reader:
         self.base_scenarios: tuple[Scenario, ...] = SCENARIOS  # a child pipeline has its own
         self.restricted: dict[str, frozenset[str]] = {}  # job -> scenarios of the conditional include defining it
         self.external: list[str] = []  # includes from outside the repository: their keys are unknown
+        self.allowance = budget.Allowance()  # the file being read's (`jobs` gives each its own)
 
     def error(self, path: str, line: int, message: str, blind: bool = False) -> None:
         diagnostic = Diagnostic(Location(path, line), message, blind=blind)
@@ -333,7 +335,7 @@ class _Reader:
         return out
 
     def extends(self, name: str, job: dict, config: dict, path: str, line: int, chain: tuple[str, ...]):
-        budget.charge()
+        self.allowance.charge()
         if "extends" not in job:
             return job
         if len(chain) >= MAX_EXTENDS or name in chain:
@@ -595,7 +597,7 @@ class _Reader:
         return found, assumed, rule_vars
 
     def variant(self, name, job, config, variables, combo, scenarios, stage, location: Location, prefix: str = "") -> None:
-        budget.charge()
+        self.allowance.charge()
         path = location.path
         found, assumed, rule_vars = self.runs_in(job, variables, scenarios, location)
         tiers = [tier for _, tier in found]
@@ -753,7 +755,7 @@ class _Reader:
         return value
 
     def reference(self, item: list, config: dict):
-        budget.charge()
+        self.allowance.charge()
         value = config
         for key in item:
             value = value.get(key) if isinstance(value, dict) else None

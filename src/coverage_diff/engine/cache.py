@@ -38,7 +38,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from .. import __version__, deadline
+from .. import __version__
+from ..deadline import Watch
 
 ENV_VAR = "COVERAGE_DIFF_CACHE_DIR"
 SIZE_VAR = "COVERAGE_DIFF_CACHE_MAX_MB"
@@ -212,6 +213,9 @@ class Cache:
         self.limit = _size_limit()
         self._written = 0  # bytes this object stored since its last size check
         self._checked = False
+        # The deadlines of the builds that store here (`Context.watch`): once one passed,
+        # nothing more is stored (what such a run made depends on the machine).
+        self.watch = Watch()
 
     @classmethod
     def disabled(cls) -> "Cache":
@@ -260,7 +264,7 @@ class Cache:
         """Store a value; False (and nothing written) if it cannot be pickled or written.
         The pickle is written as it is made, its HMAC filled in last: an inventory
         pickles to tens of MB, which need not be held in memory as well."""
-        if self.directory is None or deadline.tripped():  # (a result cut by the clock is not stored)
+        if self.directory is None or self.watch.tripped():  # (a result cut by the clock is not stored)
             return False
         key = user_key()
         if isinstance(key, str):

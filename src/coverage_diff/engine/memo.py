@@ -15,6 +15,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..context import Context
 from ..shell import JobOutcome, interpret_job
 from ..snapshot import FileEntry, Snapshot, normalize
 from . import parallel, store
@@ -141,21 +142,27 @@ class AnswerMemo:
 
 
 class JobMemo(AnswerMemo):
-    """`interpret(job, snapshot, settings, open_world)` with outcomes reused."""
+    """`interpret(job, snapshot, settings, open_world)` with outcomes reused; what is
+    interpreted shares the caches of `context` (a session's)."""
 
-    def __init__(self, cache: Cache | None = None, workers: int | None = None):
+    def __init__(self, cache: Cache | None = None, workers: int | None = None, context: Context | None = None):
         super().__init__(cache, "job-outcome", workers)
+        self.context = context or Context()
 
-    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False) -> JobOutcome:
+    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False, context: Context | None = None) -> JobOutcome:
+        """`context`: a build's (its deadline, the same caches), else the memo's own."""
+        context = context or self.context
         return self.remember((job.behaviour, settings, open_world), snapshot,
-                             lambda asked: interpret_job(job, asked, settings, open_world=open_world))
+                             lambda asked: interpret_job(job, asked, settings, open_world=open_world, context=context))
 
     def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
-                       prefetch: bool = False) -> list[JobOutcome]:
+                       prefetch: bool = False, context: Context | None = None) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
         costs tens of milliseconds (worth a fork for two); a real outcome a few."""
+        context = context or self.context
         return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
-                                  lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world),
+                                  lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world,
+                                                                        context=context),
                                   min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch)
 
     @property
@@ -192,17 +199,17 @@ JOB_ANSWERS = "job-answers"  # job id -> Answers, of a stored inventory (`persis
 
 
 class ClosedHook:
-    """`hook(job, snapshot, settings)`: a job's real outcome through a `JobMemo`;
+    """`hook(job, snapshot, settings, context=)`: a job's real outcome through a `JobMemo`;
     `hook.prefetch(jobs, ...)` computes the ones it lacks on every core first."""
 
     def __init__(self, memo: JobMemo):
         self.memo = memo
 
-    def __call__(self, job, snapshot: Snapshot, settings) -> JobOutcome:
-        return self.memo.interpret(job, snapshot, settings)
+    def __call__(self, job, snapshot: Snapshot, settings, *, context: Context | None = None) -> JobOutcome:
+        return self.memo.interpret(job, snapshot, settings, context=context)
 
-    def prefetch(self, jobs: list, snapshot: Snapshot, settings) -> None:
-        self.memo.interpret_many(jobs, snapshot, settings, prefetch=True)
+    def prefetch(self, jobs: list, snapshot: Snapshot, settings, *, context: Context | None = None) -> None:
+        self.memo.interpret_many(jobs, snapshot, settings, prefetch=True, context=context)
 
 
 class AskedSnapshot(Snapshot):

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..context import Context
 from ..model import Report
 from ..snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
 from .stored import HEAD_SETTINGS, inventory_output_parts, report_parts, split_range
 from .cache import Cache, settings_hash
+from .file_memo import FileMemo
 
 if TYPE_CHECKING:  # the analysis modules are imported when first needed: a cached diff never is
     from ..config import Settings
@@ -63,6 +65,10 @@ class Session:
         self._inventories: dict[str, Inventory] = {}
         self._snapshots: dict[str, Snapshot] = {}
         self.cache = Cache.for_repo(self.repo, enabled=use_cache)
+        # What every interpretation and build of the command shares (`context.py`): the shell's
+        # trees and scans, each CI file's jobs by blob (on disk too when the cache is on), and
+        # deadlines watched by the cache.
+        self.context = Context(watch=self.cache.watch, files=FileMemo(self.cache))
         self._memo: JobMemo | None = None
         self._parts: AnswerMemo | None = None
         self._report_keys: dict[str, tuple[str, ...] | None] = {}
@@ -72,7 +78,7 @@ class Session:
         if self._memo is None:
             from .memo import AnswerMemo, JobMemo
 
-            self._memo = JobMemo(self.cache, self.workers)
+            self._memo = JobMemo(self.cache, self.workers, self.context)
             self._parts = AnswerMemo(self.cache, workers=self.workers)
         return self._memo
 
@@ -134,13 +140,10 @@ class Session:
         return inventory
 
     def _build_inventory(self, commit: str, snapshot: Snapshot, settings: Settings) -> Inventory:
-        from ..ci import file_memo
         from .build import build_inventory
 
-        file_memo.use_cache(self.cache)  # each CI file's jobs on disk too, by blob, when the cache is on
-
         jobs = self.memo  # creates the parts memo too
-        inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts)
+        inventory = build_inventory(snapshot, settings, interpret=jobs.closed, parts=self._parts, context=self.context)
         stored_as = self._inventory_key(commit, settings)
         if stored_as:
             from . import store

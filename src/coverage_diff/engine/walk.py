@@ -9,13 +9,14 @@ inventory whole.  Only the last inventory of a walk is stored (`persist.py`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from ..ci import ci_directories, ci_globs
 from ..config import load_settings
+from ..context import Context
 from ..inventory import SCRIPT_SUFFIXES, Inventory, group_by_subject
 from ..model import Job
 from ..shell import JobOutcome, interpret_job
@@ -23,6 +24,7 @@ from ..snapshot import FileEntry, Snapshot, match_glob, normalize
 from . import parallel, store, world
 from .build import build_inventory
 from .cache import Cache, settings_hash
+from .file_memo import FileMemo
 from .memo import AskedSnapshot, interpreted_outcome
 from .persist import freeze, thaw
 from .store import PerObject
@@ -37,8 +39,12 @@ _PARTS = "walk-parts"  # the parts `_Parts` kept for the next commit
 class HistoryWalk:
     """Inventories along first-parent history, from memory, the cache, or built."""
 
-    def __init__(self, repo: Path, reader, cache: Cache, settings=None, workers: int | None = None):
+    def __init__(self, repo: Path, reader, cache: Cache, settings=None, workers: int | None = None,
+                 context: Context | None = None):
+        """`context`: what its interpretations share (a session's shell caches; default: its own).
+        Its builds keep CI files' results in `cache` too, and the cache watches their deadlines."""
         self.repo = repo
+        self.context = replace(context or Context(), watch=cache.watch, files=FileMemo(cache))
         self.workers = workers  # processes to interpret and explain with (`parallel.worker_count`)
         self.reader = reader
         self.cache = cache
@@ -58,17 +64,17 @@ class HistoryWalk:
         snapshot = _LazySnapshot(self.repo, commit, self.reader, name)
         if isinstance(stored, dict):
             inventory = thaw(stored, snapshot)
-            equip(inventory, workers=self.workers)
+            equip(inventory, workers=self.workers, context=self.context)
             return inventory
         real = self._snapshot(commit, name, previous, changed)
         settings = self.settings or load_settings(real)
         reads: dict[str, JobReads] = {}
         parts = _Parts(store.get(previous, _PARTS) if previous is not None else None, changed)
         inventory = build_inventory(real, settings, interpret=self._interpreter(previous, settings, changed, reads),
-                                    parts=parts)
+                                    parts=parts, context=self.context)
         store.put(inventory, _READS, reads)
         store.put(inventory, _PARTS, parts.now)
-        equip(inventory, workers=self.workers)
+        equip(inventory, workers=self.workers, context=self.context)
         self.built += 1
         self._unstored = (inventory, tree)
         return inventory
@@ -144,7 +150,7 @@ class _WalkInterpreter:
             return before
         return None
 
-    def __call__(self, job, snapshot: Snapshot, settings) -> JobOutcome:
+    def __call__(self, job, snapshot: Snapshot, settings, *, context: Context | None = None) -> JobOutcome:
         decided = self.decided.get(job.id)
         before = decided[1] if decided is not None and decided[0] is job else self._kept(job)
         if before is not None:
@@ -155,21 +161,22 @@ class _WalkInterpreter:
         if ready is not None and ready[0] is job and ready[1] == settings:
             _, _, outcome, self.reads[job.id] = ready
             return outcome
-        outcome, self.reads[job.id] = _interpret_noting_reads(job, snapshot, settings)
+        outcome, self.reads[job.id] = _interpret_noting_reads(job, snapshot, settings, context or self.walk.context)
         return outcome
 
-    def prefetch(self, jobs: list, snapshot: Snapshot, settings) -> None:
+    def prefetch(self, jobs: list, snapshot: Snapshot, settings, *, context: Context | None = None) -> None:
         self.decided = {job.id: (job, self._kept(job)) for job in jobs}  # asked again job by job
         todo = [job for job, kept in self.decided.values() if kept is None]
-        done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings), todo,
+        context = context or self.walk.context
+        done = parallel.fork_map(lambda job: _interpret_noting_reads(job, snapshot, settings, context), todo,
                                  min_items=parallel.MIN_JOBS, workers=self.walk.workers)
         for job, (outcome, reads) in zip(todo, done):
             self.ready[job.id] = (job, settings, outcome, reads)
 
 
-def _interpret_noting_reads(job, snapshot: Snapshot, settings) -> tuple[JobOutcome, JobReads]:
+def _interpret_noting_reads(job, snapshot: Snapshot, settings, context: Context) -> tuple[JobOutcome, JobReads]:
     recorder = _ReadsRecorder(snapshot)
-    outcome = interpret_job(job, recorder, settings)
+    outcome = interpret_job(job, recorder, settings, context=context)
     return outcome, recorder.reads()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from ..context import Context
 from ..model import Assumption, Condition, ConfigEntry, Frame, Job, Location, Run
 from ..shell import JobOutcome, ScriptCall, interpret_job, interpret_script
 from ..snapshot import Snapshot
@@ -36,25 +37,30 @@ def _new_world(inventory: Inventory) -> SharedWorld:
     return SharedWorld(inventory.snapshot, inventory.settings)
 
 
-def equip(inventory: Inventory, memo: JobMemo | None = None, workers: int | None = None) -> None:
+def equip(inventory: Inventory, memo: JobMemo | None = None, workers: int | None = None,
+          context: Context | None = None) -> None:
     """Have the inventory's world compute through a session's `JobMemo` (shared with the
-    other revisions of a diff, and kept in the persistent cache) and on `workers` processes
-    (the memo's, when one is given)."""
+    other revisions of a diff, and kept in the persistent cache) and on `workers` processes,
+    its interpretations sharing the caches of `context` (the memo's, when one is given)."""
     world = world_of(inventory)
     if memo is not None:
-        world.memo, workers = memo, memo.workers
+        world.memo, workers, context = memo, memo.workers, memo.context
     world.workers = workers
+    if context is not None:
+        world.context = context
 
 
 class SharedWorld:
     """`OpenWorld` for one snapshot: each job's outcome computed once, and shared by the
     jobs equal to it in everything the open world reads (`share_key`)."""
 
-    def __init__(self, snapshot: Snapshot, settings: Settings, memo: JobMemo | None = None, workers: int | None = None):
+    def __init__(self, snapshot: Snapshot, settings: Settings, memo: JobMemo | None = None, workers: int | None = None,
+                 context: Context | None = None):
         self.snapshot = snapshot
         self.settings = settings
         self.memo = memo  # a session's: outcomes shared with the other revisions, and stored
         self.workers = workers  # processes for the outcomes computed together (`parallel.worker_count`)
+        self.context = context or (memo.context if memo is not None else Context())  # what its interpretations share
         self._outcomes: dict[Job, JobOutcome] = {}
         self._scripts: dict[tuple[str, str], JobOutcome] = {}
         self._interpreted: dict[tuple, Job] = {}  # share key -> the job of that key that was interpreted
@@ -75,7 +81,8 @@ class SharedWorld:
 
     def script_outcome(self, path: str, cwd: str) -> JobOutcome:
         if (path, cwd) not in self._scripts:
-            self._scripts[path, cwd] = interpret_script(path, self.snapshot, self.settings, cwd=cwd, open_world=True)
+            self._scripts[path, cwd] = interpret_script(path, self.snapshot, self.settings, cwd=cwd, open_world=True,
+                                                        context=self.context)
         return self._scripts[path, cwd]
 
     # -- sharing -------------------------------------------------------------------
@@ -105,7 +112,7 @@ class SharedWorld:
     def _interpret(self, job: Job) -> JobOutcome:
         if self.memo is not None:
             return self.memo.interpret(job, self.snapshot, self.settings, open_world=True)
-        return interpret_job(job, self.snapshot, self.settings, open_world=True)
+        return interpret_job(job, self.snapshot, self.settings, open_world=True, context=self.context)
 
     def _keep(self, job: Job, outcome: JobOutcome) -> None:
         self._outcomes[job] = outcome
@@ -286,7 +293,7 @@ class Later:
 
 def _interpret_pair(pair: Pair) -> JobOutcome:
     world, job = pair
-    return interpret_job(job, world.snapshot, world.settings, open_world=True)
+    return interpret_job(job, world.snapshot, world.settings, open_world=True, context=world.context)
 
 
 def _missing(pairs: Sequence[Pair]) -> list[Pair]:

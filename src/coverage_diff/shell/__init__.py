@@ -4,12 +4,16 @@ reach would run, found without running anything.
     interpret_job(job, snapshot, settings)          -> JobOutcome
     interpret_script(path, snapshot, settings, ...) -> JobOutcome  (a synthetic `bash path args`)
     script_definitions(path, snapshot, settings)    -> ScriptDefinitions
+
+Each takes the `context` (`context.py`) the engine hands it: the caches its interpretation
+shares (the engine passes its session's) and, in a build, the revision's wall-clock budget;
+without one, nothing is shared with other calls and there is no deadline.
 """
 
 from __future__ import annotations
 
-from .. import deadline
 from ..config import Settings
+from ..context import Context
 from ..isolation import contained, nested
 from ..model import Env, Incomplete, Job, Location
 from ..snapshot import Snapshot, normalize
@@ -24,22 +28,27 @@ __all__ = [
 ]
 
 
-def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_world: bool = False) -> JobOutcome:
+def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_world: bool = False,
+                  context: Context | None = None) -> JobOutcome:
     """What the job runs.  It depends on `job.behaviour` only: the interpreter never sees
     the rest (so a timeout change reuses the outcome, see engine/memo.py and engine/walk.py)."""
     job = job.without_metadata()
-    if deadline.expired():  # the revision's wall-clock budget has run out (`deadline.py`)
-        reason = deadline.current().reason(f"job {job.label!r} not analysed")
+    context = context or Context()
+    if context.expired():  # the revision's wall-clock budget has run out (`deadline.py`)
+        reason = context.deadline.reason(f"job {job.label!r} not analysed")
         return JobOutcome((), (), (), (), (Incomplete(job.location, reason, cut=True),), (), ())
     with contained(job.location, f"job {job.label!r}") as caught:  # (deep input: a fresh interpreter, a deeper stack)
-        return nested(lambda: Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform).run_job(job))
+        return nested(lambda: Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform,
+                                          context=context).run_job(job))
     return _failed(caught)
 
 
 def interpret_script(path: str, snapshot: Snapshot, settings: Settings, *, env: Env = (), cwd: str = "",
-                     job_id: str = "", args: tuple[str, ...] = (), open_world: bool = False) -> JobOutcome:
+                     job_id: str = "", args: tuple[str, ...] = (), open_world: bool = False,
+                     context: Context | None = None) -> JobOutcome:
     with contained(Location(normalize(path)), f"script {path}") as caught:
-        return nested(lambda: Interpreter(snapshot, settings, open_world=open_world, job_id=job_id).run_script(path, env, cwd, args))
+        return nested(lambda: Interpreter(snapshot, settings, open_world=open_world, job_id=job_id,
+                                          context=context).run_script(path, env, cwd, args))
     return _failed(caught)
 
 
@@ -48,17 +57,17 @@ def _failed(caught) -> JobOutcome:
     return JobOutcome((), (), (), (), tuple(caught.incomplete), tuple(caught.diagnostics), ())
 
 
-def script_definitions(path: str, snapshot: Snapshot, settings: Settings) -> ScriptDefinitions:
+def script_definitions(path: str, snapshot: Snapshot, settings: Settings, context: Context | None = None) -> ScriptDefinitions:
     """Config entries, leaf commands and condition variables, read statically from
     a script and the files it sources."""
     path = normalize(path)
     with contained(Location(path), f"script {path}") as caught:
-        return nested(lambda: _definitions(path, snapshot, settings))
+        return nested(lambda: _definitions(path, snapshot, settings, context))
     return ScriptDefinitions((), (), (), tuple(caught.diagnostics))
 
 
-def _definitions(path: str, snapshot: Snapshot, settings: Settings) -> ScriptDefinitions:
-    interp = Interpreter(snapshot, settings)
+def _definitions(path: str, snapshot: Snapshot, settings: Settings, context: Context | None) -> ScriptDefinitions:
+    interp = Interpreter(snapshot, settings, context=context)
     scans = file_set_scans(interp, path)
     if not scans:
         return ScriptDefinitions((), (), (), tuple(interp.rec.diagnostics) or ((_unreadable(path)),))

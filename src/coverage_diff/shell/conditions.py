@@ -12,7 +12,7 @@ from tree_sitter import Node
 
 from ..model import Assumption, Comparison, Condition, Frame, Location
 from . import ere, patterns
-from .parse import Source, parse_source
+from .parse import Source, parse_source, parse_text
 from .state import State, Var
 from .syntax import inner_of, node_text, per_node
 from .values import Val
@@ -108,7 +108,7 @@ def _comparison(node: Node) -> Comparison | None:
         exprs = node.named_children
         return _extended_comparison(exprs[0], False) if len(exprs) == 1 else None
     if first == "[":
-        tree = parse_source(Source("<test>", "test " + inner_of(node, "[", "]")))
+        tree = parse_text("test " + inner_of(node, "[", "]"))
         cmds = tree.root_node.named_children
         if len(cmds) != 1 or cmds[0].type != "command":
             return None
@@ -194,7 +194,7 @@ def refine(interp, st: State, name: str, val: Val) -> None:
 
 def reparse_words(interp, st: State, text: str) -> list[Val]:
     src = Source(st.source.path, "test " + text, st.source.line_offset)
-    tree = parse_source(src)
+    tree = parse_source(src, interp.caches.trees)
     cmd = tree.root_node.named_children[0] if tree.root_node.named_children else None
     if cmd is None or cmd.type != "command":
         return [Val(w) for w in text.split()]

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 from ..model import ConfigEntry, Diagnostic
 from .parse import Source, parse_errors, parse_source
 from .wordplan import pure_expansion
+
+if TYPE_CHECKING:
+    from ..context import ShellCaches
 
 BUILTINS = frozenset(
     "cd export local declare typeset readonly unset source . set shift return exit break continue read eval "
@@ -67,23 +71,21 @@ def array_refs(node: Node) -> list[tuple[str, str]]:
     return found
 
 
-_SCANS: dict[Source, FileScan] = {}
-
-
-def scan_file(source: Source) -> FileScan:
-    """The scan of a repository script, built once per process: scans are never changed
-    after they are built, and every job that reaches a script asks for the same one.
-    A job's own commands (no blob) are scanned once anyway; keeping them costs memory."""
+def scan_file(source: Source, caches: "ShellCaches") -> FileScan:
+    """The scan of a repository script, built once for as long as `caches` live (the
+    engine's session): scans are never changed after they are built, and every job that
+    reaches a script asks for the same one.  A job's own commands (no blob) are scanned
+    once anyway; keeping them costs memory."""
     if not source.blob:
-        return _scan(source)
-    scan = _SCANS.get(source)
+        return _scan(source, caches.trees)
+    scan = caches.scans.get(source)
     if scan is None:
-        scan = _SCANS[source] = _scan(source)
+        scan = caches.scans[source] = _scan(source, caches.trees)
     return scan
 
 
-def _scan(source: Source) -> FileScan:
-    tree = parse_source(source)
+def _scan(source: Source, trees: dict) -> FileScan:
+    tree = parse_source(source, trees)
     scan = FileScan(source, diagnostics=parse_errors(tree, source))
     stack = [tree.root_node]
     while stack:

@@ -19,7 +19,9 @@ from .wordplan import (PARAM, STATIC, VAR, PLANS, Pieces, WordPlan, as_field, br
 
 
 class _UnknownIFS(str):
-    pass
+    """The default IFS, told apart by identity; a value like any str (no attributes)."""
+
+    __slots__ = ()
 
 
 UNKNOWN_IFS = _UnknownIFS(IFS_DEFAULT)  # `ifs() is UNKNOWN_IFS`: not known statically (splits as the default would)
@@ -52,7 +54,7 @@ def fields(interp, node: Node, st: State) -> list[Val]:
         return list(plan.fields)
     if plan.braces is not None:
         if plan.braces is UNCHECKED:
-            plan.braces = brace_words(node, st.source)
+            plan.braces = brace_words(node, st.source, interp.caches.trees)
         if plan.braces is not None:
             return brace_fields(interp, node, plan.braces, st)
     segs = expansion_alone(interp, plan, st)
@@ -125,7 +127,7 @@ def fields(interp, node: Node, st: State) -> list[Val]:
 def joined_fields(interp, group: list[Node], st: State) -> list[Val]:
     """One bash word that tree-sitter split in several nodes (`pre{$x,$y}post`)."""
     text = "".join(node_text(n) for n in group)
-    words = brace_words_text(text, group[0].start_point[0], st.source.path) if braces.has_braces(text) else None
+    words = brace_words_text(text, group[0].start_point[0], st.source.path, interp.caches.trees) if braces.has_braces(text) else None
     if words is None:
         # Read again as the value of an assignment, where tree-sitter may take it whole.
         node = word_node(interp, st, text)
@@ -157,7 +159,7 @@ def glob_field(interp, st: State, node: Node, pieces: list[tuple[Val, bool]]) ->
     pattern = tuple((v.text, not active) for v, active in pieces if v.text)
     if not patterns.is_glob(pattern):
         return [value]
-    matches = globbing.expand(pattern, st.cwd, interp.snapshot, interp.settings.roots,
+    matches = globbing.expand(pattern, st.cwd, interp.snapshot, interp.settings.roots, interp.caches.children,
                               dotglob="dotglob" in st.globopts, globstar="globstar" in st.globopts,
                               made_dirs=st.made_dirs)
     if matches is None:
@@ -214,7 +216,7 @@ def expand_text(interp, st: State, text: str) -> Val:
     if "$" not in text and "`" not in text and "\\" not in text and "'" not in text and '"' not in text:
         return Val(text)
     src = Source(st.source.path, f'_x="{text}"', st.source.line_offset)
-    tree = parse_source(src)
+    tree = parse_source(src, interp.caches.trees)
     node = tree.root_node.named_children[0] if tree.root_node.named_children else None
     value = node.child_by_field_name("value") if node is not None and node.type == "variable_assignment" else None
     return expand_string(interp, value, st) if value is not None else Val(text)
@@ -298,7 +300,7 @@ def simple_expansion(interp, name: str, st: State, quoted: bool):
 
 def word_node(interp, st: State, text: str) -> Node | None:
     src = Source(st.source.path, f"_x={text}", st.source.line_offset)
-    tree = parse_source(src)
+    tree = parse_source(src, interp.caches.trees)
     node = tree.root_node.named_children[0] if tree.root_node.named_children else None
     if node is None or node.type != "variable_assignment" or tree.root_node.has_error:
         return None

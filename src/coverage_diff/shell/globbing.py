@@ -10,24 +10,22 @@ under `dotglob`).  Matches are sorted in byte order, as under `LC_ALL=C`.
 from __future__ import annotations
 
 import posixpath
-import weakref
+from weakref import WeakKeyDictionary
 
 from ..snapshot import Snapshot, normalize
 from .patterns import Pattern, compile_pattern, ends, is_glob, merged
-
-# snapshot -> directories made at run time -> directory -> (names in it, the subset that are directories)
-_CHILDREN: "weakref.WeakKeyDictionary[Snapshot, dict[frozenset[str], dict]]" = weakref.WeakKeyDictionary()
 
 
 def has_glob(pattern: Pattern) -> bool:
     return is_glob(pattern)
 
 
-def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, ...], *,
+def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, ...], kept: WeakKeyDictionary, *,
            dotglob: bool = False, globstar: bool = False, made_dirs: frozenset[str] = frozenset()) -> list[str] | None:
     """The paths the pattern names, sorted; [] when none; None when the files it
     would be matched against are not the repository's (an absolute path outside
-    the workspace, an unknown cwd)."""
+    the workspace, an unknown cwd).  `kept`: the snapshots' directory indexes
+    (`context.ShellCaches.children`)."""
     components = _components(pattern)
     shown_root, base = "", cwd
     if components and components[0] == ():  # absolute
@@ -42,7 +40,7 @@ def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, 
         shown_root, base = prefix + "/", ""
     elif cwd == "?" or cwd.startswith("/"):
         return None
-    children = _children(snapshot, made_dirs)
+    children = _children(snapshot, made_dirs, kept)
     found = [(base, shown_root)]  # (repository path or "../x" when outside, as written so far)
     for i, component in enumerate(components):
         last = i == len(components) - 1
@@ -91,17 +89,18 @@ def _matching(names, component, dotglob: bool) -> list[str]:
     return [n for n in names if (dots or not n.startswith(".")) and n not in (".", "..") and len(n) in ends(tokens, n)]
 
 
-def _children(snapshot: Snapshot, made_dirs: frozenset[str]) -> dict[str, tuple[dict[str, None], set[str]]]:
-    """Directory -> (names in it, the subset that are directories), built once per snapshot;
-    with directories made at run time, once per set of them (the snapshot's index shared,
-    only the directories they add to copied)."""
+def _children(snapshot: Snapshot, made_dirs: frozenset[str], kept: WeakKeyDictionary) -> dict[str, tuple[dict[str, None], set[str]]]:
+    """Directory -> (names in it, the subset that are directories), built once per snapshot
+    and kept in `kept` (snapshot -> directories made at run time -> that index); with
+    directories made at run time, once per set of them (the snapshot's index shared, only
+    the directories they add to copied)."""
     snapshot = snapshot.lister()
-    made = _CHILDREN.get(snapshot)
+    made = kept.get(snapshot)
     if made is None:
         index: dict[str, tuple[dict[str, None], set[str]]] = {}
         for path in snapshot.files:
             _add_path(index, path, is_dir=False, base=None)
-        made = _CHILDREN[snapshot] = {frozenset(): index}
+        made = kept[snapshot] = {frozenset(): index}
     index = made.get(made_dirs)
     if index is None:
         base = made[frozenset()]

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from .. import deadline
 from ..ci import workspace_filled
 from ..config import Settings
+from ..context import Context
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
 from . import calls, conditions, control, declarations, expansion, parameters, pipelines, simple_commands, variables
@@ -55,9 +55,14 @@ class Recorder:
 
 
 class Interpreter:
-    def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = ""):
+    def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = "",
+                 context: Context | None = None):
         self.snapshot = snapshot
         self.settings = settings
+        # What the engine handed it: the caches interpretations share (trees, scans, the glob
+        # index) and, in a build, the revision's deadline; else a context of its own.
+        self.context = context or Context()
+        self.caches = self.context.shell
         self.open_world = open_world
         self.job_id = job_id
         self.platform = platform
@@ -155,7 +160,7 @@ class Interpreter:
         return [states[int(i * step)] for i in range(limit)]
 
     def _scan_source(self, source: Source) -> FileScan:
-        scan = scan_file(source)
+        scan = scan_file(source, self.caches)
         for d in scan.diagnostics:
             self.rec.diagnostics.setdefault(d, None)
         return scan
@@ -197,7 +202,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ execution
     def run_program(self, source: Source, states: list[State]) -> list[State]:
-        tree = parse_source(source)
+        tree = parse_source(source, self.caches.trees)
         for d in parse_errors(tree, source):
             self.rec.diagnostics.setdefault(d, None)
         return self.exec_block(statements(tree.root_node), states, top=True)
@@ -252,9 +257,9 @@ class Interpreter:
             return True
         if self.steps >= self.clock_at:
             self.clock_at = self.steps + CLOCK_STEPS
-            if deadline.expired():
+            if self.context.expired():
                 self.stopped = True
-                self.incomplete(self.loc(st, node), deadline.current().reason("interpretation stopped"), cut=True)
+                self.incomplete(self.loc(st, node), self.context.deadline.reason("interpretation stopped"), cut=True)
                 st.flow = Flow("exit")
                 return True
         st.status_assumed = False

@@ -1,7 +1,8 @@
 """tree-sitter-bash, wrapped: parse once per blob, report what could not be parsed.
 
-The cache sits behind `parse_source` alone so a disk cache can replace the dict
-without touching callers.
+`parse_source` keeps each tree in the `trees` it is given (`context.ShellCaches.trees`:
+the engine's session owns them, so every job of a command shares them); `parse_text`
+keeps nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ from ..model import Diagnostic, Location
 
 _LANGUAGE = Language(tree_sitter_bash.language())
 _PARSER = Parser(_LANGUAGE)
-# Trees are kept for the process and never dropped: the interpreter memoises facts per node
-# id (`interp.per_node`, `interp.word_plan`), and an id is unique only among live trees.
-_CACHE: dict[str, Tree] = {}
 
 
 @dataclass(frozen=True)
@@ -45,13 +43,19 @@ class Source:
         return node.text.decode("utf-8", "replace") if node.text is not None else ""
 
 
-def parse_source(source: Source) -> Tree:
+def parse_source(source: Source, trees: dict[str, Tree]) -> Tree:
+    """The tree of `source`, parsed once per blob (or text) and kept in `trees`."""
     key = source.blob or hashlib.sha1(source.text.encode()).hexdigest()
-    tree = _CACHE.get(key)
+    tree = trees.get(key)
     if tree is None:
-        tree = _repaired(_PARSER.parse(source.text.encode()), source.text)
-        _CACHE[key] = tree
+        tree = trees[key] = parse_text(source.text)
     return tree
+
+
+def parse_text(text: str) -> Tree:
+    """The tree of `text`, kept by no one (what is derived from it per node is:
+    `syntax.per_node` holds the nodes it answers for)."""
+    return _repaired(_PARSER.parse(text.encode()), text)
 
 
 def _repaired(tree: Tree, text: str) -> Tree:

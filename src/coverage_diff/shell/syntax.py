@@ -114,17 +114,20 @@ class CaseArms:
 
 def per_node(fn):
     """Memoise a function of a syntax node alone (its shape, never the state): the result is
-    shared by every later call, so callers only read it.  Keyed by node id: trees live for
-    the process (`parse.parse_source` keeps them), so an id names one node, and keeping ids
-    rather than nodes does not keep each node's children alive."""
+    shared by every later call, so callers only read it.  Keyed by node id, which names one
+    node among live trees only: the memo holds each node it answers for (`held`, which keeps
+    its tree alive), so no other node can come to have that id while the answer is kept."""
     memo: dict = {}
+    held: dict = {}
 
     def once(node):
         found = memo.get(node.id)
         if found is None:
             if len(memo) >= MAX_MEMO:
                 memo.clear()
+                held.clear()
             found = memo[node.id] = fn(node)
+            held[node.id] = node
         return found
 
     once.__doc__, once.__name__, once.memo = fn.__doc__, fn.__name__, memo

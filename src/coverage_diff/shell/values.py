@@ -83,15 +83,13 @@ def concat(parts: list[Val]) -> Val:
     return Val(None, entry, sources, origin, nonempty)
 
 
-_BLANK_RUNS: dict[str, re.Pattern] = {}
+_DEFAULT_RUNS = re.compile(f"[^{re.escape(IFS_DEFAULT)}]+")  # a field under the default IFS
 
 
 def _fields(text: str, ifs: str) -> list[tuple[int, str]]:
     """(start offset, text) of each field of `text` split on `ifs`."""
     if ifs and not ifs.strip(" \t\n"):  # blanks only (the default): a field is a run of other characters
-        runs = _BLANK_RUNS.get(ifs)
-        if runs is None:
-            runs = _BLANK_RUNS[ifs] = re.compile(f"[^{re.escape(ifs)}]+")
+        runs = _DEFAULT_RUNS if ifs == IFS_DEFAULT else re.compile(f"[^{re.escape(ifs)}]+")  # (`re` keeps the few others)
         return [(m.start(), m.group()) for m in runs.finditer(text)]
     white = "".join(c for c in ifs if c in " \t\n")
     other = "".join(c for c in ifs if c not in " \t\n")

@@ -11,7 +11,7 @@ from tree_sitter import Node
 
 from ..model import Piece
 from . import braces
-from .parse import Source, parse_source
+from .parse import Source, parse_source, parse_text
 from .state import Var
 from .syntax import MAX_MEMO, UNCHECKED, expansion_shape, node_text, per_node
 from .values import EMPTY, Val, concat, unknown
@@ -19,8 +19,8 @@ from .values import EMPTY, Val, concat, unknown
 
 # A word's shape (its literal pieces, where its expansions sit, how each is quoted) is fixed
 # by the syntax tree, so it is worked out once per node and kept: `segments` then evaluates
-# only the expansions.  Trees stay alive for the process (`parse.parse_source` keeps them),
-# so a node id is a stable key (see `per_node`).  Each op is (kind, payload, quoted):
+# only the expansions.  Keyed by node id, the node held beside its plan (`_HELD`), so the id
+# names that node for as long as the plan is kept (see `per_node`).  Each op is (kind, payload, quoted):
 STATIC = "static"  # payload: the segment itself, (Val, quoted), the same on every expansion
 VAR = "var"  # payload: the name of a `$name`
 PARAM = "param"  # payload: a `${...}` node
@@ -53,6 +53,7 @@ class WordPlan:
         self.joined: tuple | None = None
 
 PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
+_HELD: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> the node (as `per_node` holds them)
 
 
 def word_plan(node: Node, in_quotes: bool) -> WordPlan:
@@ -63,7 +64,9 @@ def word_plan(node: Node, in_quotes: bool) -> WordPlan:
     if plan is None:
         if len(plans) >= MAX_MEMO:
             plans.clear()
+            _HELD[in_quotes].clear()
         plan = plans[node.id] = WordPlan(word_ops(node, in_quotes), may_brace(node, in_quotes))
+        _HELD[in_quotes][node.id] = node
     return plan
 
 
@@ -87,13 +90,14 @@ def joined_words(nodes: list[Node]) -> list[list[Node]] | None:
     return groups if len(groups) < len(nodes) else None
 
 
-def brace_words(node: Node, source: Source) -> tuple[Node, ...] | str | None:
+def brace_words(node: Node, source: Source, trees: dict) -> tuple[Node, ...] | str | None:
     """The words bash's brace expansion makes of this word, parsed again (each then expands
-    as any word does); None when it makes none; a reason (str) when they cannot be followed."""
-    return brace_words_text(node_text(node), node.start_point[0], source.path)
+    as any word does; the tree kept in `trees`); None when it makes none; a reason (str) when
+    they cannot be followed."""
+    return brace_words_text(node_text(node), node.start_point[0], source.path, trees)
 
 
-def brace_words_text(text: str, row: int, path: str) -> tuple[Node, ...] | str | None:
+def brace_words_text(text: str, row: int, path: str, trees: dict) -> tuple[Node, ...] | str | None:
     words = braces.expand(text)
     if words is None:
         return f"brace expansion gives {braces.GIVE_UP}"
@@ -103,7 +107,7 @@ def brace_words_text(text: str, row: int, path: str) -> tuple[Node, ...] | str |
     if not kept:
         return ()
     # The same line as the word, so what is said about a part names the right line.
-    tree = parse_source(Source(path, "\n" * row + ": " + " ".join(kept)))
+    tree = parse_source(Source(path, "\n" * row + ": " + " ".join(kept)), trees)
     cmds = tree.root_node.named_children
     args = cmds[0].children_by_field_name("argument") if len(cmds) == 1 and cmds[0].type == "command" else []
     if tree.root_node.has_error or len(args) != len(kept) or any(node_text(a) != w for a, w in zip(args, kept)):
@@ -227,7 +231,7 @@ def quoted_operand(node: Node) -> Node | None:
     text = drop_double_quotes((node.text or b"")[start - node.start_byte : end - node.start_byte].decode("utf-8", "replace"))
     if text is None or "\\" in text:
         return None
-    tree = parse_source(Source("", "\n" * node.start_point[0] + f'_x="{text}"'))  # on the word's line
+    tree = parse_text("\n" * node.start_point[0] + f'_x="{text}"')  # on the word's line
     assignment = tree.root_node.named_children[0] if tree.root_node.named_children else None
     if tree.root_node.has_error or assignment is None or assignment.type != "variable_assignment":
         return None

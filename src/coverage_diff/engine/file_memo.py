@@ -4,23 +4,25 @@ Reading a CI file into jobs depends on its content, its path and the settings on
 the result is kept under (blob, path, reader, settings): in memory (a bounded LRU: a
 history walk reads the same unchanged files at every commit) and, when the command
 runs with the persistent cache, on disk as well (the PR bot's next push edits one of
-hundreds of test-area files and reads the others from there).
+hundreds of test-area files and reads the others from there).  A session owns one
+(`Session.context.files`) and hands it to the front-ends in the `context.Context`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..engine.cache import Cache, key_digest
+from .cache import Cache, key_digest
 
 NAMESPACE = "ci-file"
 MAX_KEPT = 8192  # results kept in memory
 
 
 class FileMemo:
-    def __init__(self) -> None:
+    def __init__(self, cache: Cache | None = None) -> None:
+        """`cache`: keep results on disk there too (None or a disabled cache: memory only)."""
         self.kept: "OrderedDict[tuple, object]" = OrderedDict()
-        self.cache = Cache.disabled()
+        self.cache = cache or Cache.disabled()
 
     def get(self, key: tuple):
         found = self.kept.get(key)
@@ -43,11 +45,3 @@ class FileMemo:
         if len(self.kept) > MAX_KEPT:
             self.kept.popitem(last=False)
 
-
-MEMO = FileMemo()
-
-
-def use_cache(cache: Cache) -> None:
-    """Keep results on disk in `cache` too (a disabled cache: memory only).  Set by the
-    session that runs a command, for the process."""
-    MEMO.cache = cache
