@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 
 import bench
 import pytest
@@ -22,12 +24,35 @@ def no_children_left() -> bool:
 
 
 # -- fork_map -------------------------------------------------------------------
-def test_results_keep_the_order_of_the_items_and_come_from_several_processes():
+def meeting(place, count: int, fn):
+    """`fn`, each process's first call of it waiting until `count` processes have made one
+    (so every worker surely takes part, however fast the others are)."""
+    place.mkdir(exist_ok=True)
+    joined = []
+
+    def met(item):
+        if not joined:
+            joined.append((place / str(os.getpid())).touch())
+            wait_for(lambda: len(list(place.iterdir())) >= count)
+        return fn(item)
+
+    return met
+
+
+def wait_for(condition, seconds: float = 120) -> None:
+    """Until `condition()`; a test that would wait longer fails instead of hanging."""
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "waited two minutes for another process"
+        time.sleep(0.002)
+
+
+def test_results_keep_the_order_of_the_items_and_come_from_several_processes(tmp_path):
     before = parallel.forks
-    got = parallel.fork_map(lambda n: (n * n, os.getpid()), range(10), workers=3)
+    got = parallel.fork_map(meeting(tmp_path / "met", 3, lambda n: (n * n, os.getpid())), range(10), workers=3)
     assert [value for value, _ in got] == [n * n for n in range(10)]
     assert len({pid for _, pid in got}) == 3
-    assert parallel.forks == before + 2  # this process takes a share itself
+    assert parallel.forks == before + 2  # this process takes items itself
     assert no_children_left()
 
 
@@ -38,7 +63,76 @@ def test_one_worker_or_a_small_batch_never_forks():
     assert parallel.forks == before
 
 
-def test_a_child_that_raises_or_dies_has_its_share_done_here():
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_costly_item_leaves_the_rest_to_the_other_processes(tmp_path, workers):
+    """Items are taken one at a time as processes come free: the process that took the
+    first one (which lasts until every other item is done) takes no other, wherever the
+    rest of the items are.  With fixed shares it would hold some of them and wait forever."""
+    done = tmp_path / "done"
+    done.mkdir()
+
+    def cost(n):
+        if n == 0:
+            wait_for(lambda: len(list(done.iterdir())) == 39)
+        else:
+            (done / str(n)).touch()
+        return n, os.getpid()
+
+    got = parallel.fork_map(cost, range(40), workers=workers)
+    assert [n for n, _ in got] == list(range(40))
+    assert [pid for _, pid in got].count(got[0][1]) == 1
+    assert no_children_left()
+
+
+def noting(taken, fn):
+    """`fn`, each call first noting its item in a file of the process that takes it."""
+    taken.mkdir()
+
+    def note(n):
+        with open(taken / str(os.getpid()), "a") as log:
+            log.write(f"{n}\n")
+        return fn(n)
+
+    return note
+
+
+def taken_by_process(taken) -> list[list[int]]:
+    return [[int(n) for n in log.read_text().split()] for log in taken.iterdir()]
+
+
+def test_the_costliest_items_are_handed_out_first(tmp_path):
+    costs = [5, 4, 1, 9, 3, 2, 0, 9, 0, 1, 4, 7]
+    order = [3, 7, 11, 0, 1, 10, 4, 5, 2, 9, 6, 8]  # by cost, the equal ones in their order
+    note = noting(tmp_path / "taken", lambda n: -n)
+    got = parallel.fork_map(meeting(tmp_path / "met", 2, note), range(12), workers=2, cost=costs.__getitem__)
+    assert got == [-n for n in range(12)]
+    logs = taken_by_process(tmp_path / "taken")
+    assert len(logs) == 2 and sorted(n for log in logs for n in log) == list(range(12))
+    for log in logs:  # each process took its items in that order
+        assert log == sorted(log, key=order.index)
+
+
+def test_items_of_one_key_go_to_one_process_in_their_order(tmp_path):
+    kin = {1: "a", 4: "a", 9: "a", 2: "b", 6: "b", 10: "b", 11: "b"}  # the rest: None, handed out alone
+    costs = [1] * 12
+    costs[1] = 50  # batch "a" costs 52, so it goes out first; "b" (4) after the single 5
+    costs[5] = 5
+    note = noting(tmp_path / "taken", lambda n: n * n)
+    got = parallel.fork_map(meeting(tmp_path / "met", 2, note), range(12), workers=2, cost=costs.__getitem__,
+                            together=kin.get)
+    assert got == [n * n for n in range(12)]
+    logs = taken_by_process(tmp_path / "taken")
+    assert len(logs) == 2 and sorted(n for log in logs for n in log) == list(range(12))
+    for key in ("a", "b"):
+        members = [n for n, k in kin.items() if k == key]
+        holder = [log for log in logs if members[0] in log]
+        assert len(holder) == 1  # one process did all of them, one after the other, in their order
+        at = holder[0].index(members[0])
+        assert holder[0][at:at + len(members)] == members
+    assert parallel._batches(list(range(12)), costs.__getitem__, kin.get)[:3] == [[1, 4, 9], [5], [2, 6, 10, 11]]
+
+
+def test_a_child_that_raises_or_dies_has_its_items_done_here():
     def flaky(n):
         if parallel.in_child():
             if n == 1:
@@ -47,6 +141,32 @@ def test_a_child_that_raises_or_dies_has_its_share_done_here():
         return n + 100
 
     assert parallel.fork_map(flaky, [0, 1, 2, 3], workers=2) == [100, 101, 102, 103]
+    assert no_children_left()
+
+
+def test_a_child_killed_midway_keeps_what_it_delivered_and_the_rest_is_done_here(tmp_path):
+    """The child computes one item, then is killed by a signal while computing its second:
+    the first comes from it, the second (and anything left) from this process."""
+    started = tmp_path / "started"
+    started.mkdir()
+    mine = []  # the items this process (parent or child) has started
+
+    def work(n):
+        mine.append(n)
+        if parallel.in_child():
+            (started / str(n)).touch()
+            if len(mine) == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+        elif len(mine) == 1:
+            wait_for(lambda: len(list(started.iterdir())) == 2)  # the child has taken two items
+        return n * 10, os.getpid()
+
+    got = parallel.fork_map(work, range(8), workers=2)
+    assert [value for value, _ in got] == [n * 10 for n in range(8)]
+    first, second = sorted(int(path.name) for path in started.iterdir())
+    assert got[first][1] != os.getpid()  # delivered before the signal
+    assert [n for n, (_, pid) in enumerate(got) if pid != os.getpid()] == [first]
+    assert got[second][1] == os.getpid()  # taken by the child, never delivered
     assert no_children_left()
 
 
@@ -61,8 +181,44 @@ def test_an_error_of_the_computation_itself_is_raised_as_without_workers():
     assert no_children_left()
 
 
-def test_a_child_never_forks_again():
-    nested = parallel.fork_map(lambda n: (parallel.in_child(), parallel.fork_map(lambda m: os.getpid(), range(4), workers=2)),
+@pytest.mark.parametrize("cost", [None, float])
+def test_the_error_raised_is_that_of_the_first_failing_item_as_in_one_process(cost):
+    """Items 5 and 17 fail (17 first, when the last items are said to cost most, and in
+    whichever process meets it): the error is item 5's, as a loop over the items gives."""
+
+    def broken(n):
+        if n in (5, 17):
+            raise ValueError(f"bad item {n}")
+        return n
+
+    with pytest.raises(ValueError, match="bad item 5"):
+        parallel.fork_map(broken, range(24), workers=2, cost=cost)
+    with pytest.raises(ValueError, match="bad item 5"):
+        parallel.fork_map(broken, range(24), workers=3, cost=cost)
+    assert no_children_left()
+
+
+def test_an_interrupt_stops_the_children_at_once(tmp_path):
+    """An interrupt here does not wait for a child busy with a long item: it is killed."""
+    busy = tmp_path / "busy"
+
+    def work(n):
+        if parallel.in_child():
+            (tmp_path / "pid").write_text(str(os.getpid()))
+            (tmp_path / "pid").rename(busy)
+            time.sleep(600)
+        wait_for(busy.exists)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.fork_map(work, range(4), workers=2)
+    assert no_children_left()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(busy.read_text()), 0)  # gone, and waited for
+
+
+def test_a_child_never_forks_again(tmp_path):
+    nested = parallel.fork_map(meeting(tmp_path / "met", 2, lambda n: (parallel.in_child(), parallel.fork_map(lambda m: os.getpid(), range(4), workers=2))),
                                range(2), workers=2)
     in_child = [pids for child, pids in nested if child]
     assert len(in_child) == 1 and len(set(in_child[0])) == 1  # the child's inner map ran in the child alone
@@ -106,7 +262,8 @@ def test_a_child_reads_blobs_through_its_own_git_process(tmp_path):
     snapshot = Snapshot.at(repo, "HEAD", reader)
     assert snapshot.text("f0.txt") == contents["f0.txt"]  # the parent's process is running now
     paths = sorted(contents)
-    got = parallel.fork_map(lambda path: (snapshot.text(path), parallel.in_child()), paths, workers=2)
+    got = parallel.fork_map(meeting(tmp_path / "met", 2, lambda path: (snapshot.text(path), parallel.in_child())), paths,
+                            workers=2)
     assert [text for text, _ in got] == [contents[p] for p in paths]
     assert any(in_child for _, in_child in got)
     reader._cache.clear()
@@ -163,14 +320,3 @@ def test_a_history_audit_is_the_same_on_two_processes(generated, monkeypatch):
     assert forks >= 2  # the first commit's jobs, and open worlds explained while walking
     assert shared == alone
     assert no_children_left()
-
-
-@pytest.mark.parametrize("size,count", [(1, 2), (7, 2), (600, 2), (2400, 2), (63, 3), (5, 8)])
-def test_shares_deal_runs_of_neighbours_covering_every_item_once(size, count):
-    shares = parallel._shares(size, count)
-    assert sorted(i for share in shares for i in share) == list(range(size))
-    if size >= count * 8:
-        sizes = [len(share) for share in shares]
-        assert max(sizes) - min(sizes) <= size // (count * 8) + 1  # about even
-        runs = sum(1 for share in shares for a, b in zip(share, share[1:]) if b != a + 1) + count
-        assert runs <= count * 17  # neighbours stay together: between eight and sixteen runs each

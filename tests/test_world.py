@@ -91,9 +91,9 @@ def interpreted(monkeypatch):
     """The jobs the world hands to the interpreter."""
     seen = []
 
-    def counting(job, snapshot, settings, *, open_world=False, context=None):
+    def counting(job, snapshot, settings, *, open_world=False, context=None, call_memo=None):
         seen.append(job.key)
-        return interpret_job(job, snapshot, settings, open_world=open_world, context=context)
+        return interpret_job(job, snapshot, settings, open_world=open_world, context=context, call_memo=call_memo)
 
     monkeypatch.setattr(world_module, "interpret_job", counting)
     monkeypatch.setenv(parallel.ENV_VAR, "1")  # children's calls would not be seen here

@@ -70,3 +70,62 @@ until [ "${b[0]}" = q ]; do b=("${b[1]}" "${b[0]}"); pytest "swap-${b[0]}"; done
     assert [" ".join(r.argv) for r in out.runs] == ["pytest len-1", "pytest len-2", "pytest len-3", "pytest seen-1",
                                                     "pytest seen-2", "pytest swap-q"]
     assert all(not r.assumptions for r in out.runs)
+
+
+# --- joining two paths' assumptions (`merge._joined_assumptions`) -----------------------------
+# Its definition, on sets: the path with fewer when the other's include them all; the common
+# ones when each has one the other lacks and the two are both outcomes of one condition.  The
+# implementation looks only at what each path assumed after the assumptions they share (the
+# same objects); these cases put equal-but-not-identical assumptions on both sides of that line.
+
+from coverage_diff.model import Assumption, Condition, Location  # noqa: E402
+from coverage_diff.shell.merge import _joined_assumptions  # noqa: E402
+
+
+def assumed(line: int, outcome: bool, text: str = "[[ -n $x ]]") -> Assumption:
+    return Assumption(Condition(Location("ci/a.sh", line), text, ("x",), outcome), f"{text} is {outcome}")
+
+
+def by_sets(a: tuple, b: tuple) -> tuple | None:
+    sa, sb = set(a), set(b)
+    if sa <= sb:
+        return a
+    if sb <= sa:
+        return b
+    only_a, only_b = sa - sb, sb - sa
+    if len(only_a) == len(only_b) == 1:
+        ca, cb = next(iter(only_a)).condition, next(iter(only_b)).condition
+        if (ca.location, ca.text) == (cb.location, cb.text) and ca.outcome != cb.outcome:
+            return tuple(x for x in a if x in sb)
+    return None
+
+
+P, Q, R = assumed(1, True), assumed(2, False, "((n > 1))"), assumed(3, True, "[[ -f f ]]")
+CASES = {
+    "equal": ((P, Q), (P, Q)),
+    "a fewer": ((P,), (P, Q)),
+    "b fewer": ((P, Q), (P,)),
+    "b fewer, a's other repeats one of b's (a loop assumed it again)": ((P, Q, assumed(1, True)), (P, Q)),
+    "b fewer, a's other is new": ((P, Q, R), (P, Q)),
+    "repeats on both sides after the fork": ((P, Q, assumed(1, True)), (P, R, assumed(2, False, "((n > 1))"))),
+    "both outcomes of one condition": ((P, Q, assumed(4, True)), (P, Q, assumed(4, False))),
+    "both outcomes, then a repeat of a shared one": ((P, assumed(4, True), assumed(1, True)), (P, assumed(4, False))),
+    "both outcomes of conditions at two places": ((P, assumed(4, True)), (P, assumed(5, False))),
+    "two conditions apart": ((P, assumed(4, True), R), (P, assumed(4, False))),
+    "nothing shared": ((assumed(4, True),), (assumed(4, False),)),
+    "equal but not the same objects": ((assumed(1, True), assumed(2, True)), (assumed(1, True), assumed(2, True))),
+    "one empty": ((), (P,)),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_joined_assumptions_are_those_of_the_sets(name):
+    a, b = CASES[name]
+    assert _joined_assumptions(a, b) == by_sets(a, b)
+    assert _joined_assumptions(b, a) == by_sets(b, a)
+
+
+def test_joined_assumptions_keep_the_order_and_repeats_of_the_first():
+    a = (P, assumed(4, True), assumed(1, True), Q)
+    b = (P, Q, assumed(4, False))
+    assert _joined_assumptions(a, b) == (P, assumed(1, True), Q)

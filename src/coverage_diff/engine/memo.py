@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from .cache import Cache, key_digest
 
 if TYPE_CHECKING:
     from ..inventory import Inventory
+    from ..model import Job
 
 MAX_VARIANTS = 8  # outcomes kept per job (one per distinct set of answers)
 
@@ -76,11 +78,14 @@ class AnswerMemo:
         return value
 
     def remember_many(self, keys: list[tuple], snapshot: Snapshot, compute, *, min_batch: int = 2,
-                      prefetch: bool = False) -> list:
+                      prefetch: bool = False, cost: Callable[[int], float] | None = None,
+                      together: Callable[[int], Hashable] | None = None) -> list:
         """`[remember(key, snapshot, lambda asked: compute(position, asked)) for position, key in enumerate(keys)]`,
         with the keys nothing holds computed on every core (`parallel.fork_map`) when
         there are at least `min_batch` of them.  `prefetch`: the caller asks for each
-        key again later, so a key found now is not counted as reused."""
+        key again later, so a key found now is not counted as reused.  `cost`: position ->
+        an estimate of what computing it costs; `together`: position -> the key of the
+        positions best computed by one process (both: `parallel.fork_map`)."""
         values: dict[int, object] = {}
         missing: list[tuple[int, list]] = []  # (position, variants stored on disk)
         for position, key in enumerate(keys):
@@ -96,7 +101,7 @@ class AnswerMemo:
             return asked.answers(), value
 
         computed = parallel.fork_map(answered, [position for position, _ in missing], min_items=min_batch,
-                                     workers=self.workers)
+                                     workers=self.workers, cost=cost, together=together)
         for (position, stored), (answers, value) in zip(missing, computed):
             key = keys[position]
             again, _ = self._lookup(key, snapshot, count=False)  # a key twice in one batch: its first answer
@@ -149,21 +154,30 @@ class JobMemo(AnswerMemo):
         super().__init__(cache, "job-outcome", workers)
         self.context = context or Context()
 
-    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False, context: Context | None = None) -> JobOutcome:
-        """`context`: a build's (its deadline, the same caches), else the memo's own."""
+    def interpret(self, job, snapshot: Snapshot, settings, open_world: bool = False, context: Context | None = None,
+                  call_memo=None) -> JobOutcome:
+        """`context`: a build's (its deadline, the same caches), else the memo's own; `call_memo`: script
+        calls shared with the other jobs of the world (`shell.CallMemo`)."""
         context = context or self.context
         return self.remember((job.behaviour, settings, open_world), snapshot,
-                             lambda asked: interpret_job(job, asked, settings, open_world=open_world, context=context))
+                             lambda asked: interpret_job(job, asked, settings, open_world=open_world, context=context,
+                                                         call_memo=call_memo))
 
     def interpret_many(self, jobs: list, snapshot: Snapshot, settings, open_world: bool = False,
-                       prefetch: bool = False, context: Context | None = None) -> list[JobOutcome]:
+                       prefetch: bool = False, context: Context | None = None, call_memo=None,
+                       cost: Callable[[Job], float] | None = None,
+                       together: Callable[[Job], Hashable] | None = None) -> list[JobOutcome]:
         """`interpret` for each job, the ones to compute on every core.  An open world
-        costs tens of milliseconds (worth a fork for two); a real outcome a few."""
+        costs tens of milliseconds (worth a fork for two); a real outcome a few.  `cost`:
+        an estimate of each job's, `together`: the key of the jobs best interpreted by one
+        process (`parallel.fork_map`)."""
         context = context or self.context
         return self.remember_many([(job.behaviour, settings, open_world) for job in jobs], snapshot,
                                   lambda position, asked: interpret_job(jobs[position], asked, settings, open_world=open_world,
-                                                                        context=context),
-                                  min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch)
+                                                                        context=context, call_memo=call_memo),
+                                  min_batch=2 if open_world else parallel.MIN_JOBS, prefetch=prefetch,
+                                  cost=(lambda position: cost(jobs[position])) if cost is not None else None,
+                                  together=(lambda position: together(jobs[position])) if together is not None else None)
 
     @property
     def closed(self) -> "ClosedHook":

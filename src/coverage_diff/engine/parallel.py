@@ -2,15 +2,20 @@
 
 `fork_map(fn, items)` returns `[fn(item) for item in items]`.  When the batch is
 big enough and the machine has more than one usable core, it forks: each child
-inherits everything the parent knows (snapshot, jobs, parse caches), computes
-its share of the items (runs of neighbours, `_shares`) and sends its results back pickled (through an unlinked temporary
-file, one result at a time), while the parent computes its own share.  Nothing is pickled on the way in, so `fn` may
-be any closure.  What a child changes besides its results (memos it fills,
-blobs it reads) stays in the child: `fn` must be pure in what it returns.
+inherits everything the parent knows (snapshot, jobs, parse caches).  The parent and
+its children then take the items one at a time from a shared queue (`_Queue`: a
+counter in shared memory, taken under a lock), each the next one as soon as it is
+free, so a few costly items never leave one process working long after the others.
+A child sends each result back pickled with its position, as soon as it has it
+(through an unlinked temporary file, so it never waits for the parent to read).
+Nothing is pickled on the way in, so `fn` may be any closure.  What a child changes
+besides its results (memos it fills, blobs it reads) stays in the child: `fn` must be
+pure in what it returns.
 
-A child that fails in any way (an exception, a signal, unreadable results) is
-not an error: the parent computes that child's share itself, so the outcome and
-any exception are exactly those of a serial run.
+A child that fails in any way (an exception, a signal, unreadable results) is not an
+error: the parent computes every item it took and did not deliver.  The outcome and
+any exception are exactly those of a serial run: the first item, in the items' order,
+whose `fn` raises is the one whose exception comes out, and no child is left behind.
 
 Workers: what the caller passes (the session's `--jobs`), else `COVERAGE_DIFF_JOBS`, else
 the usable cores (at most `DEFAULT_MAX`).
@@ -20,13 +25,20 @@ Fork is POSIX only; elsewhere everything runs in this process.
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 import pickle
 import signal
+import struct
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import TypeVar
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: nothing forks
+    fcntl = None  # type: ignore[assignment]
 
 ENV_VAR = "COVERAGE_DIFF_JOBS"
 
@@ -66,51 +78,139 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2, workers: int | None = None) -> list[R]:
+def fork_map(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 2, workers: int | None = None,
+             cost: Callable[[T], float] | None = None, together: Callable[[T], Hashable] | None = None) -> list[R]:
     """`[fn(item) for item in items]`, on several processes when there are at least
     `min_items` items (below that a fork costs more than it saves); `workers`: see
-    `worker_count`."""
+    `worker_count`.  Items are handed out in their order, unless the caller can foretell
+    what each costs (`cost`): then the costliest first (equal ones in their order), so
+    that no costly item is left to one process at the end while the others wait.
+    `together`: items with one key (other than None) are handed out as one, in their
+    order, to the process that then does work they share once (the calls an open world's
+    jobs share: `engine/world.py`); such a batch costs what its items cost together."""
     items = list(items)
     count = min(worker_count(workers), len(items))
-    if count < 2 or len(items) < min_items or not hasattr(os, "fork"):
+    if count < 2 or len(items) < min_items or not hasattr(os, "fork") or fcntl is None:
         return [fn(item) for item in items]
-    shares = _shares(len(items), count)
-    started = _fork(fn, [[items[i] for i in positions] for positions in shares[1:]])
-    children = {share: child for share, child in enumerate(started, 1) if child is not None}
-    results: list = [None] * len(items)
-
-    def here(share: int) -> None:
-        for i in shares[share]:
-            results[i] = fn(items[i])
-
+    queue = _Queue.open(_batches(items, cost, together))
+    if queue is None:
+        return [fn(item) for item in items]
+    started = _fork(fn, items, [queue] * (count - 1))
+    children = [child for child in started if child is not None]
+    results: dict[int, R] = {}
     try:
-        for share in range(count):
-            if share not in children:  # this process's share, and that of any fork that failed
-                here(share)
-        for share, child in children.items():
-            got = child.results()
-            if got is None:
-                here(share)  # the child failed: its share is done here
-            else:
-                for i, value in zip(shares[share], got):
-                    results[i] = value
+        failed = _take(fn, items, queue, results)
+        if failed is not None:  # no one takes more; what the others hold is redone below as far as needed
+            queue.stop()
+            for child in children:
+                child.abandon()
+        for child in children:
+            results.update(child.results())
+        _fill(fn, items, results, failed[0] if failed is not None else len(items))
+        if failed is not None:
+            raise failed[1]
     except BaseException:  # an error of `fn` (as without children) or an interrupt: no child is left behind
-        for child in children.values():
-            child.abandon()
+        for child in children:
+            child.discard()
         raise
-    return results
+    finally:
+        queue.close()
+    return [results[position] for position in range(len(items))]
 
 
-def _shares(size: int, count: int) -> list[list[int]]:
-    """The positions each process computes: runs of neighbouring items dealt in turn,
-    about eight runs per process.  Neighbours tend to share work that each process does
-    once for itself (the jobs of one CI file call the same scripts, which are parsed
-    once per process), and dealing several runs evens out the costs."""
-    run = max(1, size // (count * 8))
-    shares: list[list[int]] = [[] for _ in range(count)]
-    for start in range(0, size, run):
-        shares[(start // run) % count].extend(range(start, min(start + run, size)))
-    return shares
+def _batches(items: list, cost, together) -> list[list[int]]:
+    """The positions of `items` as `_Queue` hands them out: batches of one, or of all
+    the items of a `together` key (where its first item stands), costliest first."""
+    batches: list[list[int]] = []
+    by_key: dict = {}
+    for position, item in enumerate(items):
+        key = together(item) if together is not None else None
+        if key is None:
+            batches.append([position])
+        elif key in by_key:
+            by_key[key].append(position)
+        else:
+            by_key[key] = [position]
+            batches.append(by_key[key])
+    if cost is not None:
+        batches.sort(key=lambda batch: -sum(cost(items[i]) for i in batch))
+    return batches
+
+
+def _take(fn, items: list, queue: "_Queue", results: dict) -> tuple[int, Exception] | None:
+    """This process's part of a `fork_map`: items from `queue` until none is left, into
+    `results`; (position, error) when `fn` raises, which ends it."""
+    for position in queue:
+        try:
+            results[position] = fn(items[position])
+        except Exception as error:  # noqa: BLE001 - raised once every item before it is known to succeed
+            return position, error
+    return None
+
+
+def _fill(fn, items: list, results: dict, end: int) -> None:
+    """The items before `end` that no process delivered (a child failed, or held them when
+    this process stopped), computed here in order: the first to raise does, as serially."""
+    for position in range(end):
+        if position not in results:
+            results[position] = fn(items[position])
+
+
+class _Queue:
+    """The positions of one `fork_map` not handed out yet, shared by its processes: a
+    counter in an anonymous shared mapping, read and advanced under a POSIX record lock
+    on a temporary file.  Such a lock belongs to a process, so it keeps the parent and
+    its children apart, and the kernel releases it when its holder dies (a child killed
+    while taking leaves no one waiting).  The lock only saves work: an item handed out
+    twice is computed twice with the same result, and one that no one delivers is
+    computed by the parent at the end."""
+
+    def __init__(self, order: Sequence[list[int]], counter: mmap.mmap, lock):
+        self.order, self.counter, self.lock = order, counter, lock
+
+    @classmethod
+    def open(cls, order: Sequence[list[int]]) -> "_Queue | None":
+        """`order`: the batches of positions, in the order they are handed out."""
+        try:
+            lock = tempfile.TemporaryFile()
+        except OSError:
+            return None
+        try:
+            return cls(order, mmap.mmap(-1, 8), lock)
+        except OSError:
+            lock.close()
+            return None
+
+    def __iter__(self) -> Iterator[int]:
+        while True:
+            taken = self._advance(1)
+            if taken is None or taken >= len(self.order):
+                return
+            yield from self.order[taken]
+
+    def stop(self) -> None:
+        """Hand out nothing more."""
+        self._advance(len(self.order))
+
+    def _advance(self, by: int) -> int | None:
+        """The counter's value before adding `by` to it (None: the lock failed; this process takes no more)."""
+        try:
+            fcntl.lockf(self.lock, fcntl.LOCK_EX)
+        except OSError:
+            return None
+        try:
+            (taken,) = struct.unpack_from("<q", self.counter)
+            struct.pack_into("<q", self.counter, 0, min(taken + by, len(self.order)))
+            return taken
+        finally:
+            try:
+                fcntl.lockf(self.lock, fcntl.LOCK_UN)
+            except OSError:
+                pass  # released when this process's last descriptor of it closes, or it exits
+
+    def close(self) -> None:
+        self.counter.close()
+        self.lock.close()
 
 
 class Later:
@@ -127,14 +227,15 @@ class Later:
     def cancel(self) -> None:
         """No longer wanted: stop the child (if any) and wait for it."""
         if self._child is not None:
-            self._child.abandon()
+            self._child.discard()
             self._child = None
 
     def result(self) -> list:
         if self._result is None:
-            got = self._child.results() if self._child is not None else None
+            results = self._child.results() if self._child is not None else {}
             self._child = None
-            self._result = got if got is not None else [self._fn(item) for item in self._items]  # no child, or it failed
+            _fill(self._fn, self._items, results, len(self._items))  # no child, or what it did not deliver
+            self._result = [results[position] for position in range(len(self._items))]
         return self._result
 
 
@@ -145,7 +246,7 @@ def fork_later(fn: Callable[[T], R], items: Sequence[T], *, min_items: int = 1, 
     items = list(items)
     child = None
     if worker_count(workers) >= 2 and len(items) >= max(min_items, 1) and hasattr(os, "fork"):
-        (child,) = _fork(fn, [items])
+        (child,) = _fork(fn, items, [range(len(items))])
     return Later(fn, items, child)
 
 
@@ -154,14 +255,18 @@ def children() -> int:
     return len(_unreaped)
 
 
-class _Child:
-    """A forked process computing `fn` over its share.  It pickles each result into an
-    unlinked temporary file as soon as it has it, so it never holds more than one (its
-    peak memory is what it inherited plus one result), and never waits for this process
-    to read a pipe."""
+_RECORD = struct.Struct("<QQ")  # a result's position and the length of its pickle
 
-    def __init__(self, pid: int, out, count: int):
-        self.pid, self.out, self.count = pid, out, count
+
+class _Child:
+    """A forked process computing `fn` over the positions it takes.  It writes each
+    result, with its position, into an unlinked temporary file as soon as it has it
+    (a write of its own, so a result written is kept whatever happens to the child
+    next), and never holds more than one (its peak memory is what it inherited plus
+    one result), and never waits for this process to read a pipe."""
+
+    def __init__(self, pid: int, out):
+        self.pid, self.out = pid, out
         self.status: int | None = None  # the wait status, once it has exited
 
     def finished(self) -> bool:
@@ -171,28 +276,36 @@ class _Child:
                 self._exited(status)
         return self.status is not None
 
-    def results(self) -> list | None:
-        """Its results, waiting for it; None when it did not deliver all of them."""
+    def results(self) -> dict:
+        """Position -> result, of every result it delivered whole (waiting for it to exit)."""
         if self.status is None:
             self._exited(os.waitpid(self.pid, 0)[1])
+        if self.out.closed:
+            return {}
+        got: dict = {}
+        enabled = gc.isenabled()
+        gc.disable()  # many small objects, none of them garbage: the collector would only slow loading
         try:
-            if self.status != 0:
-                return None
             self.out.seek(0)
-            enabled = gc.isenabled()
-            gc.disable()  # many small objects, none of them garbage: the collector would only slow loading
-            try:
-                return [pickle.load(self.out) for _ in range(self.count)]
-            except Exception:  # noqa: BLE001 - truncated or corrupt: the share is redone
-                return None
-            finally:
-                if enabled:
-                    gc.enable()
+            while True:
+                head = self.out.read(_RECORD.size)
+                if len(head) < _RECORD.size:
+                    break
+                position, size = _RECORD.unpack(head)
+                data = self.out.read(size)
+                if len(data) < size:
+                    break  # cut short: the child died writing it
+                got[position] = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - unreadable: what is missing is computed by the parent
+            pass
         finally:
+            if enabled:
+                gc.enable()
             self.out.close()
+        return got
 
     def abandon(self) -> None:
-        """Stop it (its results are no longer wanted) and wait for it."""
+        """Stop it (its results are wanted no more than it delivered) and wait for it."""
         if self.status is None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -202,6 +315,10 @@ class _Child:
                 self._exited(os.waitpid(self.pid, 0)[1])
             except OSError:
                 self.status = -1
+
+    def discard(self) -> None:
+        """Stop it, and forget what it delivered."""
+        self.abandon()
         self.out.close()
 
     def _exited(self, status: int) -> None:
@@ -209,18 +326,19 @@ class _Child:
         _unreaped.discard(self.pid)
 
 
-def _fork(fn, shares: list[list]) -> list[_Child | None]:
-    """A child per share computing `fn` over it (None where the fork failed)."""
+def _fork(fn, items: list, takes: list[Iterable[int]]) -> list[_Child | None]:
+    """A child per element of `takes`, computing `fn` over the items at the positions it
+    yields (None where the fork failed)."""
     sys.stdout.flush()  # or the children would write again what is buffered
     sys.stderr.flush()
     gc.freeze()  # the children's collector then leaves the inherited objects (and their pages) alone
     try:
-        return [_start(fn, share) for share in shares]
+        return [_start(fn, items, positions) for positions in takes]
     finally:
         gc.unfreeze()
 
 
-def _start(fn, share: list) -> _Child | None:
+def _start(fn, items: list, positions: Iterable[int]) -> _Child | None:
     global forks
     try:
         out = tempfile.TemporaryFile()
@@ -237,17 +355,23 @@ def _start(fn, share: list) -> _Child | None:
         status = 1
         try:
             _die_with(parent)
-            for item in share:
-                out.write(pickle.dumps(fn(item), protocol=pickle.HIGHEST_PROTOCOL))
-            out.flush()
+            for position in positions:
+                data = pickle.dumps(fn(items[position]), protocol=pickle.HIGHEST_PROTOCOL)
+                _write(out.fileno(), _RECORD.pack(position, len(data)) + data)
             status = 0
-        except BaseException:  # noqa: BLE001 - anything: the parent redoes this share
+        except BaseException:  # noqa: BLE001 - anything: the parent computes what this one did not deliver
             pass
         finally:
             os._exit(status)
     forks += 1
     _unreaped.add(pid)
-    return _Child(pid, out, len(share))
+    return _Child(pid, out)
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def in_child() -> bool:

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..context import Context
 from ..model import Assumption, Condition, ConfigEntry, Frame, Job, Location, Run
-from ..shell import JobOutcome, ScriptCall, interpret_job, interpret_script
+from ..shell import CallMemo, JobOutcome, ScriptCall, interpret_job, interpret_script
 from ..snapshot import Snapshot
 from . import parallel, store
+from .memo import AskedSnapshot
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -34,7 +35,7 @@ def world_of(inventory: Inventory) -> SharedWorld:
 
 
 def _new_world(inventory: Inventory) -> SharedWorld:
-    return SharedWorld(inventory.snapshot, inventory.settings)
+    return SharedWorld(inventory.snapshot, inventory.settings, real=inventory.outcomes)
 
 
 def equip(inventory: Inventory, memo: JobMemo | None = None, workers: int | None = None,
@@ -55,15 +56,19 @@ class SharedWorld:
     jobs equal to it in everything the open world reads (`share_key`)."""
 
     def __init__(self, snapshot: Snapshot, settings: Settings, memo: JobMemo | None = None, workers: int | None = None,
-                 context: Context | None = None):
+                 context: Context | None = None, real: dict[str, JobOutcome] | None = None):
         self.snapshot = snapshot
         self.settings = settings
+        self.real = real or {}  # job id -> its outcome in the real world (the inventory's), to foretell costs
         self.memo = memo  # a session's: outcomes shared with the other revisions, and stored
         self.workers = workers  # processes for the outcomes computed together (`parallel.worker_count`)
         self.context = context or (memo.context if memo is not None else Context())  # what its interpretations share
         self._outcomes: dict[Job, JobOutcome] = {}
         self._scripts: dict[tuple[str, str], JobOutcome] = {}
         self._interpreted: dict[tuple, Job] = {}  # share key -> the job of that key that was interpreted
+        # Script calls shared across its jobs (vLLM's PD sweeps call one script alike): exact, see shell/callmemo.py.
+        # Each process computing outcomes fills its own copy.
+        self.calls = CallMemo(notebook=AskedSnapshot)
 
     def outcome(self, job: Job) -> JobOutcome:
         found = self._outcomes.get(job)
@@ -109,10 +114,27 @@ class SharedWorld:
         planned.setdefault(key, job)
         return True
 
+    def estimate(self, job: Job) -> int:
+        """What interpreting `job` here will cost, foretold by the steps its real world took:
+        a job that loops over big arrays or forks many paths there does so here, and more
+        (on vLLM the eleven jobs that cost seconds here are among the thirteen costliest
+        there).  Computed together, the costliest are handed out first."""
+        real = self.real.get(job.id)
+        return real.steps if real is not None else 0
+
+    def kin(self, job: Job) -> frozenset[str] | None:
+        """The repository scripts `job` called in its real world, the key of the jobs one
+        process should interpret (None: it called none).  Jobs that call the same scripts
+        share those calls through the process's `CallMemo`: a sweep's first job records
+        them and the others replay them, where two processes would each record them."""
+        real = self.real.get(job.id)
+        scripts = frozenset(call.path for call in real.scripts) if real is not None else frozenset()
+        return scripts or None
+
     def _interpret(self, job: Job) -> JobOutcome:
         if self.memo is not None:
-            return self.memo.interpret(job, self.snapshot, self.settings, open_world=True)
-        return interpret_job(job, self.snapshot, self.settings, open_world=True, context=self.context)
+            return self.memo.interpret(job, self.snapshot, self.settings, open_world=True, call_memo=self.calls)
+        return interpret_job(job, self.snapshot, self.settings, open_world=True, context=self.context, call_memo=self.calls)
 
     def _keep(self, job: Job, outcome: JobOutcome) -> None:
         self._outcomes[job] = outcome
@@ -254,11 +276,19 @@ def prefetch(pairs: Sequence[Pair]) -> None:
             by_memo.setdefault(id(world), (world, []))[1].append(job)
     for world, jobs in by_memo.values():
         if len(jobs) >= 2:  # one job: computed when asked for, as without this
-            found = world.memo.interpret_many(jobs, world.snapshot, world.settings, open_world=True)
+            found = world.memo.interpret_many(jobs, world.snapshot, world.settings, open_world=True, call_memo=world.calls,
+                                              cost=world.estimate, together=world.kin)
             for job, outcome in zip(jobs, found):
                 world._keep(job, outcome)
     if len(alone) >= 2:
-        _keep(alone, parallel.fork_map(_interpret_pair, alone, workers=alone[0][0].workers))
+        _keep(alone, parallel.fork_map(_interpret_pair, alone, workers=alone[0][0].workers,
+                                       cost=lambda pair: pair[0].estimate(pair[1]), together=_kin))
+
+
+def _kin(pair: Pair) -> tuple | None:
+    world, job = pair
+    scripts = world.kin(job)
+    return (id(world), scripts) if scripts is not None else None
 
 
 def compute_here(pairs: Sequence[Pair]) -> None:
@@ -293,7 +323,7 @@ class Later:
 
 def _interpret_pair(pair: Pair) -> JobOutcome:
     world, job = pair
-    return interpret_job(job, world.snapshot, world.settings, open_world=True, context=world.context)
+    return interpret_job(job, world.snapshot, world.settings, open_world=True, context=world.context, call_memo=world.calls)
 
 
 def _missing(pairs: Sequence[Pair]) -> list[Pair]:

@@ -17,19 +17,20 @@ from ..context import Context
 from ..isolation import contained, nested
 from ..model import Env, Incomplete, Job, Location
 from ..snapshot import Snapshot, normalize
+from .callmemo import CallMemo
 from .definitions import BUILTINS, SHELLS, config_names, config_scalars, entries_of
 from .interp import Interpreter, file_set_scans
 from .outcome import JobOutcome, ScriptCall, ScriptDefinitions
 from .paths import canonical_word, repo_path
 
 __all__ = [
-    "JobOutcome", "ScriptCall", "ScriptDefinitions", "interpret_job", "interpret_script", "script_definitions",
+    "CallMemo", "JobOutcome", "ScriptCall", "ScriptDefinitions", "interpret_job", "interpret_script", "script_definitions",
     "canonical_word", "repo_path",
 ]
 
 
 def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_world: bool = False,
-                  context: Context | None = None) -> JobOutcome:
+                  context: Context | None = None, call_memo: CallMemo | None = None) -> JobOutcome:
     """What the job runs.  It depends on `job.behaviour` only: the interpreter never sees
     the rest (so a timeout change reuses the outcome, see engine/memo.py and engine/walk.py)."""
     job = job.without_metadata()
@@ -39,7 +40,7 @@ def interpret_job(job: Job, snapshot: Snapshot, settings: Settings, *, open_worl
         return JobOutcome((), (), (), (), (Incomplete(job.location, reason, cut=True),), (), ())
     with contained(job.location, f"job {job.label!r}") as caught:  # (deep input: a fresh interpreter, a deeper stack)
         return nested(lambda: Interpreter(snapshot, settings, open_world=open_world, job_id=job.id, platform=job.platform,
-                                          context=context).run_job(job))
+                                          context=context, call_memo=call_memo).run_job(job))
     return _failed(caught)
 
 

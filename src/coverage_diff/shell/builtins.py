@@ -667,7 +667,7 @@ def getopts(interp, st: State, args: list[Val], node: Node) -> list[State]:
     silent = spec.startswith(":")
     known = letter != ":" and letter in spec
     takes_arg = known and spec[spec.index(letter) + 1:spec.index(letter) + 2] == ":"
-    st.vars.pop("OPTARG", None)
+    st.bind("OPTARG", None)
     if takes_arg:
         if rest:
             st.assign("OPTARG", Val(rest))
@@ -701,7 +701,7 @@ GETOPTS_OFFSET = " getopts offset"  # not a shell name: where getopts is inside 
 def _getopts_done(st: State, name: str, index: int) -> list[State]:
     st.assign(name, Val("?"))
     st.assign("OPTIND", Val(str(index)))
-    st.vars.pop(GETOPTS_OFFSET, None)
+    st.bind(GETOPTS_OFFSET, None)
     st.touched |= {name, "OPTIND"}
     return _status(st, 1)
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from tree_sitter import Node
 
 from ..model import Frame, Location
+from . import callmemo
 from .merge import kept_guards, merge_by_status
 from .outcome import ScriptCall
 from .parse import Source
@@ -181,6 +182,8 @@ def child_process(interp, st: State, prefixes, location: Location, body, contain
 def call_script(interp, st: State, path: str, shown: str, args: list[Val], prefixes, location: Location, *,
                 errexit: bool, options=frozenset(), container_cwd: str | None = None) -> list[State]:
     visible = {n: v for n, v in st.vars.items() if v.exported} if container_cwd is None else {}
+    if st.watch is not None:  # every exported variable is shown (and compared whole at replay)
+        st.watch.everything = True
     visible.update({n: Var({0: v}, exported=True) for n, v in prefixes})
     interp.rec.scripts.append(ScriptCall(path, location, *split_known(visible), interp.job_id, False))
     source = interp.load(path)
@@ -201,6 +204,11 @@ def call_script(interp, st: State, path: str, shown: str, args: list[Val], prefi
         child.config_scalars = interp.config_scalars_for(path)
         child.frames = st.frames + (frame,)
         child.chain_entries += tuple(v.entry for v in args if v.entry is not None)
+        if interp.call_memo is not None:
+            return callmemo.remembered_call(interp, child, frame, run)
+        return run(child)
+
+    def run(child: State) -> list[State]:
         finals = interp.run_program(source, [child])
         for f in finals:
             if f.flow and f.flow.kind in ("return", "break", "continue"):
@@ -224,6 +232,8 @@ def source_file(interp, st: State, args: list[Val], node: Node) -> list[State]:
         return interp.done(st, 0)
     location = interp.loc(st, node)
     visible = {n: v for n, v in st.vars.items() if v.exported}
+    if st.watch is not None:
+        st.watch.everything = True
     interp.rec.scripts.append(ScriptCall(path, location, *split_known(visible), interp.job_id, True))
     if st.depth >= interp.settings.max_depth:
         interp.incomplete(location, f"call depth limit ({interp.settings.max_depth}) reached: {path} not followed", cut=True)

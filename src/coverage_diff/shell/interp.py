@@ -56,8 +56,9 @@ class Recorder:
 
 class Interpreter:
     def __init__(self, snapshot: Snapshot, settings: Settings, *, open_world: bool = False, job_id: str = "", platform: str = "",
-                 context: Context | None = None):
+                 context: Context | None = None, call_memo=None):
         self.snapshot = snapshot
+        self.call_memo = call_memo  # script calls shared with the other jobs of an open world (`callmemo.py`)
         self.settings = settings
         # What the engine handed it: the caches interpretations share (trees, scans, the glob
         # index) and, in a build, the revision's deadline; else a context of its own.

@@ -4,12 +4,15 @@ fallback, and what a child process hands back (one path per exit status)."""
 from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
+from operator import attrgetter
 
 from ..model import Frame
 from .state import State, Var
 
 
 def loop_fingerprint(st: State) -> int:
+    if st.watch is not None:
+        st.watch.compared(st.vars)
     return hash((frozenset((name, var_fingerprint(var)) for name, var in st.vars.items()), st.positional, st.cwd,
                  st.stdin and tuple(st.stdin)))
 
@@ -64,7 +67,7 @@ def widen(st: State, other: State, when: str) -> None:
         return
     for name in set(st.vars) | set(other.vars):
         mine, theirs = st.vars.get(name), other.vars.get(name)
-        if mine == theirs:
+        if mine is theirs or mine == theirs:
             continue
         old = mine or theirs
         st.vars[name] = Var(None, old.is_array, old.assoc, bool((mine and mine.exported) or (theirs and theirs.exported)),
@@ -97,6 +100,8 @@ def _join_key(s: State, ref: dict[str, Var]):
     if s.flow:
         return id(s)
     vars_ = s.vars
+    if s.watch is not None:
+        s.watch.compared(vars_)
     differ = frozenset((name, var_fingerprint(var)) for name, var in vars_.items()
                        if var is not (old := ref.get(name)) and var != old)
     return (s.status, s.cwd, differ, frozenset(name for name in ref if name not in vars_) if len(ref) > len(vars_) or differ else ())
@@ -122,8 +127,7 @@ def _join_pairs(states: list[State]) -> list[State]:
 
 def _joined(o: State, s: State) -> tuple[tuple, tuple] | None:
     """(assumptions, frames) of `o` and `s` as one path, or None when they are not one."""
-    if (o.flow or o.status != s.status or o.cwd != s.cwd or o.vars != s.vars
-            or not all(getattr(o, name) == getattr(s, name) for name in _STATE_PARTS)):
+    if o.flow or o.status != s.status or o.cwd != s.cwd or o.vars != s.vars or _state_parts(o) != _state_parts(s):
         return None
     frames = o.frames
     if frames != s.frames:
@@ -146,7 +150,7 @@ def joined_case(out: list[State], before: tuple, frames: tuple) -> State | None:
     for s in out:
         if s.flow or s.vars != first.vars or s.assumptions[:len(before)] != before:
             return None
-    if not all(getattr(s, name) == getattr(first, name) for name in _CASE_PARTS for s in out[1:]):
+    if not all(_case_parts(s) == _case_parts(first) for s in out[1:]):
         return None
     first.assumptions, first.frames, first.sub_status = before, frames, None
     first.touched = set().union(*(s.touched for s in out))
@@ -157,31 +161,62 @@ def joined_case(out: list[State], before: tuple, frames: tuple) -> State | None:
 def alike_but_variables(a: State, b: State) -> bool:
     """Every part of two paths' states equal but their variables, assumptions and which names
     the scripts assigned: stdin, captured output, saved locals, options, frames... all of it."""
-    return a.frames == b.frames and all(getattr(a, name) == getattr(b, name) for name in _STATE_PARTS)
+    return a.frames == b.frames and _state_parts(a) == _state_parts(b)
 
 
 # What must be equal for two paths to be one (`join` compares frames apart: guards may differ).
 _STATE_PARTS = tuple(f.name for f in dataclass_fields(State)
                      if f.name not in ("vars", "assumptions", "status_assumed", "touched", "frames"))
+_state_parts = attrgetter(*_STATE_PARTS)  # one tuple to compare (its items' identity is tried first)
 # (the guards of the arms taken differ; the status of the last `$(...)` is read only inside the
 # command that made it, and the subject's is left on the path no arm took)
 _CASE_PARTS = tuple(name for name in _STATE_PARTS if name != "sub_status")
+_case_parts = attrgetter(*_CASE_PARTS)
 
 
 def _joined_assumptions(a: tuple, b: tuple) -> tuple | None:
-    if a == b:
+    """The assumptions of two paths that go on alike as one path (see `join`), or None.
+    Compared as sets: a loop may have made the same assumption more than once.  Two paths
+    forked from one share the assumptions made before the fork (the same objects): only
+    those each made since are hashed, and looked for among the shared ones."""
+    if a is b:
         return a
-    sa, sb = set(a), set(b)
-    if sa <= sb:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] is b[i]:
+        i += 1
+    if i == len(a):  # a's are all b's
         return a
-    if sb <= sa:
+    if i == len(b):  # b's are all a's: a's, when its others repeat b's
+        return b if _not_in(set(a[i:]), b) else a
+    shared, rest_a, rest_b = a[:i], a[i:], b[i:]
+    set_a, set_b = set(rest_a), set(rest_b)
+    only_a = _not_in(set_a - set_b, shared)  # a's not among b's
+    if not only_a:
+        return a
+    only_b = _not_in(set_b - set_a, shared)
+    if not only_b:
         return b
-    only_a, only_b = sa - sb, sb - sa  # a loop may have made the same assumption more than once
     if len(only_a) == len(only_b) == 1:
-        ca, cb = next(iter(only_a)).condition, next(iter(only_b)).condition
+        ca, cb = only_a[0].condition, only_b[0].condition
         if (ca.location, ca.text) == (cb.location, cb.text) and ca.outcome != cb.outcome:
-            return tuple(x for x in a if x in sb)
+            return shared + tuple(x for x in rest_a if x is not only_a[0] and x != only_a[0])
     return None
+
+
+def _not_in(items: set, shared: tuple) -> list:
+    """`items` but those among `shared` (hashed only where a condition's text is one of theirs:
+    a dataclass's hash goes through every field)."""
+    if not items:
+        return []
+    left = set(items)
+    texts = {x.condition.text for x in left}
+    for y in shared:
+        if y.condition.text in texts and y in left:
+            left.discard(y)
+            if not left:
+                break
+    return list(left)
 
 
 def distinct(states: list[State]) -> list[State]:

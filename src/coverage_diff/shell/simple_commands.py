@@ -10,7 +10,7 @@ import re
 from tree_sitter import Node
 
 from ..model import Frame, Run
-from . import builtins, containers
+from . import builtins, callmemo, containers
 from .builtins import BASH_BUILTINS, BUILTIN_HANDLERS
 from .paths import canonical_word, shebang_errexit, shell_script
 from .state import Flow, State
@@ -249,7 +249,7 @@ def record_run(interp, st: State, words: list[Val], prefixes, node: Node) -> Non
     names = set(st.chain_env) | set(st.read_exported)
     env: dict[str, str] = {}
     for name in sorted(names):
-        var = st.get(name)
+        var = st.get(name) if st.watch is None else callmemo.peek(st, name)
         if var is not None and var.exported and var.scalar is not None and var.scalar.known:
             env[name] = var.scalar.text
     for name, val in prefixes:
@@ -259,6 +259,8 @@ def record_run(interp, st: State, words: list[Val], prefixes, node: Node) -> Non
             env.pop(name, None)
     # Every entry on the way, outermost first: the sweep's config is the subject a reviewer
     # thinks of; entries of arrays looped inside the scripts it calls are reached too.
+    if st.watch is not None:
+        callmemo.note_run(st, prefixes)
     leaf_entries = [v.entry for v in [*(v for _, v in prefixes), *words] if v.entry is not None]
     entries = tuple(dict.fromkeys([*st.chain_entries, *leaf_entries]))
     entry = entries[0] if entries else None

@@ -88,6 +88,7 @@ class State:
     aliases: tuple[tuple[str, str], ...] = ()  # `alias NAME=VALUE` (used with `shopt -s expand_aliases`)
     exported_funcs: frozenset[str] = frozenset()  # `export -f`: child bash processes define them too
     containers: dict = field(default_factory=dict)  # `docker run --name` -> containers.Container (replaced, never mutated)
+    watch: object = None  # while a script call is recorded for other jobs: its `callmemo.Watch`
 
     def fork(self) -> "State":
         new = object.__new__(type(self))  # what copy.copy does, without its generic protocol (a fork is frequent)
@@ -106,7 +107,11 @@ class State:
         """The variable a name stands for, through namerefs (bash stops a cycle too)."""
         for _ in range(8):
             var = self.vars.get(name)
-            if var is None or not var.nameref:
+            if var is None:
+                if self.watch is not None:
+                    self.watch.absent.add(name)
+                return name
+            if not var.nameref:
                 return name
             name = var.nameref
         return name
@@ -119,6 +124,8 @@ class State:
 
     def bind(self, name: str, var: Var | None) -> None:
         """Set or unset this very name, not what a nameref of that name refers to."""
+        if self.watch is not None:
+            self.watch.wrote.add(name)
         if var is None:
             self.vars.pop(name, None)
         else:
@@ -127,6 +134,8 @@ class State:
     def assign(self, name: str, val: Val, *, export: bool | None = None) -> None:
         name = self.resolve(name)
         old = self.vars.get(name)
+        if self.watch is not None:
+            self.watch.wrote.add(name)
         exported = old.exported if old else False
         if export is not None:
             exported = export
@@ -139,4 +148,6 @@ class State:
 
     def declare_local(self, name: str) -> None:
         if self.locals and name not in self.locals[-1]:
+            if self.watch is not None:
+                self.watch.wrote.add(name)
             self.locals[-1][name] = self.vars.get(name)

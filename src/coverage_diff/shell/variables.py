@@ -4,6 +4,7 @@ read (`track`: a run's env lists the exported variables its path read)."""
 
 from __future__ import annotations
 
+from . import callmemo
 from .state import Flow, State, Var
 from .values import EMPTY, Val, unknown
 from .wordplan import BASH_SETS, bash_set, is_env_name
@@ -88,11 +89,15 @@ def read_var(interp, st: State, name: str, track: bool = True) -> Val | None:
 
 
 def track(interp, st: State, name: str, var: Var | None) -> None:
-    if (var is None and name not in st.touched) or (var is not None and var.from_env):
+    if var is not None and st.watch is not None and var.__dict__.get("_watch") is st.watch:
+        # a variable a recorded call started with: whether it came from the environment is
+        # the caller's, and counted as each caller replays the call (`callmemo.replay`)
+        st.watch.tracked.add((name, var.__dict__["_name"]))
+    elif (var is None and name not in st.touched) or (var is not None and var.from_env):
         if is_env_name(name):
             interp.rec.reads.add(name)
     if var is not None and var.exported and name not in st.read_exported:
-        st.read_exported = st.read_exported | {name}
+        st.read_exported = st.read_exported | {name} if st.watch is None else callmemo.read_exported(st, name)
 
 
 def pwd(interp, st: State) -> Val:
