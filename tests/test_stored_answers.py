@@ -1,5 +1,5 @@
 """A repeated diff or inventory is answered from the output the first run stored
-(`stored.py`, `cli.stored_answer`): same stdout, same exit code, same file, without
+(`engine/stored.py`, `cli.stored_answer`): same stdout, same exit code, same file, without
 loading typer; anything it cannot answer goes to the typer commands unchanged."""
 
 from __future__ import annotations

@@ -57,12 +57,12 @@ import networkx as nx
 WINGS = ("engine",)
 PIPELINE = (
     ("model", "kinds", "words", "isolation", "gitcmd", "__init__", "engine.__init__", "engine.store"),
-    ("snapshot", "config", "cache", "parallel", "stored", "engine.cache", "engine.parallel"),
+    ("snapshot", "config", "cache", "parallel", "stored", "engine.cache", "engine.parallel", "engine.stored"),
     ("ci", "treecheck"),  # treecheck checks the files the front-ends read
     ("shell",),
     ("memo", "subjects", "graph", "inventory", "world", "engine.memo", "engine.build", "engine.world"),
     ("reasons", "identity", "diff", "audit", "explain", "history", "acknowledge", "baseline", "suppress",
-     "engine.walk", "engine.persist"),
+     "engine.walk", "engine.commits", "engine.persist"),
     ("report",),
     ("api", "engine.session"),
     ("github", "bot", "delivery", "commands", "cli", "__main__"),

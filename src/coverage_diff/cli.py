@@ -10,7 +10,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings at that level, 2 usage o
 is an error that names the command, not a revision.
 
 `main` is the entry point (`entry`, for the console script, adds a quick exit).  A plain diff or inventory that an identical earlier command
-already answered is printed from the stored output (`stored.py`) without loading typer;
+already answered is printed from the stored output (`engine/stored.py`) without loading typer;
 every other command line goes to the typer commands in `commands.py`, with the same
 output and exit codes.  The typer app is importable from here too (`cli.app`).
 """
@@ -147,7 +147,7 @@ def stored_answer(args: list[str]) -> tuple[str, str | None, int] | None:
     """(output, --output file or None, exit code) of `diff RANGE` or `inventory [REV]`
     as an identical earlier command stored it; None when the command line is anything
     else (help, --no-cache, `--`, a repeated or bundled option...) or nothing is stored."""
-    from . import stored
+    from .engine import stored
 
     if args[:1] == ["diff"]:
         parsed = _plain(args[1:], _DIFF_OPTIONS)

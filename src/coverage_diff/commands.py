@@ -1,7 +1,7 @@
 """The typer commands: parse arguments, call an analysis, pick a renderer, set the exit code.
 
 `cli.main` is the entry point; it comes here unless the stored output of an identical
-earlier command answers (`stored.py`).  So a diff and an inventory store what they
+earlier command answers (`engine/stored.py`).  So a diff and an inventory store what they
 printed, with their exit codes, whenever the cache is on.
 """
 
@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 import typer.core
 
-from . import stored
+from .engine import stored
 from .report import FORMATS
 
 app = typer.Typer(

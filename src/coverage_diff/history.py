@@ -5,94 +5,33 @@ diffed against its first parent's, and every loss (`silently-dropped`,
 `removed`, `narrowed`) is reported with the commit that introduced it: sha,
 author, date and subject line, in `Finding.details`.
 
-Repeated nightly runs are incremental: per-pair losses and the last commit's
-inventory are kept in the persistent cache (`engine/cache.py`) under tree ids, so a
-second run over the same range only reads the cache, and a run over newer
-commits starts from where the last one stopped.  Within one run, a commit that
-touches no file the analysis depends on reuses its parent's inventory, and a
-job whose job and consulted files are unchanged keeps its outcome.
+This module says what a loss is (`losses`, `loss_plan`, `LossPlan`) and who introduced
+it (`audit_history`, `attribute`).  How the walk is made fast is the engine's: the
+commits read from one `git log` (`engine/commits.py`); inventories built from the
+parent's, a job whose job and consulted files are unchanged keeping its outcome, the
+subject index derived from the parent's, several commits' open worlds computed
+together (`engine/walk.py`).  Repeated nightly runs are incremental: per-pair losses
+and the last commit's inventory are kept in the persistent cache (`engine/cache.py`)
+under tree ids, so a second run over the same range only reads the cache, and a run
+over newer commits starts from where the last one stopped.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
 
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .engine import store, world
 from .engine.cache import Cache
-from .engine.walk import Changes, Explainer, HistoryWalk, subjects_of, touches
+from .engine.commits import Commit, commits_in_range, tree_of
+from .engine.walk import Changes, Explainer, HistoryWalk, changed_jobs, runs_of, subject_jobs, subjects_of, touches
 from .identity import successions
 from .inventory import Inventory
 from .kinds import LOSS_KINDS
 from .model import Finding, Job, Report
-from .snapshot import FileEntry, GitError, decode_path, git, resolve
+from .snapshot import FileEntry
 from .world import open_world
-
-_DATE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?(Z|[+-]\d{2}:?\d{2})?"
-    r"|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|yesterday|today|midnight|noon)$",
-    re.I,
-)
-
-
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    tree: str
-    parent: str  # first parent ("" for a root commit)
-    author: str
-    email: str
-    date: str  # ISO 8601, author date
-    subject: str
-    changed: tuple[str, ...]  # paths changed against the first parent
-    structural: tuple[str, ...] = ()  # of those, the ones added or deleted (or whose type changed)
-    entries: tuple[tuple[str, FileEntry | None], ...] = ()  # each changed path as it is now (None: deleted)
-
-
-def is_date(text: str) -> bool:
-    return bool(_DATE.match(text.strip()))
-
-
-def commits_in_range(repo: Path, since: str, until: str = "HEAD") -> tuple[str, list[Commit]]:
-    """(base commit, first-parent commits after it up to `until`, oldest first).
-    `since` is a revision (excluded, it is the base) or a date (commits after it)."""
-    until_sha = resolve(repo, until)
-    try:
-        since_sha = resolve(repo, since)
-        selector = [f"{since_sha}..{until_sha}"]
-    except GitError:
-        if not is_date(since):
-            raise GitError(f"--since {since!r} is neither a revision nor a date (YYYY-MM-DD, '2 days ago', 'yesterday')") from None
-        since_sha, selector = "", [f"--since={since}", until_sha]
-    commits = _log(repo, selector)
-    base = since_sha or (commits[0].parent if commits else until_sha)
-    return base, commits
-
-
-def _log(repo: Path, selector: list[str]) -> list[Commit]:
-    fmt = "%x1e%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s"
-    out = git(repo, "log", "--first-parent", "--reverse", "--diff-merges=first-parent", "--no-renames", "-z",
-              "--raw", "--no-abbrev", f"--format={fmt}", *selector, "--")
-    commits = []
-    for record in out.split(b"\x1e"):
-        if not record.strip():
-            continue
-        header, *fields = record.split(b"\0")
-        sha, tree, parents, author, email, date, subject = header.decode("utf-8", "replace").split("\x1f", 6)
-        changes = []  # (status, path, entry now); `:old-mode new-mode old-blob new-blob status`, then the path
-        for meta, path in zip(fields[0::2], fields[1::2]):
-            _, mode, _, blob, status = meta.strip().decode().split()
-            name = decode_path(path)  # as `Snapshot.at` decodes paths
-            changes.append((status, name, FileEntry(name, mode, blob) if status[:1] != "D" else None))
-        commits.append(Commit(sha, tree, parents.split()[0] if parents.split() else "", author, email, date, subject,
-                              changed=tuple(path for _, path, _ in changes),
-                              structural=tuple(path for status, path, _ in changes if status[:1] in ("A", "D", "T")),
-                              entries=tuple((path, entry) for _, path, entry in changes)))
-    return commits
-
 
 def losses(before: Inventory, after: Inventory) -> list[Finding]:
     """The loss findings of `diff(before, after)`, in its order."""
@@ -160,60 +99,6 @@ class LossPlan:
         return sorted(found, key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
 
 
-def changed_jobs(before: Inventory, after: Inventory) -> list[str]:
-    """Ids of the jobs of `before` that are gone from `after` or whose outcome there is
-    another object (re-interpreted, or split by a config list)."""
-    now = after.outcomes
-    return [job_id for job_id, outcome in before.outcomes.items() if now.get(job_id) is not outcome]
-
-
-def subject_jobs(inventory: Inventory, previous: Inventory | None = None, gone: list[str] | None = None) -> dict:
-    """Subject -> the ids of the jobs that run it (a frozenset).  Kept with the inventory;
-    derived from `previous`'s when it has one (`gone`: `changed_jobs(previous, inventory)`),
-    so a commit costs what its changed jobs run, not all 3006 runs."""
-    index = store.get(inventory, _SUBJECT_JOBS)
-    if index is not None:
-        return index
-    earlier = store.get(previous, _SUBJECT_JOBS) if previous is not None else None
-    if earlier is None:
-        found: dict[str, set] = {}
-        for job_id, outcome in inventory.outcomes.items():
-            for subject in subjects_of(outcome, inventory.settings):
-                found.setdefault(subject, set()).add(job_id)
-        index = {subject: frozenset(ids) for subject, ids in found.items()}
-    else:  # never changed in place: an index may be the previous commit's very dict
-        gone = gone if gone is not None else changed_jobs(previous, inventory)
-        new = changed_jobs(inventory, previous)
-        index = dict(earlier) if gone or new else earlier
-        for job_id in gone:
-            for subject in subjects_of(previous.outcomes[job_id], previous.settings):
-                left = index[subject] - {job_id}
-                if left:
-                    index[subject] = left
-                else:
-                    del index[subject]
-        for job_id in new:
-            for subject in subjects_of(inventory.outcomes[job_id], inventory.settings):
-                index[subject] = index.get(subject, frozenset()) | {job_id}
-    return store.put(inventory, _SUBJECT_JOBS, index)
-
-
-def runs_of(inventory: Inventory, subjects, index: dict | None = None) -> dict[str, list]:
-    """`inventory.runs_by_subject` for these subjects only (an empty list when none runs):
-    the same runs in the same order (jobs in inventory order, each job's runs in order)."""
-    index = index if index is not None else subject_jobs(inventory)
-    outcomes = inventory.outcomes
-    order = None
-    found: dict[str, list] = {}
-    for subject in subjects:
-        ids = index.get(subject, ())
-        if len(ids) > 1:
-            order = order or {job.id: position for position, job in enumerate(inventory.jobs)}
-            ids = sorted(ids, key=order.__getitem__)
-        found[subject] = [run for job_id in ids for run in subjects_of(outcomes[job_id], inventory.settings)[subject]]
-    return found
-
-
 def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None,
                   progress=None) -> Report:
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
@@ -239,7 +124,7 @@ def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | No
             if not commit.parent:
                 latest = None  # a root commit introduces coverage, it cannot lose any
                 continue
-            parent_tree = commits[index - 1].tree if index else _tree(session.repo, commit.parent)
+            parent_tree = commits[index - 1].tree if index else tree_of(session.repo, commit.parent)
             pair = (parent_tree, commit.tree, walk.settings_key)
             stored = cache.get("losses", *pair)
             if isinstance(stored, tuple):
@@ -308,10 +193,3 @@ def _with_status(finding: Finding, final_runs: dict[str, list]) -> Finding:
     lost = {r.variant for r in finding.base_runs}
     still = not runs or not lost <= {r.variant for r in runs}
     return replace(finding, details=finding.details + (("status", "still lost" if still else "restored"),))
-
-
-def _tree(repo: Path, commit: str) -> str:
-    return git(repo, "rev-parse", f"{commit}^{{tree}}").decode().strip()
-
-
-_SUBJECT_JOBS = "subject-jobs"  # subject_jobs() of an inventory, kept by the engine's store (never stored)

@@ -196,17 +196,46 @@ def _is_assignment(word: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A piece of a tested word, read from the syntax: literal `text` (`quoted` when inside quotes),
+    or, when `variable` is set, a reference to it: `$X`, `${X}`, or `${X:-word}` with its default
+    `operator` (`:-`, `-`, `:=`, `=`, `:+`, `+`) and the default's literal `text`.  A script's or
+    function's argument (`$1`, `$@`) is a reference to that name."""
+
+    text: str = ""
+    quoted: bool = False
+    variable: str = ""
+    operator: str = ""
+
+
+# A tested word as pieces; None where a word is not made of those (a command substitution,
+# `${X/a/b}`, `$'...'`): its value is not known from the syntax.
+Word = tuple[Piece, ...] | None
+
+
+@dataclass(frozen=True)
 class Comparison:
-    """What a simple test compares, as the interpreter read it from the syntax: `[[ "$X" == gpu ]]`,
+    """What a condition tests, as the interpreter read it from the syntax: `[[ "$X" == gpu ]]`,
     `[ -n "$X" ]`, `case $X in a|b)`.  `operator` is the test's (`-n`, `-z`, `==`, `=`, `!=`, `=~`,
-    `-eq`..., a file test such as `-d`) or `case`; `variable` the one the tested word reads ("" when it
-    reads none or more); `operand` the literal or pattern on the other side as written, without its
-    quotes (for `case`, the arm's first alternative); `negated` whether a `!` inside the test turns it."""
+    `-eq`..., a file test such as `-d`) or `case`; "" for a condition that is not one test (`a && b`
+    inside `[[ ]]`, a command).  `variable` is the one the tested word reads ("" when it reads none
+    or more); `operand` the literal or pattern on the other side as written, without its quotes (for
+    `case`, the arm's first alternative); `negated` whether a `!` inside the test turns it.
+
+    The words themselves, for evaluating the test on a value (`audit/rules/value_mismatch.py`):
+    `left` the tested word (a `case`'s subject), `right` the other side of a binary test,
+    `alternatives` a `case` arm's patterns; `extended` for `[[ ]]` (patterns, names as numbers);
+    `reads` every variable the condition's text expands, compound ones included."""
 
     operator: str
     variable: str = ""
     operand: str = ""
     negated: bool = False
+    left: Word = field(default=None, compare=False)
+    right: Word = field(default=None, compare=False)
+    alternatives: tuple = field(default=(), compare=False)
+    extended: bool = field(default=False, compare=False)
+    reads: tuple[str, ...] = field(default=(), compare=False)
 
 
 @kept_hash

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import takewhile
 
 from typing import TYPE_CHECKING
 
 from .ci import front_end
-from .model import Assumption, Condition, Guard, Job, Reason, Run
+from .model import Assumption, Comparison, Condition, Guard, Job, Reason, Run
 from .world import open_world
 from .words import is_assignment, without_leading_assignments
 
@@ -191,19 +192,28 @@ def required_value(condition: Condition, variable: str) -> str | None:
         return "1" if not want else None
     if op not in _COMPARING:
         return "1" if want else None
-    literal = _literal(_WORD.match(compared.operand).group(1))
+    literal = _literal(_nameable(compared))
     if op in ("==", "=", "-eq", "=~"):
         return literal if want else f"not-{literal}"
     return literal if not want else f"not-{literal}"
 
 
 _COMPARING = frozenset({"==", "=", "!=", "-eq", "-ne", "=~"})
-_WORD = re.compile(r"\"?'?([^\"' \]\)]*)")  # the part a fix can name: up to a blank, a quote or a `)`
+
+
+def _nameable(compared: Comparison) -> str:
+    """The part of the other side a fix can name: its literal text before any expansion (the
+    text as written when the interpreter could not read it as pieces), up to a blank or a `)`."""
+    if compared.right is not None:
+        text = "".join(p.text for p in takewhile(lambda p: not p.variable, compared.right))
+    else:
+        text = compared.operand.lstrip("\"").lstrip("'")
+    return text[:next((i for i, c in enumerate(text) if c in " )]\"'"), len(text))]
 
 
 def _literal(pattern: str) -> str:
     """A word a glob or regex pattern matches (its literal part)."""
-    return re.sub(r"[*?^$\\\[\]]", "", pattern) or "1"
+    return "".join(c for c in pattern if c not in "*?^$\\[]") or "1"
 
 
 def suggest_fix(witness: Witness, inventory: Inventory) -> str:

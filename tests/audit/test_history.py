@@ -11,7 +11,8 @@ import pytest
 
 from coverage_diff.engine.session import Session
 from coverage_diff.engine.cache import Cache, default_directory
-from coverage_diff.history import audit_history, commits_in_range, is_date
+from coverage_diff.engine.commits import commits_in_range, is_date
+from coverage_diff.history import audit_history
 
 from .conftest import PD_SPLIT
 from .test_pd_split import run_cli

@@ -205,7 +205,7 @@ def test_a_commits_files_follow_from_its_parents_as_git_lists_them(tmp_path):
     log's changes are the tree `git ls-tree` lists, in its order.  A commit adding a path
     is left to git."""
     from coverage_diff.engine.walk import Changes, files_after
-    from coverage_diff.history import _log
+    from coverage_diff.engine.commits import _log
     from coverage_diff.snapshot import Snapshot
 
     repo = fixture_history.init_repo(tmp_path / "repo")
@@ -285,7 +285,7 @@ def test_a_reused_outcome_is_split_by_its_config_list_once(list_repo):
     per commit (vLLM's lm-eval jobs went 19 -> 361 -> 6859 runs, and the walk's memory
     with them).  Every commit's outcomes equal a fresh inventory's."""
     from coverage_diff.engine.walk import Changes
-    from coverage_diff.history import commits_in_range
+    from coverage_diff.engine.commits import commits_in_range
     from coverage_diff.engine.build import build_inventory
     from coverage_diff.snapshot import Snapshot
 

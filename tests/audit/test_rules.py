@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 import inspect
+import shlex
+import subprocess
 
 from coverage_diff.engine.session import Session
 from coverage_diff.audit import RULES, rule, run_audit
 from coverage_diff.audit.facts import dependency_covers
 from coverage_diff.audit.rules.value_mismatch import accepts
 from coverage_diff.model import Severity
+
+from test_reasons import recorded  # the condition a guard records in a script
 
 from .conftest import SWEEP, audit_repo, by_rule, make_repo, repo_files, step
 
@@ -149,6 +153,27 @@ def test_covered_script_is_no_gap(tmp_path):
     assert not by_rule(audit(tmp_path, DEFAULT + SPECIAL), "path-filter-gap")
 
 
+def test_a_workflow_path_filter_is_no_step_filter(tmp_path):
+    # A GitHub workflow's `paths:` decide which pushes start it, not whether a step runs: the
+    # script outside them is no gap (a Buildkite step with the same filter would be one).
+    workflow = """on:
+  push:
+    paths: ["src/**"]
+jobs:
+  unit:
+    runs-on: ubuntu-latest
+    steps:
+      - run: bash ci/unit.sh
+"""
+    repo = make_repo(tmp_path, {".github/workflows/ci.yml": workflow, "ci/unit.sh": "pytest tests\n", "tests/test_a.py": ""})
+    session = Session(repo)
+    try:
+        assert [job.source_file_dependencies for job in session.inventory("HEAD").jobs] == [("src/**",)]
+    finally:
+        session.close()
+    assert not by_rule(audit_repo(repo, rules=["path-filter-gap"]), "path-filter-gap")
+
+
 def test_dependency_matching_follows_the_generator():
     assert dependency_covers(["tests/v1/"], "tests/v1/a/run.sh")
     assert dependency_covers(["tests/v1/run.sh"], "tests/v1/run.sh")
@@ -209,30 +234,64 @@ def test_accepted_values_and_non_empty_guards_are_fine(tmp_path):
     assert not by_rule(audit(tmp_path, steps, sweep=FOO_SWEEP), "value-mismatch")
 
 
-@pytest.mark.parametrize(
-    ("guard", "value", "expected"),
-    [
+# A guard, a value given to X, and whether the value changes the guard's outcome from X unset
+# (None: not evaluated statically).
+GUARDS = [
         ('[[ -n "${X:-}" ]]', "True", True),
         ('[[ -n "$X" ]]', "0", True),
         ("[[ $X ]]", "false", True),
         ('[[ "${X:-0}" == "1" ]]', "True", False),
+        ('[[ "${X:-0}" == "0" ]]', "0", False),  # the default's value: no different from unset
+        ('[[ "${X-0}" == "0" ]]', "", True),  # set but empty is not unset for `-`
+        ('[[ "${X:+on}" == "on" ]]', "anything", True),
         ('[[ "$X" == "1" ]]', "1", True),
         ("[[ $X == tru* ]]", "true", True),
         ('[[ $X == "tru*" ]]', "true", False),
+        ('[[ $X == "tru"* ]]', "true", True),  # only the quoted part is literal
+        ('[[ "1" == "$X" ]]', "1", True),
         ('[ "$X" = 1 ]', "yes", False),
+        ('[ "$X" = "1" ]', "1", True),
+        ("test $X = 1", "yes", False),
+        ('[ ! "$X" = 1 ]', "yes", False),
+        ('[ "$X" = tru* ]', "true", False),  # `[` compares strings: no pattern
         ("[[ $X -eq 1 ]]", "True", False),
         ("[[ $X -eq 1 ]]", "1", True),
+        ('[ "$X" -eq 1 ]', "+1", True),
         ('[[ "$X" =~ ^(1|true)$ ]]', "true", True),
+        ('[[ "$X" =~ "a.b" ]]', "axb", False),  # a quoted regex matches itself
+        ('[[ -d "$X" ]]', "dir", None),
         ('[[ "$X" == 1 && -n "$Y" ]]', "True", None),
         ('[[ "$X" == "$Y" ]]', "True", None),
-        ("1|true)", "yes", False),
-        ("1|true)", "true", True),
+        ('[[ "${X/a/b}" == b ]]', "a", None),  # an expansion the structure does not evaluate
+        ('[[ "$(echo "$X")" == 1 ]]', "1", None),
+        ('case "$X" in 1|true)', "yes", False),
+        ('case "$X" in 1|true)', "true", True),
+        ('case "$X" in "t"*)', "true", True),
+        ('case "$X" in "t*")', "true", False),
+        ('case "$X" in @(a|b))', "a", None),  # an extended glob: not evaluated here
         ('case "$2" in accepted | monitored)', "accepted", None),  # an argument the value reached: not evaluated here
         ('[ "${1}" = on ]', "off", None),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("guard", "value", "expected"), GUARDS)
 def test_guard_evaluator(guard, value, expected):
-    assert accepts(guard, "X", value) is expected
+    assert accepts(recorded(guard), "X", value) is expected
+
+
+@pytest.mark.parametrize(("guard", "value", "expected"), [row for row in GUARDS if row[2] is not None])
+def test_guard_evaluator_agrees_with_bash(guard, value, expected):
+    def outcome(assignment: str) -> str:
+        test = f"{guard} echo T ;; *) echo F ;; esac" if guard.startswith("case") else f"if {guard}; then echo T; else echo F; fi"
+        return subprocess.run(["bash", "-c", f"shopt -s extglob\n{assignment}\n{test}"], capture_output=True, text=True).stdout
+    assert (outcome(f"X={shlex.quote(value)}") != outcome("unset X")) is expected
+
+
+def test_a_guard_is_found_by_the_words_it_expands():
+    # `grep` is no test: the guard is kept (the finding would rest on it) and not evaluated
+    condition = recorded('echo "${X:-}" | grep -q on')
+    assert "X" in condition.compares.reads and accepts(condition, "X", "on") is None
+    assert recorded('[[ "$X" == 1 || -z "${Y}" ]]').compares.reads == ("X", "Y")
 
 
 # --------------------------------------------------------------------------- optional-only

@@ -27,6 +27,7 @@ PROTOCOL = ("globs", "owns", "jobs", "fix_step")
 def test_every_registered_module_is_a_front_end(front_end):
     for name in ("SYSTEM", "NAME", "DIRECTORIES"):
         assert isinstance(getattr(front_end, name), str if name != "DIRECTORIES" else tuple), name
+    assert isinstance(front_end.WORKSPACE_FILLED, bool) and isinstance(front_end.FILTERS_BY_PATH, bool)
     for name in PROTOCOL:
         wanted = list(inspect.signature(getattr(FrontEnd, name)).parameters)[1:]  # without self
         assert list(inspect.signature(getattr(front_end, name)).parameters) == wanted, name
@@ -38,6 +39,7 @@ def drone() -> ModuleType:
     """A made-up CI system: `.drone.yml` lists one command per line, `#` lines are comments."""
     module = ModuleType("drone")
     module.SYSTEM, module.NAME, module.DIRECTORIES = "drone", "Drone", (".drone/",)
+    module.WORKSPACE_FILLED = module.FILTERS_BY_PATH = False  # a step starts from the checkout, on every change
     module.globs = lambda settings: (".drone.yml",)
     module.owns = lambda snapshot, settings: [p for p in snapshot.glob(".drone.yml")]
 

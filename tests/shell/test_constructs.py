@@ -205,6 +205,11 @@ def test_missing_script_is_reported():
     assert not out.missing_scripts and "made at run time" in out.incomplete[0].reason
 
 
+def test_a_script_under_directories_made_at_run_time_names_the_nearest():
+    out = interpret({"ci/s.sh": "true\n"}, "mkdir -p out/a/b out/c", "bash out/a/b/gen.sh")
+    assert [i.reason for i in out.incomplete] == ["out/a/b/gen.sh is not in the repository: it lies under out/a/b, made at run time"]
+
+
 def test_unparsable_text_is_incomplete_and_the_job_goes_on():
     """tree-sitter-bash's ERROR regions are not diagnostics (it rejects some text bash
     reads), but an incomplete part at its line; the rest of the job is interpreted."""

@@ -40,6 +40,8 @@ from .yamlload import Map, Seq, YamlError, load, type_name
 SYSTEM = "buildkite"
 NAME = "Buildkite"
 DIRECTORIES = (".buildkite/",)
+WORKSPACE_FILLED = False  # a step starts from the checkout alone
+FILTERS_BY_PATH = True
 
 # vLLM's generator (pydantic `Step`): every other key is silently ignored.
 VLLM_STEP_KEYS = frozenset(

@@ -28,6 +28,15 @@ class FrontEnd(Protocol):
     SYSTEM: str  # `Job.system` of its jobs, and the first part of their ids
     NAME: str  # how its users call it
     DIRECTORIES: tuple[str, ...]  # path prefixes of its files: a commit that changes one may change its jobs
+    # Whether its jobs may start with files in the workspace the checkout does not have (the
+    # interpreter then takes a missing file to be possibly there): a GitHub Actions step runs after
+    # the job's earlier steps (actions, downloads, builds); a GitLab job receives earlier stages'
+    # artifacts and its caches.
+    WORKSPACE_FILLED: bool
+    # Whether a job's `source_file_dependencies` decide if it runs on a change to a file (Buildkite's
+    # step filters, which the path-filter-gap audit checks); a workflow's `paths:` on GitHub say
+    # which pushes and pull requests start it, a question the audit does not ask of them.
+    FILTERS_BY_PATH: bool
 
     def globs(self, settings) -> tuple[str, ...]:
         """The settings' globs of the files it starts from."""

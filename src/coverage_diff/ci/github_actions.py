@@ -30,6 +30,8 @@ from .yamlload import Map, YamlError, load_file, type_name
 SYSTEM = "github-actions"
 NAME = "GitHub Actions"
 DIRECTORIES = (".github/",)
+WORKSPACE_FILLED = True  # earlier steps (actions, downloads, builds) may have written files
+FILTERS_BY_PATH = False
 MAX_CALL_DEPTH = 10  # GitHub's own limit on nested reusable workflows / actions
 NON_SHELLS = ("python", "pwsh", "powershell", "cmd")
 POSIX_SHELLS = ("bash", "sh", "zsh", "dash", "ksh")

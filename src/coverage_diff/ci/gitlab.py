@@ -30,6 +30,8 @@ from .yamlload import Map, Seq, YamlError, load_file, type_name
 SYSTEM = "gitlab"
 NAME = "GitLab CI"
 DIRECTORIES = (".gitlab/", ".gitlab-ci")
+WORKSPACE_FILLED = True  # earlier stages' artifacts and the job's caches arrive before its script
+FILTERS_BY_PATH = False
 RESERVED = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
             "before_script", "after_script", "types", "spec"}
 DEFAULT_KEYS = ("image", "services", "before_script", "after_script", "tags", "cache", "artifacts", "retry",

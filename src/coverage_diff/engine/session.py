@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..context import Context
 from ..model import Report
 from ..snapshot import BlobReader, GitError, Snapshot, git, merge_base, repo_root, resolve
-from ..stored import HEAD_SETTINGS, inventory_output_parts, report_parts, split_range
+from .stored import HEAD_SETTINGS, inventory_output_parts, report_parts, split_range
 from .cache import Cache, settings_hash
 from .file_memo import FileMemo
 

@@ -397,3 +397,61 @@ class Explainer:
         for index, pair, plan in self.batch:
             self.record(index, pair, plan.losses())
         self.batch = []
+
+
+# --------------------------------------------------------------------------- the subject index
+def changed_jobs(before: Inventory, after: Inventory) -> list[str]:
+    """Ids of the jobs of `before` that are gone from `after` or whose outcome there is
+    another object (re-interpreted, or split by a config list)."""
+    now = after.outcomes
+    return [job_id for job_id, outcome in before.outcomes.items() if now.get(job_id) is not outcome]
+
+
+def subject_jobs(inventory: Inventory, previous: Inventory | None = None, gone: list[str] | None = None) -> dict:
+    """Subject -> the ids of the jobs that run it (a frozenset).  Kept with the inventory;
+    derived from `previous`'s when it has one (`gone`: `changed_jobs(previous, inventory)`),
+    so a commit costs what its changed jobs run, not all 3006 runs."""
+    index = store.get(inventory, _SUBJECT_JOBS)
+    if index is not None:
+        return index
+    earlier = store.get(previous, _SUBJECT_JOBS) if previous is not None else None
+    if earlier is None:
+        found: dict[str, set] = {}
+        for job_id, outcome in inventory.outcomes.items():
+            for subject in subjects_of(outcome, inventory.settings):
+                found.setdefault(subject, set()).add(job_id)
+        index = {subject: frozenset(ids) for subject, ids in found.items()}
+    else:  # never changed in place: an index may be the previous commit's very dict
+        gone = gone if gone is not None else changed_jobs(previous, inventory)
+        new = changed_jobs(inventory, previous)
+        index = dict(earlier) if gone or new else earlier
+        for job_id in gone:
+            for subject in subjects_of(previous.outcomes[job_id], previous.settings):
+                left = index[subject] - {job_id}
+                if left:
+                    index[subject] = left
+                else:
+                    del index[subject]
+        for job_id in new:
+            for subject in subjects_of(inventory.outcomes[job_id], inventory.settings):
+                index[subject] = index.get(subject, frozenset()) | {job_id}
+    return store.put(inventory, _SUBJECT_JOBS, index)
+
+
+def runs_of(inventory: Inventory, subjects, index: dict | None = None) -> dict[str, list]:
+    """`inventory.runs_by_subject` for these subjects only (an empty list when none runs):
+    the same runs in the same order (jobs in inventory order, each job's runs in order)."""
+    index = index if index is not None else subject_jobs(inventory)
+    outcomes = inventory.outcomes
+    order = None
+    found: dict[str, list] = {}
+    for subject in subjects:
+        ids = index.get(subject, ())
+        if len(ids) > 1:
+            order = order or {job.id: position for position, job in enumerate(inventory.jobs)}
+            ids = sorted(ids, key=order.__getitem__)
+        found[subject] = [run for job_id in ids for run in subjects_of(outcomes[job_id], inventory.settings)[subject]]
+    return found
+
+
+_SUBJECT_JOBS = "subject-jobs"  # subject_jobs() of an inventory, kept by the engine's store (never stored)

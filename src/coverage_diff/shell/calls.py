@@ -101,7 +101,8 @@ def posix_sh_caveat(interp, st: State, node: Node, path: str) -> None:
 
 
 def missing(interp, st: State, node: Node, path: str) -> list[State]:
-    made = next((d for d in st.made_dirs if path.startswith(d + "/") and not interp.snapshot.is_dir(d)), None)
+    made = max((d for d in st.made_dirs if path.startswith(d + "/") and not interp.snapshot.is_dir(d)),
+               key=lambda d: (len(d), d), default=None)  # the nearest: one answer whatever the set's order
     top = path.split("/", 1)[0]
     if made is None and "/" in path and not interp.snapshot.is_dir(top):
         made = top  # no repository file lies there: what the job makes (`python -m venv venv`, a clone)

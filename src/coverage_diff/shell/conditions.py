@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
@@ -16,7 +16,7 @@ from .parse import Source, parse_source, parse_text
 from .state import State, Var
 from .syntax import inner_of, node_text, per_node
 from .values import Val
-from .wordplan import ansi_c, closing_quote, expansion_end, int_or_none, simple_var
+from .wordplan import ansi_c, closing_quote, expansion_end, int_or_none, simple_var, test_word, words_read
 
 
 @dataclass
@@ -81,10 +81,16 @@ def settle(interp, st: State, node: Node, test: Test) -> list[State]:
 
 
 @per_node
-def comparison(node: Node) -> Comparison | None:
+def comparison(node: Node) -> Comparison:
     """What a test compares, read from its syntax (`[[ ]]`, `[ ]`, a `test` or `[` command), when it
     is one test: a unary operator on a word, two words and an operator, a lone word, each with an
-    optional `!`; None for `a && b`, `( )` and anything else."""
+    optional `!`; for `a && b`, `( )` or a command, a comparison with no operator that says which
+    variables the condition reads."""
+    found = _comparison(node)
+    return replace(found, reads=words_read(node)) if found is not None else Comparison("", reads=words_read(node))
+
+
+def _comparison(node: Node) -> Comparison | None:
     if node.type == "command":
         name = node.child_by_field_name("name")
         args = node.children_by_field_name("argument")
@@ -113,7 +119,7 @@ def _extended_comparison(node: Node, negated: bool) -> Comparison | None:
         op, operand = node_text(node.children[0]), node.named_children[-1]
         if op == "!":
             return None if negated else _extended_comparison(operand, True)
-        return Comparison(op, simple_var(operand) or "", "", negated)
+        return Comparison(op, simple_var(operand) or "", "", negated, left=test_word(operand), extended=True)
     if node.type == "binary_expression":
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         op_node = next((c for c in node.children if c not in (left, right)), None)
@@ -124,14 +130,18 @@ def _extended_comparison(node: Node, negated: bool) -> Comparison | None:
             if negated:
                 return None
             negated, left = True, left.named_children[-1]
+        right_word = test_word(right) if right is not None else None
         if op == "=~":  # the right side as written (tree-sitter splits it unreliably)
             operand = (node.text or b"")[op_node.end_byte - node.start_byte:].decode("utf-8", "replace").strip()
+            if right is None or node_text(right) != operand:
+                right_word = None  # split: its value is not read from the pieces
         else:
             operand = node_text(right) if right is not None else ""
-        return Comparison(op, simple_var(left) or "", _unquoted(operand), negated)
+        return Comparison(op, simple_var(left) or "", _unquoted(operand), negated,
+                          left=test_word(left), right=right_word, extended=True)
     if node.type in ("parenthesized_expression", "ERROR"):
         return None
-    return Comparison("-n", simple_var(node) or "", "", negated)  # a lone word: true when non-empty
+    return Comparison("-n", simple_var(node) or "", "", negated, left=test_word(node), extended=True)  # a lone word: true when non-empty
 
 
 def _posix_comparison(args: list[Node]) -> Comparison | None:
@@ -140,11 +150,12 @@ def _posix_comparison(args: list[Node]) -> Comparison | None:
     if negated:
         args, words = args[1:], words[1:]
     if len(words) == 1:
-        return Comparison("-n", simple_var(args[0]) or "", "", negated)
+        return Comparison("-n", simple_var(args[0]) or "", "", negated, left=test_word(args[0]))
     if len(words) == 2 and words[0] in UNARY_TEST_OPS:
-        return Comparison(words[0], simple_var(args[1]) or "", "", negated)
+        return Comparison(words[0], simple_var(args[1]) or "", "", negated, left=test_word(args[1]))
     if len(words) == 3 and words[1] in BINARY_TEST_OPS:
-        return Comparison(words[1], simple_var(args[0]) or "", _unquoted(words[2]), negated)
+        return Comparison(words[1], simple_var(args[0]) or "", _unquoted(words[2]), negated,
+                          left=test_word(args[0]), right=test_word(args[2]))
     return None
 
 

@@ -14,7 +14,7 @@ from .merge import distinct, havoc, join, joined_case, kept_guards, loop_fingerp
 from .state import State
 from .syntax import UNCHECKED, CaseArm, CaseArms, case_arms, if_clauses, node_text, statements
 from .values import EMPTY, Val
-from .wordplan import simple_var, word_plan
+from .wordplan import simple_var, test_word, word_plan, words_read
 
 
 def x_if_statement(interp, node, st):
@@ -164,7 +164,7 @@ def first_arm(interp, arms: "CaseArms", start: int, subject: Val, st: State, nod
     if matched:
         arm = arms.arms[found]
         cond = interp.condition(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), tuple(sorted(subject.sources)),
-                                          True, arm_comparison(value_node, arm.groups)))
+                                          True, arm_comparison(arm, value_node)))
         interp.pass_guard(st, cond)
         st.status = 0
     return found, matched
@@ -180,7 +180,7 @@ def arms_not_matched(interp, arms: "CaseArms", start: int, end: int, subject: Va
     for j in range(done, end):
         arm = arms.arms[j]
         interp.condition(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), variables, False,
-                                   arm_comparison(value_node, arm.groups)))
+                                   arm_comparison(arm, value_node)))
     interp.arms_recorded[key] = max(done, end)
 
 
@@ -238,7 +238,7 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     sources = subject.sources | frozenset().union(*(src for _, src in pieces)) if pieces else subject.sources
     location = interp.loc(st, item)
     variables = tuple(sorted(sources))
-    compares = arm_comparison(value_node, groups)
+    compares = arm_comparison(arm, value_node, groups if head is not None else None)
     if subject.known and all(p is not None for p, _ in pieces):
         extglob = "extglob" in st.globopts
         matched = any(patterns.matches(subject.text, p, extglob=extglob) for p, _ in pieces)
@@ -262,10 +262,25 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     return [(yes, True), (no, False)]
 
 
-def arm_comparison(value_node, groups) -> Comparison:
-    """A `case` arm as a comparison: the variable its subject reads and its first alternative."""
-    first = "".join(node_text(p) for p in groups[0]) if groups else ""
-    return Comparison("case", simple_var(value_node) or "", first.strip().strip("\"'"))
+def arm_comparison(arm: "CaseArm", value_node, groups=None) -> Comparison:
+    """A `case` arm as a comparison: the variable its subject reads, its first alternative, the
+    subject and every alternative as words (`groups`: the arm's patterns as read when tree-sitter
+    put the start of one in an ERROR node), read once per arm and subject."""
+    key = value_node.id if value_node is not None else None
+    found = arm.compared.get(key) if groups is None else None
+    if found is None:
+        groups = arm.groups if groups is None else groups
+        first = "".join(node_text(p) for p in groups[0]) if groups else ""
+        reads = dict.fromkeys(words_read(value_node) if value_node is not None else ())
+        for group in groups:
+            for p in group:
+                reads.update(dict.fromkeys(words_read(p)))
+        found = Comparison("case", simple_var(value_node) or "", first.strip().strip("\"'"),
+                           left=test_word(value_node) if value_node is not None else None,
+                           alternatives=tuple(test_word(list(g)) for g in groups), reads=tuple(reads))
+        if groups is arm.groups:
+            arm.compared[key] = found
+    return found
 
 
 def loop_body(interp, node: Node) -> list[Node]:

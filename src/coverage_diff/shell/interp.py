@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import tree_sitter_bash
 from tree_sitter import Language, Node
 
+from ..ci import workspace_filled
 from ..config import Settings
 from ..context import Context
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
@@ -41,10 +42,6 @@ from .syntax import STATEMENTS, node_text, statements, text_of
 from .values import Val, unknown
 
 CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
-# CI systems whose jobs may start with files in the workspace the checkout does not have: a
-# GitHub Actions step runs after the job's earlier steps (actions, downloads, builds); a GitLab
-# job receives earlier stages' artifacts and its caches.
-RUNNER_FILLED = frozenset({"github-actions", "gitlab"})
 
 
 @dataclass
@@ -104,7 +101,7 @@ class Interpreter:
 
     def run_job(self, job: Job) -> JobOutcome:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
-        self.written = job.system in RUNNER_FILLED
+        self.written = workspace_filled(job.system)  # files the checkout lacks may be there
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
         sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
@@ -304,9 +301,10 @@ class Interpreter:
             r.no_errexit -= 1
             if r.status is None and not r.flow:
                 text = self.text(node)
+                compares = conditions.comparison(node)
                 # Both outcomes are this job's (`command -v tool`: the runner may have it or not).
-                cond_t = self.condition(Condition(self.loc(r, node), text, (), True))
-                cond_f = self.condition(Condition(cond_t.location, text, (), False))
+                cond_t = self.condition(Condition(self.loc(r, node), text, (), True, compares))
+                cond_f = self.condition(Condition(cond_t.location, text, (), False, compares))
                 other = r.fork()
                 r.status = 0
                 r.assumptions += (self.assumption(cond_t, f"`{text}` succeeds"),)

@@ -8,14 +8,14 @@ import re
 
 from tree_sitter import Node
 
-from ..model import Condition, Frame
+from ..model import Comparison, Condition, Frame
 from .merge import kept_guards, merge_by_status, same_effect, widen
 from .parse import Source
 from .state import Function, State
 from .syntax import (SKIPPED, and_or_split, heredoc_after_body, heredoc_chain, heredoc_layout, heredoc_line_rest,
                      heredoc_tail, inner_of, redirects_of, statements)
 from .values import EMPTY, Val, concat, unknown
-from .wordplan import unescape_dq
+from .wordplan import unescape_dq, words_read
 
 
 def x_program(interp, node, st):
@@ -78,7 +78,7 @@ def if_it_fails(interp, st: State, node: Node, run, against: list[State] | None 
     failed.status, failed.status_assumed = (1 if st.status == 0 else 0), False
     text = interp.text(node)
     outcome = failed.status == 0
-    cond = interp.condition(Condition(interp.loc(st, node), text, (), outcome))  # a path this job may take
+    cond = interp.condition(Condition(interp.loc(st, node), text, (), outcome, Comparison("", reads=words_read(node))))  # a path this job may take
     failed.assumptions += (interp.assumption(cond, f"`{text}` {'succeeds' if outcome else 'fails'}"),)
     results = run(failed)
     others = [st] if against is None else against

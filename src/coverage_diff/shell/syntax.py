@@ -62,7 +62,7 @@ class CaseArm:
     in.  `pieces`: its patterns when literal text (`Interpreter.static_patterns`), worked out
     on first use."""
 
-    __slots__ = ("item", "groups", "body", "term", "head", "pieces", "_compiled", "_texts")
+    __slots__ = ("item", "groups", "body", "term", "head", "pieces", "_compiled", "_texts", "compared")
 
     def __init__(self, item: Node, head: Node | None):
         pats = item.children_by_field_name("value")
@@ -79,6 +79,7 @@ class CaseArm:
         self.pieces = UNCHECKED
         self._compiled: dict[bool, tuple] = {}
         self._texts: dict[str, str] = {}
+        self.compared: dict = {}  # per subject node id: the arm as a `Comparison` (`control.arm_comparison`)
 
     def compiled(self, extglob: bool) -> tuple:
         found = self._compiled.get(extglob)

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from tree_sitter import Node
 
+from ..model import Piece
 from . import braces
 from .parse import Source, parse_source, parse_text
 from .state import Var
@@ -380,6 +381,71 @@ def _simple_var(node: Node) -> str:  # ("" for none: what `per_node` keeps)
         if kids and kids[0].type == "variable_name" and (len(kids) == 1 or kids[1].type in (":-", "-")):
             return kids[0].text.decode()
     return ""
+
+
+# --------------------------------------------------------------------------- tested words
+_DEFAULTS = frozenset({":-", "-", ":=", "=", ":+", "+"})
+
+
+def test_word(nodes) -> tuple[Piece, ...] | None:
+    """A tested word (one node, or the adjacent nodes of one pattern) as the pieces a condition
+    compares (`model.Piece`): literal text and references `$X`, `${X}`, `${X:-word}`; None when a
+    piece is anything else (a command substitution, `${X/a/b}`, `$'...'`)."""
+    pieces: list[Piece] = []
+    for node in (nodes if isinstance(nodes, (list, tuple)) else (nodes,)):
+        if not _word_pieces(node, False, pieces):
+            return None
+    return tuple(pieces)
+
+
+def _word_pieces(node: Node, quoted: bool, out: list) -> bool:
+    kind = node.type
+    if kind in ("word", "number", "extglob_pattern", "regex"):
+        out.append(Piece(node_text(node), quoted))
+    elif kind == "raw_string":
+        out.append(Piece(node_text(node)[1:-1], True))
+    elif kind == "concatenation":
+        return all(_word_pieces(c, quoted, out) for c in node.children)
+    elif kind == "string":  # the text between its parts is literal: read it from the bytes
+        text, start, at = node.text or b"", node.start_byte, node.start_byte + 1
+        for c in node.named_children:
+            if c.start_byte > at:
+                out.append(Piece(text[at - start:c.start_byte - start].decode("utf-8", "replace"), True))
+            if c.type == "string_content":
+                out.append(Piece(node_text(c), True))
+            elif not _word_pieces(c, True, out):
+                return False
+            at = c.end_byte
+        if node.end_byte - 1 > at:
+            out.append(Piece(text[at - start:-1].decode("utf-8", "replace"), True))
+    elif kind == "simple_expansion":
+        out.append(Piece(quoted=quoted, variable=node_text(node).lstrip()[1:]))
+    elif kind == "expansion":
+        prefix, empty, name, index, op, operands = expansion_shape(node)
+        if prefix or empty or name is None or index is not None or (op and op not in _DEFAULTS):
+            return False
+        default = test_word(list(operands)) if op else ()
+        if default is None or any(p.variable for p in default):
+            return False
+        out.append(Piece("".join(p.text for p in default), quoted, name, op))
+    else:
+        return False
+    return True
+
+
+@per_node
+def words_read(node: Node) -> tuple[str, ...]:
+    """Every variable a condition's text expands (`$X`, `${X...}`), in order, once each."""
+    found: dict[str, None] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type in ("simple_expansion", "expansion"):
+            name = next((c for c in n.named_children if c.type == "variable_name"), None)
+            if name is not None:
+                found.setdefault(node_text(name), None)
+        stack.extend(reversed(n.children))
+    return tuple(found)
 
 
 def split_unescaped(text: str, sep: str) -> tuple[str, str | None]:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from ...model import Finding, Job, Location, Severity
 from ...snapshot import normalize
+from ...ci import front_end
 from ...ci.buildkite import runs_all
 from ..facts import Facts, dependency_covers, new_finding
 
@@ -40,7 +41,7 @@ def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     reported: set[tuple[str, str, str]] = set()
     for job in inventory.jobs:
         deps = job.source_file_dependencies
-        if job.system != "buildkite" or not deps:
+        if not deps or not front_end(job.system).FILTERS_BY_PATH:
             continue
         for path, where in sorted(_files_run(inventory, job).items()):
             if dependency_covers(deps, path) or runs_all(job, path) or (job.file, job.key, path) in reported:

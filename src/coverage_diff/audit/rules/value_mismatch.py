@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from dataclasses import replace
 
-from ...model import Condition, Finding, Guard, Reason, Severity
+from ...model import Comparison, Condition, Finding, Guard, Reason, Severity, Word
 from ...reasons import required_value
 from ..confidence import rests_on, through
 from ..facts import UNKNOWN, Facts, chosen_by_job, new_finding, unique_locations
@@ -44,7 +44,7 @@ def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
         if value in ("", UNKNOWN) or (name, value) in reported or _not_a_choice(setting):
             continue
         guards = _guards(name, [inventory.outcomes.get(setting.job.id), opened.get(setting.job.id)])
-        if not guards or any(accepts(g.text, name, value) is not False for g in guards):
+        if not guards or any(accepts(g, name, value) is not False for g in guards):
             continue
         reported.add((name, value))
         where = ", ".join(f"`{g.text}` ({g.location})" for g in guards[:3])
@@ -81,58 +81,62 @@ def _guards(name: str, outcomes) -> list[Condition]:
     for outcome in outcomes:
         for c in outcome.conditions if outcome else ():
             # A value the job gives the variable may not count as "read from the
-            # environment" in `variables`: the text says which guards read it.
-            if name in c.variables or re.search(rf"\$\{{?{re.escape(name)}\b", c.text):
+            # environment" in `variables`: the words the condition expands say which guards read it.
+            if name in c.variables or (c.compares is not None and name in c.compares.reads):
                 found.setdefault((c.location, c.text), c)
     return sorted(found.values(), key=lambda c: (c.location.path, c.location.line))
 
 
 # --------------------------------------------------------------------------- a tiny guard evaluator
-_TEST = re.compile(r"^\s*(?:if|elif|while|until)?\s*!?\s*(\[\[|\[|test\b)(.*?)(\]\]|\])?\s*;?\s*(?:then|do)?\s*$", re.S)
-_BINARY = ("==", "=", "!=", "=~", "-eq", "-ne", "-gt", "-lt", "-ge", "-le")
+_BINARY = frozenset({"==", "=", "!=", "=~", "-eq", "-ne", "-gt", "-lt", "-ge", "-le"})
 
 
-def accepts(text: str, name: str, value: str) -> bool | None:
+def accepts(condition: Condition, name: str, value: str) -> bool | None:
     """Whether setting `name=value` changes the guard's outcome from leaving `name` unset.
-    None when the guard is not a simple test of `name` alone."""
-    with_value, unset = outcome(text, name, value), outcome(text, name, None)
+    None when the guard is not a simple test of `name` alone.  A `!` turns both outcomes
+    alike, so it is left out."""
+    compared = condition.compares
+    if compared is None:
+        return None
+    with_value, unset = outcome(compared, name, value), outcome(compared, name, None)
     if with_value is None or unset is None:
         return None
     return with_value != unset
 
 
-def outcome(text: str, name: str, value: str | None) -> bool | None:
-    match = _TEST.match(text)
-    if match is None:
-        return _case_arm(text, name, value)
-    double = match.group(1) == "[["
-    words = _words(match.group(2))
-    if words is None or any(w[0] in ("&&", "||", "-a", "-o", "(", ")") for w in words):
+def outcome(compared: Comparison, name: str, value: str | None) -> bool | None:
+    """The test's outcome (without its `!`) with `name` set to `value` (None: unset), from the
+    words the interpreter recorded; None when it reads anything else or is not one test."""
+    op = compared.operator
+    subject = _expand(compared.left, name, value)
+    if subject is None:
         return None
-    if words and words[0][0] == "!":
-        words = words[1:]
-    values = [_expand(raw, name, value) for raw, _ in words]
-    if any(v is None for v in values):
+    if op == "case":
+        alternatives = [_pattern(word, name, value) for word in compared.alternatives]
+        if not alternatives or any(p is None for p in alternatives):
+            return None
+        return any(fnmatch.fnmatchcase(subject, p) for p in alternatives)
+    if op in ("-n", "-z"):
+        return (subject != "") == (op == "-n")
+    if op not in _BINARY:
         return None
-    if len(words) == 1:
-        return values[0] != ""
-    if len(words) == 2 and words[0][0] in ("-n", "-z"):
-        return (values[1] != "") == (words[0][0] == "-n")
-    if len(words) == 3 and words[1][0] in _BINARY:
-        return _compare(values[0], words[1][0], values[2], quoted=words[2][1], double=double)
-    return None
-
-
-def _compare(left: str, op: str, right: str, *, quoted: bool, double: bool) -> bool | None:
-    if op in ("==", "=", "!="):
-        same = fnmatch.fnmatchcase(left, right) if double and not quoted else left == right
+    if op in ("==", "=", "!=") and compared.extended:
+        pattern = _pattern(compared.right, name, value)
+        if pattern is None:
+            return None
+        same = fnmatch.fnmatchcase(subject, pattern)
         return same if op != "!=" else not same
+    other = _expand(compared.right, name, value)
+    if other is None:
+        return None
+    if op in ("==", "=", "!="):
+        return (subject == other) == (op != "!=")
     if op == "=~":
         try:
-            return re.search(right, left) is not None
+            return re.search(_regex(compared.right, name, value), subject) is not None
         except re.error:
             return None
-    a, b = _integer(left, double), _integer(right, double)
+    a, b = _integer(subject, compared.extended), _integer(other, compared.extended)
     if a is None or b is None:
         return False  # `[ x -eq 1 ]` is an error: the test fails
     return {"-eq": a == b, "-ne": a != b, "-gt": a > b, "-lt": a < b, "-ge": a >= b, "-le": a <= b}[op]
@@ -140,82 +144,54 @@ def _compare(left: str, op: str, right: str, *, quoted: bool, double: bool) -> b
 
 def _integer(text: str, double: bool) -> int | None:
     text = text.strip()
-    if re.fullmatch(r"[+-]?\d+", text):
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if digits.isascii() and digits.isdigit():
         return int(text)
-    if double and (text == "" or re.fullmatch(r"[A-Za-z_]\w*", text)):
+    if double and (text == "" or (text.isascii() and text.isidentifier())):
         return 0  # `[[ ]]` evaluates a word as a variable name: an unset one is 0
     return None
 
 
-_CASE = re.compile(r"^\s*case\s+(\S+)\s+in\s+\(?\s*(.+?)\s*\)\s*$|^\s*\(?\s*([^()]+?)\s*\)\s*$", re.S)
-
-
-def _case_arm(text: str, name: str, value: str | None) -> bool | None:
-    """`case "$X" in 1|true)` (or just the arm `1|true)`): whether the value matches the arm."""
-    match = _CASE.match(text)
-    if match is None:
+def _values(word: Word, name: str, value: str | None) -> list[tuple[str, bool]] | None:
+    """The word's pieces as (text, quoted) with `$name` expanded; None if it reads another
+    variable (or an argument) or is not made of pieces the structure knows."""
+    if word is None:
         return None
-    word = match.group(1) or f'"${name}"'
-    subject = _expand(word, name, value)
-    patterns = (match.group(2) or match.group(3)).split("|")
-    if subject is None:
+    out = []
+    for piece in word:
+        if not piece.variable:
+            out.append((piece.text, piece.quoted))
+            continue
+        if piece.variable != name:
+            return None
+        op, default = piece.operator, piece.text
+        if op == "":
+            text = value or ""
+        elif op in (":-", ":="):
+            text = value if value else default
+        elif op in ("-", "="):
+            text = value if value is not None else default
+        elif op == ":+":
+            text = default if value else ""
+        else:  # "+"
+            text = default if value is not None else ""
+        out.append((text, piece.quoted))
+    return out
+
+
+def _expand(word: Word, name: str, value: str | None) -> str | None:
+    values = _values(word, name, value)
+    return None if values is None else "".join(text for text, _ in values)
+
+
+def _pattern(word: Word, name: str, value: str | None) -> str | None:
+    """The word as an fnmatch pattern: quoted text matches itself; None for an extended glob."""
+    values = _values(word, name, value)
+    if values is None or any("(" in text for text, quoted in values if not quoted):
         return None
-    return any(fnmatch.fnmatchcase(subject, p.strip().strip("\"'")) for p in patterns)
+    return "".join("".join(f"[{c}]" if c in "*?[" else c for c in text) if quoted else text for text, quoted in values)
 
 
-def _words(text: str) -> list[tuple[str, bool]] | None:
-    """Whitespace-separated words with quotes kept, and whether each is (partly) quoted."""
-    words, current, quoted, quote = [], "", False, ""
-    for ch in text:
-        if quote:
-            current += ch
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote, quoted = ch, True
-            current += ch
-        elif ch.isspace():
-            if current:
-                words.append((current, quoted))
-            current, quoted = "", False
-        else:
-            current += ch
-    if quote:
-        return None
-    if current:
-        words.append((current, quoted))
-    return words
-
-
-_EXPANSION = re.compile(r"\$\{([A-Za-z_]\w*)(?:(:?[-+=])([^}]*))?\}|\$([A-Za-z_]\w*)|\$\{?([0-9@*#?$!-])")
-
-
-def _expand(raw: str, name: str, value: str | None) -> str | None:
-    """A word with `$name` expansions applied and quotes removed; None if it reads another variable."""
-    if "$(" in raw or "`" in raw:
-        return None
-    other = False
-
-    def replace(m: re.Match) -> str:
-        nonlocal other
-        var = m.group(1) or m.group(4)  # None for `$1`, `${2}`, `$@`...: a function's or script's argument
-        if var != name:
-            other = True
-            return ""
-        op, word = m.group(2), m.group(3) or ""
-        if op is None:
-            return value or ""
-        if op in (":-", ":="):
-            return value if value else word
-        if op in ("-", "="):
-            return value if value is not None else word
-        if op == ":+":
-            return word if value else ""
-        return word if value is not None else ""  # "+"
-
-    expanded = _EXPANSION.sub(replace, raw)
-    if other:
-        return None
-    if raw.startswith("'") and raw.endswith("'") and len(raw) >= 2:
-        return raw[1:-1]
-    return expanded.replace('"', "").replace("'", "")
+def _regex(word: Word, name: str, value: str | None) -> str:
+    """The word as a regular expression (it reads no other variable): quoted text matches itself."""
+    return "".join(re.escape(text) if quoted else text for text, quoted in _values(word, name, value))

@@ -20,8 +20,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from . import gitcmd
-from .engine.cache import ENV_VAR, Cache, directory_in
+from .. import gitcmd
+from .cache import ENV_VAR, Cache, directory_in
 
 DIFF_OUTPUT = "diff-output"
 INVENTORY_OUTPUT = "inventory-output"
