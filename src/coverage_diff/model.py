@@ -6,7 +6,7 @@ mutate them.  Behaviour is limited to small derived properties.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from enum import Enum
 from functools import cached_property, lru_cache
 
@@ -14,6 +14,53 @@ Env = tuple[tuple[str, str], ...]
 """An ordered environment: ``(("NAME", "value"), ...)``."""
 
 
+def direct_init(cls):
+    """A frozen dataclass whose `__init__` fills the instance dict directly: the interpreter
+    makes hundreds of thousands of values, locations, conditions and frames, and the
+    generated `__init__` makes one frozen `object.__setattr__` call per field.  Same
+    parameters, in the same order, with the same defaults; writing a field afterwards stays
+    an error (frozen)."""
+    params, lines, defaults = [], [], {}
+    for f in fields(cls):
+        if f.default_factory is not MISSING or not f.init:
+            raise TypeError(f"{cls.__name__}.{f.name}: direct_init takes plain defaults only")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            defaults[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        lines.append(f"    d[{f.name!r}] = {f.name}\n")
+    namespace: dict = {}
+    exec(f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{''.join(lines)}", defaults, namespace)
+    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = namespace["__init__"]
+    return cls
+
+
+def kept_hash(cls):
+    """A frozen dataclass whose hash is worked out once and kept on the instance: the
+    interpreter puts its assumptions, conditions, frames and config entries in sets and dicts
+    over and over (joining paths compares their assumptions as sets), and the generated
+    `__hash__` hashes every field, and every field's fields, each time.  The value is the generated one.  A
+    hash is only good in the process that made it (strings hash differently in each), so it
+    is left out of a pickle."""
+    computed = cls.__hash__
+
+    def __hash__(self):
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = self.__dict__["_hash"] = computed(self)
+        return found
+
+    def __getstate__(self):
+        state = self.__dict__
+        return {k: v for k, v in state.items() if k != "_hash"} if "_hash" in state else state
+
+    cls.__hash__, cls.__getstate__ = __hash__, __getstate__
+    return cls
+
+
+@direct_init
 @dataclass(frozen=True, order=True)
 class Location:
     """A place in a file of the analysed repository (1-based line)."""
@@ -115,6 +162,7 @@ BEHAVIOUR_FIELDS = ("system", "file", "key", "label", "location", "commands", "e
                     "matrix", "platform", "errexit")
 
 
+@kept_hash
 @dataclass(frozen=True)
 class ConfigEntry:
     """One element of a config array in a script (or of a matrix list in YAML).
@@ -190,6 +238,8 @@ class Comparison:
     reads: tuple[str, ...] = field(default=(), compare=False)
 
 
+@kept_hash
+@direct_init
 @dataclass(frozen=True)
 class Condition:
     """A condition the interpreter evaluated (an `if`, `[[ ]]`, `case` arm...)."""
@@ -203,6 +253,8 @@ class Condition:
     compares: Comparison | None = field(default=None, compare=False, repr=False)
 
 
+@kept_hash
+@direct_init
 @dataclass(frozen=True)
 class Assumption:
     """A branch taken on a value not known statically: the run depends on it."""
@@ -211,6 +263,8 @@ class Assumption:
     detail: str = ""  # e.g. `SW_ATTN is non-empty`
 
 
+@kept_hash
+@direct_init
 @dataclass(frozen=True)
 class Frame:
     """One step of the path that led to a run (for explanations and graphs)."""
@@ -221,6 +275,7 @@ class Frame:
     env: Env = ()  # variables set at this step (prefixes, exports) when relevant
 
 
+@direct_init
 @dataclass(frozen=True)
 class Run:
     """One leaf invocation CI would make."""
@@ -267,6 +322,7 @@ def subject_of(run: Run) -> str:
     return " ".join(run.argv)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Incomplete:
     """A place where the analysis gave up precision (a finding, not a crash)."""

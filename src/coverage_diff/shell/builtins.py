@@ -91,10 +91,15 @@ def pwd(interp, st, args, node):
     return _status(st, 0)
 
 
+_ECHO_FLAGS = re.compile(r"-[neE]+").fullmatch
+
+
 def echo(interp, st, args, node):
+    if st.capture is None:  # what it prints goes nowhere the analysis reads
+        return _status(st, 0)
     newline = True
     words = list(args)
-    while words and words[0].known and re.fullmatch(r"-[neE]+", words[0].text or ""):
+    while words and words[0].known and _ECHO_FLAGS(words[0].text or ""):
         if "n" in words.pop(0).text:
             newline = False
     pieces = []

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
-from ..model import Assumption, Comparison, Condition, Frame, Location
+from ..model import Comparison, Condition, Frame, Location
 from . import ere, patterns
 from .parse import Source, parse_source, parse_text
 from .state import State, Var
@@ -63,18 +63,16 @@ def settle(interp, st: State, node: Node, test: Test) -> list[State]:
     variables = tuple(sorted(test.sources))
     compares = comparison(node)
     if test.value is not None:
-        cond = Condition(location, text, variables, test.value, compares)
-        interp.rec.conditions.setdefault(cond, None)
+        cond = interp.condition(Condition(location, text, variables, test.value, compares))
         pass_guard(interp, st, cond)
         st.status = 0 if test.value else 1
         return interp.errexit([st])
     out = []
     for outcome, detail, refine in ((True, test.detail_true, test.refine_true), (False, test.detail_false, test.refine_false)):
         s = st.fork() if outcome else st
-        cond = Condition(location, text, variables, outcome, compares)
-        interp.rec.conditions.setdefault(cond, None)
+        cond = interp.condition(Condition(location, text, variables, outcome, compares))
         pass_guard(interp, s, cond)
-        s.assumptions += (Assumption(cond, detail or f"{text} is {'true' if outcome else 'false'}"),)
+        s.assumptions += (interp.assumption(cond, detail or f"{text} is {'true' if outcome else 'false'}"),)
         for name, val in refine:
             interp.refine(s, name, val)
         s.status = 0 if outcome else 1

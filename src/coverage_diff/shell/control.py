@@ -8,7 +8,7 @@ import bisect
 
 from tree_sitter import Node
 
-from ..model import Assumption, Comparison, Condition, Frame
+from ..model import Comparison, Condition, Frame
 from . import patterns
 from .merge import distinct, havoc, join, joined_case, kept_guards, loop_fingerprint
 from .state import State
@@ -163,9 +163,8 @@ def first_arm(interp, arms: "CaseArms", start: int, subject: Val, st: State, nod
         st.status = 0  # (a case no arm of which matches returns 0)
     if matched:
         arm = arms.arms[found]
-        cond = Condition(interp.loc(st, arm.item), arm.condition_text(value_node), tuple(sorted(subject.sources)), True,
-                         arm_comparison(arm, value_node))
-        interp.rec.conditions.setdefault(cond, None)
+        cond = interp.condition(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), tuple(sorted(subject.sources)),
+                                          True, arm_comparison(arm, value_node)))
         interp.pass_guard(st, cond)
         st.status = 0
     return found, matched
@@ -180,8 +179,8 @@ def arms_not_matched(interp, arms: "CaseArms", start: int, end: int, subject: Va
     done = interp.arms_recorded.get(key, start)
     for j in range(done, end):
         arm = arms.arms[j]
-        interp.rec.conditions.setdefault(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), variables, False,
-                                                   arm_comparison(arm, value_node)), None)
+        interp.condition(Condition(interp.loc(st, arm.item), arm.condition_text(value_node), variables, False,
+                                   arm_comparison(arm, value_node)))
     interp.arms_recorded[key] = max(done, end)
 
 
@@ -243,8 +242,7 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     if subject.known and all(p is not None for p, _ in pieces):
         extglob = "extglob" in st.globopts
         matched = any(patterns.matches(subject.text, p, extglob=extglob) for p, _ in pieces)
-        cond = Condition(location, text, variables, matched, compares)
-        interp.rec.conditions.setdefault(cond, None)
+        cond = interp.condition(Condition(location, text, variables, matched, compares))
         if matched:  # a known value: the arm taken joins the path (see `arms_not_matched`)
             interp.pass_guard(st, cond)
         st.status = 0
@@ -252,13 +250,14 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     yes, no = st.fork(), st
     alts = " | ".join(shown)
     shown = subject.origin or interp.text(value_node)
-    yes.assumptions += (Assumption(Condition(location, text, variables, True, compares), f"{shown} matches {alts}"),)
-    no.assumptions += (Assumption(Condition(location, text, variables, False, compares), f"{shown} does not match {alts}"),)
+    yes_c = interp.condition(Condition(location, text, variables, True, compares))
+    no_c = interp.condition(Condition(location, text, variables, False, compares))
+    yes.assumptions += (interp.assumption(yes_c, f"{shown} matches {alts}"),)
+    no.assumptions += (interp.assumption(no_c, f"{shown} does not match {alts}"),)
     var = simple_var(value_node)
     if var and len(pieces) == 1 and pieces[0][0] is not None and not patterns.is_glob(pieces[0][0], extglob="extglob" in st.globopts):
         interp.refine(yes, var, Val("".join(t for t, _ in pieces[0][0]), sources=frozenset({var})))
-    for s, c in ((yes, Condition(location, text, variables, True, compares)), (no, Condition(location, text, variables, False, compares))):
-        interp.rec.conditions.setdefault(c, None)
+    for s, c in ((yes, yes_c), (no, no_c)):
         interp.pass_guard(s, c)
     return [(yes, True), (no, False)]
 
@@ -372,9 +371,8 @@ def x_c_style_for_statement(interp, node, st):
                 location = interp.loc(s, node)
                 passed = s.fork()
                 for outcome, r in ((False, s), (True, passed)):
-                    cond_t = Condition(location, text, (), outcome)
-                    interp.rec.conditions.setdefault(cond_t, None)
-                    r.assumptions += (Assumption(cond_t, f"`{text}` is {'true' if outcome else 'false'} at first"),)
+                    cond_t = interp.condition(Condition(location, text, (), outcome))
+                    r.assumptions += (interp.assumption(cond_t, f"`{text}` is {'true' if outcome else 'false'} at first"),)
                 guessed.append(s)
                 guessed.extend(run_iteration(interp, body, passed, done))
                 continue
@@ -501,6 +499,6 @@ def either_status(interp, c: State, node: Node, until: bool) -> list[State]:
     leave.status, leave.status_assumed = (0 if until else 1), False
     stay.status, stay.status_assumed = (1 if until else 0), False
     text = interp.text(node)
-    stay.assumptions += (Assumption(Condition(interp.loc(c, node), text, (), not until),
+    stay.assumptions += (interp.assumption(Condition(interp.loc(c, node), text, (), not until),
                                     f"`{text}` {'fails' if until else 'succeeds'}"),)
     return [leave, stay]

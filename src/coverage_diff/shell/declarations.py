@@ -162,11 +162,11 @@ def x_declaration_command(interp, node, st):
         return [st]
     st.sub_status = None
     for c, t, text in operands:
-        if t == "variable_assignment" and braces.has_braces(interp.text(c)) and braces.expand(interp.text(c)) != [interp.text(c)]:
+        if t == "variable_assignment" and braces.has_braces(text) and braces.expand(text) != [text]:
             # `export E={p,q}` is `export E=p E=q` to bash: not followed, the value is unknown
-            interp.incomplete(interp.loc(st, c), f"brace expansion in {keyword} {interp.text(c)!r} not followed")
+            interp.incomplete(interp.loc(st, c), f"brace expansion in {keyword} {text!r} not followed")
             assign(interp, c, st, local=local, export=export)  # where and how the name is kept
-            name = interp.text(c).split("=", 1)[0].split("[", 1)[0].rstrip("+")
+            name = text.split("=", 1)[0].split("[", 1)[0].rstrip("+")
             kept = st.get(name)
             set_var(interp, st, name, replace(kept, items={0: unknown(f"<{name}: brace expansion not followed>")},
                                            is_array=False) if kept else Var({0: unknown(f"<{name}>")}))

@@ -374,7 +374,7 @@ def arith_text(interp, st: State, node: Node, text: str) -> int | None:
             return None
         text = expanded.text
     try:
-        return arith.evaluate(text, ArithScope(interp, st))
+        return arith.evaluate(text, ArithScope(interp, st), interp.arith_programs)
     except (arith.ArithError, RecursionError, ValueError) as exc:
         interp.incomplete(interp.loc(st, node), f"arithmetic not understood: {exc}")
         return None
@@ -387,9 +387,13 @@ def arith_eval(interp, st: State, text: str) -> int | None:
             return None
         text = expanded.text
     try:
-        return arith.evaluate(text, ArithScope(interp, st))
+        return arith.evaluate(text, ArithScope(interp, st), interp.arith_programs)
     except (arith.ArithError, RecursionError, ValueError):
         return None
+
+
+_INTEGER = re.compile(r"-?\d+").fullmatch
+_SIMPLE_ARITHMETIC = re.compile(r"[A-Za-z_0-9+\-*/%() ]+").fullmatch  # a variable's value evaluated as an expression
 
 
 class ArithScope:
@@ -409,10 +413,10 @@ class ArithScope:
         text = val.text.strip()
         if not text:
             return 0
-        if re.fullmatch(r"-?\d+", text):
+        if _INTEGER(text):
             return int(text)
         try:
-            return arith.evaluate(text, self) if re.fullmatch(r"[A-Za-z_0-9+\-*/%() ]+", text) else None
+            return arith.evaluate(text, self, self.interp.arith_programs) if _SIMPLE_ARITHMETIC(text) else None
         except arith.ArithError:
             return None
 

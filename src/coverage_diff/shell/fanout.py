@@ -27,7 +27,7 @@ MAX_XARGS_RUNS = 256  # more lines than this: one run with unknown arguments
 
 
 def _assumption(interp, st: State, node: Node, detail: str) -> Assumption:
-    return Assumption(Condition(interp.loc(st, node), interp.text(node), (), True), detail)
+    return interp.assumption(Condition(interp.loc(st, node), interp.text(node), (), True), detail)
 
 
 def xargs(interp, st: State, args: list[Val], node: Node) -> list[State]:

@@ -23,21 +23,22 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from tree_sitter import Node
+import tree_sitter_bash
+from tree_sitter import Language, Node
 
 from ..ci import workspace_filled
 from ..config import Settings
 from ..context import Context
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
 from ..snapshot import Snapshot, normalize
-from . import calls, conditions, control, declarations, expansion, parameters, pipelines, simple_commands, variables
+from . import arith, calls, conditions, control, declarations, expansion, parameters, pipelines, simple_commands, variables
 from .definitions import FileScan, config_names, config_scalars, scan_file, static_source_path
 from .outcome import JobOutcome, ScriptCall
 from .merge import join
 from .parse import Source, parse_errors, parse_source, unreadable_region
 from .paths import repo_path
 from .state import Flow, State, Var
-from .syntax import STATEMENTS, node_text, statements
+from .syntax import STATEMENTS, node_text, statements, text_of
 from .values import Val, unknown
 
 CLOCK_STEPS = 4096  # steps between two looks at the revision's wall-clock budget (`deadline`)
@@ -80,6 +81,9 @@ class Interpreter:
         self._scalars: dict[str, dict[str, str]] = {}
         self.arms_recorded: dict[tuple, int] = {}  # `arms_not_matched`: conditions already recorded
         self.canonical_words: dict[tuple[str, str], str] = {}
+        self.arith_programs: dict[str, arith.Program] = {}  # arithmetic texts read so far (`arith.evaluate`)
+        self._assumptions: dict[Assumption, Assumption] = {}
+        self._conditions: dict[Condition, Condition] = {}
         self.setup = settings.leaf_setup
 
     # ------------------------------------------------------------------ entry points
@@ -143,11 +147,24 @@ class Interpreter:
         """A place where precision was lost; `cut`: what lies beyond it was not analysed at all."""
         self.rec.incomplete.setdefault(Incomplete(location, reason, cut), None)
 
+    def condition(self, condition: Condition) -> Condition:
+        """Record a condition this job evaluated; equal ones are one object (see `assumption`)."""
+        condition = self._conditions.setdefault(condition, condition)
+        self.rec.conditions.setdefault(condition, None)
+        return condition
+
+    def assumption(self, condition: Condition, detail: str) -> Assumption:
+        """The assumption, one object for equal ones: a loop makes the same one at every pass,
+        and joining paths compares their assumptions as sets, where the same object is found
+        without comparing fields."""
+        made = Assumption(condition, detail)
+        return self._assumptions.setdefault(made, made)
+
     def loc(self, st: State, node: Node) -> Location:
         return st.source.location(node)
 
     def text(self, node: Node) -> str:
-        return node_text(node)
+        return text_of(node)
 
     def cap(self, states: list[State], st_for_loc: State | None, node: Node | None) -> list[State]:
         limit = self.settings.max_paths
@@ -235,7 +252,7 @@ class Interpreter:
     def exec(self, node: Node, st: State) -> list[State]:
         if self.step(node, st):
             return [st]
-        handler = HANDLERS.get(node.type)
+        handler = HANDLER_OF_KIND.get(node.kind_id)  # (an int: cheaper to read than the type's name)
         if handler is None:
             if node.type == "ERROR":
                 self.incomplete(self.loc(st, node), unreadable_region(node, st.source), cut=True)
@@ -285,15 +302,14 @@ class Interpreter:
             if r.status is None and not r.flow:
                 text = self.text(node)
                 compares = conditions.comparison(node)
-                cond_t = Condition(self.loc(r, node), text, (), True, compares)
-                cond_f = Condition(cond_t.location, text, (), False, compares)
                 # Both outcomes are this job's (`command -v tool`: the runner may have it or not).
-                self.rec.conditions.update(dict.fromkeys((cond_t, cond_f)))
+                cond_t = self.condition(Condition(self.loc(r, node), text, (), True, compares))
+                cond_f = self.condition(Condition(cond_t.location, text, (), False, compares))
                 other = r.fork()
                 r.status = 0
-                r.assumptions += (Assumption(cond_t, f"`{text}` succeeds"),)
+                r.assumptions += (self.assumption(cond_t, f"`{text}` succeeds"),)
                 other.status = 1
-                other.assumptions += (Assumption(cond_f, f"`{text}` fails"),)
+                other.assumptions += (self.assumption(cond_f, f"`{text}` fails"),)
                 out += [r, other]
             else:
                 out.append(r)
@@ -306,7 +322,7 @@ class Interpreter:
     def assume(self, st: State, node: Node, detail: str) -> State:
         """What follows holds only if `node` did what it was taken to do (a directory or file made
         at run time is there): the runs after it are kept as possible, with that assumption."""
-        st.assumptions += (Assumption(Condition(self.loc(st, node), self.text(node), (), True), detail),)
+        st.assumptions += (self.assumption(Condition(self.loc(st, node), self.text(node), (), True), detail),)
         return st
 
     def made_at_run_time(self, st: State, path: str) -> bool:
@@ -391,4 +407,7 @@ def file_set_scans(interp: Interpreter, path: str) -> list[FileScan]:
 # The modules whose `x_TYPE` functions run a statement of that node type.
 SEAMS = (pipelines, control, conditions, declarations, simple_commands)
 HANDLERS = {name[2:]: fn for seam in SEAMS for name, fn in vars(seam).items() if name.startswith("x_")}
+_BASH = Language(tree_sitter_bash.language())
+HANDLER_OF_KIND = {kind: HANDLERS[name] for kind in range(_BASH.node_kind_count)
+                   if (name := _BASH.node_kind_for_id(kind)) in HANDLERS}  # by the grammar's symbol number
 

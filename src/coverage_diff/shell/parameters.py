@@ -281,7 +281,7 @@ def operand_pieces(interp, st: State, node: Node, op: str, operands: list[Node],
             interp.incomplete(interp.loc(st, node), f"quotes inside the double-quoted {interp.text(node)!r} not modelled")
             return Pieces([(unknown(interp.text(node), src), True)])
         out.extend(interp.segments(string, st, False))
-    for part in () if quoted else operand_parts(node, op, operands):
+    for part in () if quoted else operand_parts(node):
         if isinstance(part, str):
             operand_text_piece(part, out)
         else:

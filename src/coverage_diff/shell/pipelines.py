@@ -8,7 +8,7 @@ import re
 
 from tree_sitter import Node
 
-from ..model import Assumption, Comparison, Condition, Frame
+from ..model import Comparison, Condition, Frame
 from .merge import kept_guards, merge_by_status, same_effect, widen
 from .parse import Source
 from .state import Function, State
@@ -78,9 +78,8 @@ def if_it_fails(interp, st: State, node: Node, run, against: list[State] | None 
     failed.status, failed.status_assumed = (1 if st.status == 0 else 0), False
     text = interp.text(node)
     outcome = failed.status == 0
-    cond = Condition(interp.loc(st, node), text, (), outcome, Comparison("", reads=words_read(node)))
-    interp.rec.conditions.setdefault(cond, None)  # a path this job may take
-    failed.assumptions += (Assumption(cond, f"`{text}` {'succeeds' if outcome else 'fails'}"),)
+    cond = interp.condition(Condition(interp.loc(st, node), text, (), outcome, Comparison("", reads=words_read(node))))  # a path this job may take
+    failed.assumptions += (interp.assumption(cond, f"`{text}` {'succeeds' if outcome else 'fails'}"),)
     results = run(failed)
     others = [st] if against is None else against
     if (len(interp.rec.runs), len(interp.rec.scripts), len(interp.rec.missing)) == before:
@@ -196,7 +195,7 @@ def run_heredoc_chain(interp, node: Node, st: State, chain: list[tuple[str, Node
         # what follows is read as tree-sitter misreads it: every later run is only possible
         first = interp.text(node).split("\n", 1)[0]
         misread = Condition(interp.loc(st, node), first, (), True)
-        st.assumptions += (Assumption(misread, "the lines after this here-document are read as written"),)
+        st.assumptions += (interp.assumption(misread, "the lines after this here-document are read as written"),)
         states = redirected(interp, node, st)
         # the rest of the marker's line (`<<A; pytest mid`) runs after the here-document's command,
         # and the lines after the delimiter that tree-sitter took into the body run after that

@@ -229,7 +229,10 @@ def lookup_program(interp, st: State, name: str, prefixes, node: Node) -> tuple[
     for hashed, path in reversed(st.hashed):
         if hashed == name:
             return path, ""
-    var = dict(prefixes).get("PATH") if any(n == "PATH" for n, _ in prefixes) else None
+    var = None
+    for prefix, value in prefixes:  # (the last one counts)
+        if prefix == "PATH":
+            var = value
     if var is None:
         if "PATH" not in st.touched:
             return name, ""

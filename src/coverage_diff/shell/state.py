@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..model import Assumption, ConfigEntry, Frame
+from ..model import Assumption, ConfigEntry, Frame, direct_init
 from .parse import Source
 from .values import Val
 
 
+@direct_init  # (made on every assignment)
 @dataclass(frozen=True)
 class Var:
     items: dict | None  # index (int) or key (str) -> Val; None: contents unknown
@@ -23,6 +24,17 @@ class Var:
     origin: str = ""  # for unknown contents
     nameref: str = ""  # `declare -n` / `local -n`: every use of this name is a use of that one
     widened: bool = False  # unknown because it differs where a command succeeds and where it fails
+
+    def __eq__(self, other):
+        # Paths share most of their variables: the same object is the commonest answer (the
+        # generated __eq__ builds both field tuples first).
+        if self is other:
+            return True
+        if other.__class__ is not Var:
+            return NotImplemented
+        return (self.items == other.items and self.is_array == other.is_array and self.assoc == other.assoc
+                and self.exported == other.exported and self.from_env == other.from_env and self.origin == other.origin
+                and self.nameref == other.nameref and self.widened == other.widened)
 
     @property
     def scalar(self) -> Val | None:

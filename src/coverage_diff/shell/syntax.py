@@ -112,22 +112,27 @@ class CaseArms:
         self.index: dict[bool, tuple[dict[str, list[int]], list[int]]] = {}
 
 
-def per_node(fn):
+def per_node(fn=None, *, keep=None):
     """Memoise a function of a syntax node alone (its shape, never the state): the result is
     shared by every later call, so callers only read it.  Keyed by node id, which names one
     node among live trees only: the memo holds each node it answers for (`held`, which keeps
-    its tree alive), so no other node can come to have that id while the answer is kept."""
+    its tree alive), so no other node can come to have that id while the answer is kept.
+    `keep`: which results are worth keeping (the others are worked out again at each call)."""
+    if fn is None:
+        return lambda f: per_node(f, keep=keep)
     memo: dict = {}
     held: dict = {}
 
     def once(node):
         found = memo.get(node.id)
         if found is None:
-            if len(memo) >= MAX_MEMO:
-                memo.clear()
-                held.clear()
-            found = memo[node.id] = fn(node)
-            held[node.id] = node
+            found = fn(node)
+            if keep is None or keep(found):
+                if len(memo) >= MAX_MEMO:
+                    memo.clear()
+                    held.clear()
+                memo[node.id] = found
+                held[node.id] = node
         return found
 
     once.__doc__, once.__name__, once.memo = fn.__doc__, fn.__name__, memo
@@ -205,9 +210,9 @@ def expansion_target(node: Node) -> tuple[str | None, str | None]:
 @per_node
 def declaration_shape(node: Node) -> tuple[str, str, str, list[tuple[Node, str, str]]]:
     """(keyword, letters of its `-x` flags, letters of its `+x` flags, [(operand, type, text)])
-    of `declare`, `local`, `export`...; an assignment's text is not kept (not needed)."""
+    of `declare`, `local`, `export`..."""
     words = [node_text(c) for c in node.named_children if c.type == "word"]
-    operands = [(c, c.type, "" if c.type == "variable_assignment" else node_text(c)) for c in node.named_children]
+    operands = [(c, c.type, node_text(c)) for c in node.named_children]
     return (node.children[0].type, "".join(w.lstrip("-") for w in words if w.startswith("-")),
             "".join(w.lstrip("+") for w in words if w.startswith("+")), operands)
 
@@ -335,6 +340,14 @@ def arithmetic_inner(text: str) -> str | None:
 def node_text(node: Node) -> str:
     text = node.text
     return text.decode("utf-8", "replace") if text is not None else ""
+
+
+@per_node(keep=lambda text: len(text) <= 256)  # (not function bodies or here-documents)
+def text_of(node: Node) -> str:
+    """`node_text`, kept per node: the interpreter asks for the text of the same conditions,
+    commands and words at every pass of a loop, and tree-sitter copies and decodes it at
+    each ask."""
+    return node_text(node)
 
 
 def inner_of(node: Node, opening: str, closing: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ..model import ConfigEntry
+from ..model import ConfigEntry, direct_init
 
 IFS_DEFAULT = " \t\n"
 
@@ -18,26 +18,14 @@ IFS_DEFAULT = " \t\n"
 _NO_SOURCES: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, init=False)
+@direct_init  # (the interpreter makes hundreds of thousands)
+@dataclass(frozen=True)
 class Val:
     text: str | None  # None: not known statically
     entry: ConfigEntry | None = None
     sources: frozenset[str] = field(default=_NO_SOURCES)  # inherited variables it derives from
     origin: str = ""  # for unknowns: how it is written (`$MODEL`, `$(date)`)
     nonempty: bool | None = None  # what a branch taught us about an unknown value
-
-    def __init__(self, text: str | None, entry: ConfigEntry | None = None, sources: frozenset[str] = _NO_SOURCES,
-                 origin: str = "", nonempty: bool | None = None):
-        # The interpreter makes hundreds of thousands of values: filling the instance dict
-        # directly costs a quarter of the five frozen `object.__setattr__` calls the generated
-        # __init__ makes.  The fields are the dataclass's, in its order; writing them stays
-        # an error (frozen).
-        d = self.__dict__
-        d["text"] = text
-        d["entry"] = entry
-        d["sources"] = sources
-        d["origin"] = origin
-        d["nonempty"] = nonempty
 
     @property
     def known(self) -> bool:
@@ -69,9 +57,16 @@ def concat(parts: list[Val]) -> Val:
     """Join the pieces of one word; unknown if any piece is unknown."""
     if len(parts) == 1:
         return parts[0]
-    entry = next((p.entry for p in reversed(parts) if p.entry is not None), None)
-    sources = frozenset().union(*[p.sources for p in parts if p.sources])
-    texts = [p.text for p in parts]
+    entry = None  # the last piece's that has one
+    carried: list[frozenset[str]] = []
+    texts = []
+    for p in parts:  # (one pass: every word of every command comes here)
+        if p.entry is not None:
+            entry = p.entry
+        if p.sources:
+            carried.append(p.sources)
+        texts.append(p.text)
+    sources = carried[0] if len(carried) == 1 else frozenset().union(*carried)
     if None not in texts:
         if sum(map(len, texts)) > MAX_VALUE_CHARS:  # type: ignore[arg-type]
             return Val(None, entry, sources, f"<value longer than {MAX_VALUE_CHARS} characters>")
@@ -79,7 +74,7 @@ def concat(parts: list[Val]) -> Val:
     origin = "".join(p.shown() for p in parts)
     if len(origin) > MAX_ORIGIN_CHARS:  # doubling an unknown value must not double its description
         origin = origin[: MAX_ORIGIN_CHARS - 1] + "…"
-    nonempty = True if any(p.known and p.text or p.nonempty for p in parts) else None
+    nonempty = True if any(p.text or p.nonempty for p in parts) else None  # (a text is known and not empty)
     return Val(None, entry, sources, origin, nonempty)
 
 

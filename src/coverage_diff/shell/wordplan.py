@@ -281,10 +281,12 @@ def operand_span(node: Node, op: str) -> tuple[int, int]:
     return start, node.end_byte - (1 if (node.text or b"").endswith(b"}") else 0)
 
 
-def operand_parts(node: Node, op: str, operands: list[Node]) -> list:
-    """The word between an operator and `}` as literal text (str: words, the text tree-sitter
-    leaves between nodes, joined so that `\\` and the character it escapes stay together) and
-    the nodes that expand (strings, expansions, substitutions)."""
+@per_node
+def operand_parts(node: Node) -> list:
+    """The word between the operator of a `${x<op>word}` and `}` as literal text (str: words,
+    the text tree-sitter leaves between nodes, joined so that `\\` and the character it
+    escapes stay together) and the nodes that expand (strings, expansions, substitutions)."""
+    op, operands = expansion_shape(node)[4:]
     raw = node.text or b""
     parts: list = []
     start, end = operand_span(node, op)
@@ -363,19 +365,22 @@ def pure_expansion(node: Node) -> bool:
 
 def simple_var(node: Node | None) -> str | None:
     """The variable a word reads when it is just `$X`, `"$X"`, `${X}` or `${X:-...}`."""
-    if node is None:
-        return None
+    return (_simple_var(node) or None) if node is not None else None
+
+
+@per_node
+def _simple_var(node: Node) -> str:  # ("" for none: what `per_node` keeps)
     if node.type == "string":
         named = [c for c in node.named_children]
-        return simple_var(named[0]) if len(named) == 1 else None
+        return _simple_var(named[0]) if len(named) == 1 else ""
     if node.type == "simple_expansion":
         name = node.text.decode().lstrip()[1:]
-        return name if is_env_name(name) else None
+        return name if is_env_name(name) else ""
     if node.type == "expansion":
         kids = node.children[1:-1]
         if kids and kids[0].type == "variable_name" and (len(kids) == 1 or kids[1].type in (":-", "-")):
             return kids[0].text.decode()
-    return None
+    return ""
 
 
 # --------------------------------------------------------------------------- tested words
