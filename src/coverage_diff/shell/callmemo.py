@@ -454,24 +454,24 @@ def record(interp, child: State, frame: Frame, run) -> Entry | None:
     outer, child.watch = child.watch, watch
     child.read_exported = ReadSet(loose, watch)
     frames, child.frames = child.frames, (frame,)
-    saved = (interp.rec, interp.snapshot, interp._scans, interp._names, interp._scalars, interp.arms_recorded,
+    saved = (interp.rec, interp.snapshot, interp.scans, interp.config_names_by_path, interp.config_scalars_by_path, interp.arms_recorded,
              interp.canonical_words, interp.call_memo)
     notebook = interp.call_memo.notebook
     asked = notebook(interp.snapshot) if notebook is not None else None
     interp.rec = type(interp.rec)()  # a `Recorder` of its own
     if asked is not None:
         interp.snapshot = asked
-    interp._scans, interp._names, interp._scalars, interp.arms_recorded, interp.canonical_words = {}, {}, {}, {}, {}
+    interp.scans, interp.config_names_by_path, interp.config_scalars_by_path, interp.arms_recorded, interp.canonical_words = {}, {}, {}, {}, {}
     steps = interp.steps
     try:
         finals = run(child)
     finally:
         rec, arms = interp.rec, interp.arms_recorded
-        scans, names, scalars, canonical = interp._scans, interp._names, interp._scalars, interp.canonical_words
-        (interp.rec, interp.snapshot, interp._scans, interp._names, interp._scalars, interp.arms_recorded,
+        scans, names, scalars, canonical = interp.scans, interp.config_names_by_path, interp.config_scalars_by_path, interp.canonical_words
+        (interp.rec, interp.snapshot, interp.scans, interp.config_names_by_path, interp.config_scalars_by_path, interp.arms_recorded,
          interp.canonical_words, interp.call_memo) = saved
         child.vars, child.frames, child.watch, child.read_exported = given, frames, outer, loose
-    for mine, theirs in ((interp._scans, scans), (interp._names, names), (interp._scalars, scalars),
+    for mine, theirs in ((interp.scans, scans), (interp.config_names_by_path, names), (interp.config_scalars_by_path, scalars),
                          (interp.canonical_words, canonical)):
         for k, v in theirs.items():
             mine.setdefault(k, v)

@@ -76,9 +76,11 @@ class Interpreter:
         self.steps = 0
         self.stopped = False
         self.clock_at = CLOCK_STEPS  # when `step` next looks at the wall-clock budget
-        self._scans: dict[str, FileScan | None] = {}
-        self._names: dict[str, frozenset[str]] = {}
-        self._scalars: dict[str, dict[str, str]] = {}
+        # Each script's scan and the config names and scalars found in it, by path (a recorded
+        # call sets them aside and starts afresh: `callmemo.py`).
+        self.scans: dict[str, FileScan | None] = {}
+        self.config_names_by_path: dict[str, frozenset[str]] = {}
+        self.config_scalars_by_path: dict[str, dict[str, str]] = {}
         self.arms_recorded: dict[tuple, int] = {}  # `arms_not_matched`: conditions already recorded
         self.canonical_words: dict[tuple[str, str], str] = {}
         self.arith_programs: dict[str, arith.Program] = {}  # arithmetic texts read so far (`arith.evaluate`)
@@ -203,20 +205,20 @@ class Interpreter:
         return Source(path, self.snapshot.text(path), 0, entry.blob if entry else "")
 
     def scan_path(self, path: str) -> FileScan | None:
-        if path not in self._scans:
+        if path not in self.scans:
             source = self.load(path) if self.snapshot.exists(path) else None
-            self._scans[path] = self._scan_source(source) if source else None
-        return self._scans[path]
+            self.scans[path] = self._scan_source(source) if source else None
+        return self.scans[path]
 
     def config_names_for(self, path: str) -> frozenset[str]:
-        if path not in self._names:
-            self._names[path] = config_names(file_set_scans(self, path))
-        return self._names[path]
+        if path not in self.config_names_by_path:
+            self.config_names_by_path[path] = config_names(file_set_scans(self, path))
+        return self.config_names_by_path[path]
 
     def config_scalars_for(self, path: str) -> dict[str, str]:
-        if path not in self._scalars:
-            self._scalars[path] = config_scalars(file_set_scans(self, path), self.config_names_for(path))
-        return self._scalars[path]
+        if path not in self.config_scalars_by_path:
+            self.config_scalars_by_path[path] = config_scalars(file_set_scans(self, path), self.config_names_for(path))
+        return self.config_scalars_by_path[path]
 
     # ------------------------------------------------------------------ execution
     def run_program(self, source: Source, states: list[State]) -> list[State]:
