@@ -259,6 +259,10 @@ GUARDS = [
         ('[ "$X" -eq 1 ]', "+1", True),
         ('[[ "$X" =~ ^(1|true)$ ]]', "true", True),
         ('[[ "$X" =~ "a.b" ]]', "axb", False),  # a quoted regex matches itself
+        ("[[ $X =~ ^a'.'b$ ]]", "a.b", True),  # so does a quoted part of one
+        ("[[ $X =~ ^a'.'b$ ]]", "axb", False),
+        ("[[ $X =~ ^a\\.b$ ]]", "a.b", True),
+        ('[[ $X =~ ^a$Y ]]', "a", None),  # a regex that expands a variable: not evaluated here
         ('[[ -d "$X" ]]', "dir", None),
         ('[[ "$X" == 1 && -n "$Y" ]]', "True", None),
         ('[[ "$X" == "$Y" ]]', "True", None),
