@@ -10,7 +10,7 @@ import subprocess
 
 from coverage_diff.engine.session import Session
 from coverage_diff.audit import RULES, rule, run_audit
-from coverage_diff.audit.facts import dependency_covers
+from coverage_diff.ci.vllm_generator import dependency_covers
 from coverage_diff.audit.rules.value_mismatch import accepts
 from coverage_diff.model import Severity
 
