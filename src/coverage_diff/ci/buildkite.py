@@ -575,22 +575,16 @@ def _double_quoted(text: str, where: Location, result: FrontEndResult) -> str:
 
 def path_filter(job: Job) -> Callable[[str], bool] | None:
     """A step with `source_file_dependencies` runs on a change to a file they cover (the
-    generator's match: `vllm_generator.dependency_covers`), or to one that makes the
-    generator run every step (`_runs_all`); a step without them runs on every change."""
+    generator's match: `vllm_generator.dependency_covers`), or to one that makes the generator
+    run every step of its pipeline (the `run_all_patterns` recorded in the job's attributes);
+    a step without them runs on every change."""
     dependencies = job.source_file_dependencies
     if not dependencies:
         return None
-    return lambda path: vllm_generator.dependency_covers(dependencies, path) or _runs_all(job, path)
-
-
-def _runs_all(job: Job, path: str) -> bool:
-    """A change to `path` alone makes vLLM's generator run every step of the job's pipeline
-    (its `run_all_patterns`, recorded in the job's attributes)."""
-    includes = [v for k, v in job.attributes if k == "run_all_pattern"]
-    if not includes:
-        return False
-    excludes = [v for k, v in job.attributes if k == "run_all_exclude_pattern"]
-    return PipelineConfig("", "", (), run_all_patterns=tuple(includes), run_all_exclude_patterns=tuple(excludes)).runs_all(path)
+    patterns = {key: tuple(v for k, v in job.attributes if k == key) for key in ("run_all_pattern", "run_all_exclude_pattern")}
+    pipeline = PipelineConfig("", "", (), run_all_patterns=patterns["run_all_pattern"],
+                              run_all_exclude_patterns=patterns["run_all_exclude_pattern"])
+    return lambda path: vllm_generator.dependency_covers(dependencies, path) or pipeline.runs_all(path)
 
 
 # --------------------------------------------------------------------------- amd-ci (test-amd.yaml)
