@@ -70,32 +70,33 @@ def test_a_costly_item_leaves_the_rest_to_the_other_processes(tmp_path, workers,
     lasts until every item outside its take is done) takes no other, wherever the rest
     of the items are.  With fixed shares it would hold some of them and wait forever.
     Said to be the costliest, it is taken alone; without a cost, with the run of its
-    neighbours that the first take is (a fortieth's item 0 alone, or every item one at a
-    time, would leave the neighbours to the others, and the run to several processes)."""
+    neighbours that the first take is (item 0 alone, as when every item is taken one at a
+    time, would leave its neighbours to the others, and the run to several processes)."""
     done = tmp_path / "done"
     done.mkdir()
-    run = 1 if foretold else 40 // (workers * parallel.RUNS)
+    run = 1 if foretold else 200 // (workers * parallel.RUNS)
     assert run > 1 or foretold
 
     def slow_first(n):
         if n == 0:
-            wait_for(lambda: len(list(done.iterdir())) == 40 - run)
+            wait_for(lambda: len(list(done.iterdir())) == 200 - run)
         elif n >= run:
             (done / str(n)).touch()
         return n, os.getpid()
 
-    got = parallel.fork_map(slow_first, range(40), workers=workers, cost=(lambda n: n == 0) if foretold else None)
-    assert [n for n, _ in got] == list(range(40))
+    got = parallel.fork_map(slow_first, range(200), workers=workers, cost=(lambda n: n == 0) if foretold else None)
+    assert [n for n, _ in got] == list(range(200))
     assert [n for n, (_, pid) in enumerate(got) if pid == got[0][1]] == list(range(run))
     assert no_children_left()
 
 
 def test_without_a_cost_takes_are_runs_of_neighbours_shorter_towards_the_end():
-    """Guided self-scheduling: each take is the next `1/(RUNS x processes)` of what is
-    left (at least one batch), so 100 batches at two processes go out in under 25 takes,
-    not 100, and the last ones are single batches; with a cost, one batch per take."""
+    """Each take is the next `1/(RUNS x processes)` of the batches, and at most half an
+    equal share of what is left, so 100 batches at two processes go out in under 30
+    takes, not 100: runs of one length while much is left, then shorter ones down to
+    single batches; with a cost, one batch per take."""
     order = [[2 * n, 2 * n + 1] for n in range(100)]  # batches of two positions
-    queue = parallel._Queue.open(order, 2 * parallel.RUNS)
+    queue = parallel._Queue.open(order, 2)
     takes = []
     while (taken := queue._advance(None))[0] < len(order):
         takes.append(taken)
@@ -103,9 +104,9 @@ def test_without_a_cost_takes_are_runs_of_neighbours_shorter_towards_the_end():
     queue.close()
     assert [start for start, _ in takes] == [0] + [end for _, end in takes[:-1]] and takes[-1][1] == 100
     lengths = [end - start for start, end in takes]
-    assert lengths[0] == 100 // (2 * parallel.RUNS) and lengths == sorted(lengths, reverse=True)
-    assert lengths[-2 * parallel.RUNS:] == [1] * 2 * parallel.RUNS and len(lengths) < 25
-    queue = parallel._Queue.open(order, 2 * parallel.RUNS)
+    assert lengths[:8] == [100 // (2 * parallel.RUNS)] * 8 and lengths == sorted(lengths, reverse=True)
+    assert lengths[-4:] == [1] * 4 and len(lengths) < 30
+    queue = parallel._Queue.open(order, 2)
     assert list(queue) == list(range(200))  # a process alone takes every position, in order
     queue.close()
     queue = parallel._Queue.open(order, None)
