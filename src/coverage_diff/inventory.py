@@ -44,8 +44,8 @@ class Inventory:
         return group_by_subject(self.runs, self.settings)
 
     @cached_property
-    def guard_branches(self) -> set[tuple[str, str]]:
-        """(file, `condition → outcome`) of every guard branch some run went through."""
+    def guard_branches(self) -> set[tuple[str, str, bool]]:
+        """(file, condition text, outcome) of every guard branch some run went through."""
         from .reasons import guard_branches
 
         return guard_branches(self.runs)

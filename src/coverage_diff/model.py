@@ -271,8 +271,12 @@ class Frame:
 
     kind: str  # "job" | "command" | "script" | "guard" | "array" | "entry" | "function"
     location: Location
-    text: str
+    text: str  # for a guard, `CONDITION → true|false`
     env: Env = ()  # variables set at this step (prefixes, exports) when relevant
+    # A guard's condition as the interpreter recorded it, with the branch taken (`outcome`) and
+    # what it compares (`compares`, its `reads` included): what explanations read instead of
+    # the text.  Not part of the frame's identity.
+    condition: Condition | None = field(default=None, compare=False, repr=False)
 
 
 @direct_init

@@ -11,7 +11,6 @@ jobs provide, near-miss names the jobs set instead, and a suggested step follow.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from itertools import takewhile
 
@@ -351,34 +350,37 @@ def _is_script(snapshot, path: str) -> bool:
         return False
 
 
-GUARD_ARROW = " → "
+def guard_branches(runs) -> set[tuple[str, str, bool]]:
+    """(file, condition text, outcome) of every guard branch the runs went through (the
+    condition the interpreter recorded on each guard frame)."""
+    return {(f.location.path, f.condition.text, f.condition.outcome)
+            for run in runs for f in run.path if f.kind == "guard" and f.condition is not None}
 
 
-def guard_branches(runs) -> set[tuple[str, str]]:
-    """(file, `condition → outcome`) of every guard branch the runs went through."""
-    return {(f.location.path, f.text) for run in runs for f in run.path if f.kind == "guard"}
-
-
-def lost_branch(lost: list[Run], head_branches: set[tuple[str, str]], inventory: Inventory, scripts: list[str]) -> Reason | None:
+def lost_branch(lost: list[Run], head_branches: set[tuple[str, str, bool]], inventory: Inventory, scripts: list[str]) -> Reason | None:
     """Why variants vanished though as many new ones run: a guard branch the lost runs took
     that no job takes at head, while jobs still reach the guard and take its other branch
     (`X=True` given where the script tests `== "1"`).  None when no such branch explains it
-    (then the arguments merely changed)."""
+    (then the arguments merely changed).  The guard's variables are those its condition
+    expands (`Comparison.reads`, as the interpreter read them from the syntax)."""
     for run in lost:
         for frame in run.path:
-            if frame.kind != "guard" or (frame.location.path, frame.text) in head_branches:
+            cond = frame.condition
+            if frame.kind != "guard" or cond is None:
                 continue
-            condition, _, outcome = frame.text.rpartition(GUARD_ARROW)
-            other = "false" if outcome == "true" else "true"
-            if (frame.location.path, f"{condition}{GUARD_ARROW}{other}") not in head_branches:
+            path = frame.location.path
+            if (path, cond.text, cond.outcome) in head_branches:
+                continue
+            if (path, cond.text, not cond.outcome) not in head_branches:
                 continue  # the guard itself is gone or no job reaches it: not this explanation
-            variables = tuple(dict.fromkeys(re.findall(r"\$\{?#?!?([A-Za-z_][A-Za-z0-9_]*)", condition)))
-            needed = outcome == "true"
-            provided = provided_values(inventory, variables, [frame.location.path, *scripts])
+            variables = cond.compares.reads if cond.compares is not None else cond.variables
+            needed = cond.outcome
+            outcome = "true" if needed else "false"
+            provided = provided_values(inventory, variables, [path, *scripts])
             given = ", ".join(f"{job} gives {name}={value}" for job, name, value in provided[:4]) or "no job sets " + ", ".join(variables)
-            guard = Guard(Condition(frame.location, condition, variables, needed), needed, provided)
+            guard = Guard(Condition(frame.location, cond.text, variables, needed), needed, provided)
             return Reason(
-                text=(f"These runs took the {outcome} branch of `{condition}` ({frame.location}); no job takes it now, "
+                text=(f"These runs took the {outcome} branch of `{cond.text}` ({frame.location}); no job takes it now, "
                       f"though the guard is still there and reached: {given}."),
                 variables=variables,
                 guards=(guard,),

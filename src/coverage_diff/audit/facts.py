@@ -128,19 +128,6 @@ def _job_settings(inventory: Inventory) -> list[Setting]:
     return list(found.values())
 
 
-# --------------------------------------------------------------------------- paths
-def dependency_covers(dependencies, path: str) -> bool:
-    """vLLM's generator rule: a path-component prefix match on some entry and on no `!` entry."""
-    includes = [d for d in dependencies if not d.startswith("!")]
-    excludes = [d[1:] for d in dependencies if d.startswith("!")]
-    return any(_prefix_match(d, path) for d in includes) and not any(_prefix_match(d, path) for d in excludes)
-
-
-def _prefix_match(dependency: str, path: str) -> bool:
-    dep = dependency.strip().rstrip("/")
-    return bool(dep) and (path == dep or path.startswith(dep + "/"))
-
-
 # --------------------------------------------------------------------------- findings
 def new_finding(rule_id: str, severity: Severity, subject: str, message: str, **fields) -> Finding:
     """An audit finding: `kind` and `rule` both carry the rule id."""
