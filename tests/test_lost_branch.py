@@ -4,15 +4,14 @@ syntax expands), never from the frame's text."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import history
 import pytest
 
 from coverage_diff.config import Settings
 from coverage_diff.engine.session import diff_range
 from coverage_diff.model import Command, Frame, Job, Location, Run
-from coverage_diff.reasons import guard_branches, lost_branch
+from coverage_diff.inventory import Inventory, guard_branches
+from coverage_diff.reasons import lost_branch
 from coverage_diff.shell import interpret_job
 from coverage_diff.snapshot import Snapshot
 
@@ -70,7 +69,7 @@ def _run(*frames: Frame) -> Run:
     return Run("j", ("pytest", "a.py"), (), Location("s.sh", 2), "", path=frames)
 
 
-NO_JOBS = SimpleNamespace(script_calls={}, jobs_by_id={}, variables_set={})
+NO_JOBS = Inventory(Snapshot("empty", {}, lambda blob: b""), Settings(), jobs=[], outcomes={}, definitions={}, ci_files=[])
 
 
 def test_the_branch_and_its_variables_come_from_the_recorded_condition():

@@ -358,13 +358,17 @@ class Severity(str, Enum):
         return ["info", "warning", "error"].index(self.value)
 
 
+UNSET = "<unset>"  # a variable's value where a job leaves it unset (`Guard.provided`)
+UNKNOWN_VALUE = "<unknown>"  # ... where a job gives it a value the analysis cannot know
+
+
 @dataclass(frozen=True)
 class Guard:
     """A condition that blocks a subject, with what the jobs provide for it."""
 
     condition: Condition
     required: bool  # the outcome the subject needs
-    provided: tuple[tuple[str, str, str], ...] = ()  # (job label, variable, value or "<unset>")
+    provided: tuple[tuple[str, str, str], ...] = ()  # (job label, variable, value, UNSET or UNKNOWN_VALUE)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..model import Condition, Finding, Job, Location, Severity
+from ..model import UNSET, Condition, Finding, Job, Location, Severity
 from ..shell import JobOutcome
 from .confidence import Cut, find_cuts
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from ..inventory import Inventory
     from ..world import OpenWorld
 
-UNSET = "<unset>"
 UNKNOWN = "<unknown>"
 
 
