@@ -133,6 +133,9 @@ class Job:
     source_file_dependencies: tuple[str, ...] = ()
     ignored_keys: tuple[tuple[str, Location], ...] = ()  # keys the CI system drops
     attributes: tuple[tuple[str, str], ...] = ()  # timeouts, labels...: never identity
+    # Whether it may start with files the checkout lacks (earlier steps', artifacts, caches): the
+    # interpreter then takes a missing file to be possibly there (its front-end's WORKSPACE_FILLED).
+    workspace_filled: bool = False
 
     @cached_property  # asked for every job of every inventory, several times each
     def id(self) -> str:
@@ -159,7 +162,7 @@ class Job:
 
 
 BEHAVIOUR_FIELDS = ("system", "file", "key", "label", "location", "commands", "env", "unknown_env", "working_dir",
-                    "matrix", "platform", "errexit")
+                    "matrix", "platform", "errexit", "workspace_filled")
 
 
 @kept_hash

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import tree_sitter_bash
 from tree_sitter import Language, Node
 
-from ..ci import workspace_filled
 from ..config import Settings
 from ..context import Context
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
@@ -103,7 +102,7 @@ class Interpreter:
 
     def run_job(self, job: Job) -> JobOutcome:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
-        self.written = workspace_filled(job.system)  # files the checkout lacks may be there
+        self.written = job.workspace_filled  # files the checkout lacks may be there
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
         sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
