@@ -165,7 +165,7 @@ class Interpreter:
         return st.source.location(node)
 
     def text(self, node: Node) -> str:
-        return text_of(node)
+        return text_of(node, self.caches)
 
     def cap(self, states: list[State], st_for_loc: State | None, node: Node | None) -> list[State]:
         limit = self.settings.max_paths
@@ -224,7 +224,7 @@ class Interpreter:
         tree = parse_source(source, self.caches.trees)
         for d in parse_errors(tree, source):
             self.rec.diagnostics.setdefault(d, None)
-        return self.exec_block(statements(tree.root_node), states, top=True)
+        return self.exec_block(statements(tree.root_node, self.caches), states, top=True)
 
     def exec_block(self, nodes: list[Node], states: list[State], top: bool = False) -> list[State]:
         """Each statement in turn on every path.  Where a statement made more paths, those that
@@ -302,7 +302,7 @@ class Interpreter:
             r.no_errexit -= 1
             if r.status is None and not r.flow:
                 text = self.text(node)
-                compares = conditions.comparison(node)
+                compares = conditions.comparison(node, self.caches)
                 # Both outcomes are this job's (`command -v tool`: the runner may have it or not).
                 cond_t = self.condition(Condition(self.loc(r, node), text, (), True, compares))
                 cond_f = self.condition(Condition(cond_t.location, text, (), False, compares))
