@@ -195,13 +195,12 @@ def normalize_entry(text: str) -> str:
         return sys.intern(" ".join(words))
     assigns, others = [], []
     for word in words:
-        (assigns if _is_assignment(word) else others).append(word)
+        name, eq, _ = word.partition("=")
+        if eq and name.replace("_", "a").isalnum() and not name[0].isdigit():  # `NAME=value`
+            assigns.append(word)
+        else:
+            others.append(word)
     return sys.intern(" ".join(sorted(assigns) + others))
-
-
-def _is_assignment(word: str) -> bool:
-    name, eq, _ = word.partition("=")
-    return bool(eq) and name.replace("_", "a").isalnum() and not name[0].isdigit()
 
 
 @dataclass(frozen=True)

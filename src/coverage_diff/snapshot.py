@@ -253,7 +253,9 @@ class Snapshot:
 
     # -- queries --------------------------------------------------------------
     def exists(self, path: str) -> bool:
-        entry = self.entry(path)
+        entry = self.files.get(path)  # (as `entry`)
+        if entry is None:
+            entry = self.files.get(normalize(path))
         return entry is not None and entry.is_regular
 
     def is_dir(self, path: str) -> bool:
@@ -387,6 +389,8 @@ def normalize(path: str) -> str:
     starting with `../` so they never match a file.  (The interpreter asks for every
     word that might be a path: most are folded already, and come back at once.)  Equal
     paths come back as one string (`sys.intern`): runs, reads and answers keep many."""
+    if not ("/." in path or "//" in path or path.endswith("/") or path.startswith((".", "/")) or not path):
+        return sys.intern(path)  # no part is empty, `.` or `..` (none even starts with a dot)
     split = path.split("/")
     if "" not in split and "." not in split and ".." not in split:
         return sys.intern(path)
