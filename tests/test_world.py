@@ -121,6 +121,9 @@ def test_a_shared_outcome_is_the_other_jobs_own(inventory):
     assert {c.location.path for c in mirror.conditions} == {".buildkite/pipelines/mirror.yml"}
     assert [where.path for where, _ in mirror.missing_scripts] == [".buildkite/pipelines/mirror.yml"]
     assert mirror.missing_scripts[0][0].line - original.missing_scripts[0][0].line == 17 - 12  # where the commands start
+    # each guard frame's recorded condition moves with it (frames compare without it)
+    guards = [f for run in mirror.runs for f in run.path if f.kind == "guard"]
+    assert guards and all(f.condition.location == f.location and f.location.path.endswith("mirror.yml") for f in guards)
     sweep = world.outcome(job(inventory, "pd-mirror"))
     assert {run.platform for run in sweep.runs} == {job(inventory, "pd-mirror").platform}
     assert sweep.runs[0].path[0].text == "pd accuracy (mirror)"

@@ -357,10 +357,9 @@ def audit_command(
 
     if since is not None and rules:
         raise fail("--rule selects rules for an audit of one revision; --since reports losses along history (drop one of them)")
-    with analysis(repo, errors=(baselines.BaselineError, KeyError), jobs=jobs) as session:
+    with analysis(repo, use_cache=not no_cache, errors=(baselines.BaselineError, KeyError), jobs=jobs) as session:
         with working(f"walking history from {since} to {until}" if since is not None else f"auditing {revision}", verbose) as progress:
-            report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, use_cache=not no_cache,
-                                          progress=progress)
+            report = audit_command_report(session, _rev(revision), since=since, until=until, rules=rules, progress=progress)
         if since is None and _rev(revision):  # links in markdown hold the commit, not a branch name
             from dataclasses import replace
 

@@ -15,7 +15,7 @@ from .identity import Succession, edited_in_job, narrower_cut, resharded, shard_
 from .inventory import Inventory
 from .kinds import DIFF_KINDS, LOSS_KINDS
 from .model import RANK, TIER_TEXT, ConfigEntry, Finding, Job, Reason, Report, Run, Severity
-from .reasons import cuts_on_the_way, explain_missing, jobs_reaching, lost_branch
+from .reasons import cuts_on_the_way, explain_missing, lost_branch
 from .selection import holders
 from .subjects import ran_nothing
 from .world import open_world
@@ -272,7 +272,7 @@ def explanation_jobs(base: Inventory, head: Inventory, compared, matched: "JobMa
     for subject, before, after in compared:
         if not after:
             if head.is_defined(subject, before, base):
-                jobs += jobs_reaching(head, _scripts_of(subject, before, head))
+                jobs += head.jobs_reaching(_scripts_of(subject, before, head))
         else:
             lost, gained = _lost_and_gained(before, after)
             if lost and _narrowed(lost, gained):

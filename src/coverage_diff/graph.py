@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from .model import Condition, ConfigEntry, Frame, Guard, Job, Location, Run
-from .world import open_world
+from .world import closed_outcomes, open_world, unmet
 
 if TYPE_CHECKING:
     from .inventory import Inventory
@@ -353,8 +353,6 @@ class Witnesses:
 
     def blocking(self, identity: str, script: str) -> tuple[Guard, ...] | None:
         """The guards a best witness needs and its job does not meet; None: no witness."""
-        from .reasons import closed_outcomes, unmet
-
         best = None
         for job_id, run in self._runs_by_subject(script).get(identity, []):
             if job_id not in self._closed:
@@ -365,9 +363,7 @@ class Witnesses:
                 best = (key, needs)
         if best is None:
             return None
-        from .reasons import provided_values
-
-        return tuple(Guard(a.condition, a.condition.outcome, provided_values(self.inventory, a.condition.variables, [script]))
+        return tuple(Guard(a.condition, a.condition.outcome, self.inventory.provided_values(a.condition.variables, [script]))
                      for a in best[1])
 
     def summary(self, guards: tuple[Guard, ...] | None, script: str) -> str:
@@ -379,10 +375,8 @@ class Witnesses:
 
     def _runs_by_subject(self, script: str) -> dict[str, list[tuple[str, Run]]]:
         if script not in self._by_script:
-            from .reasons import jobs_reaching
-
             index: dict[str, list[tuple[str, Run]]] = {}
-            for job in jobs_reaching(self.inventory, [script]):
+            for job in self.inventory.jobs_reaching([script]):
                 for run in open_world(self.inventory).outcome(job).runs:  # shared with reasons and audits
                     index.setdefault(run.subject, []).append((job.id, run))
             self._by_script[script] = index

@@ -23,7 +23,6 @@ from functools import cached_property
 
 from .diff import SEVERITY, compare_subject, explanation_jobs, lost_runs, match_jobs
 from .engine import store, world
-from .engine.cache import Cache
 from .engine.commits import Commit, commits_in_range, tree_of
 from .engine.walk import Changes, Explainer, HistoryWalk, changed_jobs, runs_of, subject_jobs, subjects_of, touches
 from .identity import successions
@@ -99,12 +98,12 @@ class LossPlan:
         return sorted(found, key=lambda f: (SEVERITY[f.kind].rank * -1, f.kind, f.subject))
 
 
-def audit_history(session, since: str, until: str = "HEAD", *, cache: Cache | None = None, settings=None,
-                  progress=None) -> Report:
+def audit_history(session, since: str, until: str = "HEAD", *, settings=None, progress=None) -> Report:
     """Every loss introduced by a first-parent commit in (since, until], attributed to it.
-    `session` is an `engine.session.Session` (its repository, blob reader and settings are used);
+    `session` is an `engine.session.Session` (its repository, blob reader, settings and cache
+    are used: losses and the walk's last inventory are kept in `session.cache`);
     `progress(done, total)`, when given, hears of each commit walked."""
-    cache = cache or Cache.disabled()
+    cache = session.cache
     base, commits = commits_in_range(session.repo, since, until)
     walk = HistoryWalk(session.repo, session.reader, cache, settings or session.settings, session.workers, session.context)
     found: list[list[Finding]] = [[] for _ in commits]  # per commit, in the walk's order

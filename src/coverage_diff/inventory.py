@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .config import Settings
 from .engine import store
-from .model import ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
+from .model import UNKNOWN_VALUE, UNSET, ConfigEntry, Diagnostic, Incomplete, Job, Location, Run
 from .shell import JobOutcome, ScriptCall, ScriptDefinitions
 from .snapshot import Snapshot
 from .subjects import is_test
@@ -44,10 +44,8 @@ class Inventory:
         return group_by_subject(self.runs, self.settings)
 
     @cached_property
-    def guard_branches(self) -> set[tuple[str, str]]:
-        """(file, `condition → outcome`) of every guard branch some run went through."""
-        from .reasons import guard_branches
-
+    def guard_branches(self) -> set[tuple[str, str, bool]]:
+        """(file, condition text, outcome) of every guard branch some run went through."""
         return guard_branches(self.runs)
 
     @cached_property
@@ -63,6 +61,24 @@ class Inventory:
             for call in outcome.scripts:
                 calls[call.path].append(call)
         return dict(calls)
+
+    def jobs_reaching(self, scripts: list[str]) -> list[Job]:
+        """The jobs that call one of the scripts, in the inventory's order."""
+        ids = {call.job_id for path in scripts for call in self.script_calls.get(path, [])}
+        return [job for job in self.jobs if job.id in ids]
+
+    def provided_values(self, variables, scripts: list[str]) -> tuple[tuple[str, str, str], ...]:
+        """(job label, variable, value) for every job that calls one of the scripts: the
+        value in the call's environment, else UNKNOWN_VALUE or UNSET."""
+        rows = []
+        for path in scripts:
+            for call in self.script_calls.get(path, []):
+                job = self.jobs_by_id.get(call.job_id)
+                env = dict(call.env)
+                for name in variables:
+                    value = env.get(name, UNKNOWN_VALUE if name in call.unknown else UNSET)
+                    rows.append((job.label if job else call.job_id, name, value))
+        return tuple(dict.fromkeys(rows))
 
     # -- config entries ----------------------------------------------------------
     @cached_property
@@ -145,13 +161,20 @@ class Inventory:
             for name, value in job.env:
                 found[name][(job.label, value)] = None
             for name in job.unknown_env:
-                found[name][(job.label, "<unknown>")] = None
+                found[name][(job.label, UNKNOWN_VALUE)] = None
         for calls in self.script_calls.values():
             for call in calls:
                 label = self.jobs_by_id[call.job_id].label if call.job_id in self.jobs_by_id else call.job_id
                 for name, value in call.env:
                     found[name][(label, value)] = None
         return {name: list(values) for name, values in found.items()}
+
+
+def guard_branches(runs) -> set[tuple[str, str, bool]]:
+    """(file, condition text, outcome) of every guard branch the runs went through (the
+    condition the interpreter recorded on each guard frame)."""
+    return {(f.location.path, f.condition.text, f.condition.outcome)
+            for run in runs for f in run.path if f.kind == "guard" and f.condition is not None}
 
 
 def group_by_subject(runs, settings: Settings) -> dict[str, list[Run]]:

@@ -15,8 +15,19 @@ import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .ci.budget import Exhausted, OutOfTime
 from .model import Diagnostic, Incomplete, Location
+
+
+class Spent(Exception):
+    """A piece's own budget ended it (a CI file fanning out too far, `ci/budget.py`): bad
+    input, said as such; what the piece made before is sound and kept."""
+
+
+class OutOfTime(Spent):
+    """The revision's wall-clock budget ran out before this piece was read."""
+
+    def __init__(self, reason: str) -> None:
+        Exception.__init__(self, reason)
 
 
 def describe(exc: BaseException) -> str:
@@ -49,7 +60,7 @@ def contained(location: Location, what: str):
     except OutOfTime as exc:  # the revision's wall-clock budget: one diagnostic for the revision (inventory.py)
         caught.exhausted = True
         caught.incomplete.append(Incomplete(Location(location.path, location.line or 1), f"{exc}: {what}", cut=True))
-    except Exhausted as exc:  # a file that fans out too far: bad input, said as such
+    except Spent as exc:  # a file that fans out too far: bad input, said as such
         reason = f"{what} {exc}"
         at = Location(location.path, location.line or 1)
         caught.exhausted = True

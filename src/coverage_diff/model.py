@@ -279,8 +279,12 @@ class Frame:
 
     kind: str  # "job" | "command" | "script" | "guard" | "array" | "entry" | "function"
     location: Location
-    text: str
+    text: str  # for a guard, `CONDITION → true|false`
     env: Env = ()  # variables set at this step (prefixes, exports) when relevant
+    # A guard's condition as the interpreter recorded it, with the branch taken (`outcome`) and
+    # what it compares (`compares`, its `reads` included): what explanations read instead of
+    # the text.  Not part of the frame's identity.
+    condition: Condition | None = field(default=None, compare=False, repr=False)
 
 
 @direct_init
@@ -362,13 +366,17 @@ class Severity(str, Enum):
         return ["info", "warning", "error"].index(self.value)
 
 
+UNSET = "<unset>"  # a variable's value where a job leaves it unset (`Guard.provided`)
+UNKNOWN_VALUE = "<unknown>"  # ... where a job gives it a value the analysis cannot know
+
+
 @dataclass(frozen=True)
 class Guard:
     """A condition that blocks a subject, with what the jobs provide for it."""
 
     condition: Condition
     required: bool  # the outcome the subject needs
-    provided: tuple[tuple[str, str, str], ...] = ()  # (job label, variable, value or "<unset>")
+    provided: tuple[tuple[str, str, str], ...] = ()  # (job label, variable, value, UNSET or UNKNOWN_VALUE)
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,19 @@ jobs provide, near-miss names the jobs set instead, and a suggested step follow.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from itertools import takewhile
 
 from typing import TYPE_CHECKING
 
 from .ci import front_end
-from .model import Assumption, Comparison, Condition, Guard, Job, Reason, Run
-from .world import open_world
+from .model import UNSET, Assumption, Comparison, Condition, Guard, Job, Reason, Run
+from .world import closed_outcomes, open_world, unmet
 from .words import is_assignment, without_leading_assignments
 
 if TYPE_CHECKING:
     from .inventory import Inventory
 
-UNSET = "<unset>"
 
 
 @dataclass(frozen=True)
@@ -39,12 +37,12 @@ class Witness:
 
 def explain_missing(inventory: Inventory, subject: str, *, scripts: list[str], jobs: list[Job] | None = None, before: list[Run] = ()) -> Reason:
     """Reason for a subject that no job (or none of `jobs`) runs at this revision."""
-    candidates = jobs if jobs is not None else jobs_reaching(inventory, scripts)
+    candidates = jobs if jobs is not None else inventory.jobs_reaching(scripts)
     witness = best_witness(inventory, subject, candidates, scripts)
     if witness is None:
         return _unexplained(inventory, subject, scripts, candidates, before)
     guards = tuple(
-        Guard(a.condition, a.condition.outcome, provided_values(inventory, a.condition.variables, scripts))
+        Guard(a.condition, a.condition.outcome, inventory.provided_values(a.condition.variables, scripts))
         for a in witness.blocking
     )
     variables = tuple(dict.fromkeys(v for a in witness.blocking for v in a.condition.variables))
@@ -56,11 +54,6 @@ def explain_missing(inventory: Inventory, subject: str, *, scripts: list[str], j
         near_misses=near,
         fix=_rename_hints(near) + suggest_fix(witness, inventory),
     )
-
-
-def jobs_reaching(inventory: Inventory, scripts: list[str]) -> list[Job]:
-    ids = {call.job_id for path in scripts for call in inventory.script_calls.get(path, [])}
-    return [job for job in inventory.jobs if job.id in ids]
 
 
 def best_witness(inventory: Inventory, subject: str, jobs: list[Job], scripts: list[str]) -> Witness | None:
@@ -112,37 +105,6 @@ def caller_cwd(inventory: Inventory, path: str) -> str:
         return ""
     prefix = inventory.settings.default_working_dir.rstrip("/") + "/"
     return inventory.settings.default_working_dir if path.startswith(prefix) else ""
-
-
-def closed_outcomes(outcome) -> dict:
-    """(location, text) -> the outcomes a condition really had in a job (its closed-world outcome)."""
-    seen: dict = {}
-    for c in outcome.conditions if outcome else ():
-        seen.setdefault((c.location, c.text), set()).add(c.outcome)
-    return seen
-
-
-def unmet(assumptions: tuple[Assumption, ...], closed: dict) -> tuple[Assumption, ...]:
-    """Assumptions the job's real environment does not satisfy."""
-    out = []
-    for a in assumptions:
-        got = closed.get((a.condition.location, a.condition.text))
-        if got is None or a.condition.outcome not in got:
-            out.append(a)
-    return tuple(dict.fromkeys(out))
-
-
-def provided_values(inventory: Inventory, variables, scripts: list[str]) -> tuple[tuple[str, str, str], ...]:
-    """(job label, variable, value) for every job that calls one of the scripts."""
-    rows = []
-    for path in scripts:
-        for call in inventory.script_calls.get(path, []):
-            job = inventory.jobs_by_id.get(call.job_id)
-            env = dict(call.env)
-            for name in variables:
-                value = env.get(name, "<unknown>" if name in call.unknown else UNSET)
-                rows.append((job.label if job else call.job_id, name, value))
-    return tuple(dict.fromkeys(rows))
 
 
 def near_misses(inventory: Inventory, variables) -> tuple[tuple[str, str, str], ...]:
@@ -351,34 +313,30 @@ def _is_script(snapshot, path: str) -> bool:
         return False
 
 
-GUARD_ARROW = " → "
-
-
-def guard_branches(runs) -> set[tuple[str, str]]:
-    """(file, `condition → outcome`) of every guard branch the runs went through."""
-    return {(f.location.path, f.text) for run in runs for f in run.path if f.kind == "guard"}
-
-
-def lost_branch(lost: list[Run], head_branches: set[tuple[str, str]], inventory: Inventory, scripts: list[str]) -> Reason | None:
+def lost_branch(lost: list[Run], head_branches: set[tuple[str, str, bool]], inventory: Inventory, scripts: list[str]) -> Reason | None:
     """Why variants vanished though as many new ones run: a guard branch the lost runs took
     that no job takes at head, while jobs still reach the guard and take its other branch
     (`X=True` given where the script tests `== "1"`).  None when no such branch explains it
-    (then the arguments merely changed)."""
+    (then the arguments merely changed).  The guard's variables are those its condition
+    expands (`Comparison.reads`, as the interpreter read them from the syntax)."""
     for run in lost:
         for frame in run.path:
-            if frame.kind != "guard" or (frame.location.path, frame.text) in head_branches:
+            cond = frame.condition
+            if frame.kind != "guard" or cond is None:
                 continue
-            condition, _, outcome = frame.text.rpartition(GUARD_ARROW)
-            other = "false" if outcome == "true" else "true"
-            if (frame.location.path, f"{condition}{GUARD_ARROW}{other}") not in head_branches:
+            path = frame.location.path
+            if (path, cond.text, cond.outcome) in head_branches:
+                continue
+            if (path, cond.text, not cond.outcome) not in head_branches:
                 continue  # the guard itself is gone or no job reaches it: not this explanation
-            variables = tuple(dict.fromkeys(re.findall(r"\$\{?#?!?([A-Za-z_][A-Za-z0-9_]*)", condition)))
-            needed = outcome == "true"
-            provided = provided_values(inventory, variables, [frame.location.path, *scripts])
+            variables = cond.compares.reads if cond.compares is not None else cond.variables
+            needed = cond.outcome
+            outcome = "true" if needed else "false"
+            provided = inventory.provided_values(variables, [path, *scripts])
             given = ", ".join(f"{job} gives {name}={value}" for job, name, value in provided[:4]) or "no job sets " + ", ".join(variables)
-            guard = Guard(Condition(frame.location, condition, variables, needed), needed, provided)
+            guard = Guard(Condition(frame.location, cond.text, variables, needed), needed, provided)
             return Reason(
-                text=(f"These runs took the {outcome} branch of `{condition}` ({frame.location}); no job takes it now, "
+                text=(f"These runs took the {outcome} branch of `{cond.text}` ({frame.location}); no job takes it now, "
                       f"though the guard is still there and reached: {given}."),
                 variables=variables,
                 guards=(guard,),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 from .engine.world import world_of
-from .model import Job
+from .model import Assumption, Job
 from .shell import JobOutcome
 
 if TYPE_CHECKING:
@@ -35,3 +35,23 @@ class OpenWorld(Protocol):
 def open_world(inventory: Inventory) -> OpenWorld:
     """The inventory's open world (made on first use, kept while the inventory lives)."""
     return world_of(inventory)
+
+
+def closed_outcomes(outcome: JobOutcome | None) -> dict:
+    """(location, text) -> the outcomes a condition really had in a job (its closed-world
+    outcome, as the inventory holds it)."""
+    seen: dict = {}
+    for c in outcome.conditions if outcome else ():
+        seen.setdefault((c.location, c.text), set()).add(c.outcome)
+    return seen
+
+
+def unmet(assumptions: tuple[Assumption, ...], closed: dict) -> tuple[Assumption, ...]:
+    """The assumptions of an open-world run that the job's real environment does not
+    satisfy (`closed`: its `closed_outcomes`)."""
+    out = []
+    for a in assumptions:
+        got = closed.get((a.condition.location, a.condition.text))
+        if got is None or a.condition.outcome not in got:
+            out.append(a)
+    return tuple(dict.fromkeys(out))

@@ -34,9 +34,9 @@ def strand_repo(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 
 def walk(repo, since, until="HEAD", cache=None):
-    session = Session(repo)
+    session = Session(repo, cache=cache)
     try:
-        return audit_history(session, since, until, cache=cache)
+        return audit_history(session, since, until)
     finally:
         session.close()
 
@@ -183,3 +183,43 @@ def test_reused_job_outcomes_give_the_same_findings(tmp_path, monkeypatch):
     assert dict(full.summary)["job_outcomes_reused"] == 0
     assert full.findings == incremental.findings
     assert incremental.findings  # the generated history does lose coverage
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Every enabled cache opened, every session and every history walk made, in order."""
+    from coverage_diff.engine import walk as walk_module
+
+    seen = {"caches": [], "sessions": [], "walks": []}
+    for cls, key in ((Cache, "caches"), (Session, "sessions"), (walk_module.HistoryWalk, "walks")):
+        def made(self, *args, _original=cls.__init__, _key=key, **kwargs):
+            _original(self, *args, **kwargs)
+            if _key != "caches" or self.enabled:
+                seen[_key].append(self)
+        monkeypatch.setattr(cls, "__init__", made)
+    return seen
+
+
+@pytest.mark.parametrize("args", [["tip"], ["--since", "base"]], ids=["one revision", "since"])
+def test_an_audit_keeps_everything_in_the_sessions_one_cache(strand_repo, tmp_path, monkeypatch, capsys, opened, args):
+    repo, _ = strand_repo
+    monkeypatch.setenv("COVERAGE_DIFF_CACHE_DIR", str(tmp_path / "one"))
+    run_cli(["audit", *args, "--repo", str(repo), "--format", "json"], capsys)
+    (cache,), (session,), (walk_,) = opened["caches"], opened["sessions"], opened["walks"]
+    assert session.cache is cache and walk_.cache is cache
+    assert walk_.context is session.context  # one memo of CI files, on that cache
+    assert list((tmp_path / "one").rglob("*.pickle"))
+
+
+def test_a_warm_one_revision_audit_reads_what_the_first_stored(strand_repo, tmp_path, monkeypatch, capsys, opened):
+    repo, _ = strand_repo
+    monkeypatch.setenv("COVERAGE_DIFF_CACHE_DIR", str(tmp_path / "warm"))
+    command = ["audit", "tip", "--repo", str(repo), "--format", "json"]
+    first = run_cli(command, capsys)
+    stored = sorted((tmp_path / "warm").rglob("*.pickle"))
+    assert {path.parent.parent.name for path in stored} == {"ci-file"}  # a revision's inventory is not kept
+    assert run_cli(command, capsys) == first
+    assert sorted((tmp_path / "warm").rglob("*.pickle")) == stored  # nothing more written
+    warm = opened["caches"][-1]
+    assert len(opened["caches"]) == 2 and warm.hits == len(stored)  # every CI file read from the cache
+    assert run_cli([*command, "--no-cache"], capsys) == first

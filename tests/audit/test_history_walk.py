@@ -43,9 +43,9 @@ def test_only_the_last_inventory_is_stored_and_a_later_walk_starts_from_it(stran
     assert isinstance(stored.get("inventory", _tree(repo, shas["split"]), "per-revision"), dict)
     assert stored.get("inventory", _tree(repo, "base"), "per-revision") is None
 
-    session = Session(repo)
+    session = Session(repo, cache=Cache(tmp_path / "c"))
     try:
-        later = audit_history(session, "base", "HEAD", cache=Cache(tmp_path / "c"))
+        later = audit_history(session, "base", "HEAD")
     finally:
         session.close()
     assert dict(later.summary)["inventories_built"] == 0

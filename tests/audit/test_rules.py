@@ -10,7 +10,7 @@ import subprocess
 
 from coverage_diff.engine.session import Session
 from coverage_diff.audit import RULES, rule, run_audit
-from coverage_diff.audit.facts import dependency_covers
+from coverage_diff.ci.vllm_generator import dependency_covers
 from coverage_diff.audit.rules.value_mismatch import accepts
 from coverage_diff.model import Severity
 
@@ -259,6 +259,10 @@ GUARDS = [
         ('[ "$X" -eq 1 ]', "+1", True),
         ('[[ "$X" =~ ^(1|true)$ ]]', "true", True),
         ('[[ "$X" =~ "a.b" ]]', "axb", False),  # a quoted regex matches itself
+        ("[[ $X =~ ^a'.'b$ ]]", "a.b", True),  # so does a quoted part of one
+        ("[[ $X =~ ^a'.'b$ ]]", "axb", False),
+        ("[[ $X =~ ^a\\.b$ ]]", "a.b", True),
+        ('[[ $X =~ ^a$Y ]]', "a", None),  # a regex that expands a variable: not evaluated here
         ('[[ -d "$X" ]]', "dir", None),
         ('[[ "$X" == 1 && -n "$Y" ]]', "True", None),
         ('[[ "$X" == "$Y" ]]', "True", None),

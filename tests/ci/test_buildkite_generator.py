@@ -8,6 +8,7 @@ checked by hand against its code and by tools/compare_vllm_generator.py on vLLM.
 
 import json
 from importlib import resources
+from dataclasses import replace
 
 from coverage_diff.ci import buildkite
 from coverage_diff.config import Settings
@@ -223,9 +224,12 @@ def test_a_move_from_every_pull_request_to_nightly_is_a_tier_change_not_a_drop()
 
 def test_run_all_patterns_are_regexes_matched_at_the_start():
     (job,) = read(area("- label: T\n  source_file_dependencies: [pkg/]\n  commands: [pytest a]\n")).jobs
-    assert buildkite.runs_all(job, "core/ops.h") and buildkite.runs_all(job, "build.txt.bak")  # re.match: a prefix
-    assert not buildkite.runs_all(job, "core/cpu/x.cc")  # excluded
-    assert not buildkite.runs_all(job, "src/core/ops.h")
+    starts = buildkite.path_filter(job)  # what the step's dependencies cover, or a run-all pattern
+    assert starts("pkg/a.py") and not starts("pkgs/a.py")
+    assert starts("core/ops.h") and starts("build.txt.bak")  # re.match: a prefix
+    assert not starts("core/cpu/x.cc")  # excluded
+    assert not starts("src/core/ops.h")
+    assert buildkite.path_filter(replace(job, source_file_dependencies=())) is None  # none: every change runs it
 
 
 def test_a_command_string_handed_to_an_eval_wrapper_is_followed_or_reported():

@@ -79,19 +79,18 @@ def sort_key(finding: Finding) -> tuple:
 
 
 def audit_command_report(session, revision: str = "HEAD", *, since: str | None = None, until: str = "HEAD",
-                         rules: list[str] | None = None, use_cache: bool = True, progress=None) -> Report:
+                         rules: list[str] | None = None, progress=None) -> Report:
     """What `coverage-diff audit` reports: the rules at one revision, or with `since`, every
     loss introduced along first-parent history.  Inventories of commits come from the
-    persistent cache when it has them ("" = the working tree, never cached)."""
-    from ..engine.cache import Cache
+    session's cache (`Session.cache`, off with `--no-cache`) when it has them ("" = the
+    working tree, never stored)."""
     from ..engine.walk import HistoryWalk
     from ..history import audit_history
     from ..snapshot import resolve
     from ..world import open_world
 
-    cache = Cache.for_repo(session.repo, enabled=use_cache)
     if since is not None:
-        return audit_history(session, since, until, cache=cache, progress=progress)
+        return audit_history(session, since, until, progress=progress)
     if revision == "":
         inventory = session.inventory("")
         return run_audit(inventory, open_world(inventory), rules=rules)
@@ -99,6 +98,6 @@ def audit_command_report(session, revision: str = "HEAD", *, since: str | None =
     from ..snapshot import git
 
     tree = git(session.repo, "rev-parse", f"{commit}^{{tree}}").decode().strip()
-    walk = HistoryWalk(session.repo, session.reader, cache, session.settings, session.workers, session.context)
+    walk = HistoryWalk(session.repo, session.reader, session.cache, session.settings, session.workers, session.context)
     inventory = walk.inventory(commit, tree, revision)
     return run_audit(inventory, open_world(inventory), rules=rules)

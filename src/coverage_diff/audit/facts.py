@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..model import Condition, Finding, Job, Location, Severity
+from ..model import UNSET, Condition, Finding, Job, Location, Severity
 from ..shell import JobOutcome
 from .confidence import Cut, find_cuts
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from ..inventory import Inventory
     from ..world import OpenWorld
 
-UNSET = "<unset>"
 UNKNOWN = "<unknown>"
 
 
@@ -126,19 +125,6 @@ def _job_settings(inventory: Inventory) -> list[Setting]:
         for name, value in run.env:
             found.setdefault((name, value, job.id), Setting(name, value, job, run.location))
     return list(found.values())
-
-
-# --------------------------------------------------------------------------- paths
-def dependency_covers(dependencies, path: str) -> bool:
-    """vLLM's generator rule: a path-component prefix match on some entry and on no `!` entry."""
-    includes = [d for d in dependencies if not d.startswith("!")]
-    excludes = [d[1:] for d in dependencies if d.startswith("!")]
-    return any(_prefix_match(d, path) for d in includes) and not any(_prefix_match(d, path) for d in excludes)
-
-
-def _prefix_match(dependency: str, path: str) -> bool:
-    dep = dependency.strip().rstrip("/")
-    return bool(dep) and (path == dep or path.startswith(dep + "/"))
 
 
 # --------------------------------------------------------------------------- findings

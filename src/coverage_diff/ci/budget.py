@@ -17,24 +17,18 @@ from __future__ import annotations
 
 from ..context import Context
 from ..gate import FAN_OUT
+from ..isolation import OutOfTime, Spent
 
 MAX_UNITS = 20_000  # jobs, steps and expansions one CI file may cost
 
 
-class Exhausted(Exception):
+class Exhausted(Spent):
     """A CI file fans out to more work than MAX_UNITS."""
 
     def __init__(self) -> None:
         super().__init__(f"{FAN_OUT} {MAX_UNITS} jobs, steps or expansions (matrix x parallelism, "
                          "reusable workflows, composite actions, extends or !reference): the jobs it made before "
                          "are analysed, the rest of it is not")
-
-
-class OutOfTime(Exhausted):
-    """The revision's wall-clock budget ran out before this file was read."""
-
-    def __init__(self, reason: str) -> None:
-        Exception.__init__(self, reason)
 
 
 class Allowance:

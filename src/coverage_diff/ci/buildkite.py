@@ -22,6 +22,7 @@ import shlex
 
 import yaml
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from ..context import Context
 from ..isolation import contained
@@ -41,7 +42,6 @@ SYSTEM = "buildkite"
 NAME = "Buildkite"
 DIRECTORIES = (".buildkite/",)
 WORKSPACE_FILLED = False  # a step starts from the checkout alone
-FILTERS_BY_PATH = True
 
 # vLLM's generator (pydantic `Step`): every other key is silently ignored.
 VLLM_STEP_KEYS = frozenset(
@@ -573,14 +573,18 @@ def _double_quoted(text: str, where: Location, result: FrontEndResult) -> str:
     return value if isinstance(value, str) else text
 
 
-def runs_all(job: Job, path: str) -> bool:
-    """A change to `path` alone makes vLLM's generator run every step of the job's pipeline
-    (its `run_all_patterns`, recorded in the job's attributes)."""
-    includes = [v for k, v in job.attributes if k == "run_all_pattern"]
-    if not includes:
-        return False
-    excludes = [v for k, v in job.attributes if k == "run_all_exclude_pattern"]
-    return PipelineConfig("", "", (), run_all_patterns=tuple(includes), run_all_exclude_patterns=tuple(excludes)).runs_all(path)
+def path_filter(job: Job) -> Callable[[str], bool] | None:
+    """A step with `source_file_dependencies` runs on a change to a file they cover (the
+    generator's match: `vllm_generator.dependency_covers`), or to one that makes the generator
+    run every step of its pipeline (the `run_all_patterns` recorded in the job's attributes);
+    a step without them runs on every change."""
+    dependencies = job.source_file_dependencies
+    if not dependencies:
+        return None
+    patterns = {key: tuple(v for k, v in job.attributes if k == key) for key in ("run_all_pattern", "run_all_exclude_pattern")}
+    pipeline = PipelineConfig("", "", (), run_all_patterns=patterns["run_all_pattern"],
+                              run_all_exclude_patterns=patterns["run_all_exclude_pattern"])
+    return lambda path: vllm_generator.dependency_covers(dependencies, path) or pipeline.runs_all(path)
 
 
 # --------------------------------------------------------------------------- amd-ci (test-amd.yaml)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 from ..context import Context
 from ..model import Diagnostic, Incomplete, Job
@@ -33,10 +33,6 @@ class FrontEnd(Protocol):
     # the job's earlier steps (actions, downloads, builds); a GitLab job receives earlier stages'
     # artifacts and its caches.
     WORKSPACE_FILLED: bool
-    # Whether a job's `source_file_dependencies` decide if it runs on a change to a file (Buildkite's
-    # step filters, which the path-filter-gap audit checks); a workflow's `paths:` on GitHub say
-    # which pushes and pull requests start it, a question the audit does not ask of them.
-    FILTERS_BY_PATH: bool
 
     def globs(self, settings) -> tuple[str, ...]:
         """The settings' globs of the files it starts from."""
@@ -47,6 +43,13 @@ class FrontEnd(Protocol):
     def jobs(self, snapshot, settings, context: Context | None = None) -> FrontEndResult:
         """What CI runs, plus diagnostics.  `context`: what the engine hands it (the revision's
         deadline, checked before each file; a memo of files' results); None: a fresh one."""
+
+    def path_filter(self, job: Job) -> Callable[[str], bool] | None:
+        """Whether a change to one file alone starts `job`, as a test of the file's path, when
+        its system's step filters decide that (Buildkite's `source_file_dependencies`, and
+        vLLM's run-all patterns): the path-filter-gap audit asks it of every job.  None when
+        they do not: a workflow's `paths:` on GitHub say which pushes and pull requests start
+        it, a question the audit does not ask of them."""
 
     def fix_step(self, job: Job, command: str, values: dict[str, str], calling: str) -> str:
         """A step of this system, written as its file would have it, that runs `command` with the

@@ -31,7 +31,6 @@ SYSTEM = "gitlab"
 NAME = "GitLab CI"
 DIRECTORIES = (".gitlab/", ".gitlab-ci")
 WORKSPACE_FILLED = True  # earlier stages' artifacts and the job's caches arrive before its script
-FILTERS_BY_PATH = False
 RESERVED = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache",
             "before_script", "after_script", "types", "spec"}
 DEFAULT_KEYS = ("image", "services", "before_script", "after_script", "tags", "cache", "artifacts", "retry",
@@ -822,6 +821,12 @@ def _windows_sign(job: dict, commands) -> str:
         if match:
             return f"PowerShell at {command.location}: {match.group(0).strip()!r}"
     return ""
+
+
+def path_filter(job: Job) -> None:
+    """Not modelled: a job with `rules: changes:` is only marked path-filtered (its tier); which
+    files start it is not read."""
+    return None
 
 
 def fix_step(job: Job, command: str, values: dict[str, str], calling: str = "") -> str:

@@ -72,6 +72,19 @@ class PipelineConfig:
             _re_match(p, path) for p in self.run_all_exclude_patterns)
 
 
+def dependency_covers(dependencies, path: str) -> bool:
+    """Whether a change to `path` matches a step's `source_file_dependencies` as the generator
+    matches them: a path-component prefix match on some entry and on no `!` entry."""
+    includes = [d for d in dependencies if not d.startswith("!")]
+    excludes = [d[1:] for d in dependencies if d.startswith("!")]
+    return any(_prefix_match(d, path) for d in includes) and not any(_prefix_match(d, path) for d in excludes)
+
+
+def _prefix_match(dependency: str, path: str) -> bool:
+    dep = dependency.strip().rstrip("/")
+    return bool(dep) and (path == dep or path.startswith(dep + "/"))
+
+
 def _re_match(pattern: str, path: str) -> bool:
     try:
         return re.match(pattern, path) is not None

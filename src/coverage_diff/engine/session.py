@@ -48,9 +48,13 @@ class Session:
     """One repository opened for analysis: a shared blob reader and inventories per revision."""
 
     def __init__(self, repo: Path | str, settings: Settings | None = None, *, use_cache: bool = False,
-                 settings_from: str = "head", workers: int | None = None, fail_on_incomplete: str | None = None):
+                 settings_from: str = "head", workers: int | None = None, fail_on_incomplete: str | None = None,
+                 cache: Cache | None = None):
         """`use_cache`: keep job outcomes and diff reports in the persistent cache
-        (`engine/cache.py`); outcomes are shared between the revisions of a session either way.
+        (`engine/cache.py`, the repository's); `cache`: that cache, opened elsewhere (a test's
+        directory).  Every command keeps what it stores in this one cache (`self.cache`: the
+        history walk and the audit too); outcomes are shared between the revisions of a
+        session either way.
         `settings_from`: "head" (the revision analysed) or "base" (a diff's base revision,
         so a pull request cannot change its own gate); `settings`, when given, win.
         `workers`: the processes to analyse with (`--jobs`; `parallel.worker_count`).
@@ -64,7 +68,7 @@ class Session:
         self._settings = settings
         self._inventories: dict[str, Inventory] = {}
         self._snapshots: dict[str, Snapshot] = {}
-        self.cache = Cache.for_repo(self.repo, enabled=use_cache)
+        self.cache = cache if cache is not None else Cache.for_repo(self.repo, enabled=use_cache)
         # What every interpretation and build of the command shares (`context.py`): the shell's
         # trees and scans, each CI file's jobs by blob (on disk too when the cache is on), and
         # deadlines watched by the cache.

@@ -42,9 +42,13 @@ class HistoryWalk:
     def __init__(self, repo: Path, reader, cache: Cache, settings=None, workers: int | None = None,
                  context: Context | None = None):
         """`context`: what its interpretations share (a session's shell caches; default: its own).
-        Its builds keep CI files' results in `cache` too, and the cache watches their deadlines."""
+        Its builds keep CI files' results in `cache` too, and the cache watches their deadlines:
+        a session's context on the session's cache serves as it is (one memo of CI files)."""
         self.repo = repo
-        self.context = replace(context or Context(), watch=cache.watch, files=FileMemo(cache))
+        context = context or Context()
+        if context.watch is not cache.watch or not (isinstance(context.files, FileMemo) and context.files.cache is cache):
+            context = replace(context, watch=cache.watch, files=FileMemo(cache))
+        self.context = context
         self.workers = workers  # processes to interpret and explain with (`parallel.worker_count`)
         self.reader = reader
         self.cache = cache

@@ -239,7 +239,10 @@ class Rebase:
     def _frame(self, frame: Frame) -> Frame:
         if frame.kind == "job" and frame.location == self.first.location and frame.text == self.first.display:
             return replace(frame, location=self.other.location, text=self.other.display)
-        return self._same_or(frame, self.location(frame.location))
+        moved = self._same_or(frame, self.location(frame.location))
+        if moved is frame or frame.condition is None:
+            return moved
+        return replace(moved, condition=self._once(frame.condition, self._condition))  # a guard's moves with it
 
     def _assumption(self, assumption: Assumption) -> Assumption:
         condition = self._once(assumption.condition, self._condition)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from .. import DOCS_URL, __version__
 from ..kinds import DIFF_KINDS, INFORMATIONAL, KINDS, LOSS_KINDS
-from ..model import Finding, Location, Report
+from ..model import UNSET, Finding, Location, Report
 from .escape import clip, md_code, md_fence, md_link, md_prose, md_text, unmention
 from .text import by_cause, downgraded_line, gate_line
 
@@ -184,8 +184,8 @@ def _short_why(f: Finding, links: "_Links") -> str:
         name = f"{where.path.rsplit('/', 1)[-1]}:{where.line}"
         needs = "" if guard.required else " is false"
         parts.append(f"needs {md_code(_one_clip(guard.condition.text, 60), 68)}{needs} ({md_link(md_code(name, 80), links.head(where))})")
-    unset = sorted({var for g in reason.guards for _, var, value in g.provided if value == "<unset>"}
-                   - {var for g in reason.guards for _, var, value in g.provided if value != "<unset>"})
+    unset = sorted({var for g in reason.guards for _, var, value in g.provided if value == UNSET}
+                   - {var for g in reason.guards for _, var, value in g.provided if value != UNSET})
     if unset:
         parts.append("no job sets " + ", ".join(md_code(v, 40) for v in unset[:3]))
     for set_name, read_name, _ in reason.near_misses[:1]:

@@ -16,7 +16,7 @@ from .parse import Source, parse_source, parse_text
 from .state import State, Var
 from .syntax import inner_of, node_text, per_node
 from .values import Val
-from .wordplan import ansi_c, closing_quote, expansion_end, int_or_none, simple_var, test_word, words_read
+from .wordplan import int_or_none, regex_parts, simple_var, test_word, words_read
 
 
 @dataclass
@@ -170,7 +170,7 @@ def pass_guard(interp, st: State, cond: Condition) -> None:
     often a loop passes it): explanations name the guards a run went through."""
     if not cond.variables:
         return
-    frame = Frame("guard", cond.location, f"{cond.text} → {'true' if cond.outcome else 'false'}")
+    frame = Frame("guard", cond.location, f"{cond.text} → {'true' if cond.outcome else 'false'}", (), cond)
     if not st.frames or st.frames[-1] != frame:
         st.frames = st.frames + (frame,)
 
@@ -300,53 +300,21 @@ def regex_pieces(interp, raw: str, st: State) -> tuple[tuple[str, bool], ...] | 
     """The right side of `=~` as (text, quoted) parts, as bash reads it: quoted parts and
     backslash-escaped characters match themselves, unquoted expansions are regex text.
     None when a part is not known statically."""
+    parts = regex_parts(raw)
+    if parts is None:
+        return None
     out: list[tuple[str, bool]] = []
-
-    def add(text: str, quoted: bool) -> None:
+    for kind, text in parts:
+        quoted = kind != "regex"
+        if kind == "expansion" or kind == "double":
+            val = interp.expand_text(st, text)
+            if not val.known:
+                return None
+            text, quoted = val.text, kind == "double"
         if out and out[-1][1] == quoted:
             out[-1] = (out[-1][0] + text, quoted)
         else:
             out.append((text, quoted))
-
-    i = 0
-    while i < len(raw):
-        c = raw[i]
-        if c == "\\" and i + 1 < len(raw):
-            add(raw[i + 1], True)
-            i += 2
-        elif c == "'":
-            end = raw.find("'", i + 1)
-            if end < 0:
-                return None
-            add(raw[i + 1 : end], True)
-            i = end + 1
-        elif raw.startswith("$'", i):
-            end = closing_quote(raw, i + 2, "'")
-            if end < 0:
-                return None
-            add(ansi_c(raw[i + 2 : end]), True)
-            i = end + 1
-        elif c == '"':
-            end = closing_quote(raw, i + 1, '"')
-            if end < 0:
-                return None
-            val = interp.expand_text(st, raw[i + 1 : end])
-            if not val.known:
-                return None
-            add(val.text, True)
-            i = end + 1
-        elif c in "$`":
-            end = expansion_end(raw, i)
-            if end < 0:
-                return None
-            val = interp.expand_text(st, raw[i:end])
-            if not val.known:
-                return None
-            add(val.text, False)
-            i = end
-        else:
-            add(c, False)
-            i += 1
     return tuple(out)
 
 

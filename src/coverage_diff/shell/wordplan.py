@@ -402,8 +402,19 @@ def test_word(nodes) -> tuple[Piece, ...] | None:
 
 def _word_pieces(node: Node, quoted: bool, out: list) -> bool:
     kind = node.type
-    if kind in ("word", "number", "extglob_pattern", "regex"):
+    if kind in ("word", "number", "extglob_pattern"):
         out.append(Piece(node_text(node), quoted))
+    elif kind == "regex":  # `=~`'s right side, one token: its quotes and expansions are read here
+        parts = regex_parts(node_text(node))
+        if parts is None or any(part in ("double", "expansion") for part, _ in parts):
+            return False
+        runs: list[list] = []  # adjacent parts quoted alike make one piece
+        for part, text in parts:
+            if runs and runs[-1][1] == (part == "quoted"):
+                runs[-1][0] += text
+            else:
+                runs.append([text, part == "quoted"])
+        out.extend(Piece(text, quoted) for text, quoted in runs)
     elif kind == "raw_string":
         out.append(Piece(node_text(node)[1:-1], True))
     elif kind == "concatenation":
@@ -437,16 +448,75 @@ def _word_pieces(node: Node, quoted: bool, out: list) -> bool:
 
 @per_node
 def words_read(node: Node) -> tuple[str, ...]:
-    """Every variable a condition's text expands (`$X`, `${X...}`), in order, once each."""
+    """Every variable a condition's text expands (`$X`, `${X...}`, `${X[i]}`), in order, once
+    each; positional parameters (`$1`) are not variables."""
     found: dict[str, None] = {}
     stack = [node]
     while stack:
         n = stack.pop()
         if n.type in ("simple_expansion", "expansion"):
             name = next((c for c in n.named_children if c.type == "variable_name"), None)
-            if name is not None:
+            if name is None:
+                subscript = next((c for c in n.named_children if c.type == "subscript"), None)
+                name = subscript.child_by_field_name("name") if subscript is not None else None
+            if name is not None and not node_text(name)[:1].isdigit():
                 found.setdefault(node_text(name), None)
+        elif n.type == "regex":  # `=~`'s right side: one token, its expansions unparsed
+            found.update(dict.fromkeys(regex_reads(node_text(n))))
         stack.extend(reversed(n.children))
+    return tuple(found)
+
+
+def regex_parts(raw: str) -> list[tuple[str, str]] | None:
+    """The right side of `=~` as written, cut where bash's reading of it changes: ("quoted",
+    text) matches itself (a `'...'` or `$'...'` part, an escaped character), ("double", text)
+    and ("expansion", text) are expanded (a `"..."` part's inside; an unquoted `$...` or
+    backquoted command), ("regex", c) a character of the regular expression.  None when a
+    quote or an expansion is not closed."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == "\\" and i + 1 < len(raw):
+            out.append(("quoted", raw[i + 1]))
+            i += 2
+        elif c == "'":
+            end = raw.find("'", i + 1)
+            if end < 0:
+                return None
+            out.append(("quoted", raw[i + 1 : end]))
+            i = end + 1
+        elif raw.startswith("$'", i):
+            end = closing_quote(raw, i + 2, "'")
+            if end < 0:
+                return None
+            out.append(("quoted", ansi_c(raw[i + 2 : end])))
+            i = end + 1
+        elif c == '"':
+            end = closing_quote(raw, i + 1, '"')
+            if end < 0:
+                return None
+            out.append(("double", raw[i + 1 : end]))
+            i = end + 1
+        elif c in "$`":
+            end = expansion_end(raw, i)
+            if end < 0:
+                return None
+            out.append(("expansion" if end > i + 1 else "regex", raw[i:end]))  # a lone `$` is the regex's
+            i = end
+        else:
+            out.append(("regex", c))
+            i += 1
+    return out
+
+
+def regex_reads(raw: str) -> tuple[str, ...]:
+    """The variables a `=~` regex as written expands: each expanded part parsed as the word it is."""
+    found: dict[str, None] = {}
+    for kind, text in regex_parts(raw) or ():
+        if kind in ("double", "expansion"):
+            word = f'"{text}"' if kind == "double" else text
+            found.update(dict.fromkeys(words_read(parse_text(": " + word).root_node)))
     return tuple(found)
 
 

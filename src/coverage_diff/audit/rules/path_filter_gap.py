@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Iterable
 from ...model import Finding, Job, Location, Severity
 from ...snapshot import normalize
 from ...ci import front_end
-from ...ci.buildkite import runs_all
-from ..facts import Facts, dependency_covers, new_finding
+from ..facts import Facts, new_finding
 
 if TYPE_CHECKING:
     from ...inventory import Inventory
@@ -28,7 +27,9 @@ enter (followed through nested calls) and config files (`.yaml`, `.json`,
 `.txt`, `.toml`, ...) named in the arguments of the test commands it runs.
 
 A file matched by the pipeline's `run_all_patterns` (and none of its
-`run_all_exclude_patterns`) is not a gap: editing it runs every step.
+`run_all_exclude_patterns`) is not a gap: editing it runs every step.  Which
+changes start a step is its CI system's to say (`FrontEnd.path_filter`); a
+system without step filters has no gap.
 
 Fix: add the file, or a directory containing it, to the step's
 `source_file_dependencies`.
@@ -40,11 +41,12 @@ CONFIG_SUFFIXES = (".sh", ".bash", ".yaml", ".yml", ".json", ".txt", ".toml", ".
 def check(inventory: Inventory, facts: Facts) -> Iterable[Finding]:
     reported: set[tuple[str, str, str]] = set()
     for job in inventory.jobs:
-        deps = job.source_file_dependencies
-        if not deps or not front_end(job.system).FILTERS_BY_PATH:
+        starts = front_end(job.system).path_filter(job)
+        if starts is None:
             continue
+        deps = job.source_file_dependencies
         for path, where in sorted(_files_run(inventory, job).items()):
-            if dependency_covers(deps, path) or runs_all(job, path) or (job.file, job.key, path) in reported:
+            if starts(path) or (job.file, job.key, path) in reported:
                 continue
             reported.add((job.file, job.key, path))
             yield new_finding(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from ...model import Finding, Severity
-from ...reasons import caller_cwd, explain_missing, jobs_reaching
+from ...reasons import caller_cwd, explain_missing
 from ...snapshot import match_glob
 from ...subjects import is_test_command
 from ..confidence import rests_on, through
@@ -53,7 +53,7 @@ def _severity(inventory: Inventory, scripts: list[str], first, reason) -> tuple[
     hands only to setup commands (files it downloads, messages): informational."""
     if reason.guards:
         return SEVERITY, ""
-    reached = bool(jobs_reaching(inventory, scripts))
+    reached = bool(inventory.jobs_reaching(scripts))
     test = first.array == first.location.path or any(_under_tests(p) for p in scripts)
     if not reached and test:
         return SEVERITY, ""

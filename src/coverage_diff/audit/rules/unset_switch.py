@@ -6,7 +6,8 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Iterable
 
 from ...model import Condition, Finding, Guard, Reason, Severity
-from ...reasons import closed_outcomes, explain_missing, near_misses, unmet
+from ...reasons import explain_missing, near_misses
+from ...world import closed_outcomes, unmet
 from ..confidence import rests_on, through
 from ..facts import Facts, is_set_by_some_job, new_finding, unique_locations
 
