@@ -64,24 +64,54 @@ def test_one_worker_or_a_small_batch_never_forks():
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_a_costly_item_leaves_the_rest_to_the_other_processes(tmp_path, workers):
-    """Items are taken one at a time as processes come free: the process that took the
-    first one (which lasts until every other item is done) takes no other, wherever the
-    rest of the items are.  With fixed shares it would hold some of them and wait forever."""
+@pytest.mark.parametrize("foretold", [True, False])
+def test_a_costly_item_leaves_the_rest_to_the_other_processes(tmp_path, workers, foretold):
+    """Items are taken as processes come free: the process that took the first one (which
+    lasts until every item outside its take is done) takes no other, wherever the rest
+    of the items are.  With fixed shares it would hold some of them and wait forever.
+    Said to be the costliest, it is taken alone; without a cost, with the run of its
+    neighbours that the first take is (item 0 alone, as when every item is taken one at a
+    time, would leave its neighbours to the others, and the run to several processes)."""
     done = tmp_path / "done"
     done.mkdir()
+    run = 1 if foretold else 200 // (workers * parallel.RUNS)
+    assert run > 1 or foretold
 
-    def cost(n):
+    def slow_first(n):
         if n == 0:
-            wait_for(lambda: len(list(done.iterdir())) == 39)
-        else:
+            wait_for(lambda: len(list(done.iterdir())) == 200 - run)
+        elif n >= run:
             (done / str(n)).touch()
         return n, os.getpid()
 
-    got = parallel.fork_map(cost, range(40), workers=workers)
-    assert [n for n, _ in got] == list(range(40))
-    assert [pid for _, pid in got].count(got[0][1]) == 1
+    got = parallel.fork_map(slow_first, range(200), workers=workers, cost=(lambda n: n == 0) if foretold else None)
+    assert [n for n, _ in got] == list(range(200))
+    assert [n for n, (_, pid) in enumerate(got) if pid == got[0][1]] == list(range(run))
     assert no_children_left()
+
+
+def test_without_a_cost_takes_are_runs_of_neighbours_shorter_towards_the_end():
+    """Each take is the next `1/(RUNS x processes)` of the batches, and at most half an
+    equal share of what is left, so 100 batches at two processes go out in under 30
+    takes, not 100: runs of one length while much is left, then shorter ones down to
+    single batches; with a cost, one batch per take."""
+    order = [[2 * n, 2 * n + 1] for n in range(100)]  # batches of two positions
+    queue = parallel._Queue.open(order, 2)
+    takes = []
+    while (taken := queue._advance(None))[0] < len(order):
+        takes.append(taken)
+    assert list(queue) == []  # nothing left to hand out
+    queue.close()
+    assert [start for start, _ in takes] == [0] + [end for _, end in takes[:-1]] and takes[-1][1] == 100
+    lengths = [end - start for start, end in takes]
+    assert lengths[:8] == [100 // (2 * parallel.RUNS)] * 8 and lengths == sorted(lengths, reverse=True)
+    assert lengths[-4:] == [1] * 4 and len(lengths) < 30
+    queue = parallel._Queue.open(order, 2)
+    assert list(queue) == list(range(200))  # a process alone takes every position, in order
+    queue.close()
+    queue = parallel._Queue.open(order, None)
+    assert [queue._advance(None) for _ in range(3)] == [(0, 1), (1, 2), (2, 3)]
+    queue.close()
 
 
 def noting(taken, fn):
@@ -112,14 +142,15 @@ def test_the_costliest_items_are_handed_out_first(tmp_path):
         assert log == sorted(log, key=order.index)
 
 
-def test_items_of_one_key_go_to_one_process_in_their_order(tmp_path):
+@pytest.mark.parametrize("foretold", [True, False])
+def test_items_of_one_key_go_to_one_process_in_their_order(tmp_path, foretold):
     kin = {1: "a", 4: "a", 9: "a", 2: "b", 6: "b", 10: "b", 11: "b"}  # the rest: None, handed out alone
     costs = [1] * 12
     costs[1] = 50  # batch "a" costs 52, so it goes out first; "b" (4) after the single 5
     costs[5] = 5
     note = noting(tmp_path / "taken", lambda n: n * n)
-    got = parallel.fork_map(meeting(tmp_path / "met", 2, note), range(12), workers=2, cost=costs.__getitem__,
-                            together=kin.get)
+    got = parallel.fork_map(meeting(tmp_path / "met", 2, note), range(12), workers=2,
+                            cost=costs.__getitem__ if foretold else None, together=kin.get)
     assert got == [n * n for n in range(12)]
     logs = taken_by_process(tmp_path / "taken")
     assert len(logs) == 2 and sorted(n for log in logs for n in log) == list(range(12))
@@ -146,7 +177,8 @@ def test_a_child_that_raises_or_dies_has_its_items_done_here():
 
 def test_a_child_killed_midway_keeps_what_it_delivered_and_the_rest_is_done_here(tmp_path):
     """The child computes one item, then is killed by a signal while computing its second:
-    the first comes from it, the second (and anything left) from this process."""
+    the first comes from it; the second, the rest of the run it took and anything left
+    come from this process."""
     started = tmp_path / "started"
     started.mkdir()
     mine = []  # the items this process (parent or child) has started
@@ -161,8 +193,8 @@ def test_a_child_killed_midway_keeps_what_it_delivered_and_the_rest_is_done_here
             wait_for(lambda: len(list(started.iterdir())) == 2)  # the child has taken two items
         return n * 10, os.getpid()
 
-    got = parallel.fork_map(work, range(8), workers=2)
-    assert [value for value, _ in got] == [n * 10 for n in range(8)]
+    got = parallel.fork_map(work, range(40), workers=2)
+    assert [value for value, _ in got] == [n * 10 for n in range(40)]
     first, second = sorted(int(path.name) for path in started.iterdir())
     assert got[first][1] != os.getpid()  # delivered before the signal
     assert [n for n, (_, pid) in enumerate(got) if pid != os.getpid()] == [first]
