@@ -1,5 +1,6 @@
 """Settings from the analysed revision, and revisions read through git."""
 
+import itertools
 import subprocess
 
 import history
@@ -58,6 +59,29 @@ def test_glob_and_normalize():
     assert not match_glob(".github/workflows/sub/x.yml", ".github/workflows/*.yml")
     assert normalize("tests/./a/../b.sh") == "tests/b.sh"
     assert normalize("../../etc/passwd").startswith("..")
+
+
+def test_normalize_folds_every_path_as_a_part_by_part_walk_does():
+    """`normalize` returns most paths at once (no part empty or starting with a dot): every path
+    made of these parts folds as a walk over its parts would, and a snapshot finds a file by any
+    path that folds to it, and a glob by a pattern's literal head."""
+    def walk(path):
+        parts = []
+        for part in path.split("/"):
+            if part == "..":
+                parts.pop() if parts and parts[-1] != ".." else parts.append("..")
+            elif part not in ("", "."):
+                parts.append(part)
+        return "/".join(parts)
+
+    pieces = ("a", "", ".", "..", ".b", "..c", "d.", "e..f")
+    paths = [""] + ["/".join(p) for n in (1, 2, 3, 4) for p in itertools.product(pieces, repeat=n)]
+    assert all(normalize(p) == walk(p) for p in paths)
+    snap = Snapshot.from_files("t", {"a/.b/c.sh": "x", "d.py": "", "a/e.py": ""})
+    for path in ("a/.b/c.sh", "./a/.b/c.sh", "a//.b/./c.sh", "a/x/../.b/c.sh"):
+        assert snap.exists(path) and snap.read(path) == b"x" and snap.entry(path).path == "a/.b/c.sh"
+    assert snap.is_dir("a/.b") and snap.is_dir("./a/") and snap.is_dir(".") and not snap.is_dir("a/e.py")
+    assert not snap.exists("../a/e.py") and snap.glob("a/**/*.sh", "*.py", "a/*.py") == ["a/.b/c.sh", "a/e.py", "d.py"]
 
 
 def test_snapshot_reads_blobs_modes_and_worktree(tmp_path):

@@ -18,11 +18,14 @@ Reads every module's syntax tree (nothing is imported or run) and prints:
 - writes to another object's private state: `x.__dict__[...]` and its
   `setdefault`/`update`/`pop`, `x._name = ...` where `x` is not `self`/`cls`,
   `setattr(x, "_name", ...)`; reads of `x.__dict__` are counted beside them;
-- module-level state: names rebound through `global`, module-level containers
-  that some function mutates, module-level instances of the package's own
-  (unfrozen) classes, `lru_cache`/`cache` on module functions, and forks; and
-  which of those places lie outside the engine (`state_outside`: issue 19 wants none
-  there but pure, bounded memos);
+- module-level state: names rebound through `global`; module-level containers
+  (also tuples of them, and containers in a class body) that some code writes into,
+  however deep (`X[a][k] = v`, `X[a].clear()`); module-level instances of the package's
+  own (unfrozen) classes and of counters; `lru_cache`/`cache` on module functions and
+  methods; functions decorated or made by a memo factory (a module function whose
+  closure writes into a container of its own: `memoise(fn)` with `memo = {}` inside);
+  container defaults a function writes into (`def f(x, seen={})`); and forks; and which
+  of those places lie outside the engine (`state_outside`: issue 19 wants none there);
 - parameters named `inventory` and how many carry no annotation.
 
 `--list` names every place counted; `--json` prints the numbers as one object.
@@ -80,6 +83,7 @@ CONTAINER_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter
 DICT_WRITES = {"setdefault", "update", "pop", "popitem", "clear", "__setitem__"}
 CACHE_DECORATORS = {"lru_cache", "cache"}
 IMMUTABLE_BUILTINS = {"str", "int", "float", "bytes", "tuple", "frozenset"}
+STATEFUL_CALLS = {"count", "cycle"}  # library objects that change as they are used (`next(_ids)`)
 
 
 @dataclass
@@ -172,6 +176,7 @@ def measure(root: Path) -> Measures:
     modules = read_package(root)
     m = Measures(modules)
     classes = _project_classes(modules)
+    factories = memo_factories(modules)
     constants = {name: value for module in modules.values() for name, value in _string_constants(module.tree).items()}
     for module in modules.values():
         module_names = _module_aliases(module, modules, package)
@@ -186,7 +191,7 @@ def measure(root: Path) -> Measures:
                             m.note("private names imported from another module", module, node.lineno, alias.name)
             _private_state(m, module, node, stack, constants, module_names)
             _shapes(m, module, node)
-        _module_state(m, module, classes)
+        _module_state(m, module, classes, factories)
     return m
 
 
@@ -314,40 +319,159 @@ def _project_classes(modules: dict[str, Module]) -> dict[str, bool]:
     return out
 
 
-def _module_state(m: Measures, module: Module, classes: dict[str, bool]) -> None:
+def _is_container(value: ast.AST | None) -> bool:
+    """A literal or constructor of a mutable container, or a tuple / list of them (`({}, {})`)."""
+    if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)):
+        return True
+    if isinstance(value, ast.Tuple):
+        return bool(value.elts) and all(_is_container(e) for e in value.elts)
+    return isinstance(value, ast.Call) and ast.unparse(value.func).split(".")[-1] in CONTAINER_CALLS
+
+
+def _root(node: ast.AST) -> ast.AST:
+    """What a chain of subscripts starts from: `X` of `X[a][b]`."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return node
+
+
+def _mutated(tree: ast.AST) -> list[ast.AST]:
+    """What the code below `tree` writes into: the roots of `X[k] = v`, `del X[k]`, `X[a][k] = v`
+    and the receivers' roots of `X.append(...)`, `X[a].clear()`...  (nested functions included);
+    through a local name for a part of it too (`plans = X[a]` then `plans[k] = v` writes into X)."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.append(_root(node.value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS:
+            out.append(_root(node.func.value))
+    aliases = {}  # local name -> what it is a part of
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Subscript)
+                and isinstance(_root(node.value), ast.Name)):
+            aliases.update({t.id: _root(node.value) for t in node.targets if isinstance(t, ast.Name)})
+    return out + [aliases[n.id] for n in out if isinstance(n, ast.Name) and n.id in aliases]
+
+
+def _names(nodes: list[ast.AST]) -> set[str]:
+    return {n.id for n in nodes if isinstance(n, ast.Name)}
+
+
+def _bound(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The names a function binds itself (parameters and assignments in its own body)."""
+    args = fn.args
+    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | {a.arg for a in (args.vararg, args.kwarg) if a}
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def _own_nodes(fn: ast.AST):
+    """The nodes of a function's body, not those of the functions and classes defined in it."""
+    for child in ast.iter_child_nodes(fn):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        yield child
+        yield from _own_nodes(child)
+
+
+def memo_factories(modules: dict[str, Module]) -> set[str]:
+    """Names of module-level functions that return a closure over a container of their own which
+    the closure writes into (`def memoise(fn): memo = {}; def once(x): memo[x] = ...; return once`):
+    what they return keeps state from call to call, wherever it is put."""
+    found = set()
+    for module in modules.values():
+        for fn in module.tree.body:
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            kept = {n.id for node in _own_nodes(fn) if isinstance(node, (ast.Assign, ast.AnnAssign)) and _is_container(node.value)
+                    for n in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(n, ast.Name)}
+            returned = [r.value for r in _own_nodes(fn) if isinstance(r, ast.Return) and r.value is not None]
+            for inner in ast.walk(fn):
+                if inner is fn or not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    continue
+                escapes = any(r is inner or (isinstance(r, ast.Name) and r.id == getattr(inner, "name", None)) for r in returned)
+                free = _names(_mutated(inner)) - (_bound(inner) if not isinstance(inner, ast.Lambda) else set())
+                if escapes and free & kept:
+                    found.add(fn.name)
+    return found
+
+
+def _decorator_name(d: ast.AST) -> str:
+    return ast.unparse(d.func if isinstance(d, ast.Call) else d).split(".")[-1]
+
+
+def _module_state(m: Measures, module: Module, classes: dict[str, bool], factories: set[str]) -> None:
     containers: dict[str, int] = {}
     for node in module.tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for d in node.decorator_list:
-                name = ast.unparse(d.func if isinstance(d, ast.Call) else d).split(".")[-1]
-                if name in CACHE_DECORATORS:
-                    m.note("process-wide caches (lru_cache)", module, node.lineno, node.name)
+        defs = [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
+            [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))] if isinstance(node, ast.ClassDef) else []
+        for fn in defs:  # module functions and methods
+            name = fn.name if fn is node else f"{node.name}.{fn.name}"
+            for d in fn.decorator_list:
+                if _decorator_name(d) in CACHE_DECORATORS:
+                    m.note("process-wide caches (lru_cache)", module, fn.lineno, name)
+                elif _decorator_name(d) in factories:
+                    m.note("module-level memos in closures", module, fn.lineno, f"{name} ({_decorator_name(d)})")
+        if isinstance(node, ast.ClassDef):
+            _class_state(m, module, node)
         if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
             continue
         names = [t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
         value = node.value
         callee = ast.unparse(value.func).split(".")[-1] if isinstance(value, ast.Call) else ""
-        if isinstance(value, (ast.Dict, ast.List, ast.Set)) or callee in CONTAINER_CALLS:
+        if _is_container(value):
             containers.update({n: node.lineno for n in names})
+        elif callee in factories:
+            for n in names:
+                m.note("module-level memos in closures", module, node.lineno, f"{n} ({callee})")
         elif callee in classes and not classes[callee]:
             for n in names:
                 m.note("module-level instances", module, node.lineno, f"{n} = {callee}(...)")
-    mutated: set[str] = set()
+        elif callee in STATEFUL_CALLS:
+            for n in names:
+                m.note("module-level instances", module, node.lineno, f"{n} = {callee}(...)")
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Global):
             for n in node.names:
                 m.note("module-level switches (global)", module, node.lineno, n)
-        if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Name):
-            mutated.add(node.value.id)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS
-                and isinstance(node.func.value, ast.Name)):
-            mutated.add(node.func.value.id)
-    for name in sorted(set(containers) & mutated):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            _default_state(m, module, node)
+    for name in sorted(set(containers) & _names(_mutated(module.tree))):
         m.note("module-level containers mutated", module, containers[name], name)
 
 
+def _default_state(m: Measures, module: Module, fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+    """A container as a parameter's default that the function writes into (`def f(x, seen={})`):
+    one object for every call."""
+    args = fn.args
+    pairs = list(zip((args.posonlyargs + args.args)[len(args.posonlyargs + args.args) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    written = _names(_mutated(fn))
+    for arg, default in pairs:
+        if _is_container(default) and arg.arg in written:
+            m.note("mutable default arguments written", module, fn.lineno, f"{getattr(fn, 'name', 'lambda')}({arg.arg})")
+
+
+def _class_state(m: Measures, module: Module, cls: ast.ClassDef) -> None:
+    """A container in a class body that the class's code writes into through the class or an
+    instance (`cls._seen[k] = v`, `self.table.append(x)` with no `self.table = ...` of its own)."""
+    kept = {t.id: node.lineno for node in cls.body if isinstance(node, (ast.Assign, ast.AnnAssign)) and _is_container(node.value)
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    if not kept:
+        return
+    rebound = {t.attr for node in ast.walk(cls) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+               for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+               if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in ("self", "cls")}
+    owners = ("self", "cls", cls.name)
+    written = {r.attr for r in _mutated(cls) if isinstance(r, ast.Attribute) and isinstance(r.value, ast.Name) and r.value.id in owners}
+    for name in sorted((written & set(kept)) - rebound):
+        m.note("module-level containers mutated", module, kept[name], f"{cls.name}.{name}")
+
+
 STATE = ("module-level switches (global)", "module-level containers mutated", "module-level instances",
-         "process-wide caches (lru_cache)", "forks")
+         "process-wide caches (lru_cache)", "module-level memos in closures", "mutable default arguments written", "forks")
 
 
 def state_outside(m: Measures) -> list[str]:
@@ -436,6 +560,8 @@ def summary(m: Measures) -> dict:
         "module-level containers mutated": count.get("module-level containers mutated", 0),
         "module-level instances": count.get("module-level instances", 0),
         "process-wide caches (lru_cache)": count.get("process-wide caches (lru_cache)", 0),
+        "module-level memos in closures": count.get("module-level memos in closures", 0),
+        "mutable default arguments written": count.get("mutable default arguments written", 0),
         "forks": count.get("forks", 0),
         "module-level state outside engine/": len(state_outside(m)),
         "modules naming a diff kind": count.get("modules naming a diff kind", 0),
@@ -447,7 +573,8 @@ def summary(m: Measures) -> dict:
 
 LISTED = ("__dict__ writes", "__dict__ reads", "private attribute writes (module)", "private attribute writes (object)",
           "private attribute reads (object)", "private names imported from another module", "module-level switches (global)", "module-level containers mutated",
-          "module-level instances", "process-wide caches (lru_cache)", "forks", "modules naming a diff kind",
+          "module-level instances", "process-wide caches (lru_cache)", "module-level memos in closures",
+          "mutable default arguments written", "forks", "modules naming a diff kind",
           "modules outside ci/ naming a CI system", f"functions over {LONG_FUNCTION} lines",
           "inventory parameters without annotation")
 

@@ -25,7 +25,7 @@ This module imports nothing of the package at run time but `deadline.py`: it sit
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 from weakref import WeakKeyDictionary
 
 from .deadline import Deadline, Watch
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from .snapshot import Snapshot
 
 
+MAX_COMPILED = 4096  # patterns a script compiles are few; a store of every one is not worth its memory
+
+
 class ShellCaches:
     """What interpretations share while their owner lives.
 
@@ -46,14 +49,42 @@ class ShellCaches:
       `wordplan.word_plan`) hold the node they answer for, so an id never names two nodes.
     - `scans`: each repository script's `FileScan`, `shell/definitions.py`.
     - `children`: each snapshot's directory index for pathname expansion (weakly, by
-      snapshot; then by the set of directories made at run time), `shell/globbing.py`."""
+      snapshot; then by the set of directories made at run time), `shell/globbing.py`.
+    - `nodes`: what the functions of a syntax node alone answered (`syntax.per_node`: a
+      command's shape, a `case` statement's arms, a word's compiled plan), per function.
+    - `compiled`: glob patterns and `=~` regular expressions as compiled, by their text
+      (`patterns.compile_pattern`, `ere.compile_ere`)."""
 
-    __slots__ = ("trees", "scans", "children")
+    __slots__ = ("trees", "scans", "children", "nodes", "compiled")
 
     def __init__(self) -> None:
         self.trees: dict[str, Tree] = {}
         self.scans: dict[Source, FileScan] = {}
         self.children: WeakKeyDictionary[Snapshot, dict] = WeakKeyDictionary()
+        self.nodes = NodeMemos()
+        self.compiled: dict[tuple, object] = {}
+
+    def compile(self, key: tuple, make: Callable[[], object]):
+        """`make()`, kept in `compiled` by `key` (a function of `key` alone: a pattern's text
+        and options); the store starts again once it holds `MAX_COMPILED`."""
+        try:
+            return self.compiled[key]
+        except KeyError:
+            if len(self.compiled) >= MAX_COMPILED:
+                self.compiled.clear()
+            found = self.compiled[key] = make()
+            return found
+
+
+class NodeMemos(dict):
+    """Per function of a node alone (`syntax.per_node`): (its answers by node id, the nodes
+    it answers for), made on first use."""
+
+    __slots__ = ()
+
+    def __missing__(self, function) -> tuple[dict, dict]:
+        pair = self[function] = ({}, {})
+        return pair
 
 
 class FileStore(Protocol):

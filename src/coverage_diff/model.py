@@ -6,9 +6,10 @@ mutate them.  Behaviour is limited to small derived properties.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import MISSING, dataclass, field, fields, replace
 from enum import Enum
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 Env = tuple[tuple[str, str], ...]
 """An ordered environment: ``(("NAME", "value"), ...)``."""
@@ -43,8 +44,10 @@ def kept_hash(cls):
     over and over (joining paths compares their assumptions as sets), and the generated
     `__hash__` hashes every field, and every field's fields, each time.  The value is the generated one.  A
     hash is only good in the process that made it (strings hash differently in each), so it
-    is left out of a pickle."""
+    is left out of a pickle, as are the class's `cached_property` values (worked out again
+    from the fields when asked)."""
     computed = cls.__hash__
+    derived = frozenset({"_hash"} | {name for name, value in vars(cls).items() if isinstance(value, cached_property)})
 
     def __hash__(self):
         found = self.__dict__.get("_hash")
@@ -54,7 +57,7 @@ def kept_hash(cls):
 
     def __getstate__(self):
         state = self.__dict__
-        return {k: v for k, v in state.items() if k != "_hash"} if "_hash" in state else state
+        return state if derived.isdisjoint(state) else {k: v for k, v in state.items() if k not in derived}
 
     cls.__hash__, cls.__getstate__ = __hash__, __getstate__
     return cls
@@ -133,6 +136,9 @@ class Job:
     source_file_dependencies: tuple[str, ...] = ()
     ignored_keys: tuple[tuple[str, Location], ...] = ()  # keys the CI system drops
     attributes: tuple[tuple[str, str], ...] = ()  # timeouts, labels...: never identity
+    # Whether it may start with files the checkout lacks (earlier steps', artifacts, caches): the
+    # interpreter then takes a missing file to be possibly there (its front-end's WORKSPACE_FILLED).
+    workspace_filled: bool = False
 
     @cached_property  # asked for every job of every inventory, several times each
     def id(self) -> str:
@@ -159,7 +165,7 @@ class Job:
 
 
 BEHAVIOUR_FIELDS = ("system", "file", "key", "label", "location", "commands", "env", "unknown_env", "working_dir",
-                    "matrix", "platform", "errexit")
+                    "matrix", "platform", "errexit", "workspace_filled")
 
 
 @kept_hash
@@ -175,24 +181,26 @@ class ConfigEntry:
     location: Location
     array: str
 
-    @property
+    @cached_property  # every index of an inventory asks for every entry's identity: many runs share an entry
     def identity(self) -> str:
         return normalize_entry(self.text)
 
 
-@lru_cache(maxsize=1 << 16)  # every index of an inventory asks for every entry's identity
 def normalize_entry(text: str) -> str:
     """Canonical form of a config string: `KEY=VALUE` words sorted ahead of the
-    other words (whose order is kept), whitespace collapsed."""
+    other words (whose order is kept), whitespace collapsed.  (Indexes keep identities:
+    equal ones come back as one string, `sys.intern`.)"""
     words = text.split()
-    assigns = sorted(w for w in words if _is_assignment(w))
-    others = [w for w in words if not _is_assignment(w)]
-    return " ".join(assigns + others)
-
-
-def _is_assignment(word: str) -> bool:
-    name, eq, _ = word.partition("=")
-    return bool(eq) and name.replace("_", "a").isalnum() and not name[0].isdigit()
+    if "=" not in text:  # (most)
+        return sys.intern(" ".join(words))
+    assigns, others = [], []
+    for word in words:
+        name, eq, _ = word.partition("=")
+        if eq and name.replace("_", "a").isalnum() and not name[0].isdigit():  # `NAME=value`
+            assigns.append(word)
+        else:
+            others.append(word)
+    return sys.intern(" ".join(sorted(assigns) + others))
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 import subprocess
+import sys
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from . import gitcmd
@@ -252,12 +253,17 @@ class Snapshot:
 
     # -- queries --------------------------------------------------------------
     def exists(self, path: str) -> bool:
-        entry = self.files.get(normalize(path))
+        entry = self.files.get(path)  # (as `entry`)
+        if entry is None:
+            entry = self.files.get(normalize(path))
         return entry is not None and entry.is_regular
 
     def is_dir(self, path: str) -> bool:
+        directories = self._directories()
+        if path in directories:  # (a directory's path as listed: folded already)
+            return True
         folded = normalize(path).rstrip("/")
-        return folded == "" or folded in self._directories()
+        return folded == "" or folded in directories
 
     def _directories(self) -> frozenset[str]:
         """Every directory that holds a file, built once: the interpreter asks for
@@ -273,7 +279,8 @@ class Snapshot:
         return self._dirs
 
     def entry(self, path: str) -> FileEntry | None:
-        return self.files.get(normalize(path))
+        found = self.files.get(path)  # (a file's path as listed: folded already)
+        return found if found is not None else self.files.get(normalize(path))
 
     def lister(self) -> "Snapshot":
         """The snapshot whose file list this one shows: what an index built from the whole
@@ -281,7 +288,9 @@ class Snapshot:
         return self
 
     def read(self, path: str) -> bytes:
-        entry = self.files[normalize(path)]
+        entry = self.entry(path)
+        if entry is None:
+            raise KeyError(normalize(path))
         if not entry.is_regular:
             raise KeyError(path)
         return self._reader(entry.blob)
@@ -294,8 +303,12 @@ class Snapshot:
         return data.decode("utf-8", "replace").replace("\r\n", "\n")
 
     def glob(self, *patterns: str) -> list[str]:
-        """Regular files matching any of the glob patterns (`**` crosses directories)."""
-        return sorted(p for p, e in self.files.items() if e.is_regular and any(match_glob(p, pat) for pat in patterns))
+        """Regular files matching any of the glob patterns (`**` crosses directories).  (The
+        front-ends glob every file of a tree, again at each commit of a walk: a file that
+        does not start with what a pattern starts with is not matched against it.)"""
+        heads = [(pattern[:_MAGIC.search(pattern + "*").start()], pattern) for pattern in patterns]
+        return sorted(p for p, e in self.files.items()
+                      if e.is_regular and any(p.startswith(head) and match_glob(p, pat) for head, pat in heads))
 
 
 def renames(base: Snapshot, head: Snapshot) -> dict[str, str]:
@@ -368,13 +381,21 @@ class _DiskReader:
             raise GitError(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
-@lru_cache(maxsize=1 << 16)
+_MAGIC = re.compile(r"[*?[]")  # where a glob stops being literal text
+
+
 def normalize(path: str) -> str:
     """A repository path with `.`/`..` folded; paths escaping the root come back
-    starting with `../` so they never match a file.  (Plain string work, cached:
-    the interpreter asks for every word that might be a path.)"""
+    starting with `../` so they never match a file.  (The interpreter asks for every
+    word that might be a path: most are folded already, and come back at once.)  Equal
+    paths come back as one string (`sys.intern`): runs, reads and answers keep many."""
+    if not ("/." in path or "//" in path or path.endswith("/") or path.startswith((".", "/")) or not path):
+        return sys.intern(path)  # no part is empty, `.` or `..` (none even starts with a dot)
+    split = path.split("/")
+    if "" not in split and "." not in split and ".." not in split:
+        return sys.intern(path)
     parts: list[str] = []
-    for part in path.split("/"):
+    for part in split:
         if part in ("", "."):
             continue
         if part == "..":
@@ -384,13 +405,11 @@ def normalize(path: str) -> str:
                 parts.append("..")
             continue
         parts.append(part)
-    return "/".join(parts)
+    return sys.intern("/".join(parts))
 
 
-@lru_cache(maxsize=1 << 16)
 def match_glob(path: str, pattern: str) -> bool:
-    """Glob match where `*` stays inside one directory and `**/` spans any number.
-    (Cached: the CI front-ends glob every file of a tree, again at each commit of a walk.)"""
+    """Glob match where `*` stays inside one directory and `**/` spans any number."""
     if "**" not in pattern:
         return fnmatch.fnmatchcase(path, pattern) and path.count("/") == pattern.count("/")
     head, _, tail = pattern.partition("**/")

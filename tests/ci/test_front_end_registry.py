@@ -35,6 +35,24 @@ def test_every_registered_module_is_a_front_end(front_end):
     assert len({f.SYSTEM for f in ci.front_ends()}) == len(ci.front_ends())
 
 
+# One small file per registered system, each with one job running `pytest tests`.
+ONE_JOB = {
+    "buildkite": {".buildkite/pipeline.yml": "steps:\n  - label: test\n    command: pytest tests\n"},
+    "github-actions": {".github/workflows/ci.yml": ("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+                                                    "    steps:\n      - run: pytest tests\n")},
+    "gitlab": {".gitlab-ci.yml": "test:\n  script:\n    - pytest tests\n"},
+}
+
+
+@pytest.mark.parametrize("front_end", ci.front_ends(), ids=lambda f: f.SYSTEM)
+def test_every_job_of_a_front_end_says_whether_its_workspace_may_be_filled(front_end):
+    """The interpreter reads the fact on the job (`Job.workspace_filled`), not the registry."""
+    found = front_end.jobs(Snapshot.from_files("t", ONE_JOB[front_end.SYSTEM]), Settings())
+    assert [job.commands[-1].text for job in found.jobs] == ["pytest tests"]
+    assert [job.workspace_filled for job in found.jobs] == [front_end.WORKSPACE_FILLED]
+    assert found.jobs[0].without_metadata().workspace_filled is front_end.WORKSPACE_FILLED
+
+
 def drone() -> ModuleType:
     """A made-up CI system: `.drone.yml` lists one command per line, `#` lines are comments."""
     module = ModuleType("drone")

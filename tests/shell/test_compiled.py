@@ -3,8 +3,6 @@ reused across expansions and give what a fresh computation gives."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from coverage_diff.context import Context
 from coverage_diff.shell import syntax, wordplan
 from coverage_diff.shell.parse import parse_text
@@ -41,23 +39,12 @@ done
 FILES = {"sweep.sh": SWEEP, "run_one.sh": RUN_ONE, "tests/test_x.py": "", "tests/test_y.py": ""}
 
 
-def memos():
-    return (*wordplan.PLANS, *(fn.memo for fn in (syntax.statements, syntax.if_clauses, syntax.redirects_of,
-                                                syntax.command_shape, syntax.assignment_shape, syntax.expansion_shape)))
-
-
-@contextmanager
-def fresh_memos():
-    """Run with every per-node memo empty (as a fresh process would), and leave them empty:
-    putting earlier answers back would key them by ids whose nodes a full memo inside the
-    block stopped holding (its `held` is cleared with it), which a later tree may reuse."""
-    for m in memos():
-        m.clear()
-    try:
-        yield
-    finally:
-        for m in memos():
-            m.clear()
+def memos(context: Context) -> list[dict]:
+    """The per-node memos a context's caches hold: word plans, then some shapes."""
+    nodes = context.shell.nodes
+    return [*(nodes[key][0] for key in wordplan.PLANS),
+            *(nodes[fn][0] for fn in (syntax.statements, syntax.if_clauses, syntax.redirects_of,
+                                      syntax.command_shape, syntax.assignment_shape, syntax.expansion_shape))]
 
 
 def outcome_key(outcome):
@@ -66,20 +53,21 @@ def outcome_key(outcome):
 
 def test_memos_are_reused_and_give_the_fresh_result():
     shared = Context()  # as the engine's session shares one between jobs: the same trees, so the same nodes
-    with fresh_memos():
-        first = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=shared)
-        sizes = [len(m) for m in memos()]
-        plans = dict(wordplan.PLANS[False])
-        assert all(sizes[2:]) and sizes[0], sizes  # every memo was used (words in quotes compile with their string)
-        again = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=shared)
-        assert [len(m) for m in memos()] == sizes  # nothing compiled twice
-        assert all(wordplan.PLANS[False][node] is plan for node, plan in plans.items())
+    first = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=shared)
+    sizes = [len(m) for m in memos(shared)]
+    plans = dict(memos(shared)[0])
+    assert all(sizes[2:]) and sizes[0], sizes  # every memo was used (words in quotes compile with their string)
+    again = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=shared)
+    assert [len(m) for m in memos(shared)] == sizes  # nothing compiled twice
+    assert all(memos(shared)[0][node] is plan for node, plan in plans.items())
     assert outcome_key(again) == outcome_key(first)
+    alone = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})  # a context of its own: memos of its own
+    assert outcome_key(alone) == outcome_key(first) and [len(m) for m in memos(shared)] == sizes
     assert argvs(first) == [
         f"python3 -m pytest tests/test_x.py --tp {tp} --label plain + more /home/u/x lit ab tests/test_x.py tests/test_y.py /home/u"
         for tp in (1, 2)]
-    with fresh_memos():  # and the open world, which forks on every unknown
-        opened = [interpret(FILES, "bash sweep.sh", open_world=True) for _ in range(2)]
+    world = Context()  # and the open world, which forks on every unknown
+    opened = [interpret(FILES, "bash sweep.sh", open_world=True, context=world) for _ in range(2)]
     assert outcome_key(opened[0]) == outcome_key(opened[1])
 
 
@@ -121,15 +109,13 @@ def test_val_init_is_the_dataclass_one_and_values_stay_frozen():
 
 
 def test_a_full_memo_starts_again_and_changes_nothing(monkeypatch):
-    with fresh_memos():
-        unbounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
-        assert max(len(m) for m in memos()) > 3
-    with fresh_memos():
-        monkeypatch.setattr(syntax, "MAX_MEMO", 3)
-        monkeypatch.setattr(wordplan, "MAX_MEMO", 3)
-        bounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"})
-        assert max(len(m) for m in memos()) <= 3
-    assert outcome_key(bounded) == outcome_key(unbounded)
+    unbounded, context = Context(), Context()
+    found = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=unbounded)
+    assert max(len(m) for m in memos(unbounded)) > 3
+    monkeypatch.setattr(syntax, "MAX_MEMO", 3)
+    bounded = interpret(FILES, "bash sweep.sh", env={"HOME": "/home/u"}, context=context)
+    assert max(len(m) for m in memos(context)) <= 3
+    assert outcome_key(bounded) == outcome_key(found)
 
 
 def test_a_memo_by_node_id_never_answers_for_a_later_tree():
@@ -138,8 +124,9 @@ def test_a_memo_by_node_id_never_answers_for_a_later_tree():
     by node id holds the nodes it answers for, so each new tree gets answers of its own."""
     from coverage_diff.shell.conditions import comparison
 
-    found = []
+    caches, found = Context().shell, []
     for i in range(300):
         tree = parse_text(f'[[ "$X" == value{i} ]]\n')  # kept by no one once the next is parsed
-        found.append(comparison(tree.root_node.named_children[0]).operand)
+        found.append(comparison(tree.root_node.named_children[0], caches).operand)
     assert found == [f"value{i}" for i in range(300)]
+    assert len(caches.nodes[comparison][0]) == 300

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..context import Context
 from .frontend import FrontEnd, FrontEndResult
 
-__all__ = ["FrontEnd", "FrontEndResult", "ci_directories", "ci_globs", "ci_names", "collect_jobs", "front_end", "front_ends", "workspace_filled"]
+__all__ = ["FrontEnd", "FrontEndResult", "ci_directories", "ci_globs", "ci_names", "collect_jobs", "front_end", "front_ends"]
 
 
 def front_ends() -> list[FrontEnd]:
@@ -29,12 +29,6 @@ def front_end(system: str) -> FrontEnd:
         if candidate.SYSTEM == system:
             return candidate
     raise ValueError(f"no front-end for the CI system {system!r}")
-
-
-def workspace_filled(system: str) -> bool:
-    """Whether a job of this system may start with files the checkout does not have
-    (`FrontEnd.WORKSPACE_FILLED`); False for a system no front-end reads."""
-    return any(module.SYSTEM == system and module.WORKSPACE_FILLED for module in front_ends())
 
 
 def ci_names() -> str:

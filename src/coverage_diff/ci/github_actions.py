@@ -543,7 +543,7 @@ class _Reader:
             platform=here.platform, soft_fail=here.soft_fail, errexit=errexit,
             source_file_dependencies=tuple(dict.fromkeys(paths)),
             attributes=here.attributes + (("events", ",".join(dict.fromkeys(s.event for s in here.scenarios))),)
-            + ((("env-from-run", from_run),) if from_run else ())))
+            + ((("env-from-run", from_run),) if from_run else ()), workspace_filled=WORKSPACE_FILLED))
 
     def errexit(self, shell, here: _Step, line: int) -> bool | None:
         """Whether the step's script stops at its first failing command, as the runner starts

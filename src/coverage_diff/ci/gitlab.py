@@ -616,7 +616,8 @@ class _Reader:
         main = self.job_script(job, "script", config, path)
         fields = dict(system=SYSTEM, file=path, location=location, env=env, unknown_env=unknown, working_dir="",
                       tier=best(tiers), matrix=tuple(combo.items()), platform=self.platform(job),
-                      soft_fail=job.get("allow_failure") is True, errexit=True, attributes=tuple(attributes))
+                      soft_fail=job.get("allow_failure") is True, errexit=True, attributes=tuple(attributes),
+                      workspace_filled=WORKSPACE_FILLED)
         self.result.jobs.append(Job(key=prefix + name, label=prefix + name, commands=before + main, **fields))
         after = self.job_script(job, "after_script", config, path)
         if after:  # a separate shell: exports from `script` do not reach it

@@ -235,7 +235,7 @@ class AskedSnapshot(Snapshot):
         self.commit = inner.commit
         self._reader = inner._reader
         self.undecodable = inner.undecodable
-        self._paths: set[str] = set()
+        self._paths: set[str] = set()  # as asked (folded when the questions are read: most repeat)
         self._dirs: set[str] = set()
         self._listed = False
 
@@ -245,19 +245,19 @@ class AskedSnapshot(Snapshot):
         return self._inner.files
 
     def exists(self, path: str) -> bool:
-        self._paths.add(normalize(path))
+        self._paths.add(path)
         return self._inner.exists(path)
 
     def entry(self, path: str):
-        self._paths.add(normalize(path))
+        self._paths.add(path)
         return self._inner.entry(path)
 
     def read(self, path: str) -> bytes:
-        self._paths.add(normalize(path))
+        self._paths.add(path)
         return self._inner.read(path)
 
     def is_dir(self, path: str) -> bool:
-        self._dirs.add(normalize(path).rstrip("/"))
+        self._dirs.add(path)
         return self._inner.is_dir(path)
 
     def glob(self, *patterns: str) -> list[str]:
@@ -269,14 +269,16 @@ class AskedSnapshot(Snapshot):
         return self._inner.lister()
 
     def questions(self) -> tuple[frozenset[str], frozenset[str], bool]:
-        """(paths asked about, directories tested, whether the file list was read)."""
-        return frozenset(self._paths), frozenset(self._dirs), self._listed
+        """(paths asked about, directories tested, whether the file list was read), folded."""
+        return (frozenset(normalize(p) for p in self._paths), frozenset(normalize(d).rstrip("/") for d in self._dirs),
+                self._listed)
 
     def answers(self) -> Answers:
         files = self._inner.files
+        paths, dirs, _ = self.questions()
         return Answers(
-            entries=tuple(sorted((p, files.get(p)) for p in self._paths)),
-            dirs=tuple(sorted((d, self._inner.is_dir(d)) for d in self._dirs)),
+            entries=tuple(sorted((p, files.get(p)) for p in paths)),
+            dirs=tuple(sorted((d, self._inner.is_dir(d)) for d in dirs)),
             listing=_listing(self._inner) if self._listed else "",
         )
 

@@ -144,7 +144,8 @@ class SharedWorld:
 def share_key(job: Job) -> tuple:
     """What a job's open world depends on besides the snapshot and settings: its commands
     as written (text, and rows relative to the first line), the names of its variables
-    (the values are free) and where and how it runs.  Not its system, file, key, label,
+    (the values are free) and where and how it runs (what its workspace may hold besides the
+    checkout among it).  Not its system, file, key, label,
     location, matrix or platform: those are only recorded, and `Rebase` puts them in."""
     return (
         tuple((c.text, c.location.line > 0, c.location.column,
@@ -153,6 +154,7 @@ def share_key(job: Job) -> tuple:
         job.unknown_env,
         job.working_dir,
         job.errexit,
+        job.workspace_filled,
     )
 
 

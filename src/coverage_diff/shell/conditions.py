@@ -61,7 +61,7 @@ def settle(interp, st: State, node: Node, test: Test) -> list[State]:
     text = interp.text(node)
     location = interp.loc(st, node)
     variables = tuple(sorted(test.sources))
-    compares = comparison(node)
+    compares = comparison(node, interp.caches)
     if test.value is not None:
         cond = interp.condition(Condition(location, text, variables, test.value, compares))
         pass_guard(interp, st, cond)
@@ -227,7 +227,7 @@ def eval_ext(interp, node: Node, st: State) -> Test:
             inner = eval_ext(interp, operand, st)
             return Test(None if inner.value is None else not inner.value, inner.sources, inner.detail_false,
                         inner.detail_true, inner.refine_false, inner.refine_true)
-        return unary_test(interp, op, interp.expand_string(operand, st), simple_var(operand), st)
+        return unary_test(interp, op, interp.expand_string(operand, st), simple_var(operand, interp.caches), st)
     if t == "binary_expression":
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         op_node = next((c for c in node.children if c not in (left, right)), None)
@@ -250,14 +250,14 @@ def eval_ext(interp, node: Node, st: State) -> Test:
         lval = interp.expand_string(left, st)
         if op in ("==", "=", "!="):
             pattern, psrc = interp.pattern(right, st)
-            return compare(interp, lval, pattern, psrc, op == "!=", simple_var(left), st)
+            return compare(interp, lval, pattern, psrc, op == "!=", simple_var(left, interp.caches), st)
         if op == "=~":
             raw = (node.text or b"")[op_node.end_byte - node.start_byte:].decode("utf-8", "replace").strip()
             return regex_test(interp, lval, raw, st, interp.loc(st, node))
         rval = interp.expand_string(right, st)
         return binary_test(interp, op, lval, rval, st, arithmetic=True)
     # A lone word: true when non-empty.
-    return unary_test(interp, "-n", interp.expand_string(node, st), simple_var(node), st)
+    return unary_test(interp, "-n", interp.expand_string(node, st), simple_var(node, interp.caches), st)
 
 
 def compare(interp, lval: Val, pattern, psrc: frozenset[str], negate: bool, var: str | None, st: State) -> Test:
@@ -268,7 +268,7 @@ def compare(interp, lval: Val, pattern, psrc: frozenset[str], negate: bool, var:
     pat_text = "".join(t for t, _ in pattern)
     eq, ne = f"{shown} == {pat_text}", f"{shown} != {pat_text}"
     if lval.known:
-        result = patterns.matches(lval.text, pattern, extglob=True) != negate  # bash reads `[[ == ]]` with extglob on
+        result = patterns.matches(lval.text, pattern, extglob=True, caches=interp.caches) != negate  # bash reads `[[ == ]]` with extglob on
         return Test(result, sources)
     refine: tuple = ()
     if var and not patterns.is_glob(pattern, extglob=True) and not lval.nonempty is False:
@@ -286,7 +286,7 @@ def regex_test(interp, lval: Val, raw: str, st: State, location: Location) -> Te
     if pieces is None or not lval.known:
         interp.set_var(st, "BASH_REMATCH", Var(None, True, origin="${BASH_REMATCH[@]}"))
         return unknown_test
-    compiled = ere.compile_ere(pieces)
+    compiled = ere.compile_ere(pieces, interp.caches)
     if compiled is None:
         interp.incomplete(location, f"regular expression {raw!r} not understood: both outcomes kept")
         interp.set_var(st, "BASH_REMATCH", Var(None, True, origin="${BASH_REMATCH[@]}"))

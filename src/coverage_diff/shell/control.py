@@ -19,7 +19,7 @@ from .wordplan import simple_var, test_word, word_plan, words_read
 
 def x_if_statement(interp, node, st):
     frames = st.frames
-    clauses = if_clauses(node)
+    clauses = if_clauses(node, interp.caches)
     out: list[State] = []
     pending = [st]
     for cond, body in clauses:
@@ -82,7 +82,7 @@ def x_case_statement(interp, node, st):
     frames, before = st.frames, st.assumptions
     value_node = node.child_by_field_name("value")
     subject = interp.expand_string(value_node, st) if value_node is not None else EMPTY
-    arms = case_arms(node)
+    arms = case_arms(node, interp.caches)
     out: list[State] = []
     pending = [(st, False)]  # (state, run this arm's body without testing: fall-through)
     i, cut = 0, False
@@ -213,7 +213,7 @@ def case_index(interp, arms: "CaseArms", st: State, extglob: bool) -> tuple[dict
 
 def static_patterns(interp, arm: "CaseArm", st: State) -> tuple | None:
     """The arm's patterns when they are literal text (no expansion): the same in every state."""
-    if arm.head is not None or any(n.type == "ERROR" or word_plan(n, False).static is None for g in arm.groups for n in g):
+    if arm.head is not None or any(n.type == "ERROR" or word_plan(n, False, interp.caches).static is None for g in arm.groups for n in g):
         return None
     pieces = [interp.pattern(g[0], st) if len(g) == 1 else interp.pattern_group(list(g), st) for g in arm.groups]
     if any(p is None or src for p, src in pieces):
@@ -241,7 +241,7 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     compares = arm_comparison(arm, value_node, groups if head is not None else None)
     if subject.known and all(p is not None for p, _ in pieces):
         extglob = "extglob" in st.globopts
-        matched = any(patterns.matches(subject.text, p, extglob=extglob) for p, _ in pieces)
+        matched = any(patterns.matches(subject.text, p, extglob=extglob, caches=interp.caches) for p, _ in pieces)
         cond = interp.condition(Condition(location, text, variables, matched, compares))
         if matched:  # a known value: the arm taken joins the path (see `arms_not_matched`)
             interp.pass_guard(st, cond)
@@ -254,7 +254,7 @@ def case_match(interp, st: State, arm: "CaseArm", subject: Val, value_node) -> l
     no_c = interp.condition(Condition(location, text, variables, False, compares))
     yes.assumptions += (interp.assumption(yes_c, f"{shown} matches {alts}"),)
     no.assumptions += (interp.assumption(no_c, f"{shown} does not match {alts}"),)
-    var = simple_var(value_node)
+    var = simple_var(value_node, interp.caches)
     if var and len(pieces) == 1 and pieces[0][0] is not None and not patterns.is_glob(pieces[0][0], extglob="extglob" in st.globopts):
         interp.refine(yes, var, Val("".join(t for t, _ in pieces[0][0]), sources=frozenset({var})))
     for s, c in ((yes, yes_c), (no, no_c)):
@@ -285,7 +285,7 @@ def arm_comparison(arm: "CaseArm", value_node, groups=None) -> Comparison:
 
 def loop_body(interp, node: Node) -> list[Node]:
     body = node.child_by_field_name("body")
-    return statements(body) if body is not None else []
+    return statements(body, interp.caches) if body is not None else []
 
 
 def run_iteration(interp, body: list[Node], s: State, done: list[State]) -> list[State]:

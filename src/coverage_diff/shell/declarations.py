@@ -40,7 +40,7 @@ def x_variable_assignments(interp, node, st):
 
 def assign(interp, node: Node, st: State, *, local: bool = False, export: bool | None = None, assoc: bool = False,
            array: bool = False) -> None:
-    name_node, name, index, value, append = assignment_shape(node)
+    name_node, name, index, value, append = assignment_shape(node, interp.caches)
     if name_node is None:
         return
     if name_node.type == "subscript":
@@ -152,7 +152,7 @@ def assign_element(interp, st: State, name: str, index: Node | None, value: Node
 
 
 def x_declaration_command(interp, node, st):
-    keyword, flags, unflags, operands = declaration_shape(node)
+    keyword, flags, unflags, operands = declaration_shape(node, interp.caches)
     local = keyword == "local" or (keyword in ("declare", "typeset") and st.locals and "g" not in flags)
     export = True if keyword == "export" or "x" in flags else (False if "x" in unflags or (keyword == "export" and "n" in flags) else None)
     if keyword == "export" and "f" in flags:

@@ -16,9 +16,12 @@ is then unknown, never a guess.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import re2
+
+if TYPE_CHECKING:
+    from ..context import ShellCaches
 
 _OPTIONS = re2.Options()
 _OPTIONS.posix_syntax = True
@@ -103,8 +106,15 @@ def _bracket(text: str, start: int) -> tuple[int, str]:
     return -1, ""
 
 
-@lru_cache(maxsize=1024)
-def compile_ere(pieces: tuple[tuple[str, bool], ...]):
+def compile_ere(pieces: tuple[tuple[str, bool], ...], caches: ShellCaches | None = None):
+    """The compiled pattern, or None when the translation is not sure (kept in `caches`
+    when given)."""
+    if caches is None:
+        return _compile(pieces)
+    return caches.compile(("=~", pieces), lambda: _compile(pieces))
+
+
+def _compile(pieces: tuple[tuple[str, bool], ...]):
     rx = translate(pieces)
     if rx is None or len(rx) > MAX_PATTERN:
         return None

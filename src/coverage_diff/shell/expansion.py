@@ -28,9 +28,9 @@ UNKNOWN_IFS = _UnknownIFS(IFS_DEFAULT)  # `ifs() is UNKNOWN_IFS`: not known stat
 
 
 def expand_words(interp, nodes: list[Node], st: State) -> list[Val]:
-    plans = PLANS[False]
+    plans = interp.caches.nodes[PLANS[False]][0]
     if len(nodes) > 1:  # words tree-sitter split (`pre{$x,$y}post`), noted on the first word's plan
-        first = plans.get(nodes[0].id) or word_plan(nodes[0], False)
+        first = plans.get(nodes[0].id) or word_plan(nodes[0], False, interp.caches)
         joined = first.joined
         if joined is None or joined[0] != len(nodes):
             joined = first.joined = (len(nodes), joined_words(nodes))
@@ -49,7 +49,7 @@ def expand_words(interp, nodes: list[Node], st: State) -> list[Val]:
 def fields(interp, node: Node, st: State) -> list[Val]:
     """Word expansion with splitting of unquoted expansions and `"$@"` arrays,
     then pathname expansion of the unquoted glob characters (after brace expansion)."""
-    plan = word_plan(node, False)
+    plan = word_plan(node, False, interp.caches)
     if plan.fields is not None:  # a word with no expansion and nothing to glob: as it was
         return list(plan.fields)
     if plan.braces is not None:
@@ -159,7 +159,7 @@ def glob_field(interp, st: State, node: Node, pieces: list[tuple[Val, bool]]) ->
     pattern = tuple((v.text, not active) for v, active in pieces if v.text)
     if not patterns.is_glob(pattern):
         return [value]
-    matches = globbing.expand(pattern, st.cwd, interp.snapshot, interp.settings.roots, interp.caches.children,
+    matches = globbing.expand(pattern, st.cwd, interp.snapshot, interp.settings.roots, interp.caches,
                               dotglob="dotglob" in st.globopts, globstar="globstar" in st.globopts,
                               made_dirs=st.made_dirs)
     if matches is None:
@@ -191,7 +191,7 @@ def expand_string(interp, node: Node | None, st: State) -> Val:
     """Expansion without splitting (assignments, `[[ ]]` operands, case subjects)."""
     if node is None:
         return EMPTY
-    plan = word_plan(node, False)
+    plan = word_plan(node, False, interp.caches)
     if plan.string is not None:
         return plan.string
     segs = expansion_alone(interp, plan, st)
@@ -226,7 +226,7 @@ def segments(interp, node: Node, st: State, in_quotes: bool) -> list[tuple] | tu
     """The pieces of a word: (Val, quoted) or (list[Val], True) for `"${a[@]}"`.
     The word's shape is compiled once per node (`word_plan`); only its expansions
     are evaluated here, in order."""
-    return run_plan(interp, word_plan(node, in_quotes), st)
+    return run_plan(interp, word_plan(node, in_quotes, interp.caches), st)
 
 
 def run_plan(interp, plan: "WordPlan", st: State) -> list[tuple] | tuple[tuple, ...]:

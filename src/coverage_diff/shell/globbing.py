@@ -10,22 +10,26 @@ under `dotglob`).  Matches are sorted in byte order, as under `LC_ALL=C`.
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from ..snapshot import Snapshot, normalize
 from .patterns import Pattern, compile_pattern, ends, is_glob, merged
+
+if TYPE_CHECKING:
+    from ..context import ShellCaches
 
 
 def has_glob(pattern: Pattern) -> bool:
     return is_glob(pattern)
 
 
-def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, ...], kept: WeakKeyDictionary, *,
+def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, ...], caches: ShellCaches, *,
            dotglob: bool = False, globstar: bool = False, made_dirs: frozenset[str] = frozenset()) -> list[str] | None:
     """The paths the pattern names, sorted; [] when none; None when the files it
     would be matched against are not the repository's (an absolute path outside
-    the workspace, an unknown cwd).  `kept`: the snapshots' directory indexes
-    (`context.ShellCaches.children`)."""
+    the workspace, an unknown cwd).  `caches`: where the snapshots' directory indexes
+    and the compiled patterns are kept (`context.ShellCaches`)."""
     components = _components(pattern)
     shown_root, base = "", cwd
     if components and components[0] == ():  # absolute
@@ -40,7 +44,7 @@ def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, 
         shown_root, base = prefix + "/", ""
     elif cwd == "?" or cwd.startswith("/"):
         return None
-    children = _children(snapshot, made_dirs, kept)
+    children = _children(snapshot, made_dirs, caches.children)
     found = [(base, shown_root)]  # (repository path or "../x" when outside, as written so far)
     for i, component in enumerate(components):
         last = i == len(components) - 1
@@ -60,7 +64,7 @@ def expand(pattern: Pattern, cwd: str, snapshot: Snapshot, prefixes: tuple[str, 
                 nxt += [(p, shown + sep + p[len(path) + 1 if path else 0:]) for p in _descendants(children, path, last)]
                 continue
             names, _ = children.get(path, ({}, set()))
-            for name in _matching(names, component, dotglob):
+            for name in _matching(names, component, dotglob, caches):
                 nxt.append((posixpath.join(path, name) if path else name, shown + sep + name))
         found = nxt
     results = [shown for path, shown in found if _exists(snapshot, children, path)]
@@ -82,8 +86,8 @@ def _components(pattern: Pattern) -> list[tuple[tuple[str, bool], ...]]:
     return [c for k, c in enumerate(out) if c or k == 0 or k == len(out) - 1]
 
 
-def _matching(names, component, dotglob: bool) -> list[str]:
-    tokens = compile_pattern(merged(component))
+def _matching(names, component, dotglob: bool, caches: ShellCaches) -> list[str]:
+    tokens = compile_pattern(merged(component), False, caches)
     first = component[0][0][:1] if component else ""
     dots = dotglob or first == "."
     return [n for n in names if (dots or not n.startswith(".")) and n not in (".", "..") and len(n) in ends(tokens, n)]

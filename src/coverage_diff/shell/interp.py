@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import tree_sitter_bash
 from tree_sitter import Language, Node
 
-from ..ci import workspace_filled
 from ..config import Settings
 from ..context import Context
 from ..model import Assumption, Condition, Diagnostic, Frame, Incomplete, Job, Location, Run
@@ -103,7 +102,7 @@ class Interpreter:
 
     def run_job(self, job: Job) -> JobOutcome:
         st = self.initial_state(job.env, job.unknown_env, job.working_dir)
-        self.written = workspace_filled(job.system)  # files the checkout lacks may be there
+        self.written = job.workspace_filled  # files the checkout lacks may be there
         st.errexit = job.errexit
         st.frames = (Frame("job", job.location, job.display),)
         sources = [Source(c.location.path, c.text, max(c.location.line - 1, 0), lines=c.lines) for c in job.commands]
@@ -166,7 +165,7 @@ class Interpreter:
         return st.source.location(node)
 
     def text(self, node: Node) -> str:
-        return text_of(node)
+        return text_of(node, self.caches)
 
     def cap(self, states: list[State], st_for_loc: State | None, node: Node | None) -> list[State]:
         limit = self.settings.max_paths
@@ -225,7 +224,7 @@ class Interpreter:
         tree = parse_source(source, self.caches.trees)
         for d in parse_errors(tree, source):
             self.rec.diagnostics.setdefault(d, None)
-        return self.exec_block(statements(tree.root_node), states, top=True)
+        return self.exec_block(statements(tree.root_node, self.caches), states, top=True)
 
     def exec_block(self, nodes: list[Node], states: list[State], top: bool = False) -> list[State]:
         """Each statement in turn on every path.  Where a statement made more paths, those that
@@ -303,7 +302,7 @@ class Interpreter:
             r.no_errexit -= 1
             if r.status is None and not r.flow:
                 text = self.text(node)
-                compares = conditions.comparison(node)
+                compares = conditions.comparison(node, self.caches)
                 # Both outcomes are this job's (`command -v tool`: the runner may have it or not).
                 cond_t = self.condition(Condition(self.loc(r, node), text, (), True, compares))
                 cond_f = self.condition(Condition(cond_t.location, text, (), False, compares))

@@ -21,7 +21,7 @@ MAX_PATTERN_TEXT = 4096  # longest value `${x//p/r}`, `${x#p}`... are computed o
 
 def parameter(interp, node: Node, st: State, quoted: bool):
     """`${...}`: every operator bash offers that sweep scripts use."""
-    prefix, empty, name, index, op, operands = expansion_shape(node)
+    prefix, empty, name, index, op, operands = expansion_shape(node, interp.caches)
     if empty:
         if prefix == "#":
             return (Val(str(len(st.positional))), quoted)
@@ -154,7 +154,7 @@ def apply_operator(interp, st, node, name, index, op, operands, vals, is_set, wh
     targets = vals if whole else [value if value is not None else Val("", sources=src)]
     if op in ("#", "##", "%", "%%"):
         pat, _ = pattern_nodes(interp, st, node, operands)
-        return ([map_known(interp, v, lambda s: patterns.strip(s, pat, suffix=op[0] == "%", longest=len(op) == 2, extglob="extglob" in st.globopts), pat)
+        return ([map_known(interp, v, lambda s: patterns.strip(s, pat, suffix=op[0] == "%", longest=len(op) == 2, extglob="extglob" in st.globopts, caches=interp.caches), pat)
                  for v in targets], whole)
     if op in ("/", "//", "/#", "/%"):
         raw = operand_text(interp, node, operands)
@@ -167,7 +167,7 @@ def apply_operator(interp, st, node, name, index, op, operands, vals, is_set, wh
         if not pat_text and mode in ("prefix", "suffix"):  # an empty pattern matches at the start / end
             glue = (lambda s: rep.text + s) if mode == "prefix" else (lambda s: s + rep.text)
             return ([map_known(interp, v, glue, ()) for v in targets], whole)
-        return ([map_known(interp, v, lambda s: patterns.substitute(s, pat, rep.text, mode=mode, extglob="extglob" in st.globopts), pat) for v in targets], whole)
+        return ([map_known(interp, v, lambda s: patterns.substitute(s, pat, rep.text, mode=mode, extglob="extglob" in st.globopts, caches=interp.caches), pat) for v in targets], whole)
     if op in (",,", ",", "^^", "^"):
         fn = {",,": str.lower, "^^": str.upper, ",": lambda s: s[:1].lower() + s[1:], "^": lambda s: s[:1].upper() + s[1:]}[op]
         return ([map_known(interp, v, fn, ()) for v in targets], whole)
@@ -276,12 +276,12 @@ def operand_pieces(interp, st: State, node: Node, op: str, operands: list[Node],
     inner `${a[@]}` still makes one word per element (`"${a[@]+"${a[@]}"}"`)."""
     out = Pieces()
     if quoted:
-        string = quoted_operand(node)
+        string = quoted_operand(node, interp.caches)
         if string is None:
             interp.incomplete(interp.loc(st, node), f"quotes inside the double-quoted {interp.text(node)!r} not modelled")
             return Pieces([(unknown(interp.text(node), src), True)])
         out.extend(interp.segments(string, st, False))
-    for part in () if quoted else operand_parts(node):
+    for part in () if quoted else operand_parts(node, interp.caches):
         if isinstance(part, str):
             operand_text_piece(part, out)
         else:

@@ -21,7 +21,10 @@ it on for the right side of `[[ == ]]`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..context import ShellCaches
 
 Pattern = tuple[tuple[str, bool], ...]
 
@@ -96,8 +99,14 @@ def _chars(pattern: Pattern) -> list[tuple[str, bool]]:
     return out
 
 
-@lru_cache(maxsize=4096)
-def compile_pattern(pattern: Pattern, extglob: bool = False) -> tuple:
+def compile_pattern(pattern: Pattern, extglob: bool = False, caches: ShellCaches | None = None) -> tuple:
+    """The merged pattern's tokens (kept in `caches` when given)."""
+    if caches is None:
+        return _compile(pattern, extglob)
+    return caches.compile(("glob", pattern, extglob), lambda: _compile(pattern, extglob))
+
+
+def _compile(pattern: Pattern, extglob: bool) -> tuple:
     tokens, _ = _sequence(_chars(pattern), 0, extglob, nested=False)
     return tuple(tokens)
 
@@ -311,14 +320,15 @@ def matches_compiled(value: str, tokens: tuple) -> bool:
     return len(value) in ends(tokens, value)
 
 
-def matches(value: str, pattern: Pattern, *, extglob: bool = False) -> bool:
-    tokens = compile_pattern(merged(pattern), extglob)
+def matches(value: str, pattern: Pattern, *, extglob: bool = False, caches: ShellCaches | None = None) -> bool:
+    tokens = compile_pattern(merged(pattern), extglob, caches)
     return len(value) in ends(tokens, value)
 
 
-def strip(value: str, pattern: Pattern, *, suffix: bool, longest: bool, extglob: bool = False) -> str:
-    """`${X#p}`, `${X##p}`, `${X%p}`, `${X%%p}`."""
-    tokens = compile_pattern(merged(pattern), extglob)
+def strip(value: str, pattern: Pattern, *, suffix: bool, longest: bool, extglob: bool = False,
+          caches: ShellCaches | None = None) -> str:
+    """`${X#p}`, `${X##p}`, `${X%p}`, `${X%%p}` (the compiled pattern kept in `caches` when given)."""
+    tokens = compile_pattern(merged(pattern), extglob, caches)
     n = len(value)
     if not suffix:
         found = ends(tokens, value)
@@ -333,11 +343,13 @@ def strip(value: str, pattern: Pattern, *, suffix: bool, longest: bool, extglob:
     return value
 
 
-def substitute(value: str, pattern: Pattern, repl: str, *, mode: str, extglob: bool = False) -> str:
-    """`${X/p/r}` (mode "first"), `//` ("all"), `/#` ("prefix"), `/%` ("suffix")."""
+def substitute(value: str, pattern: Pattern, repl: str, *, mode: str, extglob: bool = False,
+               caches: ShellCaches | None = None) -> str:
+    """`${X/p/r}` (mode "first"), `//` ("all"), `/#` ("prefix"), `/%` ("suffix"); the compiled
+    pattern kept in `caches` when given."""
     if not pattern or all(not text for text, _ in pattern):
         return value
-    tokens = compile_pattern(merged(pattern), extglob)
+    tokens = compile_pattern(merged(pattern), extglob, caches)
     n = len(value)
     run = _Run(value)
     if mode == "prefix":

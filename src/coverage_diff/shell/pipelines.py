@@ -19,7 +19,7 @@ from .wordplan import unescape_dq, words_read
 
 
 def x_program(interp, node, st):
-    return interp.exec_block(statements(node), [st])
+    return interp.exec_block(statements(node, interp.caches), [st])
 
 x_do_group = x_program
 
@@ -29,7 +29,7 @@ def x_compound_statement(interp, node, st):
         value = interp.arith_text(st, node, inner_of(node, "((", "))"))
         st.status = None if value is None else (0 if value else 1)
         return interp.errexit([st])
-    return interp.exec_block(statements(node), [st])
+    return interp.exec_block(statements(node, interp.caches), [st])
 
 
 def x_list(interp, node, st):
@@ -78,7 +78,7 @@ def if_it_fails(interp, st: State, node: Node, run, against: list[State] | None 
     failed.status, failed.status_assumed = (1 if st.status == 0 else 0), False
     text = interp.text(node)
     outcome = failed.status == 0
-    cond = interp.condition(Condition(interp.loc(st, node), text, (), outcome, Comparison("", reads=words_read(node))))  # a path this job may take
+    cond = interp.condition(Condition(interp.loc(st, node), text, (), outcome, Comparison("", reads=words_read(node, interp.caches))))  # a path this job may take
     failed.assumptions += (interp.assumption(cond, f"`{text}` {'succeeds' if outcome else 'fails'}"),)
     results = run(failed)
     others = [st] if against is None else against
@@ -122,7 +122,7 @@ def subshell(interp, st: State, run) -> list[State]:
 
 def x_subshell(interp, node, st):
     def body(child):
-        res = interp.exec_block(statements(node), [child])
+        res = interp.exec_block(statements(node, interp.caches), [child])
         for r in res:
             r.flow = None
         return res
@@ -164,10 +164,10 @@ def _last_part(interp, part: Node, stdin):
 
 
 def x_redirected_statement(interp, node, st):
-    tail = heredoc_tail(node)
+    tail = heredoc_tail(node, interp.caches)
     if tail is not None:
         return heredoc_pipeline(interp, node, st, tail)
-    chain = heredoc_chain(node)
+    chain = heredoc_chain(node, interp.caches)
     if chain is not None:
         return run_heredoc_chain(interp, node, st, chain)
     return redirected(interp, node, st)
@@ -221,7 +221,7 @@ def run_heredoc_chain(interp, node: Node, st: State, chain: list[tuple[str, Node
 def redirected(interp, node: Node, st: State) -> list[State]:
     body = node.child_by_field_name("body")
     saved_stdin, saved_capture = st.stdin, st.capture
-    for redirect in redirects_of(node):
+    for redirect in redirects_of(node, interp.caches):
         apply_redirect(interp, redirect, st)
     if body is None:
         return [st]
@@ -238,7 +238,7 @@ def heredoc_pipeline(interp, node: Node, st: State, tail: Node) -> list[State]:
     body = node.child_by_field_name("body")
     child = st.fork()
     child.capture = []
-    for redirect in redirects_of(node):
+    for redirect in redirects_of(node, interp.caches):
         apply_redirect(interp, redirect, child)
     finals = interp.exec(body, child) if body is not None else [child]
     stdin = [concat(finals[0].capture)] if len(finals) == 1 and finals[0].capture is not None else None
@@ -281,7 +281,7 @@ def heredoc(interp, redirect: Node, st: State) -> Val:
     if body is None:
         return EMPTY
     quoted = start is not None and any(q in interp.text(start) for q in "'\"\\")
-    lead = heredoc_layout(redirect)[1]
+    lead = heredoc_layout(redirect, interp.caches)[1]
     if lead is None or (not quoted and ("$" in lead or "`" in lead)):
         interp.incomplete(interp.loc(st, redirect), "here-document tree-sitter does not read whole: its text is unknown")
         return unknown("<here-document>")

@@ -38,7 +38,7 @@ SYSTEM_BIN_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "
 def x_command(interp, node, st):
     st.sub_status = None
     prefixes: list[tuple[str, Val]] = []
-    prefix_nodes, redirects, words_nodes, reads_stdin, before = command_shape(node)
+    prefix_nodes, redirects, words_nodes, reads_stdin, before = command_shape(node, interp.caches)
     for c in before:  # `x=1 arr=(a)` on a line of its own, which tree-sitter joins to the next
         interp.assign(c, st)
     if not words_nodes:
@@ -271,7 +271,7 @@ def record_run(interp, st: State, words: list[Val], prefixes, node: Node) -> Non
     if not argv or posixpath.basename(argv[0]) not in READ_ONLY:
         interp.written = True
     interp.rec.runs.append(Run(interp.job_id, argv, tuple(sorted(env.items())), location, st.cwd, entry, frames,
-                             st.assumptions, interp.platform, entries, in_background(node)))
+                             st.assumptions, interp.platform, entries, in_background(node, interp.caches)))
 
 
 def canonical(interp, word: str, cwd: str) -> str:

@@ -1,15 +1,19 @@
 """What the syntax tree alone says: statement kinds, the shape of a command, an assignment,
 a declaration, a `${...}`, an `if`, a `case` and its arms, here-document layouts.  Each
-shape is read once per node (`per_node`) and shared; none depends on the state."""
+shape is read once per node (`per_node`) and kept in the caches the interpreter is given;
+none depends on the state."""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 from . import patterns
+
+if TYPE_CHECKING:
+    from ..context import ShellCaches
 
 
 STATEMENTS = frozenset(
@@ -113,30 +117,41 @@ class CaseArms:
 
 
 def per_node(fn=None, *, keep=None):
-    """Memoise a function of a syntax node alone (its shape, never the state): the result is
-    shared by every later call, so callers only read it.  Keyed by node id, which names one
-    node among live trees only: the memo holds each node it answers for (`held`, which keeps
-    its tree alive), so no other node can come to have that id while the answer is kept.
-    `keep`: which results are worth keeping (the others are worked out again at each call)."""
+    """Memoise a function of a syntax node alone (its shape, never the state): called as
+    `fn(node, caches)`, the answer is kept in the given `context.ShellCaches` (`nodes`) and
+    shared by every later call with them, so callers only read it; `fn(node)` works it out
+    afresh (what a function of a node alone does when it asks another: its own answer is
+    the one kept).  Keyed by node id, which names one node among live trees only: the memo
+    holds each node it answers for (which keeps its tree alive), so no other node can come
+    to have that id while the answer is kept.  `keep`: which results are worth keeping (the
+    others are worked out again at each call)."""
     if fn is None:
         return lambda f: per_node(f, keep=keep)
-    memo: dict = {}
-    held: dict = {}
 
-    def once(node):
-        found = memo.get(node.id)
+    def once(node: Node, caches: ShellCaches | None = None):
+        if caches is None:
+            return fn(node)
+        kept = caches.nodes[once]
+        found = kept[0].get(node.id)
         if found is None:
             found = fn(node)
             if keep is None or keep(found):
-                if len(memo) >= MAX_MEMO:
-                    memo.clear()
-                    held.clear()
-                memo[node.id] = found
-                held[node.id] = node
+                remember(kept, node, found)
         return found
 
-    once.__doc__, once.__name__, once.memo = fn.__doc__, fn.__name__, memo
+    once.__doc__, once.__name__, once.__wrapped__ = fn.__doc__, fn.__name__, fn
     return once
+
+
+def remember(kept: tuple[dict, dict], node: Node, answer) -> None:
+    """Keep `answer` for `node` in one function's memo (answers, nodes held), which starts
+    again once it holds `MAX_MEMO`."""
+    memo, held = kept
+    if len(memo) >= MAX_MEMO:
+        memo.clear()
+        held.clear()
+    memo[node.id] = answer
+    held[node.id] = node
 
 
 @per_node
@@ -278,20 +293,20 @@ def heredoc_layout(redirect: Node) -> tuple[int, str | None]:
     return line_end, gap
 
 
-def heredoc_tail(node: Node) -> Node | None:
-    for redirect in redirects_of(node):
+def heredoc_tail(node: Node, caches: ShellCaches | None = None) -> Node | None:
+    for redirect in redirects_of(node, caches):
         if redirect.type == "heredoc_redirect":
             return next((c for c in redirect.named_children if c.type == "pipeline"), None)
     return None
 
 
-def heredoc_chain(node: Node) -> list[tuple[str, Node]] | None:
+def heredoc_chain(node: Node, caches: ShellCaches | None = None) -> list[tuple[str, Node]] | None:
     """The `&& a || b` tree-sitter hangs on a here-document marker, as (operator, command)
     pairs left to right; [] when something follows the marker that is not that; None: nothing."""
-    for redirect in redirects_of(node):
+    for redirect in redirects_of(node, caches):
         if redirect.type != "heredoc_redirect":
             continue
-        line_end = heredoc_layout(redirect)[0]
+        line_end = heredoc_layout(redirect, caches)[0]
         kids = [c for c in redirect.children  # what starts below the marker's line is body text
                 if c.type not in ("<<", "<<-", "heredoc_start", "heredoc_body", "heredoc_end", "file_redirect")
                 and c.start_byte < line_end]
@@ -358,7 +373,7 @@ def inner_of(node: Node, opening: str, closing: str) -> str:
     return ""
 
 
-@lru_cache(maxsize=1 << 16)  # every argv word of every run asks: a few thousand distinct (text, cwd)
+@per_node  # every run recorded asks
 def in_background(node: Node) -> bool:
     """Whether the command, or a statement around it in its file, ends with `&`."""
     while node is not None and node.type != "function_definition":

@@ -5,7 +5,7 @@ word's text says without the state (quotes, escapes, operands of `${...}`, names
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
@@ -13,14 +13,17 @@ from ..model import Piece
 from . import braces
 from .parse import Source, parse_source, parse_text
 from .state import Var
-from .syntax import MAX_MEMO, UNCHECKED, expansion_shape, node_text, per_node
+from .syntax import UNCHECKED, expansion_shape, node_text, per_node, remember
 from .values import EMPTY, Val, concat, unknown
+
+if TYPE_CHECKING:
+    from ..context import ShellCaches
 
 
 # A word's shape (its literal pieces, where its expansions sit, how each is quoted) is fixed
 # by the syntax tree, so it is worked out once per node and kept: `segments` then evaluates
-# only the expansions.  Keyed by node id, the node held beside its plan (`_HELD`), so the id
-# names that node for as long as the plan is kept (see `per_node`).  Each op is (kind, payload, quoted):
+# only the expansions.  Kept per node as `per_node` keeps an answer, in the caches the
+# interpreter is given (`word_plan`).  Each op is (kind, payload, quoted):
 STATIC = "static"  # payload: the segment itself, (Val, quoted), the same on every expansion
 VAR = "var"  # payload: the name of a `$name`
 PARAM = "param"  # payload: a `${...}` node
@@ -52,21 +55,19 @@ class WordPlan:
         # (how many words, `joined_words` of them) for the first word of a command's words.
         self.joined: tuple | None = None
 
-PLANS: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> WordPlan
-_HELD: tuple[dict, dict] = ({}, {})  # [in_quotes][node id] -> the node (as `per_node` holds them)
+PLANS = ("word plans", "word plans in quotes")  # their memos in `ShellCaches.nodes`, by `in_quotes`
 
 
-def word_plan(node: Node, in_quotes: bool) -> WordPlan:
-    if node.__class__ is _Literal:  # stand-ins are made afresh on each use
+def word_plan(node: Node, in_quotes: bool, caches: ShellCaches | None = None) -> WordPlan:
+    """The word's plan, kept in `caches` when given (as `per_node` keeps an answer); a fresh
+    one without."""
+    if node.__class__ is _Literal or caches is None:  # stand-ins are made afresh on each use
         return WordPlan(word_ops(node, in_quotes), may_brace(node, in_quotes))
-    plans = PLANS[in_quotes]
-    plan = plans.get(node.id)
+    kept = caches.nodes[PLANS[in_quotes]]
+    plan = kept[0].get(node.id)
     if plan is None:
-        if len(plans) >= MAX_MEMO:
-            plans.clear()
-            _HELD[in_quotes].clear()
-        plan = plans[node.id] = WordPlan(word_ops(node, in_quotes), may_brace(node, in_quotes))
-        _HELD[in_quotes][node.id] = node
+        plan = WordPlan(word_ops(node, in_quotes), may_brace(node, in_quotes))
+        remember(kept, node, plan)
     return plan
 
 
@@ -363,9 +364,10 @@ def pure_expansion(node: Node) -> bool:
     return node.type in ("simple_expansion", "expansion")
 
 
-def simple_var(node: Node | None) -> str | None:
-    """The variable a word reads when it is just `$X`, `"$X"`, `${X}` or `${X:-...}`."""
-    return (_simple_var(node) or None) if node is not None else None
+def simple_var(node: Node | None, caches: ShellCaches | None = None) -> str | None:
+    """The variable a word reads when it is just `$X`, `"$X"`, `${X}` or `${X:-...}` (kept
+    in `caches` when given, see `per_node`)."""
+    return (_simple_var(node, caches) or None) if node is not None else None
 
 
 @per_node
@@ -544,9 +546,10 @@ def split_unescaped(text: str, sep: str) -> tuple[str, str | None]:
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@lru_cache(maxsize=4096)  # asked for every variable read; scripts use few names
 def is_env_name(name: str) -> bool:
-    return bool(IDENTIFIER.fullmatch(name)) and name not in SHELL_VARIABLES and name not in BASH_SETS
+    """A name the environment can hold that bash does not set itself (an ASCII identifier:
+    `[A-Za-z_][A-Za-z0-9_]*`)."""
+    return name.isascii() and name.isidentifier() and name not in SHELL_VARIABLES and name not in BASH_SETS
 
 
 # Variables bash sets itself, to values that depend on the machine, the bash build or the moment:
