@@ -18,12 +18,13 @@ def pipeline(*commands: str) -> str:
     return "steps:\n" + steps
 
 
-def shared(files: dict[str, str]) -> tuple[list, CallMemo]:
-    """Each job's outcome through one memo, checked against its outcome alone."""
+def shared(files: dict[str, str], cheap: int = 0) -> tuple[list, CallMemo]:
+    """Each job's outcome through one memo, checked against its outcome alone.  The
+    scripts here take a few steps each: they are recorded as costlier ones are (`cheap`)."""
     snapshot = Snapshot.from_files("r", files)
     settings = Settings()
     jobs = collect_jobs(snapshot, settings).jobs
-    memo = CallMemo(notebook=AskedSnapshot)
+    memo = CallMemo(notebook=AskedSnapshot, cheap=cheap)
     outcomes = []
     for job in jobs:
         found = interpret_job(job, snapshot, settings, open_world=True, call_memo=memo)
@@ -153,3 +154,80 @@ def test_paths_that_differ_in_what_they_read_are_not_shared_with_a_caller_that_r
              "ci/outer.sh": 'if [[ -n "${V:-}" ]]; then bash ci/run.sh; fi\n', "ci/run.sh": run}
     outcomes, memo = shared(files)
     assert len(outcomes[0].runs) != len(outcomes[1].runs)
+
+
+# A script that loops long enough to cost more than the memo's default `cheap` steps.
+LONG = f"for i in {' '.join(map(str, range(CallMemo().cheap)))}; do : \"$i\"; done\n"
+
+
+def test_a_script_whose_first_call_was_cheap_is_interpreted_at_its_other_calls():
+    # Recording a call of a few steps costs more than interpreting it again: after run.sh's
+    # first call (recorded, a few steps) no other call is recorded or replayed.
+    files = {".buildkite/pipeline.yml": pipeline("bash ci/sweep.sh", "OTHER=1 bash ci/sweep.sh"),
+             "ci/sweep.sh": SWEEP, "ci/run.sh": 'pytest tests/test_a.py --size "$SIZE" "$@"\n'}
+    outcomes, memo = shared(files, cheap=CallMemo().cheap)
+    assert memo.recorded == 2 and memo.replayed == 0  # sweep.sh (costly: it calls run.sh four times), run.sh once
+    assert len(outcomes[0].runs) == len(outcomes[1].runs) == 4
+
+
+def test_a_script_that_costs_more_than_cheap_is_shared():
+    files = {".buildkite/pipeline.yml": pipeline("bash ci/sweep.sh", "OTHER=1 bash ci/sweep.sh"),
+             "ci/sweep.sh": SWEEP, "ci/run.sh": LONG + 'pytest tests/test_a.py --size "$SIZE" "$@"\n'}
+    outcomes, memo = shared(files, cheap=CallMemo().cheap)
+    assert memo.replayed >= 4
+
+
+def test_a_cheap_script_that_turns_costly_is_recorded_again():
+    # run.sh's first call takes the short way (recorded: nothing was known of run.sh) and
+    # the second the long way (interpreted, as the script looked cheap): that tells the memo
+    # that the script is worth recording again.  The third call is recorded, the fourth replays it.
+    run = 'if [[ "${1:-}" == long ]]; then\n' + LONG + 'fi\npytest tests/test_a.py --size "$SIZE"\n'
+    files = {".buildkite/pipeline.yml": pipeline("bash ci/run.sh short", "bash ci/run.sh long", "bash ci/run.sh long",
+                                                 "X=1 bash ci/run.sh long"),
+             "ci/run.sh": run}
+    outcomes, memo = shared(files, cheap=CallMemo().cheap)
+    assert memo.recorded == 2 and memo.replayed == 1
+
+
+def test_a_tracked_variable_notes_each_part_at_its_first_read_and_a_nested_recording_notes_its_own():
+    from coverage_diff.shell.callmemo import Watch, plain, tracked
+    from coverage_diff.shell.state import Var
+    from coverage_diff.shell.values import Val
+
+    class Counting(Watch):
+        __slots__ = ("looks",)
+
+        def look(self, name, part):
+            self.looks.append((name, part))
+            super().look(name, part)
+
+    var = Var({0: Val("1")}, exported=True)
+    outer = Counting({"X": var})
+    outer.looks = []
+    mine = tracked(var, "X", outer)
+    assert mine.exported and mine.exported and mine.items == {0: Val("1")}
+    assert outer.looks == [("X", "exported"), ("X", "items")]
+    # a call recorded inside: its variable starts from the outer one's parts, read by neither so far
+    inner = Counting({"X": plain(mine)})
+    inner.looks = []
+    nested = tracked(mine, "X", inner)
+    assert nested.exported and not nested.assoc
+    assert inner.looks == [("X", "exported"), ("X", "assoc")]
+    assert outer.looks == [("X", "exported"), ("X", "items")]
+    assert plain(nested) == var
+
+
+def test_what_no_caller_replayed_is_dropped_once_a_call_misses_it():
+    # run.sh reads V: the second job's call does not fit the first one's recording, and no
+    # call has replayed it, so the key is recorded no more and the recording is dropped
+    # (the third job, equal to the first, interprets its call); a recording that was
+    # replayed stays (in "aaba", the second call replays the first, the third is recorded too
+    # and the fourth replays the first).
+    run = LONG + 'pytest tests/test_a.py --v "$V"\n'
+    dropped, memo = shared({".buildkite/pipeline.yml": pipeline(*(f"V={v}; export V; bash ci/run.sh" for v in "aba")),
+                            "ci/run.sh": run}, cheap=CallMemo().cheap)
+    assert (memo.recorded, memo.replayed, memo.count) == (1, 0, 0)
+    kept, memo = shared({".buildkite/pipeline.yml": pipeline(*(f"V={v}; export V; bash ci/run.sh" for v in "aaba")),
+                         "ci/run.sh": run}, cheap=CallMemo().cheap)
+    assert (memo.recorded, memo.replayed, memo.count) == (2, 2, 2)
+    assert [o.runs[-1].argv[-1] for o in dropped] == ["a", "b", "a"]
