@@ -25,6 +25,9 @@ class DiffKind:
     comment_rank: int | None  # its place in the PR comment's lists and counts (None: after every ranked kind)
     loss: bool = False  # a test configuration stops running or runs less: explained, grouped by cause, acknowledgeable
     happened: str = ""  # the PR comment's "what happened" cell (markdown); "" gives the id in bold
+    # The clause of the PR comment's verdict its findings are counted in (`report.markdown.VERDICTS`:
+    # "stops", "loses", "rarer"); "" for kinds the verdict does not count.
+    verdict: str = ""
 
     @property
     def informational(self) -> bool:
@@ -36,16 +39,17 @@ DIFF_KINDS: tuple[DiffKind, ...] = (  # in the order text lists them and the sum
     DiffKind("silently-dropped", Severity.ERROR, "SILENTLY DROPPED (still defined, no job runs it)",
              "A test configuration ran before and runs nowhere now, although it is still defined.",
              "TestConfigurationSilentlyDropped", 0, loss=True,
-             happened="**silently dropped**: still defined, runs nowhere"),
+             happened="**silently dropped**: still defined, runs nowhere", verdict="stops"),
     DiffKind("removed", Severity.WARNING, "REMOVED (no longer defined)",
              "A test configuration ran before and is no longer defined.",
-             "TestConfigurationRemoved", 1, loss=True, happened="**removed**: no longer defined"),
+             "TestConfigurationRemoved", 1, loss=True, happened="**removed**: no longer defined", verdict="stops"),
     DiffKind("narrowed", Severity.ERROR, "NARROWED (some of its runs are gone)",
              "A test configuration still runs, but some of its variants (backend, job, platform) are gone.",
-             "TestConfigurationNarrowed", 2, loss=True, happened="**narrowed**: some of its runs are gone"),
+             "TestConfigurationNarrowed", 2, loss=True, happened="**narrowed**: some of its runs are gone",
+             verdict="loses"),
     DiffKind("tier-changed", Severity.WARNING, "TIER CHANGED (still runs, in rarer builds)",
              "A test configuration still runs, but in rarer builds (every pull request -> nightly only, say).",
-             "AuditTierChanged", None),  # what SARIF has called it so far (the others: TestConfiguration...)
+             "AuditTierChanged", None, verdict="rarer"),  # what SARIF has called it so far (the others: TestConfiguration...)
     DiffKind("changed", Severity.INFO, "CHANGED", "A test configuration runs with different arguments or environment.",
              "TestConfigurationChanged", 4),
     DiffKind("moved", Severity.INFO, "MOVED", "A test configuration runs the same, from other jobs or files.",

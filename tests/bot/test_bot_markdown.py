@@ -190,6 +190,18 @@ def test_narrowed_and_audit_findings_make_a_verdict():
     assert "1 test configuration loses some of its runs; 1 audit finding" in text.splitlines()[2]
 
 
+def test_the_verdict_counts_each_kind_in_its_clause_in_the_kinds_order():
+    """Each kind's `verdict` (kinds.py) picks its clause; the clause naming kinds lists them in
+    the table's order, whatever order the findings come in."""
+    removed = dataclasses.replace(fx.dropped(text="R=1"), kind="removed")
+    dropped = [fx.dropped(text=f"D={i}") for i in range(2)]
+    rarer = dataclasses.replace(fx.dropped(text="T=1"), kind="tier-changed")
+    moved = dataclasses.replace(fx.dropped(text="M=1"), kind="moved")
+    text = render(Report(command="diff", findings=(removed, rarer, moved, *dropped)))
+    assert text.splitlines()[2] == ("### ❌ coverage-diff: 3 test configurations stop running (2 silently dropped, 1 removed); "
+                                    "1 test configuration runs in rarer builds")
+
+
 def test_hostile_repository_text_renders_inert():
     text = render(fx.hostile_report())
     assert_inert(text)

@@ -106,19 +106,26 @@ def _verdict(report: Report, findings: list[Finding]) -> str:
     return verdict
 
 
+# The verdict's clauses, in order (`DiffKind.verdict` names the one a kind's findings are counted
+# in): what one configuration does, what several do, and whether the clause names its kinds.
+VERDICTS = {
+    "stops": ("stops running", "stop running", True),
+    "loses": ("loses some of its runs", "lose some of their runs", False),
+    "rarer": ("runs in rarer builds", "run in rarer builds", False),
+}
+
+
 def _open_verdict(findings: list[Finding]) -> str:
     kinds = Counter(f.kind for f in findings)
-    stopped = kinds["silently-dropped"] + kinds["removed"]
-    narrowed = kinds["narrowed"]
     audits = sum(n for kind, n in kinds.items() if kind not in KINDS)
     clauses = []
-    if stopped:
-        detail = ", ".join(f"{kinds[k]} {k.replace('-', ' ')}" for k in ("silently-dropped", "removed") if kinds[k])
-        clauses.append(f"{_plural(stopped, 'test configuration')} {'stops' if stopped == 1 else 'stop'} running ({detail})")
-    if narrowed:
-        clauses.append(f"{_plural(narrowed, 'test configuration')} {'loses' if narrowed == 1 else 'lose'} some of {'its' if narrowed == 1 else 'their'} runs")
-    if kinds["tier-changed"]:
-        clauses.append(f"{_plural(kinds['tier-changed'], 'test configuration')} {'runs' if kinds['tier-changed'] == 1 else 'run'} in rarer builds")
+    for verdict, (one, several, named) in VERDICTS.items():
+        members = [kind.id for kind in DIFF_KINDS if kind.verdict == verdict and kinds[kind.id]]
+        count = sum(kinds[k] for k in members)
+        if count:
+            named_kinds = ", ".join(f"{kinds[k]} {k.replace('-', ' ')}" for k in members)
+            detail = f" ({named_kinds})" if named else ""
+            clauses.append(f"{_plural(count, 'test configuration')} {one if count == 1 else several}{detail}")
     if audits:
         clauses.append(_plural(audits, "audit finding"))
     if not clauses:
