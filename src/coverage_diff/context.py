@@ -64,15 +64,16 @@ class ShellCaches:
         self.nodes = NodeMemos()
         self.compiled: dict[tuple, object] = {}
 
-    def compile(self, key: tuple, make: Callable[[], object]):
-        """`make()`, kept in `compiled` by `key` (a function of `key` alone: a pattern's text
-        and options); the store starts again once it holds `MAX_COMPILED`."""
+    def compile(self, make: Callable, *args):
+        """`make(*args)` (a function of its arguments alone: a pattern's text and options),
+        kept in `compiled`; the store starts again once it holds `MAX_COMPILED`."""
+        key = (make, args)
         try:
             return self.compiled[key]
         except KeyError:
             if len(self.compiled) >= MAX_COMPILED:
                 self.compiled.clear()
-            found = self.compiled[key] = make()
+            found = self.compiled[key] = make(*args)
             return found
 
 

@@ -253,9 +253,7 @@ class Snapshot:
 
     # -- queries --------------------------------------------------------------
     def exists(self, path: str) -> bool:
-        entry = self.files.get(path)  # (as `entry`)
-        if entry is None:
-            entry = self.files.get(normalize(path))
+        entry = self.entry(path)
         return entry is not None and entry.is_regular
 
     def is_dir(self, path: str) -> bool:

@@ -111,7 +111,7 @@ def compile_ere(pieces: tuple[tuple[str, bool], ...], caches: ShellCaches | None
     when given)."""
     if caches is None:
         return _compile(pieces)
-    return caches.compile(("=~", pieces), lambda: _compile(pieces))
+    return caches.compile(_compile, pieces)
 
 
 def _compile(pieces: tuple[tuple[str, bool], ...]):

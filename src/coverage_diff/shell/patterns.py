@@ -103,7 +103,7 @@ def compile_pattern(pattern: Pattern, extglob: bool = False, caches: ShellCaches
     """The merged pattern's tokens (kept in `caches` when given)."""
     if caches is None:
         return _compile(pattern, extglob)
-    return caches.compile(("glob", pattern, extglob), lambda: _compile(pattern, extglob))
+    return caches.compile(_compile, pattern, extglob)
 
 
 def _compile(pattern: Pattern, extglob: bool) -> tuple:
